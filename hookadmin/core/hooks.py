@@ -1,0 +1,169 @@
+"""The hook model and the rules a hook's URL must follow (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import ipaddress
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from hookadmin.core.errors import InputError
+
+MAX_URL_LENGTH = 2048
+MAX_NAME_LENGTH = 200
+
+
+def utc_now_iso() -> str:
+    """The current UTC time as ISO-8601 with a ``Z`` suffix, whole seconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One webhook subscription.
+
+    Attributes:
+        id: database id (positive int).
+        name: a label for people; may be empty.
+        url: the http(s) URL deliveries are POSTed to, already validated.
+        events: canonical subscription (event type ids and group ids).
+        active: inactive hooks receive no deliveries.
+        insecure_ssl: skip TLS certificate verification (the platform's setting).
+        created_at, updated_at: ISO-8601 UTC strings ending in ``Z``.
+        deactivated_reason: why the engine switched the hook off, or ``None``.
+    """
+
+    id: int
+    name: str
+    url: str
+    events: tuple[str, ...]
+    active: bool = True
+    insecure_ssl: bool = False
+    created_at: str = field(default_factory=utc_now_iso)
+    updated_at: str = field(default_factory=utc_now_iso)
+    deactivated_reason: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name, or the URL's host when the hook has no name."""
+        return self.name or (urlsplit(self.url).hostname or self.url)
+
+    def to_json(self) -> dict[str, Any]:
+        """The §4 representation (never includes the secret)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "web",
+            "active": self.active,
+            "settings": {"url": self.url, "insecure_ssl": self.insecure_ssl},
+            "events": list(self.events),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+def validate_name(name: str) -> str:
+    """Strip and check a hook name.
+
+    Raises:
+        InputError: the name is longer than 200 characters or has control characters.
+    """
+    name = name.strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"The name is too long; keep it to {MAX_NAME_LENGTH} characters.",
+                         field="name")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise InputError("The name contains control characters; use plain text.", field="name")
+    return name
+
+
+def validate_url(url: str) -> str:
+    """Check a hook URL and return it in canonical form.
+
+    Rules: http or https only; a host is required; no user name or password; a port,
+    if given, in 1–65535; no spaces or control characters; at most 2048 characters.
+    Surrounding whitespace is stripped; scheme and host are lower-cased; an
+    internationalised host name is stored in its ASCII (punycode) form.
+
+    Returns:
+        The canonical URL string.
+
+    Raises:
+        InputError: one sentence naming the broken rule and what to do.
+    """
+    url = url.strip()
+    if not url:
+        raise InputError("Enter the URL that should receive the webhooks, "
+                         "e.g. https://example.com/hooks.", field="url")
+    if len(url) > MAX_URL_LENGTH:
+        raise InputError(f"The URL is longer than {MAX_URL_LENGTH} characters; use a shorter one.",
+                         field="url")
+    if any(c.isspace() for c in url):
+        raise InputError("The URL contains spaces; remove them or encode them as %20.",
+                         field="url")
+    if any(unicodedata.category(c) == "Cc" for c in url):
+        raise InputError("The URL contains control characters; remove them.", field="url")
+    try:
+        parts = urlsplit(url)
+    except ValueError as err:
+        raise InputError(f"The URL cannot be parsed ({err}); check its brackets and port.",
+                         field="url") from err
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        if not parts.scheme or "://" not in url:
+            raise InputError("The URL must start with https:// or http://.", field="url")
+        raise InputError(f"The URL scheme {parts.scheme!r} is not supported; "
+                         "use https:// or http://.", field="url")
+    if not url[len(parts.scheme):].startswith("://"):
+        raise InputError("The URL must start with https:// or http://.", field="url")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise InputError("The URL must not contain a user name or password (user:pass@); "
+                         "remove them and rely on the signature instead.", field="url")
+    host = parts.hostname
+    if not host:
+        raise InputError("The URL has no host; write it like https://example.com/hooks.",
+                         field="url")
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError("The URL's port is not valid; use a number from 1 to 65535.",
+                         field="url") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise InputError("The URL's port is not valid; use a number from 1 to 65535.",
+                         field="url")
+    ascii_host = _canonical_host(host)
+    netloc = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
+    if port is not None:
+        netloc += f":{port}"
+    path = parts.path or "/"
+    rebuilt = f"{scheme}://{netloc}{path}"
+    if parts.query:
+        rebuilt += f"?{parts.query}"
+    if parts.fragment:
+        raise InputError("The URL has a #fragment, which is never sent to the server; remove it.",
+                         field="url")
+    return rebuilt
+
+
+def _canonical_host(host: str) -> str:
+    """Lower-case a host and turn an IDN into punycode; check its labels."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    host = host.rstrip(".").lower()
+    if not host:
+        raise InputError("The URL has no host; write it like https://example.com/hooks.",
+                         field="url")
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InputError(f"The host {host!r} is not a valid domain name; check its spelling.",
+                         field="url") from None
+    for label in ascii_host.split("."):
+        if not label or len(label) > 63 or not all(c.isalnum() or c in "-_" for c in label):
+            raise InputError(f"The host {host!r} is not a valid domain name; check its spelling.",
+                             field="url")
+    return ascii_host

@@ -1,0 +1,143 @@
+"""Hook secrets, kept only in the OS keyring through :mod:`keyring`.
+
+Each entry lives under the service name ``hookadmin`` with the user name
+``<store id>/hook/<hook id>``, where the store id is a random UUID kept in the
+database, so two data directories never see or overwrite each other's secrets.
+There is no plaintext fallback: when no usable keyring exists, every operation
+raises :class:`~hookadmin.core.errors.SecretStoreError` with one sentence naming the
+cause and what to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keyring
+import keyring.backend
+import keyring.errors
+from keyring.backends import fail
+
+from hookadmin.core.errors import SecretStoreError
+
+SERVICE_NAME = "hookadmin"
+
+NO_BACKEND = (
+    "No usable OS keyring was found (hookadmin keeps secrets only there: on Linux a Secret "
+    "Service such as gnome-keyring or KWallet in your D-Bus session); start one and try again."
+)
+LOCKED = ("The OS keyring is locked; unlock it (for example by logging in to your desktop "
+          "session or opening your keyring manager) and try again.")
+UNAVAILABLE = ("The OS keyring did not answer ({detail}); check that your keyring service is "
+               "running and try again.")
+MISSING = ("The secret of hook {hook_id} is not in the OS keyring (it may have been deleted "
+           "there); reset it with `hookadmin hooks reset-secret {hook_id}`.")
+
+
+class SecretStore:
+    """Reads and writes hook secrets in the OS keyring.
+
+    Args:
+        store_id: the per-database UUID that namespaces every entry.
+        backend: a :class:`keyring.backend.KeyringBackend`; defaults to the one
+            :func:`keyring.get_keyring` selects (honouring the user's keyring config).
+    """
+
+    def __init__(self, store_id: str, backend: Any | None = None) -> None:
+        self._store_id = store_id
+        self._backend = backend
+
+    def _username(self, hook_id: int) -> str:
+        return f"{self._store_id}/hook/{hook_id}"
+
+    def _keyring(self) -> Any:
+        backend = self._backend if self._backend is not None else keyring.get_keyring()
+        if isinstance(backend, fail.Keyring) or _is_empty_chain(backend):
+            raise SecretStoreError(NO_BACKEND, cause="no_backend")
+        return backend
+
+    def check(self) -> None:
+        """Make sure the keyring can be used now, without reading any secret.
+
+        Raises:
+            SecretStoreError: no backend, locked, or not answering.
+        """
+        self.get_optional(0)
+
+    def get(self, hook_id: int) -> str:
+        """The secret of ``hook_id``.
+
+        Raises:
+            SecretStoreError: the keyring is unusable (``cause`` says why) or holds no
+                secret for this hook (``cause == "missing"``).
+        """
+        secret = self.get_optional(hook_id)
+        if secret is None:
+            raise SecretStoreError(MISSING.format(hook_id=hook_id), cause="missing")
+        return secret
+
+    def get_optional(self, hook_id: int) -> str | None:
+        """The secret of ``hook_id`` or ``None`` when there is none.
+
+        Raises:
+            SecretStoreError: the keyring is unusable.
+        """
+        backend = self._keyring()
+        with _translated():
+            value = backend.get_password(SERVICE_NAME, self._username(hook_id))
+        return value if isinstance(value, str) else None
+
+    def set(self, hook_id: int, secret: str) -> None:
+        """Store (or replace) the secret of ``hook_id``.
+
+        Raises:
+            SecretStoreError: the keyring is unusable or refused the write.
+        """
+        backend = self._keyring()
+        with _translated():
+            backend.set_password(SERVICE_NAME, self._username(hook_id), secret)
+
+    def delete(self, hook_id: int) -> None:
+        """Remove the secret of ``hook_id``; a missing entry is not an error.
+
+        Raises:
+            SecretStoreError: the keyring is unusable.
+        """
+        backend = self._keyring()
+        try:
+            with _translated():
+                backend.delete_password(SERVICE_NAME, self._username(hook_id))
+        except SecretStoreError as err:
+            if err.cause != "missing":
+                raise
+
+
+def _is_empty_chain(backend: Any) -> bool:
+    backends = getattr(backend, "backends", None)
+    return backends is not None and not [b for b in backends if not isinstance(b, fail.Keyring)]
+
+
+class _translated:
+    """Context manager turning keyring's exceptions into :class:`SecretStoreError`."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        if isinstance(exc, keyring.errors.PasswordDeleteError):
+            raise SecretStoreError("No such secret.", cause="missing") from None
+        if isinstance(exc, keyring.errors.KeyringLocked):
+            raise SecretStoreError(LOCKED, cause="locked") from exc
+        if isinstance(exc, keyring.errors.NoKeyringError):
+            raise SecretStoreError(NO_BACKEND, cause="no_backend") from exc
+        if isinstance(exc, keyring.errors.KeyringError | OSError | RuntimeError):
+            detail = _one_line(str(exc)) or type(exc).__name__
+            raise SecretStoreError(UNAVAILABLE.format(detail=detail), cause="unavailable") from exc
+        return False
+
+
+def _one_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line.rstrip(".")[:200]

@@ -1,0 +1,237 @@
+"""The service layer the window and the CLI share: hooks with their secrets,
+publishing to the outbox, and the delivery history."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hookadmin.core import events as catalog
+from hookadmin.core.errors import InputError, SecretStoreError
+from hookadmin.core.hooks import Hook, validate_name, validate_url
+from hookadmin.core.paths import data_home
+from hookadmin.core.secrets import SecretStore
+from hookadmin.core.signing import check_secret, new_secret
+from hookadmin.core.store import Store
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class HookService:
+    """Hooks, secrets and the outbox of one data directory.
+
+    Args:
+        home: the data directory (see :func:`hookadmin.core.paths.data_home`).
+        secrets: the secret store; defaults to the OS keyring namespaced by the
+            database's store id.
+
+    Raises:
+        StoreError: the database cannot be opened.
+    """
+
+    def __init__(self, home: str | os.PathLike[str] | None = None, *,
+                 secrets: SecretStore | None = None) -> None:
+        self.home: Path = data_home(home)
+        self.store = Store.in_home(self.home)
+        self.secrets = secrets if secrets is not None else SecretStore(self.store.store_id)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.store.close()
+
+    def __enter__(self) -> HookService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- hooks ----------------------------------------------------------------------------
+
+    def create_hook(self, *, url: str, events: Iterable[str], name: str = "",
+                    active: bool = True, insecure_ssl: bool = False) -> Hook:
+        """Validate and create a hook, with a new secret in the OS keyring.
+
+        The hook row and the secret are created together: if the keyring refuses the
+        secret, no hook is left behind.
+
+        Raises:
+            InputError: a field is invalid (``field`` names it).
+            SecretStoreError: the keyring cannot be used.
+        """
+        url = validate_url(url)
+        name = validate_name(name)
+        subscription = catalog.normalize_subscription(events)
+        self.secrets.check()
+        with self.store.transaction():
+            hook = self.store.add_hook(name=name, url=url, events=subscription, active=active,
+                                       insecure_ssl=insecure_ssl)
+            self.secrets.set(hook.id, new_secret())
+        return hook
+
+    def edit_hook(self, hook_id: int, *, url: str | None = None,
+                  events: Iterable[str] | None = None, name: str | None = None,
+                  active: bool | None = None, insecure_ssl: bool | None = None) -> Hook:
+        """Change a hook's fields; ``None`` leaves a field as it is.
+
+        Raises:
+            InputError: a field is invalid. NotFoundError: no such hook.
+        """
+        return self.store.update_hook(
+            hook_id,
+            url=None if url is None else validate_url(url),
+            name=None if name is None else validate_name(name),
+            events=None if events is None else catalog.normalize_subscription(events),
+            active=active, insecure_ssl=insecure_ssl)
+
+    def delete_hook(self, hook_id: int) -> None:
+        """Delete a hook, its delivery history and its secret.
+
+        Raises:
+            NotFoundError: no such hook.
+        """
+        self.store.delete_hook(hook_id)
+        try:
+            self.secrets.delete(hook_id)
+        except SecretStoreError:
+            pass  # the hook is gone; an orphaned keyring entry is harmless and unreachable
+
+    def hook(self, hook_id: int) -> Hook:
+        """One hook. Raises NotFoundError."""
+        return self.store.get_hook(hook_id)
+
+    def hooks(self) -> list[Hook]:
+        """All hooks, by id."""
+        return self.store.list_hooks()
+
+    def reveal_secret(self, hook_id: int) -> str:
+        """The hook's secret (an explicit reveal).
+
+        Raises:
+            NotFoundError: no such hook. SecretStoreError: keyring unusable or no entry.
+        """
+        self.store.get_hook(hook_id)
+        return self.secrets.get(hook_id)
+
+    def reset_secret(self, hook_id: int, secret: str | None = None) -> str:
+        """Replace the hook's secret with a new random one (or ``secret``, checked).
+
+        Returns:
+            The new secret.
+
+        Raises:
+            NotFoundError, InputError, SecretStoreError.
+        """
+        self.store.get_hook(hook_id)
+        value = new_secret() if secret is None else check_secret(secret)
+        self.secrets.set(hook_id, value)
+        return value
+
+    # -- publishing -----------------------------------------------------------------------
+
+    def publish(self, event_type: str, resource: bytes | str | dict[str, Any]) -> str:
+        """Put one event on the outbox; it is durable when this returns.
+
+        Args:
+            event_type: one of the ten catalog types.
+            resource: the resource JSON: bytes or text are stored exactly as given
+                (after checking they are one JSON object, UTF-8, at most 1 MiB); a dict
+                is serialised once as compact UTF-8 JSON.
+
+        Returns:
+            The event UUID.
+
+        Raises:
+            InputError: unknown type, invalid JSON, not an object, or too large.
+        """
+        return self.publish_many([(event_type, resource)])[0]
+
+    def publish_many(self, items: Sequence[tuple[str, bytes | str | dict[str, Any]]]) -> list[str]:
+        """Put many events on the outbox in one transaction (all or nothing).
+
+        Raises:
+            InputError: an item is invalid; its 1-based position is named when there
+                are several. Nothing is queued then.
+        """
+        prepared = []
+        for position, (event_type, resource) in enumerate(items, start=1):
+            try:
+                prepared.append(prepare_event(event_type, resource))
+            except InputError as err:
+                if len(items) == 1:
+                    raise
+                raise InputError(f"Event {position}: {err}", field=err.field) from None
+        return self.store.add_events(prepared)
+
+    def publish_batch(self, lines: Iterable[bytes]) -> list[str]:
+        """Publish JSON Lines, each ``{"type": TYPE, "resource": {...}}``, in one
+        transaction. Blank lines are skipped.
+
+        Raises:
+            InputError: a line is invalid (its line number is named); nothing is queued.
+        """
+        items: list[tuple[str, bytes | str | dict[str, Any]]] = []
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as err:
+                raise InputError(f"Line {number} is not valid JSON ({_short(err)}); write one "
+                                 '{"type": ..., "resource": {...}} object per line.') from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) \
+                    or not isinstance(obj.get("resource"), dict):
+                raise InputError(f'Line {number} must be an object like {{"type": "job.failed",'
+                                 ' "resource": {...}}.')
+            try:
+                items.append(prepare_event(obj["type"], obj["resource"]))
+            except InputError as err:
+                raise InputError(f"Line {number}: {err}", field=err.field) from None
+        if not items:
+            raise InputError("The batch has no events; give one JSON object per line.")
+        return self.store.add_events([(t, b) for t, b in items])  # type: ignore[misc]
+
+
+def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tuple[str, bytes]:
+    """Check an event and serialise its body once.
+
+    Returns:
+        (event type, body bytes).
+
+    Raises:
+        InputError: unknown type, invalid JSON or UTF-8, not an object, over 1 MiB.
+    """
+    if event_type == catalog.PING:
+        raise InputError("'ping' events are sent with `hookadmin ping ID`, not published.",
+                         field="type")
+    catalog.event_type(event_type)
+    if isinstance(resource, dict):
+        body = json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    else:
+        body = resource.encode("utf-8") if isinstance(resource, str) else bytes(resource)
+        try:
+            parsed = json.loads(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InputError("The resource is not UTF-8 text; save it as UTF-8 JSON.",
+                             field="resource") from None
+        except ValueError as err:
+            raise InputError(f"The resource is not valid JSON ({_short(err)}); fix it and try "
+                             "again.", field="resource") from None
+        if not isinstance(parsed, dict):
+            raise InputError("The resource must be a JSON object ({...}) such as a job or a "
+                             f"cluster, not a {_json_kind(parsed)}.", field="resource")
+    if len(body) > MAX_BODY_BYTES:
+        raise InputError(f"The resource is {len(body):,} bytes; the limit is "
+                         f"{MAX_BODY_BYTES:,} bytes (1 MiB).", field="resource")
+    return event_type, body
+
+
+def _short(err: Exception) -> str:
+    return str(err).split("\n")[0]
+
+
+def _json_kind(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+            type(None): "null"}.get(type(value), "value")

@@ -1,0 +1,128 @@
+"""Signatures and delivery headers (DESIGN.md §3).
+
+Two signature schemes are sent on every delivery:
+
+* ``X-Hook-Signature``: ``HMAC-SHA256(key=secret.encode("ascii"), msg=body)`` as 64
+  lowercase hex characters, no prefix.
+* Standard Webhooks (https://www.standardwebhooks.com/, "Signature scheme"):
+  ``webhook-id``, ``webhook-timestamp`` (Unix seconds) and
+  ``webhook-signature: v1,<base64 HMAC-SHA256(key, f"{id}.{timestamp}." + body)>``
+  with the same key bytes. Receivers using a Standard Webhooks library configure the
+  secret ``"whsec_" + base64(secret.encode("ascii"))``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets as _secrets
+
+from hookadmin import __version__
+from hookadmin.core.errors import InputError
+
+SECRET_BYTES = 32
+_SECRET_RE = re.compile(r"[0-9a-f]{64}")
+_HEX_SIG_RE = re.compile(r"[0-9a-fA-F]{64}")
+USER_AGENT = f"hookadmin/{__version__}"
+
+
+def new_secret() -> str:
+    """A fresh secret: 32 bytes from :mod:`secrets` as 64 lowercase hex characters."""
+    return _secrets.token_hex(SECRET_BYTES)
+
+
+def check_secret(secret: str) -> str:
+    """Strip surrounding whitespace from a secret and check its form.
+
+    Raises:
+        InputError: the secret has inner whitespace or is not 64 lowercase hex characters.
+    """
+    secret = secret.strip()
+    if any(c.isspace() for c in secret):
+        raise InputError("The secret contains whitespace inside it; use the 64 hex characters "
+                         "exactly as hookadmin showed them.", field="secret")
+    if not _SECRET_RE.fullmatch(secret):
+        raise InputError("A secret must be 64 lowercase hex characters (32 bytes); "
+                         "copy it again with `hookadmin hooks secret ID`.", field="secret")
+    return secret
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The ``X-Hook-Signature`` value: hex HMAC-SHA256 of ``body`` under ``secret``.
+
+    Args:
+        secret: the hook's secret (ASCII; its bytes are the key).
+        body: the exact request body bytes.
+
+    Returns:
+        64 lowercase hex characters.
+    """
+    return hmac.new(secret.encode("ascii"), body, hashlib.sha256).hexdigest()
+
+
+def sign_standard(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks ``webhook-signature`` value ``v1,<base64>``.
+
+    Args:
+        secret: the hook's secret (ASCII; its bytes are the key).
+        delivery_id: the ``webhook-id`` (our delivery UUID).
+        timestamp: the ``webhook-timestamp``, Unix seconds.
+        body: the exact request body bytes.
+    """
+    signed = f"{delivery_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode("ascii"), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def standard_webhooks_secret(secret: str) -> str:
+    """The receiver-side ``whsec_…`` string for Standard Webhooks libraries."""
+    return "whsec_" + base64.b64encode(secret.encode("ascii")).decode("ascii")
+
+
+def verify_signature(body: bytes, secret: str, signature: str) -> bool:
+    """Check an ``X-Hook-Signature`` value on the receiving side.
+
+    Compares in constant time on bytes. An empty, malformed (not 64 hex characters)
+    or non-ASCII signature returns False; this function never raises for bad input.
+
+    Args:
+        body: the raw request body bytes as received.
+        secret: the hook's secret.
+        signature: the header value.
+    """
+    if not isinstance(signature, str) or not _HEX_SIG_RE.fullmatch(signature):
+        return False
+    try:
+        key = secret.strip().encode("ascii")
+    except (UnicodeError, AttributeError):
+        return False
+    expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode("ascii")
+    return hmac.compare_digest(expected, signature.lower().encode("ascii"))
+
+
+def delivery_headers(*, secret: str, event_type: str, delivery_id: str, timestamp: int,
+                     body: bytes) -> dict[str, str]:
+    """All request headers of one attempt (DESIGN.md §3).
+
+    Args:
+        secret: the hook's secret.
+        event_type: e.g. ``job.failed`` or ``ping``.
+        delivery_id: the delivery UUID, the same on every attempt.
+        timestamp: Unix seconds of this attempt.
+        body: the exact body bytes.
+
+    Returns:
+        Header name → value, in the order they are sent.
+    """
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Hook-Event": event_type,
+        "X-Hook-Delivery": delivery_id,
+        "X-Hook-Signature": sign(secret, body),
+        "webhook-id": delivery_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign_standard(secret, delivery_id, timestamp, body),
+    }

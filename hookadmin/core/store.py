@@ -1,0 +1,606 @@
+"""The local SQLite store: hooks, the outbox, deliveries and attempts.
+
+One database file per data directory, in WAL mode, so the window, a headless worker
+and any number of ``hookadmin publish`` processes can use it at once. The schema
+version is SQLite's ``user_version``; :data:`MIGRATIONS` brings an older file up to
+date when it is opened. Secrets are never stored here (see
+:mod:`hookadmin.core.secrets`).
+
+Times are Unix seconds (float) except a hook's ``created_at``/``updated_at``, which
+are the §4 ISO-8601 strings.
+
+Delivery states: ``pending`` (waiting for its next attempt, possibly leased by an
+engine that is sending it), ``succeeded`` and ``failed`` (final).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hookadmin.core.errors import NotFoundError, StoreError
+from hookadmin.core.events import subscribes_to
+from hookadmin.core.hooks import Hook, utc_now_iso
+
+DB_FILENAME = "hookadmin.sqlite3"
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE hooks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        insecure_ssl INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deactivated_reason TEXT
+    );
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        body BLOB NOT NULL,
+        occurred_at REAL NOT NULL,
+        fanned_out INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX events_waiting ON events(seq) WHERE fanned_out = 0;
+    CREATE TABLE deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        event_seq INTEGER NOT NULL REFERENCES events(seq),
+        hook_id INTEGER NOT NULL REFERENCES hooks(id) ON DELETE CASCADE,
+        event_type TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        lease_until REAL,
+        last_status_code INTEGER,
+        last_error_kind TEXT,
+        last_duration_ms REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
+    CREATE INDEX deliveries_by_hook ON deliveries(hook_id, seq);
+    CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_seq INTEGER NOT NULL REFERENCES deliveries(seq) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        duration_ms REAL,
+        request_url TEXT NOT NULL,
+        request_headers TEXT NOT NULL,
+        status_code INTEGER,
+        response_headers TEXT,
+        response_body BLOB,
+        response_truncated INTEGER NOT NULL DEFAULT 0,
+        error_kind TEXT,
+        error_message TEXT,
+        next_attempt_at REAL
+    );
+    CREATE INDEX attempts_by_delivery ON attempts(delivery_seq, number);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class DeliveryJob:
+    """One due delivery claimed by an engine: everything needed to send it.
+
+    ``body`` is the exact bytes stored at publish time; ``attempts`` counts the
+    attempts already made (0 for a new delivery).
+    """
+
+    seq: int
+    id: str
+    hook_id: int
+    event_type: str
+    body: bytes
+    attempts: int
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """The outcome of one HTTP attempt, as the engine or a ping produces it.
+
+    Attributes:
+        started_at: Unix seconds when the request began.
+        duration_ms: milliseconds until the response was read or the error happened.
+        request_url: the URL posted to.
+        request_headers: the headers sent (signatures included; they are not secret).
+        status_code: the HTTP status, or None when no response arrived.
+        response_headers: list of (name, value) pairs, or None.
+        response_body: at most the configured cap of the response body (bytes).
+        response_truncated: True when the body was longer than the cap.
+        error_kind: None on success, else ``timeout``, ``dns``, ``connect``, ``tls``,
+            ``redirect``, ``http_status``, ``protocol``, ``secret_unavailable``, ...
+        error_message: one sentence for people, or None.
+    """
+
+    started_at: float
+    duration_ms: float | None
+    request_url: str
+    request_headers: dict[str, str]
+    status_code: int | None
+    response_headers: list[tuple[str, str]] | None
+    response_body: bytes | None
+    response_truncated: bool
+    error_kind: str | None
+    error_message: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        """True for a 2xx response."""
+        return self.error_kind is None and self.status_code is not None \
+            and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class Attempt(AttemptRecord):
+    """A stored attempt: an :class:`AttemptRecord` with its number (1-based) and
+    the time the next attempt was scheduled for (Unix seconds, or None)."""
+
+    number: int = 0
+    next_attempt_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event sent to one hook, as listed in the delivery history."""
+
+    seq: int
+    id: str
+    event_id: str
+    hook_id: int
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: float | None
+    last_status_code: int | None
+    last_error_kind: str | None
+    last_duration_ms: float | None
+    created_at: float
+    updated_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (times as ISO-8601 UTC)."""
+        return {
+            "id": self.id, "event_id": self.event_id, "hook_id": self.hook_id,
+            "event": self.event_type, "status": self.status, "attempts": self.attempts,
+            "status_code": self.last_status_code, "error_kind": self.last_error_kind,
+            "duration_ms": self.last_duration_ms,
+            "next_attempt_at": iso(self.next_attempt_at) if self.status == "pending" else None,
+            "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
+        }
+
+
+def iso(ts: float | None) -> str | None:
+    """Unix seconds → ``2026-11-29T14:21:29Z`` (or None)."""
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+class Store:
+    """The SQLite repository. One instance per thread (sqlite3 connections are not
+    shared across threads); open as many as needed, in as many processes as needed.
+
+    Args:
+        path: the database file; its folder is created if missing.
+        durable: ``synchronous=FULL`` (survives power loss) instead of ``NORMAL``
+            (survives a crash of the process, which is what the engine needs).
+
+    Raises:
+        StoreError: the file cannot be opened, is not a hookadmin database, or was
+            written by a newer hookadmin.
+    """
+
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"Cannot open the database {path} ({err}); check the file and "
+                             "its folder's permissions, or choose another --home.") from err
+        self.store_id = self._meta("store_id")
+
+    @classmethod
+    def in_home(cls, home: Path, *, durable: bool = True) -> Store:
+        """Open the database of a data directory."""
+        return cls(home / DB_FILENAME, durable=durable)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"The database {self.path} was written by a newer hookadmin "
+                             f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade "
+                             "hookadmin to use it.")
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            if version == 0:
+                self._db.execute("INSERT INTO meta VALUES ('store_id', ?)", (str(uuid.uuid4()),))
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _meta(self, key: str) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise StoreError(f"The database {self.path} has no {key}; it is damaged, restore "
+                             "it from a backup or choose another --home.")
+        return str(row[0])
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+        if self._db.in_transaction:
+            yield self._db
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- hooks ----------------------------------------------------------------------------
+
+    def add_hook(self, *, name: str, url: str, events: Sequence[str], active: bool,
+                 insecure_ssl: bool = False) -> Hook:
+        """Insert a hook (values already validated) and return it with its new id."""
+        now = utc_now_iso()
+        cur = self._db.execute(
+            "INSERT INTO hooks (name, url, events, active, insecure_ssl, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (name, url, json.dumps(list(events)), int(active), int(insecure_ssl), now, now))
+        assert cur.lastrowid is not None
+        return self.get_hook(cur.lastrowid)
+
+    def get_hook(self, hook_id: int) -> Hook:
+        """The hook with this id.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        row = self._db.execute("SELECT * FROM hooks WHERE id = ?", (hook_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no hook {hook_id}; `hookadmin hooks list` shows "
+                                "the hooks that exist.", field="id")
+        return _hook_from_row(row)
+
+    def list_hooks(self) -> list[Hook]:
+        """Every hook, by id."""
+        return [_hook_from_row(r) for r in self._db.execute("SELECT * FROM hooks ORDER BY id")]
+
+    def update_hook(self, hook_id: int, *, name: str | None = None, url: str | None = None,
+                    events: Sequence[str] | None = None, active: bool | None = None,
+                    insecure_ssl: bool | None = None,
+                    deactivated_reason: str | None = None) -> Hook:
+        """Change some fields of a hook (values already validated); returns the result.
+
+        Activating a hook clears its ``deactivated_reason``.
+
+        Raises:
+            NotFoundError: there is no such hook.
+        """
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if url is not None:
+            changes["url"] = url
+        if events is not None:
+            changes["events"] = json.dumps(list(events))
+        if insecure_ssl is not None:
+            changes["insecure_ssl"] = int(insecure_ssl)
+        if active is not None:
+            changes["active"] = int(active)
+            changes["deactivated_reason"] = None if active else deactivated_reason
+        self.get_hook(hook_id)
+        if changes:
+            changes["updated_at"] = utc_now_iso()
+            assignments = ", ".join(f"{k} = ?" for k in changes)
+            self._db.execute(f"UPDATE hooks SET {assignments} WHERE id = ?",  # noqa: S608 - column names are ours
+                             (*changes.values(), hook_id))
+        return self.get_hook(hook_id)
+
+    def delete_hook(self, hook_id: int) -> None:
+        """Delete a hook with its deliveries and attempts.
+
+        Raises:
+            NotFoundError: there is no such hook.
+        """
+        self.get_hook(hook_id)
+        self._db.execute("DELETE FROM hooks WHERE id = ?", (hook_id,))
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    def add_events(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
+        """Put events on the outbox in one transaction.
+
+        Args:
+            events: (event type, body bytes) pairs; types and bodies already checked.
+
+        Returns:
+            The new event UUIDs, in order.
+        """
+        now = time.time()
+        ids = [str(uuid.uuid4()) for _ in events]
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO events (id, type, body, occurred_at) VALUES (?, ?, ?, ?)",
+                [(i, t, b, now) for i, (t, b) in zip(ids, events, strict=True)])
+        return ids
+
+    def fan_out(self, *, now: float | None = None, limit: int = 1000) -> int:
+        """Turn waiting outbox events into deliveries, one per active subscribed hook.
+
+        Hooks are matched when the event is fanned out, in one transaction with
+        marking the event done, so a crash never fans an event out twice or loses it.
+
+        Returns:
+            The number of events fanned out (0 when the outbox is empty).
+        """
+        now = time.time() if now is None else now
+        with self.transaction():
+            rows = self._db.execute(
+                "SELECT seq, type FROM events WHERE fanned_out = 0 ORDER BY seq LIMIT ?",
+                (limit,)).fetchall()
+            if not rows:
+                return 0
+            hooks = [h for h in self.list_hooks() if h.active]
+            new = []
+            for seq, type_ in rows:
+                for hook in hooks:
+                    if subscribes_to(hook.events, type_):
+                        new.append((str(uuid.uuid4()), seq, hook.id, type_, now, now, now))
+            self._db.executemany(
+                "INSERT INTO deliveries (id, event_seq, hook_id, event_type, next_attempt_at,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", new)
+            self._db.execute("UPDATE events SET fanned_out = 1 WHERE fanned_out = 0 AND seq <= ?",
+                             (rows[-1][0],))
+            return len(rows)
+
+    def claim_due(self, *, now: float, lease_seconds: float, limit: int,
+                  skip_hooks: Sequence[int] = ()) -> list[DeliveryJob]:
+        """Lease up to ``limit`` due pending deliveries for sending.
+
+        A leased delivery is not claimed again until ``now + lease_seconds`` passes, so
+        deliveries of an engine that died are picked up again after their lease ends.
+
+        Args:
+            now: Unix seconds.
+            lease_seconds: how long the claim holds (longer than one attempt may take).
+            limit: at most this many.
+            skip_hooks: hook ids not to claim for (e.g. at their concurrency limit).
+        """
+        skip = ",".join(str(int(h)) for h in skip_hooks) or "NULL"
+        with self.transaction():
+            rows = self._db.execute(
+                "UPDATE deliveries SET lease_until = ? WHERE seq IN ("
+                " SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+                " AND (lease_until IS NULL OR lease_until < ?)"
+                f" AND hook_id NOT IN ({skip})"  # noqa: S608 - integers only
+                " AND hook_id IN (SELECT id FROM hooks WHERE active = 1)"
+                " ORDER BY next_attempt_at LIMIT ?)"
+                " RETURNING seq, id, hook_id, event_type, attempts, event_seq",
+                (now + lease_seconds, now, now, limit)).fetchall()
+            jobs = []
+            for seq, id_, hook_id, type_, attempts, event_seq in rows:
+                body = self._db.execute("SELECT body FROM events WHERE seq = ?",
+                                        (event_seq,)).fetchone()[0]
+                jobs.append(DeliveryJob(seq, id_, hook_id, type_, bytes(body), attempts))
+        jobs.sort(key=lambda j: j.seq)
+        return jobs
+
+    def release(self, seqs: Sequence[int]) -> None:
+        """Drop the leases of deliveries that were claimed but not attempted."""
+        with self.transaction():
+            self._db.executemany("UPDATE deliveries SET lease_until = NULL WHERE seq = ?",
+                                 [(s,) for s in seqs])
+
+    def record_attempt(self, job: DeliveryJob, attempt: AttemptRecord, *,
+                       next_attempt_at: float | None) -> str:
+        """Store one attempt and move its delivery on.
+
+        Args:
+            job: the claimed delivery.
+            attempt: what happened.
+            next_attempt_at: when to try again (Unix seconds); None makes a failed
+                attempt final.
+
+        Returns:
+            The delivery's new status: ``succeeded``, ``pending`` or ``failed``.
+        """
+        if attempt.succeeded:
+            status = "succeeded"
+            next_attempt_at = None
+        else:
+            status = "pending" if next_attempt_at is not None else "failed"
+        number = job.attempts + 1
+        now = time.time()
+        with self.transaction():
+            self._insert_attempt(job.seq, number, attempt, next_attempt_at)
+            self._db.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
+                " lease_until = NULL, last_status_code = ?, last_error_kind = ?,"
+                " last_duration_ms = ?, updated_at = ? WHERE seq = ?",
+                (status, number, next_attempt_at, attempt.status_code, attempt.error_kind,
+                 attempt.duration_ms, now, job.seq))
+        return status
+
+    def _insert_attempt(self, delivery_seq: int, number: int, a: AttemptRecord,
+                        next_attempt_at: float | None) -> None:
+        self._db.execute(
+            "INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,"
+            " request_headers, status_code, response_headers, response_body,"
+            " response_truncated, error_kind, error_message, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (delivery_seq, number, a.started_at, a.duration_ms, a.request_url,
+             json.dumps(a.request_headers), a.status_code,
+             None if a.response_headers is None else json.dumps(a.response_headers),
+             a.response_body, int(a.response_truncated), a.error_kind, a.error_message,
+             next_attempt_at))
+
+    def record_ping(self, hook_id: int, delivery_id: str, body: bytes,
+                    attempt: AttemptRecord) -> None:
+        """Store a ping as a one-attempt delivery of event type ``ping``."""
+        now = time.time()
+        with self.transaction():
+            cur = self._db.execute(
+                "INSERT INTO events (id, type, body, occurred_at, fanned_out)"
+                " VALUES (?, 'ping', ?, ?, 1)", (str(uuid.uuid4()), body, now))
+            cur = self._db.execute(
+                "INSERT INTO deliveries (id, event_seq, hook_id, event_type, status, attempts,"
+                " last_status_code, last_error_kind, last_duration_ms, created_at, updated_at)"
+                " VALUES (?, ?, ?, 'ping', ?, 1, ?, ?, ?, ?, ?)",
+                (delivery_id, cur.lastrowid, hook_id,
+                 "succeeded" if attempt.succeeded else "failed", attempt.status_code,
+                 attempt.error_kind, attempt.duration_ms, now, now))
+            assert cur.lastrowid is not None
+            self._insert_attempt(cur.lastrowid, 1, attempt, None)
+
+    # -- queries --------------------------------------------------------------------------
+
+    def outbox_waiting(self) -> int:
+        """Events not yet fanned out."""
+        return int(self._db.execute(
+            "SELECT count(*) FROM events WHERE fanned_out = 0").fetchone()[0])
+
+    def pending_count(self) -> int:
+        """Deliveries not yet final."""
+        return int(self._db.execute(
+            "SELECT count(*) FROM deliveries WHERE status = 'pending'").fetchone()[0])
+
+    def next_due(self) -> float | None:
+        """The earliest time (Unix seconds) a pending delivery may be attempted, counting
+        leases; None when nothing is pending."""
+        row = self._db.execute(
+            "SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM deliveries"
+            " WHERE status = 'pending'").fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
+                        limit: int = 100, before_seq: int | None = None) -> list[Delivery]:
+        """Deliveries, newest first.
+
+        Args:
+            hook_id: only this hook's.
+            status: only ``pending``, ``succeeded`` or ``failed``.
+            limit: at most this many.
+            before_seq: only those older than this ``seq`` (for paging).
+        """
+        where, params = [], []
+        if hook_id is not None:
+            where.append("d.hook_id = ?")
+            params.append(hook_id)
+        if status is not None:
+            where.append("d.status = ?")
+            params.append(status)
+        if before_seq is not None:
+            where.append("d.seq < ?")
+            params.append(before_seq)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq"  # noqa: S608 - fixed fragments
+            f" {clause} ORDER BY d.seq DESC LIMIT ?", (*params, limit)).fetchall()
+        return [Delivery(*r) for r in rows]
+
+    def get_delivery(self, delivery_id: str) -> Delivery:
+        """One delivery by its UUID.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        row = self._db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq"  # noqa: S608 - fixed fragments
+            " WHERE d.id = ?", (delivery_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no delivery {delivery_id}; `hookadmin deliveries` "
+                                "lists them.", field="delivery")
+        return Delivery(*row)
+
+    def delivery_body(self, delivery_id: str) -> bytes:
+        """The body bytes a delivery sends."""
+        row = self._db.execute(
+            "SELECT e.body FROM deliveries d JOIN events e ON e.seq = d.event_seq"
+            " WHERE d.id = ?", (delivery_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no delivery {delivery_id}.", field="delivery")
+        return bytes(row[0])
+
+    def list_attempts(self, delivery_seq: int) -> list[Attempt]:
+        """The attempts of a delivery, first to last."""
+        out = []
+        for r in self._db.execute(
+                "SELECT started_at, duration_ms, request_url, request_headers, status_code,"
+                " response_headers, response_body, response_truncated, error_kind,"
+                " error_message, number, next_attempt_at FROM attempts"
+                " WHERE delivery_seq = ? ORDER BY number", (delivery_seq,)):
+            out.append(Attempt(
+                started_at=r[0], duration_ms=r[1], request_url=r[2],
+                request_headers=json.loads(r[3]), status_code=r[4],
+                response_headers=None if r[5] is None else [tuple(p) for p in json.loads(r[5])],
+                response_body=None if r[6] is None else bytes(r[6]),
+                response_truncated=bool(r[7]), error_kind=r[8], error_message=r[9],
+                number=r[10], next_attempt_at=r[11]))
+        return out
+
+    def last_deliveries(self) -> dict[int, Delivery]:
+        """The newest finished-or-tried delivery of each hook, by hook id."""
+        rows = self._db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq"  # noqa: S608 - fixed fragments
+            " WHERE d.seq IN (SELECT max(seq) FROM deliveries WHERE attempts > 0"
+            " GROUP BY hook_id)").fetchall()
+        return {r[3]: Delivery(*r) for r in rows}
+
+
+_DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.attempts,"
+                     " d.next_attempt_at, d.last_status_code, d.last_error_kind,"
+                     " d.last_duration_ms, d.created_at, d.updated_at")
+
+
+def _hook_from_row(row: Sequence[Any]) -> Hook:
+    (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason) = row
+    return Hook(id=id_, name=name, url=url, events=tuple(json.loads(events)),
+                active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
+                updated_at=updated_at, deactivated_reason=reason)

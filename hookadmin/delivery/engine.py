@@ -1,0 +1,242 @@
+"""The delivery engine: outbox → deliveries → signed POSTs → recorded attempts.
+
+Plain asyncio, no Qt: the window hosts it in a QThread, ``hookadmin worker`` runs it
+headless. Several engines (a window and a worker) may run on one data directory at
+once: deliveries are leased in the database, so each is sent by one engine at a time,
+and a dead engine's leases expire and are taken over.
+
+At-least-once: a delivery is marked done only after its response is recorded, so a
+crash between the POST and the record sends it again, with the same delivery id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from hookadmin.core.errors import NotFoundError, SecretStoreError
+from hookadmin.core.hooks import Hook
+from hookadmin.core.secrets import SecretStore
+from hookadmin.core.signing import delivery_headers
+from hookadmin.core.store import AttemptRecord, DeliveryJob, Store
+from hookadmin.delivery.http import ERROR_SENTENCES, make_client, post, retry_after_seconds
+from hookadmin.delivery.policy import DeliverySettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What the engine reports after each attempt (plain data, safe across threads).
+
+    ``status`` is the delivery's new status: ``succeeded``, ``pending`` or ``failed``.
+    """
+
+    delivery_id: str
+    hook_id: int
+    event_type: str
+    attempt_number: int
+    status: str
+    status_code: int | None
+    error_kind: str | None
+    duration_ms: float | None
+    next_attempt_at: float | None
+
+
+class Engine:
+    """Delivers the outbox of one data directory.
+
+    Args:
+        home: the data directory.
+        settings: retry schedule, timeouts and limits.
+        secrets: where secrets are read; defaults to the OS keyring for this database.
+        on_attempt: called (on the engine's thread) with an :class:`AttemptOutcome`
+            after every recorded attempt.
+    """
+
+    def __init__(self, home: Path, *, settings: DeliverySettings | None = None,
+                 secrets: SecretStore | None = None,
+                 on_attempt: Callable[[AttemptOutcome], None] | None = None) -> None:
+        self.home = home
+        self.settings = settings or DeliverySettings()
+        self._secrets = secrets
+        self._on_attempt = on_attempt
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def stop(self) -> None:
+        """Ask a running engine to stop; safe to call from any thread. In-flight
+        requests are cancelled and their deliveries stay pending for the next start."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            loop.call_soon_threadsafe(stop.set)
+
+    def run(self, *, until_idle: bool = False) -> int:
+        """Run in the current thread until stopped (or idle). Returns the number of
+        attempts made."""
+        return asyncio.run(self.run_async(until_idle=until_idle))
+
+    async def run_async(self, *, until_idle: bool = False) -> int:
+        """Deliver until :meth:`stop` is called, or, with ``until_idle``, until nothing
+        is waiting in the outbox, nothing is in flight and no pending delivery is due
+        now (retries scheduled for later stay queued).
+
+        Returns:
+            The number of attempts made.
+        """
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        store = Store.in_home(self.home, durable=False)
+        secrets = self._secrets or SecretStore(store.store_id)
+        run = _Run(self, store, secrets)
+        try:
+            return await run.loop(until_idle=until_idle)
+        finally:
+            await run.close()
+            store.close()
+            self._loop = None
+
+
+class _Run:
+    """The state of one :meth:`Engine.run_async`."""
+
+    def __init__(self, engine: Engine, store: Store, secrets: SecretStore) -> None:
+        self.engine = engine
+        self.settings = engine.settings
+        self.store = store
+        self.secrets = secrets
+        self.in_flight: dict[asyncio.Task[None], DeliveryJob] = {}
+        self.per_hook: dict[int, int] = {}
+        self.clients: dict[bool, httpx.AsyncClient] = {}
+        self.secret_cache: dict[int, tuple[float, str]] = {}
+        self.attempts = 0
+
+    async def loop(self, *, until_idle: bool) -> int:
+        stop = self.engine._stop
+        assert stop is not None
+        stop_wait = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                while self.store.fan_out():
+                    pass
+                started = self._start_due()
+                if until_idle and not self.in_flight and not started and self._idle():
+                    break
+                waiters: set[asyncio.Future[object]] = {stop_wait, *self.in_flight}  # type: ignore[arg-type]
+                await asyncio.wait(waiters, timeout=self.settings.poll_interval,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                self._reap()
+        finally:
+            stop_wait.cancel()
+        return self.attempts
+
+    def _idle(self) -> bool:
+        if self.store.outbox_waiting():
+            return False
+        due = self.store.next_due()
+        return due is None or due > time.time()
+
+    def _start_due(self) -> int:
+        free = self.settings.max_in_flight - len(self.in_flight)
+        if free <= 0:
+            return 0
+        full = [h for h, n in self.per_hook.items() if n >= self.settings.per_hook_in_flight]
+        jobs = self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
+                                    limit=free, skip_hooks=full)
+        surplus = []
+        started = 0
+        for job in jobs:
+            if self.per_hook.get(job.hook_id, 0) >= self.settings.per_hook_in_flight:
+                surplus.append(job.seq)
+                continue
+            self.per_hook[job.hook_id] = self.per_hook.get(job.hook_id, 0) + 1
+            task = asyncio.create_task(self._deliver(job))
+            self.in_flight[task] = job
+            started += 1
+        if surplus:
+            self.store.release(surplus)
+        return started
+
+    def _reap(self) -> None:
+        for task in [t for t in self.in_flight if t.done()]:
+            job = self.in_flight.pop(task)
+            self.per_hook[job.hook_id] -= 1
+            if not task.cancelled() and task.exception() is not None:
+                log.error("delivery %s failed unexpectedly", job.id, exc_info=task.exception())
+                self.store.release([job.seq])
+
+    async def _deliver(self, job: DeliveryJob) -> None:
+        try:
+            hook = self.store.get_hook(job.hook_id)
+        except NotFoundError:
+            return
+        timestamp = int(time.time())
+        try:
+            secret = await self._secret(hook.id)
+        except SecretStoreError as err:
+            attempt = AttemptRecord(
+                started_at=time.time(), duration_ms=None, request_url=hook.url,
+                request_headers={}, status_code=None, response_headers=None, response_body=None,
+                response_truncated=False, error_kind="secret_unavailable",
+                error_message=f"{ERROR_SENTENCES['secret_unavailable']} {err}")
+        else:
+            headers = delivery_headers(secret=secret, event_type=job.event_type,
+                                       delivery_id=job.id, timestamp=timestamp, body=job.body)
+            attempt = await post(self._client(hook), hook.url, headers, job.body, self.settings)
+        self._record(job, hook, attempt)
+
+    def _record(self, job: DeliveryJob, hook: Hook, attempt: AttemptRecord) -> None:
+        next_at: float | None = None
+        number = job.attempts + 1
+        if not attempt.succeeded:
+            if attempt.status_code == 410:
+                delay = None
+                reason = ("The receiver answered 410 Gone, so the hook was deactivated "
+                          f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
+                self.store.update_hook(hook.id, active=False, deactivated_reason=reason)
+            else:
+                delay = self.settings.next_delay(number, retry_after=retry_after_seconds(attempt))
+            next_at = None if delay is None else time.time() + delay
+        status = self.store.record_attempt(job, attempt, next_attempt_at=next_at)
+        self.attempts += 1
+        callback = self.engine._on_attempt
+        if callback is not None:
+            callback(AttemptOutcome(job.id, job.hook_id, job.event_type, number, status,
+                                    attempt.status_code, attempt.error_kind,
+                                    attempt.duration_ms, next_at))
+
+    async def _secret(self, hook_id: int) -> str:
+        cached = self.secret_cache.get(hook_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < 10.0:
+            return cached[1]
+        secret = await asyncio.to_thread(self.secrets.get, hook_id)
+        self.secret_cache[hook_id] = (now, secret)
+        return secret
+
+    def _client(self, hook: Hook) -> httpx.AsyncClient:
+        verify = not hook.insecure_ssl
+        client = self.clients.get(verify)
+        if client is None:
+            client = self.clients[verify] = make_client(self.settings, verify=verify)
+        return client
+
+    async def close(self) -> None:
+        tasks = list(self.in_flight)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        leftover = [job.seq for job in self.in_flight.values()]
+        self.in_flight.clear()
+        if leftover:
+            self.store.release(leftover)
+        for client in self.clients.values():
+            await client.aclose()
+

@@ -1,0 +1,153 @@
+"""One HTTP attempt: POST the exact body bytes, read a capped response, name the error.
+
+Uses httpx; redirects are never followed (a 3xx is a failed attempt with its
+``Location`` recorded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import socket
+import ssl
+import time
+
+import httpx
+
+from hookadmin.core.store import AttemptRecord
+from hookadmin.delivery.policy import DeliverySettings
+
+ERROR_SENTENCES = {
+    "timeout": "The receiver did not answer in time.",
+    "dns": "The host name could not be resolved; check the URL's spelling and your DNS.",
+    "connect": "The connection was refused or dropped; check that the receiver is running "
+               "and reachable.",
+    "tls": "The TLS handshake failed; check the receiver's certificate.",
+    "redirect": "The receiver answered with a redirect, which is never followed; use the final "
+                "URL.",
+    "http_status": "The receiver answered with an error status.",
+    "protocol": "The receiver's answer was not valid HTTP.",
+    "secret_unavailable": "The hook's secret could not be read from the OS keyring, so nothing "
+                          "was sent.",
+}
+
+
+def make_client(settings: DeliverySettings, *, verify: bool = True) -> httpx.AsyncClient:
+    """An :class:`httpx.AsyncClient` configured for deliveries (no redirects, timeouts
+    and connection limits from ``settings``)."""
+    return httpx.AsyncClient(
+        verify=verify,
+        follow_redirects=False,
+        trust_env=False,
+        timeout=httpx.Timeout(settings.attempt_timeout, connect=settings.connect_timeout),
+        limits=httpx.Limits(max_connections=settings.max_in_flight,
+                            max_keepalive_connections=settings.max_in_flight),
+    )
+
+
+async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: bytes,
+               settings: DeliverySettings) -> AttemptRecord:
+    """Send one attempt and describe what happened. Never raises for network errors.
+
+    Args:
+        client: from :func:`make_client`.
+        url: the hook URL.
+        headers: the signed headers (:func:`hookadmin.core.signing.delivery_headers`).
+        body: the exact bytes to send.
+        settings: the timeouts and response cap.
+
+    Returns:
+        An :class:`AttemptRecord`; ``error_kind`` is None only for a 2xx response.
+    """
+    started = time.time()
+    t0 = time.perf_counter()
+    status: int | None = None
+    resp_headers: list[tuple[str, str]] | None = None
+    chunks: list[bytes] = []
+    truncated = False
+    kind: str | None = None
+    message: str | None = None
+    try:
+        async with asyncio.timeout(settings.attempt_timeout):
+            async with client.stream("POST", url, content=body, headers=headers) as resp:
+                status = resp.status_code
+                resp_headers = [(k, v) for k, v in resp.headers.multi_items()]
+                size = 0
+                async for chunk in resp.aiter_bytes():
+                    room = settings.response_cap - size
+                    if len(chunk) > room:
+                        chunks.append(chunk[:room])
+                        truncated = True
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+    except (TimeoutError, httpx.TimeoutException):
+        kind, message = "timeout", (f"The receiver did not answer within "
+                                    f"{settings.attempt_timeout:g} s.")
+    except httpx.HTTPError as err:
+        kind, message = classify(err)
+    duration_ms = (time.perf_counter() - t0) * 1000.0
+    if kind is None and status is not None and not 200 <= status < 300:
+        if 300 <= status < 400:
+            location = dict((k.lower(), v) for k, v in resp_headers or []).get("location", "")
+            kind = "redirect"
+            message = (f"The receiver redirected ({status}) to {location or 'nowhere'}; "
+                       "redirects are never followed, so set the hook's URL to the final one.")
+        else:
+            kind = "http_status"
+            message = f"The receiver answered {status}."
+    return AttemptRecord(
+        started_at=started, duration_ms=round(duration_ms, 3), request_url=url,
+        request_headers=dict(headers), status_code=status, response_headers=resp_headers,
+        response_body=b"".join(chunks) if status is not None else None,
+        response_truncated=truncated, error_kind=kind, error_message=message)
+
+
+def classify(err: BaseException) -> tuple[str, str]:
+    """Name a network error: (error kind, one sentence for people)."""
+    chain: list[BaseException] = []
+    cur: BaseException | None = err
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    for exc in chain:
+        if isinstance(exc, socket.gaierror):
+            return "dns", "The host name could not be resolved; check the URL's spelling."
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return "tls", (f"The receiver's TLS certificate was not accepted "
+                           f"({exc.verify_message}); fix the certificate or trust its CA.")
+        if isinstance(exc, ssl.SSLError):
+            return "tls", f"The TLS handshake failed ({exc.reason or exc}); check the receiver."
+        if isinstance(exc, ConnectionRefusedError):
+            return "connect", ("The connection was refused; check that the receiver is running "
+                               "and listening on that port.")
+    if isinstance(err, httpx.ConnectError):
+        text = str(err)
+        if "Name or service not known" in text or "getaddrinfo" in text \
+                or "nodename nor servname" in text:
+            return "dns", "The host name could not be resolved; check the URL's spelling."
+        return "connect", f"The connection failed ({text or 'no detail'}); check the receiver."
+    if isinstance(err, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return "protocol", ("The receiver closed the connection or answered with invalid "
+                            f"HTTP ({err or type(err).__name__}).")
+    return "protocol", f"The request failed ({type(err).__name__}: {err})."
+
+
+def retry_after_seconds(attempt: AttemptRecord, *, now: float | None = None) -> float | None:
+    """The ``Retry-After`` of a 429 or 503 response in seconds, or None.
+
+    Accepts both forms of RFC 9110 §10.2.3: delay-seconds and an HTTP-date.
+    """
+    if attempt.status_code not in (429, 503) or not attempt.response_headers:
+        return None
+    value = next((v for k, v in attempt.response_headers if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

@@ -1,0 +1,80 @@
+"""Ping: a signed test notification sent to one hook at once (DESIGN.md §3).
+
+The ping is recorded in the delivery history as a one-attempt delivery of event type
+``ping``; it is never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+
+from hookadmin.core.hooks import Hook
+from hookadmin.core.service import HookService
+from hookadmin.core.signing import delivery_headers
+from hookadmin.core.store import AttemptRecord
+from hookadmin.delivery.http import make_client, post
+from hookadmin.delivery.policy import DeliverySettings
+
+ZEN = (
+    "Keep it logically awesome.",
+    "Design for failure.",
+    "Half measures are as bad as nothing at all.",
+    "Approachable is better than simple.",
+    "Mind your words, they are important.",
+    "Speak like a human.",
+    "Responsive is better than fast.",
+    "Anything added dilutes everything else.",
+    "Practicality beats purity.",
+    "Favor focus over features.",
+)
+
+
+@dataclass(frozen=True)
+class PingResult:
+    """A sent ping: its delivery id, the exact body sent and the attempt's outcome."""
+
+    hook_id: int
+    delivery_id: str
+    body: bytes
+    attempt: AttemptRecord
+
+
+def ping_body(hook: Hook, *, zen: str | None = None) -> bytes:
+    """The ping body: ``{"zen", "hook_id", "hook"}`` as compact UTF-8 JSON."""
+    payload = {"zen": zen or random.choice(ZEN),  # noqa: S311 - not for security
+               "hook_id": hook.id, "hook": hook.to_json()}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None = None
+                    ) -> PingResult:
+    """Sign and POST a ping to ``hook`` now. Never raises for network errors."""
+    settings = settings or DeliverySettings()
+    body = ping_body(hook)
+    delivery_id = str(uuid.uuid4())
+    headers = delivery_headers(secret=secret, event_type="ping", delivery_id=delivery_id,
+                               timestamp=int(time.time()), body=body)
+    async with make_client(settings, verify=not hook.insecure_ssl) as client:
+        attempt = await post(client, hook.url, headers, body, settings)
+    return PingResult(hook.id, delivery_id, body, attempt)
+
+
+def ping(service: HookService, hook_id: int, settings: DeliverySettings | None = None
+         ) -> PingResult:
+    """Send a ping to a hook and record it in the delivery history (blocking).
+
+    Raises:
+        NotFoundError: no such hook.
+        SecretStoreError: the secret cannot be read, so nothing is sent.
+    """
+    hook = service.hook(hook_id)
+    secret = service.secrets.get(hook.id)
+    result = asyncio.run(send_ping(hook, secret, settings))
+    service.store.record_ping(hook.id, result.delivery_id, result.body, result.attempt)
+    return result
+

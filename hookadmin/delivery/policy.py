@@ -1,0 +1,67 @@
+"""Delivery settings: the retry schedule, timeouts and limits.
+
+Every number is a setting so tests (and administrators) can shorten or widen them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+# Delays before attempt 1, 2, 3, … in seconds: immediately, 5 s, 5 min, 30 min, 2 h,
+# 5 h, 10 h, 10 h. After the last one fails, the delivery is failed.
+DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How the engine delivers.
+
+    Attributes:
+        retry_schedule: delay in seconds before each attempt (the first is normally 0);
+            its length is the maximum number of attempts.
+        jitter: each delay is multiplied by a random factor in [1 - jitter, 1 + jitter].
+        connect_timeout: seconds to establish the connection (TCP and TLS).
+        attempt_timeout: seconds for the whole attempt, response body included.
+        response_cap: bytes of the response body kept (the rest is discarded and the
+            attempt marked truncated).
+        retry_after_max: seconds; a ``Retry-After`` on 429/503 is honoured up to this.
+        max_in_flight: requests in flight at once, over all hooks.
+        per_hook_in_flight: requests in flight at once to one hook, so a slow hook
+            cannot take every slot.
+        poll_interval: seconds between looks at the outbox when idle.
+    """
+
+    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    jitter: float = 0.2
+    connect_timeout: float = 5.0
+    attempt_timeout: float = 15.0
+    response_cap: int = 64 * 1024
+    retry_after_max: float = 6 * 3600.0
+    max_in_flight: int = 64
+    per_hook_in_flight: int = 8
+    poll_interval: float = 0.05
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claimed delivery stays reserved for the engine that claimed it:
+        longer than any attempt, so only a dead engine's claims expire."""
+        return self.attempt_timeout + self.connect_timeout + 30.0
+
+    def next_delay(self, attempts_made: int, *, retry_after: float | None = None,
+                   rng: random.Random | None = None) -> float | None:
+        """Seconds to wait before the next attempt, or None when none is left.
+
+        Args:
+            attempts_made: attempts made so far, the failed one included (>= 1).
+            retry_after: a server's ``Retry-After`` in seconds, used instead of the
+                schedule's delay (clamped to 1 s .. ``retry_after_max``, no jitter).
+            rng: random source for the jitter.
+        """
+        if attempts_made >= len(self.retry_schedule):
+            return None
+        if retry_after is not None:
+            return min(max(retry_after, 1.0), self.retry_after_max)
+        base = self.retry_schedule[attempts_made]
+        factor = 1.0 + (rng or random).uniform(-self.jitter, self.jitter)
+        return base * factor
