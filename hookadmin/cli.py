@@ -24,7 +24,7 @@ from hookadmin.core.store import Delivery, iso
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
+        # One line on stderr (DESIGN.md §6); the usage is one `--help` away.
         self.exit(2, f"hookadmin: {message}; see `{self.prog} --help`.\n")
 
 

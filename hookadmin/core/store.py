@@ -413,13 +413,15 @@ class Store:
             limit: at most this many.
             skip_hooks: hook ids not to claim for (e.g. at their concurrency limit).
         """
-        skip = ",".join(str(int(h)) for h in skip_hooks) or "NULL"
+        # Not "NOT IN (NULL)" when nothing is skipped: that is never true in SQL.
+        skip = ",".join(str(int(h)) for h in skip_hooks)
+        skip_clause = f" AND hook_id NOT IN ({skip})" if skip else ""
         with self.transaction():
             rows = self._db.execute(
                 "UPDATE deliveries SET lease_until = ? WHERE seq IN ("
                 " SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
                 " AND (lease_until IS NULL OR lease_until < ?)"
-                f" AND hook_id NOT IN ({skip})"  # noqa: S608 - integers only
+                f"{skip_clause}"  # noqa: S608 - integers only
                 " AND hook_id IN (SELECT id FROM hooks WHERE active = 1)"
                 " ORDER BY next_attempt_at LIMIT ?)"
                 " RETURNING seq, id, hook_id, event_type, attempts, event_seq",
@@ -513,10 +515,12 @@ class Store:
 
     def next_due(self) -> float | None:
         """The earliest time (Unix seconds) a pending delivery may be attempted, counting
-        leases; None when nothing is pending."""
+        leases; None when nothing is pending. Deliveries of inactive hooks are not
+        counted: they are never claimed until the hook is switched on again."""
         row = self._db.execute(
             "SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM deliveries"
-            " WHERE status = 'pending'").fetchone()
+            " WHERE status = 'pending'"
+            " AND hook_id IN (SELECT id FROM hooks WHERE active = 1)").fetchone()
         return None if row[0] is None else float(row[0])
 
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,

@@ -1,0 +1,50 @@
+"""Start the admin window: ``hookadmin`` or ``hookadmin gui``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from hookadmin import __version__
+from hookadmin.core.errors import HookadminError
+from hookadmin.core.service import HookService
+from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.workers import EngineHost
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def main(home: str | None = None) -> int:
+    """Open the window on the data directory ``home`` (default per DESIGN.md §5) and
+    run until it is closed. Returns the exit status."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("hookadmin")
+    app.setOrganizationName("hookadmin")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("hookadmin")
+    icon = RESOURCES / "hookadmin.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    try:
+        service = HookService(home)
+    except HookadminError as err:
+        QMessageBox.critical(None, "hookadmin", str(err))
+        return 1
+    engine = EngineHost(service.home)
+    window = MainWindow(service, engine)
+    window.show()
+    try:
+        secrets_problem = None
+        service.secrets.check()
+    except HookadminError as err:
+        secrets_problem = str(err)
+    if secrets_problem:
+        window.show_banner(f"{secrets_problem} Hooks still list; deliveries wait until the "
+                           "keyring can be read and are never sent unsigned.")
+    status = app.exec()
+    service.close()
+    return int(status)

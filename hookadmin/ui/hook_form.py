@@ -1,0 +1,334 @@
+"""The form that creates or edits a hook: URL, name, event checkboxes under tri-state
+"All Job/Cluster Notifications" parents, and the Active toggle."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hookadmin.core import events as catalog
+from hookadmin.core.errors import InputError
+from hookadmin.core.hooks import Hook, validate_name, validate_url
+
+
+class GroupCheckBox(QCheckBox):
+    """A tri-state parent: partially checked when some children are; a click checks
+    all children (or unchecks all when every child is checked)."""
+
+    def nextCheckState(self) -> None:
+        self.setCheckState(Qt.CheckState.Unchecked if self.checkState() == Qt.CheckState.Checked
+                           else Qt.CheckState.Checked)
+
+
+class EventPicker(QWidget):
+    """The ten event checkboxes grouped under their tri-state group parents.
+
+    The selection is read as a subscription: a fully checked group is stored as the
+    group id (``job``: every job event, including any added later).
+
+    Signals:
+        changed(): the selection changed.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.group_boxes: dict[str, GroupCheckBox] = {}
+        self.event_boxes: dict[str, QCheckBox] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        for group in catalog.GROUPS:
+            parent_box = GroupCheckBox(group.label)
+            parent_box.setTristate(True)
+            parent_box.setObjectName(f"group_{group.id}")
+            parent_box.setAccessibleName(group.label)
+            font = QFont(parent_box.font())
+            font.setBold(True)
+            parent_box.setFont(font)
+            parent_box.clicked.connect(lambda _=False, g=group.id: self._on_group_clicked(g))
+            self.group_boxes[group.id] = parent_box
+            layout.addWidget(parent_box)
+            for event in catalog.EVENT_TYPES:
+                if event.group != group.id:
+                    continue
+                box = QCheckBox(event.label)
+                box.setObjectName(f"event_{event.id}")
+                box.setToolTip(f"{event.id}: {event.description}")
+                box.setAccessibleName(event.label)
+                box.setAccessibleDescription(event.description)
+                box.toggled.connect(lambda _=False, g=group.id: self._on_event_toggled(g))
+                self.event_boxes[event.id] = box
+                note = QLabel(event.description)
+                note.setObjectName("eventDescription")
+                note.setEnabled(False)
+                row = QVBoxLayout()
+                row.setContentsMargins(24, 0, 0, 2)
+                row.setSpacing(0)
+                row.addWidget(box)
+                desc = QHBoxLayout()
+                desc.setContentsMargins(22, 0, 0, 0)
+                desc.addWidget(note)
+                row.addLayout(desc)
+                layout.addLayout(row)
+            layout.addSpacing(6)
+
+    def subscription(self) -> list[str]:
+        """The canonical event list for the current ticks (may be empty)."""
+        picked: list[str] = []
+        for group in catalog.GROUPS:
+            if self.group_boxes[group.id].checkState() == Qt.CheckState.Checked:
+                picked.append(group.id)
+            else:
+                picked += [e for e in catalog.types_in_group(group.id)
+                           if self.event_boxes[e].isChecked()]
+        return catalog.normalize_subscription(picked) if picked else []
+
+    def set_subscription(self, events: tuple[str, ...] | list[str]) -> None:
+        """Tick the boxes for a stored subscription."""
+        covered = catalog.expand(events)
+        for type_id, box in self.event_boxes.items():
+            box.setChecked(type_id in covered)
+
+    @Slot()
+    def _on_group_clicked(self, group_id: str) -> None:
+        checked = self.group_boxes[group_id].checkState() == Qt.CheckState.Checked
+        for type_id in catalog.types_in_group(group_id):
+            box = self.event_boxes[type_id]
+            box.blockSignals(True)
+            box.setChecked(checked)
+            box.blockSignals(False)
+        self._sync_group(group_id)
+        self.changed.emit()
+
+    @Slot()
+    def _on_event_toggled(self, group_id: str) -> None:
+        self._sync_group(group_id)
+        self.changed.emit()
+
+    def _sync_group(self, group_id: str) -> None:
+        states = [self.event_boxes[t].isChecked() for t in catalog.types_in_group(group_id)]
+        box = self.group_boxes[group_id]
+        box.blockSignals(True)
+        if all(states):
+            box.setCheckState(Qt.CheckState.Checked)
+        elif any(states):
+            box.setCheckState(Qt.CheckState.PartiallyChecked)
+        else:
+            box.setCheckState(Qt.CheckState.Unchecked)
+        box.blockSignals(False)
+
+
+class HookForm(QWidget):
+    """Create or edit a hook.
+
+    The submit button ("Create hook", or "Save changes" when editing) is enabled only
+    while the form is valid; problems show inline under their field.
+
+    Signals:
+        submitted(dict): the user submitted valid values ``{"url", "name", "events",
+            "active"}`` (validated, canonical).
+        cancelled(): the user gave up.
+    """
+
+    submitted = Signal(dict)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editing: Hook | None = None
+        self._url_touched = False
+
+        self.title = QLabel("Add webhook")
+        self.title.setObjectName("formTitle")
+        title_font = QFont(self.title.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.4)
+        title_font.setBold(True)
+        self.title.setFont(title_font)
+        intro = QLabel("hookadmin will send a signed POST request to the URL below with the "
+                       "details of each event you subscribe to.")
+        intro.setWordWrap(True)
+
+        self.url_edit = QLineEdit()
+        self.url_edit.setObjectName("url")
+        self.url_edit.setPlaceholderText("https://example.com/hooks/etl")
+        self.url_edit.setAccessibleName("Payload URL")
+        self.url_error = QLabel()
+        self.url_error.setObjectName("urlError")
+        self.url_error.setWordWrap(True)
+        self.url_error.setStyleSheet("color: #c62828;")
+        self.url_error.hide()
+        self.url_warning = QLabel()
+        self.url_warning.setObjectName("urlWarning")
+        self.url_warning.setWordWrap(True)
+        self.url_warning.setStyleSheet("color: #a15c00;")
+        self.url_warning.hide()
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("name")
+        self.name_edit.setPlaceholderText("e.g. ops monitor (optional)")
+        self.name_edit.setAccessibleName("Name")
+        self.name_error = QLabel()
+        self.name_error.setObjectName("nameError")
+        self.name_error.setStyleSheet("color: #c62828;")
+        self.name_error.hide()
+
+        self.events = EventPicker()
+        self.events_error = QLabel("Choose at least one event.")
+        self.events_error.setObjectName("eventsError")
+        self.events_error.setStyleSheet("color: #c62828;")
+        self.events_error.hide()
+
+        self.active_box = QCheckBox("Active")
+        self.active_box.setObjectName("active")
+        self.active_box.setChecked(True)
+        self.active_box.setAccessibleName("Active")
+        active_note = QLabel("Deliver event details when this hook is triggered.")
+        active_note.setEnabled(False)
+
+        self.submit_button = QPushButton("Create hook")
+        self.submit_button.setObjectName("submit")
+        self.submit_button.setDefault(True)
+        self.submit_button.setEnabled(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancel")
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        url_col = QVBoxLayout()
+        url_col.setSpacing(2)
+        url_col.addWidget(self.url_edit)
+        url_col.addWidget(self.url_error)
+        url_col.addWidget(self.url_warning)
+        form.addRow("Payload &URL *", url_col)
+        name_col = QVBoxLayout()
+        name_col.setSpacing(2)
+        name_col.addWidget(self.name_edit)
+        name_col.addWidget(self.name_error)
+        form.addRow("&Name", name_col)
+
+        events_title = QLabel("Which events should trigger this webhook?")
+        events_frame = QFrame()
+        events_frame.setFrameShape(QFrame.Shape.StyledPanel)
+        frame_layout = QVBoxLayout(events_frame)
+        frame_layout.addWidget(self.events)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.submit_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(intro)
+        layout.addSpacing(8)
+        layout.addLayout(form)
+        layout.addSpacing(8)
+        layout.addWidget(events_title)
+        layout.addWidget(events_frame)
+        layout.addWidget(self.events_error)
+        layout.addWidget(self.active_box)
+        layout.addWidget(active_note)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+
+        self.url_edit.textChanged.connect(self._on_url_changed)
+        self.url_edit.editingFinished.connect(self._on_url_editing_finished)
+        self.name_edit.textChanged.connect(self._validate)
+        self.events.changed.connect(self._validate)
+        self.submit_button.clicked.connect(self._on_submit)
+        self.cancel_button.clicked.connect(self.cancelled)
+        self.url_edit.returnPressed.connect(self._on_submit)
+        self.reset()
+
+    def reset(self, hook: Hook | None = None) -> None:
+        """Empty the form for a new hook, or fill it with ``hook`` to edit it."""
+        self.editing = hook
+        self._url_touched = hook is not None
+        self.title.setText("Add webhook" if hook is None else f"Edit hook {hook.id}")
+        self.submit_button.setText("Create hook" if hook is None else "Save changes")
+        self.url_edit.setText("" if hook is None else hook.url)
+        self.name_edit.setText("" if hook is None else hook.name)
+        self.events.set_subscription(["job", "cluster"] if hook is None else hook.events)
+        self.active_box.setChecked(True if hook is None else hook.active)
+        self.show_error(None)
+        self._validate()
+
+    def show_error(self, error: InputError | None) -> None:
+        """Show a service-side error under the field it names (or under the URL)."""
+        if error is None:
+            return
+        target = self.name_error if error.field == "name" else self.url_error
+        target.setText(str(error))
+        target.show()
+
+    def values(self) -> dict[str, object]:
+        """The current values, validated. Raises InputError."""
+        return {"url": validate_url(self.url_edit.text()),
+                "name": validate_name(self.name_edit.text()),
+                "events": catalog.normalize_subscription(self.events.subscription()),
+                "active": self.active_box.isChecked()}
+
+    @Slot()
+    def _on_url_changed(self) -> None:
+        if self.url_edit.text().strip():
+            self._url_touched = True
+        self._validate()
+
+    @Slot()
+    def _on_url_editing_finished(self) -> None:
+        self._url_touched = True
+        self._validate()
+
+    @Slot()
+    def _validate(self) -> bool:
+        ok = True
+        text = self.url_edit.text()
+        self.url_warning.hide()
+        try:
+            url = validate_url(text)
+        except InputError as err:
+            ok = False
+            if self._url_touched:
+                self.url_error.setText(str(err))
+                self.url_error.show()
+            else:
+                self.url_error.hide()
+        else:
+            self.url_error.hide()
+            if url.startswith("http://"):
+                self.url_warning.setText("Plain http: deliveries and their signatures travel "
+                                         "unencrypted. Prefer https://.")
+                self.url_warning.show()
+        try:
+            validate_name(self.name_edit.text())
+        except InputError as err:
+            ok = False
+            self.name_error.setText(str(err))
+            self.name_error.show()
+        else:
+            self.name_error.hide()
+        has_events = bool(self.events.subscription())
+        self.events_error.setVisible(not has_events)
+        ok = ok and has_events
+        self.submit_button.setEnabled(ok)
+        return ok
+
+    @Slot()
+    def _on_submit(self) -> None:
+        self._url_touched = True
+        if not self._validate():
+            return
+        self.submitted.emit(self.values())

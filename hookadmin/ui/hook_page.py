@@ -1,0 +1,224 @@
+"""The hook page: settings, events, the masked secret with Reveal, Ping, and the
+hook's recent deliveries with their attempts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hookadmin.core import events as catalog
+from hookadmin.core.hooks import Hook
+from hookadmin.core.store import Attempt, Delivery, iso
+from hookadmin.ui.models import DeliveriesModel
+from hookadmin.ui.ping_viewer import pretty_body
+
+MASK = "•" * 24
+
+
+def describe_attempts(delivery: Delivery, attempts: list[Attempt], body: bytes) -> str:
+    """A readable account of a delivery's attempts (request and response of each)."""
+    lines = [f"Delivery {delivery.id}", f"Event {delivery.event_type} · event id "
+             f"{delivery.event_id}", f"Status {delivery.status} after {delivery.attempts} "
+             f"attempt(s)"]
+    if delivery.status == "pending" and delivery.next_attempt_at:
+        lines.append(f"Next attempt {iso(delivery.next_attempt_at)}")
+    lines.append("")
+    for a in attempts:
+        result = f"HTTP {a.status_code}" if a.status_code is not None else a.error_kind
+        duration = "-" if a.duration_ms is None else f"{a.duration_ms:.0f} ms"
+        lines.append(f"── Attempt {a.number} · {iso(a.started_at)} · {result} · {duration}")
+        if a.error_message:
+            lines.append(a.error_message)
+        lines.append(f"POST {a.request_url}")
+        lines += [f"{k}: {v}" for k, v in a.request_headers.items()]
+        if a.response_headers is not None:
+            lines.append("")
+            lines.append("Response headers:")
+            lines += [f"{k}: {v}" for k, v in a.response_headers]
+        if a.response_body:
+            lines.append("")
+            lines.append("Response body" + (" (truncated)" if a.response_truncated else "") + ":")
+            lines.append(pretty_body(a.response_body))
+        lines.append("")
+    lines.append("Request body:")
+    lines.append(pretty_body(body))
+    return "\n".join(lines)
+
+
+class HookPage(QWidget):
+    """One hook. Signals ask the window to act: ``reveal_requested``,
+    ``ping_requested``, ``edit_requested``, ``delete_requested`` (each with the hook
+    id), ``active_toggle_requested(int, bool)`` and ``delivery_selected(str)``."""
+
+    reveal_requested = Signal(int)
+    ping_requested = Signal(int)
+    edit_requested = Signal(int)
+    delete_requested = Signal(int)
+    active_toggle_requested = Signal(int, bool)
+    delivery_selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hook: Hook | None = None
+        self.title = QLabel()
+        self.title.setObjectName("hookTitle")
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.state_label = QLabel()
+        self.state_label.setObjectName("hookState")
+        self.reason_label = QLabel()
+        self.reason_label.setObjectName("deactivatedReason")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setStyleSheet("color: #c62828;")
+
+        self.url_label = QLabel()
+        self.url_label.setObjectName("hookUrl")
+        self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.events_label = QLabel()
+        self.events_label.setObjectName("hookEvents")
+        self.events_label.setWordWrap(True)
+        self.secret_label = QLabel(MASK)
+        self.secret_label.setObjectName("maskedSecret")
+        self.secret_label.setAccessibleName("Secret (hidden)")
+        self.reveal_button = QPushButton("&Reveal…")
+        self.reveal_button.setObjectName("reveal")
+        self.reveal_button.setToolTip("Show the secret, with buttons to copy it")
+
+        self.ping_button = QPushButton("&Ping")
+        self.ping_button.setObjectName("ping")
+        self.ping_button.setToolTip("Send a signed test notification now and show the response")
+        self.edit_button = QPushButton("&Edit")
+        self.edit_button.setObjectName("edit")
+        self.toggle_button = QPushButton()
+        self.toggle_button.setObjectName("toggleActive")
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setObjectName("delete")
+
+        secret_row = QHBoxLayout()
+        secret_row.addWidget(self.secret_label)
+        secret_row.addWidget(self.reveal_button)
+        secret_row.addStretch(1)
+        details = QFormLayout()
+        details.addRow("Payload URL", self.url_label)
+        details.addRow("Events", self.events_label)
+        details.addRow("Secret", secret_row)
+
+        actions = QHBoxLayout()
+        actions.addWidget(self.ping_button)
+        actions.addWidget(self.edit_button)
+        actions.addWidget(self.toggle_button)
+        actions.addStretch(1)
+        actions.addWidget(self.delete_button)
+
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addSpacing(12)
+        header.addWidget(self.state_label)
+        header.addStretch(1)
+
+        self.deliveries = DeliveriesModel(self)
+        self.deliveries_view = QTableView()
+        self.deliveries_view.setObjectName("deliveries")
+        self.deliveries_view.setModel(self.deliveries)
+        self.deliveries_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.deliveries_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.deliveries_view.verticalHeader().hide()
+        self.deliveries_view.setAlternatingRowColors(True)
+        hh = self.deliveries_view.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setStretchLastSection(True)
+        self.deliveries_view.setAccessibleName("Recent deliveries")
+        self.attempts_view = QPlainTextEdit()
+        self.attempts_view.setObjectName("attempts")
+        self.attempts_view.setReadOnly(True)
+        self.attempts_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.attempts_view.setPlaceholderText("Select a delivery to see its attempts.")
+        self.attempts_view.setAccessibleName("Delivery attempts")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.deliveries_view)
+        split.addWidget(self.attempts_view)
+        split.setSizes([260, 200])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.reason_label)
+        layout.addLayout(details)
+        layout.addLayout(actions)
+        layout.addSpacing(6)
+        layout.addWidget(QLabel("Recent deliveries"))
+        layout.addWidget(split, 1)
+
+        self.reveal_button.clicked.connect(lambda: self._emit(self.reveal_requested))
+        self.ping_button.clicked.connect(lambda: self._emit(self.ping_requested))
+        self.edit_button.clicked.connect(lambda: self._emit(self.edit_requested))
+        self.delete_button.clicked.connect(lambda: self._emit(self.delete_requested))
+        self.toggle_button.clicked.connect(self._on_toggle_clicked)
+        self.deliveries_view.selectionModel().selectionChanged.connect(
+            self._on_selection_changed)
+
+    def _emit(self, signal: Signal) -> None:
+        if self.hook is not None:
+            signal.emit(self.hook.id)  # type: ignore[attr-defined]
+
+    def show_hook(self, hook: Hook, deliveries: list[Delivery]) -> None:
+        """Show ``hook`` and its recent deliveries (newest first)."""
+        same = self.hook is not None and self.hook.id == hook.id
+        self.hook = hook
+        self.title.setText(hook.display_name)
+        self.state_label.setText("● Active" if hook.active else "○ Inactive")
+        self.state_label.setStyleSheet("color: #2e7d32;" if hook.active else "color: #757575;")
+        self.reason_label.setText(hook.deactivated_reason or "")
+        self.reason_label.setVisible(bool(hook.deactivated_reason))
+        self.url_label.setText(hook.url)
+        labels = []
+        for item in hook.events:
+            if item in catalog.GROUP_IDS:
+                labels.append(next(g.label for g in catalog.GROUPS if g.id == item))
+            else:
+                labels.append(catalog.event_type(item).label)
+        self.events_label.setText(", ".join(labels))
+        self.toggle_button.setText("&Deactivate" if hook.active else "&Activate")
+        selected = self.selected_delivery_id() if same else None
+        self.deliveries.set_rows(deliveries)
+        if selected is not None:
+            for row in range(self.deliveries.rowCount()):
+                if self.deliveries.delivery_at(row).id == selected:
+                    self.deliveries_view.selectRow(row)
+                    break
+        elif not same:
+            self.attempts_view.clear()
+
+    def selected_delivery_id(self) -> str | None:
+        """The id of the selected delivery, if any."""
+        rows = self.deliveries_view.selectionModel().selectedRows()
+        return self.deliveries.delivery_at(rows[0].row()).id if rows else None
+
+    def show_attempts(self, text: str) -> None:
+        """Show the attempt account of the selected delivery."""
+        self.attempts_view.setPlainText(text)
+
+    @Slot()
+    def _on_toggle_clicked(self) -> None:
+        if self.hook is not None:
+            self.active_toggle_requested.emit(self.hook.id, not self.hook.active)
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, *_: object) -> None:
+        delivery_id = self.selected_delivery_id()
+        if delivery_id is not None:
+            self.delivery_selected.emit(delivery_id)

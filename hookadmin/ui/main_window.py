@@ -1,0 +1,431 @@
+"""The main window: hooks table on the left; the hook page or the hook form on the
+right; the delivery engine's state in the status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hookadmin.core.errors import HookadminError, InputError, NotFoundError
+from hookadmin.core.service import HookService
+from hookadmin.delivery.ping import PingResult
+from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.ui.hook_form import HookForm
+from hookadmin.ui.hook_page import HookPage, describe_attempts
+from hookadmin.ui.models import HooksModel
+from hookadmin.ui.ping_viewer import PingViewer
+from hookadmin.ui.secret_dialog import SecretDialog
+from hookadmin.ui.workers import EngineHost, PingTask
+
+DELIVERIES_SHOWN = 200
+
+
+class MainWindow(QMainWindow):
+    """The admin window.
+
+    Args:
+        service: the service layer of one data directory (used on the GUI thread only).
+        engine: the delivery engine host; the window starts it when shown and stops it
+            when closed. None runs the window without delivering (tests).
+        ping_settings: timeouts for pings.
+    """
+
+    def __init__(self, service: HookService, engine: EngineHost | None = None,
+                 ping_settings: DeliverySettings | None = None) -> None:
+        super().__init__()
+        self.service = service
+        self.engine = engine
+        self.ping_settings = ping_settings or DeliverySettings()
+        self._pings: list[PingTask] = []
+        self.setWindowTitle("hookadmin — service hooks")
+        self.setObjectName("mainWindow")
+        self.resize(1280, 820)
+
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fdecea; color: #8a1c1c; padding: 8px;"
+                                  " border: 1px solid #f5c2c0; border-radius: 4px;")
+        self.banner.hide()
+
+        self.hooks_model = HooksModel(self)
+        self.hooks_view = QTableView()
+        self.hooks_view.setObjectName("hooks")
+        self.hooks_view.setAccessibleName("Hooks")
+        self.hooks_view.setModel(self.hooks_model)
+        self.hooks_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.hooks_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.hooks_view.verticalHeader().hide()
+        self.hooks_view.setWordWrap(True)
+        self.hooks_view.setAlternatingRowColors(True)
+        hh = self.hooks_view.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.hooks_view.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+
+        self.new_button = QPushButton("&New hook")
+        self.new_button.setObjectName("newHook")
+        self.new_button.setToolTip("Create a webhook (Ctrl+N)")
+        left_header = QHBoxLayout()
+        hooks_title = QLabel("Webhooks")
+        font = hooks_title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        hooks_title.setFont(font)
+        left_header.addWidget(hooks_title)
+        left_header.addStretch(1)
+        left_header.addWidget(self.new_button)
+        self.empty_hint = QLabel("No hooks yet. Click “New hook” to send job and cluster "
+                                 "notifications to a URL.")
+        self.empty_hint.setObjectName("emptyHint")
+        self.empty_hint.setWordWrap(True)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addLayout(left_header)
+        left_layout.addWidget(self.empty_hint)
+        left_layout.addWidget(self.hooks_view, 1)
+
+        self.placeholder = QLabel("Select a hook to see its settings and deliveries.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setEnabled(False)
+        self.form = HookForm()
+        self.page = HookPage()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.form)
+        self.stack.addWidget(self.page)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 760])
+
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.engine_label = QLabel()
+        self.engine_label.setObjectName("engineState")
+        self.queue_label = QLabel()
+        self.queue_label.setObjectName("queueDepth")
+        self.statusBar().addWidget(self.engine_label)
+        self.statusBar().addPermanentWidget(self.queue_label)
+
+        new_action = QAction("New hook", self)
+        new_action.setShortcut(QKeySequence.StandardKey.New)
+        new_action.triggered.connect(self.start_new_hook)
+        self.addAction(new_action)
+        ping_action = QAction("Ping", self)
+        ping_action.setShortcut(QKeySequence("Ctrl+P"))
+        ping_action.triggered.connect(self._on_ping_shortcut)
+        self.addAction(ping_action)
+
+        self.new_button.clicked.connect(self.start_new_hook)
+        self.hooks_view.selectionModel().selectionChanged.connect(self._on_hook_selection)
+        self.form.submitted.connect(self._on_form_submitted)
+        self.form.cancelled.connect(self._on_form_cancelled)
+        self.page.reveal_requested.connect(self.reveal_secret)
+        self.page.ping_requested.connect(self.ping_hook)
+        self.page.edit_requested.connect(self._on_edit_requested)
+        self.page.delete_requested.connect(self._on_delete_requested)
+        self.page.active_toggle_requested.connect(self._on_active_toggle)
+        self.page.delivery_selected.connect(self._on_delivery_selected)
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(200)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(2000)
+        self._poll_timer.timeout.connect(self.refresh)
+        self._poll_timer.start()
+        if engine is not None:
+            engine.attempt_recorded.connect(self._on_attempt_recorded)
+            engine.running_changed.connect(self._update_status)
+            engine.errored.connect(self.show_banner)
+
+        self._restore_state()
+        self.refresh()
+
+    # -- state ------------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = settings.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        self._poll_timer.stop()
+        self._refresh_timer.stop()
+        if self.engine is not None:
+            self.engine.stop()
+        for task in self._pings:
+            task.wait(int(self.ping_settings.attempt_timeout * 1000) + 2000)
+        super().closeEvent(event)
+
+    def showEvent(self, event: object) -> None:
+        if self.engine is not None and not self.engine.running:
+            self.engine.start()
+        super().showEvent(event)  # type: ignore[arg-type]
+
+    # -- refresh ------------------------------------------------------------------------
+
+    @Slot()
+    def refresh(self) -> None:
+        """Reload hooks, the shown hook's deliveries and the status bar."""
+        selected = self.selected_hook_id()
+        hooks = self.service.hooks()
+        self.hooks_model.set_data(hooks, self.service.store.last_deliveries())
+        self.empty_hint.setVisible(not hooks)
+        if selected is not None:
+            row = self.hooks_model.row_of(selected)
+            if row >= 0:
+                self.hooks_view.selectionModel().blockSignals(True)
+                self.hooks_view.selectRow(row)
+                self.hooks_view.selectionModel().blockSignals(False)
+        if self.stack.currentWidget() is self.page and self.page.hook is not None:
+            self._show_page(self.page.hook.id)
+        self._update_status()
+
+    @Slot()
+    def _update_status(self) -> None:
+        if self.engine is None:
+            self.engine_label.setText("Delivery engine: off")
+        else:
+            self.engine_label.setText("Delivery engine: running" if self.engine.running
+                                      else "Delivery engine: stopped")
+        store = self.service.store
+        self.queue_label.setText(f"{store.outbox_waiting()} events waiting · "
+                                 f"{store.pending_count()} deliveries pending")
+
+    @Slot(object)
+    def _on_attempt_recorded(self, _outcome: object) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def selected_hook_id(self) -> int | None:
+        """The id of the hook selected in the table, if any."""
+        rows = self.hooks_view.selectionModel().selectedRows()
+        return self.hooks_model.hook_at(rows[0].row()).id if rows else None
+
+    def select_hook(self, hook_id: int) -> None:
+        """Select a hook in the table and show its page."""
+        row = self.hooks_model.row_of(hook_id)
+        if row >= 0:
+            self.hooks_view.selectRow(row)
+            self._show_page(hook_id)
+
+    def _show_page(self, hook_id: int) -> None:
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError:
+            self.stack.setCurrentWidget(self.placeholder)
+            return
+        rows = self.service.store.list_deliveries(hook_id=hook_id, limit=DELIVERIES_SHOWN)
+        self.page.show_hook(hook, rows)
+        self.stack.setCurrentWidget(self.page)
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_hook_selection(self, *_: object) -> None:
+        hook_id = self.selected_hook_id()
+        if hook_id is None:
+            if self.stack.currentWidget() is self.page:
+                self.stack.setCurrentWidget(self.placeholder)
+            return
+        self._show_page(hook_id)
+
+    # -- messages -----------------------------------------------------------------------
+
+    @Slot(str)
+    def show_banner(self, message: str) -> None:
+        """Show a problem above everything until it is resolved."""
+        self.banner.setText(message)
+        self.banner.show()
+
+    def clear_banner(self) -> None:
+        """Hide the banner."""
+        self.banner.hide()
+
+    # -- create / edit / delete ---------------------------------------------------------
+
+    @Slot()
+    def start_new_hook(self) -> None:
+        """Open an empty form."""
+        self.hooks_view.clearSelection()
+        self.form.reset()
+        self.stack.setCurrentWidget(self.form)
+        self.form.url_edit.setFocus()
+
+    @Slot(int)
+    def _on_edit_requested(self, hook_id: int) -> None:
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError as err:
+            self.show_banner(str(err))
+            return
+        self.form.reset(hook)
+        self.stack.setCurrentWidget(self.form)
+        self.form.url_edit.setFocus()
+
+    @Slot(dict)
+    def _on_form_submitted(self, values: dict[str, object]) -> None:
+        editing = self.form.editing
+        try:
+            if editing is None:
+                hook = self.service.create_hook(
+                    url=str(values["url"]), name=str(values["name"]),
+                    events=list(values["events"]),  # type: ignore[call-overload]
+                    active=bool(values["active"]))
+            else:
+                hook = self.service.edit_hook(
+                    editing.id, url=str(values["url"]), name=str(values["name"]),
+                    events=list(values["events"]),  # type: ignore[call-overload]
+                    active=bool(values["active"]))
+        except InputError as err:
+            self.form.show_error(err)
+            return
+        except HookadminError as err:
+            self.show_banner(str(err))
+            return
+        self.clear_banner()
+        self.refresh()
+        self.select_hook(hook.id)
+        self.statusBar().showMessage(
+            f"Created hook {hook.id}." if editing is None else f"Saved hook {hook.id}.", 5000)
+
+    @Slot()
+    def _on_form_cancelled(self) -> None:
+        if self.form.editing is not None:
+            self.select_hook(self.form.editing.id)
+        else:
+            self.stack.setCurrentWidget(self.placeholder)
+
+    @Slot(int)
+    def _on_delete_requested(self, hook_id: int) -> None:
+        hook = self.service.hook(hook_id)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete hook",
+                          f"Delete hook {hook.id} ({hook.display_name})?\n\nIts delivery "
+                          "history and its secret are deleted too; queued deliveries to it "
+                          "are dropped.",
+                          QMessageBox.StandardButton.Cancel, self)
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("confirmDelete")
+
+        def finished() -> None:
+            if box.clickedButton() is delete:
+                self.service.delete_hook(hook_id)
+                self.stack.setCurrentWidget(self.placeholder)
+                self.refresh()
+                self.statusBar().showMessage(f"Deleted hook {hook_id}.", 5000)
+            box.deleteLater()
+
+        box.finished.connect(finished)
+        box.open()
+
+    @Slot(int, bool)
+    def _on_active_toggle(self, hook_id: int, active: bool) -> None:
+        self.service.edit_hook(hook_id, active=active)
+        self.refresh()
+
+    # -- secret -------------------------------------------------------------------------
+
+    @Slot(int)
+    def reveal_secret(self, hook_id: int) -> SecretDialog | None:
+        """Open the Reveal dialog of a hook (non-blocking). Returns it, or None when
+        the secret cannot be read (the banner says why)."""
+        try:
+            hook = self.service.hook(hook_id)
+            secret = self.service.reveal_secret(hook_id)
+        except HookadminError as err:
+            self.show_banner(str(err))
+            return None
+        dialog = SecretDialog(hook.display_name, secret, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # -- ping ---------------------------------------------------------------------------
+
+    @Slot()
+    def _on_ping_shortcut(self) -> None:
+        if self.stack.currentWidget() is self.page and self.page.hook is not None:
+            self.ping_hook(self.page.hook.id)
+
+    @Slot(int)
+    def ping_hook(self, hook_id: int) -> PingViewer | None:
+        """Send a ping in the background and open its response viewer."""
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError as err:
+            self.show_banner(str(err))
+            return None
+        viewer = PingViewer(hook.display_name, self)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        task = PingTask(hook, self.service.secrets, self.ping_settings, self)
+        self._pings.append(task)
+
+        def done(result: PingResult) -> None:
+            self.service.store.record_ping(hook_id, result.delivery_id, result.body,
+                                           result.attempt)
+            if viewer_alive():
+                viewer.show_result(result)
+            self.refresh()
+
+        def failed(message: str) -> None:
+            if viewer_alive():
+                viewer.show_failure(message)
+
+        closed = []
+        viewer.destroyed.connect(lambda: closed.append(True))
+
+        def viewer_alive() -> bool:
+            return not closed
+
+        def forget() -> None:
+            if task in self._pings:
+                self._pings.remove(task)
+
+        task.done.connect(done)
+        task.failed.connect(failed)
+        task._thread.finished.connect(forget)
+        viewer.open()
+        task.start()
+        return viewer
+
+    @Slot(str)
+    def _on_delivery_selected(self, delivery_id: str) -> None:
+        store = self.service.store
+        try:
+            delivery = store.get_delivery(delivery_id)
+        except NotFoundError:
+            return
+        text = describe_attempts(delivery, store.list_attempts(delivery.seq),
+                                 store.delivery_body(delivery_id))
+        self.page.show_attempts(text)

@@ -1,0 +1,179 @@
+"""Qt models: thin adapters over the service layer's plain data."""
+
+from __future__ import annotations
+
+import time
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from hookadmin.core import events as catalog
+from hookadmin.core.hooks import Hook
+from hookadmin.core.store import Delivery
+
+_Index = QModelIndex | QPersistentModelIndex
+GREEN, RED, AMBER = QColor("#2e7d32"), QColor("#c62828"), QColor("#a15c00")
+
+
+class Roles(IntEnum):
+    """Custom item data roles."""
+
+    HOOK_ID = Qt.ItemDataRole.UserRole + 1
+    DELIVERY_ID = Qt.ItemDataRole.UserRole + 2
+
+
+def events_summary(events: tuple[str, ...]) -> str:
+    """"All job, Cluster Error" style summary of a subscription."""
+    parts = []
+    for item in events:
+        if item in catalog.GROUP_IDS:
+            parts.append(f"All {item}")
+        else:
+            parts.append(catalog.event_type(item).label)
+    return ", ".join(parts)
+
+
+def ago(ts: float, now: float | None = None) -> str:
+    """"12 s ago", "5 min ago", "3 h ago", or a date."""
+    delta = (time.time() if now is None else now) - ts
+    if delta < 60:
+        return f"{max(0, int(delta))} s ago"
+    if delta < 3600:
+        return f"{int(delta // 60)} min ago"
+    if delta < 86400:
+        return f"{int(delta // 3600)} h ago"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def delivery_result(d: Delivery) -> str:
+    """A short result text: "200 OK", "500", "timeout", "pending"."""
+    if d.attempts == 0:
+        return "queued"
+    code = str(d.last_status_code) if d.last_status_code is not None else d.last_error_kind or "?"
+    if d.status == "succeeded":
+        return f"✓ {code}"
+    if d.status == "pending":
+        return f"retrying ({code})"
+    return f"✗ {code}"
+
+
+def _status_brush(status: str) -> QBrush:
+    return QBrush({"succeeded": GREEN, "failed": RED}.get(status, AMBER))
+
+
+class HooksModel(QAbstractTableModel):
+    """The hooks table: Hook (name and URL), Events, Active, Last delivery."""
+
+    COLUMNS = ("Hook", "Events", "Active", "Last delivery")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._hooks: list[Hook] = []
+        self._last: dict[int, Delivery] = {}
+
+    def set_data(self, hooks: list[Hook], last: dict[int, Delivery]) -> None:
+        """Replace the rows."""
+        self.beginResetModel()
+        self._hooks = list(hooks)
+        self._last = dict(last)
+        self.endResetModel()
+
+    def hook_at(self, row: int) -> Hook:
+        """The hook shown in ``row``."""
+        return self._hooks[row]
+
+    def row_of(self, hook_id: int) -> int:
+        """The row of a hook, or -1."""
+        return next((i for i, h in enumerate(self._hooks) if h.id == hook_id), -1)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._hooks)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._hooks):
+            return None
+        hook = self._hooks[index.row()]
+        col = index.column()
+        last = self._last.get(hook.id)
+        if role == Roles.HOOK_ID:
+            return hook.id
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return f"{hook.display_name}\n{hook.url}" if hook.name else hook.url
+            if col == 1:
+                return events_summary(hook.events)
+            if col == 2:
+                return "Active" if hook.active else "Inactive"
+            if col == 3:
+                if last is None:
+                    return "never"
+                return f"{delivery_result(last)} · {ago(last.updated_at)}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 2 and hook.deactivated_reason:
+                return hook.deactivated_reason
+            if col == 0:
+                return hook.url
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 2:
+                return _status_brush("succeeded" if hook.active else "failed")
+            if col == 3 and last is not None:
+                return _status_brush(last.status)
+        return None
+
+
+class DeliveriesModel(QAbstractTableModel):
+    """Recent deliveries, newest first: Event, Result, Attempts, Duration, When, Id."""
+
+    COLUMNS = ("Event", "Result", "Attempts", "Duration", "When", "Delivery")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Delivery] = []
+
+    def set_rows(self, rows: list[Delivery]) -> None:
+        """Replace the rows."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def delivery_at(self, row: int) -> Delivery:
+        """The delivery shown in ``row``."""
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        d = self._rows[index.row()]
+        col = index.column()
+        if role == Roles.DELIVERY_ID:
+            return d.id
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (d.event_type, delivery_result(d), str(d.attempts),
+                    "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms",
+                    ago(d.created_at), d.id)[col]
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+            return _status_brush(d.status)
+        return None

@@ -1,0 +1,127 @@
+"""The response viewer of a ping: status, duration, response headers and body, and the
+request that was sent."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hookadmin.delivery.ping import PingResult
+
+
+def pretty_body(body: bytes) -> str:
+    """The body as text: indented when it is JSON, else decoded as UTF-8 (replacing
+    undecodable bytes)."""
+    text = body.decode("utf-8", "replace")
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def _headers_table(pairs: list[tuple[str, str]], name: str) -> QTableWidget:
+    table = QTableWidget(len(pairs), 2)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(["Header", "Value"])
+    table.verticalHeader().hide()
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    for row, (k, v) in enumerate(pairs):
+        table.setItem(row, 0, QTableWidgetItem(k))
+        table.setItem(row, 1, QTableWidgetItem(v))
+    return table
+
+
+def _text_view(text: str, name: str) -> QPlainTextEdit:
+    view = QPlainTextEdit(text)
+    view.setObjectName(name)
+    view.setReadOnly(True)
+    view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    return view
+
+
+class PingViewer(QDialog):
+    """Shows "Sending ping…" until :meth:`show_result` or :meth:`show_failure`."""
+
+    def __init__(self, hook_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pingViewer")
+        self.setWindowTitle(f"Ping {hook_label}")
+        self.resize(760, 560)
+        self.status_label = QLabel("Sending ping…")
+        self.status_label.setObjectName("pingStatus")
+        font = QFont(self.status_label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.status_label.setFont(font)
+        self.detail_label = QLabel()
+        self.detail_label.setObjectName("pingDetail")
+        self.detail_label.setWordWrap(True)
+        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("pingTabs")
+        self.tabs.setEnabled(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.detail_label)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(buttons)
+        self.result: PingResult | None = None
+
+    def show_result(self, result: PingResult) -> None:
+        """Fill the viewer with a finished ping."""
+        self.result = result
+        a = result.attempt
+        if a.status_code is not None:
+            verdict = "Delivered" if a.succeeded else "Failed"
+            self.status_label.setText(f"{verdict}: HTTP {a.status_code}")
+        else:
+            self.status_label.setText(f"Failed: {a.error_kind}")
+        color = "#2e7d32" if a.succeeded else "#c62828"
+        self.status_label.setStyleSheet(f"color: {color};")
+        detail = f"Completed in {a.duration_ms:.0f} ms · delivery {result.delivery_id}"
+        if a.error_message:
+            detail = f"{a.error_message}\n{detail}"
+        self.detail_label.setText(detail)
+
+        self.tabs.clear()
+        response = QWidget()
+        rlayout = QVBoxLayout(response)
+        rlayout.addWidget(QLabel("Headers"))
+        rlayout.addWidget(_headers_table(a.response_headers or [], "responseHeaders"), 1)
+        body_label = "Body" + (" (truncated)" if a.response_truncated else "")
+        rlayout.addWidget(QLabel(body_label))
+        rlayout.addWidget(_text_view(pretty_body(a.response_body or b""), "responseBody"), 2)
+        self.tabs.addTab(response, "Response")
+
+        request = QWidget()
+        qlayout = QVBoxLayout(request)
+        qlayout.addWidget(QLabel(f"POST {a.request_url}"))
+        qlayout.addWidget(_headers_table(list(a.request_headers.items()), "requestHeaders"), 1)
+        qlayout.addWidget(QLabel("Body"))
+        qlayout.addWidget(_text_view(pretty_body(result.body), "requestBody"), 2)
+        self.tabs.addTab(request, "Request")
+        self.tabs.setEnabled(True)
+
+    def show_failure(self, message: str) -> None:
+        """Nothing was sent: say why."""
+        self.status_label.setText("Not sent")
+        self.status_label.setStyleSheet("color: #c62828;")
+        self.detail_label.setText(message)

@@ -1,0 +1,172 @@
+"""Background work for the window: the delivery engine and pings, each in a QThread.
+
+Results cross into the GUI thread only as signals carrying frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from hookadmin.core.errors import HookadminError
+from hookadmin.core.hooks import Hook
+from hookadmin.core.secrets import SecretStore
+from hookadmin.delivery.engine import AttemptOutcome, Engine
+from hookadmin.delivery.ping import send_ping
+from hookadmin.delivery.policy import DeliverySettings
+
+log = logging.getLogger(__name__)
+
+
+class _EngineWorker(QObject):
+    attempt_recorded = Signal(object)  # AttemptOutcome
+    errored = Signal(str)
+    finished = Signal()
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self.engine.run()
+        except Exception as err:  # noqa: BLE001 - reported to the window, never lost in the thread
+            log.exception("delivery engine stopped")
+            self.errored.emit(f"The delivery engine stopped: {err}")
+        self.finished.emit()
+
+
+class EngineHost(QObject):
+    """Runs the delivery :class:`~hookadmin.delivery.engine.Engine` in a QThread.
+
+    Signals:
+        attempt_recorded(AttemptOutcome): after every attempt (GUI thread receives it).
+        running_changed(bool): the engine started or stopped.
+        errored(str): the engine stopped because of an unexpected error (one sentence).
+    """
+
+    attempt_recorded = Signal(object)
+    running_changed = Signal(bool)
+    errored = Signal(str)
+
+    def __init__(self, home: Path, settings: DeliverySettings | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._home = home
+        self._settings = settings
+        self._thread: QThread | None = None
+        self._worker: _EngineWorker | None = None
+        self._engine: Engine | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while the engine's thread runs."""
+        return self._thread is not None and self._thread.isRunning()
+
+    def start(self) -> None:
+        """Start the engine (no-op when it runs)."""
+        if self.running:
+            return
+        worker_ref: list[_EngineWorker] = []
+        engine = Engine(self._home, settings=self._settings,
+                        on_attempt=lambda o: worker_ref[0].attempt_recorded.emit(o))
+        worker = _EngineWorker(engine)
+        worker_ref.append(worker)
+        thread = QThread(self)
+        thread.setObjectName("hookadmin-engine")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit)
+        worker.attempt_recorded.connect(self.attempt_recorded)
+        worker.errored.connect(self.errored)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker, self._engine = thread, worker, engine
+        thread.start()
+        self.running_changed.emit(True)
+
+    def stop(self, timeout_ms: int = 3000) -> None:
+        """Stop the engine and wait for its thread (at most ``timeout_ms``)."""
+        thread, engine = self._thread, self._engine
+        if thread is None or engine is None:
+            return
+        engine.stop()
+        if not thread.wait(timeout_ms):
+            log.warning("delivery engine did not stop within %d ms", timeout_ms)
+        self._on_thread_finished()
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        if self._thread is None:
+            return
+        self._thread.wait()
+        if self._worker is not None:
+            self._worker.deleteLater()
+        self._thread.deleteLater()
+        self._thread = self._worker = self._engine = None
+        self.running_changed.emit(False)
+
+
+class _PingWorker(QObject):
+    done = Signal(object)  # PingResult
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, hook: Hook, secrets: SecretStore, settings: DeliverySettings) -> None:
+        super().__init__()
+        self.hook, self.secrets, self.settings = hook, secrets, settings
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            secret = self.secrets.get(self.hook.id)
+            result = asyncio.run(send_ping(self.hook, secret, self.settings))
+        except HookadminError as err:
+            self.failed.emit(str(err))
+        except Exception as err:  # noqa: BLE001 - reported to the window, never lost in the thread
+            log.exception("ping failed")
+            self.failed.emit(f"The ping could not be sent: {err}")
+        else:
+            self.done.emit(result)
+        self.finished.emit()
+
+
+class PingTask(QObject):
+    """Sends one ping in a QThread.
+
+    Signals:
+        done(PingResult): the request was made (whatever the response).
+        failed(str): nothing was sent (e.g. the secret could not be read).
+    """
+
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, hook: Hook, secrets: SecretStore,
+                 settings: DeliverySettings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread(self)
+        self._thread.setObjectName("hookadmin-ping")
+        self._worker = _PingWorker(hook, secrets, settings or DeliverySettings())
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.done.connect(self.done)
+        self._worker.failed.connect(self.failed)
+        self._worker.finished.connect(self._thread.quit)
+        self._thread.finished.connect(self._worker.deleteLater)
+
+    def start(self) -> None:
+        """Start sending."""
+        self._thread.start()
+
+    def wait(self, timeout_ms: int = 20000) -> bool:
+        """Block until the thread ends (used at shutdown); True when it ended."""
+        return bool(self._thread.wait(timeout_ms))
+
+    @property
+    def running(self) -> bool:
+        """True while the request is in progress."""
+        return self._thread.isRunning()

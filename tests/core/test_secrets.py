@@ -1,0 +1,130 @@
+"""Hook secrets in the real OS keyring (the test Secret Service)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from hookadmin.core.errors import InputError, NotFoundError, SecretStoreError
+from hookadmin.core.secrets import SERVICE_NAME, SecretStore
+from hookadmin.core.service import HookService
+from tests.helpers import db_rows, run_cli
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _keyring_entry(service: HookService, hook_id: int) -> str | None:
+    """Read the entry straight from the keyring, not through hookadmin."""
+    return keyring.get_password(SERVICE_NAME, f"{service.store.store_id}/hook/{hook_id}")
+
+
+def test_create_hook_stores_a_secret_in_the_keyring(service: HookService) -> None:
+    hook = service.create_hook(url="https://example.com/h", events=["job"])
+    secret = service.reveal_secret(hook.id)
+    assert HEX64.fullmatch(secret)
+    assert _keyring_entry(service, hook.id) == secret
+    other = service.create_hook(url="https://example.com/h2", events=["job"])
+    assert service.reveal_secret(other.id) != secret
+
+
+def test_secret_is_never_written_to_the_data_directory(service: HookService,
+                                                       home: Path) -> None:
+    hooks = [service.create_hook(url=f"https://example.com/{i}", events=["job"])
+             for i in range(3)]
+    service.publish("job.failed", b'{"id": 1}')
+    secrets = [service.reveal_secret(h.id) for h in hooks]
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, path
+            assert bytes.fromhex(secret) not in data, path
+
+
+def test_two_data_directories_never_see_each_others_secrets(tmp_path: Path) -> None:
+    with HookService(tmp_path / "a") as a, HookService(tmp_path / "b") as b:
+        assert a.store.store_id != b.store.store_id
+        hook_a = a.create_hook(url="https://a.example/h", events=["job"])
+        hook_b = b.create_hook(url="https://b.example/h", events=["job"])
+        assert hook_a.id == hook_b.id == 1  # same hook id, different keyring entries
+        secret_a, secret_b = a.reveal_secret(1), b.reveal_secret(1)
+        assert secret_a != secret_b
+        new_b = b.reset_secret(1)
+        assert a.reveal_secret(1) == secret_a
+        b.delete_hook(1)
+        assert a.reveal_secret(1) == secret_a
+        assert _keyring_entry(b, 1) is None
+        assert new_b != secret_a
+
+
+def test_reset_secret_replaces_it(service: HookService) -> None:
+    hook = service.create_hook(url="https://example.com/h", events=["job"])
+    old = service.reveal_secret(hook.id)
+    new = service.reset_secret(hook.id)
+    assert HEX64.fullmatch(new)
+    assert new != old
+    assert service.reveal_secret(hook.id) == new
+    assert _keyring_entry(service, hook.id) == new
+
+
+def test_reset_secret_to_a_given_value(service: HookService) -> None:
+    hook = service.create_hook(url="https://example.com/h", events=["job"])
+    chosen = "ab" * 32
+    assert service.reset_secret(hook.id, f"  {chosen}\n") == chosen
+    assert service.reveal_secret(hook.id) == chosen
+    with pytest.raises(InputError, match="64 lowercase hex"):
+        service.reset_secret(hook.id, "not-a-secret")
+    assert service.reveal_secret(hook.id) == chosen  # unchanged by the refused reset
+
+
+def test_delete_hook_removes_its_secret(service: HookService) -> None:
+    hook = service.create_hook(url="https://example.com/h", events=["job"])
+    assert _keyring_entry(service, hook.id) is not None
+    service.delete_hook(hook.id)
+    assert _keyring_entry(service, hook.id) is None
+    with pytest.raises(NotFoundError):
+        service.reveal_secret(hook.id)
+    with pytest.raises(NotFoundError):
+        service.reset_secret(hook.id)
+
+
+def test_a_secret_deleted_outside_hookadmin_is_reported_missing(service: HookService) -> None:
+    hook = service.create_hook(url="https://example.com/h", events=["job"])
+    keyring.delete_password(SERVICE_NAME, f"{service.store.store_id}/hook/{hook.id}")
+    with pytest.raises(SecretStoreError, match="reset-secret") as info:
+        service.reveal_secret(hook.id)
+    assert info.value.cause == "missing"
+    new = service.reset_secret(hook.id)  # the way out the message names
+    assert service.reveal_secret(hook.id) == new
+
+
+def test_no_keyring_backend_creates_no_hook(home: Path) -> None:
+    with HookService(home) as svc:
+        store_id = svc.store.store_id
+    with HookService(home, secrets=SecretStore(store_id, backend=fail.Keyring())) as svc:
+        with pytest.raises(SecretStoreError, match="keyring") as info:
+            svc.create_hook(url="https://example.com/h", events=["job"])
+        assert info.value.cause == "no_backend"
+        assert svc.hooks() == []
+
+
+@pytest.mark.parametrize("bus", [None, "unix:path=/nonexistent/hookadmin-test-bus"],
+                         ids=["unset", "nowhere"])
+def test_cli_without_a_secret_service_fails_cleanly(home: Path, bus: str | None) -> None:
+    result = run_cli("hooks", "add", "--url", "https://example.com/h", "--event", "job",
+                     home=home, env={"DBUS_SESSION_BUS_ADDRESS": bus})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("hookadmin: ")
+    assert "keyring" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert db_rows(home, "SELECT count(*) FROM hooks") == [(0,)]
+    listed = run_cli("hooks", "list", "--json", home=home)
+    assert (listed.returncode, listed.stdout.strip()) == (0, "[]")

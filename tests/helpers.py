@@ -1,0 +1,116 @@
+"""Shared helpers for the non-GUI tests: fixture files, the CLI as a subprocess, and
+running the engine until every due delivery is final."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from hookadmin.core.events import EVENT_TYPE_IDS
+from hookadmin.core.store import DB_FILENAME
+from hookadmin.delivery.engine import Engine
+from hookadmin.delivery.policy import DeliverySettings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES_DIR = REPO_ROOT / ".." / "shared" / "fixtures"
+
+# Short retries and timeouts so failures, retries and timeouts take well under a second.
+FAST = DeliverySettings(retry_schedule=(0, 0.2, 0.2), jitter=0, connect_timeout=2.0,
+                        attempt_timeout=3.0, poll_interval=0.02)
+
+
+def fixture_files(pattern: str = "*.json") -> list[Path]:
+    """The example bodies in ``../shared/fixtures`` (sorted); fails if there are none."""
+    files = sorted(FIXTURES_DIR.glob(pattern))
+    assert files, f"no {pattern} in {FIXTURES_DIR}"
+    return files
+
+
+def event_type_for(fixture: Path) -> str:
+    """``job-failed-unicode.json`` → ``job.failed``: the first two words of the name."""
+    group, kind = fixture.stem.split("-")[:2]
+    type_id = f"{group}.{kind}"
+    assert type_id in EVENT_TYPE_IDS, f"cannot tell the event type of {fixture.name}"
+    return type_id
+
+
+def run_cli(*args: str, home: Path | None = None, input: bytes | None = None,
+            env: Mapping[str, str | None] | None = None,
+            timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m hookadmin [--home HOME] ARGS...`` and capture its output as text.
+
+    ``env`` entries override the current environment; a ``None`` value removes one.
+    ``input`` is sent to standard input as bytes.
+    """
+    full_env = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    cmd = [sys.executable, "-m", "hookadmin"]
+    if home is not None:
+        cmd += ["--home", str(home)]
+    proc = subprocess.run([*cmd, *args], input=input, capture_output=True, env=full_env,
+                          timeout=timeout, check=False)
+    return subprocess.CompletedProcess(proc.args, proc.returncode,
+                                       proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8"))
+
+
+def run_until_idle(home: Path, settings: DeliverySettings = FAST,
+                   timeout: float = 20.0) -> int:
+    """``Engine(home, settings).run(until_idle=True)`` in a thread, failing the test
+    (after stopping the engine) if it has not returned within ``timeout`` seconds.
+    Returns the number of attempts made."""
+    engine = Engine(home, settings=settings)
+    result: list[int] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(engine.run(until_idle=True))
+        except BaseException as err:
+            errors.append(err)
+
+    thread = threading.Thread(target=target, name="engine-until-idle")
+    thread.start()
+    thread.join(timeout)
+    hung = thread.is_alive()
+    if hung:
+        engine.stop()
+        thread.join(10)
+    assert not hung, f"the engine did not become idle within {timeout} s"
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def drain(home: Path, settings: DeliverySettings = FAST, timeout: float = 20.0) -> int:
+    """Run the engine (``until_idle``) again and again, sleeping until the next retry is
+    due, until no delivery is pending. Returns the number of attempts made."""
+    deadline = time.monotonic() + timeout
+    attempts = 0
+    while True:
+        attempts += run_until_idle(home, settings)
+        ((pending, next_at),) = db_rows(home, "SELECT count(*), min(next_attempt_at)"
+                                              " FROM deliveries WHERE status = 'pending'")
+        if pending == 0:
+            return attempts
+        assert time.monotonic() < deadline, f"{pending} deliveries still pending"
+        assert isinstance(next_at, float)
+        time.sleep(max(0.0, min(next_at - time.time(), 1.0)) + 0.01)
+
+
+def db_rows(home: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Query the data directory's database directly with :mod:`sqlite3`."""
+    db = sqlite3.connect(home / DB_FILENAME)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
