@@ -83,7 +83,7 @@ def validate_url(url: str) -> str:
     """Check a hook URL and return it in canonical form.
 
     Rules: http or https only; a host is required; no user name or password; a port,
-    if given, in 1–65535; no spaces or control characters; at most 2048 characters.
+    if given, from 1 to 65535; no spaces or control characters; at most 2048 characters.
     Surrounding whitespace is stripped; scheme and host are lower-cased; an
     internationalised host name is stored in its ASCII (punycode) form.
 

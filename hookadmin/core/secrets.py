@@ -10,6 +10,8 @@ cause and what to do.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import keyring
@@ -116,26 +118,20 @@ def _is_empty_chain(backend: Any) -> bool:
     return backends is not None and not [b for b in backends if not isinstance(b, fail.Keyring)]
 
 
-class _translated:
-    """Context manager turning keyring's exceptions into :class:`SecretStoreError`."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> bool:
-        if exc is None or not isinstance(exc, Exception):
-            return False
-        if isinstance(exc, keyring.errors.PasswordDeleteError):
-            raise SecretStoreError("No such secret.", cause="missing") from None
-        if isinstance(exc, keyring.errors.KeyringLocked):
-            raise SecretStoreError(LOCKED, cause="locked") from exc
-        if isinstance(exc, keyring.errors.NoKeyringError):
-            raise SecretStoreError(NO_BACKEND, cause="no_backend") from exc
-        if isinstance(exc, keyring.errors.KeyringError | OSError | RuntimeError):
-            detail = _one_line(str(exc)) or type(exc).__name__
-            raise SecretStoreError(UNAVAILABLE.format(detail=detail), cause="unavailable") from exc
-        return False
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Turn keyring's exceptions into :class:`SecretStoreError` (never with a secret)."""
+    try:
+        yield
+    except keyring.errors.PasswordDeleteError:
+        raise SecretStoreError("No such secret.", cause="missing") from None
+    except keyring.errors.KeyringLocked as err:
+        raise SecretStoreError(LOCKED, cause="locked") from err
+    except keyring.errors.NoKeyringError as err:
+        raise SecretStoreError(NO_BACKEND, cause="no_backend") from err
+    except (keyring.errors.KeyringError, OSError, RuntimeError) as err:
+        detail = _one_line(str(err)) or type(err).__name__
+        raise SecretStoreError(UNAVAILABLE.format(detail=detail), cause="unavailable") from err
 
 
 def _one_line(text: str) -> str:

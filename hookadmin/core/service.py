@@ -3,6 +3,7 @@ publishing to the outbox, and the delivery history."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -93,10 +94,9 @@ class HookService:
             NotFoundError: no such hook.
         """
         self.store.delete_hook(hook_id)
-        try:
+        # The hook is gone either way; an orphaned keyring entry is unreachable.
+        with contextlib.suppress(SecretStoreError):
             self.secrets.delete(hook_id)
-        except SecretStoreError:
-            pass  # the hook is gone; an orphaned keyring entry is harmless and unreachable
 
     def hook(self, hook_id: int) -> Hook:
         """One hook. Raises NotFoundError."""

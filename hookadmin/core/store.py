@@ -417,15 +417,16 @@ class Store:
         skip = ",".join(str(int(h)) for h in skip_hooks)
         skip_clause = f" AND hook_id NOT IN ({skip})" if skip else ""
         with self.transaction():
-            rows = self._db.execute(
-                "UPDATE deliveries SET lease_until = ? WHERE seq IN ("
+            # skip_clause holds integers only.
+            sql = (
+                "UPDATE deliveries SET lease_until = ? WHERE seq IN ("  # noqa: S608
                 " SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
                 " AND (lease_until IS NULL OR lease_until < ?)"
-                f"{skip_clause}"  # noqa: S608 - integers only
+                f"{skip_clause}"
                 " AND hook_id IN (SELECT id FROM hooks WHERE active = 1)"
                 " ORDER BY next_attempt_at LIMIT ?)"
-                " RETURNING seq, id, hook_id, event_type, attempts, event_seq",
-                (now + lease_seconds, now, now, limit)).fetchall()
+                " RETURNING seq, id, hook_id, event_type, attempts, event_seq")
+            rows = self._db.execute(sql, (now + lease_seconds, now, now, limit)).fetchall()
             jobs = []
             for seq, id_, hook_id, type_, attempts, event_seq in rows:
                 body = self._db.execute("SELECT body FROM events WHERE seq = ?",
@@ -533,7 +534,8 @@ class Store:
             limit: at most this many.
             before_seq: only those older than this ``seq`` (for paging).
         """
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if hook_id is not None:
             where.append("d.hook_id = ?")
             params.append(hook_id)

@@ -3,7 +3,7 @@ hook's recent deliveries with their attempts."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelection, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -171,9 +171,9 @@ class HookPage(QWidget):
         self.deliveries_view.selectionModel().selectionChanged.connect(
             self._on_selection_changed)
 
-    def _emit(self, signal: Signal) -> None:
+    def _emit(self, signal: SignalInstance) -> None:
         if self.hook is not None:
-            signal.emit(self.hook.id)  # type: ignore[attr-defined]
+            signal.emit(self.hook.id)
 
     def show_hook(self, hook: Hook, deliveries: list[Delivery]) -> None:
         """Show ``hook`` and its recent deliveries (newest first)."""

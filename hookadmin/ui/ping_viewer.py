@@ -83,11 +83,11 @@ class PingViewer(QDialog):
         layout.addWidget(self.detail_label)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
-        self.result: PingResult | None = None
+        self.ping_result: PingResult | None = None
 
     def show_result(self, result: PingResult) -> None:
         """Fill the viewer with a finished ping."""
-        self.result = result
+        self.ping_result = result
         a = result.attempt
         if a.status_code is not None:
             verdict = "Delivered" if a.succeeded else "Failed"

@@ -100,7 +100,9 @@ class SecretDialog(QDialog):
                 if clipboard.text() == copied:
                     clipboard.clear()
 
-            QTimer.singleShot(max(0, remaining), QGuiApplication.instance(), clear_later)
+            app = QGuiApplication.instance()
+            assert app is not None
+            QTimer.singleShot(max(0, remaining), app, clear_later)
             self._clear_timer.stop()
         self.secret_edit.clear()
         self.whsec_edit.clear()

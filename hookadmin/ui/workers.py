@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from hookadmin.core.errors import HookadminError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.secrets import SecretStore
-from hookadmin.delivery.engine import AttemptOutcome, Engine
+from hookadmin.delivery.engine import Engine
 from hookadmin.delivery.ping import send_ping
 from hookadmin.delivery.policy import DeliverySettings
 
@@ -34,7 +34,7 @@ class _EngineWorker(QObject):
     def run(self) -> None:
         try:
             self.engine.run()
-        except Exception as err:  # noqa: BLE001 - reported to the window, never lost in the thread
+        except Exception as err:
             log.exception("delivery engine stopped")
             self.errored.emit(f"The delivery engine stopped: {err}")
         self.finished.emit()
@@ -126,7 +126,7 @@ class _PingWorker(QObject):
             result = asyncio.run(send_ping(self.hook, secret, self.settings))
         except HookadminError as err:
             self.failed.emit(str(err))
-        except Exception as err:  # noqa: BLE001 - reported to the window, never lost in the thread
+        except Exception as err:
             log.exception("ping failed")
             self.failed.emit(f"The ping could not be sent: {err}")
         else:
