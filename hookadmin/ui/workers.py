@@ -9,7 +9,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from hookadmin.core.errors import HookadminError
 from hookadmin.core.hooks import Hook
@@ -80,7 +80,8 @@ class EngineHost(QObject):
         thread.setObjectName("hookadmin-engine")
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.finished.connect(thread.quit)
+        # Direct: quit() is thread-safe, and stop() blocks the GUI thread in wait().
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         worker.attempt_recorded.connect(self.attempt_recorded)
         worker.errored.connect(self.errored)
         thread.finished.connect(self._on_thread_finished)
@@ -155,7 +156,7 @@ class PingTask(QObject):
         self._thread.started.connect(self._worker.run)
         self._worker.done.connect(self.done)
         self._worker.failed.connect(self.failed)
-        self._worker.finished.connect(self._thread.quit)
+        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._worker.deleteLater)
 
     def start(self) -> None:
