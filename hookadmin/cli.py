@@ -10,9 +10,11 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from hookadmin import __version__
 from hookadmin.core.errors import HookadminError, InputError
@@ -20,6 +22,8 @@ from hookadmin.core.events import EVENT_TYPES, GROUPS, catalog_json, event_type
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Delivery, iso
+
+_T = TypeVar("_T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     secret.add_argument("id", type=_hook_id)
     reset = hsub.add_parser("reset-secret", help="replace the secret and print the new one")
     reset.add_argument("id", type=_hook_id)
+    export = hsub.add_parser("export", help="hooks as JSON (DESIGN.md §4), secrets only if asked")
+    export.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    export.add_argument("--secrets", metavar="FILE",
+                        help="also write the secrets to FILE (created with mode 0600)")
+    imp = hsub.add_parser("import", help="create hooks from an export")
+    imp.add_argument("file", metavar="FILE|-")
+    imp.add_argument("--secrets", metavar="FILE",
+                     help="take the secrets from FILE (else new secrets are made)")
 
     ping = sub.add_parser("ping", help="send a ping now and show the response")
     ping.add_argument("id", type=_hook_id)
@@ -92,8 +104,32 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--limit", type=int, default=50)
     dl.add_argument("--json", action="store_true")
 
+    red = sub.add_parser("redeliver", help="send a delivery again (new attempts, same id)")
+    red.add_argument("delivery", nargs="?", metavar="DELIVERY_ID")
+    red.add_argument("--hook", type=_hook_id, metavar="ID",
+                     help="with --failed-since: every failed delivery of this hook")
+    red.add_argument("--failed-since", metavar="TIME",
+                     help="ISO-8601 time (2026-11-29T10:00:00Z) or a duration like 2h, 3d")
+
+    st = sub.add_parser("settings", help="show or change settings")
+    st.add_argument("--retention-days", type=int, metavar="N",
+                    help="days of finished delivery history to keep (default 30)")
+
     ev = sub.add_parser("events", help="the event catalog")
     ev.add_argument("--json", action="store_true", help="shaped like GET /hook_events")
+
+    sim = sub.add_parser("simulate", help="publish realistic job and cluster lifecycles")
+    sim.add_argument("--clusters", type=_count, default=2, metavar="N",
+                     help="clusters to simulate (default 2)")
+    sim.add_argument("--jobs", type=_count, default=10, metavar="N",
+                     help="jobs to simulate (default 10)")
+    sim.add_argument("--rate", type=_rate, metavar="EVENTS_PER_S",
+                     help="publish this many events per second (default: all at once)")
+    sim.add_argument("--seed", type=int, metavar="N",
+                     help="the same seed gives the same events")
+    sim.add_argument("--print", "--dry-run", dest="print_only", action="store_true",
+                     help='print JSON Lines {"type", "resource"} instead of publishing '
+                          "(input for `hookadmin publish --batch -`)")
     return p
 
 
@@ -104,6 +140,27 @@ def _hook_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (a whole number)") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (ids start at 1)")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count (a whole number, 0 or more)")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate (events per second, more "
+                                         "than 0)")
     return value
 
 
@@ -133,6 +190,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _events(args)
     if args.command == "worker":
         return _worker(args)
+    if args.command == "simulate":
+        return _simulate(args)
     with HookService(args.home) as service:
         if args.command == "hooks":
             return _hooks(service, args)
@@ -142,6 +201,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _ping(service, args)
         if args.command == "deliveries":
             return _deliveries(service, args)
+        if args.command == "redeliver":
+            return _redeliver(service, args)
+        if args.command == "settings":
+            return _settings(service, args)
     raise AssertionError(args.command)  # pragma: no cover - argparse limits commands
 
 
@@ -180,6 +243,10 @@ def _hooks(service: HookService, args: argparse.Namespace) -> int:
     if action == "reset-secret":
         print(service.reset_secret(args.id))
         return 0
+    if action == "export":
+        return _export(service, args)
+    if action == "import":
+        return _import(service, args)
     raise AssertionError(action)  # pragma: no cover
 
 
@@ -325,6 +392,159 @@ def _code(d: Delivery) -> str:
 
 def _ms(d: Delivery) -> str:
     return "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f}"
+
+
+def _export(service: HookService, args: argparse.Namespace) -> int:
+    from hookadmin.core.transfer import export_hooks, export_secrets, write_private_file
+
+    hooks = export_hooks(service)
+    text = json.dumps(hooks, indent=2, ensure_ascii=False) + "\n"
+    if args.secrets is not None:
+        if args.secrets == "-" or args.secrets == args.file:
+            raise InputError("Give --secrets its own file; secrets are never written with "
+                             "the hooks or to standard output.")
+        write_private_file(Path(args.secrets), json.dumps(export_secrets(service), indent=2)
+                           + "\n")
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.file).write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"Cannot write {args.file} ({err.strerror}); choose another "
+                             "path.") from None
+    note = f"Exported {len(hooks)} hooks" + (f"; secrets in {args.secrets} (mode 0600)"
+                                             if args.secrets else "; no secrets") + "."
+    print(note, file=sys.stderr)
+    return 0
+
+
+def _import(service: HookService, args: argparse.Namespace) -> int:
+    from hookadmin.core.transfer import import_hooks, parse_export, parse_secrets
+
+    hooks = parse_export(_read_input(args.file, "hooks"))
+    secrets = None if args.secrets is None else parse_secrets(_read_input(args.secrets,
+                                                                          "secrets"))
+    created, skipped = import_hooks(service, hooks, secrets)
+    ids = ", ".join(str(h.id) for h in created) or "none"
+    line = f"Imported {len(created)} hooks (ids: {ids})"
+    if skipped:
+        line += f"; skipped {skipped} that already exist"
+    if created and secrets is None:
+        line += "; each has a new secret: reveal them with `hookadmin hooks secret ID`"
+    print(line + ".")
+    return 0
+
+
+def _redeliver(service: HookService, args: argparse.Namespace) -> int:
+    if args.delivery is not None:
+        if args.hook is not None or args.failed_since is not None:
+            raise InputError("Give either a DELIVERY_ID or --hook ID --failed-since TIME.")
+        d = service.store.redeliver(args.delivery)
+        print(f"Delivery {d.id} to hook {d.hook_id} is queued again.")
+        return 0
+    if args.hook is None or args.failed_since is None:
+        raise InputError("Give a DELIVERY_ID, or --hook ID with --failed-since TIME to "
+                         "redeliver every failed delivery of a hook.")
+    count = service.store.redeliver_failed(args.hook, parse_since(args.failed_since))
+    print(f"Queued {count} failed deliveries of hook {args.hook} again.")
+    return 0
+
+
+def parse_since(text: str, *, now: float | None = None) -> float:
+    """``2h``, ``30m``, ``3d``, ``45s`` (ago) or an ISO-8601 time → Unix seconds.
+
+    Raises:
+        InputError: neither form.
+    """
+    text = text.strip()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if len(text) > 1 and text[-1] in units and text[:-1].isdigit():
+        return (time.time() if now is None else now) - int(text[:-1]) * units[text[-1]]
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{text!r} is not a time; use ISO-8601 like 2026-11-29T10:00:00Z "
+                         "or a duration like 2h or 3d.") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _settings(service: HookService, args: argparse.Namespace) -> int:
+    if args.retention_days is not None:
+        service.set_retention_days(args.retention_days)
+    print(f"retention-days: {service.retention_days()}")
+    return 0
+
+
+SIMULATE_BATCH = 500
+"""Events per publish_many transaction when ``hookadmin simulate`` runs without --rate."""
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from hookadmin.core.simulate import simulate
+
+    events = simulate(args.clusters, args.jobs, args.seed)  # raises on bad counts at once
+    if args.rate is not None:
+        events = _paced(events, args.rate)
+    counts = {"cluster": 0, "job": 0}
+
+    def summary(verb: str) -> str:
+        return (f"{verb} {sum(counts.values())} events: {counts['cluster']} cluster, "
+                f"{counts['job']} job.")
+
+    try:
+        if args.print_only:
+            out = sys.stdout.buffer
+            for type_id, resource in events:
+                line = json.dumps({"type": type_id, "resource": resource},
+                                  ensure_ascii=False)
+                out.write(line.encode("utf-8") + b"\n")
+                if args.rate is not None:
+                    out.flush()
+                counts[type_id.split(".", 1)[0]] += 1
+            out.flush()
+            print(summary("Printed"), file=sys.stderr)
+            return 0
+        with HookService(args.home) as service:
+            if args.rate is not None:
+                for type_id, resource in events:  # one transaction each: visible at once
+                    service.publish(type_id, resource)
+                    counts[type_id.split(".", 1)[0]] += 1
+            else:
+                batch: list[tuple[str, dict[str, Any]]] = []
+                for item in events:
+                    batch.append(item)
+                    if len(batch) == SIMULATE_BATCH:
+                        service.publish_many(batch)
+                        _count_events(counts, batch)
+                        batch = []
+                if batch:
+                    service.publish_many(batch)
+                    _count_events(counts, batch)
+    except KeyboardInterrupt:
+        print(summary("Interrupted after publishing" if not args.print_only
+                      else "Interrupted after printing"), file=sys.stderr)
+        return 130
+    print(summary("Published"))
+    return 0
+
+
+def _count_events(counts: dict[str, int], batch: Sequence[tuple[str, object]]) -> None:
+    for type_id, _ in batch:
+        counts[type_id.split(".", 1)[0]] += 1
+
+
+def _paced(events: Iterator[_T], rate: float) -> Iterator[_T]:
+    """Yield ``events`` at ``rate`` per second (on a time.monotonic schedule, so a slow
+    consumer catches up instead of drifting)."""
+    started = time.monotonic()
+    for number, item in enumerate(events):
+        delay = started + number / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        yield item
 
 
 def _events(args: argparse.Namespace) -> int:

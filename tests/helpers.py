@@ -3,6 +3,7 @@ running the engine until every due delivery is final."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from hookadmin.core.events import EVENT_TYPE_IDS
 from hookadmin.core.store import DB_FILENAME
@@ -38,6 +40,38 @@ def event_type_for(fixture: Path) -> str:
     type_id = f"{group}.{kind}"
     assert type_id in EVENT_TYPE_IDS, f"cannot tell the event type of {fixture.name}"
     return type_id
+
+
+# The status a resource has right after each event type (DESIGN.md §2, §7).
+STATUS_AFTER = {
+    "job.submitted": "pending", "job.started": "running", "job.stopped": "stopped",
+    "job.completed": "completed", "job.failed": "failed",
+    "cluster.requested": "pending", "cluster.available": "available",
+    "cluster.terminated": "terminated", "cluster.idled": "idle", "cluster.error": "error",
+}
+
+
+def resource(event_type: str, id: int = 1, **fields: Any) -> dict[str, Any]:
+    """A small valid job (``job.*``) or cluster (``cluster.*``) for ``event_type``: only
+    the required fields of DESIGN.md §7, with the status the event implies; ``fields``
+    are added or replace them."""
+    plural = event_type.split(".", 1)[0] + "s"
+    out: dict[str, Any] = {
+        "id": id, "status": STATUS_AFTER[event_type],
+        "created_at": "2026-11-29T06:00:00Z", "updated_at": "2026-11-29T06:05:00Z",
+        "url": f"https://api.etl.example.com/acme/api/{plural}/{id}",
+        "html_url": f"https://etl.example.com/acme/{plural}/{id}",
+    }
+    if plural == "clusters":
+        out["name"] = f"cluster-{id}"
+    out.update(fields)
+    return out
+
+
+def body(event_type: str, id: int = 1, **fields: Any) -> bytes:
+    """:func:`resource` as compact UTF-8 JSON bytes (a body to publish and compare)."""
+    return json.dumps(resource(event_type, id, **fields), ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def run_cli(*args: str, home: Path | None = None, input: bytes | None = None,

@@ -12,7 +12,7 @@ import pytest
 from hookadmin.core.events import catalog_json
 from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.store import DB_FILENAME
-from tests.helpers import FIXTURES_DIR, db_rows, run_cli
+from tests.helpers import FIXTURES_DIR, body, db_rows, resource, run_cli
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -201,9 +201,10 @@ def resources(tmp_path: Path) -> dict[str, Path]:
         "bad-json": b'{"id": 1,',
         "array": b'[{"id": 1}]',
         "latin1": b'{"name": "Soci\xe9t\xe9"}',
-        "good": b'{"id": 1}',
-        "batch-bad": b'{"type": "job.failed", "resource": {"id": 1}}\n'
-                     b'{"type": "job.nope", "resource": {"id": 2}}\n',
+        "good": body("job.failed"),
+        "invalid-job": body("job.failed", progress=1.5),
+        "batch-bad": b'{"type": "job.failed", "resource": ' + body("job.failed") + b'}\n'
+                     b'{"type": "job.nope", "resource": ' + body("job.failed", 2) + b'}\n',
     }
     out = {}
     for name, data in files.items():
@@ -216,6 +217,9 @@ def resources(tmp_path: Path) -> dict[str, Path]:
     (["publish", "job.failed", "--resource", "{bad-json}"], "not valid JSON"),
     (["publish", "job.failed", "--resource", "{array}"], "not a list"),
     (["publish", "job.failed", "--resource", "{latin1}"], "not UTF-8"),
+    (["publish", "job.failed", "--resource", "{invalid-job}"],
+     "The job's field progress must be between 0 and 1, not 1.5"),
+    (["publish", "cluster.error", "--resource", "{good}"], "The cluster's field"),
     (["publish", "job.nope", "--resource", "{good}"], "Unknown event type 'job.nope'"),
     (["publish", "ping", "--resource", "{good}"], "Unknown event type 'ping'"),
     (["publish", "job.failed"], "--resource"),
@@ -249,22 +253,27 @@ def test_publish_stores_the_file_bytes_and_prints_the_event_id(home: Path) -> No
 
 
 def test_publish_from_stdin(home: Path) -> None:
-    body = '{"name": "Zoë", "errors": "a\\nb"}\n'.encode()
-    result = run_cli("publish", "cluster.error", "--resource", "-", home=home, input=body)
+    text = json.dumps(resource("cluster.error", name="Zoë", errors="a\nb"), ensure_ascii=False)
+    assert "Zoë" in text
+    assert "a\\nb" in text
+    data = (text + "\n").encode()
+    result = run_cli("publish", "cluster.error", "--resource", "-", home=home, input=data)
     assert result.returncode == 0, result.stderr
-    assert db_rows(home, "SELECT type, body FROM events") == [("cluster.error", body)]
+    assert db_rows(home, "SELECT type, body FROM events") == [("cluster.error", data)]
 
 
 def test_publish_batch(home: Path, tmp_path: Path) -> None:
     batch = tmp_path / "batch.jsonl"
-    batch.write_text('{"type": "job.started", "resource": {"id": 1}}\n\n'
-                     '{"type": "cluster.idled", "resource": {"id": 2}}\n', encoding="utf-8")
+    job, cluster = resource("job.started", 1), resource("cluster.idled", 2)
+    batch.write_text(json.dumps({"type": "job.started", "resource": job}) + "\n\n"
+                     + json.dumps({"type": "cluster.idled", "resource": cluster}) + "\n",
+                     encoding="utf-8")
     result = run_cli("publish", "--batch", str(batch), home=home)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Queued 2 events."
     rows = db_rows(home, "SELECT type, body FROM events ORDER BY seq")
     assert [(t, json.loads(b)) for t, b in rows] == [  # type: ignore[arg-type]
-        ("job.started", {"id": 1}), ("cluster.idled", {"id": 2})]
+        ("job.started", job), ("cluster.idled", cluster)]
 
 
 def test_deliveries_json_is_empty_at_first(home: Path) -> None:

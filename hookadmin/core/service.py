@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,14 @@ from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, validate_name, validate_url
 from hookadmin.core.paths import data_home
+from hookadmin.core.resources import validate_resource
 from hookadmin.core.secrets import SecretStore
 from hookadmin.core.signing import check_secret, new_secret
 from hookadmin.core.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_RETENTION_DAYS = 30
+RETENTION_KEY = "retention_days"
 
 
 class HookService:
@@ -129,7 +133,42 @@ class HookService:
         self.secrets.set(hook_id, value)
         return value
 
+    # -- settings -------------------------------------------------------------------------
+
+    def retention_days(self) -> int:
+        """How many days of finished delivery history are kept (default 30)."""
+        return retention_days(self.store)
+
+    def set_retention_days(self, days: int) -> None:
+        """Keep ``days`` days of finished delivery history (1 to 3650).
+
+        Raises:
+            InputError: out of range.
+        """
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+            raise InputError("Retention must be a whole number of days from 1 to 3650.",
+                             field="retention_days")
+        self.store.set_setting(RETENTION_KEY, days)
+
+    def prune_history(self, *, now: float | None = None) -> int:
+        """Delete finished deliveries older than the retention setting. Returns how many."""
+        return prune_history(self.store, now=now)
+
     # -- publishing -----------------------------------------------------------------------
+
+    def send_test_event(self, hook_id: int, event_type: str,
+                        resource: bytes | str | dict[str, Any]) -> str:
+        """Queue one event for one hook only, whatever the hook subscribes to.
+
+        Returns:
+            The event UUID.
+
+        Raises:
+            NotFoundError: no such hook. InputError: invalid event.
+        """
+        self.store.get_hook(hook_id)
+        return self.store.add_events([prepare_event(event_type, resource)],
+                                     target_hook_id=hook_id)[0]
 
     def publish(self, event_type: str, resource: bytes | str | dict[str, Any]) -> str:
         """Put one event on the outbox; it is durable when this returns.
@@ -172,7 +211,7 @@ class HookService:
         Raises:
             InputError: a line is invalid (its line number is named); nothing is queued.
         """
-        items: list[tuple[str, bytes | str | dict[str, Any]]] = []
+        items: list[tuple[str, bytes]] = []
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
@@ -191,23 +230,47 @@ class HookService:
                 raise InputError(f"Line {number}: {err}", field=err.field) from None
         if not items:
             raise InputError("The batch has no events; give one JSON object per line.")
-        return self.store.add_events([(t, b) for t, b in items])  # type: ignore[misc]
+        return self.store.add_events(items)
+
+
+def retention_days(store: Store) -> int:
+    """The retention setting of a store in days (default 30)."""
+    value = store.get_setting(RETENTION_KEY)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return DEFAULT_RETENTION_DAYS
+
+
+def prune_history(store: Store, *, now: float | None = None) -> int:
+    """Delete a store's finished deliveries older than its retention setting.
+
+    Returns:
+        The number of deliveries deleted.
+    """
+    now = time.time() if now is None else now
+    return store.prune(now - retention_days(store) * 86400.0)
 
 
 def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tuple[str, bytes]:
     """Check an event and serialise its body once.
 
+    Bytes and text are stored exactly as given; the parsed object (or the dict) is
+    only checked against the Job or Cluster shape of DESIGN.md §7
+    (:func:`hookadmin.core.resources.validate_resource`).
+
     Returns:
         (event type, body bytes).
 
     Raises:
-        InputError: unknown type, invalid JSON or UTF-8, not an object, over 1 MiB.
+        InputError: unknown type, invalid JSON or UTF-8, not an object, over 1 MiB, or
+            the resource is not a valid job (``job.*``) or cluster (``cluster.*``).
     """
     if event_type == catalog.PING:
         raise InputError("'ping' events are sent with `hookadmin ping ID`, not published.",
                          field="type")
     catalog.event_type(event_type)
     if isinstance(resource, dict):
+        parsed = resource
         body = json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     else:
         body = resource.encode("utf-8") if isinstance(resource, str) else bytes(resource)
@@ -225,6 +288,7 @@ def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tu
     if len(body) > MAX_BODY_BYTES:
         raise InputError(f"The resource is {len(body):,} bytes; the limit is "
                          f"{MAX_BODY_BYTES:,} bytes (1 MiB).", field="resource")
+    validate_resource(event_type, parsed)
     return event_type, body
 
 

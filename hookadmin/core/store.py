@@ -19,13 +19,13 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hookadmin.core.errors import NotFoundError, StoreError
+from hookadmin.core.errors import InputError, NotFoundError, StoreError
 from hookadmin.core.events import subscribes_to
 from hookadmin.core.hooks import Hook, utc_now_iso
 
@@ -90,6 +90,12 @@ MIGRATIONS: tuple[str, ...] = (
         next_attempt_at REAL
     );
     CREATE INDEX attempts_by_delivery ON attempts(delivery_seq, number);
+    """,
+    # 2: test events aimed at one hook; settings shared by the window and the worker
+    """
+    ALTER TABLE events ADD COLUMN target_hook_id INTEGER;
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE INDEX deliveries_final ON deliveries(updated_at) WHERE status != 'pending';
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -354,11 +360,14 @@ class Store:
 
     # -- outbox ---------------------------------------------------------------------------
 
-    def add_events(self, events: Sequence[tuple[str, bytes]]) -> list[str]:
+    def add_events(self, events: Sequence[tuple[str, bytes]], *,
+                   target_hook_id: int | None = None) -> list[str]:
         """Put events on the outbox in one transaction.
 
         Args:
             events: (event type, body bytes) pairs; types and bodies already checked.
+            target_hook_id: deliver only to this hook, whatever its subscription (a
+                test event); None fans out to every active subscribed hook.
 
         Returns:
             The new event UUIDs, in order.
@@ -367,8 +376,10 @@ class Store:
         ids = [str(uuid.uuid4()) for _ in events]
         with self.transaction():
             self._db.executemany(
-                "INSERT INTO events (id, type, body, occurred_at) VALUES (?, ?, ?, ?)",
-                [(i, t, b, now) for i, (t, b) in zip(ids, events, strict=True)])
+                "INSERT INTO events (id, type, body, occurred_at, target_hook_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(i, t, b, now, target_hook_id)
+                 for i, (t, b) in zip(ids, events, strict=True)])
         return ids
 
     def fan_out(self, *, now: float | None = None, limit: int = 1000) -> int:
@@ -383,15 +394,16 @@ class Store:
         now = time.time() if now is None else now
         with self.transaction():
             rows = self._db.execute(
-                "SELECT seq, type FROM events WHERE fanned_out = 0 ORDER BY seq LIMIT ?",
-                (limit,)).fetchall()
+                "SELECT seq, type, target_hook_id FROM events WHERE fanned_out = 0"
+                " ORDER BY seq LIMIT ?", (limit,)).fetchall()
             if not rows:
                 return 0
             hooks = [h for h in self.list_hooks() if h.active]
             new = []
-            for seq, type_ in rows:
+            for seq, type_, target in rows:
                 for hook in hooks:
-                    if subscribes_to(hook.events, type_):
+                    if hook.id == target if target is not None \
+                            else subscribes_to(hook.events, type_):
                         new.append((str(uuid.uuid4()), seq, hook.id, type_, now, now, now))
             self._db.executemany(
                 "INSERT INTO deliveries (id, event_seq, hook_id, event_type, next_attempt_at,"
@@ -401,8 +413,9 @@ class Store:
             return len(rows)
 
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
-                  skip_hooks: Sequence[int] = ()) -> list[DeliveryJob]:
-        """Lease up to ``limit`` due pending deliveries for sending.
+                  skip_hooks: Sequence[int] = (), per_hook_limit: int | None = None,
+                  in_flight: Mapping[int, int] | None = None) -> list[DeliveryJob]:
+        """Lease up to ``limit`` due pending deliveries for sending, oldest due first.
 
         A leased delivery is not claimed again until ``now + lease_seconds`` passes, so
         deliveries of an engine that died are picked up again after their lease ends.
@@ -412,21 +425,37 @@ class Store:
             lease_seconds: how long the claim holds (longer than one attempt may take).
             limit: at most this many.
             skip_hooks: hook ids not to claim for (e.g. at their concurrency limit).
+            per_hook_limit: at most this many in flight per hook, counting
+                ``in_flight`` (hook id → requests the caller already has in flight).
+                Only the ``limit`` oldest due deliveries of hooks not in
+                ``skip_hooks`` are looked at, so a claim costs the same however long the
+                queue is; a hook that fills up is skipped on the next claim, which
+                keeps one busy hook from starving the others.
         """
         # Not "NOT IN (NULL)" when nothing is skipped: that is never true in SQL.
         skip = ",".join(str(int(h)) for h in skip_hooks)
         skip_clause = f" AND hook_id NOT IN ({skip})" if skip else ""
+        cap = 1_000_000_000 if per_hook_limit is None else per_hook_limit
+        busy = json.dumps({str(k): v for k, v in (in_flight or {}).items()})
         with self.transaction():
             # skip_clause holds integers only.
             sql = (
-                "UPDATE deliveries SET lease_until = ? WHERE seq IN ("  # noqa: S608
-                " SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+                "WITH due AS (SELECT seq, hook_id, next_attempt_at FROM deliveries"  # noqa: S608
+                " WHERE status = 'pending' AND next_attempt_at <= ?"
                 " AND (lease_until IS NULL OR lease_until < ?)"
                 f"{skip_clause}"
                 " AND hook_id IN (SELECT id FROM hooks WHERE active = 1)"
-                " ORDER BY next_attempt_at LIMIT ?)"
+                " ORDER BY next_attempt_at LIMIT ?),"
+                " ranked AS (SELECT seq, hook_id, next_attempt_at, row_number() OVER"
+                " (PARTITION BY hook_id ORDER BY next_attempt_at, seq) AS rn FROM due)"
+                " UPDATE deliveries SET lease_until = ? WHERE seq IN ("
+                " SELECT r.seq FROM ranked r LEFT JOIN json_each(?) b"
+                " ON b.key = CAST(r.hook_id AS TEXT)"
+                " WHERE r.rn <= ? - coalesce(b.value, 0)"
+                " ORDER BY r.next_attempt_at LIMIT ?)"
                 " RETURNING seq, id, hook_id, event_type, attempts, event_seq")
-            rows = self._db.execute(sql, (now + lease_seconds, now, now, limit)).fetchall()
+            rows = self._db.execute(sql, (now, now, limit, now + lease_seconds, busy, cap,
+                                          limit)).fetchall()
             jobs = []
             for seq, id_, hook_id, type_, attempts, event_seq in rows:
                 body = self._db.execute("SELECT body FROM events WHERE seq = ?",
@@ -501,6 +530,82 @@ class Store:
                  attempt.error_kind, attempt.duration_ms, now, now))
             assert cur.lastrowid is not None
             self._insert_attempt(cur.lastrowid, 1, attempt, None)
+
+    def redeliver(self, delivery_id: str, *, now: float | None = None) -> Delivery:
+        """Make a finished (or waiting) delivery due again now: new attempts, same
+        delivery id, same body.
+
+        Raises:
+            NotFoundError: no such delivery.
+            InputError: it is a ping (send a new ping instead).
+        """
+        delivery = self.get_delivery(delivery_id)
+        if delivery.event_type == "ping":
+            raise InputError("Pings are not redelivered; send a new one with "
+                             f"`hookadmin ping {delivery.hook_id}`.", field="delivery")
+        now = time.time() if now is None else now
+        with self.transaction():
+            self._db.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?"
+                " WHERE seq = ?", (now, now, delivery.seq))
+        return self.get_delivery(delivery_id)
+
+    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None) -> int:
+        """Make every failed delivery of a hook updated at or after ``since`` (Unix
+        seconds) due again now. Returns how many.
+
+        Raises:
+            NotFoundError: no such hook.
+        """
+        self.get_hook(hook_id)
+        now = time.time() if now is None else now
+        with self.transaction():
+            cur = self._db.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?"
+                " WHERE hook_id = ? AND status = 'failed' AND event_type != 'ping'"
+                " AND updated_at >= ?", (now, now, hook_id, since))
+        return int(cur.rowcount)
+
+    def prune(self, older_than: float, *, batch: int = 5000) -> int:
+        """Delete finished deliveries (with their attempts) last updated before
+        ``older_than`` (Unix seconds), and outbox events left with no delivery.
+        Works in batches so other processes are never locked out for long.
+
+        Returns:
+            The number of deliveries deleted.
+        """
+        total = 0
+        while True:
+            with self.transaction():
+                seqs = [r[0] for r in self._db.execute(
+                    "SELECT seq FROM deliveries WHERE status != 'pending' AND updated_at < ?"
+                    " LIMIT ?", (older_than, batch))]
+                if not seqs:
+                    break
+                marks = ",".join("?" * len(seqs))
+                self._db.execute(f"DELETE FROM attempts WHERE delivery_seq IN ({marks})",  # noqa: S608 - placeholders only
+                                 seqs)
+                self._db.execute(f"DELETE FROM deliveries WHERE seq IN ({marks})",  # noqa: S608 - placeholders only
+                                 seqs)
+                total += len(seqs)
+        with self.transaction():
+            self._db.execute(
+                "DELETE FROM events WHERE fanned_out = 1 AND occurred_at < ? AND NOT EXISTS"
+                " (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)", (older_than,))
+        return total
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> Any:
+        """A setting's JSON value, or None when it was never set."""
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a setting (any JSON value)."""
+        with self.transaction():
+            self._db.execute("INSERT INTO settings VALUES (?, ?) ON CONFLICT(key)"
+                             " DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
     # -- queries --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ import httpx
 from hookadmin.core.errors import NotFoundError, SecretStoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.secrets import SecretStore
+from hookadmin.core.service import prune_history
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord, DeliveryJob, Store
 from hookadmin.delivery.http import ERROR_SENTENCES, make_client, post, retry_after_seconds
@@ -116,6 +117,7 @@ class _Run:
         self.clients: dict[bool, httpx.AsyncClient] = {}
         self.secret_cache: dict[int, tuple[float, str]] = {}
         self.attempts = 0
+        self.next_prune = 0.0
 
     async def loop(self, *, until_idle: bool) -> int:
         stop = self.engine._stop
@@ -123,6 +125,7 @@ class _Run:
         stop_wait = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
+                self._prune_when_due()
                 while self.store.fan_out():
                     pass
                 started = self._start_due()
@@ -136,6 +139,15 @@ class _Run:
             stop_wait.cancel()
         return self.attempts
 
+    def _prune_when_due(self) -> None:
+        now = time.monotonic()
+        if now < self.next_prune:
+            return
+        self.next_prune = now + self.settings.prune_interval
+        deleted = prune_history(self.store)
+        if deleted:
+            log.info("pruned %d deliveries past the retention period", deleted)
+
     def _idle(self) -> bool:
         if self.store.outbox_waiting():
             return False
@@ -146,22 +158,16 @@ class _Run:
         free = self.settings.max_in_flight - len(self.in_flight)
         if free <= 0:
             return 0
-        full = [h for h, n in self.per_hook.items() if n >= self.settings.per_hook_in_flight]
+        limit = self.settings.per_hook_in_flight
+        full = [h for h, n in self.per_hook.items() if n >= limit]
         jobs = self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
-                                    limit=free, skip_hooks=full)
-        surplus = []
-        started = 0
+                                    limit=free, skip_hooks=full, per_hook_limit=limit,
+                                    in_flight=self.per_hook)
         for job in jobs:
-            if self.per_hook.get(job.hook_id, 0) >= self.settings.per_hook_in_flight:
-                surplus.append(job.seq)
-                continue
             self.per_hook[job.hook_id] = self.per_hook.get(job.hook_id, 0) + 1
             task = asyncio.create_task(self._deliver(job))
             self.in_flight[task] = job
-            started += 1
-        if surplus:
-            self.store.release(surplus)
-        return started
+        return len(jobs)
 
     def _reap(self) -> None:
         for task in [t for t in self.in_flight if t.done()]:

@@ -12,7 +12,9 @@ import socket
 import ssl
 import time
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from hookadmin.core.store import AttemptRecord
 from hookadmin.delivery.policy import DeliverySettings
@@ -35,13 +37,13 @@ ERROR_SENTENCES = {
 def make_client(settings: DeliverySettings, *, verify: bool = True) -> httpx.AsyncClient:
     """An :class:`httpx.AsyncClient` configured for deliveries (no redirects, timeouts
     and connection limits from ``settings``)."""
+    limits = httpx.Limits(max_connections=settings.max_in_flight,
+                          max_keepalive_connections=settings.max_in_flight)
     return httpx.AsyncClient(
-        verify=verify,
+        transport=AiohttpTransport(verify=verify, trust_env=False, limits=limits),
         follow_redirects=False,
         trust_env=False,
         timeout=httpx.Timeout(settings.attempt_timeout, connect=settings.connect_timeout),
-        limits=httpx.Limits(max_connections=settings.max_in_flight,
-                            max_keepalive_connections=settings.max_in_flight),
     )
 
 
@@ -81,11 +83,8 @@ async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], bod
                         break
                     chunks.append(chunk)
                     size += len(chunk)
-    except (TimeoutError, httpx.TimeoutException):
-        kind, message = "timeout", (f"The receiver did not answer within "
-                                    f"{settings.attempt_timeout:g} s.")
-    except httpx.HTTPError as err:
-        kind, message = classify(err)
+    except (TimeoutError, httpx.HTTPError, aiohttp.ClientError) as err:
+        kind, message = classify(err, timeout=settings.attempt_timeout)
     duration_ms = (time.perf_counter() - t0) * 1000.0
     if kind is None and status is not None and not 200 <= status < 300:
         if 300 <= status < 400:
@@ -103,30 +102,49 @@ async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], bod
         response_truncated=truncated, error_kind=kind, error_message=message)
 
 
-def classify(err: BaseException) -> tuple[str, str]:
-    """Name a network error: (error kind, one sentence for people)."""
+def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, str]:
+    """Name a network error: (error kind, one sentence for people).
+
+    Looks through the whole exception chain (httpx wraps the transport's errors), so
+    the most specific cause wins: DNS, TLS, refused or reset connections, then
+    timeouts, then what httpx reports.
+
+    Args:
+        err: the exception raised by the request.
+        timeout: the attempt timeout in seconds, for the sentence.
+    """
     chain: list[BaseException] = []
     cur: BaseException | None = err
     while cur is not None and cur not in chain:
         chain.append(cur)
+        os_error = getattr(cur, "os_error", None)
+        if isinstance(os_error, BaseException) and os_error not in chain:
+            chain.append(os_error)
         cur = cur.__cause__ or cur.__context__
     for exc in chain:
-        if isinstance(exc, socket.gaierror):
+        if isinstance(exc, socket.gaierror | aiohttp.ClientConnectorDNSError):
             return "dns", "The host name could not be resolved; check the URL's spelling."
         if isinstance(exc, ssl.SSLCertVerificationError):
             return "tls", (f"The receiver's TLS certificate was not accepted "
                            f"({exc.verify_message}); fix the certificate or trust its CA.")
-        if isinstance(exc, ssl.SSLError):
-            return "tls", f"The TLS handshake failed ({exc.reason or exc}); check the receiver."
+        if isinstance(exc, ssl.SSLError | aiohttp.ClientSSLError):
+            reason = getattr(exc, "reason", None) or exc
+            return "tls", f"The TLS handshake failed ({reason}); check the receiver."
         if isinstance(exc, ConnectionRefusedError):
             return "connect", ("The connection was refused; check that the receiver is running "
                                "and listening on that port.")
-    if isinstance(err, httpx.ConnectError):
-        text = str(err)
-        if "Name or service not known" in text or "getaddrinfo" in text \
-                or "nodename nor servname" in text:
-            return "dns", "The host name could not be resolved; check the URL's spelling."
-        return "connect", f"The connection failed ({text or 'no detail'}); check the receiver."
+        if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError
+                      | ConnectionResetError | aiohttp.ClientResponseError):
+            return "protocol", ("The receiver closed the connection or answered with invalid "
+                                f"HTTP ({exc or type(exc).__name__}).")
+    if any(isinstance(exc, TimeoutError | httpx.TimeoutException) for exc in chain):
+        within = f" within {timeout:g} s" if timeout is not None else " in time"
+        return "timeout", f"The receiver did not answer{within}."
+    for exc in chain:
+        if isinstance(exc, httpx.ConnectError | aiohttp.ClientConnectorError):
+            return "connect", f"The connection failed ({exc or 'no detail'}); check the receiver."
+        if isinstance(exc, OSError):
+            return "connect", f"The connection failed ({exc}); check the receiver."
     if isinstance(err, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return "protocol", ("The receiver closed the connection or answered with invalid "
                             f"HTTP ({err or type(err).__name__}).")

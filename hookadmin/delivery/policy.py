@@ -30,6 +30,8 @@ class DeliverySettings:
         per_hook_in_flight: requests in flight at once to one hook, so a slow hook
             cannot take every slot.
         poll_interval: seconds between looks at the outbox when idle.
+        prune_interval: seconds between removals of delivery history older than the
+            retention setting (also done when the engine starts).
     """
 
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
@@ -41,6 +43,7 @@ class DeliverySettings:
     max_in_flight: int = 64
     per_hook_in_flight: int = 8
     poll_interval: float = 0.05
+    prune_interval: float = 3600.0
 
     @property
     def lease_seconds(self) -> float:

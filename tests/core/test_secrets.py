@@ -12,7 +12,7 @@ from keyring.backends import fail
 from hookadmin.core.errors import InputError, NotFoundError, SecretStoreError
 from hookadmin.core.secrets import SERVICE_NAME, SecretStore
 from hookadmin.core.service import HookService
-from tests.helpers import db_rows, run_cli
+from tests.helpers import body, db_rows, run_cli
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -35,7 +35,7 @@ def test_secret_is_never_written_to_the_data_directory(service: HookService,
                                                        home: Path) -> None:
     hooks = [service.create_hook(url=f"https://example.com/{i}", events=["job"])
              for i in range(3)]
-    service.publish("job.failed", b'{"id": 1}')
+    service.publish("job.failed", body("job.failed"))
     secrets = [service.reveal_secret(h.id) for h in hooks]
     files = [p for p in home.rglob("*") if p.is_file()]
     assert files

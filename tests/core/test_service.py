@@ -9,7 +9,7 @@ import pytest
 
 from hookadmin.core.errors import InputError, NotFoundError
 from hookadmin.core.service import MAX_BODY_BYTES, HookService
-from tests.helpers import db_rows, event_type_for, fixture_files
+from tests.helpers import body, db_rows, event_type_for, fixture_files, resource
 
 
 def _queued(home: Path) -> list[tuple[object, ...]]:
@@ -44,10 +44,11 @@ def test_publish_rejects_bad_input_and_queues_nothing(
 
 
 def test_publish_accepts_exactly_one_mib(service: HookService, home: Path) -> None:
-    body = b'{"x": "' + b"a" * (MAX_BODY_BYTES - 9) + b'"}'
-    assert len(body) == MAX_BODY_BYTES
-    service.publish("job.failed", body)
-    assert _queued(home) == [("job.failed", body)]
+    empty = body("job.failed", errors="")
+    padded = body("job.failed", errors="a" * (MAX_BODY_BYTES - len(empty)))
+    assert len(padded) == MAX_BODY_BYTES
+    service.publish("job.failed", padded)
+    assert _queued(home) == [("job.failed", padded)]
 
 
 @pytest.mark.parametrize("fixture", fixture_files(), ids=lambda p: p.name)
@@ -60,22 +61,30 @@ def test_publish_stores_the_bytes_exactly(service: HookService, home: Path,
 
 
 def test_publish_text_and_dict(service: HookService, home: Path) -> None:
-    service.publish("job.failed", '{"name": "Zoë"}')
-    service.publish("cluster.error", {"name": "Zoë", "nodes": 3})
+    text = json.dumps(resource("job.failed", errors="Zoë"), ensure_ascii=False, indent=1)
+    cluster = resource("cluster.error", name="Zoë", nodes=3)
+    service.publish("job.failed", text)
+    service.publish("cluster.error", cluster)
+    compact = ('{"id":1,"status":"error","created_at":"2026-11-29T06:00:00Z",'
+               '"updated_at":"2026-11-29T06:05:00Z",'
+               '"url":"https://api.etl.example.com/acme/api/clusters/1",'
+               '"html_url":"https://etl.example.com/acme/clusters/1","name":"Zoë","nodes":3}')
     assert _queued(home) == [
-        ("job.failed", '{"name": "Zoë"}'.encode()),
-        ("cluster.error", '{"name":"Zoë","nodes":3}'.encode()),  # compact UTF-8, once
+        ("job.failed", text.encode()),  # as given, spaces and all
+        ("cluster.error", compact.encode()),  # compact UTF-8, once
     ]
 
 
 def test_publish_many_is_all_or_nothing(service: HookService, home: Path) -> None:
     with pytest.raises(InputError, match=r"^Event 2: The resource is not valid JSON"):
-        service.publish_many([("job.failed", b"{}"), ("job.failed", b"{"),
-                              ("job.started", b"{}")])
+        service.publish_many([("job.failed", body("job.failed")), ("job.failed", b"{"),
+                              ("job.started", body("job.started"))])
     assert _queued(home) == []
-    ids = service.publish_many([("job.failed", b"{}"), ("cluster.idled", b'{"id": 2}')])
+    ids = service.publish_many([("job.failed", body("job.failed")),
+                                ("cluster.idled", body("cluster.idled", 2))])
     assert len(set(ids)) == 2
-    assert _queued(home) == [("job.failed", b"{}"), ("cluster.idled", b'{"id": 2}')]
+    assert _queued(home) == [("job.failed", body("job.failed")),
+                             ("cluster.idled", body("cluster.idled", 2))]
 
 
 def _lines(*objs: object) -> list[bytes]:
@@ -83,12 +92,13 @@ def _lines(*objs: object) -> list[bytes]:
 
 
 def test_publish_batch_queues_every_line_in_order(service: HookService, home: Path) -> None:
-    lines = _lines({"type": "job.started", "resource": {"id": 1}}, b"   ",
-                   {"type": "cluster.error", "resource": {"id": 2, "name": "東京"}})
+    job, cluster = resource("job.started", 1), resource("cluster.error", 2, name="東京")
+    lines = _lines({"type": "job.started", "resource": job}, b"   ",
+                   {"type": "cluster.error", "resource": cluster})
     ids = service.publish_batch(lines)
     assert len(ids) == 2
     assert [(t, json.loads(b)) for t, b in _queued(home)] == [  # type: ignore[arg-type]
-        ("job.started", {"id": 1}), ("cluster.error", {"id": 2, "name": "東京"})]
+        ("job.started", job), ("cluster.error", cluster)]
 
 
 @pytest.mark.parametrize(("bad_line", "fragment"), [
@@ -102,8 +112,8 @@ def test_publish_batch_queues_every_line_in_order(service: HookService, home: Pa
 ])
 def test_publish_batch_names_the_bad_line_and_queues_nothing(
         service: HookService, home: Path, bad_line: bytes, fragment: str) -> None:
-    lines = _lines({"type": "job.started", "resource": {"id": 1}}, b"",
-                   bad_line, {"type": "job.failed", "resource": {"id": 4}})
+    lines = _lines({"type": "job.started", "resource": resource("job.started", 1)}, b"",
+                   bad_line, {"type": "job.failed", "resource": resource("job.failed", 4)})
     with pytest.raises(InputError) as info:
         service.publish_batch(lines)
     assert fragment in str(info.value)

@@ -20,7 +20,7 @@ from hookadmin.core.service import HookService
 from hookadmin.core.store import Attempt, Delivery
 from hookadmin.delivery.engine import AttemptOutcome, Engine
 from tests import receiver as rx
-from tests.helpers import FAST, FIXTURES_DIR, db_rows, drain, run_until_idle
+from tests.helpers import FAST, FIXTURES_DIR, body, db_rows, drain, run_until_idle
 
 Make = Callable[..., rx.Receiver]
 ONE_TRY = dataclasses.replace(FAST, retry_schedule=(0,))
@@ -44,8 +44,8 @@ def test_delivers_signed_event_with_all_headers(service: HookService, home: Path
     receiver = make_receiver(rx.ok())
     hook = _hook(service, receiver, ["job"], path="/etl/hooks?token=abc")
     _hook(service, receiver, ["cluster"], path="/clusters-only", label="clusters")
-    body = (FIXTURES_DIR / "job-failed-unicode.json").read_bytes()
-    event_id = service.publish("job.failed", body)
+    fixture_body = (FIXTURES_DIR / "job-failed-unicode.json").read_bytes()
+    event_id = service.publish("job.failed", fixture_body)
     before = int(time.time())
     outcomes: list[AttemptOutcome] = []
     attempts = Engine(home, settings=FAST, on_attempt=outcomes.append).run(until_idle=True)
@@ -54,7 +54,7 @@ def test_delivers_signed_event_with_all_headers(service: HookService, home: Path
 
     (req,) = receiver.requests()
     assert (req.method, req.path) == ("POST", "/etl/hooks?token=abc")
-    assert req.body == body
+    assert req.body == fixture_body
     assert req.verified_by == ("hook",)
     assert req.standard_verified_by == ("hook",)
     assert req.header("Content-Type") == "application/json"
@@ -88,13 +88,14 @@ def test_500_then_200_is_retried_with_the_same_delivery_id(service: HookService,
                                                            make_receiver: Make) -> None:
     receiver = make_receiver(rx.fail_first(1, 500))
     hook = _hook(service, receiver, ["job.failed"])
-    service.publish("job.failed", b'{"id": 1}')
+    sent = body("job.failed", 1)
+    service.publish("job.failed", sent)
     assert drain(home) == 2
 
     first, second = receiver.requests()
     assert (first.response_status, second.response_status) == (500, 200)
     assert first.header("X-Hook-Delivery") == second.header("X-Hook-Delivery")
-    assert first.body == second.body == b'{"id": 1}'
+    assert first.body == second.body == sent
     assert first.verified_by == second.verified_by == ("hook",)
     assert second.standard_verified_by == ("hook",)
     assert second.received_at - first.received_at >= FAST.retry_schedule[1] * 0.9
@@ -114,7 +115,7 @@ def test_retries_stop_after_the_schedule_and_the_delivery_fails(
         service: HookService, home: Path, make_receiver: Make) -> None:
     receiver = make_receiver(rx.status(503))
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.completed", b"{}")
+    service.publish("job.completed", body("job.completed"))
     assert drain(home) == len(FAST.retry_schedule)
     assert len(receiver.requests()) == len(FAST.retry_schedule)
     delivery, attempts = _only_delivery(service, hook)
@@ -130,7 +131,7 @@ def test_a_redirect_is_not_followed(service: HookService, home: Path,
     # The Location points back at the same receiver: following it would show up there.
     receiver = make_receiver(rx.status(301, Location="/moved"))
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     run_until_idle(home, ONE_TRY)
     (req,) = receiver.requests()
     assert req.path == "/hook"
@@ -146,7 +147,7 @@ def test_a_redirect_to_an_absolute_url_is_recorded(service: HookService, home: P
     target = make_receiver()
     receiver = make_receiver(rx.status(308, Location=target.url_for("/new-home")))
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     run_until_idle(home, ONE_TRY)
     assert len(receiver.requests()) == 1
     assert target.requests() == []
@@ -159,12 +160,12 @@ def test_410_gone_deactivates_the_hook(service: HookService, home: Path,
                                        make_receiver: Make) -> None:
     receiver = make_receiver({"script": [{"status": 410}]})  # 410 once, then 200
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.failed", b'{"n": 1}')
-    service.publish("job.failed", b'{"n": 2}')
+    service.publish("job.failed", body("job.failed", 1))
+    service.publish("job.failed", body("job.failed", 2))
     one_at_a_time = dataclasses.replace(FAST, per_hook_in_flight=1)
     run_until_idle(home, one_at_a_time)  # returns although a delivery is left pending
     (req,) = receiver.requests()
-    assert req.body == b'{"n": 1}'
+    assert req.body == body("job.failed", 1)
     second, first = service.store.list_deliveries(hook_id=hook.id)
     assert (first.status, first.attempts, first.last_status_code) == ("failed", 1, 410)
     assert (second.status, second.attempts) == ("pending", 0)
@@ -173,14 +174,15 @@ def test_410_gone_deactivates_the_hook(service: HookService, home: Path,
     assert off.deactivated_reason is not None
     assert "410" in off.deactivated_reason
     # Later events are not even queued for the deactivated hook.
-    service.publish("job.failed", b'{"n": 3}')
+    service.publish("job.failed", body("job.failed", 3))
     assert run_until_idle(home, one_at_a_time) == 0
     assert len(receiver.requests()) == 1
     assert len(service.store.list_deliveries(hook_id=hook.id)) == 2
     # Switched on again, the delivery that was waiting goes out.
     assert service.edit_hook(hook.id, active=True).deactivated_reason is None
     assert run_until_idle(home, one_at_a_time) == 1
-    assert [r.body for r in receiver.requests()] == [b'{"n": 1}', b'{"n": 2}']
+    assert [r.body for r in receiver.requests()] == [body("job.failed", 1),
+                                                     body("job.failed", 2)]
     assert service.store.get_delivery(second.id).status == "succeeded"
 
 
@@ -188,7 +190,7 @@ def test_a_slow_receiver_times_out(service: HookService, home: Path,
                                    make_receiver: Make) -> None:
     receiver = make_receiver(rx.delay(10))
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     settings = dataclasses.replace(ONE_TRY, attempt_timeout=0.5)
     started = time.monotonic()
     run_until_idle(home, settings)
@@ -213,7 +215,7 @@ def closed_port() -> Iterator[int]:
 
 def test_connection_refused(service: HookService, home: Path, closed_port: int) -> None:
     hook = service.create_hook(url=f"http://127.0.0.1:{closed_port}/hook", events=["job"])
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     run_until_idle(home, ONE_TRY)
     delivery, (attempt,) = _only_delivery(service, hook)
     assert (delivery.status, delivery.last_error_kind, delivery.last_status_code) \
@@ -226,7 +228,7 @@ def test_the_response_body_is_capped(service: HookService, home: Path,
                                      make_receiver: Make) -> None:
     receiver = make_receiver(rx.big_body(200_000))
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     settings = dataclasses.replace(FAST, response_cap=1000)
     run_until_idle(home, settings)
     delivery, (attempt,) = _only_delivery(service, hook)
@@ -239,7 +241,7 @@ def test_a_body_exactly_at_the_cap_is_not_truncated(service: HookService, home: 
                                                     make_receiver: Make) -> None:
     receiver = make_receiver(rx.big_body(1000))
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     run_until_idle(home, dataclasses.replace(FAST, response_cap=1000))
     _, (attempt,) = _only_delivery(service, hook)
     assert attempt.response_truncated is False
@@ -251,7 +253,7 @@ def test_an_inactive_hook_gets_no_deliveries(service: HookService, home: Path,
     receiver = make_receiver()
     off = _hook(service, receiver, ["job"], path="/off", active=False)
     on = _hook(service, receiver, ["job"], path="/on", label="on")
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     assert run_until_idle(home) == 1
     assert [r.path for r in receiver.requests()] == ["/on"]
     assert service.store.list_deliveries(hook_id=off.id) == []
@@ -262,7 +264,7 @@ def test_a_hook_switched_off_after_fan_out_is_not_sent_to(service: HookService, 
                                                           make_receiver: Make) -> None:
     receiver = make_receiver()
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     assert service.store.fan_out() == 1
     service.edit_hook(hook.id, active=False)
     assert run_until_idle(home) == 0
@@ -277,7 +279,7 @@ def test_a_missing_secret_sends_nothing(service: HookService, home: Path,
     receiver = make_receiver()
     hook = _hook(service, receiver, ["job"])
     keyring.delete_password(SERVICE_NAME, f"{service.store.store_id}/hook/{hook.id}")
-    service.publish("job.failed", b"{}")
+    service.publish("job.failed", body("job.failed"))
     run_until_idle(home, ONE_TRY)
     assert receiver.requests() == []
     delivery, (attempt,) = _only_delivery(service, hook)
@@ -290,13 +292,13 @@ def test_each_event_goes_to_each_subscribed_hook_once(service: HookService, home
     receiver = make_receiver()
     _hook(service, receiver, ["job"], path="/jobs", label="jobs")
     _hook(service, receiver, ["job.failed", "cluster.error"], path="/bad", label="bad")
-    for i in range(5):
-        service.publish("job.failed", f'{{"id": {i}}}'.encode())
-        service.publish("cluster.available", f'{{"id": {i}}}'.encode())
+    for i in range(1, 6):
+        service.publish("job.failed", body("job.failed", i))
+        service.publish("cluster.available", body("cluster.available", i))
     assert drain(home) == 10
     got = sorted((r.path, r.body) for r in receiver.requests())
-    expected = sorted([("/jobs", f'{{"id": {i}}}'.encode()) for i in range(5)]
-                      + [("/bad", f'{{"id": {i}}}'.encode()) for i in range(5)])
+    expected = sorted([("/jobs", body("job.failed", i)) for i in range(1, 6)]
+                      + [("/bad", body("job.failed", i)) for i in range(1, 6)])
     assert got == expected
     assert all(r.verified_by == (r.path.strip("/"),) for r in receiver.requests())
     assert len({r.header("X-Hook-Delivery") for r in receiver.requests()}) == 10
@@ -307,7 +309,7 @@ def test_stop_from_another_thread_leaves_the_delivery_pending(
     # The first request hangs for a minute; later ones are answered at once.
     receiver = make_receiver({"script": [{"delay": 60}]})
     hook = _hook(service, receiver, ["job"])
-    service.publish("job.failed", b'{"id": 7}')
+    service.publish("job.failed", body("job.failed", 7))
     settings = dataclasses.replace(FAST, attempt_timeout=60)
     engine = Engine(home, settings=settings)
     result: list[int] = []

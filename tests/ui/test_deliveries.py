@@ -1,0 +1,135 @@
+"""Deliveries in the window: the hook page's delivery list and attempts, and the window's
+own delivery engine (EngineHost) running in a QThread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.workers import EngineHost
+from tests.helpers import FAST, drain, fixture_files, run_until_idle
+from tests.receiver import Receiver, status
+from tests.ui.conftest import HookFactory
+from tests.ui.gui import click_row, view_rows
+from tests.ui.test_main_window import select_hook
+
+Make = Callable[..., Receiver]
+JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")
+EVENT_COL, RESULT_COL, ATTEMPTS_COL, DURATION_COL, WHEN_COL, ID_COL = range(6)
+
+
+def test_the_hook_page_lists_deliveries_and_their_attempts(
+        qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    hook = hook_factory(receiver.url, name="ops", events=("job",))
+    receiver.set_secrets({"ops": service.reveal_secret(hook.id)})
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    page = window.page
+    assert page.deliveries.rowCount() == 0
+
+    body = JOB_FAILED.read_bytes()
+    event_id = service.publish("job.failed", body)
+    assert run_until_idle(home) == 1
+    window.refresh()
+
+    (request,) = receiver.requests()
+    assert request.verified_by == ("ops",)
+    assert request.body == body
+    delivery_id = request.header("X-Hook-Delivery")
+    (row,) = view_rows(page.deliveries_view)
+    assert row[EVENT_COL] == "job.failed"
+    assert row[RESULT_COL] == "✓ 200"
+    assert row[ATTEMPTS_COL] == "1"
+    assert row[DURATION_COL].endswith(" ms")
+    assert row[ID_COL] == delivery_id
+    assert window.hooks_model.index(0, 3).data().startswith("✓ 200")
+
+    assert page.attempts_view.toPlainText() == ""
+    click_row(qtbot, page.deliveries_view, 0)
+    text = page.attempts_view.toPlainText()
+    assert f"Delivery {delivery_id}" in text
+    assert f"event id {event_id}" in text
+    assert "Status succeeded after 1 attempt(s)" in text
+    assert "HTTP 200" in text
+    assert f"X-Hook-Delivery: {delivery_id}" in text
+    assert "X-Hook-Event: job.failed" in text
+    assert f"X-Hook-Signature: {request.signature}" in text
+    assert "東京" in text  # the request body, decoded and pretty-printed
+
+    # A refresh (e.g. the window's 2 s poll) keeps the selection and the attempts.
+    window.refresh()
+    assert page.selected_delivery_id() == delivery_id
+    assert f"X-Hook-Delivery: {delivery_id}" in page.attempts_view.toPlainText()
+
+
+def test_a_failing_receiver_shows_every_attempt(
+        qtbot: QtBot, home: Path, make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    broken = make_receiver(status(500))
+    hook = hook_factory(broken.url, events=("cluster.error",))
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+
+    service.publish("cluster.error", {"id": 7, "status": "error"})
+    assert drain(home) == len(FAST.retry_schedule)
+    window.refresh()
+
+    (row,) = view_rows(window.page.deliveries_view)
+    assert (row[EVENT_COL], row[RESULT_COL], row[ATTEMPTS_COL]) == (
+        "cluster.error", "✗ 500", str(len(FAST.retry_schedule)))
+    assert window.hooks_model.index(0, 3).data().startswith("✗ 500")
+    click_row(qtbot, window.page.deliveries_view, 0)
+    text = window.page.attempts_view.toPlainText()
+    assert text.count("── Attempt") == len(FAST.retry_schedule)
+    assert "The receiver answered 500." in text
+    ids = {r.header("X-Hook-Delivery") for r in broken.requests()}
+    assert ids == {row[ID_COL]}  # one delivery id over all its attempts
+
+
+def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
+        qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    hook = hook_factory(receiver.url, name="live", events=("cluster",))
+    receiver.set_secrets({"live": service.reveal_secret(hook.id)})
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.running, timeout=3000)
+    assert window.engine_label.text() == "Delivery engine: running"
+
+    event_id = service.publish("cluster.available", {"id": 3, "status": "available"})
+    qtbot.waitUntil(lambda: len(receiver.requests()) == 1, timeout=10_000)
+    (request,) = receiver.requests()
+    assert request.header("X-Hook-Event") == "cluster.available"
+    assert request.verified_by == ("live",)
+    assert request.json() == {"id": 3, "status": "available"}
+    # The engine's attempt signal makes the window refresh its table by itself.
+    qtbot.waitUntil(lambda: window.hooks_model.index(0, 3).data().startswith("✓ 200"),
+                    timeout=5000)
+    (delivery,) = service.store.list_deliveries(hook_id=hook.id)
+    assert delivery.event_id == event_id
+    assert delivery.status == "succeeded"
+
+    started = time.monotonic()
+    window.close()
+    qtbot.waitUntil(lambda: not engine.running, timeout=3000)
+    assert time.monotonic() - started < 3.0
+    assert window.engine_label.text() == "Delivery engine: stopped"
+
+
+def test_closing_the_window_right_after_opening_it_stops_the_engine(
+        qtbot: QtBot, home: Path, service: HookService) -> None:
+    engine = EngineHost(home, FAST)
+    window = MainWindow(service, engine)
+    qtbot.addWidget(window)
+    window.show()  # starts the engine's thread
+    assert engine.running
+    started = time.monotonic()
+    window.close()  # before the engine had time to start its loop
+    qtbot.waitUntil(lambda: not engine.running, timeout=3000)
+    assert time.monotonic() - started < 3.0
