@@ -97,6 +97,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE INDEX deliveries_final ON deliveries(updated_at) WHERE status != 'pending';
     """,
+    # 3: since when every attempt to a hook has failed (NULL after any success)
+    """
+    ALTER TABLE hooks ADD COLUMN failing_since REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -341,6 +345,8 @@ class Store:
         if active is not None:
             changes["active"] = int(active)
             changes["deactivated_reason"] = None if active else deactivated_reason
+            if active:
+                changes["failing_since"] = None
         self.get_hook(hook_id)
         if changes:
             changes["updated_at"] = utc_now_iso()
@@ -348,6 +354,12 @@ class Store:
             self._db.execute(f"UPDATE hooks SET {assignments} WHERE id = ?",  # noqa: S608 - column names are ours
                              (*changes.values(), hook_id))
         return self.get_hook(hook_id)
+
+    def failing_since(self, hook_id: int) -> float | None:
+        """Since when (Unix seconds) every attempt to the hook has failed, or None."""
+        row = self._db.execute("SELECT failing_since FROM hooks WHERE id = ?",
+                               (hook_id,)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def delete_hook(self, hook_id: int) -> None:
         """Delete a hook with its deliveries and attempts.
@@ -464,6 +476,12 @@ class Store:
         jobs.sort(key=lambda j: j.seq)
         return jobs
 
+    def renew(self, seqs: Sequence[int], lease_until: float) -> None:
+        """Extend the leases of deliveries still being sent."""
+        with self.transaction():
+            self._db.executemany("UPDATE deliveries SET lease_until = ? WHERE seq = ?"
+                                 " AND status = 'pending'", [(lease_until, s) for s in seqs])
+
     def release(self, seqs: Sequence[int]) -> None:
         """Drop the leases of deliveries that were claimed but not attempted."""
         with self.transaction():
@@ -491,6 +509,12 @@ class Store:
         number = job.attempts + 1
         now = time.time()
         with self.transaction():
+            if attempt.succeeded:
+                self._db.execute("UPDATE hooks SET failing_since = NULL WHERE id = ?"
+                                 " AND failing_since IS NOT NULL", (job.hook_id,))
+            elif attempt.error_kind != "secret_unavailable":
+                self._db.execute("UPDATE hooks SET failing_since = ? WHERE id = ?"
+                                 " AND failing_since IS NULL", (attempt.started_at, job.hook_id))
             self._insert_attempt(job.seq, number, attempt, next_attempt_at)
             self._db.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
@@ -711,7 +735,7 @@ _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.at
 
 
 def _hook_from_row(row: Sequence[Any]) -> Hook:
-    (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason) = row
+    (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason) = row[:9]
     return Hook(id=id_, name=name, url=url, events=tuple(json.loads(events)),
                 active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
                 updated_at=updated_at, deactivated_reason=reason)

@@ -118,6 +118,7 @@ class _Run:
         self.secret_cache: dict[int, tuple[float, str]] = {}
         self.attempts = 0
         self.next_prune = 0.0
+        self.next_renew = time.monotonic() + self.settings.lease_renew_interval
 
     async def loop(self, *, until_idle: bool) -> int:
         stop = self.engine._stop
@@ -126,6 +127,7 @@ class _Run:
         try:
             while not stop.is_set():
                 self._prune_when_due()
+                self._renew_leases_when_due()
                 while self.store.fan_out():
                     pass
                 started = self._start_due()
@@ -138,6 +140,15 @@ class _Run:
         finally:
             stop_wait.cancel()
         return self.attempts
+
+    def _renew_leases_when_due(self) -> None:
+        now = time.monotonic()
+        if now < self.next_renew:
+            return
+        self.next_renew = now + self.settings.lease_renew_interval
+        if self.in_flight:
+            self.store.renew([j.seq for j in self.in_flight.values()],
+                             time.time() + self.settings.lease_seconds)
 
     def _prune_when_due(self) -> None:
         now = time.monotonic()
@@ -210,12 +221,27 @@ class _Run:
                 delay = self.settings.next_delay(number, retry_after=retry_after_seconds(attempt))
             next_at = None if delay is None else time.time() + delay
         status = self.store.record_attempt(job, attempt, next_attempt_at=next_at)
+        if not attempt.succeeded and attempt.status_code != 410:
+            self._deactivate_if_failing_too_long(hook, attempt)
         self.attempts += 1
         callback = self.engine._on_attempt
         if callback is not None:
             callback(AttemptOutcome(job.id, job.hook_id, job.event_type, number, status,
                                     attempt.status_code, attempt.error_kind,
                                     attempt.duration_ms, next_at))
+
+    def _deactivate_if_failing_too_long(self, hook: Hook, attempt: AttemptRecord) -> None:
+        since = self.store.failing_since(hook.id)
+        if since is None or time.time() - since < self.settings.deactivate_after:
+            return
+        days = self.settings.deactivate_after / 86400.0
+        last = f"HTTP {attempt.status_code}" if attempt.status_code is not None \
+            else attempt.error_kind
+        reason = (f"Every delivery since {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(since))}"
+                  f" failed ({days:g} days without a success; last: {last}), so the hook "
+                  "was deactivated. Fix the receiver, then activate the hook again.")
+        self.store.update_hook(hook.id, active=False, deactivated_reason=reason)
+        log.warning("hook %d deactivated: %s", hook.id, reason)
 
     async def _secret(self, hook_id: int) -> str:
         cached = self.secret_cache.get(hook_id)

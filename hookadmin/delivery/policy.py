@@ -32,6 +32,12 @@ class DeliverySettings:
         poll_interval: seconds between looks at the outbox when idle.
         prune_interval: seconds between removals of delivery history older than the
             retention setting (also done when the engine starts).
+        lease_seconds: how long a claimed delivery stays reserved for the engine that
+            claimed it. A running engine renews its leases every third of this, so only
+            a dead engine's claims run out: its deliveries are sent again (same
+            delivery id) at most this long after it died.
+        deactivate_after: seconds; a hook whose every attempt has failed for this long
+            (no success in between) is deactivated with the reason recorded.
     """
 
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
@@ -44,12 +50,13 @@ class DeliverySettings:
     per_hook_in_flight: int = 8
     poll_interval: float = 0.05
     prune_interval: float = 3600.0
+    lease_seconds: float = 10.0
+    deactivate_after: float = 5 * 86400.0
 
     @property
-    def lease_seconds(self) -> float:
-        """How long a claimed delivery stays reserved for the engine that claimed it:
-        longer than any attempt, so only a dead engine's claims expire."""
-        return self.attempt_timeout + self.connect_timeout + 30.0
+    def lease_renew_interval(self) -> float:
+        """Seconds between renewals of the leases of in-flight deliveries."""
+        return self.lease_seconds / 3.0
 
     def next_delay(self, attempts_made: int, *, retry_after: float | None = None,
                    rng: random.Random | None = None) -> float | None:
