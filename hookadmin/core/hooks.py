@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +35,9 @@ class Hook:
         insecure_ssl: skip TLS certificate verification (the platform's setting).
         created_at, updated_at: ISO-8601 UTC strings ending in ``Z``.
         deactivated_reason: why the engine switched the hook off, or ``None``.
+        ca_bundle: path of a PEM file of extra CA certificates trusted for this hook.
+        previous_secret_expires_at: Unix seconds until which the secret replaced by the
+            last reset still signs ``webhook-signature`` too, or ``None``.
     """
 
     id: int
@@ -44,6 +49,8 @@ class Hook:
     created_at: str = field(default_factory=utc_now_iso)
     updated_at: str = field(default_factory=utc_now_iso)
     deactivated_reason: str | None = None
+    ca_bundle: str | None = None
+    previous_secret_expires_at: float | None = None
 
     @property
     def display_name(self) -> str:
@@ -57,7 +64,8 @@ class Hook:
             "name": self.name,
             "type": "web",
             "active": self.active,
-            "settings": {"url": self.url, "insecure_ssl": self.insecure_ssl},
+            "settings": {"url": self.url, "insecure_ssl": self.insecure_ssl,
+                         **({"ca_bundle": self.ca_bundle} if self.ca_bundle else {})},
             "events": list(self.events),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -167,3 +175,24 @@ def _canonical_host(host: str) -> str:
             raise InputError(f"The host {host!r} is not a valid domain name; check its spelling.",
                              field="url")
     return ascii_host
+
+
+def validate_ca_bundle(path: str) -> str:
+    """Check that ``path`` is a readable PEM file of CA certificates; returns its
+    absolute path (an empty string means "no bundle" and is returned as is).
+
+    Raises:
+        InputError: the file is missing, unreadable or holds no certificate.
+    """
+    if not path.strip():
+        return ""
+    resolved = Path(path).expanduser().resolve()
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(resolved))
+    except FileNotFoundError:
+        raise InputError(f"The CA bundle {resolved} does not exist; give the path of a PEM "
+                         "file.", field="ca_bundle") from None
+    except (OSError, ssl.SSLError, ValueError):
+        raise InputError(f"The CA bundle {resolved} holds no usable PEM certificate; give a "
+                         "PEM file of CA certificates.", field="ca_bundle") from None
+    return str(resolved)

@@ -48,8 +48,9 @@ class SecretStore:
         self._store_id = store_id
         self._backend = backend
 
-    def _username(self, hook_id: int) -> str:
-        return f"{self._store_id}/hook/{hook_id}"
+    def _username(self, hook_id: int, *, previous: bool = False) -> str:
+        name = f"{self._store_id}/hook/{hook_id}"
+        return f"{name}/previous" if previous else name
 
     def _keyring(self) -> Any:
         backend = self._backend if self._backend is not None else keyring.get_keyring()
@@ -77,29 +78,33 @@ class SecretStore:
             raise SecretStoreError(MISSING.format(hook_id=hook_id), cause="missing")
         return secret
 
-    def get_optional(self, hook_id: int) -> str | None:
-        """The secret of ``hook_id`` or ``None`` when there is none.
+    def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
+        """The secret of ``hook_id`` (or the one it replaced, with ``previous``), or
+        ``None`` when there is none.
 
         Raises:
             SecretStoreError: the keyring is unusable.
         """
         backend = self._keyring()
         with _translated():
-            value = backend.get_password(SERVICE_NAME, self._username(hook_id))
+            value = backend.get_password(SERVICE_NAME, self._username(hook_id,
+                                                                      previous=previous))
         return value if isinstance(value, str) else None
 
-    def set(self, hook_id: int, secret: str) -> None:
-        """Store (or replace) the secret of ``hook_id``.
+    def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
+        """Store (or replace) the secret of ``hook_id`` (or the replaced one).
 
         Raises:
             SecretStoreError: the keyring is unusable or refused the write.
         """
         backend = self._keyring()
         with _translated():
-            backend.set_password(SERVICE_NAME, self._username(hook_id), secret)
+            backend.set_password(SERVICE_NAME, self._username(hook_id, previous=previous),
+                                 secret)
 
-    def delete(self, hook_id: int) -> None:
-        """Remove the secret of ``hook_id``; a missing entry is not an error.
+    def delete(self, hook_id: int, *, previous: bool = False) -> None:
+        """Remove the secret of ``hook_id`` (or the replaced one); a missing entry is not
+        an error.
 
         Raises:
             SecretStoreError: the keyring is unusable.
@@ -107,7 +112,8 @@ class SecretStore:
         backend = self._keyring()
         try:
             with _translated():
-                backend.delete_password(SERVICE_NAME, self._username(hook_id))
+                backend.delete_password(SERVICE_NAME, self._username(hook_id,
+                                                                     previous=previous))
         except SecretStoreError as err:
             if err.cause != "missing":
                 raise

@@ -13,7 +13,7 @@ from typing import Any
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
-from hookadmin.core.hooks import Hook, validate_name, validate_url
+from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.paths import data_home
 from hookadmin.core.resources import validate_resource
 from hookadmin.core.secrets import SecretStore
@@ -23,6 +23,9 @@ from hookadmin.core.store import Store
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_RETENTION_DAYS = 30
 RETENTION_KEY = "retention_days"
+NETWORK_POLICY_KEY = "network_policy"
+NETWORK_POLICIES = ("workstation", "strict")
+SECRET_OVERLAP_SECONDS = 24 * 3600.0
 
 
 class HookService:
@@ -56,7 +59,8 @@ class HookService:
     # -- hooks ----------------------------------------------------------------------------
 
     def create_hook(self, *, url: str, events: Iterable[str], name: str = "",
-                    active: bool = True, insecure_ssl: bool = False) -> Hook:
+                    active: bool = True, insecure_ssl: bool = False,
+                    ca_bundle: str | None = None) -> Hook:
         """Validate and create a hook, with a new secret in the OS keyring.
 
         The hook row and the secret are created together: if the keyring refuses the
@@ -69,17 +73,20 @@ class HookService:
         url = validate_url(url)
         name = validate_name(name)
         subscription = catalog.normalize_subscription(events)
+        bundle = validate_ca_bundle(ca_bundle) if ca_bundle else None
         self.secrets.check()
         with self.store.transaction():
             hook = self.store.add_hook(name=name, url=url, events=subscription, active=active,
-                                       insecure_ssl=insecure_ssl)
+                                       insecure_ssl=insecure_ssl, ca_bundle=bundle)
             self.secrets.set(hook.id, new_secret())
         return hook
 
     def edit_hook(self, hook_id: int, *, url: str | None = None,
                   events: Iterable[str] | None = None, name: str | None = None,
-                  active: bool | None = None, insecure_ssl: bool | None = None) -> Hook:
-        """Change a hook's fields; ``None`` leaves a field as it is.
+                  active: bool | None = None, insecure_ssl: bool | None = None,
+                  ca_bundle: str | None = None) -> Hook:
+        """Change a hook's fields; ``None`` leaves a field as it is (an empty
+        ``ca_bundle`` removes the hook's CA bundle).
 
         Raises:
             InputError: a field is invalid. NotFoundError: no such hook.
@@ -89,7 +96,8 @@ class HookService:
             url=None if url is None else validate_url(url),
             name=None if name is None else validate_name(name),
             events=None if events is None else catalog.normalize_subscription(events),
-            active=active, insecure_ssl=insecure_ssl)
+            active=active, insecure_ssl=insecure_ssl,
+            ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
 
     def delete_hook(self, hook_id: int) -> None:
         """Delete a hook, its delivery history and its secret.
@@ -119,19 +127,48 @@ class HookService:
         self.store.get_hook(hook_id)
         return self.secrets.get(hook_id)
 
-    def reset_secret(self, hook_id: int, secret: str | None = None) -> str:
+    def reset_secret(self, hook_id: int, secret: str | None = None, *,
+                     now: float | None = None) -> str:
         """Replace the hook's secret with a new random one (or ``secret``, checked).
+
+        For 24 hours (:data:`SECRET_OVERLAP_SECONDS`) the replaced secret still signs
+        ``webhook-signature`` beside the new one, so receivers can switch without
+        losing deliveries; ``X-Hook-Signature`` uses the new secret at once.
 
         Returns:
             The new secret.
 
         Raises:
-            NotFoundError, InputError, SecretStoreError.
+            NotFoundError, InputError, SecretStoreError (nothing changed then).
         """
         self.store.get_hook(hook_id)
         value = new_secret() if secret is None else check_secret(secret)
+        old = self.secrets.get_optional(hook_id)
+        if old is not None:
+            self.secrets.set(hook_id, old, previous=True)
         self.secrets.set(hook_id, value)
+        now = time.time() if now is None else now
+        if old is not None:
+            self.store.update_hook(hook_id,
+                                   previous_secret_expires_at=now + SECRET_OVERLAP_SECONDS)
+        else:
+            self.store.update_hook(hook_id, clear_previous_secret=True)
         return value
+
+    def network_policy(self) -> str:
+        """``workstation`` (internal addresses allowed, the default) or ``strict``."""
+        return network_policy(self.store)
+
+    def set_network_policy(self, policy: str) -> None:
+        """Set the network policy: ``workstation`` or ``strict``.
+
+        Raises:
+            InputError: another value.
+        """
+        if policy not in NETWORK_POLICIES:
+            raise InputError(f"The network policy must be one of: {', '.join(NETWORK_POLICIES)}.",
+                             field="network_policy")
+        self.store.set_setting(NETWORK_POLICY_KEY, policy)
 
     # -- settings -------------------------------------------------------------------------
 
@@ -231,6 +268,12 @@ class HookService:
         if not items:
             raise InputError("The batch has no events; give one JSON object per line.")
         return self.store.add_events(items)
+
+
+def network_policy(store: Store) -> str:
+    """A store's network policy setting: ``workstation`` (default) or ``strict``."""
+    value = store.get_setting(NETWORK_POLICY_KEY)
+    return value if value in NETWORK_POLICIES else "workstation"
 
 
 def retention_days(store: Store) -> int:

@@ -103,7 +103,7 @@ def verify_signature(body: bytes, secret: str, signature: str) -> bool:
 
 
 def delivery_headers(*, secret: str, event_type: str, delivery_id: str, timestamp: int,
-                     body: bytes) -> dict[str, str]:
+                     body: bytes, previous_secret: str | None = None) -> dict[str, str]:
     """All request headers of one attempt (DESIGN.md §3).
 
     Args:
@@ -112,10 +112,17 @@ def delivery_headers(*, secret: str, event_type: str, delivery_id: str, timestam
         delivery_id: the delivery UUID, the same on every attempt.
         timestamp: Unix seconds of this attempt.
         body: the exact body bytes.
+        previous_secret: during the overlap after a secret reset, the replaced secret:
+            ``webhook-signature`` then carries both signatures, space-separated (new
+            first), as the Standard Webhooks spec allows; ``X-Hook-Signature`` uses
+            the new secret only.
 
     Returns:
         Header name → value, in the order they are sent.
     """
+    standard = sign_standard(secret, delivery_id, timestamp, body)
+    if previous_secret is not None:
+        standard += " " + sign_standard(previous_secret, delivery_id, timestamp, body)
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -124,5 +131,5 @@ def delivery_headers(*, secret: str, event_type: str, delivery_id: str, timestam
         "X-Hook-Signature": sign(secret, body),
         "webhook-id": delivery_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign_standard(secret, delivery_id, timestamp, body),
+        "webhook-signature": standard,
     }

@@ -101,6 +101,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE hooks ADD COLUMN failing_since REAL;
     """,
+    # 4: per-hook CA bundle; the replaced secret's signing overlap after a reset
+    """
+    ALTER TABLE hooks ADD COLUMN ca_bundle TEXT;
+    ALTER TABLE hooks ADD COLUMN previous_secret_expires_at REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -296,13 +301,14 @@ class Store:
     # -- hooks ----------------------------------------------------------------------------
 
     def add_hook(self, *, name: str, url: str, events: Sequence[str], active: bool,
-                 insecure_ssl: bool = False) -> Hook:
+                 insecure_ssl: bool = False, ca_bundle: str | None = None) -> Hook:
         """Insert a hook (values already validated) and return it with its new id."""
         now = utc_now_iso()
         cur = self._db.execute(
-            "INSERT INTO hooks (name, url, events, active, insecure_ssl, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name, url, json.dumps(list(events)), int(active), int(insecure_ssl), now, now))
+            "INSERT INTO hooks (name, url, events, active, insecure_ssl, ca_bundle, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, url, json.dumps(list(events)), int(active), int(insecure_ssl), ca_bundle,
+             now, now))
         assert cur.lastrowid is not None
         return self.get_hook(cur.lastrowid)
 
@@ -312,7 +318,7 @@ class Store:
         Raises:
             NotFoundError: there is none.
         """
-        row = self._db.execute("SELECT * FROM hooks WHERE id = ?", (hook_id,)).fetchone()
+        row = self._db.execute(_SELECT_HOOKS + " WHERE id = ?", (hook_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"There is no hook {hook_id}; `hookadmin hooks list` shows "
                                 "the hooks that exist.", field="id")
@@ -320,12 +326,15 @@ class Store:
 
     def list_hooks(self) -> list[Hook]:
         """Every hook, by id."""
-        return [_hook_from_row(r) for r in self._db.execute("SELECT * FROM hooks ORDER BY id")]
+        return [_hook_from_row(r)
+                for r in self._db.execute(_SELECT_HOOKS + " ORDER BY id")]
 
     def update_hook(self, hook_id: int, *, name: str | None = None, url: str | None = None,
                     events: Sequence[str] | None = None, active: bool | None = None,
                     insecure_ssl: bool | None = None,
-                    deactivated_reason: str | None = None) -> Hook:
+                    deactivated_reason: str | None = None, ca_bundle: str | None = None,
+                    previous_secret_expires_at: float | None = None,
+                    clear_previous_secret: bool = False) -> Hook:
         """Change some fields of a hook (values already validated); returns the result.
 
         Activating a hook clears its ``deactivated_reason``.
@@ -342,6 +351,12 @@ class Store:
             changes["events"] = json.dumps(list(events))
         if insecure_ssl is not None:
             changes["insecure_ssl"] = int(insecure_ssl)
+        if ca_bundle is not None:
+            changes["ca_bundle"] = ca_bundle or None
+        if previous_secret_expires_at is not None:
+            changes["previous_secret_expires_at"] = previous_secret_expires_at
+        if clear_previous_secret:
+            changes["previous_secret_expires_at"] = None
         if active is not None:
             changes["active"] = int(active)
             changes["deactivated_reason"] = None if active else deactivated_reason
@@ -734,8 +749,14 @@ _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.at
                      " d.last_duration_ms, d.created_at, d.updated_at")
 
 
+_SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at, updated_at,"
+                 " deactivated_reason, ca_bundle, previous_secret_expires_at FROM hooks")
+
+
 def _hook_from_row(row: Sequence[Any]) -> Hook:
-    (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason) = row[:9]
+    (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason, ca_bundle,
+     previous_expiry) = row
     return Hook(id=id_, name=name, url=url, events=tuple(json.loads(events)),
                 active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
-                updated_at=updated_at, deactivated_reason=reason)
+                updated_at=updated_at, deactivated_reason=reason, ca_bundle=ca_bundle,
+                previous_secret_expires_at=previous_expiry)

@@ -12,6 +12,7 @@ crash between the POST and the record sends it again, with the same delivery id.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -20,16 +21,17 @@ from pathlib import Path
 
 import httpx
 
-from hookadmin.core.errors import NotFoundError, SecretStoreError
+from hookadmin.core.errors import InputError, NotFoundError, SecretStoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.secrets import SecretStore
-from hookadmin.core.service import prune_history
+from hookadmin.core.service import network_policy, prune_history
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord, DeliveryJob, Store
 from hookadmin.delivery.http import ERROR_SENTENCES, make_client, post, retry_after_seconds
 from hookadmin.delivery.policy import DeliverySettings
 
 log = logging.getLogger(__name__)
+SECRET_CACHE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class Engine:
         self._stop = asyncio.Event()
         store = Store.in_home(self.home, durable=False)
         secrets = self._secrets or SecretStore(store.store_id)
+        if network_policy(store) == "strict" and not self.settings.strict_network:
+            self.settings = dataclasses.replace(self.settings, strict_network=True)
         run = _Run(self, store, secrets)
         try:
             return await run.loop(until_idle=until_idle)
@@ -114,8 +118,8 @@ class _Run:
         self.secrets = secrets
         self.in_flight: dict[asyncio.Task[None], DeliveryJob] = {}
         self.per_hook: dict[int, int] = {}
-        self.clients: dict[bool, httpx.AsyncClient] = {}
-        self.secret_cache: dict[int, tuple[float, str]] = {}
+        self.clients: dict[tuple[bool, str | None], httpx.AsyncClient] = {}
+        self.secret_cache: dict[tuple[int, str, bool], tuple[float, str]] = {}
         self.attempts = 0
         self.next_prune = 0.0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
@@ -158,6 +162,14 @@ class _Run:
         deleted = prune_history(self.store)
         if deleted:
             log.info("pruned %d deliveries past the retention period", deleted)
+        for hook in self.store.list_hooks():
+            expiry = hook.previous_secret_expires_at
+            if expiry is not None and expiry <= time.time():
+                try:
+                    self.secrets.delete(hook.id, previous=True)
+                except SecretStoreError:
+                    continue  # try again at the next prune
+                self.store.update_hook(hook.id, clear_previous_secret=True)
 
     def _idle(self) -> bool:
         if self.store.outbox_waiting():
@@ -195,7 +207,11 @@ class _Run:
             return
         timestamp = int(time.time())
         try:
-            secret = await self._secret(hook.id)
+            secret = await self._secret(hook)
+            previous = None
+            if hook.previous_secret_expires_at is not None \
+                    and hook.previous_secret_expires_at > time.time():
+                previous = await self._secret(hook, previous=True)
         except SecretStoreError as err:
             attempt = AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
@@ -204,8 +220,18 @@ class _Run:
                 error_message=f"{ERROR_SENTENCES['secret_unavailable']} {err}")
         else:
             headers = delivery_headers(secret=secret, event_type=job.event_type,
-                                       delivery_id=job.id, timestamp=timestamp, body=job.body)
-            attempt = await post(self._client(hook), hook.url, headers, job.body, self.settings)
+                                       delivery_id=job.id, timestamp=timestamp, body=job.body,
+                                       previous_secret=previous)
+            try:
+                client = self._client(hook)
+            except InputError as err:
+                attempt = AttemptRecord(
+                    started_at=time.time(), duration_ms=None, request_url=hook.url,
+                    request_headers=headers, status_code=None, response_headers=None,
+                    response_body=None, response_truncated=False, error_kind="tls",
+                    error_message=str(err))
+            else:
+                attempt = await post(client, hook.url, headers, job.body, self.settings)
         self._record(job, hook, attempt)
 
     def _record(self, job: DeliveryJob, hook: Hook, attempt: AttemptRecord) -> None:
@@ -243,20 +269,29 @@ class _Run:
         self.store.update_hook(hook.id, active=False, deactivated_reason=reason)
         log.warning("hook %d deactivated: %s", hook.id, reason)
 
-    async def _secret(self, hook_id: int) -> str:
-        cached = self.secret_cache.get(hook_id)
+    async def _secret(self, hook: Hook, *, previous: bool = False) -> str:
+        """The hook's (or its replaced) secret, cached for a few seconds; a reset
+        changes ``updated_at`` and so misses the cache at once."""
+        key = (hook.id, hook.updated_at, previous)
+        cached = self.secret_cache.get(key)
         now = time.monotonic()
-        if cached is not None and now - cached[0] < 10.0:
+        if cached is not None and now - cached[0] < SECRET_CACHE_SECONDS:
             return cached[1]
-        secret = await asyncio.to_thread(self.secrets.get, hook_id)
-        self.secret_cache[hook_id] = (now, secret)
-        return secret
+        if previous:
+            value = await asyncio.to_thread(self.secrets.get_optional, hook.id, previous=True)
+            if value is None:
+                raise SecretStoreError("The replaced secret is gone.", cause="missing")
+        else:
+            value = await asyncio.to_thread(self.secrets.get, hook.id)
+        self.secret_cache[key] = (now, value)
+        return value
 
     def _client(self, hook: Hook) -> httpx.AsyncClient:
-        verify = not hook.insecure_ssl
-        client = self.clients.get(verify)
+        key = (not hook.insecure_ssl, hook.ca_bundle)
+        client = self.clients.get(key)
         if client is None:
-            client = self.clients[verify] = make_client(self.settings, verify=verify)
+            client = self.clients[key] = make_client(self.settings, verify=key[0],
+                                                     ca_bundle=hook.ca_bundle)
         return client
 
     async def close(self) -> None:

@@ -11,12 +11,16 @@ import email.utils
 import socket
 import ssl
 import time
+from urllib.parse import urlsplit
 
 import aiohttp
+import certifi
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from hookadmin.core.errors import InputError
 from hookadmin.core.store import AttemptRecord
+from hookadmin.delivery.netpolicy import PolicyRefused, check_literal, connector_kwargs
 from hookadmin.delivery.policy import DeliverySettings
 
 ERROR_SENTENCES = {
@@ -29,18 +33,54 @@ ERROR_SENTENCES = {
                 "URL.",
     "http_status": "The receiver answered with an error status.",
     "protocol": "The receiver's answer was not valid HTTP.",
+    "policy": "The network policy refused the receiver's address, so nothing was sent.",
     "secret_unavailable": "The hook's secret could not be read from the OS keyring, so nothing "
                           "was sent.",
 }
 
 
-def make_client(settings: DeliverySettings, *, verify: bool = True) -> httpx.AsyncClient:
-    """An :class:`httpx.AsyncClient` configured for deliveries (no redirects, timeouts
-    and connection limits from ``settings``)."""
+def tls_context(*, verify: bool = True, ca_bundle: str | None = None) -> ssl.SSLContext:
+    """The TLS settings of a hook: the system's trusted CAs (plus ``ca_bundle``, a PEM
+    file, when given), or no verification at all when ``verify`` is False.
+
+    Raises:
+        InputError: the CA bundle cannot be read or is not PEM certificates.
+    """
+    if not verify:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    ctx = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle:
+        try:
+            ctx.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as err:
+            raise InputError(f"The CA bundle {ca_bundle} cannot be used ({err}); give a PEM "
+                             "file of CA certificates.", field="ca_bundle") from None
+    return ctx
+
+
+def make_client(settings: DeliverySettings, *, verify: bool = True,
+                ca_bundle: str | None = None) -> httpx.AsyncClient:
+    """An :class:`httpx.AsyncClient` configured for deliveries: no redirects, timeouts
+    and connection limits from ``settings``, the network policy checked on every
+    resolved address, and the hook's TLS settings (see :func:`tls_context`).
+
+    Raises:
+        InputError: the CA bundle cannot be used.
+    """
     limits = httpx.Limits(max_connections=settings.max_in_flight,
                           max_keepalive_connections=settings.max_in_flight)
+    ctx = tls_context(verify=verify, ca_bundle=ca_bundle)
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(ssl=ctx, limit=settings.max_in_flight,
+                                         **connector_kwargs(strict=settings.strict_network))
+        return aiohttp.ClientSession(connector=connector)
+
     return httpx.AsyncClient(
-        transport=AiohttpTransport(verify=verify, trust_env=False, limits=limits),
+        transport=AiohttpTransport(client=session, limits=limits, trust_env=False),
         follow_redirects=False,
         trust_env=False,
         timeout=httpx.Timeout(settings.attempt_timeout, connect=settings.connect_timeout),
@@ -63,6 +103,13 @@ async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], bod
     """
     started = time.time()
     t0 = time.perf_counter()
+    try:
+        check_literal(urlsplit(url).hostname or "", strict=settings.strict_network)
+    except PolicyRefused as err:
+        return AttemptRecord(
+            started_at=started, duration_ms=0.0, request_url=url, request_headers=dict(headers),
+            status_code=None, response_headers=None, response_body=None,
+            response_truncated=False, error_kind="policy", error_message=str(err))
     status: int | None = None
     resp_headers: list[tuple[str, str]] | None = None
     chunks: list[bytes] = []
@@ -122,6 +169,8 @@ def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, 
             chain.append(os_error)
         cur = cur.__cause__ or cur.__context__
     for exc in chain:
+        if isinstance(exc, PolicyRefused):
+            return "policy", str(exc)
         if isinstance(exc, socket.gaierror | aiohttp.ClientConnectorDNSError):
             return "dns", "The host name could not be resolved; check the URL's spelling."
         if isinstance(exc, ssl.SSLCertVerificationError):

@@ -7,6 +7,7 @@ The ping is recorded in the delivery history as a one-attempt delivery of event 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import time
@@ -53,15 +54,30 @@ def ping_body(hook: Hook, *, zen: str | None = None) -> bytes:
 
 async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None = None
                     ) -> PingResult:
-    """Sign and POST a ping to ``hook`` now. Never raises for network errors."""
+    """Sign and POST a ping to ``hook`` now, under the same network policy and TLS
+    settings as deliveries. Never raises for network errors.
+
+    Raises:
+        InputError: the hook's CA bundle cannot be used.
+    """
     settings = settings or DeliverySettings()
     body = ping_body(hook)
     delivery_id = str(uuid.uuid4())
     headers = delivery_headers(secret=secret, event_type="ping", delivery_id=delivery_id,
                                timestamp=int(time.time()), body=body)
-    async with make_client(settings, verify=not hook.insecure_ssl) as client:
+    async with make_client(settings, verify=not hook.insecure_ssl,
+                           ca_bundle=hook.ca_bundle) as client:
         attempt = await post(client, hook.url, headers, body, settings)
     return PingResult(hook.id, delivery_id, body, attempt)
+
+
+def ping_settings(service: HookService, settings: DeliverySettings | None = None
+                  ) -> DeliverySettings:
+    """``settings`` (or the defaults) with the data directory's network policy."""
+    settings = settings or DeliverySettings()
+    if service.network_policy() == "strict" and not settings.strict_network:
+        settings = dataclasses.replace(settings, strict_network=True)
+    return settings
 
 
 def ping(service: HookService, hook_id: int, settings: DeliverySettings | None = None
@@ -74,7 +90,7 @@ def ping(service: HookService, hook_id: int, settings: DeliverySettings | None =
     """
     hook = service.hook(hook_id)
     secret = service.secrets.get(hook.id)
-    result = asyncio.run(send_ping(hook, secret, settings))
+    result = asyncio.run(send_ping(hook, secret, ping_settings(service, settings)))
     service.store.record_ping(hook.id, result.delivery_id, result.body, result.attempt)
     return result
 

@@ -36,6 +36,8 @@ class DeliverySettings:
             claimed it. A running engine renews its leases every third of this, so only
             a dead engine's claims run out: its deliveries are sent again (same
             delivery id) at most this long after it died.
+        strict_network: refuse loopback and private addresses too (link-local and cloud
+            metadata addresses are always refused); see :mod:`hookadmin.delivery.netpolicy`.
         deactivate_after: seconds; a hook whose every attempt has failed for this long
             (no success in between) is deactivated with the reason recorded.
     """
@@ -51,6 +53,7 @@ class DeliverySettings:
     poll_interval: float = 0.05
     prune_interval: float = 3600.0
     lease_seconds: float = 10.0
+    strict_network: bool = False
     deactivate_after: float = 5 * 86400.0
 
     @property

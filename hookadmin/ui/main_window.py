@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core.errors import HookadminError, InputError, NotFoundError
 from hookadmin.core.service import HookService
-from hookadmin.delivery.ping import PingResult
+from hookadmin.delivery.ping import PingResult, ping_settings
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage, describe_attempts
@@ -388,7 +388,8 @@ class MainWindow(QMainWindow):
             return None
         viewer = PingViewer(hook.display_name, self)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        task = PingTask(hook, self.service.secrets, self.ping_settings, self)
+        task = PingTask(hook, self.service.secrets, ping_settings(self.service, self.ping_settings),
+                        self)
         self._pings.append(task)
 
         def done(result: PingResult) -> None:

@@ -6,7 +6,9 @@ Results cross into the GUI thread only as signals carrying frozen dataclasses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -94,9 +96,16 @@ class EngineHost(QObject):
         thread, engine = self._thread, self._engine
         if thread is None or engine is None:
             return
+        # Engine.stop() does nothing until the engine's loop runs, so a stop that comes
+        # right after start() (the window closed at once) is repeated until it lands.
+        deadline = time.monotonic() + timeout_ms / 1000
         engine.stop()
-        if not thread.wait(timeout_ms):
-            log.warning("delivery engine did not stop within %d ms", timeout_ms)
+        while not thread.wait(20):
+            if time.monotonic() >= deadline:
+                log.warning("delivery engine did not stop within %d ms", timeout_ms)
+                break
+            with contextlib.suppress(RuntimeError):  # its loop closed meanwhile: done
+                engine.stop()
         self._on_thread_finished()
 
     @Slot()

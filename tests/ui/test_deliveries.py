@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
@@ -122,6 +123,9 @@ def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
     assert window.engine_label.text() == "Delivery engine: stopped"
 
 
+# Before the fix this hung for ever inside QThread.wait(), where the default "signal"
+# timeout cannot interrupt it; the "thread" method ends the run with a stack dump.
+@pytest.mark.timeout(30, method="thread")
 def test_closing_the_window_right_after_opening_it_stops_the_engine(
         qtbot: QtBot, home: Path, service: HookService) -> None:
     engine = EngineHost(home, FAST)

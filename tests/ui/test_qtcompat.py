@@ -1,0 +1,41 @@
+"""The PySide6 6.12.0 emit() reference bug and its workaround in hookadmin.ui.qtcompat.
+
+Without the workaround every ``signal.emit()`` made from Python drops a reference to
+``True`` and the window aborts ("Fatal Python error: bool_dealloc") after a few hundred
+checkbox changes or delivery attempts.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pytestqt.qtbot import QtBot
+
+import hookadmin.ui  # noqa: F401 - importing the package applies the workaround
+from hookadmin.ui.hook_form import EventPicker
+from tests.ui.gui import click_checkbox
+
+
+def test_emitting_a_signal_keeps_the_reference_count_of_true(qtbot: QtBot) -> None:
+    picker = EventPicker()
+    qtbot.addWidget(picker)
+    before = sys.getrefcount(True)
+    for _ in range(200):
+        picker.changed.emit()
+    # Other threads may take or drop a reference meanwhile; the bug lost 200.
+    assert sys.getrefcount(True) >= before - 10
+
+
+def test_clicking_checkboxes_many_times_keeps_the_reference_count_of_true(
+        qtbot: QtBot) -> None:
+    picker = EventPicker()
+    qtbot.addWidget(picker)
+    picker.show()
+    qtbot.waitExposed(picker)
+    job = picker.group_boxes["job"]
+    before = sys.getrefcount(True)
+    for number in range(1, 101):
+        click_checkbox(qtbot, job)
+        assert picker.subscription() == (["cluster"] if number % 2 else ["job", "cluster"])
+    assert sys.getrefcount(True) >= before - 10  # the bug lost one per change (>= 100)
+    picker.close()
