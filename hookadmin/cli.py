@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: job and cluster)")
     add.add_argument("--name", default="")
     add.add_argument("--inactive", action="store_true", help="create it switched off")
+    add.add_argument("--ca-bundle", metavar="FILE",
+                     help="PEM file of extra CA certificates to trust for this hook")
+    add.add_argument("--insecure-ssl", action="store_true",
+                     help="skip TLS certificate verification (not recommended)")
     add.add_argument("--json", action="store_true")
     show = hsub.add_parser("show", help="show one hook")
     show.add_argument("id", type=_hook_id)
@@ -68,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     state = edit.add_mutually_exclusive_group()
     state.add_argument("--active", dest="active", action="store_true", default=None)
     state.add_argument("--inactive", dest="active", action="store_false")
+    edit.add_argument("--ca-bundle", metavar="FILE",
+                      help="PEM file of extra CA certificates ('' removes it)")
+    tls = edit.add_mutually_exclusive_group()
+    tls.add_argument("--insecure-ssl", dest="insecure_ssl", action="store_true", default=None,
+                     help="skip TLS certificate verification (not recommended)")
+    tls.add_argument("--verify-ssl", dest="insecure_ssl", action="store_false",
+                     help="verify TLS certificates again")
     edit.add_argument("--json", action="store_true")
     delete = hsub.add_parser("delete", help="delete a hook, its history and its secret")
     delete.add_argument("id", type=_hook_id)
@@ -114,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("settings", help="show or change settings")
     st.add_argument("--retention-days", type=int, metavar="N",
                     help="days of finished delivery history to keep (default 30)")
+    st.add_argument("--network-policy", choices=("workstation", "strict"),
+                    help="strict refuses loopback and private addresses too")
+
+    ver = sub.add_parser("verify", help="receiver-side check of a delivery's signature")
+    ver.add_argument("body", nargs="?", default="-", metavar="BODY_FILE|-")
+    ver.add_argument("--secret-file", required=True, metavar="F",
+                     help="file holding the hook's secret (or its whsec_ form)")
+    ver.add_argument("--signature", metavar="HEX", help="the X-Hook-Signature value")
+    ver.add_argument("--webhook-id", metavar="ID", help="Standard Webhooks: webhook-id")
+    ver.add_argument("--webhook-timestamp", metavar="SECONDS",
+                     help="Standard Webhooks: webhook-timestamp")
+    ver.add_argument("--webhook-signature", metavar="SIG",
+                     help="Standard Webhooks: webhook-signature (5-minute tolerance)")
 
     ev = sub.add_parser("events", help="the event catalog")
     ev.add_argument("--json", action="store_true", help="shaped like GET /hook_events")
@@ -188,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "events":
         return _events(args)
+    if args.command == "verify":
+        return _verify(args)
     if args.command == "worker":
         return _worker(args)
     if args.command == "simulate":
@@ -221,7 +247,8 @@ def _hooks(service: HookService, args: argparse.Namespace) -> int:
         return 0
     if action == "add":
         hook = service.create_hook(url=args.url, events=args.event or ["job", "cluster"],
-                                   name=args.name, active=not args.inactive)
+                                   name=args.name, active=not args.inactive,
+                                   insecure_ssl=args.insecure_ssl, ca_bundle=args.ca_bundle)
         _print_hook(hook, as_json=args.json)
         return 0
     if action == "show":
@@ -229,7 +256,8 @@ def _hooks(service: HookService, args: argparse.Namespace) -> int:
         return 0
     if action == "edit":
         hook = service.edit_hook(args.id, url=args.url, events=args.event, name=args.name,
-                                 active=args.active)
+                                 active=args.active, insecure_ssl=args.insecure_ssl,
+                                 ca_bundle=args.ca_bundle)
         _print_hook(hook, as_json=args.json)
         return 0
     if action == "delete":
@@ -269,6 +297,15 @@ def _print_hook(hook: Hook, *, as_json: bool) -> None:
     print(f"  Active:   {'yes' if hook.active else 'no'}")
     if hook.deactivated_reason:
         print(f"  Why off:  {hook.deactivated_reason}")
+    if hook.insecure_ssl:
+        print("  TLS:      certificates are NOT verified (insecure_ssl)")
+    elif hook.ca_bundle:
+        print(f"  TLS:      also trusts the CAs in {hook.ca_bundle}")
+    if hook.url.startswith("http://"):
+        print("  Warning:  plain http: deliveries travel unencrypted")
+    if hook.previous_secret_expires_at and hook.previous_secret_expires_at > time.time():
+        print(f"  Rotation: the replaced secret also signs webhook-signature until "
+              f"{iso(hook.previous_secret_expires_at)}")
     print(f"  Created:  {hook.created_at}    Updated: {hook.updated_at}")
     print(f"  Secret:   in the OS keyring; reveal it with `hookadmin hooks secret {hook.id}`")
 
@@ -474,8 +511,37 @@ def parse_since(text: str, *, now: float | None = None) -> float:
 def _settings(service: HookService, args: argparse.Namespace) -> int:
     if args.retention_days is not None:
         service.set_retention_days(args.retention_days)
+    if args.network_policy is not None:
+        service.set_network_policy(args.network_policy)
     print(f"retention-days: {service.retention_days()}")
+    print(f"network-policy: {service.network_policy()}")
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from hookadmin.core.signing import check_secret, verify_signature, verify_standard
+
+    raw = _read_input(args.secret_file, "secret").decode("utf-8", "replace").strip()
+    secret = raw if raw.startswith("whsec_") else check_secret(raw)
+    standard = (args.webhook_id, args.webhook_timestamp, args.webhook_signature)
+    if args.signature is None and not all(standard):
+        raise InputError("Give --signature HEX, or --webhook-id, --webhook-timestamp and "
+                         "--webhook-signature together.")
+    if any(standard) and not all(standard):
+        raise InputError("Give --webhook-id, --webhook-timestamp and --webhook-signature "
+                         "together.")
+    body = _read_input(args.body, "body")
+    checks = []
+    if args.signature is not None:
+        if secret.startswith("whsec_"):
+            raise InputError("--signature needs the hex secret, not the whsec_ form.")
+        checks.append(("X-Hook-Signature", verify_signature(body, secret, args.signature)))
+    if all(standard):
+        checks.append(("webhook-signature", verify_standard(
+            body, secret, args.webhook_id, args.webhook_timestamp, args.webhook_signature)))
+    for name, ok in checks:
+        print(f"{name}: {'valid' if ok else 'INVALID'}")
+    return 0 if all(ok for _, ok in checks) else 1
 
 
 SIMULATE_BATCH = 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import ssl
 import unicodedata
 from dataclasses import dataclass, field
@@ -161,6 +162,13 @@ def _canonical_host(host: str) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
+    try:
+        socket.inet_aton(host)
+    except OSError:
+        pass
+    else:  # 127.1, 2130706433, 0x7f000001: legacy spellings of an IPv4 address
+        raise InputError(f"The host {host!r} is an IPv4 address in a legacy form; write it "
+                         "as four decimal numbers like 192.0.2.10.", field="url")
     host = host.rstrip(".").lower()
     if not host:
         raise InputError("The URL has no host; write it like https://example.com/hooks.",

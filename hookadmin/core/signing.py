@@ -14,10 +14,12 @@ Two signature schemes are sent on every delivery:
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import re
 import secrets as _secrets
+import time
 
 from hookadmin import __version__
 from hookadmin.core.errors import InputError
@@ -100,6 +102,50 @@ def verify_signature(body: bytes, secret: str, signature: str) -> bool:
         return False
     expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode("ascii")
     return hmac.compare_digest(expected, signature.lower().encode("ascii"))
+
+
+def verify_standard(body: bytes, secret: str, msg_id: str, timestamp: str, signature: str,
+                    *, tolerance: float = 300.0, now: float | None = None) -> bool:
+    """Check Standard Webhooks headers on the receiving side.
+
+    True when ``timestamp`` (Unix seconds, as sent in ``webhook-timestamp``) is within
+    ``tolerance`` seconds (default 5 minutes) of ``now`` and any ``v1,<base64>`` entry
+    of the space-separated ``signature`` (``webhook-signature``) matches. Never raises
+    for malformed input.
+
+    Args:
+        body: the raw request body bytes.
+        secret: the hook's secret, or its ``whsec_…`` form.
+        msg_id: the ``webhook-id`` header.
+        timestamp: the ``webhook-timestamp`` header.
+        signature: the ``webhook-signature`` header.
+        tolerance: seconds of clock difference accepted either way.
+        now: Unix seconds (default: the current time).
+    """
+    try:
+        stamp = int(timestamp)
+        if secret.startswith("whsec_"):
+            key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        else:
+            key = secret.strip().encode("ascii")
+    except (ValueError, UnicodeError, binascii.Error):
+        return False
+    current = time.time() if now is None else now
+    if abs(current - stamp) > tolerance:
+        return False
+    signed = f"{msg_id}.{stamp}.".encode() + body
+    expected = hmac.new(key, signed, hashlib.sha256).digest()
+    for entry in signature.split():
+        version, _, value = entry.partition(",")
+        if version != "v1":
+            continue
+        try:
+            given = base64.b64decode(value, validate=True)
+        except (ValueError, binascii.Error):
+            continue
+        if hmac.compare_digest(expected, given):
+            return True
+    return False
 
 
 def delivery_headers(*, secret: str, event_type: str, delivery_id: str, timestamp: int,
