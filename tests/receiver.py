@@ -29,6 +29,24 @@ Behaviour (a JSON object; every key optional)::
      "script": [{...}, {...}]}       # request i (0-based) uses script[i] over the
                                      # defaults above; later requests the defaults
 
+Faults (also per request, through ``script``); each replaces the normal answer and
+ends the connection::
+
+    {"hang": true}                   # read and log the request, never answer; the
+                                     # handler ends when the client hangs up
+    {"raw": "HTTP/1.1 200 OK\r\n",  # send these bytes (latin-1) verbatim instead
+     "then": "reset"}                # then "reset" (RST: SO_LINGER 0), "close" (FIN)
+                                     # or "hang" (until the client hangs up)
+    {"stream_size": 50000000}        # 200 with Content-Length and that many bytes of
+                                     # PATTERN, written in pieces (never held whole)
+    {"endless": true}                # 200, chunked, PATTERN chunks until the client
+                                     # hangs up
+    {"drip": [1.0, 2]}               # 200 with a huge Content-Length, then 2 bytes of
+                                     # PATTERN every 1.0 s until the client hangs up
+
+``--port N`` binds that port instead of a free one (to bring a receiver back where a
+stopped one listened).
+
 Client side (used by the ``make_receiver`` fixture in ``tests/conftest.py``):
 :class:`Receiver` starts the process and reads its log back as
 :class:`ReceivedRequest` objects.
@@ -43,6 +61,8 @@ import hmac
 import json
 import os
 import selectors
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -84,6 +104,34 @@ def big_body(size: int) -> dict[str, Any]:
     return {"body_size": size}
 
 
+def never_answer() -> dict[str, Any]:
+    """Read and log the request, then never answer (until the client hangs up)."""
+    return {"hang": True}
+
+
+def raw(data: str, then: str = "reset") -> dict[str, Any]:
+    """Send ``data`` (latin-1 text, e.g. a status line and some headers) verbatim, then
+    ``then``: ``reset`` (close with RST), ``close`` (normal close) or ``hang``."""
+    return {"raw": data, "then": then}
+
+
+def stream_body(size: int) -> dict[str, Any]:
+    """200 with ``Content-Length: size`` and ``size`` bytes of :data:`PATTERN`, written
+    in pieces so even a huge body costs the receiver no memory."""
+    return {"stream_size": size}
+
+
+def endless_body() -> dict[str, Any]:
+    """200 with a chunked body of :data:`PATTERN` chunks that never ends."""
+    return {"endless": True}
+
+
+def drip(interval: float, size: int = 1) -> dict[str, Any]:
+    """200 with a huge ``Content-Length``, then ``size`` bytes every ``interval`` seconds,
+    never finishing."""
+    return {"drip": [interval, size]}
+
+
 def pattern_bytes(size: int) -> bytes:
     """The first ``size`` bytes of :data:`PATTERN` repeated (what ``body_size`` sends)."""
     return (PATTERN * (size // len(PATTERN) + 1))[:size]
@@ -91,7 +139,8 @@ def pattern_bytes(size: int) -> bytes:
 
 def step_for(behaviour: dict[str, Any], index: int) -> dict[str, Any]:
     """The answer to request number ``index`` (0-based): ``status``, ``headers``,
-    ``body`` (bytes) and ``delay`` (seconds)."""
+    ``body`` (bytes) and ``delay`` (seconds), plus ``fault``: None for a normal answer,
+    else the fault's behaviour keys (see the module docstring)."""
     step = {k: v for k, v in behaviour.items() if k != "script"}
     script = behaviour.get("script") or []
     if index < len(script):
@@ -100,8 +149,24 @@ def step_for(behaviour: dict[str, Any], index: int) -> dict[str, Any]:
         body = pattern_bytes(int(step["body_size"]))
     else:
         body = str(step.get("body", DEFAULT_BODY)).encode("utf-8")
+    fault = {k: step[k] for k in FAULT_KEYS if k in step} or None
+    if fault is not None and "raw" in fault:
+        fault.setdefault("then", step.get("then", "reset"))
     return {"status": int(step.get("status", 200)), "headers": dict(step.get("headers", {})),
-            "body": body, "delay": float(step.get("delay", 0.0))}
+            "body": body, "delay": float(step.get("delay", 0.0)), "fault": fault}
+
+
+FAULT_KEYS = ("hang", "raw", "stream_size", "endless", "drip")
+PIECE = PATTERN * 4096  # 64 KiB
+
+
+def _wait_for_hang_up(sock: socket.socket) -> None:
+    """Block until the peer closes the connection (whatever it still sends is dropped)."""
+    try:
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -111,8 +176,8 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, log_path: Path, behaviour: dict[str, Any],
-                 secrets_path: Path | None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+                 secrets_path: Path | None, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.log_path = log_path
         self.behaviour = behaviour
         self.secrets_path = secrets_path
@@ -168,6 +233,9 @@ class _Handler(BaseHTTPRequestHandler):
             log.flush()
         if step["delay"]:
             time.sleep(step["delay"])
+        if step["fault"] is not None:
+            self._fault(step["fault"], step)
+            return
         self.send_response(step["status"])
         headers = {"Content-Type": "application/json", **step["headers"]}
         for name, value in headers.items():
@@ -178,6 +246,55 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(step["body"])
 
     do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+    def _fault(self, fault: dict[str, Any], step: dict[str, Any]) -> None:
+        """Answer badly, as ``fault`` says; the connection is never reused afterwards."""
+        self.close_connection = True
+        sock = self.connection
+        try:
+            if fault.get("hang"):
+                _wait_for_hang_up(sock)
+            elif "raw" in fault:
+                sock.sendall(str(fault["raw"]).encode("latin-1"))
+                if fault["then"] == "reset":
+                    self._reset()
+                elif fault["then"] == "hang":
+                    _wait_for_hang_up(sock)
+            elif "stream_size" in fault:
+                size = int(fault["stream_size"])
+                sock.sendall(self._head(step["status"], {"Content-Length": str(size)}))
+                while size > 0:
+                    piece = PIECE[:size]
+                    sock.sendall(piece)
+                    size -= len(piece)
+            elif fault.get("endless"):
+                sock.sendall(self._head(step["status"], {"Transfer-Encoding": "chunked"}))
+                chunk = f"{len(PIECE):x}\r\n".encode("ascii") + PIECE + b"\r\n"
+                while True:
+                    sock.sendall(chunk)
+            elif "drip" in fault:
+                interval, size = float(fault["drip"][0]), int(fault["drip"][1])
+                sock.sendall(self._head(step["status"], {"Content-Length": str(10**12)}))
+                while True:
+                    sock.sendall(PATTERN[:size])
+                    time.sleep(interval)
+        except OSError:
+            pass  # the client hung up: that is how these answers end
+
+    def _head(self, code: int, headers: dict[str, str]) -> bytes:
+        lines = [f"HTTP/1.1 {code} {self.responses.get(code, ('',))[0]}",
+                 "Content-Type: application/octet-stream",
+                 *(f"{k}: {v}" for k, v in headers.items())]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _reset(self) -> None:
+        """Close the connection with a TCP RST (SO_LINGER on, 0 s) instead of a FIN."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                   struct.pack("ii", 1, 0))
+        # Every file object on the socket must go before the descriptor really closes.
+        self.rfile.close()
+        self.wfile.close()
+        self.connection.close()
 
 
 def _verify(headers: Any, body: bytes, secrets: dict[str, str]) -> dict[str, Any]:
@@ -217,8 +334,9 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--log", required=True, type=Path)
     parser.add_argument("--behaviour", default="{}")
     parser.add_argument("--secrets-file", type=Path)
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    server = _Server(args.log, json.loads(args.behaviour), args.secrets_file)
+    server = _Server(args.log, json.loads(args.behaviour), args.secrets_file, args.port)
     args.log.touch()
     sys.stdout.write(f"{server.server_address[1]}\n")
     sys.stdout.flush()
@@ -279,6 +397,8 @@ class Receiver:
         behaviour: how to answer (see :func:`step_for` and the helpers :func:`ok`,
             :func:`status`, :func:`delay`, :func:`fail_first`, :func:`big_body`).
         secrets: label → secret, to verify signatures with (more via :meth:`set_secrets`).
+        port: the port to listen on; 0 (the default) picks a free one. Give a stopped
+            receiver's port to bring a receiver back at the same URL.
 
     Attributes:
         port: the port it listens on (after :meth:`start`).
@@ -286,7 +406,7 @@ class Receiver:
     """
 
     def __init__(self, workdir: Path, behaviour: dict[str, Any] | None = None,
-                 secrets: dict[str, str] | None = None) -> None:
+                 secrets: dict[str, str] | None = None, port: int = 0) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.log_path = workdir / "requests.jsonl"
@@ -296,7 +416,7 @@ class Receiver:
         self._secrets: dict[str, str] = {}
         self.set_secrets(secrets or {})
         self._proc: subprocess.Popen[str] | None = None
-        self.port = 0
+        self.port = port
 
     @property
     def base_url(self) -> str:
@@ -322,7 +442,7 @@ class Receiver:
             self._proc = subprocess.Popen(
                 [sys.executable, str(Path(__file__).resolve()), "--log", str(self.log_path),
                  "--behaviour", json.dumps(self.behaviour),
-                 "--secrets-file", str(self.secrets_path)],
+                 "--secrets-file", str(self.secrets_path), "--port", str(self.port)],
                 stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True)
         assert self._proc.stdout is not None
         with selectors.DefaultSelector() as sel:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import idna
+
 from hookadmin.core.errors import InputError
 
 MAX_URL_LENGTH = 2048
@@ -173,15 +175,20 @@ def _canonical_host(host: str) -> str:
     if not host:
         raise InputError("The URL has no host; write it like https://example.com/hooks.",
                          field="url")
-    try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
+    try:  # IDNA 2008 with UTS #46 mapping, as browsers do (straße.de stays straße)
+        ascii_host = idna.encode(host, uts46=True).decode("ascii") if not host.isascii() \
+            else host
+    except idna.IDNAError:
         raise InputError(f"The host {host!r} is not a valid domain name; check its spelling.",
                          field="url") from None
-    for label in ascii_host.split("."):
+    labels = ascii_host.split(".")
+    for label in labels:
         if not label or len(label) > 63 or not all(c.isalnum() or c in "-_" for c in label):
             raise InputError(f"The host {host!r} is not a valid domain name; check its spelling.",
                              field="url")
+    if labels[-1].isdigit():
+        raise InputError(f"The host {host!r} is neither an IP address nor a domain name; "
+                         "check its numbers.", field="url")
     return ascii_host
 
 
