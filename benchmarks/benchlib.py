@@ -70,6 +70,35 @@ def require_keyring(script: str) -> None:
               "the keyring of this session", file=sys.stderr)
 
 
+class CountingKeyring:
+    """Wraps a keyring backend and counts its reads, so a benchmark can tell how often
+    the engine went to the keyring (pass ``SecretStore(store_id, backend=...)``)."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> Any:
+        self.reads += 1
+        return self._backend.get_password(service, username)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+
+def counting_secret_store(home: Path) -> tuple[Any, CountingKeyring]:
+    """The engine's default secret store for ``home`` (the OS keyring), counting reads."""
+    import keyring
+
+    from hookadmin.core.secrets import SecretStore
+    from hookadmin.core.store import Store
+
+    with Store.in_home(home) as store:
+        store_id = store.store_id
+    backend = CountingKeyring(keyring.get_keyring())
+    return SecretStore(store_id, backend=backend), backend
+
+
 def nginx_binary() -> str:
     """The nginx executable, or exit with the install instruction."""
     found = shutil.which("nginx") or next(

@@ -47,14 +47,16 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # (label, function name, file substring): inclusive time of the engine's steps.
 STEPS: tuple[tuple[str, str, str], ...] = (
-    ("Engine loop iteration (all engine work)", "loop", "hookadmin/delivery/engine.py"),
-    ("  _deliver (one delivery, all of it)", "_deliver", "hookadmin/delivery/engine.py"),
+    ("_deliver tasks (one delivery each, all of it)", "_deliver", "hookadmin/delivery/engine.py"),
     ("    store.get_hook (per delivery)", "get_hook", "hookadmin/core/store.py"),
     ("    _secret (cache / keyring)", "_secret", "hookadmin/delivery/engine.py"),
     ("    delivery_headers (signing)", "delivery_headers", "hookadmin/core/signing.py"),
     ("    http.post (httpx + transport)", "post", "hookadmin/delivery/http.py"),
     ("    _record (bookkeeping)", "_record", "hookadmin/delivery/engine.py"),
     ("      store.record_attempt (SQLite tx)", "record_attempt", "hookadmin/core/store.py"),
+    ("keyring reads (SecretStore, in worker threads)", "get_optional",
+     "hookadmin/core/secrets.py"),
+    ("engine main loop (claim, fan-out, reap, leases)", "loop", "hookadmin/delivery/engine.py"),
     ("  _start_due (claim)", "_start_due", "hookadmin/delivery/engine.py"),
     ("    store.claim_due (SQLite tx)", "claim_due", "hookadmin/core/store.py"),
     ("  store.fan_out", "fan_out", "hookadmin/core/store.py"),
@@ -91,6 +93,11 @@ def parse(text: str) -> list[tuple[list[tuple[str, str, str]], int]]:
     return out
 
 
+def _named(func: str, name: str) -> bool:
+    """py-spy names methods ``Class.method``; match either form."""
+    return func == name or func.endswith("." + name)
+
+
 def area_of(file: str) -> str:
     for area, needles in AREAS:
         if any(n in file for n in needles):
@@ -110,7 +117,7 @@ def summarize(text: str, *, top: int = 15) -> dict[str, Any]:
         areas[area_of(file)] += n
         leaves[f"{func} ({file}:{line})"] += n
         hit = {label for label, fn, where in STEPS
-               if any(f == fn and where in fl for f, fl, _ in frames)}
+               if any(_named(f, fn) and where in fl for f, fl, _ in frames)}
         for label in hit:
             steps[label] += n
 

@@ -246,7 +246,8 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
                 marks["end"] = time.time()
                 done.set()
 
-        engine = Engine(home, settings=settings, on_attempt=on_attempt)
+        secrets, keyring_counter = benchlib.counting_secret_store(home)
+        engine = Engine(home, settings=settings, secrets=secrets, on_attempt=on_attempt)
 
         async def main() -> benchlib.CpuMeter:
             task = asyncio.create_task(engine.run_async())
@@ -281,6 +282,7 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
         **meter.as_dict(expected, client_extra=pub.get("cpu", 0.0)),
         "engine_process_cpu_s": round(meter.self_cpu, 3),
         "engine_cpu_us_per_delivery": round(meter.self_cpu / expected * 1e6, 1),
+        "keyring_reads": keyring_counter.reads,
         "db": db,
     }
     benchlib.log(f"engine: {out['req_per_s']} deliveries/s ({out['failed']} failed)")
@@ -319,7 +321,8 @@ def human(result: dict[str, Any]) -> None:
         print(f"\nengine: publish took {eng['publish_seconds']} s (publisher CPU "
               f"{eng['publisher_cpu_s']} s), first delivery {eng['first_delivery_after_s']} s "
               f"after the first publish; engine process CPU {eng['engine_cpu_us_per_delivery']} "
-              f"µs/delivery; failed {eng['failed']}; effective concurrency "
+              f"µs/delivery; keyring reads {eng['keyring_reads']} for {result['params']['hooks']} hooks; "
+              f"failed {eng['failed']}; effective concurrency "
               f"{eng['effective_concurrency']}; database: {eng['db']}")
     print(f"signing (delivery_headers, 2 x HMAC-SHA256): {result['signing_us']} µs per delivery")
     if result["ratios"]:

@@ -34,7 +34,7 @@ ends the connection::
 
     {"hang": true}                   # read and log the request, never answer; the
                                      # handler ends when the client hangs up
-    {"raw": "HTTP/1.1 200 OK\r\n",  # send these bytes (latin-1) verbatim instead
+    {"raw": "HTTP/1.1 200 OK\\r\\n",  # send these bytes (latin-1) verbatim
      "then": "reset"}                # then "reset" (RST: SO_LINGER 0), "close" (FIN)
                                      # or "hang" (until the client hangs up)
     {"stream_size": 50000000}        # 200 with Content-Length and that many bytes of
@@ -275,8 +275,10 @@ class _Handler(BaseHTTPRequestHandler):
             elif "drip" in fault:
                 interval, size = float(fault["drip"][0]), int(fault["drip"][1])
                 sock.sendall(self._head(step["status"], {"Content-Length": str(10**12)}))
+                sent = 0
                 while True:
-                    sock.sendall(PATTERN[:size])
+                    sock.sendall(pattern_bytes(sent + size)[sent:])
+                    sent += size
                     time.sleep(interval)
         except OSError:
             pass  # the client hung up: that is how these answers end

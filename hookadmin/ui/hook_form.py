@@ -212,12 +212,17 @@ class HookForm(QWidget):
         url_col.addWidget(self.url_edit)
         url_col.addWidget(self.url_error)
         url_col.addWidget(self.url_warning)
-        form.addRow("Payload &URL *", url_col)
+        # addRow(str, layout) gives the label no buddy, so its mnemonic would do nothing.
+        url_label = QLabel("Payload &URL *")
+        url_label.setBuddy(self.url_edit)
+        form.addRow(url_label, url_col)
         name_col = QVBoxLayout()
         name_col.setSpacing(2)
         name_col.addWidget(self.name_edit)
         name_col.addWidget(self.name_error)
-        form.addRow("&Name", name_col)
+        name_label = QLabel("Na&me")  # Alt+N belongs to the window's "New hook"
+        name_label.setBuddy(self.name_edit)
+        form.addRow(name_label, name_col)
 
         events_title = QLabel("Which events should trigger this webhook?")
         events_frame = QFrame()

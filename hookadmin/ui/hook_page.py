@@ -210,7 +210,8 @@ class HookPage(QWidget):
 
     def show_attempts(self, text: str) -> None:
         """Show the attempt account of the selected delivery."""
-        self.attempts_view.setPlainText(text)
+        if text != self.attempts_view.toPlainText():  # the 2 s refresh must not scroll
+            self.attempts_view.setPlainText(text)
 
     @Slot()
     def _on_toggle_clicked(self) -> None:

@@ -303,10 +303,13 @@ class MainWindow(QMainWindow):
                     events=list(values["events"]),  # type: ignore[call-overload]
                     active=bool(values["active"]))
             else:
+                # Only a changed Active box is sent: re-sending "inactive" would erase
+                # the engine's deactivated_reason (e.g. after a 410) on any edit.
+                active = bool(values["active"])
                 hook = self.service.edit_hook(
                     editing.id, url=str(values["url"]), name=str(values["name"]),
                     events=list(values["events"]),  # type: ignore[call-overload]
-                    active=bool(values["active"]))
+                    active=None if active == editing.active else active)
         except InputError as err:
             self.form.show_error(err)
             return
@@ -328,7 +331,11 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_delete_requested(self, hook_id: int) -> None:
-        hook = self.service.hook(hook_id)
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError as err:  # deleted elsewhere (CLI) since the last refresh
+            self._on_hook_gone(err)
+            return
         box = QMessageBox(QMessageBox.Icon.Warning, "Delete hook",
                           f"Delete hook {hook.id} ({hook.display_name})?\n\nIts delivery "
                           "history and its secret are deleted too; queued deliveries to it "
@@ -340,10 +347,14 @@ class MainWindow(QMainWindow):
 
         def finished() -> None:
             if box.clickedButton() is delete:
-                self.service.delete_hook(hook_id)
-                self.stack.setCurrentWidget(self.placeholder)
-                self.refresh()
-                self.statusBar().showMessage(f"Deleted hook {hook_id}.", 5000)
+                try:
+                    self.service.delete_hook(hook_id)
+                except NotFoundError as err:
+                    self._on_hook_gone(err)
+                else:
+                    self.stack.setCurrentWidget(self.placeholder)
+                    self.refresh()
+                    self.statusBar().showMessage(f"Deleted hook {hook_id}.", 5000)
             box.deleteLater()
 
         box.finished.connect(finished)
@@ -351,7 +362,16 @@ class MainWindow(QMainWindow):
 
     @Slot(int, bool)
     def _on_active_toggle(self, hook_id: int, active: bool) -> None:
-        self.service.edit_hook(hook_id, active=active)
+        try:
+            self.service.edit_hook(hook_id, active=active)
+        except NotFoundError as err:
+            self._on_hook_gone(err)
+            return
+        self.refresh()
+
+    def _on_hook_gone(self, err: NotFoundError) -> None:
+        """The shown hook no longer exists: say so and show what does."""
+        self.show_banner(str(err))
         self.refresh()
 
     # -- secret -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
@@ -16,7 +17,7 @@ from hookadmin.ui.workers import EngineHost
 from tests.helpers import FAST, drain, fixture_files, run_until_idle
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click_row, view_rows
+from tests.ui.gui import click, click_row, view_rows
 from tests.ui.test_main_window import select_hook
 
 Make = Callable[..., Receiver]
@@ -137,3 +138,55 @@ def test_closing_the_window_right_after_opening_it_stops_the_engine(
     window.close()  # before the engine had time to start its loop
     qtbot.waitUntil(lambda: not engine.running, timeout=3000)
     assert time.monotonic() - started < 3.0
+
+
+def test_editing_an_auto_deactivated_hook_keeps_the_reason(
+        qtbot: QtBot, home: Path, make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    gone = make_receiver(status(410))
+    hook = hook_factory(gone.url, name="old", events=("job",))
+    service.publish("job.completed", {"id": 1, "status": "completed"})
+    drain(home)
+    reason = service.hook(hook.id).deactivated_reason
+    assert reason is not None
+    assert "410" in reason
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    assert window.page.reason_label.isVisible()
+    assert window.page.reason_label.text() == reason
+
+    click(qtbot, window.page.edit_button)
+    assert not window.form.active_box.isChecked()
+    qtbot.keyClick(window.form.name_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(window.form.name_edit, "old receiver")
+    click(qtbot, window.form.submit_button)
+
+    stored = service.hook(hook.id)
+    assert (stored.name, stored.active) == ("old receiver", False)
+    assert stored.deactivated_reason == reason  # still says why it is off
+    assert window.page.reason_label.isVisible()
+
+    click(qtbot, window.page.toggle_button)  # Activate: the reason no longer applies
+    assert service.hook(hook.id).deactivated_reason is None
+    assert not window.page.reason_label.isVisible()
+
+
+def test_a_refresh_keeps_the_reader_s_place_in_the_attempts(
+        qtbot: QtBot, home: Path, make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    broken = make_receiver(status(503))
+    hook = hook_factory(broken.url, events=("job",))
+    service.publish("job.failed", JOB_FAILED.read_bytes())
+    drain(home)
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    click_row(qtbot, window.page.deliveries_view, 0)
+    view = window.page.attempts_view
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)  # three attempts and the body: long
+    bar.setValue(bar.maximum() // 2)
+    place = bar.value()
+
+    window.refresh()  # what the 2 s poll timer does
+    assert window.page.selected_delivery_id() is not None
+    assert bar.value() == place

@@ -270,3 +270,51 @@ def test_window_state_goes_to_the_isolated_settings(qtbot: QtBot, window: MainWi
     assert again.size() == window.size()
     assert again.splitter.sizes() == sizes
     again.close()
+
+
+def test_form_labels_take_the_cursor_to_their_fields(qtbot: QtBot, window: MainWindow) -> None:
+    click(qtbot, window.new_button)
+    form = window.form
+    form.name_edit.setFocus()
+    qtbot.waitUntil(form.name_edit.hasFocus)
+    qtbot.keyClick(form.name_edit, Qt.Key.Key_U, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(form.url_edit.hasFocus)
+    qtbot.keyClick(form.url_edit, Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(form.name_edit.hasFocus)
+    # Alt+N stays with the "New hook" button; it does not also mean a form field.
+    qtbot.keyClick(form.name_edit, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    assert window.stack.currentWidget() is form
+    assert form.url_edit.text() == ""
+
+
+def test_acting_on_a_hook_deleted_elsewhere_says_so(qtbot: QtBot, hook_factory: HookFactory,
+                                                    open_window: Callable[..., MainWindow],
+                                                    service: HookService) -> None:
+    hook = hook_factory("https://gone.example.com/hooks", name="gone")
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    # Deleted from the command line (another connection) since the last refresh.
+    with HookService(service.home) as cli:
+        cli.delete_hook(hook.id)
+
+    click(qtbot, window.page.toggle_button)
+    assert window.banner.isVisible()
+    assert f"{hook.id}" in window.banner.text()
+    assert window.hooks_model.rowCount() == 0
+    assert window.stack.currentWidget() is window.placeholder
+
+
+def test_deleting_a_hook_deleted_elsewhere_says_so(qtbot: QtBot, hook_factory: HookFactory,
+                                                   open_window: Callable[..., MainWindow],
+                                                   service: HookService) -> None:
+    hook = hook_factory("https://gone.example.com/hooks", name="gone")
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    with HookService(service.home) as cli:
+        cli.delete_hook(hook.id)
+
+    click(qtbot, window.page.delete_button)
+    assert visible_top_level("confirmDelete") is None
+    assert window.banner.isVisible()
+    assert f"{hook.id}" in window.banner.text()
+    assert window.hooks_model.rowCount() == 0
