@@ -174,6 +174,43 @@ def python_script(name: str) -> list[str]:
     return [sys.executable, str(BENCH_DIR / name)]
 
 
+def start_receiver(mode: str) -> tuple[subprocess.Popen[str], int]:
+    """Start ``receivers.py MODE`` in its own process; returns it and its port."""
+    proc = subprocess.Popen([*python_script("receivers.py"), mode], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.isdigit():
+        stop_process(proc)
+        raise RuntimeError(f"the {mode} receiver did not start (printed {line!r})")
+    port = int(line)
+    wait_port(port, proc=proc)
+    log(f"{mode} receiver listening on 127.0.0.1:{port} (pid {proc.pid})")
+    return proc, port
+
+
+def start_worker(home: Path, stderr_path: Path) -> subprocess.Popen[bytes]:
+    """Start ``hookadmin worker`` (this interpreter, ``-m hookadmin``) on ``home``; its
+    per-attempt log lines go to ``stderr_path``."""
+    env = dict(os.environ, HOOKADMIN_HOME=str(home))
+    with stderr_path.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "hookadmin", "worker"], cwd=REPO, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    log(f"hookadmin worker started (pid {proc.pid})")
+    return proc
+
+
+def proc_status_kb(pid: int, key: str) -> int | None:
+    """A ``kB`` field of /proc/PID/status (VmRSS, VmHWM, ...), or None."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 # -- nginx ---------------------------------------------------------------------------------
 
 NGINX_CONF = """\
@@ -467,5 +504,5 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted list (p in 0..100)."""
     if not sorted_values:
         return float("nan")
-    k = max(0, min(len(sorted_values) - 1, int(round(p / 100.0 * len(sorted_values) + 0.5)) - 1))
+    k = max(0, min(len(sorted_values) - 1, round(p / 100.0 * len(sorted_values) + 0.5) - 1))
     return sorted_values[k]

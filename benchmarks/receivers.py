@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import socket
 import sys
@@ -94,10 +95,8 @@ def main() -> int:
     p.add_argument("mode", choices=("record", "hang"))
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
     args = p.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         (record if args.mode == "record" else hang)(args.port)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

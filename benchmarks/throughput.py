@@ -14,7 +14,7 @@ Needs nginx (``apt-get install -y nginx-light``); the script starts its own on a
 What is measured, all against the same nginx, in one run:
 
 * **engine**: ``--events`` events (the real ``../shared/fixtures/job-completed.json``
-  body, each with its own job id) fanned out to ``--hooks`` hooks, so events × hooks
+  body, each with its own job id) fanned out to ``--hooks`` hooks, so events x hooks
   deliveries. Timed from the moment a publisher process starts calling
   ``HookService.publish_many`` (batches of ``--batch``; the engine is already running
   and idle) until the engine has recorded the last delivery's attempt in SQLite. The
@@ -27,7 +27,7 @@ What is measured, all against the same nginx, in one run:
   engine; the ratio uses the mean of both.
 * **(b) httpx**: a plain ``httpx.AsyncClient`` (default transport; pool limits raised to
   the concurrency, like the engine's client) doing the same.
-* **(a@eff)**: (a) at the engine's *effective* concurrency, min(max_in_flight, hooks ×
+* **(a@eff)**: (a) at the engine's *effective* concurrency, min(max_in_flight, hooks x
   per_hook_in_flight), for reference.
 * **wrk** (if installed): nginx's own ceiling with a C client (sanity check).
 
@@ -102,6 +102,9 @@ def parse_args() -> argparse.Namespace:
                    help="record the engine phase with py-spy (raw collapsed stacks) into FILE "
                         "and print a summary; use with --only engine so the figures of a "
                         "profiled run are not mixed with clean ones")
+    p.add_argument("--max-seconds", type=float, default=120.0,
+                   help="cap on each phase; a phase that hits it reports the rate of what it "
+                        "completed (column 'done' = no) (default 120)")
     p.add_argument("--tmpdir", help="where the engine's data directory goes (default: $TMPDIR)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     return p.parse_args()
@@ -110,14 +113,14 @@ def parse_args() -> argparse.Namespace:
 # -- baselines -----------------------------------------------------------------------------
 
 async def _aiohttp_run(urls: list[str], bodies: list[bytes], total: int,
-                       concurrency: int) -> Counter[int]:
+                       concurrency: int, deadline: float) -> Counter[int]:
     statuses: Counter[int] = Counter()
     counter = itertools.count()
     hooks = len(urls)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         async def worker() -> None:
-            while (i := next(counter)) < total:
+            while (i := next(counter)) < total and time.perf_counter() < deadline:
                 async with session.post(urls[i % hooks], data=bodies[i // hooks],
                                         headers=BASELINE_HEADERS) as resp:
                     await resp.read()
@@ -127,14 +130,14 @@ async def _aiohttp_run(urls: list[str], bodies: list[bytes], total: int,
 
 
 async def _httpx_run(urls: list[str], bodies: list[bytes], total: int,
-                     concurrency: int) -> Counter[int]:
+                     concurrency: int, deadline: float) -> Counter[int]:
     statuses: Counter[int] = Counter()
     counter = itertools.count()
     hooks = len(urls)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits) as client:
         async def worker() -> None:
-            while (i := next(counter)) < total:
+            while (i := next(counter)) < total and time.perf_counter() < deadline:
                 resp = await client.post(urls[i % hooks], content=bodies[i // hooks],
                                          headers=BASELINE_HEADERS)
                 statuses[resp.status_code] += 1
@@ -143,15 +146,18 @@ async def _httpx_run(urls: list[str], bodies: list[bytes], total: int,
 
 
 def run_baseline(name: str, nginx: benchlib.Nginx, urls: list[str], bodies: list[bytes],
-                 total: int, concurrency: int) -> dict[str, Any]:
+                 total: int, concurrency: int, max_seconds: float) -> dict[str, Any]:
     runner = _aiohttp_run if name.startswith("aiohttp") else _httpx_run
-    benchlib.log(f"{name}: {total} POSTs at concurrency {concurrency} ...")
+    benchlib.log(f"{name}: {total} POSTs at concurrency {concurrency} (at most "
+                 f"{max_seconds:g} s) ...")
     with benchlib.CpuMeter(nginx) as meter:
-        statuses = asyncio.run(runner(urls, bodies, total, concurrency))
+        statuses = asyncio.run(runner(urls, bodies, total, concurrency,
+                                      time.perf_counter() + max_seconds))
     ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
-    out = {"phase": name, "requests": total, "ok": ok, "concurrency": concurrency,
-           "seconds": round(meter.wall, 3), "req_per_s": round(total / meter.wall, 1),
-           **meter.as_dict(total)}
+    sent = sum(statuses.values())
+    out = {"phase": name, "requests": sent, "ok": ok, "complete": sent == total,
+           "concurrency": concurrency, "seconds": round(meter.wall, 3),
+           "req_per_s": round(sent / meter.wall, 1), **meter.as_dict(sent)}
     benchlib.log(f"{name}: {out['req_per_s']} req/s")
     return out
 
@@ -258,7 +264,11 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
             with _Profiler(args.profile), meter:
                 marks["start"] = time.time()
                 go.set()
-                await done.wait()
+                try:
+                    await asyncio.wait_for(done.wait(), args.max_seconds)
+                except TimeoutError:
+                    marks["end"] = time.time()
+                    benchlib.log(f"engine: stopped at the {args.max_seconds:g} s cap")
             engine.stop()
             await task
             return meter
@@ -270,18 +280,20 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
         child.join(10)
         db = _db_counts(home)
     seconds = marks["end"] - marks["start"]
+    recorded = counts["succeeded"] + counts["failed"]
     out = {
-        "phase": "engine", "requests": expected, "ok": counts["succeeded"],
-        "failed": counts["failed"], "concurrency": settings.max_in_flight,
+        "phase": "engine", "requests": recorded, "ok": counts["succeeded"],
+        "failed": counts["failed"], "complete": recorded >= expected,
+        "concurrency": settings.max_in_flight,
         "effective_concurrency": min(settings.max_in_flight,
                                      args.hooks * settings.per_hook_in_flight),
-        "seconds": round(seconds, 3), "req_per_s": round(expected / seconds, 1),
+        "seconds": round(seconds, 3), "req_per_s": round(recorded / seconds, 1),
         "publish_seconds": round(pub["end"] - pub["start"], 3) if pub else None,
         "publisher_cpu_s": round(pub["cpu"], 3) if pub else None,
         "first_delivery_after_s": round(marks["first"] - marks["start"], 3),
-        **meter.as_dict(expected, client_extra=pub.get("cpu", 0.0)),
+        **meter.as_dict(recorded, client_extra=pub.get("cpu", 0.0)),
         "engine_process_cpu_s": round(meter.self_cpu, 3),
-        "engine_cpu_us_per_delivery": round(meter.self_cpu / expected * 1e6, 1),
+        "engine_cpu_us_per_delivery": round(meter.self_cpu / max(1, recorded) * 1e6, 1),
         "keyring_reads": keyring_counter.reads,
         "db": db,
     }
@@ -309,11 +321,12 @@ def human(result: dict[str, Any]) -> None:
           f"deliveries, body {p['body_bytes']} bytes, baseline concurrency {p['concurrency']}\n")
     rows = []
     for r in result["phases"]:
-        rows.append([r["phase"], r.get("requests"), r.get("ok"), r.get("concurrency"),
+        done = {True: "yes", False: "no"}.get(r.get("complete"), "")
+        rows.append([r["phase"], r.get("requests"), r.get("ok"), done, r.get("concurrency"),
                      r.get("seconds"), r["req_per_s"], r.get("client_cpu_us_per_req"),
                      r.get("nginx_cpu_us_per_req"), r.get("machine_busy_cores"),
                      r.get("others_busy_cores")])
-    benchlib.print_table(["phase", "requests", "2xx", "conc", "seconds", "req/s",
+    benchlib.print_table(["phase", "requests", "2xx", "done", "conc", "seconds", "req/s",
                           "client CPU µs/req", "nginx CPU µs/req", "machine busy cores",
                           "others' cores"], rows)
     eng = next((r for r in result["phases"] if r["phase"] == "engine"), None)
@@ -321,7 +334,8 @@ def human(result: dict[str, Any]) -> None:
         print(f"\nengine: publish took {eng['publish_seconds']} s (publisher CPU "
               f"{eng['publisher_cpu_s']} s), first delivery {eng['first_delivery_after_s']} s "
               f"after the first publish; engine process CPU {eng['engine_cpu_us_per_delivery']} "
-              f"µs/delivery; keyring reads {eng['keyring_reads']} for {result['params']['hooks']} hooks; "
+              f"µs/delivery; keyring reads {eng['keyring_reads']} for "
+              f"{result['params']['hooks']} hooks; "
               f"failed {eng['failed']}; effective concurrency "
               f"{eng['effective_concurrency']}; database: {eng['db']}")
     print(f"signing (delivery_headers, 2 x HMAC-SHA256): {result['signing_us']} µs per delivery")
@@ -361,15 +375,19 @@ def main() -> int:
                 phases.append({"phase": "wrk (nginx ceiling, C client)", "req_per_s": rate,
                                "concurrency": args.concurrency})
         if "aiohttp" in only:
-            phases.append(run_baseline("aiohttp", nginx, urls, bodies, total, args.concurrency))
+            phases.append(run_baseline("aiohttp", nginx, urls, bodies, total, args.concurrency,
+                                  args.max_seconds))
         if "httpx" in only:
-            phases.append(run_baseline("httpx", nginx, urls, bodies, total, args.concurrency))
+            phases.append(run_baseline("httpx", nginx, urls, bodies, total, args.concurrency,
+                                       args.max_seconds))
         if "aiohttp-eff" in only:
-            phases.append(run_baseline("aiohttp-eff", nginx, urls, bodies, total, effective))
+            phases.append(run_baseline("aiohttp-eff", nginx, urls, bodies, total, effective,
+                                       args.max_seconds))
         if "engine" in only:
             phases.append(run_engine(nginx, args))
         if "aiohttp" in only and "engine" in only:
-            again = run_baseline("aiohttp", nginx, urls, bodies, total, args.concurrency)
+            again = run_baseline("aiohttp", nginx, urls, bodies, total, args.concurrency,
+                                  args.max_seconds)
             again["phase"] = "aiohttp (again)"
             phases.append(again)
     by = {r["phase"]: r["req_per_s"] for r in phases}

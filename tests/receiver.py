@@ -47,6 +47,10 @@ ends the connection::
 ``--port N`` binds that port instead of a free one (to bring a receiver back where a
 stopped one listened).
 
+``--cert FILE --key FILE`` serve HTTPS instead of HTTP with that PEM certificate chain
+and key (the TLS handshake of each connection runs in its handler thread; a client
+that rejects the certificate leaves no request in the log).
+
 Client side (used by the ``make_receiver`` fixture in ``tests/conftest.py``):
 :class:`Receiver` starts the process and reads its log back as
 :class:`ReceivedRequest` objects.
@@ -62,6 +66,7 @@ import json
 import os
 import selectors
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -176,13 +181,26 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, log_path: Path, behaviour: dict[str, Any],
-                 secrets_path: Path | None, port: int = 0) -> None:
+                 secrets_path: Path | None, port: int = 0,
+                 tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.log_path = log_path
         self.behaviour = behaviour
         self.secrets_path = secrets_path
         self.lock = threading.Lock()
         self.count = 0
+        self.tls = tls
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        if self.tls is not None:  # handshake later, in the handler thread
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ssl.SSLError | ConnectionError):
+            return  # a client that refused our certificate or hung up in the handshake
+        super().handle_error(request, client_address)
 
     def secrets(self) -> dict[str, str]:
         if self.secrets_path is None or not self.secrets_path.exists():
@@ -197,6 +215,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10.0)
+            self.request.do_handshake()
+            self.request.settimeout(None)
+        super().setup()
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -337,8 +362,14 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--behaviour", default="{}")
     parser.add_argument("--secrets-file", type=Path)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--cert", type=Path, help="PEM certificate chain: serve HTTPS")
+    parser.add_argument("--key", type=Path, help="PEM private key of --cert")
     args = parser.parse_args(argv)
-    server = _Server(args.log, json.loads(args.behaviour), args.secrets_file, args.port)
+    tls = None
+    if args.cert is not None:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.cert, args.key)
+    server = _Server(args.log, json.loads(args.behaviour), args.secrets_file, args.port, tls)
     args.log.touch()
     sys.stdout.write(f"{server.server_address[1]}\n")
     sys.stdout.flush()
@@ -401,14 +432,17 @@ class Receiver:
         secrets: label → secret, to verify signatures with (more via :meth:`set_secrets`).
         port: the port to listen on; 0 (the default) picks a free one. Give a stopped
             receiver's port to bring a receiver back at the same URL.
+        tls: (certificate chain PEM file, private key PEM file) to serve HTTPS instead
+            of HTTP.
 
     Attributes:
         port: the port it listens on (after :meth:`start`).
-        url: ``http://127.0.0.1:<port>/hook``.
+        url: ``http://127.0.0.1:<port>/hook`` (``https://`` with ``tls``).
     """
 
     def __init__(self, workdir: Path, behaviour: dict[str, Any] | None = None,
-                 secrets: dict[str, str] | None = None, port: int = 0) -> None:
+                 secrets: dict[str, str] | None = None, port: int = 0,
+                 tls: tuple[Path, Path] | None = None) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.log_path = workdir / "requests.jsonl"
@@ -419,11 +453,12 @@ class Receiver:
         self.set_secrets(secrets or {})
         self._proc: subprocess.Popen[str] | None = None
         self.port = port
+        self.tls = tls
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:<port>`` (``https://`` with ``tls``)."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
@@ -444,7 +479,9 @@ class Receiver:
             self._proc = subprocess.Popen(
                 [sys.executable, str(Path(__file__).resolve()), "--log", str(self.log_path),
                  "--behaviour", json.dumps(self.behaviour),
-                 "--secrets-file", str(self.secrets_path), "--port", str(self.port)],
+                 "--secrets-file", str(self.secrets_path), "--port", str(self.port),
+                 *(["--cert", str(self.tls[0]), "--key", str(self.tls[1])] if self.tls
+                   else [])],
                 stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True)
         assert self._proc.stdout is not None
         with selectors.DefaultSelector() as sel:

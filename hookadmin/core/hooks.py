@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import ssl
 import unicodedata
@@ -18,6 +19,8 @@ from hookadmin.core.errors import InputError
 
 MAX_URL_LENGTH = 2048
 MAX_NAME_LENGTH = 200
+# A bracketed host is an IPv6 address (with an optional zone id), then at most a port.
+_BRACKETED_HOST = re.compile(r"\[[0-9A-Fa-f:.]+(?:%[0-9A-Za-z._~%-]+)?\](?::[0-9]*)?")
 
 
 def utc_now_iso() -> str:
@@ -93,8 +96,9 @@ def validate_name(name: str) -> str:
 def validate_url(url: str) -> str:
     """Check a hook URL and return it in canonical form.
 
-    Rules: http or https only; a host is required; no user name or password; a port,
-    if given, from 1 to 65535; no spaces or control characters; at most 2048 characters.
+    Rules: http or https only; a host is required (in [brackets] only an IPv6 address);
+    no user name or password; a port, if given, from 1 to 65535; no spaces, control
+    characters or invisible format characters (Unicode Cf); at most 2048 characters.
     Surrounding whitespace is stripped; scheme and host are lower-cased; an
     internationalised host name is stored in its ASCII (punycode) form.
 
@@ -114,8 +118,11 @@ def validate_url(url: str) -> str:
     if any(c.isspace() for c in url):
         raise InputError("The URL contains spaces; remove them or encode them as %20.",
                          field="url")
-    if any(unicodedata.category(c) == "Cc" for c in url):
-        raise InputError("The URL contains control characters; remove them.", field="url")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in url):
+        # Cf: invisible format characters (bidi overrides, zero-width joiners, soft
+        # hyphens) that make a URL look different from where it points.
+        raise InputError("The URL contains control characters or invisible formatting "
+                         "characters; remove them.", field="url")
     try:
         parts = urlsplit(url)
     except ValueError as err:
@@ -144,6 +151,11 @@ def validate_url(url: str) -> str:
     if port is not None and not 1 <= port <= 65535:
         raise InputError("The URL's port is not valid; use a number from 1 to 65535.",
                          field="url")
+    hostport = parts.netloc.rpartition("@")[2]
+    if hostport.startswith("[") and not _BRACKETED_HOST.fullmatch(hostport):
+        # urlsplit accepts [v1.fe] (an IPvFuture literal) and drops text after "]".
+        raise InputError("The URL's host in [brackets] must be an IPv6 address like "
+                         "[2001:db8::1], optionally followed by :port.", field="url")
     ascii_host = _canonical_host(host)
     netloc = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
     if port is not None:

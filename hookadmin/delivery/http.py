@@ -168,9 +168,12 @@ def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, 
         if isinstance(os_error, BaseException) and os_error not in chain:
             chain.append(os_error)
         cur = cur.__cause__ or cur.__context__
+    # aiohttp wraps the resolver's PolicyRefused in a ClientConnectorDNSError, so look
+    # for it in the whole chain before naming anything else.
+    refused = next((exc for exc in chain if isinstance(exc, PolicyRefused)), None)
+    if refused is not None:
+        return "policy", str(refused)
     for exc in chain:
-        if isinstance(exc, PolicyRefused):
-            return "policy", str(exc)
         if isinstance(exc, socket.gaierror | aiohttp.ClientConnectorDNSError):
             return "dns", "The host name could not be resolved; check the URL's spelling."
         if isinstance(exc, ssl.SSLCertVerificationError):

@@ -82,6 +82,7 @@ def test_ping_shows_the_response_and_the_signed_request(
     assert tabs.tabText(tabs.currentIndex()) == "Response"
     response_headers = find(viewer, QTableWidget, "responseHeaders")
     assert isinstance(response_headers, QTableWidget)
+    assert response_headers.isVisible()
     assert ("Content-Type", "application/json") in [
         (k.title(), v) for k, v in table_pairs(response_headers)]
     response_body = find(viewer, QPlainTextEdit, "responseBody")
