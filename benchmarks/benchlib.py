@@ -475,12 +475,16 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
-def emit(as_json: bool, result: dict[str, Any], human: Callable[[dict[str, Any]], None]) -> None:
-    """Print the result: JSON on stdout with ``--json``, else the human report."""
-    if as_json:
+def emit(as_json: str | None, result: dict[str, Any],
+         human: Callable[[dict[str, Any]], None]) -> None:
+    """Print the result: ``--json`` alone prints JSON on stdout; ``--json FILE`` writes it
+    to FILE and prints the human report; without ``--json`` only the human report."""
+    if as_json == "-":
         print(json.dumps(result, indent=2))
-    else:
-        human(result)
+        return
+    if as_json:
+        Path(as_json).write_text(json.dumps(result, indent=2) + "\n")
+    human(result)
 
 
 def print_machine(info: dict[str, Any]) -> None:

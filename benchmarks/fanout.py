@@ -50,7 +50,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=300.0,
                    help="give up on a round after this many seconds (default 300)")
     p.add_argument("--tmpdir", help="where the data directory goes (default: $TMPDIR)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print the result as JSON on stdout instead of the table; with FILE, "
+                        "write the JSON there and print the table too")
     return p.parse_args()
 
 

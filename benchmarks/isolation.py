@@ -56,7 +56,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=2,
                    help="phases 'with neighbour' (each between two 'alone'; default 2)")
     p.add_argument("--tmpdir", help="where the data directories go (default: $TMPDIR)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print the result as JSON on stdout instead of the table; with FILE, "
+                        "write the JSON there and print the table too")
     return p.parse_args()
 
 

@@ -59,7 +59,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=20,
                    help="events sent and waited for before measuring (default 20)")
     p.add_argument("--tmpdir", help="where the data directory goes (default: $TMPDIR)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print the result as JSON on stdout instead of the table; with FILE, "
+                        "write the JSON there and print the table too")
     return p.parse_args()
 
 

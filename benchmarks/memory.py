@@ -11,7 +11,7 @@ our nginx** (``return 204``) unless ``--inactive``. ``--events`` events (default
 1,000,000; the real ``job-completed.json`` body, distinct ids) are queued with
 ``HookService.publish_many`` in batches of ``--batch`` before the worker starts.
 
-Then ``hookadmin worker`` runs in its own process for ``--seconds`` (default 120) or
+Then ``hookadmin worker`` runs in its own process for ``--seconds`` (default 240) or
 until it has delivered everything; its ``VmRSS``/``VmHWM`` (/proc/PID/status) are
 sampled every 0.2 s, and its ``ru_maxrss`` is read from ``wait4`` when it exits. The
 backlog's fan-out and delivery progress are read from the database every 2 s.
@@ -52,10 +52,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hooks", type=int, default=1, help="hooks subscribed (default 1)")
     p.add_argument("--inactive", action="store_true",
                    help="make the hooks inactive (the worker fans out to nobody, sends nothing)")
-    p.add_argument("--seconds", type=float, default=120.0,
-                   help="how long the worker runs at most (default 120)")
+    p.add_argument("--seconds", type=float, default=240.0,
+                   help="how long the worker runs at most (default 240)")
     p.add_argument("--tmpdir", help="where the data directory goes (default: $TMPDIR)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print the result as JSON on stdout instead of the table; with FILE, "
+                        "write the JSON there and print the table too")
     return p.parse_args()
 
 
@@ -149,8 +151,12 @@ def human(result: dict[str, Any]) -> None:
           f"{result['publish_seconds']} s, {result['publish_events_per_s']}/s; database "
           f"{result['database_mb']} MB), {p['hooks']} hook(s) {state}; `hookadmin worker` ran "
           f"{result['worker_seconds']} s (exit {result['worker_exit_code']})\n")
-    rows = [[r["t_s"], r["rss_mb"], r["events_waiting"], r["deliveries"], r["finished"]]
-            for r in result["progress"]]
+    rows, last = [], -1e9
+    for n, r in enumerate(result["progress"]):
+        if r["t_s"] - last >= 10 or n == len(result["progress"]) - 1:
+            rows.append([r["t_s"], r["rss_mb"], r["events_waiting"], r["deliveries"],
+                         r["finished"]])
+            last = r["t_s"]
     benchlib.print_table(["t s", "RSS MB", "events waiting", "deliveries", "finished"], rows)
     peak = result["peak_rss_mb_vmhwm"]
     print(f"\npeak RSS: {peak} MB (VmHWM), {result['peak_rss_mb_ru_maxrss']} MB (ru_maxrss); "

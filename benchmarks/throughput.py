@@ -106,7 +106,9 @@ def parse_args() -> argparse.Namespace:
                    help="cap on each phase; a phase that hits it reports the rate of what it "
                         "completed (column 'done' = no) (default 120)")
     p.add_argument("--tmpdir", help="where the engine's data directory goes (default: $TMPDIR)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print the result as JSON on stdout instead of the table; with FILE, "
+                        "write the JSON there and print the table too")
     return p.parse_args()
 
 
@@ -403,6 +405,12 @@ def main() -> int:
             by["engine"], by["aiohttp-eff"])
     if "httpx" in by and a:
         ratios["(b) httpx / (a) aiohttp"] = benchlib.ratio(by["httpx"], a)
+    cpu = {r["phase"]: r.get("client_cpu_us_per_req") for r in phases}
+    a_cpu = [cpu[k] for k in ("aiohttp", "aiohttp (again)") if cpu.get(k)]
+    if cpu.get("engine") and a_cpu:
+        # Steadier on a shared machine: what the ratio would be if both were CPU-bound.
+        ratios["CPU-based: (a) client CPU/req / engine CPU/req"] = benchlib.ratio(
+            sum(a_cpu) / len(a_cpu), cpu["engine"])
     result: dict[str, Any] = {
         "benchmark": "throughput", "machine": info,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),

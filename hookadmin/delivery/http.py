@@ -177,8 +177,12 @@ def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, 
         if isinstance(exc, socket.gaierror | aiohttp.ClientConnectorDNSError):
             return "dns", "The host name could not be resolved; check the URL's spelling."
         if isinstance(exc, ssl.SSLCertVerificationError):
+            # aiohttp's ClientConnectorCertificateError is one too, but keeps the
+            # ssl error (and its verify_message) in certificate_error.
+            cert_error = getattr(exc, "certificate_error", exc)
+            detail = getattr(cert_error, "verify_message", None) or "not trusted"
             return "tls", (f"The receiver's TLS certificate was not accepted "
-                           f"({exc.verify_message}); fix the certificate or trust its CA.")
+                           f"({detail}); fix the certificate or trust its CA.")
         if isinstance(exc, ssl.SSLError | aiohttp.ClientSSLError):
             reason = getattr(exc, "reason", None) or exc
             return "tls", f"The TLS handshake failed ({reason}); check the receiver."

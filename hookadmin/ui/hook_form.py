@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError
-from hookadmin.core.hooks import Hook, validate_name, validate_url
+from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 
 
 class GroupCheckBox(QCheckBox):
@@ -198,6 +199,38 @@ class HookForm(QWidget):
         active_note = QLabel("Deliver event details when this hook is triggered.")
         active_note.setEnabled(False)
 
+        self.ca_edit = QLineEdit()
+        self.ca_edit.setObjectName("caBundle")
+        self.ca_edit.setPlaceholderText("optional: a PEM file of extra CA certificates")
+        self.ca_edit.setAccessibleName("CA bundle")
+        self.ca_browse = QPushButton("Browse…")
+        self.ca_browse.setObjectName("caBrowse")
+        self.ca_error = QLabel()
+        self.ca_error.setObjectName("caError")
+        self.ca_error.setWordWrap(True)
+        self.ca_error.setStyleSheet("color: #c62828;")
+        self.ca_error.hide()
+        self.insecure_box = QCheckBox("Skip TLS certificate verification (not recommended)")
+        self.insecure_box.setObjectName("insecureSsl")
+        self.insecure_warning = QLabel("Without verification anyone on the network path can "
+                                       "read or change deliveries. Prefer adding the "
+                                       "receiver's CA above.")
+        self.insecure_warning.setObjectName("insecureWarning")
+        self.insecure_warning.setWordWrap(True)
+        self.insecure_warning.setStyleSheet("color: #a15c00;")
+        self.insecure_warning.hide()
+        tls_box = QFrame()
+        tls_box.setFrameShape(QFrame.Shape.StyledPanel)
+        tls_layout = QVBoxLayout(tls_box)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(QLabel("Trust extra CAs"))
+        ca_row.addWidget(self.ca_edit, 1)
+        ca_row.addWidget(self.ca_browse)
+        tls_layout.addLayout(ca_row)
+        tls_layout.addWidget(self.ca_error)
+        tls_layout.addWidget(self.insecure_box)
+        tls_layout.addWidget(self.insecure_warning)
+
         self.submit_button = QPushButton("Create hook")
         self.submit_button.setObjectName("submit")
         self.submit_button.setDefault(True)
@@ -246,6 +279,9 @@ class HookForm(QWidget):
         layout.addWidget(self.events_error)
         layout.addWidget(self.active_box)
         layout.addWidget(active_note)
+        layout.addSpacing(6)
+        layout.addWidget(QLabel("TLS (https URLs)"))
+        layout.addWidget(tls_box)
         layout.addStretch(1)
         layout.addLayout(buttons)
 
@@ -253,6 +289,9 @@ class HookForm(QWidget):
         self.url_edit.editingFinished.connect(self._on_url_editing_finished)
         self.name_edit.textChanged.connect(self._validate)
         self.events.changed.connect(self._validate)
+        self.ca_edit.editingFinished.connect(self._validate)
+        self.ca_browse.clicked.connect(self._on_browse)
+        self.insecure_box.toggled.connect(self.insecure_warning.setVisible)
         self.submit_button.clicked.connect(self._on_submit)
         self.cancel_button.clicked.connect(self.cancelled)
         self.url_edit.returnPressed.connect(self._on_submit)
@@ -268,6 +307,8 @@ class HookForm(QWidget):
         self.name_edit.setText("" if hook is None else hook.name)
         self.events.set_subscription(["job", "cluster"] if hook is None else hook.events)
         self.active_box.setChecked(True if hook is None else hook.active)
+        self.ca_edit.setText("" if hook is None else hook.ca_bundle or "")
+        self.insecure_box.setChecked(False if hook is None else hook.insecure_ssl)
         self.show_error(None)
         self._validate()
 
@@ -275,7 +316,8 @@ class HookForm(QWidget):
         """Show a service-side error under the field it names (or under the URL)."""
         if error is None:
             return
-        target = self.name_error if error.field == "name" else self.url_error
+        target = {"name": self.name_error, "ca_bundle": self.ca_error}.get(
+            error.field or "", self.url_error)
         target.setText(str(error))
         target.show()
 
@@ -284,7 +326,24 @@ class HookForm(QWidget):
         return {"url": validate_url(self.url_edit.text()),
                 "name": validate_name(self.name_edit.text()),
                 "events": catalog.normalize_subscription(self.events.subscription()),
-                "active": self.active_box.isChecked()}
+                "active": self.active_box.isChecked(),
+                "ca_bundle": validate_ca_bundle(self.ca_edit.text()),
+                "insecure_ssl": self.insecure_box.isChecked()}
+
+    @Slot()
+    def _on_browse(self) -> None:
+        dialog = QFileDialog(self, "CA bundle (PEM)")
+        dialog.setObjectName("caFileDialog")
+        dialog.setNameFilter("PEM certificates (*.pem *.crt *.cer);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(path: str) -> None:
+            self.ca_edit.setText(path)
+            self._validate()
+
+        dialog.fileSelected.connect(chosen)
+        dialog.open()
 
     @Slot()
     def _on_url_changed(self) -> None:
@@ -325,6 +384,14 @@ class HookForm(QWidget):
             self.name_error.show()
         else:
             self.name_error.hide()
+        try:
+            validate_ca_bundle(self.ca_edit.text())
+        except InputError as err:
+            ok = False
+            self.ca_error.setText(str(err))
+            self.ca_error.show()
+        else:
+            self.ca_error.hide()
         has_events = bool(self.events.subscription())
         self.events_error.setVisible(not has_events)
         ok = ok and has_events

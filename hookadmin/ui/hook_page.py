@@ -3,6 +3,9 @@ hook's recent deliveries with their attempts."""
 
 from __future__ import annotations
 
+import time
+from urllib.parse import urlsplit
+
 from PySide6.QtCore import QItemSelection, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, iso
+from hookadmin.delivery.netpolicy import host_is_internal
 from hookadmin.ui.models import DeliveriesModel
 from hookadmin.ui.ping_viewer import pretty_body
 
@@ -67,6 +71,8 @@ class HookPage(QWidget):
     ping_requested = Signal(int)
     edit_requested = Signal(int)
     delete_requested = Signal(int)
+    reset_requested = Signal(int)
+    test_event_requested = Signal(int)
     active_toggle_requested = Signal(int, bool)
     delivery_selected = Signal(str)
 
@@ -98,6 +104,22 @@ class HookPage(QWidget):
         self.reveal_button = QPushButton("&Reveal…")
         self.reveal_button.setObjectName("reveal")
         self.reveal_button.setToolTip("Show the secret, with buttons to copy it")
+        self.reset_button = QPushButton("Reset…")
+        self.reset_button.setObjectName("resetSecret")
+        self.reset_button.setToolTip("Replace the secret; the old one keeps signing "
+                                     "webhook-signature for 24 hours")
+        self.rotation_label = QLabel()
+        self.rotation_label.setObjectName("secretRotation")
+        self.rotation_label.setWordWrap(True)
+        self.badges = QLabel()
+        self.badges.setObjectName("hookBadges")
+        self.warnings = QLabel()
+        self.warnings.setObjectName("hookWarnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #a15c00;")
+        self.tls_label = QLabel()
+        self.tls_label.setObjectName("hookTls")
+        self.tls_label.setWordWrap(True)
 
         self.ping_button = QPushButton("&Ping")
         self.ping_button.setObjectName("ping")
@@ -108,18 +130,28 @@ class HookPage(QWidget):
         self.toggle_button.setObjectName("toggleActive")
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setObjectName("delete")
+        self.test_event_button = QPushButton("Send &test event…")
+        self.test_event_button.setObjectName("testEvent")
+        self.test_event_button.setToolTip("Send any event type to this hook only, with a "
+                                          "realistic sample resource")
 
         secret_row = QHBoxLayout()
         secret_row.addWidget(self.secret_label)
         secret_row.addWidget(self.reveal_button)
+        secret_row.addWidget(self.reset_button)
         secret_row.addStretch(1)
+        secret_col = QVBoxLayout()
+        secret_col.addLayout(secret_row)
+        secret_col.addWidget(self.rotation_label)
         details = QFormLayout()
         details.addRow("Payload URL", self.url_label)
         details.addRow("Events", self.events_label)
-        details.addRow("Secret", secret_row)
+        details.addRow("TLS", self.tls_label)
+        details.addRow("Secret", secret_col)
 
         actions = QHBoxLayout()
         actions.addWidget(self.ping_button)
+        actions.addWidget(self.test_event_button)
         actions.addWidget(self.edit_button)
         actions.addWidget(self.toggle_button)
         actions.addStretch(1)
@@ -129,6 +161,8 @@ class HookPage(QWidget):
         header.addWidget(self.title)
         header.addSpacing(12)
         header.addWidget(self.state_label)
+        header.addSpacing(8)
+        header.addWidget(self.badges)
         header.addStretch(1)
 
         self.deliveries = DeliveriesModel(self)
@@ -157,6 +191,7 @@ class HookPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.reason_label)
+        layout.addWidget(self.warnings)
         layout.addLayout(details)
         layout.addLayout(actions)
         layout.addSpacing(6)
@@ -167,6 +202,8 @@ class HookPage(QWidget):
         self.ping_button.clicked.connect(lambda: self._emit(self.ping_requested))
         self.edit_button.clicked.connect(lambda: self._emit(self.edit_requested))
         self.delete_button.clicked.connect(lambda: self._emit(self.delete_requested))
+        self.reset_button.clicked.connect(lambda: self._emit(self.reset_requested))
+        self.test_event_button.clicked.connect(lambda: self._emit(self.test_event_requested))
         self.toggle_button.clicked.connect(self._on_toggle_clicked)
         self.deliveries_view.selectionModel().selectionChanged.connect(
             self._on_selection_changed)
@@ -185,6 +222,36 @@ class HookPage(QWidget):
         self.reason_label.setText(hook.deactivated_reason or "")
         self.reason_label.setVisible(bool(hook.deactivated_reason))
         self.url_label.setText(hook.url)
+        host = urlsplit(hook.url).hostname or ""
+        internal = host_is_internal(host)
+        self.badges.setText("⌂ internal address" if internal else "")
+        self.badges.setToolTip("The URL points inside this machine or network; strict network "
+                               "mode in Settings refuses such addresses." if internal else "")
+        self.badges.setStyleSheet("color: #1f6feb; border: 1px solid #1f6feb; "
+                                  "border-radius: 8px; padding: 0 6px;" if internal else "")
+        self.badges.setVisible(internal)
+        warnings = []
+        if hook.url.startswith("http://"):
+            warnings.append("⚠ Plain http: deliveries and their signatures travel unencrypted.")
+        if hook.insecure_ssl:
+            warnings.append("⚠ TLS certificates are not verified for this hook; anyone on the "
+                            "path could read or alter deliveries.")
+        self.warnings.setText("\n".join(warnings))
+        self.warnings.setVisible(bool(warnings))
+        if hook.insecure_ssl:
+            self.tls_label.setText("Certificates not verified (insecure)")
+        elif hook.ca_bundle:
+            self.tls_label.setText(f"Verified; also trusts the CAs in {hook.ca_bundle}")
+        else:
+            self.tls_label.setText("Verified against the system's trusted CAs")
+        expiry = hook.previous_secret_expires_at
+        if expiry is not None and expiry > time.time():
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(expiry))
+            self.rotation_label.setText(f"The previous secret also signs webhook-signature "
+                                        f"until {when}.")
+            self.rotation_label.show()
+        else:
+            self.rotation_label.hide()
         labels = []
         for item in hook.events:
             if item in catalog.GROUP_IDS:

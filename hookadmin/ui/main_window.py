@@ -4,9 +4,10 @@ right; the delivery engine's state in the status bar."""
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,6 +25,7 @@ from hookadmin.core.errors import HookadminError, InputError, NotFoundError
 from hookadmin.core.service import HookService
 from hookadmin.delivery.ping import PingResult, ping_settings
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage, describe_attempts
 from hookadmin.ui.models import HooksModel
@@ -55,12 +57,22 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
 
+        self.banner_box = QFrame()
+        self.banner_box.setObjectName("bannerBox")
+        self.banner_box.setStyleSheet("#bannerBox { background: #fdecea; border: 1px solid "
+                                      "#f5c2c0; border-radius: 4px; }")
         self.banner = QLabel()
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("background: #fdecea; color: #8a1c1c; padding: 8px;"
-                                  " border: 1px solid #f5c2c0; border-radius: 4px;")
-        self.banner.hide()
+        self.banner.setStyleSheet("color: #8a1c1c; padding: 4px;")
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner_close = QPushButton("Dismiss")
+        self.banner_close.setObjectName("dismissBanner")
+        self.banner_close.clicked.connect(self.clear_banner)
+        banner_layout = QHBoxLayout(self.banner_box)
+        banner_layout.addWidget(self.banner, 1)
+        banner_layout.addWidget(self.banner_close)
+        self.banner_box.hide()
 
         self.hooks_model = HooksModel(self)
         self.hooks_view = QTableView()
@@ -119,7 +131,7 @@ class MainWindow(QMainWindow):
 
         central = QWidget()
         central_layout = QVBoxLayout(central)
-        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.banner_box)
         central_layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -130,14 +142,24 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.engine_label)
         self.statusBar().addPermanentWidget(self.queue_label)
 
-        new_action = QAction("New hook", self)
+        file_menu = self.menuBar().addMenu("&File")
+        settings_action = file_menu.addAction("&Settings…")
+        settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        settings_action.triggered.connect(self.open_settings)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        hooks_menu = self.menuBar().addMenu("&Hooks")
+        new_action = hooks_menu.addAction("&New hook")
         new_action.setShortcut(QKeySequence.StandardKey.New)
         new_action.triggered.connect(self.start_new_hook)
-        self.addAction(new_action)
-        ping_action = QAction("Ping", self)
+        ping_action = hooks_menu.addAction("&Ping")
         ping_action.setShortcut(QKeySequence("Ctrl+P"))
         ping_action.triggered.connect(self._on_ping_shortcut)
-        self.addAction(ping_action)
+        test_action = hooks_menu.addAction("Send &test event…")
+        test_action.setShortcut(QKeySequence("Ctrl+T"))
+        test_action.triggered.connect(self._on_test_event_shortcut)
 
         self.new_button.clicked.connect(self.start_new_hook)
         self.hooks_view.selectionModel().selectionChanged.connect(self._on_hook_selection)
@@ -147,6 +169,8 @@ class MainWindow(QMainWindow):
         self.page.ping_requested.connect(self.ping_hook)
         self.page.edit_requested.connect(self._on_edit_requested)
         self.page.delete_requested.connect(self._on_delete_requested)
+        self.page.reset_requested.connect(self._on_reset_requested)
+        self.page.test_event_requested.connect(self.send_test_event)
         self.page.active_toggle_requested.connect(self._on_active_toggle)
         self.page.delivery_selected.connect(self._on_delivery_selected)
 
@@ -266,11 +290,11 @@ class MainWindow(QMainWindow):
     def show_banner(self, message: str) -> None:
         """Show a problem above everything until it is resolved."""
         self.banner.setText(message)
-        self.banner.show()
+        self.banner_box.show()
 
     def clear_banner(self) -> None:
         """Hide the banner."""
-        self.banner.hide()
+        self.banner_box.hide()
 
     # -- create / edit / delete ---------------------------------------------------------
 
@@ -301,7 +325,9 @@ class MainWindow(QMainWindow):
                 hook = self.service.create_hook(
                     url=str(values["url"]), name=str(values["name"]),
                     events=list(values["events"]),  # type: ignore[call-overload]
-                    active=bool(values["active"]))
+                    active=bool(values["active"]),
+                    ca_bundle=str(values["ca_bundle"]) or None,
+                    insecure_ssl=bool(values["insecure_ssl"]))
             else:
                 # Only a changed Active box is sent: re-sending "inactive" would erase
                 # the engine's deactivated_reason (e.g. after a 410) on any edit.
@@ -309,7 +335,9 @@ class MainWindow(QMainWindow):
                 hook = self.service.edit_hook(
                     editing.id, url=str(values["url"]), name=str(values["name"]),
                     events=list(values["events"]),  # type: ignore[call-overload]
-                    active=None if active == editing.active else active)
+                    active=None if active == editing.active else active,
+                    ca_bundle=str(values["ca_bundle"]),
+                    insecure_ssl=bool(values["insecure_ssl"]))
         except InputError as err:
             self.form.show_error(err)
             return
@@ -387,6 +415,73 @@ class MainWindow(QMainWindow):
             self.show_banner(str(err))
             return None
         dialog = SecretDialog(hook.display_name, secret, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _on_reset_requested(self, hook_id: int) -> None:
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError as err:
+            self._on_hook_gone(err)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Reset secret",
+                          f"Replace the secret of {hook.display_name}?\n\nX-Hook-Signature "
+                          "uses the new secret at once. For 24 hours the old secret also "
+                          "signs webhook-signature, so receivers can switch over.",
+                          QMessageBox.StandardButton.Cancel, self)
+        reset = box.addButton("Reset secret", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("confirmReset")
+
+        def finished() -> None:
+            box.deleteLater()
+            if box.clickedButton() is not reset:
+                return
+            try:
+                secret = self.service.reset_secret(hook_id)
+            except HookadminError as err:
+                self.show_banner(str(err))
+                return
+            self.refresh()
+            dialog = SecretDialog(hook.display_name, secret, self,
+                                  note="This is the new secret. Give it to the receiver now: "
+                                       "it is shown this once (Reveal shows it again).")
+            dialog.setObjectName("newSecretDialog")
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+
+        box.finished.connect(finished)
+        box.open()
+
+    # -- test events and settings -------------------------------------------------------
+
+    @Slot()
+    def _on_test_event_shortcut(self) -> None:
+        if self.stack.currentWidget() is self.page and self.page.hook is not None:
+            self.send_test_event(self.page.hook.id)
+
+    @Slot(int)
+    def send_test_event(self, hook_id: int) -> TestEventDialog | None:
+        """Open the "Send test event" dialog for a hook (non-blocking)."""
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError as err:
+            self._on_hook_gone(err)
+            return None
+        dialog = TestEventDialog(self.service, hook, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sent.connect(lambda event_id: self.statusBar().showMessage(
+            f"Queued test event {event_id} for {hook.display_name}.", 5000))
+        dialog.sent.connect(self.refresh)
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def open_settings(self) -> SettingsDialog:
+        """Open the Settings dialog (non-blocking)."""
+        dialog = SettingsDialog(self.service, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

@@ -25,14 +25,10 @@ class Roles(IntEnum):
 
 
 def events_summary(events: tuple[str, ...]) -> str:
-    """"All job, Cluster Error" style summary of a subscription."""
-    parts = []
-    for item in events:
-        if item in catalog.GROUP_IDS:
-            parts.append(f"All {item}")
-        else:
-            parts.append(catalog.event_type(item).label)
-    return ", ".join(parts)
+    """"All Job Notifications, Cluster Error" style summary of a subscription."""
+    labels = {g.id: g.label for g in catalog.GROUPS}
+    return ", ".join(labels[item] if item in labels else catalog.event_type(item).label
+                     for item in events)
 
 
 def ago(ts: float, now: float | None = None) -> str:

@@ -22,6 +22,17 @@ from PySide6.QtWidgets import (
 
 from hookadmin.delivery.ping import PingResult
 
+ERROR_TITLES = {
+    "timeout": "no answer in time",
+    "dns": "host name not found",
+    "connect": "connection refused or dropped",
+    "tls": "TLS certificate or handshake problem",
+    "redirect": "redirect (not followed)",
+    "protocol": "invalid HTTP answer",
+    "policy": "address refused by the network policy",
+    "secret_unavailable": "secret unavailable",
+}
+
 
 def pretty_body(body: bytes) -> str:
     """The body as text: indented when it is JSON, else decoded as UTF-8 (replacing
@@ -93,10 +104,11 @@ class PingViewer(QDialog):
             verdict = "Delivered" if a.succeeded else "Failed"
             self.status_label.setText(f"{verdict}: HTTP {a.status_code}")
         else:
-            self.status_label.setText(f"Failed: {a.error_kind}")
+            self.status_label.setText(f"Failed: {ERROR_TITLES.get(a.error_kind or '', 'error')}")
         color = "#2e7d32" if a.succeeded else "#c62828"
         self.status_label.setStyleSheet(f"color: {color};")
-        detail = f"Completed in {a.duration_ms:.0f} ms · delivery {result.delivery_id}"
+        took = "Answered" if a.status_code is not None else "Gave up"
+        detail = f"{took} after {a.duration_ms or 0:.0f} ms · delivery {result.delivery_id}"
         if a.error_message:
             detail = f"{a.error_message}\n{detail}"
         self.detail_label.setText(detail)

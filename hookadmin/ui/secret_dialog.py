@@ -24,14 +24,15 @@ class SecretDialog(QDialog):
     """Shows a secret once asked for. Copy puts it on the clipboard and clears the
     clipboard after 30 s if it still holds the secret."""
 
-    def __init__(self, hook_label: str, secret: str, parent: QWidget | None = None) -> None:
+    def __init__(self, hook_label: str, secret: str, parent: QWidget | None = None, *,
+                 note: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Secret of {hook_label}")
         self.setObjectName("secretDialog")
         self._copied: str | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
-        intro = QLabel("Receivers use this secret to check the X-Hook-Signature header "
+        intro = QLabel(note or "Receivers use this secret to check the X-Hook-Signature header "
                        "(HMAC-SHA256 of the raw body, hex). Keep it private.")
         intro.setWordWrap(True)
         self.secret_edit = QLineEdit(secret)

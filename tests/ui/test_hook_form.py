@@ -238,7 +238,8 @@ def test_submit_emits_the_canonical_values(qtbot: QtBot, form: HookForm) -> None
     with qtbot.waitSignal(form.submitted, timeout=2000) as blocker:
         click(qtbot, form.submit_button)
     assert blocker.args == [{"url": "https://example.com/hooks/etl", "name": "ops monitor",
-                             "events": ["cluster", "job.failed"], "active": False}]
+                             "events": ["cluster", "job.failed"], "active": False,
+                             "ca_bundle": "", "insecure_ssl": False}]
 
 
 def test_cancel_emits_cancelled(qtbot: QtBot, form: HookForm) -> None:

@@ -1,0 +1,154 @@
+"""Small dialogs of the window: send a test event, reset a secret, settings."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hookadmin.core import events as catalog
+from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.core.hooks import Hook
+from hookadmin.core.service import HookService
+from hookadmin.core.simulate import sample_resource
+
+ERROR_STYLE = "color: #c62828;"
+
+
+class TestEventDialog(QDialog):
+    """Send any event type to one hook, with a realistic sample resource that can be
+    edited before sending. The event goes to this hook only, whatever it subscribes to.
+
+    Signals:
+        sent(str): the event's UUID, once it is on the outbox.
+    """
+
+    sent = Signal(str)
+
+    def __init__(self, service: HookService, hook: Hook, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("testEventDialog")
+        self.setWindowTitle(f"Send test event to {hook.display_name}")
+        self.resize(640, 560)
+        self._service, self._hook = service, hook
+        self.type_box = QComboBox()
+        self.type_box.setObjectName("eventType")
+        self.type_box.setAccessibleName("Event type")
+        for event in catalog.EVENT_TYPES:
+            self.type_box.addItem(f"{event.label} ({event.id})", event.id)
+        self.resource_edit = QPlainTextEdit()
+        self.resource_edit.setObjectName("resource")
+        self.resource_edit.setAccessibleName("Resource JSON")
+        self.resource_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.error_label = QLabel()
+        self.error_label.setObjectName("testEventError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.hide()
+        note = QLabel("The event is delivered to this hook only, signed like any other, and "
+                      "shows up in its deliveries.")
+        note.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.send_button = self.buttons.addButton("Send",
+                                                  QDialogButtonBox.ButtonRole.AcceptRole)
+        self.send_button.setObjectName("sendTestEvent")
+        self.buttons.rejected.connect(self.reject)
+        self.send_button.clicked.connect(self._on_send)
+        form = QFormLayout()
+        form.addRow("Event &type", self.type_box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Resource (the request body)"))
+        layout.addWidget(self.resource_edit, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.type_box.currentIndexChanged.connect(self._on_type_changed)
+        self._on_type_changed()
+
+    def event_type(self) -> str:
+        """The chosen event type id."""
+        return str(self.type_box.currentData())
+
+    @Slot()
+    def _on_type_changed(self) -> None:
+        resource = sample_resource(self.event_type())
+        self.resource_edit.setPlainText(json.dumps(resource, indent=2, ensure_ascii=False))
+        self.error_label.hide()
+
+    @Slot()
+    def _on_send(self) -> None:
+        try:
+            event_id = self._service.send_test_event(self._hook.id, self.event_type(),
+                                                     self.resource_edit.toPlainText())
+        except HookadminError as err:
+            self.error_label.setText(str(err))
+            self.error_label.show()
+            return
+        self.sent.emit(event_id)
+        self.accept()
+
+
+class SettingsDialog(QDialog):
+    """Settings shared by the window and ``hookadmin worker`` (kept in the database):
+    history retention and the network policy."""
+
+    def __init__(self, service: HookService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self._service = service
+        self.retention = QSpinBox()
+        self.retention.setObjectName("retentionDays")
+        self.retention.setAccessibleName("Keep delivery history for, in days")
+        self.retention.setRange(1, 3650)
+        self.retention.setSuffix(" days")
+        self.retention.setValue(service.retention_days())
+        self.strict = QCheckBox("Strict network mode: refuse loopback and private addresses")
+        self.strict.setObjectName("strictNetwork")
+        self.strict.setChecked(service.network_policy() == "strict")
+        policy_note = QLabel("Link-local and cloud-metadata addresses (169.254.0.0/16, "
+                             "fe80::/10, fd00:ec2::254) are always refused. A running engine "
+                             "applies a new policy when it next starts.")
+        policy_note.setWordWrap(True)
+        policy_note.setEnabled(False)
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._on_save)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("&Keep delivery history for", self.retention)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.strict)
+        layout.addWidget(policy_note)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+
+    @Slot()
+    def _on_save(self) -> None:
+        try:
+            self._service.set_retention_days(self.retention.value())
+            self._service.set_network_policy("strict" if self.strict.isChecked()
+                                             else "workstation")
+        except InputError as err:
+            self.error_label.setText(str(err))
+            self.error_label.show()
+            return
+        self.accept()
