@@ -97,8 +97,6 @@ class Engine:
         self._stop = asyncio.Event()
         store = Store.in_home(self.home, durable=False)
         secrets = self._secrets or SecretStore(store.store_id)
-        if network_policy(store) == "strict" and not self.settings.strict_network:
-            self.settings = dataclasses.replace(self.settings, strict_network=True)
         run = _Run(self, store, secrets)
         try:
             return await run.loop(until_idle=until_idle)
@@ -119,10 +117,13 @@ class _Run:
         self.in_flight: dict[asyncio.Task[None], DeliveryJob] = {}
         self.per_hook: dict[int, int] = {}
         self.clients: dict[tuple[bool, str | None], httpx.AsyncClient] = {}
-        self.secret_cache: dict[tuple[int, str, bool], tuple[float, str]] = {}
+        self.secret_cache: dict[tuple[int, str, float | None, bool], tuple[float, str]] = {}
         self.attempts = 0
         self.next_prune = 0.0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
+        self.forced_strict = self.settings.strict_network
+        self.retired_clients: list[httpx.AsyncClient] = []
+        self._apply_network_policy()
 
     async def loop(self, *, until_idle: bool) -> int:
         stop = self.engine._stop
@@ -150,9 +151,20 @@ class _Run:
         if now < self.next_renew:
             return
         self.next_renew = now + self.settings.lease_renew_interval
+        self._apply_network_policy()
         if self.in_flight:
             self.store.renew([j.seq for j in self.in_flight.values()],
                              time.time() + self.settings.lease_seconds)
+
+    def _apply_network_policy(self) -> None:
+        """Follow the Settings' network policy while running: a change makes new
+        clients (requests in flight finish on the old ones)."""
+        strict = self.forced_strict or network_policy(self.store) == "strict"
+        if strict != self.settings.strict_network:
+            self.settings = dataclasses.replace(self.settings, strict_network=strict)
+            self.retired_clients += self.clients.values()
+            self.clients = {}
+            log.info("network policy is now %s", "strict" if strict else "workstation")
 
     def _prune_when_due(self) -> None:
         now = time.monotonic()
@@ -271,8 +283,9 @@ class _Run:
 
     async def _secret(self, hook: Hook, *, previous: bool = False) -> str:
         """The hook's (or its replaced) secret, cached for a few seconds; a reset
-        changes ``updated_at`` and so misses the cache at once."""
-        key = (hook.id, hook.updated_at, previous)
+        changes ``previous_secret_expires_at`` (``updated_at`` has whole seconds only)
+        and so misses the cache at once."""
+        key = (hook.id, hook.updated_at, hook.previous_secret_expires_at, previous)
         cached = self.secret_cache.get(key)
         now = time.monotonic()
         if cached is not None and now - cached[0] < SECRET_CACHE_SECONDS:
@@ -304,6 +317,6 @@ class _Run:
         self.in_flight.clear()
         if leftover:
             self.store.release(leftover)
-        for client in self.clients.values():
+        for client in [*self.clients.values(), *self.retired_clients]:
             await client.aclose()
 

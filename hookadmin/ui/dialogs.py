@@ -121,8 +121,9 @@ class SettingsDialog(QDialog):
         self.strict.setObjectName("strictNetwork")
         self.strict.setChecked(service.network_policy() == "strict")
         policy_note = QLabel("Link-local and cloud-metadata addresses (169.254.0.0/16, "
-                             "fe80::/10, fd00:ec2::254) are always refused. A running engine "
-                             "applies a new policy when it next starts.")
+                             "fe80::/10, fd00:ec2::254) are always refused. The change applies "
+                             "to new requests within a few seconds, in the window and in "
+                             "`hookadmin worker` alike.")
         policy_note.setWordWrap(True)
         policy_note.setEnabled(False)
         self.error_label = QLabel()

@@ -172,6 +172,8 @@ class HookPage(QWidget):
         self.deliveries_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.deliveries_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.deliveries_view.verticalHeader().hide()
+        self.deliveries_view.verticalHeader().setDefaultSectionSize(
+            self.deliveries_view.fontMetrics().height() + 8)
         self.deliveries_view.setAlternatingRowColors(True)
         hh = self.deliveries_view.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

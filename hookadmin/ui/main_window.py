@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -82,11 +83,14 @@ class MainWindow(QMainWindow):
         self.hooks_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.hooks_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.hooks_view.verticalHeader().hide()
-        self.hooks_view.setWordWrap(True)
+        self.hooks_view.setWordWrap(False)
+        self.hooks_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.hooks_view.setAlternatingRowColors(True)
         hh = self.hooks_view.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3):
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        hh.resizeSection(1, 150)
+        for col in (2, 3):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.hooks_view.verticalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
@@ -120,14 +124,19 @@ class MainWindow(QMainWindow):
         self.page = HookPage()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
-        self.stack.addWidget(self.form)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setObjectName("formScroll")
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setWidget(self.form)
+        self.stack.addWidget(self.form_scroll)
         self.stack.addWidget(self.page)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([520, 760])
+        self.splitter.setSizes([560, 720])
 
         central = QWidget()
         central_layout = QVBoxLayout(central)
@@ -303,7 +312,7 @@ class MainWindow(QMainWindow):
         """Open an empty form."""
         self.hooks_view.clearSelection()
         self.form.reset()
-        self.stack.setCurrentWidget(self.form)
+        self.stack.setCurrentWidget(self.form_scroll)
         self.form.url_edit.setFocus()
 
     @Slot(int)
@@ -314,7 +323,7 @@ class MainWindow(QMainWindow):
             self.show_banner(str(err))
             return
         self.form.reset(hook)
-        self.stack.setCurrentWidget(self.form)
+        self.stack.setCurrentWidget(self.form_scroll)
         self.form.url_edit.setFocus()
 
     @Slot(dict)

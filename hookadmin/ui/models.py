@@ -120,6 +120,8 @@ class HooksModel(QAbstractTableModel):
                 return hook.deactivated_reason
             if col == 0:
                 return hook.url
+            if col == 1:
+                return events_summary(hook.events)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 2:
                 return _status_brush("succeeded" if hook.active else "failed")

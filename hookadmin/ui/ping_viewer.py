@@ -49,6 +49,7 @@ def _headers_table(pairs: list[tuple[str, str]], name: str) -> QTableWidget:
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(["Header", "Value"])
     table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
     table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

@@ -46,7 +46,7 @@ def test_create_a_hook_through_the_form(qtbot: QtBot, window: MainWindow,
     assert window.hooks_model.rowCount() == 0
 
     click(qtbot, window.new_button)
-    assert window.stack.currentWidget() is window.form
+    assert window.stack.currentWidget() is window.form_scroll
     assert window.form.title.text() == "Add webhook"
     qtbot.keyClicks(window.form.url_edit, "https://ops.example.com/hooks/etl")
     qtbot.keyClicks(window.form.name_edit, "ops monitor")
@@ -238,7 +238,7 @@ def test_ctrl_n_opens_the_new_hook_form_with_the_cursor_in_the_url(
     qtbot.waitUntil(window.hooks_view.hasFocus)
 
     qtbot.keyClick(window.hooks_view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert window.stack.currentWidget() is window.form
+    assert window.stack.currentWidget() is window.form_scroll
     qtbot.waitUntil(window.form.url_edit.hasFocus)
     assert window.form.url_edit.text() == ""
     assert window.form.title.text() == "Add webhook"
