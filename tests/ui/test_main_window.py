@@ -127,7 +127,7 @@ def test_edit_a_hook(qtbot: QtBot, hook_factory: HookFactory,
 
     click(qtbot, window.page.edit_button)
     form = window.form
-    assert window.stack.currentWidget() is form
+    assert window.stack.currentWidget() is window.form_scroll
     assert form.title.text() == f"Edit hook {hook.id}"
     assert form.submit_button.text() == "Save changes"
     assert form.url_edit.text() == "https://old.example.com/hooks"
@@ -283,7 +283,7 @@ def test_form_labels_take_the_cursor_to_their_fields(qtbot: QtBot, window: MainW
     qtbot.waitUntil(form.name_edit.hasFocus)
     # Alt+N stays with the "New hook" button; it does not also mean a form field.
     qtbot.keyClick(form.name_edit, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
-    assert window.stack.currentWidget() is form
+    assert window.stack.currentWidget() is window.form_scroll
     assert form.url_edit.text() == ""
 
 
