@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -153,3 +154,110 @@ class SettingsDialog(QDialog):
             self.error_label.show()
             return
         self.accept()
+
+
+def verify_snippets(hook: Hook) -> dict[str, str]:
+    """Short receiver-side snippets checking ``X-Hook-Signature`` for ``hook``, by
+    language (Python, Node.js, Go, Shell). Each reads the secret from ``HOOK_SECRET``."""
+    where = f"hook {hook.id} ({hook.url})"
+    reveal = f"hookadmin hooks secret {hook.id}"
+    return {
+        "Python": f'''# Verify deliveries of {where}.
+import hashlib
+import hmac
+import os
+
+SECRET = os.environ["HOOK_SECRET"]  # {reveal}
+
+
+def verify(raw_body: bytes, signature: str) -> bool:
+    """raw_body: the request body exactly as received; signature: X-Hook-Signature."""
+    expected = hmac.new(SECRET.encode("ascii"), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+# Flask: verify(request.get_data(), request.headers.get("X-Hook-Signature", ""))
+''',
+        "Node.js": f'''// Verify deliveries of {where}.
+const crypto = require("crypto");
+const SECRET = process.env.HOOK_SECRET; // {reveal}
+
+// rawBody: a Buffer of the request body exactly as received; signature: X-Hook-Signature.
+function verify(rawBody, signature) {{
+  const expected = Buffer.from(
+    crypto.createHmac("sha256", SECRET).update(rawBody).digest("hex"));
+  const given = Buffer.from(String(signature || ""));
+  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+}}
+
+module.exports = {{ verify }};
+// Express: app.post(path, express.raw({{ type: "application/json" }}), (req, res) =>
+//   verify(req.body, req.get("X-Hook-Signature")) ? res.sendStatus(204) : res.sendStatus(401));
+''',
+        "Go": f'''// Verify deliveries of {where}.
+package hook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+)
+
+// Verify reports whether signature (X-Hook-Signature) matches body, the request body
+// exactly as received. The secret comes from HOOK_SECRET ({reveal}).
+func Verify(body []byte, signature string) bool {{
+	mac := hmac.New(sha256.New, []byte(os.Getenv("HOOK_SECRET")))
+	mac.Write(body)
+	expected := hex.EncodeToString(mac.Sum(nil))
+	return hmac.Equal([]byte(expected), []byte(signature))
+}}
+''',
+        "Shell": f'''# Verify a delivery of {where}.
+# body.json: the request body exactly as received; SIG: its X-Hook-Signature header;
+# HOOK_SECRET: {reveal}
+expected=$(openssl dgst -sha256 -hmac "$HOOK_SECRET" -r < body.json | cut -d' ' -f1)
+if [ "$expected" = "$SIG" ]; then echo valid; else echo INVALID; fi
+''',
+    }
+
+
+class VerifyDialog(QDialog):
+    """"Verify on your side": receiver snippets for one hook, with Copy."""
+
+    def __init__(self, hook: Hook, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("verifyDialog")
+        self.setWindowTitle(f"Verify deliveries of {hook.display_name} on your side")
+        self.resize(760, 520)
+        intro = QLabel("Every delivery carries X-Hook-Signature: the HMAC-SHA256 of the raw "
+                       "request body under the hook's secret, as 64 lowercase hex characters. "
+                       "Compute it over the body bytes exactly as received (before any JSON "
+                       "parsing) and compare in constant time.")
+        intro.setWordWrap(True)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("snippetTabs")
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.views: dict[str, QPlainTextEdit] = {}
+        for language, code in verify_snippets(hook).items():
+            view = QPlainTextEdit(code)
+            view.setReadOnly(True)
+            view.setFont(mono)
+            view.setObjectName(f"snippet{language.replace('.', '')}")
+            view.setAccessibleName(f"{language} snippet")
+            self.views[language] = view
+            self.tabs.addTab(view, language)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setObjectName("copySnippet")
+        self.copy_button.clicked.connect(self._on_copy)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(buttons)
+
+    @Slot()
+    def _on_copy(self) -> None:
+        view = self.tabs.currentWidget()
+        if isinstance(view, QPlainTextEdit):
+            QGuiApplication.clipboard().setText(view.toPlainText())

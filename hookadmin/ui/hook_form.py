@@ -312,6 +312,18 @@ class HookForm(QWidget):
         self.show_error(None)
         self._validate()
 
+    def reset_as_copy(self, hook: Hook) -> None:
+        """Fill the form for a new hook with a copy of ``hook``'s settings."""
+        self.reset()
+        self.title.setText(f"Add webhook (copy of hook {hook.id})")
+        self.url_edit.setText(hook.url)
+        self.name_edit.setText(f"{hook.name} (copy)" if hook.name else "")
+        self.events.set_subscription(hook.events)
+        self.active_box.setChecked(hook.active)
+        self.ca_edit.setText(hook.ca_bundle or "")
+        self.insecure_box.setChecked(hook.insecure_ssl)
+        self._validate()
+
     def show_error(self, error: InputError | None) -> None:
         """Show a service-side error under the field it names (or under the URL)."""
         if error is None:

@@ -3,6 +3,7 @@ hook's recent deliveries with their attempts."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from urllib.parse import urlsplit
 
@@ -11,11 +12,13 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -30,6 +33,15 @@ from hookadmin.ui.models import DeliveriesModel
 from hookadmin.ui.ping_viewer import pretty_body
 
 MASK = "•" * 24
+
+
+def curl_command(url: str, headers: dict[str, str], body: bytes) -> str:
+    """A shell command that repeats a request with curl (POSIX shell quoting)."""
+    parts = ["curl", "-sS", "-X", "POST", shlex.quote(url)]
+    for name, value in headers.items():
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
+    return " ".join(parts)
 
 
 def describe_attempts(delivery: Delivery, attempts: list[Attempt], body: bytes) -> str:
@@ -72,9 +84,12 @@ class HookPage(QWidget):
     edit_requested = Signal(int)
     delete_requested = Signal(int)
     reset_requested = Signal(int)
+    verify_requested = Signal(int)
     test_event_requested = Signal(int)
     active_toggle_requested = Signal(int, bool)
     delivery_selected = Signal(str)
+    redeliver_requested = Signal(str)
+    copy_curl_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +123,10 @@ class HookPage(QWidget):
         self.reset_button.setObjectName("resetSecret")
         self.reset_button.setToolTip("Replace the secret; the old one keeps signing "
                                      "webhook-signature for 24 hours")
+        self.verify_button = QPushButton("Verify on your side…")
+        self.verify_button.setObjectName("verifySnippets")
+        self.verify_button.setToolTip("Receiver code (Python, Node.js, Go, shell) that checks "
+                                      "this hook's signatures")
         self.rotation_label = QLabel()
         self.rotation_label.setObjectName("secretRotation")
         self.rotation_label.setWordWrap(True)
@@ -139,6 +158,7 @@ class HookPage(QWidget):
         secret_row.addWidget(self.secret_label)
         secret_row.addWidget(self.reveal_button)
         secret_row.addWidget(self.reset_button)
+        secret_row.addWidget(self.verify_button)
         secret_row.addStretch(1)
         secret_col = QVBoxLayout()
         secret_col.addLayout(secret_row)
@@ -185,12 +205,32 @@ class HookPage(QWidget):
         self.attempts_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.attempts_view.setPlaceholderText("Select a delivery to see its attempts.")
         self.attempts_view.setAccessibleName("Delivery attempts")
+        self.redeliver_button = QPushButton("Re&deliver")
+        self.redeliver_button.setObjectName("redeliver")
+        self.redeliver_button.setToolTip("Send the selected delivery again: new attempts, "
+                                         "same delivery id and body")
+        self.curl_button = QPushButton("Copy as c&url")
+        self.curl_button.setObjectName("copyCurl")
+        self.curl_button.setToolTip("Copy a curl command that repeats the selected delivery's "
+                                    "last request, signature included")
+        for button in (self.redeliver_button, self.curl_button):
+            button.setEnabled(False)
+        delivery_actions = QHBoxLayout()
+        delivery_actions.addWidget(self.redeliver_button)
+        delivery_actions.addWidget(self.curl_button)
+        delivery_actions.addStretch(1)
+        attempts_box = QWidget()
+        attempts_layout = QVBoxLayout(attempts_box)
+        attempts_layout.setContentsMargins(0, 0, 0, 0)
+        attempts_layout.addLayout(delivery_actions)
+        attempts_layout.addWidget(self.attempts_view, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.deliveries_view)
-        split.addWidget(self.attempts_view)
+        split.addWidget(attempts_box)
         split.setSizes([260, 200])
 
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addLayout(header)
         layout.addWidget(self.reason_label)
         layout.addWidget(self.warnings)
@@ -199,14 +239,26 @@ class HookPage(QWidget):
         layout.addSpacing(6)
         layout.addWidget(QLabel("Recent deliveries"))
         layout.addWidget(split, 1)
+        scroll = QScrollArea()  # a narrow window scrolls the page instead of clipping it
+        scroll.setObjectName("pageScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         self.reveal_button.clicked.connect(lambda: self._emit(self.reveal_requested))
         self.ping_button.clicked.connect(lambda: self._emit(self.ping_requested))
         self.edit_button.clicked.connect(lambda: self._emit(self.edit_requested))
         self.delete_button.clicked.connect(lambda: self._emit(self.delete_requested))
         self.reset_button.clicked.connect(lambda: self._emit(self.reset_requested))
+        self.verify_button.clicked.connect(lambda: self._emit(self.verify_requested))
         self.test_event_button.clicked.connect(lambda: self._emit(self.test_event_requested))
         self.toggle_button.clicked.connect(self._on_toggle_clicked)
+        self.redeliver_button.clicked.connect(
+            lambda: self._selected_emit(self.redeliver_requested))
+        self.curl_button.clicked.connect(lambda: self._selected_emit(self.copy_curl_requested))
         self.deliveries_view.selectionModel().selectionChanged.connect(
             self._on_selection_changed)
 
@@ -290,5 +342,15 @@ class HookPage(QWidget):
     @Slot(QItemSelection, QItemSelection)
     def _on_selection_changed(self, *_: object) -> None:
         delivery_id = self.selected_delivery_id()
+        self.curl_button.setEnabled(delivery_id is not None)
+        selected = None if delivery_id is None else self.deliveries.delivery_at(
+            self.deliveries_view.selectionModel().selectedRows()[0].row())
+        self.redeliver_button.setEnabled(selected is not None and selected.event_type != "ping"
+                                         and selected.status != "pending")
         if delivery_id is not None:
             self.delivery_selected.emit(delivery_id)
+
+    def _selected_emit(self, signal: SignalInstance) -> None:
+        delivery_id = self.selected_delivery_id()
+        if delivery_id is not None:
+            signal.emit(delivery_id)

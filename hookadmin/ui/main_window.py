@@ -3,15 +3,26 @@ right; the delivery engine's state in the status bar."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelection,
+    QPoint,
+    QSettings,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Slot,
+)
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -26,10 +37,10 @@ from hookadmin.core.errors import HookadminError, InputError, NotFoundError
 from hookadmin.core.service import HookService
 from hookadmin.delivery.ping import PingResult, ping_settings
 from hookadmin.delivery.policy import DeliverySettings
-from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog
+from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog, VerifyDialog
 from hookadmin.ui.hook_form import HookForm
-from hookadmin.ui.hook_page import HookPage, describe_attempts
-from hookadmin.ui.models import HooksModel
+from hookadmin.ui.hook_page import HookPage, curl_command, describe_attempts
+from hookadmin.ui.models import HooksModel, Roles
 from hookadmin.ui.ping_viewer import PingViewer
 from hookadmin.ui.secret_dialog import SecretDialog
 from hookadmin.ui.workers import EngineHost, PingTask
@@ -79,7 +90,23 @@ class MainWindow(QMainWindow):
         self.hooks_view = QTableView()
         self.hooks_view.setObjectName("hooks")
         self.hooks_view.setAccessibleName("Hooks")
-        self.hooks_view.setModel(self.hooks_model)
+        self.hooks_proxy = QSortFilterProxyModel(self)
+        self.hooks_proxy.setSourceModel(self.hooks_model)
+        self.hooks_proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.hooks_proxy.setFilterKeyColumn(-1)
+        self.hooks_view.setModel(self.hooks_proxy)
+        self.hooks_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.hooks_view.customContextMenuRequested.connect(self._on_hooks_context_menu)
+        delete_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete),
+                                    self.hooks_view)
+        delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_shortcut.activated.connect(self._on_delete_key)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("hookFilter")
+        self.filter_edit.setPlaceholderText("Filter by name, URL or event (Ctrl+F)")
+        self.filter_edit.setAccessibleName("Filter hooks")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.hooks_proxy.setFilterFixedString)
         self.hooks_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.hooks_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.hooks_view.verticalHeader().hide()
@@ -114,6 +141,7 @@ class MainWindow(QMainWindow):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addLayout(left_header)
+        left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.empty_hint)
         left_layout.addWidget(self.hooks_view, 1)
 
@@ -166,6 +194,12 @@ class MainWindow(QMainWindow):
         ping_action = hooks_menu.addAction("&Ping")
         ping_action.setShortcut(QKeySequence("Ctrl+P"))
         ping_action.triggered.connect(self._on_ping_shortcut)
+        find_action = hooks_menu.addAction("&Find")
+        find_action.setShortcut(QKeySequence.StandardKey.Find)
+        find_action.triggered.connect(self._on_find)
+        dup_action = hooks_menu.addAction("&Duplicate")
+        dup_action.setShortcut(QKeySequence("Ctrl+D"))
+        dup_action.triggered.connect(self._on_duplicate_shortcut)
         test_action = hooks_menu.addAction("Send &test event…")
         test_action.setShortcut(QKeySequence("Ctrl+T"))
         test_action.triggered.connect(self._on_test_event_shortcut)
@@ -179,9 +213,12 @@ class MainWindow(QMainWindow):
         self.page.edit_requested.connect(self._on_edit_requested)
         self.page.delete_requested.connect(self._on_delete_requested)
         self.page.reset_requested.connect(self._on_reset_requested)
+        self.page.verify_requested.connect(self.show_verify_snippets)
         self.page.test_event_requested.connect(self.send_test_event)
         self.page.active_toggle_requested.connect(self._on_active_toggle)
         self.page.delivery_selected.connect(self._on_delivery_selected)
+        self.page.redeliver_requested.connect(self.redeliver)
+        self.page.copy_curl_requested.connect(self.copy_as_curl)
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -237,7 +274,7 @@ class MainWindow(QMainWindow):
         self.hooks_model.set_data(hooks, self.service.store.last_deliveries())
         self.empty_hint.setVisible(not hooks)
         if selected is not None:
-            row = self.hooks_model.row_of(selected)
+            row = self._view_row(selected)
             if row >= 0:
                 self.hooks_view.selectionModel().blockSignals(True)
                 self.hooks_view.selectRow(row)
@@ -265,11 +302,21 @@ class MainWindow(QMainWindow):
     def selected_hook_id(self) -> int | None:
         """The id of the hook selected in the table, if any."""
         rows = self.hooks_view.selectionModel().selectedRows()
-        return self.hooks_model.hook_at(rows[0].row()).id if rows else None
+        return int(rows[0].data(Roles.HOOK_ID)) if rows else None
+
+    def _view_row(self, hook_id: int) -> int:
+        """The row of a hook in the (filtered) table, or -1."""
+        row = self.hooks_model.row_of(hook_id)
+        if row < 0:
+            return -1
+        return self.hooks_proxy.mapFromSource(self.hooks_model.index(row, 0)).row()
 
     def select_hook(self, hook_id: int) -> None:
         """Select a hook in the table and show its page."""
-        row = self.hooks_model.row_of(hook_id)
+        row = self._view_row(hook_id)
+        if row < 0 and self.hooks_model.row_of(hook_id) >= 0:
+            self.filter_edit.clear()  # the hook is hidden by the filter: show everything
+            row = self._view_row(hook_id)
         if row >= 0:
             self.hooks_view.selectRow(row)
             self._show_page(hook_id)
@@ -314,6 +361,60 @@ class MainWindow(QMainWindow):
         self.form.reset()
         self.stack.setCurrentWidget(self.form_scroll)
         self.form.url_edit.setFocus()
+
+    @Slot()
+    def _on_find(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    @Slot()
+    def _on_duplicate_shortcut(self) -> None:
+        hook_id = self.selected_hook_id()
+        if hook_id is not None:
+            self.duplicate_hook(hook_id)
+
+    @Slot(int)
+    def duplicate_hook(self, hook_id: int) -> None:
+        """Open the form filled with a copy of a hook's settings (a new secret is made
+        when it is created)."""
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError as err:
+            self._on_hook_gone(err)
+            return
+        self.hooks_view.clearSelection()
+        self.form.reset_as_copy(hook)
+        self.stack.setCurrentWidget(self.form_scroll)
+        self.form.url_edit.setFocus()
+
+    @Slot()
+    def _on_delete_key(self) -> None:
+        hook_id = self.selected_hook_id()
+        if hook_id is not None:
+            self._on_delete_requested(hook_id)
+
+    @Slot(QPoint)
+    def _on_hooks_context_menu(self, pos: QPoint) -> None:
+        index = self.hooks_view.indexAt(pos)
+        if not index.isValid():
+            return
+        hook_id = int(index.data(Roles.HOOK_ID))
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError as err:
+            self._on_hook_gone(err)
+            return
+        menu = QMenu(self)
+        menu.setObjectName("hookContextMenu")
+        menu.addAction("Deactivate" if hook.active else "Activate",
+                       lambda: self._on_active_toggle(hook_id, not hook.active))
+        menu.addAction("Ping", lambda: self.ping_hook(hook_id))
+        menu.addAction("Send test event…", lambda: self.send_test_event(hook_id))
+        menu.addAction("Duplicate", lambda: self.duplicate_hook(hook_id))
+        menu.addSeparator()
+        menu.addAction("Delete…", lambda: self._on_delete_requested(hook_id))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.hooks_view.viewport().mapToGlobal(pos))
 
     @Slot(int)
     def _on_edit_requested(self, hook_id: int) -> None:
@@ -487,6 +588,19 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    @Slot(int)
+    def show_verify_snippets(self, hook_id: int) -> VerifyDialog | None:
+        """Open the "Verify on your side" snippets of a hook (non-blocking)."""
+        try:
+            hook = self.service.hook(hook_id)
+        except NotFoundError as err:
+            self._on_hook_gone(err)
+            return None
+        dialog = VerifyDialog(hook, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     @Slot()
     def open_settings(self) -> SettingsDialog:
         """Open the Settings dialog (non-blocking)."""
@@ -543,6 +657,38 @@ class MainWindow(QMainWindow):
         viewer.open()
         task.start()
         return viewer
+
+    @Slot(str)
+    def redeliver(self, delivery_id: str) -> None:
+        """Queue a delivery again (new attempts, same id and body)."""
+        try:
+            self.service.store.redeliver(delivery_id)
+        except HookadminError as err:
+            self.show_banner(str(err))
+            return
+        self.statusBar().showMessage(f"Delivery {delivery_id} is queued again.", 5000)
+        self.refresh()
+
+    @Slot(str)
+    def copy_as_curl(self, delivery_id: str) -> None:
+        """Put a curl command repeating the delivery's last request on the clipboard."""
+        store = self.service.store
+        try:
+            delivery = store.get_delivery(delivery_id)
+        except NotFoundError as err:
+            self.show_banner(str(err))
+            return
+        attempts = store.list_attempts(delivery.seq)
+        body = store.delivery_body(delivery_id)
+        if attempts and attempts[-1].request_headers:
+            url, headers = attempts[-1].request_url, attempts[-1].request_headers
+        else:
+            hook = self.service.hook(delivery.hook_id)
+            url, headers = hook.url, {"Content-Type": "application/json",
+                                      "X-Hook-Event": delivery.event_type,
+                                      "X-Hook-Delivery": delivery.id}
+        QGuiApplication.clipboard().setText(curl_command(url, headers, body))
+        self.statusBar().showMessage("Copied a curl command for this delivery.", 5000)
 
     @Slot(str)
     def _on_delivery_selected(self, delivery_id: str) -> None:
