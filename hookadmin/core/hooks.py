@@ -170,6 +170,35 @@ def validate_url(url: str) -> str:
     return rebuilt
 
 
+def redact_url(url: str) -> str:
+    """``url`` fit for logs and error messages: a query string becomes ``?***``, user
+    info becomes ``***@`` and a fragment is dropped, since hook URLs often carry a
+    token there (``https://x.example/hook?token=abc`` → ``https://x.example/hook?***``).
+
+    Works on relative references too (a ``Location`` header) and never raises; text
+    that cannot be parsed loses everything from the first ``?`` or ``#``.
+    """
+    try:
+        parts = urlsplit(url)
+        has_netloc = parts.netloc != "" or url.startswith(f"{parts.scheme}://") \
+            or url.startswith("//")
+    except ValueError:
+        cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+        head = url[:cut]
+        return re.sub(r"//[^/@]*@", "//***@", head) + ("?***" if "?" in url[cut:cut + 1]
+                                                     else "")
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    out = f"{parts.scheme}:" if parts.scheme else ""
+    if has_netloc:
+        out += f"//{netloc}"
+    out += parts.path
+    if parts.query:
+        out += "?***"
+    return out
+
+
 def _canonical_host(host: str) -> str:
     """Lower-case a host and turn an IDN into punycode; check its labels."""
     try:

@@ -109,6 +109,7 @@ class HookService:
         # The hook is gone either way; an orphaned keyring entry is unreachable.
         with contextlib.suppress(SecretStoreError):
             self.secrets.delete(hook_id)
+            self.secrets.delete(hook_id, previous=True)  # replaced by a recent reset
 
     def hook(self, hook_id: int) -> Hook:
         """One hook. Raises NotFoundError."""

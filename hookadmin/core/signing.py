@@ -87,7 +87,8 @@ def verify_signature(body: bytes, secret: str, signature: str) -> bool:
     """Check an ``X-Hook-Signature`` value on the receiving side.
 
     Compares in constant time on bytes. An empty, malformed (not 64 hex characters)
-    or non-ASCII signature returns False; this function never raises for bad input.
+    or non-ASCII signature, a body that is not bytes, and an empty or non-ASCII secret
+    return False; this function never raises for bad input.
 
     Args:
         body: the raw request body bytes as received.
@@ -96,9 +97,13 @@ def verify_signature(body: bytes, secret: str, signature: str) -> bool:
     """
     if not isinstance(signature, str) or not _HEX_SIG_RE.fullmatch(signature):
         return False
+    if not isinstance(body, bytes | bytearray | memoryview):
+        return False  # None or text: hmac would take None as an empty body
     try:
         key = secret.strip().encode("ascii")
     except (UnicodeError, AttributeError):
+        return False
+    if not key:  # an unset secret must not accept signatures made with an empty key
         return False
     expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode("ascii")
     return hmac.compare_digest(expected, signature.lower().encode("ascii"))
@@ -111,7 +116,7 @@ def verify_standard(body: bytes, secret: str, msg_id: str, timestamp: str, signa
     True when ``timestamp`` (Unix seconds, as sent in ``webhook-timestamp``) is within
     ``tolerance`` seconds (default 5 minutes) of ``now`` and any ``v1,<base64>`` entry
     of the space-separated ``signature`` (``webhook-signature``) matches. Never raises
-    for malformed input.
+    for malformed input (None, text instead of body bytes, an empty secret: False).
 
     Args:
         body: the raw request body bytes.
@@ -122,6 +127,9 @@ def verify_standard(body: bytes, secret: str, msg_id: str, timestamp: str, signa
         tolerance: seconds of clock difference accepted either way.
         now: Unix seconds (default: the current time).
     """
+    if not isinstance(body, bytes | bytearray | memoryview) \
+            or not all(isinstance(v, str) for v in (secret, msg_id, timestamp, signature)):
+        return False
     try:
         stamp = int(timestamp)
         if secret.startswith("whsec_"):
@@ -129,6 +137,8 @@ def verify_standard(body: bytes, secret: str, msg_id: str, timestamp: str, signa
         else:
             key = secret.strip().encode("ascii")
     except (ValueError, UnicodeError, binascii.Error):
+        return False
+    if not key:  # "" or "whsec_": never accept signatures made with an empty key
         return False
     current = time.time() if now is None else now
     if abs(current - stamp) > tolerance:

@@ -96,6 +96,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE events ADD COLUMN target_hook_id INTEGER;
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE INDEX deliveries_final ON deliveries(updated_at) WHERE status != 'pending';
+    CREATE INDEX attempts_by_time ON attempts(started_at);
     """,
     # 3: since when every attempt to a hook has failed (NULL after any success)
     """
@@ -528,8 +529,10 @@ class Store:
                 self._db.execute("UPDATE hooks SET failing_since = NULL WHERE id = ?"
                                  " AND failing_since IS NOT NULL", (job.hook_id,))
             elif attempt.error_kind != "secret_unavailable":
+                # When the failure is recorded, not when its attempt began: an attempt
+                # that began before a success recorded meanwhile must not backdate it.
                 self._db.execute("UPDATE hooks SET failing_since = ? WHERE id = ?"
-                                 " AND failing_since IS NULL", (attempt.started_at, job.hook_id))
+                                 " AND failing_since IS NULL", (now, job.hook_id))
             self._insert_attempt(job.seq, number, attempt, next_attempt_at)
             self._db.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
@@ -669,14 +672,20 @@ class Store:
         return None if row[0] is None else float(row[0])
 
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
-                        limit: int = 100, before_seq: int | None = None) -> list[Delivery]:
-        """Deliveries, newest first.
+                        limit: int = 100, before_seq: int | None = None,
+                        event_type: str | None = None, since: float | None = None,
+                        after_seq: int | None = None) -> list[Delivery]:
+        """Deliveries, newest first. Paging by ``before_seq`` walks the primary key,
+        so each page costs the same however many deliveries there are.
 
         Args:
             hook_id: only this hook's.
             status: only ``pending``, ``succeeded`` or ``failed``.
             limit: at most this many.
             before_seq: only those older than this ``seq`` (for paging).
+            event_type: only this event type (``ping`` included).
+            since: only those created at or after this time (Unix seconds).
+            after_seq: only those newer than this ``seq`` (to add new arrivals).
         """
         where: list[str] = []
         params: list[object] = []
@@ -686,6 +695,15 @@ class Store:
         if status is not None:
             where.append("d.status = ?")
             params.append(status)
+        if event_type is not None:
+            where.append("d.event_type = ?")
+            params.append(event_type)
+        if since is not None:
+            where.append("d.created_at >= ?")
+            params.append(since)
+        if after_seq is not None:
+            where.append("d.seq > ?")
+            params.append(after_seq)
         if before_seq is not None:
             where.append("d.seq < ?")
             params.append(before_seq)
@@ -693,6 +711,16 @@ class Store:
         rows = self._db.execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq"  # noqa: S608 - fixed fragments
             f" {clause} ORDER BY d.seq DESC LIMIT ?", (*params, limit)).fetchall()
+        return [Delivery(*r) for r in rows]
+
+    def deliveries_by_seq(self, seqs: Sequence[int]) -> list[Delivery]:
+        """The deliveries with these ``seq`` values (any order; missing ones left out)."""
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        rows = self._db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq"  # noqa: S608 - placeholders only
+            f" WHERE d.seq IN ({marks})", list(seqs)).fetchall()
         return [Delivery(*r) for r in rows]
 
     def get_delivery(self, delivery_id: str) -> Delivery:
@@ -734,6 +762,34 @@ class Store:
                 response_truncated=bool(r[7]), error_kind=r[8], error_message=r[9],
                 number=r[10], next_attempt_at=r[11]))
         return out
+
+    def activity(self, *, since: float, bucket: float = 60.0,
+                 hook_id: int | None = None) -> list[tuple[float, int, int, float | None]]:
+        """Finished attempts per time bucket, for the activity chart.
+
+        Args:
+            since: Unix seconds; only attempts started at or after it.
+            bucket: bucket width in seconds.
+            hook_id: only this hook's attempts.
+
+        Returns:
+            ``(bucket start, succeeded, failed, mean duration in ms)`` rows, oldest first;
+            buckets without attempts are left out.
+        """
+        params: list[object] = [bucket, bucket, since]
+        hook_clause = ""
+        if hook_id is not None:
+            hook_clause = " AND d.hook_id = ?"
+            params.append(hook_id)
+        rows = self._db.execute(
+            "SELECT CAST(a.started_at / ? AS INTEGER) * ?,"  # noqa: S608 - fixed fragments
+            " sum(a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL),"
+            " sum(NOT (a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL)"
+            " OR a.status_code IS NULL), avg(a.duration_ms)"
+            " FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq"
+            f" WHERE a.started_at >= ?{hook_clause} GROUP BY 1 ORDER BY 1", params).fetchall()
+        return [(float(t), int(ok or 0), int(bad or 0), None if ms is None else float(ms))
+                for t, ok, bad, ms in rows]
 
     def last_deliveries(self) -> dict[int, Delivery]:
         """The newest finished-or-tried delivery of each hook, by hook id."""

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
+import re
 import socket
 import ssl
 import time
+from datetime import UTC
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -19,6 +22,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from hookadmin.core.errors import InputError
+from hookadmin.core.hooks import redact_url
 from hookadmin.core.store import AttemptRecord
 from hookadmin.delivery.netpolicy import PolicyRefused, check_literal, connector_kwargs
 from hookadmin.delivery.policy import DeliverySettings
@@ -37,6 +41,31 @@ ERROR_SENTENCES = {
     "secret_unavailable": "The hook's secret could not be read from the OS keyring, so nothing "
                           "was sent.",
 }
+
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def _detail(exc: BaseException) -> str:
+    """An exception's text for a one-sentence message: on one line, at most 200
+    characters, every URL in it redacted (aiohttp's errors quote the request URL)."""
+    text = getattr(exc, "message", None) if isinstance(exc, aiohttp.ClientResponseError) \
+        else None
+    text = " ".join(str(text or exc).split()) or type(exc).__name__
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)[:200]
+
+
+class _RedactURLs(logging.Filter):
+    """Redacts the request URL in httpx's "HTTP Request: POST <url>" log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_url(str(a)) if isinstance(a, httpx.URL) else a
+                                for a in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactURLs())
 
 
 def tls_context(*, verify: bool = True, ca_bundle: str | None = None) -> ssl.SSLContext:
@@ -137,7 +166,8 @@ async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], bod
         if 300 <= status < 400:
             location = dict((k.lower(), v) for k, v in resp_headers or []).get("location", "")
             kind = "redirect"
-            message = (f"The receiver redirected ({status}) to {location or 'nowhere'}; "
+            message = (f"The receiver redirected ({status}) to "
+                       f"{redact_url(location) or 'nowhere'}; "
                        "redirects are never followed, so set the hook's URL to the final one.")
         else:
             kind = "http_status"
@@ -184,7 +214,7 @@ def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, 
             return "tls", (f"The receiver's TLS certificate was not accepted "
                            f"({detail}); fix the certificate or trust its CA.")
         if isinstance(exc, ssl.SSLError | aiohttp.ClientSSLError):
-            reason = getattr(exc, "reason", None) or exc
+            reason = getattr(exc, "reason", None) or _detail(exc)
             return "tls", f"The TLS handshake failed ({reason}); check the receiver."
         if isinstance(exc, ConnectionRefusedError):
             return "connect", ("The connection was refused; check that the receiver is running "
@@ -192,19 +222,19 @@ def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, 
         if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError
                       | ConnectionResetError | aiohttp.ClientResponseError):
             return "protocol", ("The receiver closed the connection or answered with invalid "
-                                f"HTTP ({exc or type(exc).__name__}).")
+                                f"HTTP ({_detail(exc)}).")
     if any(isinstance(exc, TimeoutError | httpx.TimeoutException) for exc in chain):
         within = f" within {timeout:g} s" if timeout is not None else " in time"
         return "timeout", f"The receiver did not answer{within}."
     for exc in chain:
         if isinstance(exc, httpx.ConnectError | aiohttp.ClientConnectorError):
-            return "connect", f"The connection failed ({exc or 'no detail'}); check the receiver."
+            return "connect", f"The connection failed ({_detail(exc)}); check the receiver."
         if isinstance(exc, OSError):
-            return "connect", f"The connection failed ({exc}); check the receiver."
+            return "connect", f"The connection failed ({_detail(exc)}); check the receiver."
     if isinstance(err, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return "protocol", ("The receiver closed the connection or answered with invalid "
-                            f"HTTP ({err or type(err).__name__}).")
-    return "protocol", f"The request failed ({type(err).__name__}: {err})."
+                            f"HTTP ({_detail(err)}).")
+    return "protocol", f"The request failed ({type(err).__name__}: {_detail(err)})."
 
 
 def retry_after_seconds(attempt: AttemptRecord, *, now: float | None = None) -> float | None:
@@ -224,4 +254,6 @@ def retry_after_seconds(attempt: AttemptRecord, *, now: float | None = None) -> 
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # the asctime form names no zone; every HTTP-date is GMT
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))

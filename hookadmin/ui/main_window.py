@@ -3,6 +3,8 @@ right; the delivery engine's state in the status bar."""
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import (
     QByteArray,
     QItemSelection,
@@ -29,18 +31,23 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hookadmin.core.errors import HookadminError, InputError, NotFoundError
 from hookadmin.core.service import HookService
+from hookadmin.delivery.engine import AttemptOutcome
 from hookadmin.delivery.ping import PingResult, ping_settings
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.ui.activity_page import ActivityPage
+from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog, VerifyDialog
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage, curl_command, describe_attempts
 from hookadmin.ui.models import HooksModel, Roles
+from hookadmin.ui.notify import Notifier
 from hookadmin.ui.ping_viewer import PingViewer
 from hookadmin.ui.secret_dialog import SecretDialog
 from hookadmin.ui.workers import EngineHost, PingTask
@@ -166,17 +173,33 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([560, 720])
 
+        self.deliveries_page = DeliveriesPage(service.store)
+        self.activity_page = ActivityPage(service.store)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(self.splitter, "&Webhooks")
+        self.tabs.addTab(self.deliveries_page, "&Deliveries")
+        self.tabs.addTab(self.activity_page, "&Activity")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.addWidget(self.banner_box)
-        central_layout.addWidget(self.splitter, 1)
+        central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.notifier = Notifier(self)
+        self._last_outcome: dict[int, str] = {}
+        self._recent_attempts: list[float] = []
+        self._activity_drawn = 0.0
 
+        self.rate_label = QLabel()
+        self.rate_label.setObjectName("deliveryRate")
         self.engine_label = QLabel()
         self.engine_label.setObjectName("engineState")
         self.queue_label = QLabel()
         self.queue_label.setObjectName("queueDepth")
         self.statusBar().addWidget(self.engine_label)
+        self.statusBar().addPermanentWidget(self.rate_label)
         self.statusBar().addPermanentWidget(self.queue_label)
 
         file_menu = self.menuBar().addMenu("&File")
@@ -187,6 +210,13 @@ class MainWindow(QMainWindow):
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        delivery_menu = self.menuBar().addMenu("De&livery")
+        self.pause_action = delivery_menu.addAction("&Pause delivery")
+        self.pause_action.setObjectName("pauseDelivery")
+        self.pause_action.setCheckable(True)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.pause_action.setEnabled(engine is not None)
+        self.pause_action.toggled.connect(self.set_paused)
         hooks_menu = self.menuBar().addMenu("&Hooks")
         new_action = hooks_menu.addAction("&New hook")
         new_action.setShortcut(QKeySequence.StandardKey.New)
@@ -218,6 +248,10 @@ class MainWindow(QMainWindow):
         self.page.active_toggle_requested.connect(self._on_active_toggle)
         self.page.delivery_selected.connect(self._on_delivery_selected)
         self.page.redeliver_requested.connect(self.redeliver)
+        self.deliveries_page.delivery_selected.connect(self._on_all_deliveries_selected)
+        self.deliveries_page.redeliver_requested.connect(self.redeliver)
+        self.deliveries_page.copy_curl_requested.connect(self.copy_as_curl)
+        self.deliveries_page.redeliver_failed_requested.connect(self.redeliver_failed_since)
         self.page.copy_curl_requested.connect(self.copy_as_curl)
 
         self._refresh_timer = QTimer(self)
@@ -281,6 +315,34 @@ class MainWindow(QMainWindow):
                 self.hooks_view.selectionModel().blockSignals(False)
         if self.stack.currentWidget() is self.page and self.page.hook is not None:
             self._show_page(self.page.hook.id)
+        self.deliveries_page.set_hooks(hooks)
+        self.activity_page.set_hooks(hooks)
+        if self.tabs.currentWidget() is self.deliveries_page:
+            self.deliveries_page.refresh()
+        elif self.tabs.currentWidget() is self.activity_page \
+                and time.monotonic() - self._activity_drawn > 10.0:
+            self._activity_drawn = time.monotonic()
+            self.activity_page.refresh()
+        self._update_status()
+
+    @Slot(int)
+    def _on_tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.deliveries_page:
+            self.deliveries_page.refresh()
+        elif self.tabs.currentWidget() is self.activity_page:
+            self.activity_page.refresh()
+
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        """Pause (stop the engine; queued deliveries wait) or resume delivery."""
+        if self.engine is None:
+            return
+        if paused:
+            self.engine.stop()
+        else:
+            self.engine.start()
+        if self.pause_action.isChecked() != paused:
+            self.pause_action.setChecked(paused)
         self._update_status()
 
     @Slot()
@@ -288,16 +350,47 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             self.engine_label.setText("Delivery engine: off")
         else:
-            self.engine_label.setText("Delivery engine: running" if self.engine.running
-                                      else "Delivery engine: stopped")
+            if self.pause_action.isChecked():
+                self.engine_label.setText("Delivery engine: paused")
+            else:
+                self.engine_label.setText("Delivery engine: running" if self.engine.running
+                                          else "Delivery engine: stopped")
+        now = time.monotonic()
+        self._recent_attempts = [t for t in self._recent_attempts if now - t < 10.0]
+        self.rate_label.setText(f"{len(self._recent_attempts) / 10.0:.1f} deliveries/s")
         store = self.service.store
         self.queue_label.setText(f"{store.outbox_waiting()} events waiting · "
                                  f"{store.pending_count()} deliveries pending")
 
     @Slot(object)
-    def _on_attempt_recorded(self, _outcome: object) -> None:
+    def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:
+        self._recent_attempts.append(time.monotonic())
+        self._notify_about(outcome)
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
+
+    def _notify_about(self, outcome: AttemptOutcome) -> None:
+        """Tell the administrator when a hook starts failing or was deactivated."""
+        failed = outcome.error_kind is not None or outcome.status == "failed"
+        before = self._last_outcome.get(outcome.hook_id)
+        self._last_outcome[outcome.hook_id] = "failed" if failed else "ok"
+        if not failed:
+            return
+        try:
+            hook = self.service.hook(outcome.hook_id)
+        except NotFoundError:
+            return
+        if not hook.active and hook.deactivated_reason:
+            if before != "deactivated":
+                self._last_outcome[outcome.hook_id] = "deactivated"
+                self.notifier.notify(f"Hook {hook.display_name} was deactivated",
+                                     hook.deactivated_reason)
+        elif before != "failed":
+            result = (f"HTTP {outcome.status_code}" if outcome.status_code is not None
+                      else outcome.error_kind)
+            self.notifier.notify(f"Hook {hook.display_name} is failing",
+                                 f"A {outcome.event_type} delivery failed ({result}); "
+                                 "hookadmin will retry it.")
 
     def selected_hook_id(self) -> int | None:
         """The id of the hook selected in the table, if any."""
@@ -668,6 +761,31 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Delivery {delivery_id} is queued again.", 5000)
         self.refresh()
+
+    @Slot(object, float)
+    def redeliver_failed_since(self, hook_id: int | None, since: float) -> int:
+        """Queue every failed delivery of a hook (or of every hook) since ``since``
+        (Unix seconds) again. Returns how many."""
+        hooks = [hook_id] if hook_id is not None else [h.id for h in self.service.hooks()]
+        count = 0
+        try:
+            for one in hooks:
+                count += self.service.store.redeliver_failed(one, since)
+        except HookadminError as err:
+            self.show_banner(str(err))
+        self.statusBar().showMessage(f"Queued {count} failed deliveries again.", 5000)
+        self.refresh()
+        return count
+
+    @Slot(str)
+    def _on_all_deliveries_selected(self, delivery_id: str) -> None:
+        store = self.service.store
+        try:
+            delivery = store.get_delivery(delivery_id)
+        except NotFoundError:
+            return
+        self.deliveries_page.show_details(describe_attempts(
+            delivery, store.list_attempts(delivery.seq), store.delivery_body(delivery_id)))
 
     @Slot(str)
     def copy_as_curl(self, delivery_id: str) -> None:

@@ -55,7 +55,8 @@ def delivery_result(d: Delivery) -> str:
     return f"✗ {code}"
 
 
-def _status_brush(status: str) -> QBrush:
+def status_brush(status: str) -> QBrush:
+    """Green for succeeded, red for failed, amber for pending."""
     return QBrush({"succeeded": GREEN, "failed": RED}.get(status, AMBER))
 
 
@@ -124,9 +125,9 @@ class HooksModel(QAbstractTableModel):
                 return events_summary(hook.events)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 2:
-                return _status_brush("succeeded" if hook.active else "failed")
+                return status_brush("succeeded" if hook.active else "failed")
             if col == 3 and last is not None:
-                return _status_brush(last.status)
+                return status_brush(last.status)
         return None
 
 
@@ -173,5 +174,5 @@ class DeliveriesModel(QAbstractTableModel):
                     "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms",
                     ago(d.created_at), d.id)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
-            return _status_brush(d.status)
+            return status_brush(d.status)
         return None

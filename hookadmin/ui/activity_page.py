@@ -1,0 +1,112 @@
+"""Activity at a glance: deliveries per minute (succeeded vs failed) and mean latency
+over the last 24 hours, for every hook or one."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
+from PySide6.QtCore import QDateTime, Qt, Slot
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from hookadmin.core.hooks import Hook
+from hookadmin.core.store import Store
+
+WINDOW_SECONDS = 24 * 3600.0
+BUCKET_SECONDS = 60.0
+
+
+def _series(name: str, color: str, points: list[tuple[float, float]]) -> QLineSeries:
+    series = QLineSeries()
+    series.setName(name)
+    series.setPen(QPen(QColor(color), 2))
+    for t, value in points:
+        series.append(t * 1000.0, value)
+    return series
+
+
+def _chart(title: str, series: list[QLineSeries], y_title: str, start: float,
+           end: float) -> QChart:
+    chart = QChart()
+    chart.setTitle(title)
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    x_axis = QDateTimeAxis()
+    x_axis.setFormat("HH:mm")
+    x_axis.setRange(QDateTime.fromSecsSinceEpoch(int(start)),
+                    QDateTime.fromSecsSinceEpoch(int(end)))
+    y_axis = QValueAxis()
+    y_axis.setTitleText(y_title)
+    y_axis.setLabelFormat("%d")
+    chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+    top = 1.0
+    for s in series:
+        chart.addSeries(s)
+        s.attachAxis(x_axis)
+        s.attachAxis(y_axis)
+        top = max([top, *(p.y() for p in s.points())])
+    y_axis.setRange(0, top * 1.1)
+    return chart
+
+
+class ActivityPage(QWidget):
+    """Two charts over the last 24 h, refreshed by :meth:`refresh`."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self.hook_box = QComboBox()
+        self.hook_box.setObjectName("activityHook")
+        self.hook_box.setAccessibleName("Hook")
+        self.hook_box.addItem("All hooks", None)
+        self.summary = QLabel()
+        self.summary.setObjectName("activitySummary")
+        self.rate_view = QChartView()
+        self.rate_view.setObjectName("rateChart")
+        self.rate_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.latency_view = QChartView()
+        self.latency_view.setObjectName("latencyChart")
+        self.latency_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Last 24 hours for"))
+        top.addWidget(self.hook_box)
+        top.addSpacing(12)
+        top.addWidget(self.summary, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.rate_view, 3)
+        layout.addWidget(self.latency_view, 2)
+        self.hook_box.currentIndexChanged.connect(self.refresh)
+        self.totals = (0, 0)
+
+    def set_hooks(self, hooks: list[Hook]) -> None:
+        """Update the hook choices, keeping the current one when it still exists."""
+        chosen = self.hook_box.currentData()
+        self.hook_box.blockSignals(True)
+        self.hook_box.clear()
+        self.hook_box.addItem("All hooks", None)
+        for h in hooks:
+            self.hook_box.addItem(f"{h.id}: {h.display_name}", h.id)
+        self.hook_box.setCurrentIndex(max(0, self.hook_box.findData(chosen)))
+        self.hook_box.blockSignals(False)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Re-read the last 24 h of attempts and redraw."""
+        end = time.time()
+        start = end - WINDOW_SECONDS
+        rows = self._store.activity(since=start, bucket=BUCKET_SECONDS,
+                                    hook_id=self.hook_box.currentData())
+        ok = [(t, float(n)) for t, n, _, _ in rows]
+        bad = [(t, float(n)) for t, _, n, _ in rows]
+        latency = [(t, ms) for t, _, _, ms in rows if ms is not None]
+        self.totals = (sum(n for _, n, _, _ in rows), sum(n for _, _, n, _ in rows))
+        self.summary.setText(f"{self.totals[0]} attempts succeeded, {self.totals[1]} failed")
+        self.rate_view.setChart(_chart(
+            "Attempts per minute", [_series("Succeeded", "#2e7d32", ok),
+                                    _series("Failed", "#c62828", bad)],
+            "attempts", start, end))
+        self.latency_view.setChart(_chart(
+            "Mean duration per minute", [_series("Duration", "#1f6feb", latency)],
+            "ms", start, end))

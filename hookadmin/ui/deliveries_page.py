@@ -1,0 +1,382 @@
+"""The Deliveries view: every hook's deliveries, newest first, filtered by status,
+event type, hook and time, fetched page by page as the user scrolls (so it stays
+quick with millions of deliveries), with the attempts of the selected one."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDateTime,
+    QItemSelection,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hookadmin.core import events as catalog
+from hookadmin.core.hooks import Hook
+from hookadmin.core.store import Delivery, Store, iso
+from hookadmin.ui.models import Roles, ago, delivery_result, status_brush
+
+_Index = QModelIndex | QPersistentModelIndex
+PAGE_SIZE = 200
+STATUS_ICONS = {"succeeded": "✓", "failed": "✗", "pending": "↻"}
+SINCE_CHOICES = (("Any time", None), ("Last hour", 3600.0), ("Last 24 hours", 86400.0),
+                 ("Last 7 days", 7 * 86400.0))
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """What the Deliveries view shows; ``None`` fields do not filter."""
+
+    status: str | None = None
+    event_type: str | None = None
+    hook_id: int | None = None
+    since_seconds: float | None = None
+
+
+class DeliveryPagesModel(QAbstractTableModel):
+    """Deliveries newest first, fetched :data:`PAGE_SIZE` rows at a time through
+    ``canFetchMore``/``fetchMore`` (keyset paging on ``seq``)."""
+
+    COLUMNS = ("", "Event", "Hook", "Result", "Attempts", "Duration", "Next attempt",
+               "Created", "Delivery")
+
+    def __init__(self, store: Store, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._rows: list[Delivery] = []
+        self._more = True
+        self._filter = DeliveryFilter()
+        self._hook_names: dict[int, str] = {}
+
+    def set_hook_names(self, names: dict[int, str]) -> None:
+        """Names shown in the Hook column."""
+        self._hook_names = dict(names)
+
+    def set_filter(self, flt: DeliveryFilter) -> None:
+        """Show deliveries matching ``flt`` from the newest."""
+        self.beginResetModel()
+        self._filter = flt
+        self._rows = []
+        self._more = True
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+
+    def _query(self, **extra: Any) -> list[Delivery]:
+        f = self._filter
+        since = None if f.since_seconds is None else time.time() - f.since_seconds
+        return self._store.list_deliveries(hook_id=f.hook_id, status=f.status,
+                                           event_type=f.event_type, since=since, **extra)
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008 - Qt's signature
+        if parent.isValid() or not self._more:
+            return
+        before = self._rows[-1].seq if self._rows else None
+        page = self._query(limit=PAGE_SIZE, before_seq=before)
+        self._more = len(page) == PAGE_SIZE
+        if page:
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
+            self._rows += page
+            self.endInsertRows()
+
+    def refresh(self) -> None:
+        """Add deliveries that arrived since, and update the loaded ones still pending."""
+        if self._rows:
+            new = self._query(limit=PAGE_SIZE, after_seq=self._rows[0].seq)
+            if len(new) == PAGE_SIZE:  # many arrived: start again from the newest
+                self.set_filter(self._filter)
+                return
+            if new:
+                self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+                self._rows[0:0] = new
+                self.endInsertRows()
+            self._update_pending()
+        else:
+            self.set_filter(self._filter)
+
+    def _update_pending(self) -> None:
+        pending = {d.seq: i for i, d in enumerate(self._rows[:2000]) if d.status == "pending"}
+        for fresh in self._store.deliveries_by_seq(list(pending)):
+            row = pending[fresh.seq]
+            if fresh != self._rows[row]:
+                self._rows[row] = fresh
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+
+    def delivery_at(self, row: int) -> Delivery:
+        """The delivery shown in ``row``."""
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        d = self._rows[index.row()]
+        col = index.column()
+        if role == Roles.DELIVERY_ID:
+            return d.id
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return STATUS_ICONS.get(d.status, "?")
+            if col == 1:
+                return d.event_type
+            if col == 2:
+                return self._hook_names.get(d.hook_id, f"hook {d.hook_id}")
+            if col == 3:
+                return delivery_result(d)
+            if col == 4:
+                return str(d.attempts)
+            if col == 5:
+                return "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
+            if col == 6:
+                if d.status != "pending" or d.next_attempt_at is None:
+                    return "-"
+                return time.strftime("%H:%M:%S", time.localtime(d.next_attempt_at))
+            if col == 7:
+                return ago(d.created_at)
+            return d.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0:
+                return d.status
+            if col == 7:
+                return iso(d.created_at)
+        if role == Qt.ItemDataRole.ForegroundRole and col in (0, 3):
+            return status_brush(d.status)
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == 0:
+            return d.status
+        return None
+
+
+class RedeliverSinceDialog(QDialog):
+    """Asks from when failed deliveries should be sent again."""
+
+    def __init__(self, hook_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("redeliverSinceDialog")
+        self.setWindowTitle("Redeliver failed deliveries")
+        self.since_edit = QDateTimeEdit(QDateTime.currentDateTime().addDays(-1))
+        self.since_edit.setObjectName("redeliverSince")
+        self.since_edit.setCalendarPopup(True)
+        self.since_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.since_edit.setAccessibleName("Failed since")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        ok = buttons.addButton("Redeliver", QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setObjectName("confirmRedeliverSince")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Failed &since", self.since_edit)
+        layout = QVBoxLayout(self)
+        note = QLabel(f"Every failed delivery of {hook_label} since this time gets new "
+                      "attempts, with its delivery id and body unchanged.")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def since(self) -> float:
+        """The chosen time, Unix seconds."""
+        return self.since_edit.dateTime().toSecsSinceEpoch()
+
+
+class DeliveriesPage(QWidget):
+    """All deliveries with filters and details. Signals ask the window to act:
+    ``delivery_selected(str)``, ``redeliver_requested(str)``,
+    ``copy_curl_requested(str)``, ``redeliver_failed_requested(object, float)`` (hook id
+    or None for every hook, since in Unix seconds)."""
+
+    delivery_selected = Signal(str)
+    redeliver_requested = Signal(str)
+    copy_curl_requested = Signal(str)
+    redeliver_failed_requested = Signal(object, float)
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = DeliveryPagesModel(store, self)
+        self.status_box = QComboBox()
+        self.status_box.setObjectName("statusFilter")
+        self.status_box.setAccessibleName("Status")
+        for label, value in (("All statuses", None), ("Pending", "pending"),
+                             ("Succeeded", "succeeded"), ("Failed", "failed")):
+            self.status_box.addItem(label, value)
+        self.event_box = QComboBox()
+        self.event_box.setObjectName("eventFilter")
+        self.event_box.setAccessibleName("Event type")
+        self.event_box.addItem("All event types", None)
+        for e in catalog.EVENT_TYPES:
+            self.event_box.addItem(e.id, e.id)
+        self.event_box.addItem(catalog.PING, catalog.PING)
+        self.hook_box = QComboBox()
+        self.hook_box.setObjectName("hookFilter")
+        self.hook_box.setAccessibleName("Hook")
+        self.hook_box.addItem("All hooks", None)
+        self.since_box = QComboBox()
+        self.since_box.setObjectName("sinceFilter")
+        self.since_box.setAccessibleName("Time")
+        for label, seconds in SINCE_CHOICES:
+            self.since_box.addItem(label, seconds)
+
+        self.view = QTableView()
+        self.view.setObjectName("allDeliveries")
+        self.view.setAccessibleName("Deliveries")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 8)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        hh = self.view.horizontalHeader()
+        for col, width in enumerate((28, 150, 160, 120, 70, 80, 100, 90)):
+            hh.resizeSection(col, width)
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("deliveryDetails")
+        self.details.setReadOnly(True)
+        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.details.setPlaceholderText("Select a delivery to see its attempts.")
+        self.details.setAccessibleName("Delivery attempts")
+
+        self.redeliver_button = QPushButton("Redeliver")
+        self.redeliver_button.setObjectName("redeliverSelected")
+        self.curl_button = QPushButton("Copy as curl")
+        self.curl_button.setObjectName("copyCurlSelected")
+        self.redeliver_failed_button = QPushButton("Redeliver all failed since…")
+        self.redeliver_failed_button.setObjectName("redeliverFailedSince")
+        for button in (self.redeliver_button, self.curl_button):
+            button.setEnabled(False)
+
+        filters = QHBoxLayout()
+        for widget in (self.status_box, self.event_box, self.hook_box, self.since_box):
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        filters.addWidget(self.redeliver_failed_button)
+        actions = QHBoxLayout()
+        actions.addWidget(self.redeliver_button)
+        actions.addWidget(self.curl_button)
+        actions.addStretch(1)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(actions)
+        lower_layout.addWidget(self.details, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(lower)
+        split.setSizes([420, 260])
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(split, 1)
+
+        for box in (self.status_box, self.event_box, self.hook_box, self.since_box):
+            box.currentIndexChanged.connect(self._on_filter_changed)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.redeliver_button.clicked.connect(
+            lambda: self._emit_selected(self.redeliver_requested))
+        self.curl_button.clicked.connect(lambda: self._emit_selected(self.copy_curl_requested))
+        self.redeliver_failed_button.clicked.connect(self._on_redeliver_failed)
+        self.model.set_filter(self.current_filter())
+
+    def current_filter(self) -> DeliveryFilter:
+        """The filter the controls describe."""
+        return DeliveryFilter(status=self.status_box.currentData(),
+                              event_type=self.event_box.currentData(),
+                              hook_id=self.hook_box.currentData(),
+                              since_seconds=self.since_box.currentData())
+
+    def set_hooks(self, hooks: list[Hook]) -> None:
+        """Update the Hook filter and names (keeps the current choice when it exists)."""
+        chosen = self.hook_box.currentData()
+        self.model.set_hook_names({h.id: h.display_name for h in hooks})
+        self.hook_box.blockSignals(True)
+        self.hook_box.clear()
+        self.hook_box.addItem("All hooks", None)
+        for h in hooks:
+            self.hook_box.addItem(f"{h.id}: {h.display_name}", h.id)
+        index = self.hook_box.findData(chosen)
+        self.hook_box.setCurrentIndex(max(0, index))
+        self.hook_box.blockSignals(False)
+        if chosen is not None and index < 0:
+            self._on_filter_changed()
+
+    def refresh(self) -> None:
+        """Show new arrivals and status changes."""
+        self.model.refresh()
+
+    def selected_delivery(self) -> Delivery | None:
+        """The selected delivery, if any."""
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.delivery_at(rows[0].row()) if rows else None
+
+    def show_details(self, text: str) -> None:
+        """Show the attempt account of the selected delivery."""
+        if text != self.details.toPlainText():
+            self.details.setPlainText(text)
+
+    def _emit_selected(self, signal: Any) -> None:
+        selected = self.selected_delivery()
+        if selected is not None:
+            signal.emit(selected.id)
+
+    @Slot()
+    def _on_filter_changed(self) -> None:
+        self.details.clear()
+        self.model.set_filter(self.current_filter())
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, *_: object) -> None:
+        d = self.selected_delivery()
+        self.curl_button.setEnabled(d is not None)
+        self.redeliver_button.setEnabled(d is not None and d.event_type != catalog.PING
+                                         and d.status != "pending")
+        if d is not None:
+            self.delivery_selected.emit(d.id)
+
+    @Slot()
+    def _on_redeliver_failed(self) -> None:
+        hook_id = self.hook_box.currentData()
+        label = "every hook" if hook_id is None else self.hook_box.currentText()
+        dialog = RedeliverSinceDialog(label, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(
+            lambda: self.redeliver_failed_requested.emit(hook_id, dialog.since()))
+        dialog.open()
