@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -130,16 +130,6 @@ def test_a_session_without_a_secret_service_daemon(home: Path, tmp_path: Path) -
 
 # -- a locked collection --------------------------------------------------------------
 
-@pytest.fixture
-def locked() -> Iterator[None]:
-    """The test keyring's default collection, locked for real for the test."""
-    assert not default_collection_locked()
-    with locked_keyring():
-        assert default_collection_locked()
-        yield
-    assert not default_collection_locked()
-
-
 def _in_thread(fn: Callable[[], object], timeout: float = 30.0) -> BaseException | object:
     """Run ``fn`` in a thread; its result or exception. Fails instead of hanging."""
     outcome: list[object] = []
@@ -157,28 +147,32 @@ def _in_thread(fn: Callable[[], object], timeout: float = 30.0) -> BaseException
     return outcome[0]
 
 
-@pytest.mark.usefixtures("locked")
 def test_a_locked_keyring_is_reported_as_locked_without_hanging(
         home: Path, hook_with_receiver: tuple[HookService, int, str, Receiver]) -> None:
-    service, hook_id, _secret, _receiver = hook_with_receiver
-    error = _in_thread(lambda: service.reveal_secret(hook_id))
-    assert isinstance(error, SecretStoreError)
-    assert error.cause == "locked"
-    assert str(error) == LOCKED
-    for args in (("hooks", "secret", str(hook_id)),
-                 ("hooks", "add", "--url", "https://example.com/other")):
-        started = time.monotonic()
-        result = run_cli(*args, home=home, timeout=60)
-        assert time.monotonic() - started < 30
-        assert result.returncode == 1
-        assert one_line_error(result.stderr) == f"hookadmin: {LOCKED}"
-        assert result.stdout == ""
+    service, hook_id, secret, _receiver = hook_with_receiver
+    assert not default_collection_locked()
+    with locked_keyring():
+        assert default_collection_locked()
+        error = _in_thread(lambda: service.reveal_secret(hook_id))
+        assert isinstance(error, SecretStoreError)
+        assert (error.cause, str(error)) == ("locked", LOCKED)
+        del error
+        for args in (("hooks", "secret", str(hook_id)),
+                     ("hooks", "add", "--url", "https://example.com/other")):
+            started = time.monotonic()
+            result = run_cli(*args, home=home, timeout=60)
+            assert time.monotonic() - started < 30
+            assert result.returncode == 1
+            assert one_line_error(result.stderr) == f"hookadmin: {LOCKED}"
+            assert result.stdout == ""
+    assert not default_collection_locked()
     assert [h.id for h in service.hooks()] == [hook_id]  # nothing created
+    assert service.reveal_secret(hook_id) == secret  # readable again once unlocked
 
 
 def test_deliveries_wait_while_the_keyring_is_locked_and_go_out_signed_after(
         home: Path, hook_with_receiver: tuple[HookService, int, str, Receiver]) -> None:
-    service, hook_id, secret, receiver = hook_with_receiver
+    service, _hook_id, secret, receiver = hook_with_receiver
     service.publish("job.failed", body("job.failed"))
     with locked_keyring():
         assert run_until_idle(home, FAST, timeout=60) == 1
