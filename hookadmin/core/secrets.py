@@ -135,7 +135,8 @@ def _translated() -> Iterator[None]:
         raise SecretStoreError(LOCKED, cause="locked") from err
     except keyring.errors.NoKeyringError as err:
         raise SecretStoreError(NO_BACKEND, cause="no_backend") from err
-    except (keyring.errors.KeyringError, OSError, RuntimeError) as err:
+    except Exception as err:
+        # (jeepney, secretstorage, ...) mean the keyring is not usable right now.
         detail = _one_line(str(err)) or type(err).__name__
         raise SecretStoreError(UNAVAILABLE.format(detail=detail), cause="unavailable") from err
 

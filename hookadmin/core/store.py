@@ -504,6 +504,13 @@ class Store:
             self._db.executemany("UPDATE deliveries SET lease_until = NULL WHERE seq = ?",
                                  [(s,) for s in seqs])
 
+    def counted_attempts(self, delivery_seq: int) -> int:
+        """Attempts of a delivery that count toward its retry schedule (waiting for an
+        unavailable secret does not)."""
+        return int(self._db.execute(
+            "SELECT count(*) FROM attempts WHERE delivery_seq = ?"
+            " AND error_kind IS NOT 'secret_unavailable'", (delivery_seq,)).fetchone()[0])
+
     def record_attempt(self, job: DeliveryJob, attempt: AttemptRecord, *,
                        next_attempt_at: float | None) -> str:
         """Store one attempt and move its delivery on.

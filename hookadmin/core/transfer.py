@@ -15,7 +15,7 @@ from typing import Any
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
-from hookadmin.core.hooks import Hook, validate_name, validate_url
+from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import check_secret, new_secret
 
@@ -69,10 +69,14 @@ def _check_hook_object(obj: Any, position: int) -> dict[str, Any]:
             or not isinstance(insecure, bool):
         raise InputError(f'{where}: "name" must be text and "active" and '
                          '"settings.insecure_ssl" true or false.')
+    ca_bundle = settings.get("ca_bundle")
+    if ca_bundle is not None and not isinstance(ca_bundle, str):
+        raise InputError(f'{where}: "settings.ca_bundle" must be the path of a PEM file.')
     try:
         return {"id": obj.get("id"), "url": validate_url(settings["url"]),
                 "name": validate_name(name), "events": catalog.normalize_subscription(events),
-                "active": active, "insecure_ssl": insecure}
+                "active": active, "insecure_ssl": insecure,
+                "ca_bundle": validate_ca_bundle(ca_bundle) if ca_bundle else None}
     except InputError as err:
         raise InputError(f"{where}: {err}", field=err.field) from None
 
@@ -146,7 +150,8 @@ def import_hooks(service: HookService, hooks: list[dict[str, Any]],
                 existing.add(key)
                 hook = service.store.add_hook(name=item["name"], url=item["url"],
                                               events=item["events"], active=item["active"],
-                                              insecure_ssl=item["insecure_ssl"])
+                                              insecure_ssl=item["insecure_ssl"],
+                                              ca_bundle=item["ca_bundle"])
                 created.append(hook)
                 service.secrets.set(hook.id, secrets.get(str(item["id"])) or new_secret())
     except BaseException:

@@ -16,13 +16,14 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from hookadmin.core.errors import InputError, NotFoundError, SecretStoreError
-from hookadmin.core.hooks import Hook
+from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secrets import SecretStore
 from hookadmin.core.service import network_policy, prune_history
 from hookadmin.core.signing import delivery_headers
@@ -71,11 +72,13 @@ class Engine:
         self._secrets = secrets
         self._on_attempt = on_attempt
         self._stop: asyncio.Event | None = None
+        self._stop_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def stop(self) -> None:
         """Ask a running engine to stop; safe to call from any thread. In-flight
         requests are cancelled and their deliveries stay pending for the next start."""
+        self._stop_requested = True  # honoured even if the loop has not started yet
         loop, stop = self._loop, self._stop
         if loop is not None and stop is not None:
             loop.call_soon_threadsafe(stop.set)
@@ -95,6 +98,12 @@ class Engine:
         """
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        if self._stop_requested:
+            self._stop.set()
+        # DNS lookups and keyring reads run in threads: enough of them that a host whose
+        # DNS hangs cannot hold up other hooks.
+        self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32,
+                                                           thread_name_prefix="hookadmin"))
         store = Store.in_home(self.home, durable=False)
         secrets = self._secrets or SecretStore(store.store_id)
         run = _Run(self, store, secrets)
@@ -133,8 +142,7 @@ class _Run:
             while not stop.is_set():
                 self._prune_when_due()
                 self._renew_leases_when_due()
-                while self.store.fan_out():
-                    pass
+                self.store.fan_out()  # one batch per turn: requests in flight keep moving
                 started = self._start_due()
                 if until_idle and not self.in_flight and not started and self._idle():
                     break
@@ -208,9 +216,10 @@ class _Run:
         for task in [t for t in self.in_flight if t.done()]:
             job = self.in_flight.pop(task)
             self.per_hook[job.hook_id] -= 1
-            if not task.cancelled() and task.exception() is not None:
-                log.error("delivery %s failed unexpectedly", job.id, exc_info=task.exception())
-                self.store.release([job.seq])
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                log.error("delivery %s failed unexpectedly", job.id, exc_info=error)
+                self._record_internal_error(job, error)
 
     async def _deliver(self, job: DeliveryJob) -> None:
         try:
@@ -246,9 +255,31 @@ class _Run:
                 attempt = await post(client, hook.url, headers, job.body, self.settings)
         self._record(job, hook, attempt)
 
+    def _record_internal_error(self, job: DeliveryJob, error: BaseException) -> None:
+        """A bug or an unexpected failure, not the receiver's doing: record it as an
+        attempt and retry on the schedule (never at once, which would spin)."""
+        try:
+            hook = self.store.get_hook(job.hook_id)
+        except NotFoundError:
+            return
+        detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        self._record(job, hook, AttemptRecord(
+            started_at=time.time(), duration_ms=None, request_url=redact_url(hook.url),
+            request_headers={}, status_code=None, response_headers=None, response_body=None,
+            response_truncated=False, error_kind="internal",
+            error_message=f"hookadmin could not send this delivery ({detail}); it will be "
+                          "retried."))
+
     def _record(self, job: DeliveryJob, hook: Hook, attempt: AttemptRecord) -> None:
         next_at: float | None = None
         number = job.attempts + 1
+        if attempt.error_kind == "secret_unavailable":
+            # Not the receiver's fault: wait for the keyring without using up the
+            # retry schedule, however long it stays unavailable; never send unsigned.
+            next_at = time.time() + self.settings.secret_retry_interval
+            status = self.store.record_attempt(job, attempt, next_attempt_at=next_at)
+            self._report(job, number, status, attempt, next_at)
+            return
         if not attempt.succeeded:
             if attempt.status_code == 410:
                 delay = None
@@ -256,11 +287,16 @@ class _Run:
                           f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
                 self.store.update_hook(hook.id, active=False, deactivated_reason=reason)
             else:
-                delay = self.settings.next_delay(number, retry_after=retry_after_seconds(attempt))
+                tried = self.store.counted_attempts(job.seq) + 1  # this one included
+                delay = self.settings.next_delay(tried, retry_after=retry_after_seconds(attempt))
             next_at = None if delay is None else time.time() + delay
         status = self.store.record_attempt(job, attempt, next_attempt_at=next_at)
         if not attempt.succeeded and attempt.status_code != 410:
             self._deactivate_if_failing_too_long(hook, attempt)
+        self._report(job, number, status, attempt, next_at)
+
+    def _report(self, job: DeliveryJob, number: int, status: str, attempt: AttemptRecord,
+                next_at: float | None) -> None:
         self.attempts += 1
         callback = self.engine._on_attempt
         if callback is not None:
@@ -272,12 +308,12 @@ class _Run:
         since = self.store.failing_since(hook.id)
         if since is None or time.time() - since < self.settings.deactivate_after:
             return
-        days = self.settings.deactivate_after / 86400.0
         last = f"HTTP {attempt.status_code}" if attempt.status_code is not None \
             else attempt.error_kind
         reason = (f"Every delivery since {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(since))}"
-                  f" failed ({days:g} days without a success; last: {last}), so the hook "
-                  "was deactivated. Fix the receiver, then activate the hook again.")
+                  f" failed ({_duration(self.settings.deactivate_after)} without a success; "
+                  f"last: {last}), so the hook was deactivated. Fix the receiver, then "
+                  "activate the hook again.")
         self.store.update_hook(hook.id, active=False, deactivated_reason=reason)
         log.warning("hook %d deactivated: %s", hook.id, reason)
 
@@ -320,3 +356,11 @@ class _Run:
         for client in [*self.clients.values(), *self.retired_clients]:
             await client.aclose()
 
+
+def _duration(seconds: float) -> str:
+    """``5 days``, ``3 hours``, ``12 minutes`` or ``4 seconds``."""
+    for unit, size in (("day", 86400.0), ("hour", 3600.0), ("minute", 60.0)):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:g} {unit}{'' if value == 1 else 's'}"
+    return f"{seconds:.3g} seconds"

@@ -38,6 +38,8 @@ class DeliverySettings:
             delivery id) at most this long after it died.
         strict_network: refuse loopback and private addresses too (link-local and cloud
             metadata addresses are always refused); see :mod:`hookadmin.delivery.netpolicy`.
+        secret_retry_interval: seconds between tries of a delivery whose secret could not
+            be read from the keyring; such tries never use up the retry schedule.
         deactivate_after: seconds; a hook whose every attempt has failed for this long
             (no success in between) is deactivated with the reason recorded.
     """
@@ -54,6 +56,7 @@ class DeliverySettings:
     prune_interval: float = 3600.0
     lease_seconds: float = 10.0
     strict_network: bool = False
+    secret_retry_interval: float = 60.0
     deactivate_after: float = 5 * 86400.0
 
     @property

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -151,6 +151,9 @@ class HookForm(QWidget):
         super().__init__(parent)
         self.editing: Hook | None = None
         self._url_touched = False
+        # (CA field text, its problem or None): validate_ca_bundle loads the system's CA
+        # store (~0.1 s), too slow to repeat on every keystroke in the other fields.
+        self._ca_checked: tuple[str, str | None] | None = None
 
         self.title = QLabel("Add webhook")
         self.title.setObjectName("formTitle")
@@ -289,7 +292,12 @@ class HookForm(QWidget):
         self.url_edit.editingFinished.connect(self._on_url_editing_finished)
         self.name_edit.textChanged.connect(self._validate)
         self.events.changed.connect(self._validate)
-        self.ca_edit.editingFinished.connect(self._validate)
+        self._ca_timer = QTimer(self)
+        self._ca_timer.setSingleShot(True)
+        self._ca_timer.setInterval(300)
+        self._ca_timer.timeout.connect(self._validate)
+        self.ca_edit.editingFinished.connect(self._on_ca_editing_finished)
+        self.ca_edit.textChanged.connect(self._on_ca_changed)
         self.ca_browse.clicked.connect(self._on_browse)
         self.insecure_box.toggled.connect(self.insecure_warning.setVisible)
         self.submit_button.clicked.connect(self._on_submit)
@@ -310,6 +318,7 @@ class HookForm(QWidget):
         self.ca_edit.setText("" if hook is None else hook.ca_bundle or "")
         self.insecure_box.setChecked(False if hook is None else hook.insecure_ssl)
         self.show_error(None)
+        self._ca_checked = None
         self._validate()
 
     def reset_as_copy(self, hook: Hook) -> None:
@@ -364,6 +373,18 @@ class HookForm(QWidget):
         self._validate()
 
     @Slot()
+    def _on_ca_changed(self) -> None:
+        # A shown problem is re-checked once typing pauses, so it does not linger (and
+        # keep Create disabled) after the path has been corrected.
+        if not self.ca_error.isHidden():
+            self._ca_timer.start()
+
+    @Slot()
+    def _on_ca_editing_finished(self) -> None:
+        self._ca_checked = None  # the file may have appeared or changed meanwhile
+        self._validate()
+
+    @Slot()
     def _on_url_editing_finished(self) -> None:
         self._url_touched = True
         self._validate()
@@ -396,11 +417,17 @@ class HookForm(QWidget):
             self.name_error.show()
         else:
             self.name_error.hide()
-        try:
-            validate_ca_bundle(self.ca_edit.text())
-        except InputError as err:
+        text = self.ca_edit.text()
+        if self._ca_checked is None or self._ca_checked[0] != text:
+            try:
+                validate_ca_bundle(text)
+            except InputError as err:
+                self._ca_checked = (text, str(err))
+            else:
+                self._ca_checked = (text, None)
+        if self._ca_checked[1] is not None:
             ok = False
-            self.ca_error.setText(str(err))
+            self.ca_error.setText(self._ca_checked[1])
             self.ca_error.show()
         else:
             self.ca_error.hide()
@@ -413,6 +440,7 @@ class HookForm(QWidget):
     @Slot()
     def _on_submit(self) -> None:
         self._url_touched = True
+        self._ca_checked = None
         if not self._validate():
             return
         self.submitted.emit(self.values())

@@ -280,11 +280,23 @@ def test_a_missing_secret_sends_nothing(service: HookService, home: Path,
     hook = _hook(service, receiver, ["job"])
     keyring.delete_password(SERVICE_NAME, f"{service.store.store_id}/hook/{hook.id}")
     service.publish("job.failed", body("job.failed"))
-    run_until_idle(home, ONE_TRY)
+    before = time.time()
+    run_until_idle(home, ONE_TRY)  # one try in the schedule: waiting must not use it up
     assert receiver.requests() == []
     delivery, (attempt,) = _only_delivery(service, hook)
-    assert (delivery.status, delivery.last_error_kind) == ("failed", "secret_unavailable")
+    assert (delivery.status, delivery.last_error_kind) == ("pending", "secret_unavailable")
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at >= before + ONE_TRY.secret_retry_interval - 1
     assert "reset-secret" in (attempt.error_message or "")
+
+    service.reset_secret(hook.id)  # the secret is back: the waiting delivery goes out
+    receiver.set_secrets({"hook": service.reveal_secret(hook.id)})
+    service.store.redeliver(delivery.id)
+    run_until_idle(home, ONE_TRY)
+    (request,) = receiver.wait_for_requests(1)
+    assert request.header("X-Hook-Delivery") == delivery.id
+    assert request.verified_by == ("hook",)
+    assert service.store.get_delivery(delivery.id).status == "succeeded"
 
 
 def test_each_event_goes_to_each_subscribed_hook_once(service: HookService, home: Path,
