@@ -746,6 +746,7 @@ class MainWindow(QMainWindow):
 
         task.done.connect(done)
         task.failed.connect(failed)
+        viewer.on_cancel = task.cancel
         task._thread.finished.connect(forget)
         viewer.open()
         task.start()

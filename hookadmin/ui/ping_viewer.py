@@ -4,10 +4,12 @@ request that was sent."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
@@ -32,6 +34,11 @@ ERROR_TITLES = {
     "policy": "address refused by the network policy",
     "secret_unavailable": "secret unavailable",
 }
+
+
+def raw_body(body: bytes) -> str:
+    """The body as received, decoded as UTF-8 (undecodable bytes replaced)."""
+    return body.decode("utf-8", "replace")
 
 
 def pretty_body(body: bytes) -> str:
@@ -90,16 +97,46 @@ class PingViewer(QDialog):
         self.tabs.setEnabled(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.cancel_button = buttons.addButton("Cancel ping",
+                                               QDialogButtonBox.ButtonRole.ActionRole)
+        self.cancel_button.setObjectName("cancelPing")
+        self.cancel_button.clicked.connect(self._on_cancel)
+        self.pretty_box = QCheckBox("Pretty-print JSON bodies")
+        self.pretty_box.setObjectName("prettyJson")
+        self.pretty_box.setChecked(True)
+        self.pretty_box.toggled.connect(self._on_pretty_toggled)
+        self.on_cancel: Callable[[], None] | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.status_label)
         layout.addWidget(self.detail_label)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.pretty_box)
         layout.addWidget(buttons)
         self.ping_result: PingResult | None = None
+
+    @Slot()
+    def _on_cancel(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.status_label.setText("Cancelling…")
+        if self.on_cancel is not None:
+            self.on_cancel()
+
+    @Slot(bool)
+    def _on_pretty_toggled(self, pretty: bool) -> None:
+        result = self.ping_result
+        if result is None:
+            return
+        show = pretty_body if pretty else raw_body
+        for name, body in (("responseBody", result.attempt.response_body or b""),
+                           ("requestBody", result.body)):
+            view = self.findChild(QPlainTextEdit, name)
+            if view is not None:
+                view.setPlainText(show(body))
 
     def show_result(self, result: PingResult) -> None:
         """Fill the viewer with a finished ping."""
         self.ping_result = result
+        self.cancel_button.hide()
         a = result.attempt
         if a.status_code is not None:
             verdict = "Delivered" if a.succeeded else "Failed"
@@ -121,7 +158,8 @@ class PingViewer(QDialog):
         rlayout.addWidget(_headers_table(a.response_headers or [], "responseHeaders"), 1)
         body_label = "Body" + (" (truncated)" if a.response_truncated else "")
         rlayout.addWidget(QLabel(body_label))
-        rlayout.addWidget(_text_view(pretty_body(a.response_body or b""), "responseBody"), 2)
+        show = pretty_body if self.pretty_box.isChecked() else raw_body
+        rlayout.addWidget(_text_view(show(a.response_body or b""), "responseBody"), 2)
         self.tabs.addTab(response, "Response")
 
         request = QWidget()
@@ -129,12 +167,13 @@ class PingViewer(QDialog):
         qlayout.addWidget(QLabel(f"POST {a.request_url}"))
         qlayout.addWidget(_headers_table(list(a.request_headers.items()), "requestHeaders"), 1)
         qlayout.addWidget(QLabel("Body"))
-        qlayout.addWidget(_text_view(pretty_body(result.body), "requestBody"), 2)
+        qlayout.addWidget(_text_view(show(result.body), "requestBody"), 2)
         self.tabs.addTab(request, "Request")
         self.tabs.setEnabled(True)
 
     def show_failure(self, message: str) -> None:
-        """Nothing was sent: say why."""
+        """Nothing was sent (or the wait was cancelled): say why."""
+        self.cancel_button.hide()
         self.status_label.setText("Not sent")
         self.status_label.setStyleSheet("color: #c62828;")
         self.detail_label.setText(message)

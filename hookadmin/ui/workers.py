@@ -10,6 +10,7 @@ import contextlib
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -17,7 +18,7 @@ from hookadmin.core.errors import HookadminError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.secrets import SecretStore
 from hookadmin.delivery.engine import Engine
-from hookadmin.delivery.ping import send_ping
+from hookadmin.delivery.ping import PingResult, send_ping
 from hookadmin.delivery.policy import DeliverySettings
 
 log = logging.getLogger(__name__)
@@ -129,11 +130,24 @@ class _PingWorker(QObject):
         super().__init__()
         self.hook, self.secrets, self.settings = hook, secrets, settings
 
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop waiting for the receiver (any thread)."""
+        self._cancelled = True
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            loop.call_soon_threadsafe(task.cancel)
+
     @Slot()
     def run(self) -> None:
         try:
             secret = self.secrets.get(self.hook.id)
-            result = asyncio.run(send_ping(self.hook, secret, self.settings))
+            result = asyncio.run(self._send(secret))
+        except asyncio.CancelledError:
+            self.failed.emit("The ping was cancelled before the receiver answered.")
         except HookadminError as err:
             self.failed.emit(str(err))
         except Exception as err:
@@ -142,6 +156,14 @@ class _PingWorker(QObject):
         else:
             self.done.emit(result)
         self.finished.emit()
+
+
+    async def _send(self, secret: str) -> PingResult:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        if self._cancelled:
+            raise asyncio.CancelledError
+        return await send_ping(self.hook, secret, self.settings)
 
 
 class PingTask(QObject):
@@ -171,6 +193,10 @@ class PingTask(QObject):
     def start(self) -> None:
         """Start sending."""
         self._thread.start()
+
+    def cancel(self) -> None:
+        """Give up waiting; ``failed`` is emitted with a sentence saying so."""
+        self._worker.cancel()
 
     def wait(self, timeout_ms: int = 20000) -> bool:
         """Block until the thread ends (used at shutdown); True when it ended."""

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from hookadmin.core.service import HookService
 from tests.helpers import db_rows, fixture_files
 from tests.receiver import Receiver
@@ -36,6 +38,7 @@ with HookService(home) as service:
 """
 
 
+@pytest.mark.timeout(600)  # 10,000 real requests: generous on a busy 2-core machine
 def test_ten_thousand_events_from_four_processes(home: Path, service: HookService,
                                                  receiver: Receiver) -> None:
     service.create_hook(url=receiver.url, events=["job.completed"])
