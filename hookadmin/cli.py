@@ -20,7 +20,7 @@ from hookadmin import __version__
 from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.core.events import EVENT_TYPES, GROUPS, catalog_json, event_type
 from hookadmin.core.hooks import Hook
-from hookadmin.core.service import HookService
+from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
 from hookadmin.core.store import Delivery, iso
 
 _T = TypeVar("_T")
@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="days of finished delivery history to keep (default 30)")
     st.add_argument("--network-policy", choices=("workstation", "strict"),
                     help="strict refuses loopback and private addresses too")
+    st.add_argument("--retry-schedule", metavar="SECONDS,...",
+                    help="delays before each attempt, e.g. 0,5,300,1800,7200,18000,36000,36000")
+    st.add_argument("--connect-timeout", type=float, metavar="SECONDS")
+    st.add_argument("--attempt-timeout", type=float, metavar="SECONDS")
+    st.add_argument("--response-cap", type=int, metavar="BYTES",
+                    help="response body bytes kept per attempt")
 
     ver = sub.add_parser("verify", help="receiver-side check of a delivery's signature")
     ver.add_argument("body", nargs="?", default="-", metavar="BODY_FILE|-")
@@ -513,8 +519,24 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
         service.set_retention_days(args.retention_days)
     if args.network_policy is not None:
         service.set_network_policy(args.network_policy)
+    schedule = None
+    if args.retry_schedule is not None:
+        try:
+            schedule = [float(part) for part in args.retry_schedule.split(",")]
+        except ValueError:
+            raise InputError("--retry-schedule takes seconds separated by commas, e.g. "
+                             "0,5,300,1800.") from None
+    service.set_delivery_options(retry_schedule=schedule,
+                                 connect_timeout=args.connect_timeout,
+                                 attempt_timeout=args.attempt_timeout,
+                                 response_cap=args.response_cap)
+    options = {**DELIVERY_DEFAULTS, **service.delivery_options()}
     print(f"retention-days: {service.retention_days()}")
     print(f"network-policy: {service.network_policy()}")
+    print("retry-schedule: " + ",".join(f"{d:g}" for d in options["retry_schedule"]))
+    print(f"connect-timeout: {options['connect_timeout']:g}")
+    print(f"attempt-timeout: {options['attempt_timeout']:g}")
+    print(f"response-cap: {options['response_cap']}")
     return 0
 
 

@@ -26,6 +26,15 @@ RETENTION_KEY = "retention_days"
 NETWORK_POLICY_KEY = "network_policy"
 NETWORK_POLICIES = ("workstation", "strict")
 SECRET_OVERLAP_SECONDS = 24 * 3600.0
+DELIVERY_KEY = "delivery"
+# The defaults of the delivery settings a user can change (seconds, bytes); the engine's
+# DeliverySettings carries the same numbers.
+DELIVERY_DEFAULTS: dict[str, Any] = {
+    "retry_schedule": [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+    "connect_timeout": 5.0,
+    "attempt_timeout": 15.0,
+    "response_cap": 65536,
+}
 
 
 class HookService:
@@ -156,6 +165,48 @@ class HookService:
             self.store.update_hook(hook_id, clear_previous_secret=True)
         return value
 
+    def delivery_options(self) -> dict[str, Any]:
+        """The delivery settings changed from their defaults: some of
+        ``retry_schedule`` (list of seconds), ``connect_timeout``, ``attempt_timeout``
+        (seconds) and ``response_cap`` (bytes)."""
+        return delivery_options(self.store)
+
+    def set_delivery_options(self, *, retry_schedule: list[float] | None = None,
+                             connect_timeout: float | None = None,
+                             attempt_timeout: float | None = None,
+                             response_cap: int | None = None) -> None:
+        """Change delivery settings (``None`` leaves one as it is).
+
+        Raises:
+            InputError: a value is out of range: the schedule must have 1 to 20 delays of
+                0 to 7 days each; timeouts 0.1 to 300 s (the attempt's at least the
+                connect timeout); the response cap 1 KiB to 16 MiB.
+        """
+        current = {**DELIVERY_DEFAULTS, **self.delivery_options()}
+        if retry_schedule is not None:
+            if not 1 <= len(retry_schedule) <= 20 or not all(
+                    isinstance(d, int | float) and not isinstance(d, bool)
+                    and 0 <= d <= 7 * 86400 for d in retry_schedule):
+                raise InputError("The retry schedule needs 1 to 20 delays, each from 0 "
+                                 "seconds to 7 days.", field="retry_schedule")
+            current["retry_schedule"] = [float(d) for d in retry_schedule]
+        for key, value in (("connect_timeout", connect_timeout),
+                           ("attempt_timeout", attempt_timeout)):
+            if value is not None:
+                if not 0.1 <= value <= 300:
+                    raise InputError("Timeouts must be from 0.1 to 300 seconds.", field=key)
+                current[key] = float(value)
+        if current["attempt_timeout"] < current["connect_timeout"]:
+            raise InputError("The attempt timeout must be at least the connect timeout.",
+                             field="attempt_timeout")
+        if response_cap is not None:
+            if not 1024 <= response_cap <= 16 * 1024 * 1024:
+                raise InputError("The response cap must be from 1 KiB to 16 MiB.",
+                                 field="response_cap")
+            current["response_cap"] = int(response_cap)
+        self.store.set_setting(DELIVERY_KEY, {k: v for k, v in current.items()
+                                              if v != DELIVERY_DEFAULTS[k]})
+
     def network_policy(self) -> str:
         """``workstation`` (internal addresses allowed, the default) or ``strict``."""
         return network_policy(self.store)
@@ -269,6 +320,15 @@ class HookService:
         if not items:
             raise InputError("The batch has no events; give one JSON object per line.")
         return self.store.add_events(items)
+
+
+def delivery_options(store: Store) -> dict[str, Any]:
+    """A store's delivery settings that differ from the defaults (see
+    :meth:`HookService.set_delivery_options`)."""
+    value = store.get_setting(DELIVERY_KEY)
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if k in DELIVERY_DEFAULTS}
 
 
 def network_policy(store: Store) -> str:

@@ -25,11 +25,11 @@ import httpx
 from hookadmin.core.errors import InputError, NotFoundError, SecretStoreError
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secrets import SecretStore
-from hookadmin.core.service import network_policy, prune_history
+from hookadmin.core.service import delivery_options, network_policy, prune_history
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord, DeliveryJob, Store
 from hookadmin.delivery.http import ERROR_SENTENCES, make_client, post, retry_after_seconds
-from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.policy import DeliverySettings, with_options
 
 log = logging.getLogger(__name__)
 SECRET_CACHE_SECONDS = 10.0
@@ -131,6 +131,7 @@ class _Run:
         self.next_prune = 0.0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
         self.forced_strict = self.settings.strict_network
+        self.base_settings = self.settings
         self.retired_clients: list[httpx.AsyncClient] = []
         self._apply_network_policy()
 
@@ -165,14 +166,19 @@ class _Run:
                              time.time() + self.settings.lease_seconds)
 
     def _apply_network_policy(self) -> None:
-        """Follow the Settings' network policy while running: a change makes new
-        clients (requests in flight finish on the old ones)."""
+        """Follow the Settings (network policy, retry schedule, timeouts, response cap)
+        while running: a change makes new clients (requests in flight finish on the
+        old ones)."""
         strict = self.forced_strict or network_policy(self.store) == "strict"
-        if strict != self.settings.strict_network:
-            self.settings = dataclasses.replace(self.settings, strict_network=strict)
+        wanted = dataclasses.replace(with_options(self.base_settings,
+                                                  delivery_options(self.store)),
+                                     strict_network=strict)
+        if wanted != self.settings:
+            self.settings = wanted
             self.retired_clients += self.clients.values()
             self.clients = {}
-            log.info("network policy is now %s", "strict" if strict else "workstation")
+            log.info("delivery settings changed (network policy %s)",
+                     "strict" if strict else "workstation")
 
     def _prune_when_due(self) -> None:
         now = time.monotonic()

@@ -19,7 +19,7 @@ from hookadmin.core.service import HookService
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord
 from hookadmin.delivery.http import make_client, post
-from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.policy import DeliverySettings, with_options
 
 ZEN = (
     "Keep it logically awesome.",
@@ -73,8 +73,9 @@ async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None =
 
 def ping_settings(service: HookService, settings: DeliverySettings | None = None
                   ) -> DeliverySettings:
-    """``settings`` (or the defaults) with the data directory's network policy."""
-    settings = settings or DeliverySettings()
+    """``settings`` (or the defaults) with the data directory's delivery options and
+    network policy."""
+    settings = with_options(settings or DeliverySettings(), service.delivery_options())
     if service.network_policy() == "strict" and not settings.strict_network:
         settings = dataclasses.replace(settings, strict_network=True)
     return settings

@@ -5,8 +5,11 @@ Every number is a setting so tests (and administrators) can shorten or widen the
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # Delays before attempt 1, 2, 3, … in seconds: immediately, 5 s, 5 min, 30 min, 2 h,
 # 5 h, 10 h, 10 h. After the last one fails, the delivery is failed.
@@ -81,3 +84,17 @@ class DeliverySettings:
         base = self.retry_schedule[attempts_made]
         factor = 1.0 + (rng or random).uniform(-self.jitter, self.jitter)
         return base * factor
+
+
+def with_options(settings: DeliverySettings, options: Mapping[str, Any]) -> DeliverySettings:
+    """``settings`` with the user's delivery options applied (see
+    :func:`hookadmin.core.service.delivery_options`)."""
+    changes: dict[str, Any] = {}
+    if "retry_schedule" in options:
+        changes["retry_schedule"] = tuple(float(d) for d in options["retry_schedule"])
+    for key in ("connect_timeout", "attempt_timeout"):
+        if key in options:
+            changes[key] = float(options[key])
+    if "response_cap" in options:
+        changes["response_cap"] = int(options["response_cap"])
+    return dataclasses.replace(settings, **changes) if changes else settings

@@ -11,8 +11,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QSpinBox,
     QTabWidget,
@@ -23,7 +25,7 @@ from PySide6.QtWidgets import (
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.core.hooks import Hook
-from hookadmin.core.service import HookService
+from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
 from hookadmin.core.simulate import sample_resource
 
 ERROR_STYLE = "color: #c62828;"
@@ -127,7 +129,34 @@ class SettingsDialog(QDialog):
                              "`hookadmin worker` alike.")
         policy_note.setWordWrap(True)
         policy_note.setEnabled(False)
+        options = {**DELIVERY_DEFAULTS, **service.delivery_options()}
+        self.schedule_edit = QLineEdit(", ".join(f"{d:g}" for d in options["retry_schedule"]))
+        self.schedule_edit.setObjectName("retrySchedule")
+        self.schedule_edit.setAccessibleName("Retry schedule, seconds")
+        self.schedule_edit.setToolTip("Seconds to wait before each attempt; after the last "
+                                      "one fails the delivery is failed. Each delay gets "
+                                      "±20 % jitter.")
+        self.connect_timeout = QDoubleSpinBox()
+        self.connect_timeout.setObjectName("connectTimeout")
+        self.connect_timeout.setAccessibleName("Connect timeout, seconds")
+        self.connect_timeout.setRange(0.1, 300)
+        self.connect_timeout.setSuffix(" s")
+        self.connect_timeout.setValue(options["connect_timeout"])
+        self.attempt_timeout = QDoubleSpinBox()
+        self.attempt_timeout.setObjectName("attemptTimeout")
+        self.attempt_timeout.setAccessibleName("Attempt timeout, seconds")
+        self.attempt_timeout.setRange(0.1, 300)
+        self.attempt_timeout.setSuffix(" s")
+        self.attempt_timeout.setValue(options["attempt_timeout"])
+        self.response_cap = QSpinBox()
+        self.response_cap.setObjectName("responseCap")
+        self.response_cap.setAccessibleName("Response body kept, KiB")
+        self.response_cap.setRange(1, 16 * 1024)
+        self.response_cap.setSuffix(" KiB")
+        self.response_cap.setValue(int(options["response_cap"]) // 1024)
         self.error_label = QLabel()
+        self.error_label.setObjectName("settingsError")
+        self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
@@ -136,16 +165,33 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form = QFormLayout()
         form.addRow("&Keep delivery history for", self.retention)
+        form.addRow("Retry &schedule (seconds)", self.schedule_edit)
+        form.addRow("&Connect timeout", self.connect_timeout)
+        form.addRow("&Attempt timeout", self.attempt_timeout)
+        form.addRow("&Response body kept", self.response_cap)
+        theme = QLabel("The window follows the system's light or dark theme.")
+        theme.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.strict)
         layout.addWidget(policy_note)
+        layout.addWidget(theme)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
 
     @Slot()
     def _on_save(self) -> None:
         try:
+            try:
+                schedule = [float(p) for p in self.schedule_edit.text().replace(" ", "")
+                            .split(",") if p]
+            except ValueError:
+                raise InputError("The retry schedule takes seconds separated by commas, "
+                                 "e.g. 0, 5, 300.", field="retry_schedule") from None
+            self._service.set_delivery_options(
+                retry_schedule=schedule, connect_timeout=self.connect_timeout.value(),
+                attempt_timeout=self.attempt_timeout.value(),
+                response_cap=self.response_cap.value() * 1024)
             self._service.set_retention_days(self.retention.value())
             self._service.set_network_policy("strict" if self.strict.isChecked()
                                              else "workstation")
