@@ -37,14 +37,6 @@ def main(home: str | None = None) -> int:
     engine = EngineHost(service.home)
     window = MainWindow(service, engine)
     window.show()
-    try:
-        secrets_problem = None
-        service.secrets.check()
-    except HookadminError as err:
-        secrets_problem = str(err)
-    if secrets_problem:
-        window.show_banner(f"{secrets_problem} Hooks still list; deliveries wait until the "
-                           "keyring can be read and are never sent unsigned.")
     status = app.exec()
     service.close()
     return int(status)

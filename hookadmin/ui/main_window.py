@@ -269,6 +269,17 @@ class MainWindow(QMainWindow):
 
         self._restore_state()
         self.refresh()
+        self.check_keyring()
+
+    def check_keyring(self) -> bool:
+        """Show a banner when the OS keyring cannot be used; True when it can."""
+        try:
+            self.service.secrets.check()
+        except HookadminError as err:
+            self.show_banner(f"{err} Hooks still list; deliveries wait until the keyring "
+                             "can be read and are never sent unsigned.")
+            return False
+        return True
 
     # -- state ------------------------------------------------------------------------
 
