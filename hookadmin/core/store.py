@@ -106,6 +106,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE hooks ADD COLUMN ca_bundle TEXT;
     ALTER TABLE hooks ADD COLUMN previous_secret_expires_at REAL;
+    CREATE INDEX deliveries_tried ON deliveries(hook_id, seq) WHERE attempts > 0;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -472,7 +473,9 @@ class Store:
                 " WHERE status = 'pending' AND next_attempt_at <= ?"
                 " AND (lease_until IS NULL OR lease_until < ?)"
                 f"{skip_clause}"
-                " AND hook_id IN (SELECT id FROM hooks WHERE active = 1)"
+                # "+hook_id": walk deliveries_due in time order and stop after LIMIT,
+                # instead of reading a hook's whole queue through deliveries_by_hook.
+                " AND +hook_id IN (SELECT id FROM hooks WHERE active = 1)"
                 " ORDER BY next_attempt_at LIMIT ?),"
                 " ranked AS (SELECT seq, hook_id, next_attempt_at, row_number() OVER"
                 " (PARTITION BY hook_id ORDER BY next_attempt_at, seq) AS rn FROM due)"
@@ -663,20 +666,26 @@ class Store:
         return int(self._db.execute(
             "SELECT count(*) FROM events WHERE fanned_out = 0").fetchone()[0])
 
-    def pending_count(self) -> int:
-        """Deliveries not yet final."""
+    def pending_count(self, *, cap: int | None = None) -> int:
+        """Deliveries not yet final; with ``cap``, counting stops there (so the
+        window's status bar stays cheap with millions queued)."""
+        if cap is None:
+            return int(self._db.execute(
+                "SELECT count(*) FROM deliveries WHERE status = 'pending'").fetchone()[0])
         return int(self._db.execute(
-            "SELECT count(*) FROM deliveries WHERE status = 'pending'").fetchone()[0])
+            "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status = 'pending' LIMIT ?)",
+            (cap,)).fetchone()[0])
 
     def next_due(self) -> float | None:
-        """The earliest time (Unix seconds) a pending delivery may be attempted, counting
-        leases; None when nothing is pending. Deliveries of inactive hooks are not
-        counted: they are never claimed until the hook is switched on again."""
+        """When (Unix seconds) the earliest pending delivery may be attempted, its lease
+        counted; None when nothing is pending. Deliveries of inactive hooks are not
+        counted: they are never claimed until the hook is switched on again. Reads one
+        row of the ``deliveries_due`` index, however long the queue."""
         row = self._db.execute(
-            "SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM deliveries"
-            " WHERE status = 'pending'"
-            " AND hook_id IN (SELECT id FROM hooks WHERE active = 1)").fetchone()
-        return None if row[0] is None else float(row[0])
+            "SELECT max(next_attempt_at, coalesce(lease_until, 0)) FROM deliveries"
+            " WHERE status = 'pending' AND +hook_id IN (SELECT id FROM hooks WHERE active = 1)"
+            " ORDER BY next_attempt_at LIMIT 1").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
                         limit: int = 100, before_seq: int | None = None,
@@ -799,12 +808,19 @@ class Store:
                 for t, ok, bad, ms in rows]
 
     def last_deliveries(self) -> dict[int, Delivery]:
-        """The newest finished-or-tried delivery of each hook, by hook id."""
-        rows = self._db.execute(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq"  # noqa: S608 - fixed fragments
-            " WHERE d.seq IN (SELECT max(seq) FROM deliveries WHERE attempts > 0"
-            " GROUP BY hook_id)").fetchall()
-        return {r[3]: Delivery(*r) for r in rows}
+        """The newest tried delivery of each hook, by hook id. One short walk down the
+        ``deliveries_by_hook`` index per hook, so it stays quick with millions of
+        deliveries."""
+        out = {}
+        for (hook_id,) in self._db.execute("SELECT id FROM hooks").fetchall():
+            row = self._db.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d"  # noqa: S608 - fixed fragments
+                " JOIN events e ON e.seq = d.event_seq"
+                " WHERE d.hook_id = ? AND d.attempts > 0 ORDER BY d.seq DESC LIMIT 1",
+                (hook_id,)).fetchone()
+            if row is not None:
+                out[hook_id] = Delivery(*row)
+        return out
 
 
 _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.attempts,"

@@ -53,6 +53,7 @@ from hookadmin.ui.secret_dialog import SecretDialog
 from hookadmin.ui.workers import EngineHost, PingTask
 
 DELIVERIES_SHOWN = 200
+STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
 
 
 class MainWindow(QMainWindow):
@@ -370,8 +371,10 @@ class MainWindow(QMainWindow):
         self._recent_attempts = [t for t in self._recent_attempts if now - t < 10.0]
         self.rate_label.setText(f"{len(self._recent_attempts) / 10.0:.1f} deliveries/s")
         store = self.service.store
-        self.queue_label.setText(f"{store.outbox_waiting()} events waiting · "
-                                 f"{store.pending_count()} deliveries pending")
+        pending = store.pending_count(cap=STATUS_COUNT_CAP)
+        shown = f"{STATUS_COUNT_CAP:,}+" if pending >= STATUS_COUNT_CAP else f"{pending:,}"
+        self.queue_label.setText(f"{store.outbox_waiting():,} events waiting · "
+                                 f"{shown} deliveries pending")
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:
