@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
+from PySide6.QtCharts import (
+    QChart,
+    QChartView,
+    QDateTimeAxis,
+    QLineSeries,
+    QScatterSeries,
+    QValueAxis,
+    QXYSeries,
+)
 from PySide6.QtCore import QDateTime, Qt, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -17,8 +25,27 @@ WINDOW_SECONDS = 24 * 3600.0
 BUCKET_SECONDS = 60.0
 
 
-def _series(name: str, color: str, points: list[tuple[float, float]]) -> QLineSeries:
-    series = QLineSeries()
+RANGES = (("Last 24 hours", 24 * 3600.0), ("Last hour", 3600.0))
+
+
+def _zero_filled(points: list[tuple[float, float]], start: float,
+                 end: float) -> list[tuple[float, float]]:
+    """One point per bucket from ``start`` to ``end``; buckets without attempts are 0,
+    so the line drops to zero between bursts instead of joining them."""
+    by_bucket = dict(points)
+    first = int(start // BUCKET_SECONDS) * BUCKET_SECONDS
+    count = int((end - first) // BUCKET_SECONDS) + 1
+    buckets = (first + i * BUCKET_SECONDS for i in range(count))
+    return [(t, by_bucket.get(t, 0.0)) for t in buckets]
+
+
+def _series(name: str, color: str, points: list[tuple[float, float]], *,
+            markers: bool = False) -> QXYSeries:
+    series: QXYSeries = QScatterSeries() if markers else QLineSeries()
+    if isinstance(series, QScatterSeries):
+        series.setMarkerSize(7.0)
+        series.setColor(QColor(color))
+        series.setBorderColor(QColor(color))
     series.setName(name)
     series.setPen(QPen(QColor(color), 2))
     for t, value in points:
@@ -26,7 +53,7 @@ def _series(name: str, color: str, points: list[tuple[float, float]]) -> QLineSe
     return series
 
 
-def _chart(title: str, series: list[QLineSeries], y_title: str, start: float,
+def _chart(title: str, series: list[QXYSeries], y_title: str, start: float,
            end: float) -> QChart:
     chart = QChart()
     chart.setTitle(title)
@@ -60,6 +87,11 @@ class ActivityPage(QWidget):
         self.hook_box.setObjectName("activityHook")
         self.hook_box.setAccessibleName("Hook")
         self.hook_box.addItem("All hooks", None)
+        self.range_box = QComboBox()
+        self.range_box.setObjectName("activityRange")
+        self.range_box.setAccessibleName("Time range")
+        for label, seconds in RANGES:
+            self.range_box.addItem(label, seconds)
         self.summary = QLabel()
         self.summary.setObjectName("activitySummary")
         self.rate_view = QChartView()
@@ -69,7 +101,8 @@ class ActivityPage(QWidget):
         self.latency_view.setObjectName("latencyChart")
         self.latency_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Last 24 hours for"))
+        top.addWidget(self.range_box)
+        top.addWidget(QLabel("for"))
         top.addWidget(self.hook_box)
         top.addSpacing(12)
         top.addWidget(self.summary, 1)
@@ -78,6 +111,7 @@ class ActivityPage(QWidget):
         layout.addWidget(self.rate_view, 3)
         layout.addWidget(self.latency_view, 2)
         self.hook_box.currentIndexChanged.connect(self.refresh)
+        self.range_box.currentIndexChanged.connect(self.refresh)
         self.totals = (0, 0)
 
     def set_hooks(self, hooks: list[Hook]) -> None:
@@ -95,7 +129,7 @@ class ActivityPage(QWidget):
     def refresh(self) -> None:
         """Re-read the last 24 h of attempts and redraw."""
         end = time.time()
-        start = end - WINDOW_SECONDS
+        start = end - float(self.range_box.currentData() or WINDOW_SECONDS)
         rows = self._store.activity(since=start, bucket=BUCKET_SECONDS,
                                     hook_id=self.hook_box.currentData())
         ok = [(t, float(n)) for t, n, _, _ in rows]
@@ -104,9 +138,9 @@ class ActivityPage(QWidget):
         self.totals = (sum(n for _, n, _, _ in rows), sum(n for _, _, n, _ in rows))
         self.summary.setText(f"{self.totals[0]} attempts succeeded, {self.totals[1]} failed")
         self.rate_view.setChart(_chart(
-            "Attempts per minute", [_series("Succeeded", "#2e7d32", ok),
-                                    _series("Failed", "#c62828", bad)],
+            "Attempts per minute", [_series("Succeeded", "#2e7d32", _zero_filled(ok, start, end)),
+                                    _series("Failed", "#c62828", _zero_filled(bad, start, end))],
             "attempts", start, end))
         self.latency_view.setChart(_chart(
-            "Mean duration per minute", [_series("Duration", "#1f6feb", latency)],
+            "Mean duration per minute", [_series("Duration", "#1f6feb", latency, markers=True)],
             "ms", start, end))
