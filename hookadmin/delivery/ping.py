@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 from hookadmin.core.hooks import Hook
+from hookadmin.core.secrets import SecretStore
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord
@@ -52,8 +53,8 @@ def ping_body(hook: Hook, *, zen: str | None = None) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None = None
-                    ) -> PingResult:
+async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None = None,
+                    *, previous_secret: str | None = None) -> PingResult:
     """Sign and POST a ping to ``hook`` now, under the same network policy and TLS
     settings as deliveries. Never raises for network errors.
 
@@ -64,11 +65,25 @@ async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None =
     body = ping_body(hook)
     delivery_id = str(uuid.uuid4())
     headers = delivery_headers(secret=secret, event_type="ping", delivery_id=delivery_id,
-                               timestamp=int(time.time()), body=body)
+                               timestamp=int(time.time()), body=body,
+                               previous_secret=previous_secret)
     async with make_client(settings, verify=not hook.insecure_ssl,
                            ca_bundle=hook.ca_bundle) as client:
         attempt = await post(client, hook.url, headers, body, settings)
     return PingResult(hook.id, delivery_id, body, attempt)
+
+
+def previous_secret(secrets: SecretStore, hook: Hook) -> str | None:
+    """The secret a reset replaced, while its 24-hour overlap lasts (else None), so a
+    ping is signed like any other delivery.
+
+    Raises:
+        SecretStoreError: the keyring cannot be read.
+    """
+    expiry = hook.previous_secret_expires_at
+    if expiry is None or expiry <= time.time():
+        return None
+    return secrets.get_optional(hook.id, previous=True)
 
 
 def ping_settings(service: HookService, settings: DeliverySettings | None = None
@@ -91,7 +106,8 @@ def ping(service: HookService, hook_id: int, settings: DeliverySettings | None =
     """
     hook = service.hook(hook_id)
     secret = service.secrets.get(hook.id)
-    result = asyncio.run(send_ping(hook, secret, ping_settings(service, settings)))
+    result = asyncio.run(send_ping(hook, secret, ping_settings(service, settings),
+                                   previous_secret=previous_secret(service.secrets, hook)))
     service.store.record_ping(hook.id, result.delivery_id, result.body, result.attempt)
     return result
 

@@ -18,7 +18,7 @@ from hookadmin.core.errors import HookadminError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.secrets import SecretStore
 from hookadmin.delivery.engine import Engine
-from hookadmin.delivery.ping import PingResult, send_ping
+from hookadmin.delivery.ping import PingResult, previous_secret, send_ping
 from hookadmin.delivery.policy import DeliverySettings
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,8 @@ class _PingWorker(QObject):
         self._task = asyncio.current_task()
         if self._cancelled:
             raise asyncio.CancelledError
-        return await send_ping(self.hook, secret, self.settings)
+        previous = await asyncio.to_thread(previous_secret, self.secrets, self.hook)
+        return await send_ping(self.hook, secret, self.settings, previous_secret=previous)
 
 
 class PingTask(QObject):

@@ -22,7 +22,7 @@ from hookadmin.core.errors import InputError
 from hookadmin.core.service import SECRET_OVERLAP_SECONDS, HookService
 from hookadmin.core.signing import check_secret, sign, sign_standard
 from hookadmin.delivery.engine import Engine
-from tests.helpers import FAST, body, run_until_idle
+from tests.helpers import FAST, body, run_cli, run_until_idle
 from tests.receiver import ReceivedRequest, Receiver
 from tests.security.support import HEX64, keyring_entry, one_line_error, run_main
 
@@ -209,3 +209,22 @@ def test_reset_to_a_given_secret_strips_it(service: HookService) -> None:
         service.reset_secret(hook.id, SECRET[:10] + " " + SECRET[10:])
     assert service.reveal_secret(hook.id) == SECRET
 
+
+
+
+def test_a_ping_during_the_overlap_is_signed_by_both_secrets(
+        home: Path, service: HookService, receiver: Receiver) -> None:
+    hook = service.create_hook(url=receiver.url, events=["job"])
+    old = service.reveal_secret(hook.id)
+    new = service.reset_secret(hook.id)
+    result = run_cli("ping", str(hook.id), home=home)
+    assert result.returncode == 0, result.stderr
+    (request,) = receiver.wait_for_requests(1)
+    assert request.header("X-Hook-Event") == "ping"
+    msg_id, stamp = request.header("webhook-id"), request.header("webhook-timestamp")
+    assert msg_id is not None
+    assert stamp is not None
+    assert (request.header("webhook-signature") or "").split() == [
+        sign_standard(new, msg_id, int(stamp), request.body),
+        sign_standard(old, msg_id, int(stamp), request.body)]
+    assert request.header("X-Hook-Signature") == sign(new, request.body)
