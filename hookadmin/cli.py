@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     secret.add_argument("id", type=_hook_id)
     reset = hsub.add_parser("reset-secret", help="replace the secret and print the new one")
     reset.add_argument("id", type=_hook_id)
+    reset.add_argument("--secret-file", metavar="F|-",
+                       help="use this secret (64 hex characters; surrounding whitespace is "
+                            "ignored) instead of a new random one")
     export = hsub.add_parser("export", help="hooks as JSON (DESIGN.md §4), secrets only if asked")
     export.add_argument("file", nargs="?", default="-", metavar="FILE|-")
     export.add_argument("--secrets", metavar="FILE",
@@ -275,7 +278,10 @@ def _hooks(service: HookService, args: argparse.Namespace) -> int:
         print(service.reveal_secret(args.id))
         return 0
     if action == "reset-secret":
-        print(service.reset_secret(args.id))
+        given = None
+        if args.secret_file is not None:
+            given = _read_input(args.secret_file, "secret").decode("utf-8", "replace")
+        print(service.reset_secret(args.id, given))
         return 0
     if action == "export":
         return _export(service, args)

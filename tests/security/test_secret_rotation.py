@@ -228,3 +228,30 @@ def test_a_ping_during_the_overlap_is_signed_by_both_secrets(
         sign_standard(new, msg_id, int(stamp), request.body),
         sign_standard(old, msg_id, int(stamp), request.body)]
     assert request.header("X-Hook-Signature") == sign(new, request.body)
+
+
+def test_reset_secret_from_a_file_or_stdin(home: Path, service: HookService,
+                                           tmp_path: Path) -> None:
+    hook = service.create_hook(url="https://example.com/h", events=["job"])
+    chosen = "0123456789abcdef" * 4
+    path = tmp_path / "secret.txt"
+    path.write_text(f"  {chosen}\n\n")
+    result = run_cli("hooks", "reset-secret", str(hook.id), "--secret-file", str(path),
+                     home=home)
+    assert result.returncode == 0, result.stderr
+    assert service.reveal_secret(hook.id) == chosen
+
+    other = "fedcba9876543210" * 4
+    result = run_cli("hooks", "reset-secret", str(hook.id), "--secret-file", "-",
+                     home=home, input=f"{other}\n".encode())
+    assert result.returncode == 0, result.stderr
+    assert service.reveal_secret(hook.id) == other
+
+    inner = f"{other[:32]} {other[32:]}"
+    result = run_cli("hooks", "reset-secret", str(hook.id), "--secret-file", "-",
+                     home=home, input=inner.encode())
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "whitespace inside" in result.stderr
+    assert other not in result.stderr
+    assert service.reveal_secret(hook.id) == other  # nothing changed
