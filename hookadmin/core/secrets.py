@@ -11,7 +11,7 @@ cause and what to do.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keyring
@@ -44,9 +44,11 @@ class SecretStore:
             :func:`keyring.get_keyring` selects (honouring the user's keyring config).
     """
 
-    def __init__(self, store_id: str, backend: Any | None = None) -> None:
+    def __init__(self, store_id: str, backend: Any | None = None, *,
+                 parent_ids: Sequence[str] = ()) -> None:
         self._store_id = store_id
         self._backend = backend
+        self._parent_ids = tuple(parent_ids)
 
     def _username(self, hook_id: int, *, previous: bool = False) -> str:
         name = f"{self._store_id}/hook/{hook_id}"
@@ -89,6 +91,13 @@ class SecretStore:
         with _translated():
             value = backend.get_password(SERVICE_NAME, self._username(hook_id,
                                                                       previous=previous))
+            # A copied database reads the secrets of the one it was copied from until
+            # it writes its own; it never writes or deletes theirs.
+            for parent in self._parent_ids:
+                if isinstance(value, str):
+                    break
+                name = f"{parent}/hook/{hook_id}" + ("/previous" if previous else "")
+                value = backend.get_password(SERVICE_NAME, name)
         return value if isinstance(value, str) else None
 
     def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:

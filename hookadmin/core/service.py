@@ -53,7 +53,8 @@ class HookService:
                  secrets: SecretStore | None = None) -> None:
         self.home: Path = data_home(home)
         self.store = Store.in_home(self.home)
-        self.secrets = secrets if secrets is not None else SecretStore(self.store.store_id)
+        self.secrets = secrets if secrets is not None else SecretStore(
+            self.store.store_id, parent_ids=self.store.parent_store_ids)
 
     def close(self) -> None:
         """Close the database connection."""

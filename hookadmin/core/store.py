@@ -16,6 +16,7 @@ engine that is sending it), ``succeeded`` and ``failed`` (final).
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 import uuid
@@ -107,6 +108,54 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE hooks ADD COLUMN ca_bundle TEXT;
     ALTER TABLE hooks ADD COLUMN previous_secret_expires_at REAL;
     CREATE INDEX deliveries_tried ON deliveries(hook_id, seq) WHERE attempts > 0;
+    """,
+    # 5: attempts per minute and hook for the activity chart, kept by triggers, so a day
+    # of it reads at most 1,440 rows per hook instead of every attempt of the day
+    """
+    CREATE TABLE activity_minutes (
+        minute INTEGER NOT NULL,
+        hook_id INTEGER NOT NULL,
+        succeeded INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        duration_sum REAL NOT NULL,
+        duration_count INTEGER NOT NULL,
+        PRIMARY KEY (minute, hook_id)
+    ) WITHOUT ROWID;
+    INSERT INTO activity_minutes
+        SELECT CAST(a.started_at / 60 AS INTEGER), d.hook_id,
+               sum(coalesce(a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL, 0)),
+               sum(1 - coalesce(a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL, 0)),
+               total(a.duration_ms), count(a.duration_ms)
+        FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq GROUP BY 1, 2;
+    CREATE TRIGGER activity_add AFTER INSERT ON attempts BEGIN
+        INSERT INTO activity_minutes
+            SELECT CAST(NEW.started_at / 60 AS INTEGER), d.hook_id,
+                   coalesce(NEW.status_code BETWEEN 200 AND 299 AND NEW.error_kind IS NULL, 0),
+                   1 - coalesce(NEW.status_code BETWEEN 200 AND 299 AND NEW.error_kind IS NULL,
+                                0),
+                   coalesce(NEW.duration_ms, 0), NEW.duration_ms IS NOT NULL
+            FROM deliveries d WHERE d.seq = NEW.delivery_seq
+            ON CONFLICT (minute, hook_id) DO UPDATE SET
+                succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
+                duration_sum = duration_sum + excluded.duration_sum,
+                duration_count = duration_count + excluded.duration_count;
+    END;
+    CREATE TRIGGER activity_remove AFTER DELETE ON attempts BEGIN
+        UPDATE activity_minutes SET
+            succeeded = succeeded
+                - coalesce(OLD.status_code BETWEEN 200 AND 299 AND OLD.error_kind IS NULL, 0),
+            failed = failed - 1
+                + coalesce(OLD.status_code BETWEEN 200 AND 299 AND OLD.error_kind IS NULL, 0),
+            duration_sum = duration_sum - coalesce(OLD.duration_ms, 0),
+            duration_count = duration_count - (OLD.duration_ms IS NOT NULL)
+        WHERE minute = CAST(OLD.started_at / 60 AS INTEGER)
+            AND hook_id = (SELECT hook_id FROM deliveries WHERE seq = OLD.delivery_seq);
+        DELETE FROM activity_minutes WHERE minute = CAST(OLD.started_at / 60 AS INTEGER)
+            AND succeeded = 0 AND failed = 0;
+    END;
+    CREATE TRIGGER activity_forget_hook AFTER DELETE ON hooks BEGIN
+        DELETE FROM activity_minutes WHERE hook_id = OLD.id;
+    END;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -234,10 +283,44 @@ class Store:
             self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            self._claim_identity()
         except sqlite3.DatabaseError as err:
             raise StoreError(f"Cannot open the database {path} ({err}); check the file and "
                              "its folder's permissions, or choose another --home.") from err
+        except OSError as err:
+            raise StoreError(f"Cannot use {path.parent} as the data directory "
+                             f"({err.strerror or err}); choose another --home.") from None
         self.store_id = self._meta("store_id")
+        parents = self._db.execute("SELECT value FROM meta WHERE key = 'parent_store_ids'"
+                                   ).fetchone()
+        self.parent_store_ids: list[str] = json.loads(parents[0]) if parents else []
+
+    def _claim_identity(self) -> None:
+        """Give a copied database its own keyring namespace.
+
+        The database remembers where it lives. Opened somewhere else while the original
+        still exists, it is a copy (a backup, a test copy): it gets a new store id and
+        reads the original's secrets as its parent's, read-only, so it never changes
+        or deletes them. A database that was moved (the original path is gone) keeps
+        its id.
+        """
+        here = str(self.path.resolve())
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'db_path'").fetchone()
+        if row is not None and row[0] == here:
+            return
+        with self.transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'db_path'").fetchone()
+            if row is not None and row[0] != here and Path(row[0]).exists():
+                old = self._db.execute(
+                    "SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0]
+                parents_row = self._db.execute(
+                    "SELECT value FROM meta WHERE key = 'parent_store_ids'").fetchone()
+                parents = [old, *(json.loads(parents_row[0]) if parents_row else [])]
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'store_id'",
+                                 (str(uuid.uuid4()),))
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('parent_store_ids', ?)",
+                                 (json.dumps(parents),))
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('db_path', ?)", (here,))
 
     @classmethod
     def in_home(cls, home: Path, *, durable: bool = True) -> Store:
@@ -267,9 +350,13 @@ class Store:
         with self.transaction():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             for number in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                statement = ""  # a trigger's body holds ";" too: split on whole statements
+                for part in MIGRATIONS[number].split(";"):
+                    statement += part + ";"
+                    if sqlite3.complete_statement(statement):
+                        if statement.strip(" \n;"):
+                            self._db.execute(statement)
+                        statement = ""
             if version == 0:
                 self._db.execute("INSERT INTO meta VALUES ('store_id', ?)", (str(uuid.uuid4()),))
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -792,20 +879,45 @@ class Store:
             ``(bucket start, succeeded, failed, mean duration in ms)`` rows, oldest first;
             buckets without attempts are left out.
         """
+        # Whole minutes come from activity_minutes (kept by triggers); only attempts
+        # before the first whole minute, or all of them for a bucket that is not whole
+        # minutes, are read from the attempts themselves.
+        whole = bucket >= 60 and bucket % 60 == 0
+        first_minute = math.ceil(since / 60) if whole else None
         params: list[object] = [bucket, bucket, since]
-        hook_clause = ""
+        until_clause = hook_clause = ""
+        if first_minute is not None:
+            until_clause = " AND a.started_at < ?"
+            params.append(first_minute * 60)
         if hook_id is not None:
-            hook_clause = " AND d.hook_id = ?"
+            # "+d": for the seconds before the first whole minute, walk attempts_by_time,
+            # not every delivery of the hook
+            hook_clause = " AND +d.hook_id = ?" if first_minute is not None \
+                else " AND d.hook_id = ?"
             params.append(hook_id)
         rows = self._db.execute(
             "SELECT CAST(a.started_at / ? AS INTEGER) * ?,"  # noqa: S608 - fixed fragments
-            " sum(a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL),"
-            " sum(NOT (a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL)"
-            " OR a.status_code IS NULL), avg(a.duration_ms)"
+            " sum(coalesce(a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL, 0)),"
+            " sum(1 - coalesce(a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL, 0)),"
+            " total(a.duration_ms), count(a.duration_ms)"
             " FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq"
-            f" WHERE a.started_at >= ?{hook_clause} GROUP BY 1 ORDER BY 1", params).fetchall()
-        return [(float(t), int(ok or 0), int(bad or 0), None if ms is None else float(ms))
-                for t, ok, bad, ms in rows]
+            f" WHERE a.started_at >= ?{until_clause}{hook_clause} GROUP BY 1", params).fetchall()
+        if first_minute is not None:
+            per = int(bucket // 60)
+            params = [first_minute] if hook_id is None else [first_minute, hook_id]
+            rows += [((minute // per) * bucket, *sums) for minute, *sums in self._db.execute(
+                "SELECT minute, sum(succeeded), sum(failed), sum(duration_sum),"  # noqa: S608 - fixed fragments
+                " sum(duration_count) FROM activity_minutes WHERE minute >= ?"
+                f"{'' if hook_id is None else ' AND hook_id = ?'} GROUP BY minute", params)]
+        buckets: dict[float, list[float]] = {}
+        for t, ok, bad, ms_sum, ms_count in rows:
+            b = buckets.setdefault(float(t), [0, 0, 0.0, 0])
+            b[0] += ok
+            b[1] += bad
+            b[2] += ms_sum
+            b[3] += ms_count
+        return [(t, int(ok), int(bad), ms_sum / n if n else None)
+                for t, (ok, bad, ms_sum, n) in sorted(buckets.items()) if ok or bad]
 
     def last_deliveries(self) -> dict[int, Delivery]:
         """The newest tried delivery of each hook, by hook id. One short walk down the

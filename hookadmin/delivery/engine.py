@@ -105,7 +105,8 @@ class Engine:
         self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32,
                                                            thread_name_prefix="hookadmin"))
         store = Store.in_home(self.home, durable=False)
-        secrets = self._secrets or SecretStore(store.store_id)
+        secrets = self._secrets or SecretStore(store.store_id,
+                                               parent_ids=store.parent_store_ids)
         run = _Run(self, store, secrets)
         try:
             return await run.loop(until_idle=until_idle)

@@ -342,6 +342,7 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is self.deliveries_page:
             self.deliveries_page.refresh()
         elif self.tabs.currentWidget() is self.activity_page:
+            self._activity_drawn = time.monotonic()  # else the next 2 s refresh redraws it
             self.activity_page.refresh()
 
     @Slot(bool)

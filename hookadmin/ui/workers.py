@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,11 @@ from hookadmin.delivery.ping import PingResult, previous_secret, send_ping
 from hookadmin.delivery.policy import DeliverySettings
 
 log = logging.getLogger(__name__)
+
+# The engine thread and the GUI thread take turns holding the GIL. Each call from Qt
+# into Python (a model's data(), a slot) waits for the engine's turn to end: by default
+# up to 5 ms per call, and repainting a table makes hundreds of such calls.
+GIL_SWITCH_INTERVAL = 0.0005
 
 
 class _EngineWorker(QObject):
@@ -64,6 +71,7 @@ class EngineHost(QObject):
         self._thread: QThread | None = None
         self._worker: _EngineWorker | None = None
         self._engine: Engine | None = None
+        self._switch_interval: float | None = None  # the interpreter's, while running
 
     @property
     def running(self) -> bool:
@@ -89,8 +97,22 @@ class EngineHost(QObject):
         worker.errored.connect(self.errored)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker, self._engine = thread, worker, engine
+        self._share_the_gil_finely()
         thread.start()
         self.running_changed.emit(True)
+
+    def _share_the_gil_finely(self) -> None:
+        """Keep the window responsive next to a busy engine thread: shorter GIL turns,
+        and no full garbage collection that scans the objects alive now (modules, Qt
+        wrappers, the window: they live as long as the program). Such a collection holds
+        the GIL for 100 ms and more on a slow machine, and the window freezes meanwhile.
+        Undone when the engine stops."""
+        if self._switch_interval is not None:
+            return
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, GIL_SWITCH_INTERVAL))
+        gc.collect()
+        gc.freeze()
 
     def stop(self, timeout_ms: int = 3000) -> None:
         """Stop the engine and wait for its thread (at most ``timeout_ms``)."""
@@ -118,6 +140,10 @@ class EngineHost(QObject):
             self._worker.deleteLater()
         self._thread.deleteLater()
         self._thread = self._worker = self._engine = None
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+            gc.unfreeze()
         self.running_changed.emit(False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import keyring
@@ -128,3 +129,31 @@ def test_cli_without_a_secret_service_fails_cleanly(home: Path, bus: str | None)
     assert db_rows(home, "SELECT count(*) FROM hooks") == [(0,)]
     listed = run_cli("hooks", "list", "--json", home=home)
     assert (listed.returncode, listed.stdout.strip()) == (0, "[]")
+
+
+def test_a_copied_data_directory_never_changes_the_originals_secrets(
+        tmp_path: Path) -> None:
+    """A backup or test copy of a data directory reads the original's secrets but
+    writes and deletes only its own (it gets its own keyring namespace)."""
+    original_home = tmp_path / "original"
+    with HookService(original_home) as original:
+        hook = original.create_hook(url="https://a.example.com/h", events=["job"])
+        first = original.reveal_secret(hook.id)
+    copy_home = tmp_path / "copy"
+    shutil.copytree(original_home, copy_home)
+    with HookService(copy_home) as copy, HookService(original_home) as original:
+        assert copy.store.store_id != original.store.store_id
+        assert copy.reveal_secret(hook.id) == first  # read through to the original
+        renewed = copy.reset_secret(hook.id)
+        assert copy.reveal_secret(hook.id) == renewed
+        assert original.reveal_secret(hook.id) == first
+        copy.delete_hook(hook.id)
+        assert original.reveal_secret(hook.id) == first
+    # Opened again, each keeps its identity; a moved directory keeps its id too.
+    with HookService(original_home) as original:
+        kept = original.store.store_id
+    moved_home = tmp_path / "moved"
+    shutil.move(original_home, moved_home)
+    with HookService(moved_home) as moved:
+        assert moved.store.store_id == kept
+        assert moved.reveal_secret(hook.id) == first
