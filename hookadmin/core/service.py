@@ -21,6 +21,7 @@ from hookadmin.core.signing import check_secret, new_secret
 from hookadmin.core.store import Store
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 200
 DEFAULT_RETENTION_DAYS = 30
 RETENTION_KEY = "retention_days"
 NETWORK_POLICY_KEY = "network_policy"
@@ -305,11 +306,7 @@ class HookService:
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
-            try:
-                obj = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as err:
-                raise InputError(f"Line {number} is not valid JSON ({_short(err)}); write one "
-                                 '{"type": ..., "resource": {...}} object per line.') from None
+            obj = parse_strict_json(raw, what=f"Line {number}")
             if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) \
                     or not isinstance(obj.get("resource"), dict):
                 raise InputError(f'Line {number} must be an object like {{"type": "job.failed",'
@@ -376,17 +373,20 @@ def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tu
     catalog.event_type(event_type)
     if isinstance(resource, dict):
         parsed = resource
-        body = json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    else:
-        body = resource.encode("utf-8") if isinstance(resource, str) else bytes(resource)
         try:
-            parsed = json.loads(body.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise InputError("The resource is not UTF-8 text; save it as UTF-8 JSON.",
+            body = json.dumps(resource, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False).encode("utf-8")
+        except (ValueError, UnicodeEncodeError, RecursionError) as err:
+            raise InputError(f"The resource cannot be sent as standard JSON ({_short(err)}); "
+                             "remove NaN/Infinity values and unpaired surrogates.",
                              field="resource") from None
-        except ValueError as err:
-            raise InputError(f"The resource is not valid JSON ({_short(err)}); fix it and try "
-                             "again.", field="resource") from None
+    else:
+        body = resource.encode("utf-8", "surrogatepass") if isinstance(resource, str) \
+            else bytes(resource)
+        if len(body) > MAX_BODY_BYTES:  # before parsing: a huge body is refused cheaply
+            raise InputError(f"The resource is {len(body):,} bytes; the limit is "
+                             f"{MAX_BODY_BYTES:,} bytes (1 MiB).", field="resource")
+        parsed = parse_strict_json(body, what="The resource")
         if not isinstance(parsed, dict):
             raise InputError("The resource must be a JSON object ({...}) such as a job or a "
                              f"cluster, not a {_json_kind(parsed)}.", field="resource")
@@ -395,6 +395,71 @@ def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tu
                          f"{MAX_BODY_BYTES:,} bytes (1 MiB).", field="resource")
     validate_resource(event_type, parsed)
     return event_type, body
+
+
+def parse_strict_json(data: bytes, *, what: str) -> Any:
+    """Parse JSON as strict receivers (JavaScript's ``JSON.parse``, Go) read it: UTF-8,
+    no NaN or Infinity, no duplicate keys, no unpaired surrogates, nesting at most 200
+    levels deep.
+
+    Args:
+        data: the raw bytes.
+        what: how to name the input in the error ("The resource", "Line 3").
+
+    Raises:
+        InputError: one sentence saying what is wrong.
+    """
+    def no_constants(name: str) -> Any:
+        raise InputError(f"{what} contains {name}, which is not JSON; use a number or null.",
+                         field="resource")
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise InputError(f"{what} has the key {key!r} twice; receivers would read "
+                                 "only one of them, so keep one.", field="resource")
+            seen[key] = value
+        return seen
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 text; save it as UTF-8 JSON.",
+                         field="resource") from None
+    depth = max_depth = 0
+    in_string = escaped = False
+    for char in text:  # brackets outside strings: refuse deep nesting before parsing
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            max_depth = max(max_depth, depth)
+        elif char in "]}":
+            depth -= 1
+    if max_depth > MAX_JSON_DEPTH:
+        raise InputError(f"{what} is nested {max_depth} levels deep; the limit is "
+                         f"{MAX_JSON_DEPTH}.", field="resource")
+    try:
+        parsed = json.loads(text, parse_constant=no_constants,
+                            object_pairs_hook=no_duplicates)
+    except ValueError as err:
+        raise InputError(f"{what} is not valid JSON ({_short(err)}); fix it and try again.",
+                         field="resource") from None
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{what} contains an unpaired surrogate escape (like \\ud800), "
+                         "which strict JSON parsers refuse; remove it.",
+                         field="resource") from None
+    return parsed
 
 
 def _short(err: Exception) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,7 @@ def test_publish_batch_queues_every_line_in_order(service: HookService, home: Pa
     (b'{"resource": {}}', "Line 3 must be an object"),
     (b'{"type": "job.exploded", "resource": {}}', "Line 3: Unknown event type"),
     (b'{"type": "ping", "resource": {}}', "Line 3: 'ping' events"),
-    (b'{"type": "job.failed", "resource": {"n": "\xff"}}', "Line 3 is not valid JSON"),
+    (b'{"type": "job.failed", "resource": {"n": "\xff"}}', "Line 3 is not UTF-8 text"),
 ])
 def test_publish_batch_names_the_bad_line_and_queues_nothing(
         service: HookService, home: Path, bad_line: bytes, fragment: str) -> None:
@@ -156,3 +157,25 @@ def test_create_and_edit_hook(service: HookService) -> None:
         service.edit_hook(999, name="x")
     with pytest.raises(NotFoundError):
         service.delete_hook(999)
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ('{"id": 5, "status": "failed", "x": NaN}', "NaN, which is not JSON"),
+    ('{"id": 5, "status": "failed", "x": -Infinity}', "-Infinity, which is not JSON"),
+    ('{"id": 5, "status": "failed", "id": 6}', "the key 'id' twice"),
+    ('{"id": 5, "status": "failed", "e": "\\ud800"}', "unpaired surrogate"),
+    ("[" * 5000 + "]" * 5000, "nested 5000 levels deep"),
+    ('{"id": 5, "status": "failed", "a": ' + "[" * 201 + "]" * 201 + "}",
+     "nested 202 levels deep"),
+])
+def test_publish_refuses_json_that_strict_receivers_refuse(
+        service: HookService, text: str, fragment: str) -> None:
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        service.publish("job.failed", text.encode())
+    assert service.store.outbox_waiting() == 0
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(service: HookService) -> None:
+    text = '{"id": 5, "status": "failed", "errors": "' + "[{" * 300 + '\\"]"}'
+    service.publish("job.failed", text.encode())
+    assert service.store.outbox_waiting() == 1
