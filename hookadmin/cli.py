@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -24,6 +25,10 @@ from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
 from hookadmin.core.store import Delivery, iso
 
 _T = TypeVar("_T")
+
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+MAX_SIMULATED = 100_000  # clusters or jobs per `simulate` run; its events stay in memory
 
 
 class _Parser(argparse.ArgumentParser):
@@ -173,6 +178,8 @@ def _hook_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (a whole number)") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (ids start at 1)")
+    if value > MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (too large)")
     return value
 
 
@@ -183,6 +190,9 @@ def _count(text: str) -> int:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a count (a whole number, 0 or more)")
+    if value > MAX_SIMULATED:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is too many; simulate at most {MAX_SIMULATED:,} at a time")
     return value
 
 
@@ -201,6 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     if args.command in (None, "gui"):
+        if sys.platform.startswith("linux") and not any(
+                os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+            print("hookadmin: there is no display to open the window on (DISPLAY and "
+                  "WAYLAND_DISPLAY are unset); use the command line, e.g. `hookadmin hooks "
+                  "list`, or run it in a desktop session.", file=sys.stderr)
+            return 1
         from hookadmin.ui.app import main as gui_main
 
         return gui_main(home=args.home)
@@ -416,8 +432,8 @@ def _pretty(body: bytes) -> str:
 def _deliveries(service: HookService, args: argparse.Namespace) -> int:
     if args.hook is not None:
         service.hook(args.hook)
-    if args.limit < 1:
-        raise InputError("--limit must be at least 1.")
+    if not 1 <= args.limit <= 100_000:
+        raise InputError("--limit must be from 1 to 100000.")
     rows = service.store.list_deliveries(hook_id=args.hook, status=args.status, limit=args.limit)
     if args.json:
         _print_json([d.to_json() for d in rows])
@@ -558,6 +574,8 @@ def _verify(args: argparse.Namespace) -> int:
     if any(standard) and not all(standard):
         raise InputError("Give --webhook-id, --webhook-timestamp and --webhook-signature "
                          "together.")
+    if args.webhook_timestamp is not None and not args.webhook_timestamp.strip().isdigit():
+        raise InputError("--webhook-timestamp must be Unix seconds, e.g. 1795962144.")
     body = _read_input(args.body, "body")
     checks = []
     if args.signature is not None:

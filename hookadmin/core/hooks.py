@@ -202,9 +202,16 @@ def redact_url(url: str) -> str:
 def _canonical_host(host: str) -> str:
     """Lower-case a host and turn an IDN into punycode; check its labels."""
     try:
-        return str(ipaddress.ip_address(host))
+        ip = ipaddress.ip_address(host)
     except ValueError:
         pass
+    else:
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        if (mapped or ip).is_link_local or ip == ipaddress.ip_address("fd00:ec2::254"):
+            raise InputError(f"The address {ip} is link-local or a cloud metadata service, "
+                             "which hookadmin never connects to; use the receiver's address.",
+                             field="url")
+        return str(ip)
     try:
         socket.inet_aton(host)
     except OSError:

@@ -19,6 +19,9 @@ from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, valida
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import check_secret, new_secret
 
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+MAX_IMPORT_HOOKS = 5000
+
 
 def export_hooks(service: HookService) -> list[dict[str, Any]]:
     """Every hook as its §4 object, by id."""
@@ -87,15 +90,21 @@ def parse_export(data: bytes) -> list[dict[str, Any]]:
     Raises:
         InputError: not JSON, not a list, or a hook is invalid (its position is named).
     """
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InputError(f"The hooks file is {len(data):,} bytes; the limit is "
+                         f"{MAX_IMPORT_BYTES:,} (10 MiB). Split it and import the parts.")
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise InputError(f"The hooks file is not valid JSON ({str(err).splitlines()[0]}); "
                          "use a file made by `hookadmin hooks export`.") from None
     if isinstance(doc, dict):
         doc = [doc]
     if not isinstance(doc, list):
         raise InputError("The hooks file must hold a JSON list of hooks.")
+    if len(doc) > MAX_IMPORT_HOOKS:
+        raise InputError(f"The hooks file holds {len(doc):,} hooks; import at most "
+                         f"{MAX_IMPORT_HOOKS:,} at a time.")
     return [_check_hook_object(obj, i) for i, obj in enumerate(doc, start=1)]
 
 

@@ -288,7 +288,9 @@ class _Run:
             self._report(job, number, status, attempt, next_at)
             return
         if not attempt.succeeded:
-            if attempt.status_code == 410:
+            if attempt.error_kind == "policy":
+                delay = None  # retrying cannot help until the URL or the policy changes
+            elif attempt.status_code == 410:
                 delay = None
                 reason = ("The receiver answered 410 Gone, so the hook was deactivated "
                           f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")

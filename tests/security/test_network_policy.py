@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from hookadmin.core.errors import InputError
 from hookadmin.core.service import HookService
+from hookadmin.core.signing import new_secret
 from hookadmin.delivery.netpolicy import PolicyRefused, check_literal, refusal
 from tests.helpers import FAST, body, run_until_idle
 from tests.receiver import Receiver
@@ -141,7 +143,7 @@ def test_loopback_receiver_is_delivered_by_default_and_refused_in_strict_mode(
     assert run_until_idle(home) == 2
     assert len(receiver.requests()) == 2  # nothing more arrived
     status, attempt = _only_attempt(service, by_ip.id)
-    assert status == "pending"  # a refused attempt is retried like any failure
+    assert status == "failed"  # retrying cannot help; redeliver after changing the policy
     assert attempt.error_kind == "policy"
     assert "127.0.0.1 is internal" in attempt.error_message
     assert attempt.status_code is None
@@ -184,12 +186,21 @@ def test_metadata_addresses_are_refused_on_a_workstation_without_any_traffic(
     assert service.network_policy() == "workstation"
     control = make_receiver()
     service.create_hook(url=control.url, events=["job"])
-    hooks = [service.create_hook(url=url, events=["job"]) for url in METADATA_URLS]
+    for url in METADATA_URLS:  # refused when entered ...
+        with pytest.raises(InputError, match="link-local or a cloud metadata"):
+            service.create_hook(url=url, events=["job"])
+    # ... and at connect time, for hooks stored before that rule (written straight to
+    # the database here): refused, and not retried, since retrying cannot help.
+    hooks = []
+    for url in METADATA_URLS:
+        hook = service.store.add_hook(name="", url=url, events=["job"], active=True)
+        service.secrets.set(hook.id, new_secret())
+        hooks.append(hook)
     service.publish("job.failed", body("job.failed"))
     assert run_until_idle(home, FAST) == 1 + len(hooks)
     for hook in hooks:
         status, attempt = _only_attempt(service, hook.id)
-        assert (status, attempt.error_kind) == ("pending", "policy"), hook.url
+        assert (status, attempt.error_kind) == ("failed", "policy"), hook.url
         assert "link-local or a cloud metadata service" in attempt.error_message
         assert attempt.duration_ms == 0.0
     assert connects == ["127.0.0.1"]  # only the control receiver was connected to
