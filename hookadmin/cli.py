@@ -388,7 +388,8 @@ def _worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     attempts = engine.run(until_idle=args.until_idle)
-    print(f"hookadmin worker: {attempts} attempts made.", file=sys.stderr)
+    print(f"hookadmin worker: {attempts} attempt{'' if attempts == 1 else 's'} made.",
+          file=sys.stderr)
     return 0
 
 
@@ -439,7 +440,8 @@ def _deliveries(service: HookService, args: argparse.Namespace) -> int:
         _print_json([d.to_json() for d in rows])
         return 0
     if not rows:
-        print("No deliveries yet.")
+        filtered = args.status is not None or args.hook is not None
+        print("No deliveries match." if filtered else "No deliveries yet.")
         return 0
     print(f"{'DELIVERY':36}  {'HOOK':>4}  {'EVENT':18}  {'STATUS':9}  {'TRIES':>5}  "
           f"{'CODE':>4}  {'MS':>6}  CREATED")

@@ -37,8 +37,10 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-stamp=".venv/.hookadmin-$profile-$(sha256sum pyproject.toml | cut -c1-16)"
-if [ ! -e "$stamp" ]; then
+hash=$(sha256sum pyproject.toml | cut -c1-16)
+stamp=".venv/.hookadmin-$profile-$hash"
+# The test install includes everything the app needs.
+if [ ! -e "$stamp" ] && ! { [ "$profile" = app ] && [ -e ".venv/.hookadmin-test-$hash" ]; }; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -U pip
   if [ "$profile" = test ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'

@@ -85,6 +85,7 @@ class HookService:
         name = validate_name(name)
         subscription = catalog.normalize_subscription(events)
         bundle = validate_ca_bundle(ca_bundle) if ca_bundle else None
+        _check_tls_choice(insecure_ssl, bundle)
         self.secrets.check()
         with self.store.transaction():
             hook = self.store.add_hook(name=name, url=url, events=subscription, active=active,
@@ -102,6 +103,9 @@ class HookService:
         Raises:
             InputError: a field is invalid. NotFoundError: no such hook.
         """
+        current = self.store.get_hook(hook_id)
+        _check_tls_choice(current.insecure_ssl if insecure_ssl is None else insecure_ssl,
+                          current.ca_bundle if ca_bundle is None else ca_bundle)
         return self.store.update_hook(
             hook_id,
             url=None if url is None else validate_url(url),
@@ -318,6 +322,13 @@ class HookService:
         if not items:
             raise InputError("The batch has no events; give one JSON object per line.")
         return self.store.add_events(items)
+
+
+def _check_tls_choice(insecure_ssl: bool, ca_bundle: str | None) -> None:
+    if insecure_ssl and ca_bundle:
+        raise InputError("Choose either a CA bundle or skipping certificate verification, not "
+                         "both: with verification skipped the bundle would be ignored.",
+                         field="ca_bundle")
 
 
 def delivery_options(store: Store) -> dict[str, Any]:

@@ -48,10 +48,12 @@ class EventPicker(QWidget):
         super().__init__(parent)
         self.group_boxes: dict[str, GroupCheckBox] = {}
         self.event_boxes: dict[str, QCheckBox] = {}
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        columns = QHBoxLayout(self)  # one column per group keeps the form short
+        columns.setContentsMargins(0, 0, 0, 0)
         for group in catalog.GROUPS:
+            layout = QVBoxLayout()
+            layout.setSpacing(2)
+            columns.addLayout(layout, 1)
             parent_box = GroupCheckBox(group.label)
             parent_box.setTristate(True)
             parent_box.setObjectName(f"group_{group.id}")
@@ -74,6 +76,7 @@ class EventPicker(QWidget):
                 self.event_boxes[event.id] = box
                 note = QLabel(event.description)
                 note.setObjectName("eventDescription")
+                note.setWordWrap(True)
                 note.setEnabled(False)
                 row = QVBoxLayout()
                 row.setContentsMargins(24, 0, 0, 2)
@@ -84,7 +87,7 @@ class EventPicker(QWidget):
                 desc.addWidget(note)
                 row.addLayout(desc)
                 layout.addLayout(row)
-            layout.addSpacing(6)
+            layout.addStretch(1)
 
     def subscription(self) -> list[str]:
         """The canonical event list for the current ticks (may be empty)."""

@@ -6,7 +6,14 @@ import time
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QBrush, QColor
 
 from hookadmin.core import events as catalog
@@ -60,7 +67,27 @@ def status_brush(status: str) -> QBrush:
     return QBrush({"succeeded": GREEN, "failed": RED}.get(status, AMBER))
 
 
-class HooksModel(QAbstractTableModel):
+class TableModel(QAbstractTableModel):
+    """A table model that answers a painted cell's roles in one call into Python.
+
+    Qt asks a cell for about seven roles at once (``multiData``); the default answer
+    calls :meth:`data` once per role, each a call from C++ into Python that may wait
+    for the GIL while the engine thread delivers. One call per cell keeps a repaint
+    short.
+    """
+
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData,
+                  ) -> None:
+        if isinstance(roleDataSpan, QModelRoleData):
+            roleDataSpan.setData(self.data(index, roleDataSpan.role()))
+            return
+        for i in range(roleDataSpan.size()):
+            # __getitem__ exists at run time; PySide6's stubs leave it out.
+            item: QModelRoleData = roleDataSpan[i]  # type: ignore[index]
+            item.setData(self.data(index, item.role()))
+
+
+class HooksModel(TableModel):
     """The hooks table: Hook (name and URL), Events, Active, Last delivery."""
 
     COLUMNS = ("Hook", "Events", "Active", "Last delivery")
@@ -138,7 +165,7 @@ class HooksModel(QAbstractTableModel):
         return None
 
 
-class DeliveriesModel(QAbstractTableModel):
+class DeliveriesModel(TableModel):
     """Recent deliveries, newest first: Event, Result, Attempts, Duration, When, Id."""
 
     COLUMNS = ("Event", "Result", "Attempts", "Duration", "When", "Delivery")

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,6 @@ from hookadmin.delivery.ping import PingResult, previous_secret, send_ping
 from hookadmin.delivery.policy import DeliverySettings
 
 log = logging.getLogger(__name__)
-
-# The engine thread and the GUI thread take turns holding the GIL. Each call from Qt
-# into Python (a model's data(), a slot) waits for the engine's turn to end: by default
-# up to 5 ms per call, and repainting a table makes hundreds of such calls.
-GIL_SWITCH_INTERVAL = 0.0005
 
 
 class _EngineWorker(QObject):
@@ -71,7 +65,7 @@ class EngineHost(QObject):
         self._thread: QThread | None = None
         self._worker: _EngineWorker | None = None
         self._engine: Engine | None = None
-        self._switch_interval: float | None = None  # the interpreter's, while running
+        self._heap_frozen = False
 
     @property
     def running(self) -> bool:
@@ -97,22 +91,20 @@ class EngineHost(QObject):
         worker.errored.connect(self.errored)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker, self._engine = thread, worker, engine
-        self._share_the_gil_finely()
+        self._freeze_the_heap()
         thread.start()
         self.running_changed.emit(True)
 
-    def _share_the_gil_finely(self) -> None:
-        """Keep the window responsive next to a busy engine thread: shorter GIL turns,
-        and no full garbage collection that scans the objects alive now (modules, Qt
-        wrappers, the window: they live as long as the program). Such a collection holds
-        the GIL for 100 ms and more on a slow machine, and the window freezes meanwhile.
-        Undone when the engine stops."""
-        if self._switch_interval is not None:
-            return
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch_interval, GIL_SWITCH_INTERVAL))
-        gc.collect()
-        gc.freeze()
+    def _freeze_the_heap(self) -> None:
+        """Leave the objects alive now (modules, Qt wrappers, the window: they live as
+        long as the program) out of every later garbage collection while the engine
+        runs. The engine thread allocates fast, and a full collection that scans them
+        all holds the GIL for 100 ms and more on a slow machine: the window freezes
+        meanwhile. Undone when the engine stops."""
+        if not self._heap_frozen:
+            gc.collect()
+            gc.freeze()
+            self._heap_frozen = True
 
     def stop(self, timeout_ms: int = 3000) -> None:
         """Stop the engine and wait for its thread (at most ``timeout_ms``)."""
@@ -140,10 +132,9 @@ class EngineHost(QObject):
             self._worker.deleteLater()
         self._thread.deleteLater()
         self._thread = self._worker = self._engine = None
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
+        if self._heap_frozen:
             gc.unfreeze()
+            self._heap_frozen = False
         self.running_changed.emit(False)
 
 

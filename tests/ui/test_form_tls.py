@@ -205,18 +205,16 @@ def test_editing_clears_the_ca_bundle_and_verification_comes_back(
         qtbot: QtBot, service: HookService, ca_file: Path,
         open_window: Callable[..., MainWindow]) -> None:
     hook = service.create_hook(url="https://ops.example.com/hooks", events=["job"],
-                               ca_bundle=str(ca_file), insecure_ssl=True)
+                               ca_bundle=str(ca_file))
     window = open_window()
     select_hook(qtbot, window, hook.id)
     click(qtbot, window.page.edit_button)
     fields = TlsFields(window)
     assert fields.ca.text() == str(ca_file.resolve())
-    assert fields.insecure.isChecked()
-    assert fields.warning.isVisible()
+    assert not fields.insecure.isChecked()
+    assert not fields.warning.isVisible()
 
     fields.type_ca(qtbot, "")
-    fields.tick_insecure(qtbot)
-    assert not fields.warning.isVisible()
     create(qtbot, window)
 
     stored = service.hook(hook.id)
