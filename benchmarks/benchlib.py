@@ -48,6 +48,14 @@ def keyring_hint(script: str) -> str:
             f".venv/bin/python benchmarks/{script}")
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so ``with``/``finally`` blocks still stop the nginx,
+    receivers and workers a benchmark started."""
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, handler)
+
+
 def log(message: str) -> None:
     """Progress goes to stderr, so ``--json`` output on stdout stays clean."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -77,10 +85,18 @@ class CountingKeyring:
     def __init__(self, backend: Any) -> None:
         self._backend = backend
         self.reads = 0
+        self.seconds = 0.0
+        self.slowest = 0.0
 
     def get_password(self, service: str, username: str) -> Any:
         self.reads += 1
-        return self._backend.get_password(service, username)
+        t = time.perf_counter()
+        try:
+            return self._backend.get_password(service, username)
+        finally:
+            took = time.perf_counter() - t
+            self.seconds += took
+            self.slowest = max(self.slowest, took)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._backend, name)
@@ -478,7 +494,17 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 def emit(as_json: str | None, result: dict[str, Any],
          human: Callable[[dict[str, Any]], None]) -> None:
     """Print the result: ``--json`` alone prints JSON on stdout; ``--json FILE`` writes it
-    to FILE and prints the human report; without ``--json`` only the human report."""
+    to FILE and prints the human report; without ``--json`` only the human report.
+
+    The hookadmin source is fingerprinted again here: others edit the tree while
+    benchmarks run, and a result measured across a change is flagged."""
+    start = result.get("machine", {}).get("git", {}).get("hookadmin_sha256")
+    end = git_state()
+    result["git_at_end"] = end
+    result["source_changed_during_run"] = start is not None and start != end["hookadmin_sha256"]
+    if result["source_changed_during_run"]:
+        log(f"warning: hookadmin's source changed during this run ({start} -> "
+            f"{end['hookadmin_sha256']}, commit {end['commit']}); figures may mix versions")
     if as_json == "-":
         print(json.dumps(result, indent=2))
         return
@@ -487,7 +513,7 @@ def emit(as_json: str | None, result: dict[str, Any],
     human(result)
 
 
-def print_machine(info: dict[str, Any]) -> None:
+def print_machine(info: dict[str, Any], result: dict[str, Any] | None = None) -> None:
     git = info["git"]
     dirty = f", local changes outside benchmarks/: {len(git['changed_files'])} files" \
         if git["changed_files"] else ""
@@ -496,6 +522,10 @@ def print_machine(info: dict[str, Any]) -> None:
     print("libraries: " + ", ".join(f"{k} {v}" for k, v in info["libraries"].items())
           + f"; hookadmin at {git['commit']}{dirty} (source sha256 {git['hookadmin_sha256']});"
           f" load at start {info['loadavg_at_start']}")
+    if result and result.get("source_changed_during_run"):
+        end = result["git_at_end"]
+        print(f"WARNING: hookadmin's source changed during the run (now {end['commit']}, "
+              f"source sha256 {end['hookadmin_sha256']}); figures may mix versions")
 
 
 def ratio(a: float | None, b: float | None) -> float | None:

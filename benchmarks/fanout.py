@@ -47,8 +47,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hooks", type=int, default=1000, help="hooks (default 1000)")
     p.add_argument("--rounds", type=int, default=2,
                    help="events sent one after another; round 1 is cold (default 2)")
-    p.add_argument("--timeout", type=float, default=300.0,
-                   help="give up on a round after this many seconds (default 300)")
+    p.add_argument("--timeout", type=float, default=180.0,
+                   help="give up on a round after this many seconds (default 180)")
     p.add_argument("--tmpdir", help="where the data directory goes (default: $TMPDIR)")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="print the result as JSON on stdout instead of the table; with FILE, "
@@ -76,6 +76,8 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> dict[str, Any]:
 
         def on_attempt(o: AttemptOutcome) -> None:
             counts[o.status] += 1
+            if o.error_kind:
+                counts["error: " + o.error_kind] += 1
             if o.status != "pending":
                 times.append(time.perf_counter())
             if counts["succeeded"] + counts["failed"] >= want["n"]:
@@ -110,12 +112,14 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> dict[str, Any]:
                     "recorded": n,
                     "succeeded": counts["succeeded"] - ok0,
                     "failed": counts["failed"] - failed0,
+                    "errors": {k: v for k, v in counts.items() if k.startswith("error: ")},
                     "publish_call_ms": round((published - t0) * 1e3, 2),
                     "first_s": round(mine[0] - t0, 3) if n else None,
                     "half_s": round(mine[n // 2] - t0, 3) if n else None,
                     "all_s": round(mine[-1] - t0, 3) if n == args.hooks else None,
                     "deliveries_per_s": round(n / (mine[-1] - t0), 1) if n else None,
                     "keyring_reads": keyring_counter.reads - reads0,
+                    "keyring_slowest_read_s": round(keyring_counter.slowest, 3),
                     **meter.as_dict(args.hooks)})
                 benchlib.log(f"round {r + 1}: {rounds[-1]['all_s']} s for {n} deliveries")
                 await asyncio.sleep(0.2)
@@ -129,7 +133,7 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> dict[str, Any]:
 
 
 def human(result: dict[str, Any]) -> None:
-    benchlib.print_machine(result["machine"])
+    benchlib.print_machine(result["machine"], result)
     p = result["params"]
     print(f"\nfan-out: 1 event to {p['hooks']} hooks (all at nginx, different paths), engine "
           f"defaults; hook set-up {result['setup_seconds']} s (not timed)\n")
@@ -146,6 +150,7 @@ def human(result: dict[str, Any]) -> None:
 
 def main() -> int:
     args = parse_args()
+    benchlib.exit_on_sigterm()
     if args.hooks < 1 or args.rounds < 1:
         print(f"{SCRIPT}: --hooks and --rounds must be >= 1", file=sys.stderr)
         return 2

@@ -55,6 +55,9 @@ def parse_args() -> argparse.Namespace:
                    help="events queued per phase = healthy deliveries timed (default 2000)")
     p.add_argument("--rounds", type=int, default=2,
                    help="phases 'with neighbour' (each between two 'alone'; default 2)")
+    p.add_argument("--max-seconds", type=float, default=120.0,
+                   help="cap on each phase; a phase that hits it reports what it completed "
+                        "(default 120)")
     p.add_argument("--tmpdir", help="where the data directories go (default: $TMPDIR)")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="print the result as JSON on stdout instead of the table; with FILE, "
@@ -63,7 +66,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def run_phase(name: str, nginx: benchlib.Nginx, hang_url: str | None, bodies: list[bytes],
-              tmpdir: str | None) -> dict[str, Any]:
+              args: argparse.Namespace) -> dict[str, Any]:
+    tmpdir = args.tmpdir
     with tempfile.TemporaryDirectory(prefix="hookadmin-bench-", dir=tmpdir) as tmp:
         home = Path(tmp) / "home"
         with HookService(home) as service:
@@ -75,12 +79,15 @@ def run_phase(name: str, nginx: benchlib.Nginx, hang_url: str | None, bodies: li
                 service.publish_many([(EVENT_TYPE, b) for b in bodies[i:i + 5000]])
         want = len(bodies)
         counts: Counter[tuple[bool, str]] = Counter()
+        errors: Counter[str] = Counter()
         marks: dict[str, float] = {}
         done = asyncio.Event()
 
         def on_attempt(o: AttemptOutcome) -> None:
             mine = o.hook_id == healthy.id
             counts[(mine, o.status if mine else (o.error_kind or o.status))] += 1
+            if mine and o.error_kind:
+                errors[o.error_kind] += 1
             if mine and "first" not in marks:
                 marks["first"] = time.perf_counter()
             if mine and counts[(True, "succeeded")] + counts[(True, "failed")] >= want:
@@ -95,7 +102,11 @@ def run_phase(name: str, nginx: benchlib.Nginx, hang_url: str | None, bodies: li
                 marks["start"] = time.perf_counter()
                 task = asyncio.create_task(engine.run_async())
                 waiter = asyncio.create_task(done.wait())
-                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({task, waiter}, timeout=args.max_seconds,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if "end" not in marks:
+                    marks["end"] = time.perf_counter()
+                    benchlib.log(f"{name}: stopped at the {args.max_seconds:g} s cap")
             engine.stop()
             await task
             waiter.cancel()
@@ -104,30 +115,34 @@ def run_phase(name: str, nginx: benchlib.Nginx, hang_url: str | None, bodies: li
         benchlib.log(f"{name}: {want} events queued; engine running ...")
         meter = asyncio.run(main())
     seconds = marks["end"] - marks["start"]
-    steady = (want - 1) / (marks["end"] - marks["first"]) if want > 1 else None
+    ok = counts[(True, "succeeded")]
+    steady = (ok - 1) / (marks["end"] - marks["first"]) if ok > 1 and "first" in marks else None
     out = {"phase": name, "healthy_deliveries": want,
-           "healthy_succeeded": counts[(True, "succeeded")],
+           "healthy_succeeded": ok, "complete": ok >= want,
+           "healthy_errors": dict(errors),
            "neighbour_outcomes": {k[1]: v for k, v in counts.items() if not k[0]},
-           "seconds": round(seconds, 3), "healthy_per_s": round(want / seconds, 1),
+           "seconds": round(seconds, 3), "healthy_per_s": round(ok / seconds, 1),
            "healthy_steady_per_s": round(steady, 1) if steady else None,
-           "first_after_s": round(marks["first"] - marks["start"], 3),
-           **meter.as_dict(want)}
+           "first_after_s": round(marks["first"] - marks["start"], 3) if "first" in marks
+           else None,
+           **meter.as_dict(max(1, ok))}
     benchlib.log(f"{name}: {out['healthy_per_s']} healthy deliveries/s")
     return out
 
 
 def human(result: dict[str, Any]) -> None:
-    benchlib.print_machine(result["machine"])
+    benchlib.print_machine(result["machine"], result)
     print(f"\nisolation: {result['params']['events']} healthy deliveries per phase, engine "
           "defaults (max_in_flight 64, per_hook_in_flight 8, attempt_timeout 15 s)\n")
     rows = [[r["phase"], r["healthy_succeeded"], r["seconds"], r["healthy_per_s"],
              r["healthy_steady_per_s"], r["first_after_s"], r["client_cpu_us_per_req"],
              r["machine_busy_cores"], r["others_busy_cores"],
-             ", ".join(f"{k} {v}" for k, v in r["neighbour_outcomes"].items()) or "-"]
+             ", ".join(f"{k} {v}" for k, v in r["neighbour_outcomes"].items()) or "-",
+             ", ".join(f"{k} {v}" for k, v in r["healthy_errors"].items()) or "-"]
             for r in result["phases"]]
     benchlib.print_table(["phase", "healthy ok", "seconds", "healthy/s", "steady/s",
                           "first after s", "engine CPU µs/healthy", "machine cores",
-                          "others' cores", "neighbour outcomes"], rows)
+                          "others' cores", "neighbour outcomes", "healthy errors"], rows)
     print()
     for name, value in result["ratios"].items():
         print(f"{name:<58} {value}")
@@ -135,6 +150,7 @@ def human(result: dict[str, Any]) -> None:
 
 def main() -> int:
     args = parse_args()
+    benchlib.exit_on_sigterm()
     if args.events < 2 or args.rounds < 1:
         print(f"{SCRIPT}: --events must be >= 2 and --rounds >= 1", file=sys.stderr)
         return 2
@@ -144,19 +160,19 @@ def main() -> int:
     hang_proc, hang_port = benchlib.start_receiver("hang")
     try:
         with benchlib.Nginx() as nginx:
-            phases = [run_phase("alone 1", nginx, None, bodies, args.tmpdir)]
+            phases = [run_phase("alone 1", nginx, None, bodies, args)]
             for n in range(1, args.rounds + 1):
                 phases.append(run_phase(f"with hanging neighbour {n}", nginx,
-                                        f"http://127.0.0.1:{hang_port}/stuck", bodies,
-                                        args.tmpdir))
-                phases.append(run_phase(f"alone {n + 1}", nginx, None, bodies, args.tmpdir))
+                                        f"http://127.0.0.1:{hang_port}/stuck", bodies, args))
+                phases.append(run_phase(f"alone {n + 1}", nginx, None, bodies, args))
     finally:
         benchlib.stop_process(hang_proc, signal.SIGTERM)
     alone = [r for r in phases if r["phase"].startswith("alone")]
     beside = [r for r in phases if r["phase"].startswith("with")]
 
-    def med(rows: list[dict[str, Any]], key: str) -> float:
-        return float(statistics.median(r[key] for r in rows))
+    def med(rows: list[dict[str, Any]], key: str) -> float | None:
+        values = [r[key] for r in rows if r[key] is not None]
+        return float(statistics.median(values)) if values else None
 
     ratios = {
         "with neighbour / alone, medians  [target >= 0.9]":

@@ -58,6 +58,8 @@ def parse_args() -> argparse.Namespace:
                         "500/s); 1 = one durable commit per event")
     p.add_argument("--warmup", type=int, default=20,
                    help="events sent and waited for before measuring (default 20)")
+    p.add_argument("--drain-timeout", type=float, default=300.0,
+                   help="seconds to wait for the last arrivals after publishing (default 300)")
     p.add_argument("--tmpdir", help="where the data directory goes (default: $TMPDIR)")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="print the result as JSON on stdout instead of the table; with FILE, "
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         for event_id in ids:
                             published[event_id] = (start, end)
                     publish_end = time.time()
-                    got = _wait_count(port, args.warmup + total, 60, worker)
+                    got = _wait_count(port, args.warmup + total, args.drain_timeout, worker)
                 worker_cpu = benchlib.proc_cpu_seconds(worker.pid) - worker_cpu0
                 receiver_cpu = benchlib.proc_cpu_seconds(receiver.pid) - receiver_cpu0
                 arrivals = json.loads(_get(port, "/_arrivals"))["arrivals"]
@@ -158,12 +160,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for delivery_id, at in arrivals:
         first_arrival.setdefault(delivery_id, at)
     e2e, pub, queue, wire = [], [], [], []
+    buckets: dict[int, list[float]] = {}
     for delivery_id, at in first_arrival.items():
         info = event_of.get(delivery_id)
         if info is None or info[0] not in published:
             continue  # a warm-up event
         start, end = published[info[0]]
         e2e.append((at - start) * 1e3)
+        buckets.setdefault(int(start - t0), []).append((at - start) * 1e3)
         pub.append((end - start) * 1e3)
         if info[1] is not None:
             queue.append((info[1] - start) * 1e3)
@@ -185,6 +189,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "publish call start → engine starts POST": _stats(queue),
             "engine starts POST → arrival": _stats(wire),
         },
+        # per second of the run (by publish time): how the latency moves, e.g. a backlog
+        # growing, or a stall every few seconds
+        "timeline": [{"second": s, "n": len(v),
+                      "p50_ms": round(benchlib.percentile(sorted(v), 50), 1),
+                      "max_ms": round(max(v), 1)} for s, v in sorted(buckets.items())],
         "targets": {"p50 < 20 ms": summary.get("p50", 1e9) < 20,
                     "p99 < 100 ms": summary.get("p99", 1e9) < 100},
         "cpu": {"worker_cpu_s": round(worker_cpu, 3),
@@ -198,7 +207,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def human(result: dict[str, Any]) -> None:
-    benchlib.print_machine(result["machine"])
+    benchlib.print_machine(result["machine"], result)
     p = result["params"]
     print(f"\nlatency: {p['events']} events at {p['rate']:g}/s for {p['seconds']:g} s "
           f"({p['batch']} per publish_many call), 1 hook, engine = `hookadmin worker`")
@@ -211,6 +220,8 @@ def human(result: dict[str, Any]) -> None:
         rows.append([name, s.get("n"), s.get("p50"), s.get("p95"), s.get("p99"), s.get("max"),
                      s.get("mean")])
     benchlib.print_table(["ms", "n", "p50", "p95", "p99", "max", "mean"], rows)
+    print("\nper second of publishing (p50 / max ms): " + ", ".join(
+        f"{t['second']}s {t['p50_ms']:g}/{t['max_ms']:g}" for t in result["timeline"]))
     c = result["cpu"]
     print(f"\nworker CPU {c['worker_cpu_s']} s ({c['worker_cpu_us_per_delivery']} µs/delivery), "
           f"receiver {c['receiver_cpu_s']} s, publisher {c['publisher_cpu_s']} s; machine busy "
@@ -221,6 +232,7 @@ def human(result: dict[str, Any]) -> None:
 
 def main() -> int:
     args = parse_args()
+    benchlib.exit_on_sigterm()
     if args.rate <= 0 or args.seconds <= 0 or args.batch < 1 or args.warmup < 1:
         print(f"{SCRIPT}: --rate and --seconds must be > 0, --batch and --warmup >= 1",
               file=sys.stderr)

@@ -144,7 +144,7 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> dict[str, Any]:
 
 
 def human(result: dict[str, Any]) -> None:
-    benchlib.print_machine(result["machine"])
+    benchlib.print_machine(result["machine"], result)
     p = result["params"]
     state = "inactive" if p["inactive"] else "active, at nginx (return 204)"
     print(f"\nmemory: {p['events']} events queued (publish_many x {p['batch']}: "
@@ -167,6 +167,7 @@ def human(result: dict[str, Any]) -> None:
 
 def main() -> int:
     args = parse_args()
+    benchlib.exit_on_sigterm()
     if args.events < 1 or args.batch < 1 or args.hooks < 1 or args.seconds <= 0:
         print(f"{SCRIPT}: --events, --batch, --hooks must be >= 1 and --seconds > 0",
               file=sys.stderr)

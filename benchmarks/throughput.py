@@ -243,11 +243,14 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
         assert child.pid is not None
 
         counts: Counter[str] = Counter()
+        errors: Counter[str] = Counter()
         marks: dict[str, float] = {}
         done = asyncio.Event()
 
         def on_attempt(outcome: AttemptOutcome) -> None:
             counts[outcome.status] += 1
+            if outcome.error_kind:
+                errors[outcome.error_kind] += 1
             if "first" not in marks:
                 marks["first"] = time.time()
             if counts["succeeded"] + counts["failed"] >= expected and "end" not in marks:
@@ -285,7 +288,7 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
     recorded = counts["succeeded"] + counts["failed"]
     out = {
         "phase": "engine", "requests": recorded, "ok": counts["succeeded"],
-        "failed": counts["failed"], "complete": recorded >= expected,
+        "failed": counts["failed"], "errors": dict(errors), "complete": recorded >= expected,
         "concurrency": settings.max_in_flight,
         "effective_concurrency": min(settings.max_in_flight,
                                      args.hooks * settings.per_hook_in_flight),
@@ -297,6 +300,8 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
         "engine_process_cpu_s": round(meter.self_cpu, 3),
         "engine_cpu_us_per_delivery": round(meter.self_cpu / max(1, recorded) * 1e6, 1),
         "keyring_reads": keyring_counter.reads,
+        "keyring_read_seconds_total": round(keyring_counter.seconds, 2),
+        "keyring_read_seconds_max": round(keyring_counter.slowest, 3),
         "db": db,
     }
     benchlib.log(f"engine: {out['req_per_s']} deliveries/s ({out['failed']} failed)")
@@ -317,7 +322,7 @@ def signing_cost_us(body: bytes) -> float:
 # -- report --------------------------------------------------------------------------------
 
 def human(result: dict[str, Any]) -> None:
-    benchlib.print_machine(result["machine"])
+    benchlib.print_machine(result["machine"], result)
     p = result["params"]
     print(f"\nthroughput: {p['events']} events x {p['hooks']} hooks = {p['deliveries']} "
           f"deliveries, body {p['body_bytes']} bytes, baseline concurrency {p['concurrency']}\n")
@@ -337,8 +342,9 @@ def human(result: dict[str, Any]) -> None:
               f"{eng['publisher_cpu_s']} s), first delivery {eng['first_delivery_after_s']} s "
               f"after the first publish; engine process CPU {eng['engine_cpu_us_per_delivery']} "
               f"µs/delivery; keyring reads {eng['keyring_reads']} for "
-              f"{result['params']['hooks']} hooks; "
-              f"failed {eng['failed']}; effective concurrency "
+              f"{result['params']['hooks']} hooks (sum {eng.get('keyring_read_seconds_total')} s,"
+              f" slowest {eng.get('keyring_read_seconds_max')} s); "
+              f"failed {eng['failed']} {eng['errors'] or ''}; effective concurrency "
               f"{eng['effective_concurrency']}; database: {eng['db']}")
     print(f"signing (delivery_headers, 2 x HMAC-SHA256): {result['signing_us']} µs per delivery")
     if result["ratios"]:
@@ -351,6 +357,7 @@ def human(result: dict[str, Any]) -> None:
 
 def main() -> int:
     args = parse_args()
+    benchlib.exit_on_sigterm()
     only = [x.strip() for x in args.only.split(",") if x.strip()]
     unknown = set(only) - set(PHASES)
     if unknown:

@@ -134,6 +134,13 @@ class DeliveryPagesModel(QAbstractTableModel):
                 self._rows[row] = fresh
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
 
+    def reload_row(self, row: int) -> None:
+        """Re-read one loaded delivery (it may have been queued again)."""
+        for fresh in self._store.deliveries_by_seq([self._rows[row].seq]):
+            if fresh != self._rows[row]:
+                self._rows[row] = fresh
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+
     def delivery_at(self, row: int) -> Delivery:
         """The delivery shown in ``row``."""
         return self._rows[row]
@@ -345,8 +352,19 @@ class DeliveriesPage(QWidget):
             self._on_filter_changed()
 
     def refresh(self) -> None:
-        """Show new arrivals and status changes."""
+        """Show new arrivals and status changes, the selected delivery's too (it may have
+        been queued again), with its buttons and attempts."""
         self.model.refresh()
+        rows = self.view.selectionModel().selectedRows()
+        if rows:
+            self.model.reload_row(rows[0].row())
+        self._on_selection_changed()
+
+    def reload(self) -> None:
+        """Load the deliveries again from the newest (the selection is dropped)."""
+        self.details.clear()
+        self.model.set_filter(self.current_filter())
+        self._on_selection_changed()  # a model reset drops the selection without a signal
 
     def selected_delivery(self) -> Delivery | None:
         """The selected delivery, if any."""
@@ -365,8 +383,7 @@ class DeliveriesPage(QWidget):
 
     @Slot()
     def _on_filter_changed(self) -> None:
-        self.details.clear()
-        self.model.set_filter(self.current_filter())
+        self.reload()
 
     @Slot(QItemSelection, QItemSelection)
     def _on_selection_changed(self, *_: object) -> None:
@@ -385,4 +402,5 @@ class DeliveriesPage(QWidget):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
             lambda: self.redeliver_failed_requested.emit(hook_id, dialog.since()))
+        dialog.accepted.connect(self.reload)  # rows queued again anywhere in the list
         dialog.open()

@@ -323,7 +323,10 @@ class HookPage(QWidget):
         if selected is not None:
             for row in range(self.deliveries.rowCount()):
                 if self.deliveries.delivery_at(row).id == selected:
-                    self.deliveries_view.selectRow(row)
+                    if self.selected_delivery_id() == selected:  # updated in place: no
+                        self._on_selection_changed()  # signal, but buttons and attempts follow
+                    else:
+                        self.deliveries_view.selectRow(row)
                     break
         elif not same:
             self.attempts_view.clear()

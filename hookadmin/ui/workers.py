@@ -125,7 +125,11 @@ class EngineHost(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        if self._thread is None:
+        sender = self.sender()
+        if self._thread is None or (sender is not None and sender is not self._thread):
+            # A stopped engine's finished signal, queued until after a new engine had
+            # started (pause, then resume at once): waiting here for the new, running
+            # thread would freeze the window for good.
             return
         self._thread.wait()
         if self._worker is not None:

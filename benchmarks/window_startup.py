@@ -1,0 +1,751 @@
+"""The admin window over a large history: startup, Deliveries scrolling, Activity chart,
+and the 2-second refresh, with 1,000,000 deliveries in the database.
+
+Run by hand from the repository root, under the test keyring (the window reads secrets
+only on demand, but checks once at startup that the keyring answers — that check is
+timed as ``keyring_check_ms`` — and the hooks are created with real secrets)::
+
+    dbus-run-session -- scripts/with-test-keyring.sh .venv/bin/python benchmarks/window_startup.py
+    ... benchmarks/window_startup.py --deliveries 100000        # a quicker run
+    ... benchmarks/window_startup.py --home /tmp/ha-1m          # build once, measure again
+    # also under a real X server (xcb), next to offscreen:
+    dbus-run-session -- xvfb-run -a -s "-screen 0 1920x1080x24" \\
+        scripts/with-test-keyring.sh .venv/bin/python benchmarks/window_startup.py
+
+Data: ``--hooks`` hooks (default 20, subscribed to everything, URL
+``http://127.0.0.1:9/...`` so nothing leaves the machine) created through
+``HookService.create_hook``, so the schema, the migrations and the secrets are the real
+ones. Then ``--deliveries`` deliveries (default 1,000,000) are inserted directly with
+``sqlite3`` ``executemany`` in transactions of 50,000 rows: seq order = time order,
+created over the last 24 h, ~93 % succeeded, ~5 % failed, ~2 % pending (waiting for a
+retry 1-10 h ahead, so a running engine has nothing due), each with exactly one attempt
+row (realistic request/response headers), sharing 64 event rows (the real fixture
+bodies). The database is not ANALYZEd (the app never does).
+
+Each measurement runs in a fresh process per platform (``offscreen`` always; ``xcb``
+too when ``DISPLAY`` is set) and repeats ``--runs`` times. The child starts the real
+``hookadmin.ui.app.main`` (with the delivery engine unless ``--no-engine``); QSettings
+point at an empty folder, so the window opens at its default size. It measures:
+
+(a) **startup**: wall-clock from the parent's ``Popen`` (process spawn) and from the
+    ``QApplication`` constructor to the main window's first ``Paint`` event and to the
+    end of that first paint pass (a 0-ms timer queued from the first paint event runs
+    after the whole pass is painted and flushed). Target < 1.5 s from spawn.
+(b) **Deliveries**: switching to the tab until its table's viewport has painted, then
+    ``--scroll-steps`` page-down steps (``QScrollBar.triggerAction(SliderPageStepAdd)``)
+    each timed until the viewport has painted again and the events it posted (the view's
+    0-ms fetch-more timer) are processed; ``fetchMore`` (``Store.list_deliveries``)
+    calls are counted per step. Target p95 < 16-33 ms. The 2-s poll timer is stopped
+    during (b) and (c) so it does not land inside a step; (d) measures it.
+(c) **Activity**: selecting the tab until both charts have painted (the query and the
+    chart building are timed apart).
+(d) **refresh()**: ``MainWindow.refresh`` called ``--refreshes`` times on each tab (Webhooks
+    with no hook selected and with one selected, Deliveries after scrolling, Activity
+    without and with its every-10-s chart redraw), timed alone and with the events it
+    posted processed (repaints); the store queries inside are timed apart. Target well
+    under 50 ms (it runs on the GUI thread every 2 s).
+
+The OS page cache is warm (the database was just built or read); ``--json`` prints JSON
+on stdout, ``--json FILE`` writes it and prints the tables.
+"""
+
+from __future__ import annotations
+
+import time
+
+_T_MAIN = time.time()  # the child's first statement: interpreter start-up ends here
+
+import argparse  # noqa: E402 - after the timestamp on purpose
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+SCRIPT = "window_startup.py"
+MARKER = "window_startup.json"
+DAY = 86400.0
+BATCH = 50_000
+SPAWN_ENV = "HOOKADMIN_BENCH_SPAWN"
+STORE_METHODS = ("list_hooks", "last_deliveries", "outbox_waiting", "pending_count",
+                 "list_deliveries", "deliveries_by_seq", "activity", "get_hook",
+                 "get_setting")
+TARGETS = {"startup_s": 1.5, "scroll_p95_ms": 33.0, "refresh_ms": 50.0}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="The window with a large delivery history: startup, scrolling, activity "
+                    "chart, periodic refresh (run under: dbus-run-session -- "
+                    "scripts/with-test-keyring.sh .venv/bin/python benchmarks/window_startup.py).")
+    p.add_argument("--deliveries", type=int, default=1_000_000,
+                   help="deliveries in the database (default 1000000)")
+    p.add_argument("--hooks", type=int, default=20, help="hooks (default 20)")
+    p.add_argument("--runs", type=int, default=3,
+                   help="fresh window processes per platform (default 3)")
+    p.add_argument("--scroll-steps", type=int, default=200,
+                   help="page-down steps in the Deliveries table (default 200)")
+    p.add_argument("--refreshes", type=int, default=20,
+                   help="refresh() calls per tab state (default 20)")
+    p.add_argument("--platforms",
+                   help="comma-separated QPA platforms (default: offscreen, plus xcb when "
+                        "DISPLAY is set)")
+    p.add_argument("--no-engine", action="store_true",
+                   help="open the window without the delivery engine (default: with it, as "
+                        "`hookadmin gui` does)")
+    p.add_argument("--home", help="data directory to build in, or to reuse when it already "
+                                  "holds this benchmark's database of the same size (kept)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    p.add_argument("--tmpdir", help="where the temporary data directory goes (default: $TMPDIR)")
+    p.add_argument("--seed", type=int, default=1, help="random seed of the data (default 1)")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="print the result as JSON on stdout instead of the tables; with FILE, "
+                        "write the JSON there and print the tables too")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, round(p / 100.0 * len(s) + 0.5) - 1))
+    return s[k]
+
+
+def dist(values: list[float]) -> dict[str, float]:
+    """p50/p95/max/mean of milliseconds, rounded."""
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "p50": round(pct(values, 50), 2), "p95": round(pct(values, 95), 2),
+            "max": round(max(values), 2), "mean": round(statistics.fmean(values), 2)}
+
+
+# -- the data ----------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+
+
+def _bodies() -> list[tuple[str, bytes]]:
+    """(event type, body) pairs: the real fixtures where present, else a small JSON."""
+    pairs = []
+    for name, type_ in (("job-completed.json", "job.completed"),
+                        ("job-failed-unicode.json", "job.failed"),
+                        ("cluster-available.json", "cluster.available"),
+                        ("cluster-error.json", "cluster.error")):
+        path = FIXTURES / name
+        body = path.read_bytes() if path.exists() else json.dumps(
+            {"id": 1, "type": type_, "detail": "x" * 900}).encode()
+        pairs.append((type_, body))
+    return pairs
+
+
+def build(home: Path, n: int, n_hooks: int, seed: int) -> dict[str, Any]:
+    """Create the data directory: hooks through the service, deliveries by executemany."""
+    from hookadmin.core.service import HookService
+    from hookadmin.core.store import DB_FILENAME
+
+    rng = random.Random(seed)
+    t0 = time.perf_counter()
+    with HookService(home) as service:
+        hooks = [service.create_hook(url=f"http://127.0.0.1:9/hooks/receiver-{i:02d}",
+                                     name=f"Receiver {i:02d}", events=["job", "cluster"])
+                 for i in range(1, n_hooks + 1)]
+    hook_ids = [h.id for h in hooks]
+    hook_urls = {h.id: h.url for h in hooks}
+    db = sqlite3.connect(home / DB_FILENAME, isolation_level=None)
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-1048576")  # 1 GiB for the build only
+    now = time.time()
+    start = now - DAY
+    bodies = _bodies()
+    events = []
+    db.execute("BEGIN")
+    for i in range(64):
+        type_, body = bodies[i % len(bodies)]
+        cur = db.execute("INSERT INTO events (id, type, body, occurred_at, fanned_out)"
+                         " VALUES (?, ?, ?, ?, 1)", (str(uuid.uuid4()), type_, body,
+                                                     start + i * DAY / 64))
+        events.append((cur.lastrowid, type_))
+    db.execute("COMMIT")
+    seq = db.execute("SELECT coalesce(max(seq), 0) FROM deliveries").fetchone()[0]
+    counts = {"succeeded": 0, "failed": 0, "pending": 0}
+    sig = "0123456789abcdef" * 4
+    failures = ((500, "http_status", "The receiver answered with an error status."),
+                (502, "http_status", "The receiver answered with an error status."),
+                (503, "http_status", "The receiver answered with an error status."),
+                (404, "http_status", "The receiver answered with an error status."),
+                (None, "timeout", "The receiver did not answer within 15 s."),
+                (None, "connect", "The connection was refused."))
+    resp_headers = json.dumps([["Content-Type", "application/json"], ["Content-Length", "16"],
+                               ["Server", "nginx"]])
+    done = 0
+    while done < n:
+        size = min(BATCH, n - done)
+        deliveries = []
+        attempts = []
+        for k in range(size):
+            i = done + k
+            seq += 1
+            created = start + (i + rng.random()) * DAY / n
+            event_seq, type_ = events[rng.randrange(len(events))]
+            hook_id = hook_ids[rng.randrange(len(hook_ids))]
+            did = str(uuid.uuid4())
+            started = created + rng.random() * 0.05
+            r = rng.random()
+            next_at = None
+            if r < 0.93:
+                status = "succeeded"
+                code, kind, message = (204 if rng.random() < 0.2 else 200), None, None
+                ms = rng.lognormvariate(4.0, 0.6)  # ~55 ms median
+                body: bytes | None = b'{"received":true}'
+            else:
+                status = "failed" if r < 0.98 else "pending"
+                code, kind, message = failures[rng.randrange(len(failures))]
+                ms = 15000.0 if kind == "timeout" else rng.lognormvariate(3.0, 0.8)
+                body = b'{"error":"unavailable"}' if code is not None else None
+                if status == "pending":
+                    next_at = now + 3600 + rng.random() * 9 * 3600
+            counts[status] += 1
+            updated = started + ms / 1000.0
+            headers = json.dumps({
+                "Content-Type": "application/json", "User-Agent": "hookadmin/1.0",
+                "X-Hook-Event": type_, "X-Hook-Delivery": did,
+                "X-Hook-Signature": f"sha256={sig}", "webhook-id": did,
+                "webhook-timestamp": str(int(started)),
+                "webhook-signature": "v1,c2lnbmF0dXJlLW9mLXRoZS1ib2R5LWZvci1iZW5jaG1hcms="})
+            deliveries.append((seq, did, event_seq, hook_id, type_, status, 1, next_at, code,
+                               kind, ms, created, updated))
+            attempts.append((seq, 1, started, ms, hook_urls[hook_id], headers, code,
+                             resp_headers if code is not None else None, body,
+                             kind, message, next_at))
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO deliveries (seq, id, event_seq, hook_id, event_type, status, attempts,"
+            " next_attempt_at, last_status_code, last_error_kind, last_duration_ms,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            deliveries)
+        db.executemany(
+            "INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,"
+            " request_headers, status_code, response_headers, response_body,"
+            " response_truncated, error_kind, error_message, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)", attempts)
+        db.execute("COMMIT")
+        done += size
+        if done % 200_000 == 0 or done == n:
+            log(f"  {done:,} deliveries inserted ({time.perf_counter() - t0:.0f} s)")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    info = {"deliveries": n, "hooks": n_hooks, "seed": seed, "built_at": now,
+            "build_seconds": round(time.perf_counter() - t0, 1), "status_counts": counts}
+    (home / MARKER).write_text(json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def rebase(home: Path, info: dict[str, Any]) -> None:
+    """Move every time in a reused database forward by its age, so the last 24 h still
+    hold the history and no pending delivery has fallen due."""
+    from hookadmin.core.store import DB_FILENAME
+
+    shift = time.time() - float(info["built_at"])
+    if shift < 600:
+        return
+    log(f"rebasing the reused database's times by {shift / 3600:.1f} h ...")
+    t0 = time.perf_counter()
+    db = sqlite3.connect(home / DB_FILENAME, isolation_level=None)
+    db.execute("BEGIN")
+    db.execute("UPDATE deliveries SET created_at = created_at + ?1, updated_at = updated_at + ?1,"
+               " next_attempt_at = next_attempt_at + ?1", (shift,))
+    db.execute("UPDATE attempts SET started_at = started_at + ?1,"
+               " next_attempt_at = next_attempt_at + ?1", (shift,))
+    db.execute("UPDATE events SET occurred_at = occurred_at + ?1", (shift,))
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    info["built_at"] = float(info["built_at"]) + shift
+    (home / MARKER).write_text(json.dumps(info, indent=2) + "\n")
+    log(f"  rebased in {time.perf_counter() - t0:.0f} s")
+
+
+# -- the child: one window process -------------------------------------------------------
+
+def child(args: argparse.Namespace) -> int:
+    spawn = float(os.environ.get(SPAWN_ENV, _T_MAIN))
+    marks: dict[str, float] = {"python_started": _T_MAIN}
+    cpu: dict[str, float] = {}  # GUI-thread CPU seconds at each mark (marks are on it)
+    load_start = os.getloadavg()[0]
+
+    def mark(name: str) -> None:
+        marks[name] = time.time()
+        cpu[name] = time.thread_time()
+    from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+    from PySide6.QtWidgets import QAbstractSlider, QApplication, QWidget
+    mark("pyside_imported")
+    app = QApplication([sys.argv[0]])
+    mark("qapplication")
+    settings_dir = tempfile.mkdtemp(prefix="hookadmin-bench-qsettings-")
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_dir)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+
+    import hookadmin.ui.app as ui_app
+    from hookadmin.core.service import HookService
+    from hookadmin.ui.main_window import MainWindow
+    mark("hookadmin_imported")
+
+    result: dict[str, Any] = {"platform": QApplication.platformName(),
+                              "engine": not args.no_engine}
+    held: dict[str, Any] = {}
+    calls: list[tuple[str, float]] = []  # (store method, ms) while recording
+
+    def timed_service(home: str | None) -> HookService:
+        t = time.time()
+        service = HookService(home)
+        mark("service_opened")
+        result["service_open_ms"] = round((marks["service_opened"] - t) * 1000, 1)
+        check = service.secrets.check
+
+        def timed_check() -> None:
+            t1 = time.time()
+            try:
+                check()
+            finally:
+                result["keyring_check_ms"] = round((time.time() - t1) * 1000, 1)
+        service.secrets.check = timed_check  # type: ignore[method-assign]
+        store = service.store
+        for name in STORE_METHODS:
+            original = getattr(store, name)
+
+            def wrapper(*a: Any, _f: Any = original, _n: str = name, **kw: Any) -> Any:
+                t2 = time.perf_counter()
+                try:
+                    return _f(*a, **kw)
+                finally:
+                    calls.append((_n, (time.perf_counter() - t2) * 1000))
+            setattr(store, name, wrapper)
+        held["service"] = service
+        return service
+
+    class TimedWindow(MainWindow):
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            t = time.time()
+            super().__init__(*a, **kw)
+            mark("window_built")
+            result["window_init_ms"] = round((marks["window_built"] - t) * 1000, 1)
+            result["window_init_store_ms"] = {n: round(ms, 1) for n, ms in calls}
+            held["window"] = self
+
+        def show(self) -> None:
+            super().show()
+            mark("show_returned")
+
+    class Probe(QObject):
+        """Counts Paint events per watched widget; notes the main window's first one."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.paints: dict[int, int] = {}
+            self.first_paint = False
+
+        def watch(self, widget: QWidget) -> None:
+            self.paints[id(widget)] = 0
+            widget.installEventFilter(self)
+
+        def count(self, widget: QWidget) -> int:
+            return self.paints[id(widget)]
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                if id(obj) in self.paints:
+                    self.paints[id(obj)] += 1
+                if not self.first_paint and isinstance(obj, MainWindow):
+                    self.first_paint = True
+                    mark("first_paint")
+                    QTimer.singleShot(0, painted)
+            elif event.type() == QEvent.Type.Expose and "first_expose" not in marks \
+                    and "window" in held and obj.inherits("QWidgetWindow"):
+                mark("first_expose")
+            return False
+
+    probe = Probe()
+    app.installEventFilter(probe)
+
+    def painted() -> None:
+        mark("painted")
+        result["process_cpu_ms_at_painted"] = round(time.process_time() * 1000, 1)
+        QTimer.singleShot(500, scenarios)  # let the engine thread start and settle
+
+    def pump_until_painted(widgets: list[QWidget], before: list[int],
+                           timeout: float = 30.0) -> bool:
+        deadline = time.perf_counter() + timeout
+        while any(probe.count(w) <= b for w, b in zip(widgets, before, strict=True)):
+            app.processEvents()
+            if time.perf_counter() > deadline:
+                return False
+        app.processEvents()  # what the paint posted (fetch-more timer, layout)
+        return True
+
+    def store_ms(since: int) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for n, ms in calls[since:]:
+            out[n] = out.get(n, 0.0) + ms
+        return {n: round(ms, 2) for n, ms in out.items()}
+
+    def scenarios() -> None:
+        window = held["window"]
+        try:
+            run_scenarios(window)
+        except Exception as err:  # noqa: BLE001 - reported, then the window closes
+            import traceback
+            traceback.print_exc()
+            result["error"] = f"{type(err).__name__}: {err}"
+        window.close()
+
+    def run_scenarios(window: Any) -> None:
+        window._poll_timer.stop()  # (d) measures refresh(); keep it out of the steps
+        page = window.deliveries_page
+        view = page.view
+        probe.watch(view.viewport())
+        # (b) the Deliveries tab, then page-down steps
+        n0 = len(calls)
+        before = [probe.count(view.viewport())]
+        t = time.perf_counter()
+        c = time.thread_time()
+        window.tabs.setCurrentWidget(page)
+        ok = pump_until_painted([view.viewport()], before)
+        result["deliveries_tab_ms"] = round((time.perf_counter() - t) * 1000, 2)
+        result["deliveries_tab_gui_cpu_ms"] = round((time.thread_time() - c) * 1000, 2)
+        result["deliveries_tab_store_ms"] = store_ms(n0)
+        result["deliveries_tab_painted"] = ok
+        result["rows_per_page_step"] = view.verticalScrollBar().pageStep()
+        sb = view.verticalScrollBar()
+        steps: list[float] = []
+        step_cpu: list[float] = []
+        fetch_steps: list[float] = []
+        other_steps: list[float] = []
+        fetch_ms: list[float] = []
+        stuck = 0
+        for _ in range(args.scroll_steps):
+            n0 = len(calls)
+            value = sb.value()
+            before = [probe.count(view.viewport())]
+            t = time.perf_counter()
+            c = time.thread_time()
+            sb.triggerAction(QAbstractSlider.SliderAction.SliderPageStepAdd)
+            moved = sb.value() != value
+            if moved:
+                pump_until_painted([view.viewport()], before, timeout=5.0)
+            else:
+                app.processEvents()
+            ms = (time.perf_counter() - t) * 1000
+            cpu_ms = (time.thread_time() - c) * 1000
+            fetches = [c for n, c in calls[n0:] if n == "list_deliveries"]
+            if not moved and not fetches:
+                stuck += 1
+                if stuck > 3:
+                    break
+                continue
+            steps.append(ms)
+            step_cpu.append(cpu_ms)
+            (fetch_steps if fetches else other_steps).append(ms)
+            fetch_ms.extend(fetches)
+        result["scroll"] = {"steps": dist(steps), "steps_gui_cpu": dist(step_cpu),
+                            "steps_with_fetch": dist(fetch_steps),
+                            "steps_without_fetch": dist(other_steps),
+                            "fetchMore_query_ms": dist(fetch_ms),
+                            "rows_loaded": page.model.rowCount(),
+                            "all_ms": [round(x, 2) for x in steps],
+                            "all_cpu_ms": [round(x, 2) for x in step_cpu]}
+        # (c) the Activity tab
+        act = window.activity_page
+        probe.watch(act.rate_view.viewport())
+        probe.watch(act.latency_view.viewport())
+        n0 = len(calls)
+        widgets = [act.rate_view.viewport(), act.latency_view.viewport()]
+        before = [probe.count(w) for w in widgets]
+        t = time.perf_counter()
+        c = time.thread_time()
+        window.tabs.setCurrentWidget(act)
+        t_switched = time.perf_counter()
+        ok = pump_until_painted(widgets, before)
+        result["activity"] = {"total_ms": round((time.perf_counter() - t) * 1000, 2),
+                              "tab_switch_call_ms": round((t_switched - t) * 1000, 2),
+                              "gui_cpu_ms": round((time.thread_time() - c) * 1000, 2),
+                              "store_ms": store_ms(n0), "painted": ok,
+                              "summary": act.summary.text()}
+        result["activity"]["chart_build_and_paint_ms"] = round(
+            result["activity"]["total_ms"] - sum(result["activity"]["store_ms"].values()), 2)
+        # (d) refresh() in each state
+        refresh: dict[str, Any] = {}
+
+        def measure(label: str, before_each: Any = None, count: int = args.refreshes) -> None:
+            call_ms: list[float] = []
+            cpu_call_ms: list[float] = []
+            with_events_ms: list[float] = []
+            n_start = len(calls)
+            for _ in range(count):
+                if before_each is not None:
+                    before_each()
+                app.processEvents()
+                t = time.perf_counter()
+                c = time.thread_time()
+                window.refresh()
+                t1 = time.perf_counter()
+                cpu_call_ms.append((time.thread_time() - c) * 1000)
+                app.processEvents()
+                app.processEvents()
+                call_ms.append((t1 - t) * 1000)
+                with_events_ms.append((time.perf_counter() - t) * 1000)
+            per_call = {n: round(ms / count, 2)
+                        for n, ms in store_ms(n_start).items()}
+            refresh[label] = {"call": dist(call_ms), "call_gui_cpu": dist(cpu_call_ms),
+                              "with_repaint": dist(with_events_ms),
+                              "store_ms_per_refresh": per_call}
+
+        measure("activity_tab")
+
+        def force_redraw() -> None:
+            window._activity_drawn = 0.0
+        measure("activity_tab_with_chart_redraw", force_redraw, min(args.refreshes, 5))
+        window.tabs.setCurrentWidget(page)
+        app.processEvents()
+        measure("deliveries_tab")
+        window.tabs.setCurrentIndex(0)
+        app.processEvents()
+        measure("webhooks_tab")
+        hooks = window.service.hooks()
+        if hooks:
+            window.select_hook(hooks[0].id)
+            app.processEvents()
+            measure("webhooks_tab_hook_selected")
+        result["refresh"] = refresh
+        window._poll_timer.start()
+
+    orig_service, orig_window = ui_app.HookService, ui_app.MainWindow
+    orig_engine = ui_app.EngineHost
+    ui_app.HookService = timed_service  # type: ignore[assignment,misc]
+    ui_app.MainWindow = TimedWindow  # type: ignore[misc]
+    if args.no_engine:
+        ui_app.EngineHost = lambda *_a, **_k: None  # type: ignore[assignment,misc]
+    try:
+        status = ui_app.main(args.home)
+    finally:
+        ui_app.HookService, ui_app.MainWindow, ui_app.EngineHost = \
+            orig_service, orig_window, orig_engine
+        shutil.rmtree(settings_dir, ignore_errors=True)
+    result["exit_status"] = status
+    result["code"] = code_fingerprint()
+    base_spawn = {k: round((v - spawn) * 1000, 1) for k, v in marks.items()}
+    base_app = {k: round((v - marks["qapplication"]) * 1000, 1) for k, v in marks.items()
+                if v >= marks["qapplication"]}
+    result["ms_from_spawn"] = base_spawn
+    result["gui_thread_cpu_ms"] = {k: round(v * 1000, 1) for k, v in cpu.items()}
+    result["loadavg_1min"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
+    result["ms_from_qapplication"] = base_app
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+# -- the parent ----------------------------------------------------------------------------
+
+def code_fingerprint() -> dict[str, str]:
+    """Where the imported hookadmin lives and a hash of its .py files: the tree is edited
+    by others while this runs, so say exactly what was measured."""
+    import hashlib
+
+    import hookadmin
+
+    root = Path(hookadmin.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return {"path": str(root), "sha256": digest.hexdigest()[:12]}
+
+
+def run_child(args: argparse.Namespace, home: Path, platform: str) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--home", str(home),
+           "--scroll-steps", str(args.scroll_steps), "--refreshes", str(args.refreshes)]
+    if args.no_engine:
+        cmd.append("--no-engine")
+    env = dict(os.environ, QT_QPA_PLATFORM=platform)
+    env[SPAWN_ENV] = repr(time.time())
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+    for line in proc.stderr.splitlines():
+        if "propagateSizeHints" not in line:
+            print(f"    [{platform}] {line}", file=sys.stderr)
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"{SCRIPT}: the window process failed ({proc.returncode}); "
+                         f"stderr:\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    def med(get: Any) -> float | None:
+        values = [v for v in (get(r) for r in runs) if v is not None]
+        return round(statistics.median(values), 1) if values else None
+    all_steps = [x for r in runs for x in r["scroll"]["all_ms"]]
+    return {
+        "spawn_to_painted_ms": med(lambda r: r["ms_from_spawn"].get("painted")),
+        "spawn_to_first_paint_ms": med(lambda r: r["ms_from_spawn"].get("first_paint")),
+        "qapp_to_painted_ms": med(lambda r: r["ms_from_qapplication"].get("painted")),
+        "window_init_ms": med(lambda r: r.get("window_init_ms")),
+        "deliveries_tab_ms": med(lambda r: r.get("deliveries_tab_ms")),
+        "scroll_steps": dist(all_steps),
+        "scroll_steps_gui_cpu": dist([x for r in runs for x in r["scroll"]["all_cpu_ms"]]),
+        "gui_cpu_at_painted_ms": med(lambda r: r["gui_thread_cpu_ms"].get("painted")),
+        "process_cpu_at_painted_ms": med(lambda r: r.get("process_cpu_ms_at_painted")),
+        "activity_gui_cpu_ms": med(lambda r: r["activity"]["gui_cpu_ms"]),
+        "activity_tab_ms": med(lambda r: r["activity"]["total_ms"]),
+        "activity_query_ms": med(lambda r: r["activity"]["store_ms"].get("activity")),
+        "refresh_call_p50_ms": {k: med(lambda r, k=k: r["refresh"][k]["call"]["p50"])
+                                for k in runs[0]["refresh"]},
+        "refresh_call_max_ms": {k: max(r["refresh"][k]["call"]["max"] for r in runs)
+                                for k in runs[0]["refresh"]},
+        "refresh_gui_cpu_p50_ms": {k: med(lambda r, k=k: r["refresh"][k]["call_gui_cpu"]["p50"])
+                                   for k in runs[0]["refresh"]},
+        "loadavg_1min": [r["loadavg_1min"] for r in runs],
+    }
+
+
+def machine() -> dict[str, Any]:
+    import platform as pf
+
+    from PySide6 import QtCore
+
+    def first(path: str, key: str) -> str:
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return "?"
+    return {"nproc": os.cpu_count(), "cpu_model": first("/proc/cpuinfo", "model name"),
+            "memory": first("/proc/meminfo", "MemTotal"), "python": pf.python_version(),
+            "pyside6": QtCore.__version__, "qt": QtCore.qVersion(),
+            "sqlite": sqlite3.sqlite_version, "os": f"Linux {pf.release()}",
+            "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+            "display": os.environ.get("DISPLAY")}
+
+
+def human(result: dict[str, Any]) -> None:
+    m = result["machine"]
+    print(f"machine: {m['nproc']} cores ({m['cpu_model']}), {m['memory']}, Python "
+          f"{m['python']}, PySide6 {m['pyside6']} / Qt {m['qt']}, SQLite {m['sqlite']}")
+    d = result["data"]
+    print(f"code: {result['code']['path']} (sha256 of its .py {result['code']['sha256']})")
+    print(f"data: {d['deliveries']:,} deliveries over {d['hooks']} hooks {d['status_counts']}, "
+          f"database {d.get('db_mib')} MiB; engine {'on' if result['engine'] else 'off'}")
+    for platform, block in result["platforms"].items():
+        s = block["summary"]
+        print(f"\n== {platform} ({len(block['runs'])} runs; medians) ==")
+        print(f"(a) spawn -> window painted      {s['spawn_to_painted_ms']} ms "
+              f"(first paint event {s['spawn_to_first_paint_ms']} ms; from QApplication "
+              f"{s['qapp_to_painted_ms']} ms; MainWindow() {s['window_init_ms']} ms)")
+        print(f"    CPU by then: GUI thread {s['gui_cpu_at_painted_ms']} ms, process "
+              f"{s['process_cpu_at_painted_ms']} ms; 1-min load at start/end of each run "
+              f"{s['loadavg_1min']}")
+        for i, r in enumerate(block["runs"], 1):
+            f = r["ms_from_spawn"]
+            print(f"    run {i}: " + ", ".join(f"{k} {v}" for k, v in f.items())
+                  + f"; MainWindow() store calls {r['window_init_store_ms']}"
+                  + f"; keyring check {r.get('keyring_check_ms')} ms")
+        print(f"(b) Deliveries tab shown          {s['deliveries_tab_ms']} ms")
+        st = s["scroll_steps"]
+        print(f"    page-down steps: n={st['n']} p50 {st['p50']} ms, p95 {st['p95']} ms, "
+              f"max {st['max']} ms")
+        sc = s["scroll_steps_gui_cpu"]
+        print(f"    GUI-thread CPU per step: p50 {sc['p50']} ms, p95 {sc['p95']} ms, "
+              f"max {sc['max']} ms")
+        r0 = block["runs"][0]["scroll"]
+        print(f"    run 1: with fetchMore {r0['steps_with_fetch']}, without "
+              f"{r0['steps_without_fetch']}, list_deliveries {r0['fetchMore_query_ms']}, "
+              f"rows loaded {r0['rows_loaded']}")
+        print(f"(c) Activity tab shown            {s['activity_tab_ms']} ms "
+              f"(query {s['activity_query_ms']} ms; GUI-thread CPU {s['activity_gui_cpu_ms']} ms)")
+        print("(d) refresh()                     p50 / max ms (GUI CPU p50); store ms per "
+              "refresh (run 1)")
+        for k, v in s["refresh_call_p50_ms"].items():
+            print(f"    {k:32s} {v} / {s['refresh_call_max_ms'][k]} "
+                  f"({s['refresh_gui_cpu_p50_ms'][k]})   "
+                  f"{block['runs'][0]['refresh'][k]['store_ms_per_refresh']}")
+
+
+def main() -> int:
+    args = parse_args()
+    if args.child:
+        return child(args)
+    from hookadmin.core.store import DB_FILENAME
+
+    platforms = args.platforms.split(",") if args.platforms else \
+        ["offscreen"] + (["xcb"] if os.environ.get("DISPLAY") else [])
+    if os.environ.get("HOOKADMIN_TEST_SECRET_SERVICE") != "1":
+        print(f"{SCRIPT}: warning: not under scripts/with-test-keyring.sh; hook secrets go into "
+              "the keyring of this session", file=sys.stderr)
+    created_tmp = args.home is None
+    home = Path(args.home) if args.home else Path(tempfile.mkdtemp(
+        prefix="hookadmin-window-", dir=args.tmpdir))
+    try:
+        marker = home / MARKER
+        if marker.exists():
+            info = json.loads(marker.read_text())
+            if info["deliveries"] != args.deliveries or info["hooks"] != args.hooks:
+                raise SystemExit(f"{SCRIPT}: {home} holds {info['deliveries']} deliveries over "
+                                 f"{info['hooks']} hooks; choose another --home")
+            log(f"reusing {home} ({info['deliveries']:,} deliveries)")
+            rebase(home, info)
+        elif (home / DB_FILENAME).exists():
+            raise SystemExit(f"{SCRIPT}: {home} holds a database this benchmark did not build")
+        else:
+            log(f"building {args.deliveries:,} deliveries over {args.hooks} hooks in {home} ...")
+            info = build(home, args.deliveries, args.hooks, args.seed)
+            log(f"built in {info['build_seconds']} s")
+        info = dict(info)
+        # Open once first, so a migration of a reused database is not timed as startup.
+        from hookadmin.core.store import Store
+        t = time.perf_counter()
+        with Store.in_home(home) as store:
+            info["schema_version"] = store.schema_version
+        info["first_open_s"] = round(time.perf_counter() - t, 2)
+        info["db_mib"] = round((home / DB_FILENAME).stat().st_size / 2**20)
+        result: dict[str, Any] = {"machine": machine(), "data": info, "code": code_fingerprint(),
+                                  "engine": not args.no_engine, "platforms": {},
+                                  "command": " ".join(sys.argv), "targets": TARGETS}
+        for platform in platforms:
+            runs = []
+            for i in range(args.runs):
+                log(f"{platform}: window process {i + 1}/{args.runs} ...")
+                runs.append(run_child(args, home, platform))
+                err = runs[-1].get("error")
+                if err:
+                    log(f"  scenario error: {err}")
+            result["platforms"][platform] = {"summary": summarize(runs), "runs": runs}
+    finally:
+        if created_tmp and not args.keep:
+            shutil.rmtree(home, ignore_errors=True)
+        elif created_tmp:
+            log(f"kept {home}")
+    if args.json == "-":
+        print(json.dumps(result, indent=2))
+    else:
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        human(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The Activity tab's totals, pausing and resuming delivery (Ctrl+Shift+P), the status
+bar's engine state, deliveries per second and queue depth, and the notifications about
+failing and deactivated hooks; with the window's own engine and real receivers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.workers import EngineHost
+from tests.helpers import FAST, db_rows, drain, resource
+from tests.receiver import Receiver, status
+from tests.ui.conftest import HookFactory
+from tests.ui.gui import click_tab
+from tests.ui.test_deliveries_tab import choose
+
+Make = Callable[..., Receiver]
+PAUSE_KEYS = (Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier
+              | Qt.KeyboardModifier.ShiftModifier)
+SUCCEEDED = "a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL"
+
+
+def attempt_totals(home: Path, hook_id: int | None = None) -> tuple[int, int]:
+    """(succeeded, failed) attempts in the database, read with sqlite3."""
+    where = "" if hook_id is None else f" WHERE d.hook_id = {int(hook_id)}"
+    ((ok, total),) = db_rows(
+        home, f"SELECT coalesce(sum({SUCCEEDED}), 0), count(*) FROM attempts a"
+              f" JOIN deliveries d ON d.seq = a.delivery_seq{where}")
+    assert isinstance(ok, int)
+    assert isinstance(total, int)
+    return ok, total - ok
+
+
+def test_activity_totals_match_the_store_for_all_hooks_and_for_one(
+        qtbot: QtBot, home: Path, receiver: Receiver, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    broken = make_receiver(status(500))
+    ops = hook_factory(receiver.url, name="ops", events=("job",))
+    alerts = hook_factory(broken.url, name="alerts", events=("cluster",))
+    for number in range(3):
+        service.publish("job.completed", resource("job.completed", number))
+    service.publish("cluster.error", resource("cluster.error", 9))
+    drain(home)  # the cluster.error delivery fails on every attempt of FAST's schedule
+    assert attempt_totals(home) == (3, len(FAST.retry_schedule))
+
+    window = open_window()
+    click_tab(qtbot, window.tabs, "&Activity")
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is window.activity_page)
+    summary = window.activity_page.summary
+    qtbot.waitUntil(lambda: summary.text() != "")
+    ok, bad = attempt_totals(home)
+    assert summary.text() == f"{ok} attempts succeeded, {bad} failed"
+
+    choose(qtbot, window.activity_page.hook_box, f"{ops.id}: ops")
+    ok, bad = attempt_totals(home, ops.id)
+    assert (ok, bad) == (3, 0)
+    assert summary.text() == "3 attempts succeeded, 0 failed"
+    choose(qtbot, window.activity_page.hook_box, f"{alerts.id}: alerts")
+    ok, bad = attempt_totals(home, alerts.id)
+    assert summary.text() == f"0 attempts succeeded, {bad} failed"
+    choose(qtbot, window.activity_page.hook_box, "All hooks")
+    assert summary.text() == "3 attempts succeeded, 3 failed"
+
+    # More deliveries while the tab is open show up when it is drawn again.
+    service.publish("job.failed", resource("job.failed", 4))
+    drain(home)
+    click_tab(qtbot, window.tabs, "&Webhooks")
+    click_tab(qtbot, window.tabs, "&Activity")
+    assert summary.text() == "4 attempts succeeded, 3 failed"
+    assert attempt_totals(home) == (4, 3)
+
+
+def test_pause_stops_the_engine_and_resume_delivers_what_waited(
+        qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    hook_factory(receiver.url, name="ops", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.running)
+    assert window.engine_label.text() == "Delivery engine: running"
+    assert window.pause_action.isEnabled()
+    assert window.pause_action.shortcut().toString() == "Ctrl+Shift+P"
+
+    qtbot.keyClick(window, *PAUSE_KEYS)
+    assert window.pause_action.isChecked()
+    qtbot.waitUntil(lambda: not engine.running)
+    assert window.engine_label.text() == "Delivery engine: paused"
+
+    event_id = service.publish("job.completed", resource("job.completed"))
+    # While paused nothing is fanned out or sent, however long it waits (here 50 of the
+    # engine's polling intervals).
+    qtbot.wait(int(FAST.poll_interval * 50 * 1000))
+    assert receiver.requests() == []
+    assert service.store.outbox_waiting() == 1
+    window.refresh()
+    assert window.queue_label.text().startswith("1 events waiting")
+    assert window.engine_label.text() == "Delivery engine: paused"
+
+    qtbot.keyClick(window, *PAUSE_KEYS)
+    assert not window.pause_action.isChecked()
+    qtbot.waitUntil(lambda: engine.running)
+    assert window.engine_label.text() == "Delivery engine: running"
+    (request,) = receiver.wait_for_requests(1)
+    assert request.header("X-Hook-Event") == "job.completed"
+    qtbot.waitUntil(lambda: [d.status for d in service.store.list_deliveries()] == [
+        "succeeded"])
+    assert service.store.list_deliveries()[0].event_id == event_id
+
+
+# Before the fix, the stopped engine's queued "finished" signal arrived after the new
+# engine had started and the window waited for the new thread to end: frozen for good,
+# inside QThread.wait(), which only the "thread" timeout method can interrupt.
+@pytest.mark.timeout(30, method="thread")
+def test_pausing_and_resuming_at_once_from_the_menu(
+        qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    hook_factory(receiver.url, name="ops", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.running)
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    assert window.pause_action in menus["De&livery"].actions()
+    assert window.pause_action.text() == "&Pause delivery"
+    window.pause_action.trigger()  # what choosing Delivery → Pause delivery does
+    assert not engine.running
+    assert window.engine_label.text() == "Delivery engine: paused"
+    window.pause_action.trigger()  # and again, before anything else happens
+    assert engine.running
+    assert window.engine_label.text() == "Delivery engine: running"
+
+    service.publish("job.completed", resource("job.completed"))
+    receiver.wait_for_requests(1)
+    ticks: list[int] = []
+    window.statusBar().messageChanged.connect(lambda _: ticks.append(1))
+    window.statusBar().showMessage("still responsive", 50)
+    qtbot.waitUntil(lambda: len(ticks) == 2, timeout=2000)  # shown, then cleared
+    assert engine.running
+    qtbot.waitUntil(lambda: window.hooks_model.index(0, 3).data().startswith("✓ 200"),
+                    timeout=5000)
+
+
+def test_the_status_bar_shows_queue_depth_and_deliveries_per_second(
+        qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    hook_factory(receiver.url, name="ops", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.running)
+    qtbot.keyClick(window, *PAUSE_KEYS)
+    qtbot.waitUntil(lambda: not engine.running)
+    assert window.rate_label.objectName() == "deliveryRate"
+    assert window.queue_label.objectName() == "queueDepth"
+    assert window.rate_label.text() == "0.0 deliveries/s"
+    assert window.queue_label.text() == "0 events waiting · 0 deliveries pending"
+
+    service.publish_many([("job.completed", resource("job.completed", n)) for n in range(5)])
+    # The window's own 2 s refresh picks the queue up.
+    qtbot.waitUntil(lambda: window.queue_label.text()
+                    == "5 events waiting · 0 deliveries pending", timeout=5000)
+    assert service.store.fan_out() == 5
+    qtbot.waitUntil(lambda: window.queue_label.text()
+                    == "0 events waiting · 5 deliveries pending", timeout=5000)
+
+    qtbot.keyClick(window, *PAUSE_KEYS)  # resume: five attempts within ten seconds
+    receiver.wait_for_requests(5)
+    qtbot.waitUntil(lambda: window.queue_label.text()
+                    == "0 events waiting · 0 deliveries pending", timeout=5000)
+    assert window.rate_label.text() == "0.5 deliveries/s"
+
+
+def test_a_hook_that_starts_failing_is_notified_once(
+        qtbot: QtBot, home: Path, make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    broken = make_receiver(status(503))
+    hook_factory(broken.url, name="ops", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.running)
+    outcomes: list[object] = []
+    engine.attempt_recorded.connect(outcomes.append)
+    service.publish_many([("job.failed", resource("job.failed", n)) for n in range(2)])
+
+    attempts = 2 * len(FAST.retry_schedule)
+    qtbot.waitUntil(lambda: len(outcomes) == attempts, timeout=10_000)
+    qtbot.waitUntil(lambda: {d.status for d in service.store.list_deliveries()} == {"failed"})
+    assert len(broken.requests()) == attempts
+    assert window.notifier.history == [(
+        "Hook ops is failing",
+        "A job.failed delivery failed (HTTP 503); hookadmin will retry it.")]
+    assert window.statusBar().currentMessage().startswith("Hook ops is failing: ")
+
+
+def test_a_410_deactivates_the_hook_and_says_why(
+        qtbot: QtBot, home: Path, make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    gone = make_receiver(status(410))
+    hook = hook_factory(gone.url, name="old", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.running)
+    service.publish("job.completed", resource("job.completed"))
+
+    qtbot.waitUntil(lambda: window.notifier.history != [], timeout=10_000)
+    reason = service.hook(hook.id).deactivated_reason
+    assert reason is not None
+    assert "410" in reason
+    assert window.notifier.history == [("Hook old was deactivated", reason)]
+    assert len(gone.requests()) == 1  # never retried
+    qtbot.waitUntil(lambda: window.hooks_model.index(0, 2).data() == "Inactive",
+                    timeout=5000)
