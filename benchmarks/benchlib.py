@@ -102,6 +102,19 @@ class CountingKeyring:
         return getattr(self._backend, name)
 
 
+def keyring_daemon_pids() -> list[int]:
+    """gnome-keyring-daemon processes started beside this one by
+    scripts/with-test-keyring.sh (children of our parent), to count their CPU."""
+    out = []
+    for pid in child_pids(os.getppid()):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().startswith("gnome-keyring"):
+                out.append(pid)
+        except OSError:
+            continue
+    return out
+
+
 def counting_secret_store(home: Path) -> tuple[Any, CountingKeyring]:
     """The engine's default secret store for ``home`` (the OS keyring), counting reads."""
     import keyring

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> dict[str, Any]:
         benchlib.log(f"created in {setup_seconds:.1f} s")
 
         secrets, keyring_counter = benchlib.counting_secret_store(home)
+        daemons = benchlib.keyring_daemon_pids()
         counts: Counter[str] = Counter()
         times: list[float] = []
         round_done = asyncio.Event()
@@ -95,6 +96,8 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> dict[str, Any]:
                 want["n"] = args.hooks * (r + 1)
                 before = len(times)
                 reads0 = keyring_counter.reads
+                keyring_counter.slowest = 0.0
+                daemon_cpu0 = sum(benchlib.proc_cpu_seconds(p) for p in daemons)
                 ok0, failed0 = counts["succeeded"], counts["failed"]
                 meter = benchlib.CpuMeter(nginx)
                 with meter:
@@ -120,6 +123,8 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> dict[str, Any]:
                     "deliveries_per_s": round(n / (mine[-1] - t0), 1) if n else None,
                     "keyring_reads": keyring_counter.reads - reads0,
                     "keyring_slowest_read_s": round(keyring_counter.slowest, 3),
+                    "keyring_daemon_cpu_s": round(sum(benchlib.proc_cpu_seconds(p)
+                                                      for p in daemons) - daemon_cpu0, 2),
                     **meter.as_dict(args.hooks)})
                 benchlib.log(f"round {r + 1}: {rounds[-1]['all_s']} s for {n} deliveries")
                 await asyncio.sleep(0.2)
@@ -139,9 +144,11 @@ def human(result: dict[str, Any]) -> None:
           f"defaults; hook set-up {result['setup_seconds']} s (not timed)\n")
     rows = [[r["round"], r["recorded"], r["succeeded"], r["publish_call_ms"], r["first_s"],
              r["half_s"], r["all_s"], r["deliveries_per_s"], r["keyring_reads"],
+             r.get("keyring_slowest_read_s"), r.get("keyring_daemon_cpu_s"),
              r["client_cpu_us_per_req"], r["others_busy_cores"]] for r in result["rounds"]]
     benchlib.print_table(["round", "recorded", "succeeded", "publish ms", "first s", "50% s",
-                          "all s", "deliveries/s", "keyring reads", "engine CPU µs/delivery",
+                          "all s", "deliveries/s", "keyring reads", "slowest read s",
+                          "keyring daemon CPU s", "engine CPU µs/delivery",
                           "others' cores"], rows)
     cold = result["rounds"][0]["all_s"]
     print(f"\ncold: all {p['hooks']} recorded in {cold} s  [target < 2 s: "

@@ -19,7 +19,7 @@ want() { [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; }
 declare -A cmd=(
   [throughput]="benchmarks/throughput.py --max-seconds 160"
   [throughput-2000]="benchmarks/throughput.py --events 2000"
-  [throughput-profile]="benchmarks/throughput.py --only engine --profile /tmp/hookadmin-engine.raw"
+  [throughput-profile]="benchmarks/throughput.py --only engine --max-seconds 160 --profile /tmp/hookadmin-engine.raw"
   [latency]="benchmarks/latency.py"
   [latency-batch1]="benchmarks/latency.py --batch 1"
   [latency-100]="benchmarks/latency.py --rate 100 --batch 1"

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDateTime,
     QItemSelection,
     QModelIndex,
@@ -40,7 +39,7 @@ from PySide6.QtWidgets import (
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Delivery, Store, iso
-from hookadmin.ui.models import Roles, ago, delivery_result, status_brush
+from hookadmin.ui.models import Roles, TableModel, ago, delivery_result, status_brush
 
 _Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
@@ -63,7 +62,7 @@ class DeliveryFilter:
     since_seconds: float | None = None
 
 
-class DeliveryPagesModel(QAbstractTableModel):
+class DeliveryPagesModel(TableModel):
     """Deliveries newest first, fetched :data:`PAGE_SIZE` rows at a time through
     ``canFetchMore``/``fetchMore`` (keyset paging on ``seq``)."""
 
@@ -145,17 +144,8 @@ class DeliveryPagesModel(QAbstractTableModel):
         """The delivery shown in ``row``."""
         return self._rows[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _DATA_ROLES:  # first: half the cost of painting a page of rows

@@ -68,7 +68,8 @@ def status_brush(status: str) -> QBrush:
 
 
 class TableModel(QAbstractTableModel):
-    """A table model that answers a painted cell's roles in one call into Python.
+    """A flat table with fixed ``COLUMNS`` headers (subclasses give ``_row_count``)
+    that answers a painted cell's roles in one call into Python.
 
     Qt asks a cell for about seven roles at once (``multiData``); the default answer
     calls :meth:`data` once per role, each a call from C++ into Python that may wait
@@ -85,6 +86,23 @@ class TableModel(QAbstractTableModel):
             # __getitem__ exists at run time; PySide6's stubs leave it out.
             item: QModelRoleData = roleDataSpan[i]  # type: ignore[index]
             item.setData(self.data(index, item.role()))
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def _row_count(self) -> int:
+        raise NotImplementedError
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else self._row_count()
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
 
 
 class HooksModel(TableModel):
@@ -119,17 +137,8 @@ class HooksModel(TableModel):
         """The row of a hook, or -1."""
         return next((i for i, h in enumerate(self._hooks) if h.id == hook_id), -1)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._hooks)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._hooks)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._hooks):
@@ -196,17 +205,8 @@ class DeliveriesModel(TableModel):
         """The delivery shown in ``row``."""
         return self._rows[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
