@@ -790,26 +790,11 @@ class Store:
             since: only those created at or after this time (Unix seconds).
             after_seq: only those newer than this ``seq`` (to add new arrivals).
         """
-        where: list[str] = []
-        params: list[object] = []
-        if hook_id is not None:
-            where.append("d.hook_id = ?")
-            params.append(hook_id)
-        if status is not None:
-            where.append("d.status = ?")
-            params.append(status)
-        if event_type is not None:
-            where.append("d.event_type = ?")
-            params.append(event_type)
-        if since is not None:
-            where.append("d.created_at >= ?")
-            params.append(since)
-        if after_seq is not None:
-            where.append("d.seq > ?")
-            params.append(after_seq)
-        if before_seq is not None:
-            where.append("d.seq < ?")
-            params.append(before_seq)
+        conditions = (("d.hook_id = ?", hook_id), ("d.status = ?", status),
+                      ("d.event_type = ?", event_type), ("d.created_at >= ?", since),
+                      ("d.seq > ?", after_seq), ("d.seq < ?", before_seq))
+        where = [sql for sql, value in conditions if value is not None]
+        params: list[object] = [value for _, value in conditions if value is not None]
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._db.execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq"  # noqa: S608 - fixed fragments
