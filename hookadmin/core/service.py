@@ -6,19 +6,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.paths import data_home
 from hookadmin.core.resources import validate_resource
-from hookadmin.core.secrets import SecretStore
 from hookadmin.core.signing import check_secret, new_secret
 from hookadmin.core.store import Store
+
+if TYPE_CHECKING:  # the keyring package is imported on first use: the window opens sooner
+    from hookadmin.core.secrets import SecretStore
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 200
@@ -54,8 +57,20 @@ class HookService:
                  secrets: SecretStore | None = None) -> None:
         self.home: Path = data_home(home)
         self.store = Store.in_home(self.home)
-        self.secrets = secrets if secrets is not None else SecretStore(
-            self.store.store_id, parent_ids=self.store.parent_store_ids)
+        self._secrets = secrets
+        self._secrets_lock = threading.Lock()
+
+    @property
+    def secrets(self) -> SecretStore:
+        """The secret store (created, and :mod:`keyring` imported, on first use, from
+        any thread)."""
+        with self._secrets_lock:
+            if self._secrets is None:
+                from hookadmin.core.secrets import SecretStore
+
+                self._secrets = SecretStore(self.store.store_id,
+                                            parent_ids=self.store.parent_store_ids)
+            return self._secrets
 
     def close(self) -> None:
         """Close the database connection."""

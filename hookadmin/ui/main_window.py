@@ -4,15 +4,20 @@ right; the delivery engine's state in the status bar."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QByteArray,
+    QEvent,
     QItemSelection,
+    QObject,
     QPoint,
     QSettings,
     QSortFilterProxyModel,
     Qt,
     QTimer,
+    Signal,
     Slot,
 )
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
@@ -38,8 +43,6 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core.errors import HookadminError, InputError, NotFoundError
 from hookadmin.core.service import HookService
-from hookadmin.delivery.engine import AttemptOutcome
-from hookadmin.delivery.ping import PingResult, ping_settings
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.activity_page import ActivityPage
 from hookadmin.ui.deliveries_page import DeliveriesPage
@@ -50,10 +53,31 @@ from hookadmin.ui.models import HooksModel, Roles
 from hookadmin.ui.notify import Notifier
 from hookadmin.ui.ping_viewer import PingViewer
 from hookadmin.ui.secret_dialog import SecretDialog
-from hookadmin.ui.workers import EngineHost, PingTask
+from hookadmin.ui.workers import EngineHost, PingTask, StartupChecks
+
+if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first paint
+    from hookadmin.delivery.engine import AttemptOutcome
+    from hookadmin.delivery.ping import PingResult
 
 DELIVERIES_SHOWN = 200
 STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
+KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
+                  "never sent unsigned.")
+
+
+class _AfterFirstPaint(QObject):
+    """Calls ``callback`` once, from the event loop, after ``widget``'s first paint."""
+
+    def __init__(self, widget: QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -64,7 +88,13 @@ class MainWindow(QMainWindow):
         engine: the delivery engine host; the window starts it when shown and stops it
             when closed. None runs the window without delivering (tests).
         ping_settings: timeouts for pings.
+
+    Signals:
+        keyring_checked(bool): the check of the OS keyring made after the first paint is
+            done: True when the keyring can be used (else the banner says why).
     """
+
+    keyring_checked = Signal(bool)
 
     def __init__(self, service: HookService, engine: EngineHost | None = None,
                  ping_settings: DeliverySettings | None = None) -> None:
@@ -270,17 +300,28 @@ class MainWindow(QMainWindow):
 
         self._restore_state()
         self.refresh()
-        self.check_keyring()
+        # The keyring is checked (and the HTTP stack imported) in the background once
+        # the window is on screen: neither holds up the first frame.
+        self.startup = StartupChecks(lambda: self.service.secrets.check(), self)
+        self.startup.keyring_checked.connect(self._on_keyring_checked)
+        _AfterFirstPaint(self, self.startup.start)
 
     def check_keyring(self) -> bool:
-        """Show a banner when the OS keyring cannot be used; True when it can."""
+        """Check the OS keyring now (blocking) and show the banner when it cannot be
+        used; True when it can."""
         try:
             self.service.secrets.check()
         except HookadminError as err:
-            self.show_banner(f"{err} Hooks still list; deliveries wait until the keyring "
-                             "can be read and are never sent unsigned.")
+            self._on_keyring_checked(str(err))
             return False
+        self._on_keyring_checked("")
         return True
+
+    @Slot(str)
+    def _on_keyring_checked(self, problem: str) -> None:
+        if problem:
+            self.show_banner(f"{problem} {KEYRING_ADVICE}")
+        self.keyring_checked.emit(not problem)
 
     # -- state ------------------------------------------------------------------------
 
@@ -732,9 +773,12 @@ class MainWindow(QMainWindow):
         except NotFoundError as err:
             self.show_banner(str(err))
             return None
+        from hookadmin.delivery.ping import ping_settings as effective_ping_settings
+
         viewer = PingViewer(hook.display_name, self)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        task = PingTask(hook, self.service.secrets, ping_settings(self.service, self.ping_settings),
+        task = PingTask(hook, self.service.secrets,
+                        effective_ping_settings(self.service, self.ping_settings),
                         self)
         self._pings.append(task)
 

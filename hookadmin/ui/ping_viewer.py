@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont, QFontDatabase
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hookadmin.delivery.ping import PingResult
+if TYPE_CHECKING:  # the HTTP stack is imported only when a ping is sent
+    from hookadmin.delivery.ping import PingResult
 
 ERROR_TITLES = {
     "timeout": "no answer in time",

@@ -1,4 +1,5 @@
-"""Background work for the window: the delivery engine and pings, each in a QThread.
+"""Background work for the window: the delivery engine in a child process, pings in a
+QThread.
 
 Results cross into the GUI thread only as signals carrying frozen dataclasses.
 """
@@ -7,50 +8,62 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
+import importlib
+import json
 import logging
-import time
+import os
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Qt, QThread, Signal, Slot
 
+import hookadmin
 from hookadmin.core.errors import HookadminError
 from hookadmin.core.hooks import Hook
-from hookadmin.core.secrets import SecretStore
-from hookadmin.delivery.engine import Engine
-from hookadmin.delivery.ping import PingResult, previous_secret, send_ping
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.worker_process import MODULE as WORKER_MODULE
+from hookadmin.delivery.worker_process import PROG as WORKER_PROG
+from hookadmin.delivery.worker_process import STOP_LINE as WORKER_STOP_LINE
+from hookadmin.delivery.worker_process import settings_to_json
+
+if TYPE_CHECKING:  # the HTTP stack and the keyring are imported when first needed
+    from hookadmin.core.secrets import SecretStore
+    from hookadmin.delivery.ping import PingResult
 
 log = logging.getLogger(__name__)
-
-
-class _EngineWorker(QObject):
-    attempt_recorded = Signal(object)  # AttemptOutcome
-    errored = Signal(str)
-    finished = Signal()
-
-    def __init__(self, engine: Engine) -> None:
-        super().__init__()
-        self.engine = engine
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self.engine.run()
-        except Exception as err:
-            log.exception("delivery engine stopped")
-            self.errored.emit(f"The delivery engine stopped: {err}")
-        self.finished.emit()
+PACKAGE_ROOT = str(Path(hookadmin.__file__).resolve().parent.parent)
+STOP_LINE = WORKER_STOP_LINE + b"\n"
+KILL_MARGIN_MS = 500  # stop() kills the engine's process this long before its deadline
+STDERR_LINES_KEPT = 20
 
 
 class EngineHost(QObject):
-    """Runs the delivery :class:`~hookadmin.delivery.engine.Engine` in a QThread.
+    """Runs the delivery :class:`~hookadmin.delivery.engine.Engine` in a child process
+    (:mod:`hookadmin.delivery.worker_process`) and turns what it reports into signals.
+
+    The engine runs in a process of its own, not in a thread of the window's, because a
+    thread would share the window's interpreter lock: at full speed the engine's many
+    small socket and SQLite calls kept the GUI thread waiting for it 70-260 ms at a time.
+    The child inherits the environment (the D-Bus session of the keyring among it), so it
+    reads secrets from the same OS keyring. It stops when told to and when its stdin
+    closes, so a window that dies never leaves an engine running.
+
+    Args:
+        home: the data directory.
+        settings: the engine's settings (None: the defaults, plus the user's delivery
+            options, which the engine reads from the database).
+        parent: the Qt parent.
 
     Signals:
-        attempt_recorded(AttemptOutcome): after every attempt (GUI thread receives it).
+        attempt_recorded(AttemptOutcome): after every attempt (in the GUI thread; the
+            child writes them in batches at most 20 ms old).
         running_changed(bool): the engine started or stopped.
-        errored(str): the engine stopped because of an unexpected error (one sentence).
+        errored(str): the engine stopped because of an unexpected error, or could not be
+            started (one sentence).
     """
 
     attempt_recorded = Signal(object)
@@ -60,85 +73,125 @@ class EngineHost(QObject):
     def __init__(self, home: Path, settings: DeliverySettings | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._home = home
+        self._home = Path(home)
         self._settings = settings
-        self._thread: QThread | None = None
-        self._worker: _EngineWorker | None = None
-        self._engine: Engine | None = None
-        self._heap_frozen = False
+        self._proc: QProcess | None = None
+        self._stopping = False
+        self._partial = b""
+        self._stderr: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
+        self._outcome_type: Any = None
 
     @property
     def running(self) -> bool:
-        """True while the engine's thread runs."""
-        return self._thread is not None and self._thread.isRunning()
+        """True from :meth:`start` until the engine's process has ended."""
+        return self._proc is not None
+
+    def command(self) -> tuple[str, list[str]]:
+        """The program and arguments that run the engine for this data directory."""
+        args = ["-m", WORKER_MODULE, str(self._home)]
+        if self._settings is not None:
+            args += ["--settings", settings_to_json(self._settings)]
+        return sys.executable, args
 
     def start(self) -> None:
-        """Start the engine (no-op when it runs)."""
-        if self.running:
+        """Start the engine's process (no-op when it runs). Returns at once; a process
+        that cannot be started is reported through ``errored``."""
+        if self._proc is not None:
             return
-        worker_ref: list[_EngineWorker] = []
-        engine = Engine(self._home, settings=self._settings,
-                        on_attempt=lambda o: worker_ref[0].attempt_recorded.emit(o))
-        worker = _EngineWorker(engine)
-        worker_ref.append(worker)
-        thread = QThread(self)
-        thread.setObjectName("hookadmin-engine")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # Direct: quit() is thread-safe, and stop() blocks the GUI thread in wait().
-        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.attempt_recorded.connect(self.attempt_recorded)
-        worker.errored.connect(self.errored)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker, self._engine = thread, worker, engine
-        self._freeze_the_heap()
-        thread.start()
+        proc = QProcess(self)
+        program, args = self.command()
+        proc.setProgram(program)
+        proc.setArguments(args)
+        env = QProcessEnvironment.systemEnvironment()
+        # The child imports the same hookadmin as this process, wherever it came from.
+        path = env.value("PYTHONPATH")
+        env.insert("PYTHONPATH", PACKAGE_ROOT + (os.pathsep + path if path else ""))
+        proc.setProcessEnvironment(env)
+        proc.readyReadStandardOutput.connect(lambda: self._read_stdout(proc))
+        proc.readyReadStandardError.connect(lambda: self._read_stderr(proc))
+        proc.finished.connect(lambda code, status: self._on_finished(proc, code, status))
+        proc.errorOccurred.connect(lambda error: self._on_error(proc, error))
+        self._proc, self._stopping, self._partial = proc, False, b""
+        self._stderr.clear()
+        proc.start()
         self.running_changed.emit(True)
 
-    def _freeze_the_heap(self) -> None:
-        """Leave the objects alive now (modules, Qt wrappers, the window: they live as
-        long as the program) out of every later garbage collection while the engine
-        runs. The engine thread allocates fast, and a full collection that scans them
-        all holds the GIL for 100 ms and more on a slow machine: the window freezes
-        meanwhile. Undone when the engine stops."""
-        if not self._heap_frozen:
-            gc.collect()
-            gc.freeze()
-            self._heap_frozen = True
-
     def stop(self, timeout_ms: int = 3000) -> None:
-        """Stop the engine and wait for its thread (at most ``timeout_ms``)."""
-        thread, engine = self._thread, self._engine
-        if thread is None or engine is None:
+        """Stop the engine and wait for its process, at most ``timeout_ms``: it is asked
+        to stop (its in-flight deliveries stay pending), and killed if it has not ended
+        half a second before the deadline."""
+        proc = self._proc
+        if proc is None:
             return
-        # Engine.stop() does nothing until the engine's loop runs, so a stop that comes
-        # right after start() (the window closed at once) is repeated until it lands.
-        deadline = time.monotonic() + timeout_ms / 1000
-        engine.stop()
-        while not thread.wait(20):
-            if time.monotonic() >= deadline:
-                log.warning("delivery engine did not stop within %d ms", timeout_ms)
-                break
-            with contextlib.suppress(RuntimeError):  # its loop closed meanwhile: done
-                engine.stop()
-        self._on_thread_finished()
+        self._stopping = True
+        if proc.state() != QProcess.ProcessState.NotRunning:
+            proc.write(STOP_LINE)
+            proc.closeWriteChannel()
+            if not proc.waitForFinished(max(timeout_ms - KILL_MARGIN_MS, 100)):
+                log.warning("delivery engine did not stop within %d ms; killing it",
+                            timeout_ms - KILL_MARGIN_MS)
+                proc.kill()
+                proc.waitForFinished(KILL_MARGIN_MS - 100)
+        self._finish(proc)
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        sender = self.sender()
-        if self._thread is None or (sender is not None and sender is not self._thread):
-            # A stopped engine's finished signal, queued until after a new engine had
-            # started (pause, then resume at once): waiting here for the new, running
-            # thread would freeze the window for good.
+    def _read_stdout(self, proc: QProcess) -> None:
+        data = bytes(proc.readAllStandardOutput().data())
+        if not data:
             return
-        self._thread.wait()
-        if self._worker is not None:
-            self._worker.deleteLater()
-        self._thread.deleteLater()
-        self._thread = self._worker = self._engine = None
-        if self._heap_frozen:
-            gc.unfreeze()
-            self._heap_frozen = False
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        if self._outcome_type is None:
+            # Imported here, not at start-up: it brings the HTTP stack with it (about a
+            # second), which the window warms up in the background after its first paint.
+            from hookadmin.delivery.engine import AttemptOutcome
+
+            self._outcome_type = AttemptOutcome
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                outcome = self._outcome_type(**json.loads(line))
+            except (ValueError, TypeError):
+                log.warning("delivery engine wrote an unreadable line: %.200r", line)
+                continue
+            self.attempt_recorded.emit(outcome)
+
+    def _read_stderr(self, proc: QProcess) -> None:
+        text = bytes(proc.readAllStandardError().data()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                self._stderr.append(line)
+                log.info("%s", line)
+
+    def _on_error(self, proc: QProcess, error: QProcess.ProcessError) -> None:
+        if proc is self._proc and error == QProcess.ProcessError.FailedToStart:
+            self.errored.emit(f"The delivery engine could not be started ({proc.errorString()}).")
+            self._finish(proc)
+
+    def _on_finished(self, proc: QProcess, code: int, status: QProcess.ExitStatus) -> None:
+        if proc is not self._proc or self._stopping:
+            return  # an old process, or stop() is waiting for this one and finishes it
+        self._read_stdout(proc)
+        self._read_stderr(proc)
+        if status != QProcess.ExitStatus.NormalExit or code != 0:
+            last = self._stderr[-1] if self._stderr else ""
+            detail = last.removeprefix(f"{WORKER_PROG}: ").strip() or (
+                f"exit status {code}" if status == QProcess.ExitStatus.NormalExit
+                else "its process crashed")
+            if not detail.startswith("The delivery engine"):
+                detail = f"The delivery engine stopped: {detail}"
+            self.errored.emit(detail if detail.endswith(".") else detail + ".")
+        self._finish(proc)
+
+    def _finish(self, proc: QProcess) -> None:
+        """Forget an ended process (what it wrote last is still reported)."""
+        if proc is not self._proc:
+            return
+        self._read_stdout(proc)
+        self._read_stderr(proc)
+        self._proc = None
+        self._stopping = False
+        proc.deleteLater()
         self.running_changed.emit(False)
 
 
@@ -180,6 +233,8 @@ class _PingWorker(QObject):
 
 
     async def _send(self, secret: str) -> PingResult:
+        from hookadmin.delivery.ping import previous_secret, send_ping
+
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         if self._cancelled:
@@ -228,3 +283,62 @@ class PingTask(QObject):
     def running(self) -> bool:
         """True while the request is in progress."""
         return self._thread.isRunning()
+
+
+class StartupChecks(QObject):
+    """Work the window does once it is on screen, in a Python thread so the GUI thread
+    never waits for it: checks that the OS keyring answers (importing :mod:`keyring` and
+    one Secret Service round trip, 0.1-0.7 s), then imports the HTTP stack that pings and
+    the engine's reports need (about a second), so the first of those does not freeze
+    the window.
+
+    Args:
+        check: called in the thread; raises :class:`HookadminError` when the keyring
+            cannot be used (e.g. ``lambda: service.secrets.check()``).
+        parent: the Qt parent (the window).
+
+    Signals:
+        keyring_checked(str): the problem in one sentence, or "" when the keyring
+            answered. Emitted once, in the GUI thread.
+    """
+
+    keyring_checked = Signal(str)
+
+    WARM_UP = ("hookadmin.delivery.engine", "hookadmin.delivery.ping")
+
+    def __init__(self, check: Callable[[], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._check = check
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="hookadmin-startup",
+                                            daemon=True)
+            self._thread.start()
+
+    def wait(self, timeout: float) -> bool:
+        """Block until the thread has ended, at most ``timeout`` seconds; True if it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def _run(self) -> None:
+        try:
+            self._check()
+        except HookadminError as err:
+            problem = str(err)
+        except Exception as err:  # an unexpected keyring failure still gets a sentence
+            log.exception("keyring check failed")
+            problem = f"The OS keyring could not be checked ({err})."
+        else:
+            problem = ""
+        with contextlib.suppress(RuntimeError):  # the window is gone already
+            self.keyring_checked.emit(problem)
+        for name in self.WARM_UP:
+            try:
+                importlib.import_module(name)
+            except Exception:  # it is imported again, and fails visibly, when needed
+                log.exception("could not import %s", name)

@@ -30,8 +30,10 @@ def test_no_keyring_shows_a_banner_and_nothing_is_sent_unsigned(
     try:
         window = MainWindow(without)
         qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
+        with qtbot.waitSignal(window.keyring_checked) as checked:
+            window.show()  # the keyring is checked in the background after the first paint
+            qtbot.waitExposed(window)
+        assert checked.args == [False]
         assert window.banner.isVisible()
         text = window.banner.text()
         assert "No usable OS keyring" in text

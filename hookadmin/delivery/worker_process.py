@@ -1,0 +1,296 @@
+"""The delivery engine as a child process of the window (no Qt here).
+
+The window starts ``python -m hookadmin.delivery.worker_process HOME [--settings JSON]``
+and talks to it through three pipes:
+
+* **stdout**: one line of JSON per recorded attempt, the fields of
+  :class:`~hookadmin.delivery.engine.AttemptOutcome` (``delivery_id``, ``hook_id``,
+  ``event_type``, ``attempt_number``, ``status``, ``status_code``, ``error_kind``,
+  ``duration_ms`` in milliseconds, ``next_attempt_at`` in Unix seconds; absent values
+  are ``null``). Lines are written in batches, at most :data:`FLUSH_INTERVAL` seconds
+  after their attempt was recorded.
+* **stdin**: a line ``stop`` asks for a clean stop; so does the end of stdin, which is
+  what the child sees when the window closes the pipe or dies, so a killed window never
+  leaves an engine running. SIGTERM asks for a clean stop too; SIGINT (Ctrl+C in the
+  window's terminal) is left to the window.
+* **stderr**: the engine's warnings, one per line; on failure, the last line is one
+  sentence saying what went wrong.
+
+A clean stop ends within :data:`STOP_SECONDS`: in-flight requests are cancelled and
+their deliveries stay pending for the next start (see :meth:`Engine.stop`).
+
+Exit status: 0 after a clean stop; 2 for bad arguments (e.g. ``--settings`` that are not
+:class:`~hookadmin.delivery.policy.DeliverySettings`); 1 for any other failure (the data
+directory cannot be opened, the engine stopped on an unexpected error, or it did not
+stop in time).
+
+The engine itself (and with it the HTTP stack and the keyring) runs in this process, so
+its work never competes with the window's GUI thread for one interpreter's GIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.delivery.policy import DeliverySettings
+
+if TYPE_CHECKING:
+    from hookadmin.delivery.engine import AttemptOutcome, Engine
+
+MODULE = "hookadmin.delivery.worker_process"
+PROG = "hookadmin engine"
+FLUSH_INTERVAL = 0.02  # seconds: outcomes are written in batches at most this old
+STOP_SECONDS = 2.5  # a stop that takes longer ends the process (exit status 1)
+STOP_LINE = b"stop"
+
+log = logging.getLogger(__name__)
+
+
+# -- settings as JSON ------------------------------------------------------------------
+
+def settings_to_json(settings: DeliverySettings) -> str:
+    """``settings`` as one JSON object of its fields (tuples become lists)."""
+    return json.dumps(dataclasses.asdict(settings), allow_nan=True)
+
+
+def settings_from_json(text: str) -> DeliverySettings:
+    """The :class:`DeliverySettings` a JSON object of its fields describes; fields left
+    out keep their defaults.
+
+    Raises:
+        InputError: not JSON, not an object, an unknown field, or a value of the wrong
+            type (one sentence naming it).
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise InputError(f"--settings is not valid JSON ({err}).") from None
+    if not isinstance(data, dict):
+        raise InputError("--settings must be a JSON object of delivery settings.")
+    defaults = DeliverySettings()
+    names = {f.name for f in dataclasses.fields(DeliverySettings)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise InputError(f"--settings has unknown fields: {', '.join(unknown)}.")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        values[name] = _setting_value(name, value, getattr(defaults, name))
+    return DeliverySettings(**values)
+
+
+def _setting_value(name: str, value: object, default: object) -> object:
+    """``value`` checked against the type of the field's default.
+
+    Raises:
+        InputError: it has another type.
+    """
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        kind = "true or false"
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        kind = "a whole number"
+    elif isinstance(default, float):
+        if number and isinstance(value, int | float):
+            return float(value)
+        kind = "a number"
+    elif isinstance(default, tuple):
+        if isinstance(value, list) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+            return tuple(value)
+        kind = "a list of numbers"
+    else:
+        return value
+    raise InputError(f"--settings field {name} must be {kind}, not {json.dumps(value)}.")
+
+
+def outcome_to_json(outcome: AttemptOutcome) -> str:
+    """One stdout line (without its newline) for an attempt."""
+    return json.dumps(dataclasses.asdict(outcome), separators=(",", ":"))
+
+
+# -- output ------------------------------------------------------------------------------
+
+class _Output:
+    """Collects outcome lines from the engine's thread and writes them to ``stream`` in
+    batches from a thread of its own, so the engine never waits for the pipe.
+
+    ``broken`` is called once if the reader went away (the window died).
+    """
+
+    def __init__(self, stream: IO[bytes], broken: Any) -> None:
+        self._stream = stream
+        self._broken = broken
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="hookadmin-output",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, line: str) -> None:
+        with self._lock:
+            self._lines.append(line)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            if not self._closed:
+                time.sleep(FLUSH_INTERVAL)  # let a batch gather
+            self._wake.clear()
+            closed = self._closed
+            self._write()
+            if closed:
+                return
+
+    def _write(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        if not lines:
+            return
+        try:
+            self._stream.write(("\n".join(lines) + "\n").encode("utf-8"))
+            self._stream.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self._broken()
+
+    def close(self) -> None:
+        """Write what is left and stop the writer thread."""
+        self._closed = True
+        self._wake.set()
+        self._thread.join(1.0)
+        self._write()
+
+
+# -- the process -------------------------------------------------------------------------
+
+class _Worker:
+    """One engine run, stopped by stdin, SIGTERM or a broken stdout."""
+
+    def __init__(self, home: str, settings: DeliverySettings | None) -> None:
+        self.home = home
+        self.settings = settings
+        self.lock = threading.Lock()
+        self.stop_requested = threading.Event()
+        self.engine: Engine | None = None
+        self.output = _Output(sys.stdout.buffer, self.request_stop)
+
+    def request_stop(self) -> None:
+        """Stop the engine (any thread). Before the engine exists, there is nothing to
+        clean up, so the process ends at once."""
+        with self.lock:
+            first = not self.stop_requested.is_set()
+            self.stop_requested.set()
+            engine = self.engine
+            if engine is None:
+                _exit(0)
+        if first:
+            engine.stop()
+            threading.Thread(target=self._watchdog, name="hookadmin-stop", daemon=True).start()
+
+    def _watchdog(self) -> None:
+        """End the process if the clean stop takes too long (a hung DNS lookup or keyring
+        call holds the engine's executor); leases then expire by themselves."""
+        if not threading.Event().wait(STOP_SECONDS):
+            self.output.close()
+            _fail(f"The delivery engine did not stop within {STOP_SECONDS:g} s; it was "
+                  "ended (its deliveries are taken up again when their leases expire).")
+
+    def watch_stdin(self, stream: IO[bytes]) -> None:
+        """Read stdin until ``stop`` or its end, then stop."""
+        try:
+            for line in stream:
+                if line.strip() == STOP_LINE:
+                    break
+        except (OSError, ValueError):
+            pass
+        self.request_stop()
+
+    def run(self) -> int:
+        from hookadmin.core.service import HookService
+        from hookadmin.delivery.engine import Engine  # the HTTP stack: about 1 s to import
+
+        with HookService(self.home) as service:  # opens and migrates, or fails clearly
+            home = service.home
+        with self.lock:
+            if self.stop_requested.is_set():
+                return 0
+            self.engine = engine = Engine(home, settings=self.settings,
+                                          on_attempt=lambda o: self.output.put(
+                                              outcome_to_json(o)))
+        try:
+            engine.run()
+        finally:
+            self.output.close()
+        return 0
+
+
+def _exit(status: int) -> NoReturn:
+    """End the process now, from any thread."""
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def _fail(message: str, status: int = 1) -> NoReturn:
+    sys.stderr.write(f"{PROG}: {message}\n")
+    _exit(status)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """``HOME`` and ``--settings JSON``; bad usage exits 2 with one line."""
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            _fail(f"{message} (usage: python -m {MODULE} HOME [--settings JSON]).", 2)
+
+    parser = Parser(prog=f"python -m {MODULE}",
+                    description="Run the delivery engine for the window; stop it with a "
+                                "'stop' line on stdin or by closing stdin.")
+    parser.add_argument("home", help="the data directory")
+    parser.add_argument("--settings", help="DeliverySettings as a JSON object")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run until told to stop; returns the exit status (see the module docstring)."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format=f"{PROG}: %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = settings_from_json(args.settings) if args.settings is not None else None
+    except InputError as err:
+        _fail(str(err), 2)
+    worker = _Worker(args.home, settings)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(
+        target=worker.request_stop, daemon=True).start())
+    threading.Thread(target=worker.watch_stdin, args=(sys.stdin.buffer,),
+                     name="hookadmin-stdin", daemon=True).start()
+    try:
+        return worker.run()
+    except HookadminError as err:
+        _fail(str(err))
+    except Exception as err:  # one line for the window; the details go to the log
+        log.debug("delivery engine stopped", exc_info=True)
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        _fail(f"The delivery engine stopped: {detail}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
