@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hookadmin.core.errors import InputError, NotFoundError, StoreError
-from hookadmin.core.events import subscribes_to
+from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.hooks import Hook, utc_now_iso
 
 DB_FILENAME = "hookadmin.sqlite3"
@@ -155,6 +155,25 @@ MIGRATIONS: tuple[str, ...] = (
     END;
     CREATE TRIGGER activity_forget_hook AFTER DELETE ON hooks BEGIN
         DELETE FROM activity_minutes WHERE hook_id = OLD.id;
+    END;
+    """,
+    # 6: a counter bumped by every change to a hook that matters for sending (not by the
+    # engine's own failing_since bookkeeping), so an engine re-reads its cached hooks
+    # only when one changed
+    """
+    INSERT OR IGNORE INTO meta VALUES ('hooks_generation', '0');
+    CREATE TRIGGER hooks_generation_insert AFTER INSERT ON hooks BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'hooks_generation';
+    END;
+    CREATE TRIGGER hooks_generation_delete AFTER DELETE ON hooks BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'hooks_generation';
+    END;
+    CREATE INDEX deliveries_due_by_hook ON deliveries(hook_id, next_attempt_at)
+        WHERE status = 'pending';
+    CREATE TRIGGER hooks_generation_update AFTER UPDATE OF name, url, events, active,
+            insecure_ssl, ca_bundle, previous_secret_expires_at, updated_at,
+            deactivated_reason ON hooks BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'hooks_generation';
     END;
     """,
 )
@@ -418,6 +437,19 @@ class Store:
         return [_hook_from_row(r)
                 for r in self._db.execute(_SELECT_HOOKS + " ORDER BY id")]
 
+    def hooks_generation(self) -> int:
+        """A number that changes whenever a hook is added, deleted or changed in a way
+        that matters for sending (URL, events, active, TLS, secret reset); cheap to
+        read, so an engine can keep its hooks cached and re-read them only then."""
+        return int(self._db.execute(
+            "SELECT value FROM meta WHERE key = 'hooks_generation'").fetchone()[0])
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: changes when another connection (in this or
+        any other process) commits to the database. Costs microseconds, so an idle
+        engine can look for events published elsewhere every few milliseconds."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def update_hook(self, hook_id: int, *, name: str | None = None, url: str | None = None,
                     events: Sequence[str] | None = None, active: bool | None = None,
                     insecure_ssl: bool | None = None,
@@ -508,22 +540,23 @@ class Store:
             The number of events fanned out (0 when the outbox is empty).
         """
         now = time.time() if now is None else now
+        if self._db.execute("SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1"
+                            ).fetchone() is None:
+            return 0  # no write transaction (and no lock) when nothing waits
         with self.transaction():
             rows = self._db.execute(
-                "SELECT seq, type, target_hook_id FROM events WHERE fanned_out = 0"
-                " ORDER BY seq LIMIT ?", (limit,)).fetchall()
+                "SELECT seq FROM events WHERE fanned_out = 0 ORDER BY seq LIMIT ?",
+                (limit,)).fetchall()
             if not rows:
                 return 0
             hooks = [h for h in self.list_hooks() if h.active]
-            new = []
-            for seq, type_, target in rows:
-                for hook in hooks:
-                    if hook.id == target if target is not None \
-                            else subscribes_to(hook.events, type_):
-                        new.append((str(uuid.uuid4()), seq, hook.id, type_, now, now, now))
-            self._db.executemany(
-                "INSERT INTO deliveries (id, event_seq, hook_id, event_type, next_attempt_at,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", new)
+            # Event type -> subscribed active hooks, matched here (groups included);
+            # the deliveries themselves are made by SQLite, without a Python object
+            # per delivery.
+            routes = {e.id: [h.id for h in hooks if subscribes_to(h.events, e.id)]
+                      for e in EVENT_TYPES}
+            self._db.execute(_FAN_OUT, (now, json.dumps(routes), rows[-1][0],
+                                        json.dumps([h.id for h in hooks])))
             self._db.execute("UPDATE events SET fanned_out = 1 WHERE fanned_out = 0 AND seq <= ?",
                              (rows[-1][0],))
             return len(rows)
@@ -541,46 +574,87 @@ class Store:
             lease_seconds: how long the claim holds (longer than one attempt may take).
             limit: at most this many.
             skip_hooks: hook ids not to claim for (e.g. at their concurrency limit).
-            per_hook_limit: at most this many in flight per hook, counting
-                ``in_flight`` (hook id → requests the caller already has in flight).
-                Only the ``limit`` oldest due deliveries of hooks not in
-                ``skip_hooks`` are looked at, so a claim costs the same however long the
-                queue is; a hook that fills up is skipped on the next claim, which
-                keeps one busy hook from starving the others.
+            per_hook_limit: at most this many per hook, counting ``in_flight`` (hook
+                id → deliveries the caller already holds).
+
+        The cost does not grow with the queue: the oldest due deliveries are read from
+        the ``deliveries_due`` index, at most ``4 * limit`` of them; when those belong
+        mostly to hooks that are skipped or full (a hook that hangs, with a long
+        backlog), the other active hooks' oldest due deliveries are read from the
+        per-hook index instead, so one busy hook never starves the others.
         """
-        # Not "NOT IN (NULL)" when nothing is skipped: that is never true in SQL.
-        skip = ",".join(str(int(h)) for h in skip_hooks)
-        skip_clause = f" AND hook_id NOT IN ({skip})" if skip else ""
-        cap = 1_000_000_000 if per_hook_limit is None else per_hook_limit
-        busy = json.dumps({str(k): v for k, v in (in_flight or {}).items()})
-        with self.transaction():
-            # skip_clause holds integers only.
-            sql = (
-                "WITH due AS (SELECT seq, hook_id, next_attempt_at FROM deliveries"  # noqa: S608
-                " WHERE status = 'pending' AND next_attempt_at <= ?"
+        if limit <= 0:
+            return []
+        skip = set(skip_hooks)
+        held = dict(in_flight or {})
+        cap = per_hook_limit
+
+        def room(hook_id: int) -> int:
+            if hook_id in skip:
+                return 0
+            return limit if cap is None else cap - held.get(hook_id, 0)
+
+        picked: list[tuple[Any, ...]] = []
+        seen: set[int] = set()
+
+        def take(rows: Sequence[tuple[Any, ...]]) -> None:
+            for row in rows:
+                if row[0] not in seen and len(picked) < limit and room(row[2]) > 0:
+                    picked.append(row)
+                    held[row[2]] = held.get(row[2], 0) + 1
+                    seen.add(row[0])
+
+        def seek(hook_id: int, count: int) -> list[tuple[Any, ...]]:
+            return self._db.execute(
+                "SELECT seq, id, hook_id, event_type, attempts, event_seq, next_attempt_at"
+                " FROM deliveries INDEXED BY deliveries_due_by_hook"
+                " WHERE hook_id = ? AND status = 'pending' AND next_attempt_at <= ?"
                 " AND (lease_until IS NULL OR lease_until < ?)"
-                f"{skip_clause}"
-                # "+hook_id": walk deliveries_due in time order and stop after LIMIT,
-                # instead of reading a hook's whole queue through deliveries_by_hook.
-                " AND +hook_id IN (SELECT id FROM hooks WHERE active = 1)"
-                " ORDER BY next_attempt_at LIMIT ?),"
-                " ranked AS (SELECT seq, hook_id, next_attempt_at, row_number() OVER"
-                " (PARTITION BY hook_id ORDER BY next_attempt_at, seq) AS rn FROM due)"
-                " UPDATE deliveries SET lease_until = ? WHERE seq IN ("
-                " SELECT r.seq FROM ranked r LEFT JOIN json_each(?) b"
-                " ON b.key = CAST(r.hook_id AS TEXT)"
-                " WHERE r.rn <= ? - coalesce(b.value, 0)"
-                " ORDER BY r.next_attempt_at LIMIT ?)"
-                " RETURNING seq, id, hook_id, event_type, attempts, event_seq")
-            rows = self._db.execute(sql, (now, now, limit, now + lease_seconds, busy, cap,
-                                          limit)).fetchall()
-            jobs = []
-            for seq, id_, hook_id, type_, attempts, event_seq in rows:
-                body = self._db.execute("SELECT body FROM events WHERE seq = ?",
-                                        (event_seq,)).fetchone()[0]
-                jobs.append(DeliveryJob(seq, id_, hook_id, type_, bytes(body), attempts))
-        jobs.sort(key=lambda j: j.seq)
-        return jobs
+                " ORDER BY next_attempt_at LIMIT ?", (hook_id, now, now, count)).fetchall()
+
+        with self.transaction():
+            eligible = [h for (h,) in self._db.execute(
+                "SELECT id FROM hooks WHERE active = 1 ORDER BY id") if room(h) > 0]
+            if len(eligible) <= _SEEK_HOOKS:
+                # Few hooks: each one's oldest due deliveries, exactly as many as it has
+                # room for, from the per-hook index.
+                rows = [row for h in eligible for row in seek(h, min(room(h), limit))]
+                rows.sort(key=lambda r: (r[6], r[0]))
+                take(rows)
+            else:
+                window = 2 * limit
+                rows = self._db.execute(
+                    "SELECT seq, id, hook_id, event_type, attempts, event_seq, next_attempt_at"
+                    " FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+                    " AND (lease_until IS NULL OR lease_until < ?)"
+                    # "+hook_id": walk deliveries_due in time order and stop after LIMIT,
+                    # instead of reading a hook's whole queue through an index by hook.
+                    " AND +hook_id IN (SELECT id FROM hooks WHERE active = 1)"
+                    " ORDER BY next_attempt_at LIMIT ?", (now, now, window)).fetchall()
+                take(rows)
+                if len(rows) == window and len(picked) < limit:
+                    # The oldest due deliveries belong to hooks that are full (one that
+                    # hangs, with a long backlog): look at the others one by one.
+                    for h in eligible:
+                        if len(picked) >= limit:
+                            break
+                        if room(h) > 0:
+                            take(seek(h, min(room(h), limit - len(picked)) + len(seen)))
+            if not picked:
+                return []
+            self._db.executemany("UPDATE deliveries SET lease_until = ? WHERE seq = ?",
+                                 [(now + lease_seconds, row[0]) for row in picked])
+            event_seqs = sorted({row[5] for row in picked})
+            bodies: dict[int, bytes] = {}
+            for chunk_start in range(0, len(event_seqs), 500):
+                chunk = event_seqs[chunk_start:chunk_start + 500]
+                marks = ",".join("?" * len(chunk))
+                bodies.update(self._db.execute(
+                    f"SELECT seq, body FROM events WHERE seq IN ({marks})",  # noqa: S608
+                    chunk).fetchall())
+        picked.sort(key=lambda r: (r[6], r[0]))
+        return [DeliveryJob(seq, id_, hook_id, type_, bytes(bodies[event_seq]), attempts)
+                for seq, id_, hook_id, type_, attempts, event_seq, _ in picked]
 
     def renew(self, seqs: Sequence[int], lease_until: float) -> None:
         """Extend the leases of deliveries still being sent."""
@@ -614,43 +688,66 @@ class Store:
         Returns:
             The delivery's new status: ``succeeded``, ``pending`` or ``failed``.
         """
-        if attempt.succeeded:
-            status = "succeeded"
-            next_attempt_at = None
-        else:
-            status = "pending" if next_attempt_at is not None else "failed"
-        number = job.attempts + 1
+        return self.record_attempts([(job, attempt, next_attempt_at)])[0]
+
+    def record_attempts(self, items: Sequence[tuple[DeliveryJob, AttemptRecord, float | None]]
+                        ) -> list[str]:
+        """Store many attempts (each as :meth:`record_attempt` would) in one transaction.
+
+        Args:
+            items: (claimed delivery, what happened, when to try again or None), in the
+                order the attempts ended. A delivery deleted meanwhile (its hook was
+                deleted) is skipped.
+
+        Returns:
+            Each delivery's new status, in the order of ``items``.
+        """
         now = time.time()
-        with self.transaction():
+        statuses: list[str] = []
+        attempt_rows: list[tuple[Any, ...]] = []
+        delivery_rows: list[tuple[Any, ...]] = []
+        # Per hook, what the batch does to failing_since, in order: any success clears
+        # it; a failure sets it if unset, or to now if a success earlier in the batch
+        # cleared it. Recorded when the failure is recorded, not when its attempt
+        # began: an attempt that began before a success must not backdate it.
+        failing: dict[int, str] = {}
+        for job, attempt, next_attempt_at in items:
             if attempt.succeeded:
-                self._db.execute("UPDATE hooks SET failing_since = NULL WHERE id = ?"
-                                 " AND failing_since IS NOT NULL", (job.hook_id,))
-            elif attempt.error_kind != "secret_unavailable":
-                # When the failure is recorded, not when its attempt began: an attempt
-                # that began before a success recorded meanwhile must not backdate it.
-                self._db.execute("UPDATE hooks SET failing_since = ? WHERE id = ?"
-                                 " AND failing_since IS NULL", (now, job.hook_id))
-            self._insert_attempt(job.seq, number, attempt, next_attempt_at)
-            self._db.execute(
+                status, next_at = "succeeded", None
+                failing[job.hook_id] = "clear"
+            else:
+                status = "pending" if next_attempt_at is not None else "failed"
+                next_at = next_attempt_at
+                if attempt.error_kind != "secret_unavailable":
+                    failing[job.hook_id] = "set" if failing.get(job.hook_id) == "clear" \
+                        else failing.get(job.hook_id, "set_if_unset")
+            statuses.append(status)
+            number = job.attempts + 1
+            attempt_rows.append(_attempt_row(job.seq, number, attempt, next_at))
+            delivery_rows.append((status, number, next_at, attempt.status_code,
+                                  attempt.error_kind, attempt.duration_ms, now, job.seq))
+        with self.transaction():
+            for hook_id, change in failing.items():
+                if change == "clear":
+                    self._db.execute("UPDATE hooks SET failing_since = NULL WHERE id = ?"
+                                     " AND failing_since IS NOT NULL", (hook_id,))
+                elif change == "set":
+                    self._db.execute("UPDATE hooks SET failing_since = ? WHERE id = ?",
+                                     (now, hook_id))
+                else:
+                    self._db.execute("UPDATE hooks SET failing_since = ? WHERE id = ?"
+                                     " AND failing_since IS NULL", (now, hook_id))
+            self._db.executemany(_INSERT_ATTEMPT_IF_DELIVERY, attempt_rows)
+            self._db.executemany(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
                 " lease_until = NULL, last_status_code = ?, last_error_kind = ?,"
-                " last_duration_ms = ?, updated_at = ? WHERE seq = ?",
-                (status, number, next_attempt_at, attempt.status_code, attempt.error_kind,
-                 attempt.duration_ms, now, job.seq))
-        return status
+                " last_duration_ms = ?, updated_at = ? WHERE seq = ?", delivery_rows)
+        return statuses
 
     def _insert_attempt(self, delivery_seq: int, number: int, a: AttemptRecord,
                         next_attempt_at: float | None) -> None:
-        self._db.execute(
-            "INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,"
-            " request_headers, status_code, response_headers, response_body,"
-            " response_truncated, error_kind, error_message, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (delivery_seq, number, a.started_at, a.duration_ms, a.request_url,
-             json.dumps(a.request_headers), a.status_code,
-             None if a.response_headers is None else json.dumps(a.response_headers),
-             a.response_body, int(a.response_truncated), a.error_kind, a.error_message,
-             next_attempt_at))
+        self._db.execute(_INSERT_ATTEMPT, _attempt_row(delivery_seq, number, a,
+                                                       next_attempt_at))
 
     def record_ping(self, hook_id: int, delivery_id: str, body: bytes,
                     attempt: AttemptRecord) -> None:
@@ -924,6 +1021,49 @@ _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.at
                      " d.next_attempt_at, d.last_status_code, d.last_error_kind,"
                      " d.last_duration_ms, d.created_at, d.updated_at")
 
+
+_INSERT_ATTEMPT = (
+    "INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,"
+    " request_headers, status_code, response_headers, response_body, response_truncated,"
+    " error_kind, error_message, next_attempt_at)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13")
+# The same, skipping a delivery deleted meanwhile (its hook was deleted while it was sent).
+_INSERT_ATTEMPT_IF_DELIVERY = (_INSERT_ATTEMPT  # noqa: S608 - constant text only
+                               + " WHERE EXISTS (SELECT 1 FROM deliveries WHERE seq = ?1)")
+
+
+def _attempt_row(delivery_seq: int, number: int, a: AttemptRecord,
+                 next_attempt_at: float | None) -> tuple[Any, ...]:
+    return (delivery_seq, number, a.started_at, a.duration_ms, a.request_url,
+            json.dumps(a.request_headers), a.status_code,
+            None if a.response_headers is None else json.dumps(a.response_headers),
+            a.response_body, int(a.response_truncated), a.error_kind, a.error_message,
+            next_attempt_at)
+
+
+# A random (version 4) UUID made by SQLite, as text: 8-4-4-4-12 hex digits, the
+# version nibble 4 and the variant bits 10 (RFC 9562 §5.4).
+_SQL_UUID4 = ("lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||"
+              " substr(hex(randomblob(2)), 2) || '-' ||"
+              " substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2)"
+              " || '-' || hex(randomblob(6)))")
+
+# Deliveries for waiting events up to seq ?3: by subscription (?2 maps event type to
+# active hook ids), or to the one target hook of a test event if it is active (?4).
+_FAN_OUT = (
+    "INSERT INTO deliveries (id, event_seq, hook_id, event_type, next_attempt_at,"  # noqa: S608
+    " created_at, updated_at)"
+    f" SELECT {_SQL_UUID4}, e.seq, h.value, e.type, ?1, ?1, ?1"
+    " FROM events e JOIN json_each(?2) r ON r.key = e.type JOIN json_each(r.value) h"
+    " WHERE e.fanned_out = 0 AND e.seq <= ?3 AND e.target_hook_id IS NULL"
+    " UNION ALL"
+    f" SELECT {_SQL_UUID4}, e.seq, e.target_hook_id, e.type, ?1, ?1, ?1"
+    " FROM events e JOIN json_each(?4) a ON a.value = e.target_hook_id"
+    " WHERE e.fanned_out = 0 AND e.seq <= ?3 AND e.target_hook_id IS NOT NULL"
+    " ORDER BY 2, 3")
+
+# Claims look at each hook's queue separately when at most this many hooks have room.
+_SEEK_HOOKS = 32
 
 _SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at, updated_at,"
                  " deactivated_reason, ca_bundle, previous_secret_expires_at FROM hooks")

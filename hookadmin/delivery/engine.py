@@ -12,15 +12,18 @@ crash between the POST and the record sends it again, with the same delivery id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-import httpx
+import aiohttp
 
 from hookadmin.core.errors import InputError, NotFoundError, SecretStoreError
 from hookadmin.core.hooks import Hook, redact_url
@@ -28,11 +31,10 @@ from hookadmin.core.secrets import SecretStore
 from hookadmin.core.service import delivery_options, network_policy, prune_history
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord, DeliveryJob, Store
-from hookadmin.delivery.http import ERROR_SENTENCES, make_client, post, retry_after_seconds
+from hookadmin.delivery.http import ERROR_SENTENCES, make_session, retry_after_seconds, send
 from hookadmin.delivery.policy import DeliverySettings, with_options
 
 log = logging.getLogger(__name__)
-SECRET_CACHE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -117,69 +119,291 @@ class Engine:
 
 
 class _Run:
-    """The state of one :meth:`Engine.run_async`."""
+    """The state of one :meth:`Engine.run_async`.
+
+    How a delivery moves: claimed (leased in the database, in batches) → ``ready``, a
+    queue per hook in memory → in flight (an asyncio task, at most
+    ``per_hook_in_flight`` per hook and ``max_in_flight`` in all) → ``finished`` →
+    recorded, many attempts per transaction, and only then reported. A finished
+    request starts the next ready one of its hook at once, without a database round
+    trip; the loop tops the ready queues up, records and looks for new events every
+    few milliseconds (``wake_interval``), so the database sees a few transactions per
+    batch of deliveries instead of several per delivery.
+    """
 
     def __init__(self, engine: Engine, store: Store, secrets: SecretStore) -> None:
         self.engine = engine
         self.settings = engine.settings
         self.store = store
         self.secrets = secrets
-        self.in_flight: dict[asyncio.Task[None], DeliveryJob] = {}
-        self.per_hook: dict[int, int] = {}
-        self.clients: dict[tuple[bool, str | None], httpx.AsyncClient] = {}
-        self.secret_cache: dict[tuple[int, str, float | None, bool], tuple[float, str]] = {}
+        self.loop_: asyncio.AbstractEventLoop = asyncio.get_running_loop()
+        self.in_flight: dict[asyncio.Task[_Finished | None], DeliveryJob] = {}
+        self.ready: dict[int, deque[DeliveryJob]] = {}
+        self.ready_count = 0
+        self.running: dict[int, int] = {}  # hook id -> requests in flight
+        self.held: dict[int, int] = {}  # hook id -> claimed deliveries (ready + in flight)
+        self.finished: list[_Finished] = []
+        self.unsent: list[int] = []  # cancelled while in flight, to release
+        self.to_release: list[int] = []  # claimed but not to be sent (hook stopped)
+        self.gone: set[int] = set()  # hooks that answered 410, until seen inactive
+        self.sessions: dict[tuple[bool, str | None], aiohttp.ClientSession] = {}
+        self.retired_sessions: list[aiohttp.ClientSession] = []
+        self.hooks: dict[int, Hook] = {}
+        self.hooks_generation: int | None = None
+        self.secret_cache: dict[_SecretKey, str] = {}
+        self.secret_reads: dict[_SecretKey, asyncio.Future[str]] = {}
+        self.warm_task: asyncio.Task[None] | None = None
+        self.wake = asyncio.Event()
+        self.closing = False
         self.attempts = 0
         self.next_prune = 0.0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
+        self.data_version = -1
+        self.next_full_turn = 0.0
+        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hookadmin-db")
         self.forced_strict = self.settings.strict_network
         self.base_settings = self.settings
-        self.retired_clients: list[httpx.AsyncClient] = []
-        self._apply_network_policy()
+        self.settings = self._wanted_settings()
+
+    # -- the loop ---------------------------------------------------------------------
 
     async def loop(self, *, until_idle: bool) -> int:
         stop = self.engine._stop
         assert stop is not None
-        stop_wait = asyncio.ensure_future(stop.wait())
-        try:
-            while not stop.is_set():
-                self._prune_when_due()
-                self._renew_leases_when_due()
-                self.store.fan_out()  # one batch per turn: requests in flight keep moving
-                started = self._start_due()
-                if until_idle and not self.in_flight and not started and self._idle():
-                    break
-                waiters: set[asyncio.Future[object]] = {stop_wait, *self.in_flight}  # type: ignore[arg-type]
-                await asyncio.wait(waiters, timeout=self.settings.poll_interval,
-                                   return_when=asyncio.FIRST_COMPLETED)
-                self._reap()
-        finally:
-            stop_wait.cancel()
+        self._apply_hooks(await self._db(self._changed_hooks))
+        self.warm_task = asyncio.create_task(self._warm_secrets())
+        with contextlib.suppress(InputError):
+            for hook in self.hooks.values():  # TLS set-up takes ~50 ms: not on a delivery
+                if hook.active:
+                    self._session(hook)
+        while not stop.is_set():
+            finished, self.finished = self.finished, []
+            renew: list[int] | None = None
+            if time.monotonic() >= self.next_renew:
+                self.next_renew = time.monotonic() + self.settings.lease_renew_interval
+                renew = [j.seq for j in self.in_flight.values()]
+                renew += [j.seq for queue in self.ready.values() for j in queue]
+            check_idle = until_idle and not self.in_flight and not self.ready_count
+            release, self.to_release = self.to_release, []
+            turn = await self._db(self._turn, finished, renew, release,
+                                  self._claim_request(), check_idle)
+            self._apply_turn(turn)
+            started = self._start_ready()
+            if turn.idle and not self.in_flight and not self.ready_count \
+                    and not self.finished and not started:
+                break
+            self.wake.clear()
+            if stop.is_set():
+                break
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.wake_interval):
+                    await self.wake.wait()
         return self.attempts
 
-    def _renew_leases_when_due(self) -> None:
-        now = time.monotonic()
-        if now < self.next_renew:
-            return
-        self.next_renew = now + self.settings.lease_renew_interval
-        self._apply_network_policy()
-        if self.in_flight:
-            self.store.renew([j.seq for j in self.in_flight.values()],
-                             time.time() + self.settings.lease_seconds)
+    async def _db(self, fn: Callable[..., _T], *args: object) -> _T:
+        """Run ``fn`` on the database thread. All SQLite work of a run happens there, one
+        call at a time, so the event loop keeps sending while SQLite writes (the sqlite3
+        module lets go of the GIL while SQLite runs)."""
+        return await self.loop_.run_in_executor(self.db_thread, fn, *args)
 
-    def _apply_network_policy(self) -> None:
-        """Follow the Settings (network policy, retry schedule, timeouts, response cap)
-        while running: a change makes new clients (requests in flight finish on the
-        old ones)."""
-        strict = self.forced_strict or network_policy(self.store) == "strict"
-        wanted = dataclasses.replace(with_options(self.base_settings,
-                                                  delivery_options(self.store)),
-                                     strict_network=strict)
-        if wanted != self.settings:
-            self.settings = wanted
-            self.retired_clients += self.clients.values()
-            self.clients = {}
+    def _turn(self, finished: list[_Finished], renew: list[int] | None, release: list[int],
+              claim: _ClaimRequest | None, check_idle: bool) -> _Turn:
+        """One turn's database work (on the database thread): record what finished,
+        keep leases and history, and when something changed or is due, fan out new
+        events and claim deliveries."""
+        turn = _Turn()
+        if finished:
+            turn.recorded = self._record(finished)
+        if release:
+            self.store.release(release)
+        self._prune_when_due()
+        if renew is not None:
+            turn.settings = self._wanted_settings()
+            if renew:
+                self.store.renew(renew, time.time() + self.settings.lease_seconds)
+        now = time.monotonic()
+        version = self.store.data_version()
+        if version != self.data_version or now >= self.next_full_turn:
+            self.data_version = version
+            self.next_full_turn = now + self.settings.poll_interval
+            turn.hooks = self._changed_hooks()
+            self.store.fan_out()  # one batch per turn: requests in flight keep moving
+            if claim is not None:
+                turn.jobs = self._claim(claim)
+        elif claim is not None and claim.running_low:
+            turn.jobs = self._claim(claim)  # busy: top the queues up before a hook runs dry
+        if check_idle and not turn.jobs:
+            turn.idle = self._idle()
+        return turn
+
+    def _apply_turn(self, turn: _Turn) -> None:
+        """Take a turn's results on the event loop's thread."""
+        if turn.hooks is not None:
+            self._apply_hooks(turn.hooks)
+        if turn.settings is not None and turn.settings != self.settings:
+            self.settings = turn.settings
+            self.retired_sessions += self.sessions.values()
+            self.sessions = {}
             log.info("delivery settings changed (network policy %s)",
-                     "strict" if strict else "workstation")
+                     "strict" if turn.settings.strict_network else "workstation")
+        for f, status, next_at in turn.recorded:
+            self._report(f.job, f.job.attempts + 1, status, f.attempt, next_at)
+        for job in turn.jobs:
+            if self._stopped(job.hook_id):
+                self.to_release.append(job.seq)
+                continue
+            self.ready.setdefault(job.hook_id, deque()).append(job)
+            self.held[job.hook_id] = self.held.get(job.hook_id, 0) + 1
+            self.ready_count += 1
+
+    def _want_claim(self) -> bool:
+        """True when every ready queue is empty while there is room to send: claim now
+        rather than at the next turn."""
+        return not self.ready_count and len(self.in_flight) < self.settings.max_in_flight
+
+    def _running_low(self) -> bool:
+        """True when a hook this engine is sending to has at most one round
+        (``per_hook_in_flight``) of deliveries left, in flight and ready together."""
+        limit = self.settings.per_hook_in_flight
+        return any(n <= limit for n in self.held.values())
+
+    def _claim_request(self) -> _ClaimRequest | None:
+        """What to claim to top the ready queues up: up to ``max_in_flight``
+        deliveries beyond those in flight, at most two rounds of
+        ``per_hook_in_flight`` per hook; None when too few would fit (claims come in
+        batches, not one delivery per transaction)."""
+        room = 2 * self.settings.max_in_flight - len(self.in_flight) - self.ready_count
+        if room < max(1, self.settings.max_in_flight // 4) and self.ready_count:
+            return None
+        return _ClaimRequest(room, dict(self.held), self._running_low())
+
+    def _claim(self, request: _ClaimRequest) -> list[DeliveryJob]:
+        per_hook = 2 * self.settings.per_hook_in_flight
+        full = [h for h, n in request.held.items() if n >= per_hook]
+        return self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
+                                    limit=request.room, skip_hooks=full,
+                                    per_hook_limit=per_hook, in_flight=request.held)
+
+    def _start_ready(self) -> int:
+        """Start ready deliveries while there is room, taking hooks in turn."""
+        started = 0
+        progress = True
+        while progress and self.ready_count and len(self.in_flight) < self.settings.max_in_flight:
+            progress = False
+            for hook_id in list(self.ready):
+                if len(self.in_flight) >= self.settings.max_in_flight:
+                    break
+                if self._start_one(hook_id):
+                    started += 1
+                    progress = True
+        return started
+
+    def _start_one(self, hook_id: int) -> bool:
+        """Start the next ready delivery of a hook, if it has one and room for it."""
+        queue = self.ready.get(hook_id)
+        if not queue or self.running.get(hook_id, 0) >= self.settings.per_hook_in_flight:
+            return False
+        if self._stopped(hook_id):
+            self._drop_ready(hook_id)
+            return False
+        job = queue.popleft()
+        if not queue:
+            del self.ready[hook_id]
+        self.ready_count -= 1
+        self.running[hook_id] = self.running.get(hook_id, 0) + 1
+        task = asyncio.create_task(self._deliver(job))
+        self.in_flight[task] = job
+        task.add_done_callback(self._on_done)
+        return True
+
+    def _on_done(self, task: asyncio.Task[_Finished | None]) -> None:
+        job = self.in_flight.pop(task)
+        self.running[job.hook_id] -= 1
+        self.held[job.hook_id] -= 1
+        if task.cancelled():
+            self.unsent.append(job.seq)  # stopping: released in close()
+            return
+        self._release_hold(job.hook_id)
+        error = task.exception()
+        if error is not None:
+            log.error("delivery %s failed unexpectedly", job.id, exc_info=error)
+            self._finish_internal_error(job, error)
+        else:
+            result = task.result()
+            if result is not None:
+                self.finished.append(result)
+                if result.attempt.status_code == 410:
+                    self.gone.add(job.hook_id)  # deactivated when recorded
+                    self._drop_ready(job.hook_id)
+        if self.closing:
+            return
+        # Keep the slot busy: the hook's next ready delivery, else any hook's.
+        if not self._start_one(job.hook_id):
+            self._start_ready()
+        if len(self.finished) >= _FLUSH_BATCH or self._want_claim():
+            self.wake.set()
+
+    def _stopped(self, hook_id: int) -> bool:
+        """True when nothing more may be sent to the hook: it answered 410 Gone (and is
+        being deactivated), or it is inactive or deleted."""
+        hook = self.hooks.get(hook_id)
+        return hook_id in self.gone or (hook is not None and not hook.active)
+
+    def _drop_ready(self, hook_id: int) -> None:
+        """Give the hook's claimed but unsent deliveries back (released at the next
+        turn), so none of them is sent."""
+        queue = self.ready.pop(hook_id, None)
+        if not queue:
+            return
+        self.ready_count -= len(queue)
+        self.held[hook_id] -= len(queue)
+        self.to_release += [j.seq for j in queue]
+        self._release_hold(hook_id)
+
+    def _release_hold(self, hook_id: int) -> None:
+        if self.held.get(hook_id) == 0:
+            del self.held[hook_id]
+            self.running.pop(hook_id, None)
+
+    def _idle(self) -> bool:
+        if self.store.outbox_waiting():
+            return False
+        due = self.store.next_due()
+        return due is None or due > time.time()
+
+    # -- housekeeping -----------------------------------------------------------------
+
+    def _changed_hooks(self) -> dict[int, Hook] | None:
+        """Every hook by id when one changed since the last look (see
+        :meth:`Store.hooks_generation`), else None. On the database thread."""
+        generation = self.store.hooks_generation()
+        if generation == self.hooks_generation:
+            return None
+        self.hooks_generation = generation
+        return {h.id: h for h in self.store.list_hooks()}
+
+    def _apply_hooks(self, hooks: dict[int, Hook] | None) -> None:
+        """Use re-read hooks, and forget cached secrets that no longer match a hook."""
+        if hooks is None:
+            return
+        self.hooks = hooks
+        # A hook that answered 410 stays stopped until it is seen deactivated; from
+        # then on its "active" flag says whether it may be sent to again.
+        self.gone = {h for h in self.gone if h in hooks and hooks[h].active}
+        for hook_id in [h for h in self.ready if self._stopped(h) or h not in hooks]:
+            self._drop_ready(hook_id)
+        current = {_secret_key(h, previous) for h in hooks.values() for previous in (False, True)}
+        for key in [k for k in self.secret_cache if k not in current]:
+            del self.secret_cache[key]
+
+    def _wanted_settings(self) -> DeliverySettings:
+        """The settings as the Settings dialog (network policy, retry schedule, timeouts,
+        response cap) has them now; a change makes new sessions (requests in flight
+        finish on the old ones)."""
+        strict = self.forced_strict or network_policy(self.store) == "strict"
+        return dataclasses.replace(with_options(self.base_settings,
+                                                delivery_options(self.store)),
+                                   strict_network=strict)
 
     def _prune_when_due(self) -> None:
         now = time.monotonic()
@@ -198,111 +422,94 @@ class _Run:
                     continue  # try again at the next prune
                 self.store.update_hook(hook.id, clear_previous_secret=True)
 
-    def _idle(self) -> bool:
-        if self.store.outbox_waiting():
-            return False
-        due = self.store.next_due()
-        return due is None or due > time.time()
+    # -- one delivery -----------------------------------------------------------------
 
-    def _start_due(self) -> int:
-        free = self.settings.max_in_flight - len(self.in_flight)
-        if free <= 0:
-            return 0
-        limit = self.settings.per_hook_in_flight
-        full = [h for h, n in self.per_hook.items() if n >= limit]
-        jobs = self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
-                                    limit=free, skip_hooks=full, per_hook_limit=limit,
-                                    in_flight=self.per_hook)
-        for job in jobs:
-            self.per_hook[job.hook_id] = self.per_hook.get(job.hook_id, 0) + 1
-            task = asyncio.create_task(self._deliver(job))
-            self.in_flight[task] = job
-        return len(jobs)
-
-    def _reap(self) -> None:
-        for task in [t for t in self.in_flight if t.done()]:
-            job = self.in_flight.pop(task)
-            self.per_hook[job.hook_id] -= 1
-            error = None if task.cancelled() else task.exception()
-            if error is not None:
-                log.error("delivery %s failed unexpectedly", job.id, exc_info=error)
-                self._record_internal_error(job, error)
-
-    async def _deliver(self, job: DeliveryJob) -> None:
+    async def _deliver(self, job: DeliveryJob) -> _Finished | None:
+        hook = self.hooks.get(job.hook_id)
+        if hook is None:
+            try:
+                hook = self.store.get_hook(job.hook_id)
+            except NotFoundError:
+                return None  # deleted with its deliveries
         try:
-            hook = self.store.get_hook(job.hook_id)
-        except NotFoundError:
-            return
-        timestamp = int(time.time())
-        try:
-            secret = await self._secret(hook)
+            secret = self.secret_cache.get(_secret_key(hook, False)) \
+                or await self._secret(hook)
             previous = None
             if hook.previous_secret_expires_at is not None \
                     and hook.previous_secret_expires_at > time.time():
                 previous = await self._secret(hook, previous=True)
         except SecretStoreError as err:
-            attempt = AttemptRecord(
+            return _Finished(job, hook, AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
                 request_headers={}, status_code=None, response_headers=None, response_body=None,
                 response_truncated=False, error_kind="secret_unavailable",
-                error_message=f"{ERROR_SENTENCES['secret_unavailable']} {err}")
-        else:
-            headers = delivery_headers(secret=secret, event_type=job.event_type,
-                                       delivery_id=job.id, timestamp=timestamp, body=job.body,
-                                       previous_secret=previous)
-            try:
-                client = self._client(hook)
-            except InputError as err:
-                attempt = AttemptRecord(
-                    started_at=time.time(), duration_ms=None, request_url=hook.url,
-                    request_headers=headers, status_code=None, response_headers=None,
-                    response_body=None, response_truncated=False, error_kind="tls",
-                    error_message=str(err))
-            else:
-                attempt = await post(client, hook.url, headers, job.body, self.settings)
-        self._record(job, hook, attempt)
+                error_message=f"{ERROR_SENTENCES['secret_unavailable']} {err}"))
+        headers = delivery_headers(secret=secret, event_type=job.event_type,
+                                   delivery_id=job.id, timestamp=int(time.time()),
+                                   body=job.body, previous_secret=previous)
+        try:
+            session = self._session(hook)
+        except InputError as err:
+            return _Finished(job, hook, AttemptRecord(
+                started_at=time.time(), duration_ms=None, request_url=hook.url,
+                request_headers=headers, status_code=None, response_headers=None,
+                response_body=None, response_truncated=False, error_kind="tls",
+                error_message=str(err)))
+        return _Finished(job, hook, await send(session, hook.url, headers, job.body,
+                                               self.settings))
 
-    def _record_internal_error(self, job: DeliveryJob, error: BaseException) -> None:
+    def _finish_internal_error(self, job: DeliveryJob, error: BaseException) -> None:
         """A bug or an unexpected failure, not the receiver's doing: record it as an
         attempt and retry on the schedule (never at once, which would spin)."""
-        try:
-            hook = self.store.get_hook(job.hook_id)
-        except NotFoundError:
+        hook = self.hooks.get(job.hook_id)
+        if hook is None:
             return
         detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        self._record(job, hook, AttemptRecord(
+        self.finished.append(_Finished(job, hook, AttemptRecord(
             started_at=time.time(), duration_ms=None, request_url=redact_url(hook.url),
             request_headers={}, status_code=None, response_headers=None, response_body=None,
             response_truncated=False, error_kind="internal",
             error_message=f"hookadmin could not send this delivery ({detail}); it will be "
-                          "retried."))
+                          "retried.")))
 
-    def _record(self, job: DeliveryJob, hook: Hook, attempt: AttemptRecord) -> None:
-        next_at: float | None = None
-        number = job.attempts + 1
+    # -- recording --------------------------------------------------------------------
+
+    def _record(self, finished: list[_Finished]) -> list[tuple[_Finished, str, float | None]]:
+        """Record finished attempts in one transaction (on the database thread); deactivate
+        hooks that have failed too long. Returns (attempt, new status, next attempt time)
+        for reporting."""
+        items = [(f.job, f.attempt, self._next_attempt_at(f)) for f in finished]
+        statuses = self.store.record_attempts(items)
+        failing: dict[int, tuple[Hook, AttemptRecord]] = {}
+        for f in finished:
+            if not f.attempt.succeeded and f.attempt.status_code != 410 \
+                    and f.attempt.error_kind != "secret_unavailable":
+                failing[f.hook.id] = (f.hook, f.attempt)
+        for hook, attempt in failing.values():
+            self._deactivate_if_failing_too_long(hook, attempt)
+        return [(f, status, next_at)
+                for f, status, (_, _, next_at) in zip(finished, statuses, items, strict=True)]
+
+    def _next_attempt_at(self, f: _Finished) -> float | None:
+        """When the delivery is tried next (Unix seconds), or None: it succeeded, or
+        failed for good. A 410 deactivates the hook at once."""
+        attempt = f.attempt
+        if attempt.succeeded:
+            return None
         if attempt.error_kind == "secret_unavailable":
             # Not the receiver's fault: wait for the keyring without using up the
             # retry schedule, however long it stays unavailable; never send unsigned.
-            next_at = time.time() + self.settings.secret_retry_interval
-            status = self.store.record_attempt(job, attempt, next_attempt_at=next_at)
-            self._report(job, number, status, attempt, next_at)
-            return
-        if not attempt.succeeded:
-            if attempt.error_kind == "policy":
-                delay = None  # retrying cannot help until the URL or the policy changes
-            elif attempt.status_code == 410:
-                delay = None
-                reason = ("The receiver answered 410 Gone, so the hook was deactivated "
-                          f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
-                self.store.update_hook(hook.id, active=False, deactivated_reason=reason)
-            else:
-                tried = self.store.counted_attempts(job.seq) + 1  # this one included
-                delay = self.settings.next_delay(tried, retry_after=retry_after_seconds(attempt))
-            next_at = None if delay is None else time.time() + delay
-        status = self.store.record_attempt(job, attempt, next_attempt_at=next_at)
-        if not attempt.succeeded and attempt.status_code != 410:
-            self._deactivate_if_failing_too_long(hook, attempt)
-        self._report(job, number, status, attempt, next_at)
+            return time.time() + self.settings.secret_retry_interval
+        if attempt.error_kind == "policy":
+            return None  # retrying cannot help until the URL or the policy changes
+        if attempt.status_code == 410:
+            reason = ("The receiver answered 410 Gone, so the hook was deactivated "
+                      f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
+            self.store.update_hook(f.hook.id, active=False, deactivated_reason=reason)
+            return None
+        tried = self.store.counted_attempts(f.job.seq) + 1  # this one included
+        delay = self.settings.next_delay(tried, retry_after=retry_after_seconds(attempt))
+        return None if delay is None else time.time() + delay
 
     def _report(self, job: DeliveryJob, number: int, status: str, attempt: AttemptRecord,
                 next_at: float | None) -> None:
@@ -326,44 +533,129 @@ class _Run:
         self.store.update_hook(hook.id, active=False, deactivated_reason=reason)
         log.warning("hook %d deactivated: %s", hook.id, reason)
 
+    # -- secrets and sessions ---------------------------------------------------------
+
     async def _secret(self, hook: Hook, *, previous: bool = False) -> str:
-        """The hook's (or its replaced) secret, cached for a few seconds; a reset
-        changes ``previous_secret_expires_at`` (``updated_at`` has whole seconds only)
-        and so misses the cache at once."""
-        key = (hook.id, hook.updated_at, hook.previous_secret_expires_at, previous)
+        """The hook's (or its replaced) secret. Read from the keyring once and kept for
+        as long as the engine runs: a reset changes the hook's ``updated_at`` and
+        ``previous_secret_expires_at``, so the new one is read at once. Deliveries
+        that need the same secret at the same time share one keyring read.
+
+        Raises:
+            SecretStoreError: the keyring cannot be read, or holds no such secret.
+        """
+        key = _secret_key(hook, previous)
         cached = self.secret_cache.get(key)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < SECRET_CACHE_SECONDS:
-            return cached[1]
-        if previous:
-            value = await asyncio.to_thread(self.secrets.get_optional, hook.id, previous=True)
-            if value is None:
-                raise SecretStoreError("The replaced secret is gone.", cause="missing")
-        else:
-            value = await asyncio.to_thread(self.secrets.get, hook.id)
-        self.secret_cache[key] = (now, value)
+        if cached is not None:
+            return cached
+        read = self.secret_reads.get(key)
+        if read is None:
+            read = self.loop_.run_in_executor(None, self._read_secret, hook.id, previous)
+            self.secret_reads[key] = read
+
+            def done(fut: asyncio.Future[str]) -> None:
+                self.secret_reads.pop(key, None)
+                if not fut.cancelled() and fut.exception() is None:
+                    self.secret_cache[key] = fut.result()
+            read.add_done_callback(done)
+        return await asyncio.shield(read)
+
+    def _read_secret(self, hook_id: int, previous: bool) -> str:
+        if not previous:
+            return self.secrets.get(hook_id)
+        value = self.secrets.get_optional(hook_id, previous=True)
+        if value is None:
+            raise SecretStoreError("The replaced secret is gone.", cause="missing")
         return value
 
-    def _client(self, hook: Hook) -> httpx.AsyncClient:
+    async def _warm_secrets(self) -> None:
+        """Read the active hooks' secrets one after the other when the engine starts, so
+        the first event to many hooks does not wait for one keyring read per hook (a
+        read costs milliseconds: a D-Bus session with a key exchange)."""
+        for hook in list(self.hooks.values()):
+            if not hook.active:
+                continue
+            try:
+                await self._secret(hook)
+            except SecretStoreError as err:
+                if err.cause != "missing":
+                    return  # the keyring is unusable: deliveries will say so
+
+    def _session(self, hook: Hook) -> aiohttp.ClientSession:
         key = (not hook.insecure_ssl, hook.ca_bundle)
-        client = self.clients.get(key)
-        if client is None:
-            client = self.clients[key] = make_client(self.settings, verify=key[0],
-                                                     ca_bundle=hook.ca_bundle)
-        return client
+        session = self.sessions.get(key)
+        if session is None:
+            session = self.sessions[key] = make_session(self.settings, verify=key[0],
+                                                        ca_bundle=hook.ca_bundle)
+        return session
 
     async def close(self) -> None:
+        self.closing = True
+        if self.warm_task is not None:
+            self.warm_task.cancel()
         tasks = list(self.in_flight)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        leftover = [job.seq for job in self.in_flight.values()]
+        leftover = self.unsent + self.to_release + [job.seq for job in self.in_flight.values()]
+        leftover += [j.seq for queue in self.ready.values() for j in queue]
         self.in_flight.clear()
-        if leftover:
-            self.store.release(leftover)
-        for client in [*self.clients.values(), *self.retired_clients]:
-            await client.aclose()
+        self.ready.clear()
+        finished, self.finished = self.finished, []
+
+        def wind_up() -> list[tuple[_Finished, str, float | None]]:
+            # Attempts that ended are recorded, so they are not sent again.
+            recorded = self._record(finished) if finished else []
+            if leftover:
+                self.store.release(leftover)
+            return recorded
+
+        for f, status, next_at in await self._db(wind_up):
+            self._report(f.job, f.job.attempts + 1, status, f.attempt, next_at)
+        self.db_thread.shutdown()
+        for session in [*self.sessions.values(), *self.retired_sessions]:
+            await session.close()
+
+
+_FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _ClaimRequest:
+    """How much to claim: ``room`` deliveries in all, ``held`` (hook id → deliveries
+    already claimed) counted against the per-hook limit."""
+
+    room: int
+    held: dict[int, int]
+    running_low: bool
+
+
+@dataclass
+class _Turn:
+    """What one turn's database work brings back to the event loop."""
+
+    recorded: list[tuple[_Finished, str, float | None]] = dataclasses.field(default_factory=list)
+    jobs: list[DeliveryJob] = dataclasses.field(default_factory=list)
+    hooks: dict[int, Hook] | None = None
+    settings: DeliverySettings | None = None
+    idle: bool = False
+
+_SecretKey = tuple[int, str, float | None, bool]
+
+
+def _secret_key(hook: Hook, previous: bool) -> _SecretKey:
+    return (hook.id, hook.updated_at, hook.previous_secret_expires_at, previous)
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """An attempt that ended and is waiting to be recorded."""
+
+    job: DeliveryJob
+    hook: Hook
+    attempt: AttemptRecord
 
 
 def _duration(seconds: float) -> str:

@@ -32,7 +32,12 @@ class DeliverySettings:
         max_in_flight: requests in flight at once, over all hooks.
         per_hook_in_flight: requests in flight at once to one hook, so a slow hook
             cannot take every slot.
-        poll_interval: seconds between looks at the outbox when idle.
+        poll_interval: seconds between full looks at the queue (for retries that have
+            come due) when nothing else happens.
+        wake_interval: seconds between the engine's turns when it is not woken
+            sooner: each turn records finished attempts and checks (with SQLite's
+            ``data_version``, a few microseconds) whether another process published
+            events or changed anything.
         prune_interval: seconds between removals of delivery history older than the
             retention setting (also done when the engine starts).
         lease_seconds: how long a claimed delivery stays reserved for the engine that
@@ -56,6 +61,7 @@ class DeliverySettings:
     max_in_flight: int = 64
     per_hook_in_flight: int = 8
     poll_interval: float = 0.05
+    wake_interval: float = 0.005
     prune_interval: float = 3600.0
     lease_seconds: float = 10.0
     strict_network: bool = False
