@@ -246,7 +246,13 @@ class _Run:
             self.sessions = {}
             log.info("delivery settings changed (network policy %s)",
                      "strict" if turn.settings.strict_network else "workstation")
+        debug = log.isEnabledFor(logging.DEBUG)
         for f, status, next_at in turn.recorded:
+            if debug:
+                result = f.attempt.status_code or f.attempt.error_kind
+                log.debug("delivery %s attempt %d: POST %s -> %s in %.0f ms (%s)", f.job.id,
+                          f.job.attempts + 1, redact_url(f.attempt.request_url), result,
+                          f.attempt.duration_ms or 0.0, status)
             self._report(f.job, f.job.attempts + 1, status, f.attempt, next_at)
         for job in turn.jobs:
             if self._stopped(job.hook_id):

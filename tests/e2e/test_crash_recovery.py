@@ -55,12 +55,13 @@ def test_kill_9_mid_run_loses_nothing(home: Path, service: HookService,
     before = receiver.requests()
     assert len(before) < EVENTS, "the worker finished before it was killed"
     # What the killed worker left behind: deliveries it had claimed (some already at
-    # the receiver) and never recorded, still leased to it.
+    # the receiver, some not yet sent) and never recorded, still leased to it.
     orphans = {str(id_): lease_until for id_, lease_until in db_rows(
         home, "SELECT id, lease_until FROM deliveries"
               " WHERE status = 'pending' AND lease_until IS NOT NULL")}
     assert orphans
-    assert len(orphans) <= DeliverySettings().per_hook_in_flight
+    # An engine holds at most two rounds per hook: one in flight, one ready to go.
+    assert len(orphans) <= 2 * DeliverySettings().per_hook_in_flight
 
     second = _start_worker(home, tmp_path / "second.stderr")
     try:
