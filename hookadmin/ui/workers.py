@@ -88,7 +88,9 @@ class EngineHost(QObject):
 
     def command(self) -> tuple[str, list[str]]:
         """The program and arguments that run the engine for this data directory."""
-        args = ["-m", WORKER_MODULE, str(self._home)]
+        # -P: the working directory is not put on sys.path, so a hookadmin folder there
+        # (a checkout of another version) is never run instead of this one.
+        args = ["-P", "-m", WORKER_MODULE, str(self._home)]
         if self._settings is not None:
             args += ["--settings", settings_to_json(self._settings)]
         return sys.executable, args

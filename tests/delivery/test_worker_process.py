@@ -38,7 +38,7 @@ class Child:
 
     def __init__(self, home: Path, settings: DeliverySettings | None = FAST,
                  extra: list[str] | None = None) -> None:
-        args = [sys.executable, "-m", MODULE, str(home)]
+        args = [sys.executable, "-P", "-m", MODULE, str(home)]
         if settings is not None:
             args += ["--settings", settings_to_json(settings)]
         self.proc = subprocess.Popen([*args, *(extra or [])], stdin=subprocess.PIPE,
