@@ -262,11 +262,6 @@ class _Run:
             self.held[job.hook_id] = self.held.get(job.hook_id, 0) + 1
             self.ready_count += 1
 
-    def _want_claim(self) -> bool:
-        """True when every ready queue is empty while there is room to send: claim now
-        rather than at the next turn."""
-        return not self.ready_count and len(self.in_flight) < self.settings.max_in_flight
-
     def _running_low(self) -> bool:
         """True when a hook this engine is sending to has at most one round
         (``per_hook_in_flight``) of deliveries left, in flight and ready together."""
@@ -346,7 +341,9 @@ class _Run:
         # Keep the slot busy: the hook's next ready delivery, else any hook's.
         if not self._start_one(job.hook_id):
             self._start_ready()
-        if len(self.finished) >= _FLUSH_BATCH or self._want_claim():
+        # Wake the loop to record a full batch, or to claim more for a hook that has
+        # run out of ready deliveries (whatever other hooks, e.g. one that hangs, hold).
+        if len(self.finished) >= _FLUSH_BATCH or job.hook_id not in self.ready:
             self.wake.set()
 
     def _stopped(self, hook_id: int) -> bool:

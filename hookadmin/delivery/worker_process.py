@@ -13,8 +13,9 @@ and talks to it through three pipes:
   what the child sees when the window closes the pipe or dies, so a killed window never
   leaves an engine running. SIGTERM asks for a clean stop too; SIGINT (Ctrl+C in the
   window's terminal) is left to the window.
-* **stderr**: the engine's warnings, one per line; on failure, the last line is one
-  sentence saying what went wrong.
+* **stderr**: the engine's warnings, one per line (``WARNING logger: message``); on
+  failure, a last line ``hookadmin engine: `` followed by one sentence saying what went
+  wrong.
 
 A clean stop ends within :data:`STOP_SECONDS`: in-flight requests are cancelled and
 their deliveries stay pending for the next start (see :meth:`Engine.stop`).
@@ -271,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run until told to stop; returns the exit status (see the module docstring)."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format=f"{PROG}: %(levelname)s %(name)s: %(message)s")
+                        format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = settings_from_json(args.settings) if args.settings is not None else None
     except InputError as err:

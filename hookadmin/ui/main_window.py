@@ -157,8 +157,11 @@ class MainWindow(QMainWindow):
         hh.resizeSection(1, 150)
         for col in (2, 3):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.hooks_view.verticalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        # Rows of one height, with room for two lines (name, then URL): rows sized to
+        # their contents were all measured again whenever a cell changed (every 2 s).
+        rows = self.hooks_view.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(2 * self.hooks_view.fontMetrics().lineSpacing() + 10)
 
         self.new_button = QPushButton("&New hook")
         self.new_button.setObjectName("newHook")

@@ -110,24 +110,45 @@ class HooksModel(TableModel):
 
     COLUMNS = ("Hook", "Events", "Active", "Last delivery")
 
+    LAST = 3  # the "Last delivery" column
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._hooks: list[Hook] = []
         self._last: dict[int, Delivery] = {}
+        self._last_texts: list[str] = []
 
     def set_data(self, hooks: list[Hook], last: dict[int, Delivery]) -> None:
         """Replace the rows. When the same hooks are listed, the rows are updated in
-        place (one dataChanged, which also moves "12 s ago" on): a reset would drop
-        the selection and cost more on every refresh."""
+        place: ``dataChanged`` covers only the rows whose hook or last delivery changed,
+        and the "Last delivery" cells whose text moved on ("12 s ago"). A reset would drop
+        the selection, and a change over every cell made the table measure every cell
+        again on each 2 s refresh."""
         if self._hooks and [h.id for h in hooks] == [h.id for h in self._hooks]:
+            changed = [i for i, (new, old) in enumerate(zip(hooks, self._hooks, strict=True))
+                       if new != old or last.get(new.id) != self._last.get(new.id)]
             self._hooks, self._last = list(hooks), dict(last)
-            self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(self._hooks) - 1, len(self.COLUMNS) - 1))
+            texts = [self._last_text(h) for h in self._hooks]
+            moved = [i for i, (new_text, old_text) in enumerate(
+                zip(texts, self._last_texts, strict=True)) if new_text != old_text]
+            self._last_texts = texts
+            if changed:
+                self.dataChanged.emit(self.index(changed[0], 0),
+                                      self.index(changed[-1], len(self.COLUMNS) - 1))
+            moved = [i for i in moved if not changed or not changed[0] <= i <= changed[-1]]
+            if moved:
+                self.dataChanged.emit(self.index(moved[0], self.LAST),
+                                      self.index(moved[-1], self.LAST))
             return
         self.beginResetModel()
         self._hooks = list(hooks)
         self._last = dict(last)
+        self._last_texts = [self._last_text(h) for h in self._hooks]
         self.endResetModel()
+
+    def _last_text(self, hook: Hook) -> str:
+        last = self._last.get(hook.id)
+        return "never" if last is None else f"{delivery_result(last)} · {ago(last.updated_at)}"
 
     def hook_at(self, row: int) -> Hook:
         """The hook shown in ``row``."""
@@ -155,10 +176,8 @@ class HooksModel(TableModel):
                 return events_summary(hook.events)
             if col == 2:
                 return "Active" if hook.active else "Inactive"
-            if col == 3:
-                if last is None:
-                    return "never"
-                return f"{delivery_result(last)} · {ago(last.updated_at)}"
+            if col == self.LAST:
+                return self._last_text(hook)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 2 and hook.deactivated_reason:
                 return hook.deactivated_reason

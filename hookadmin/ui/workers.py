@@ -6,7 +6,6 @@ Results cross into the GUI thread only as signals carrying frozen dataclasses.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import json
@@ -30,7 +29,9 @@ from hookadmin.delivery.worker_process import PROG as WORKER_PROG
 from hookadmin.delivery.worker_process import STOP_LINE as WORKER_STOP_LINE
 from hookadmin.delivery.worker_process import settings_to_json
 
-if TYPE_CHECKING:  # the HTTP stack and the keyring are imported when first needed
+if TYPE_CHECKING:  # asyncio, the HTTP stack and the keyring are imported when first needed
+    import asyncio
+
     from hookadmin.core.secrets import SecretStore
     from hookadmin.delivery.ping import PingResult
 
@@ -85,6 +86,14 @@ class EngineHost(QObject):
     def running(self) -> bool:
         """True from :meth:`start` until the engine's process has ended."""
         return self._proc is not None
+
+    @property
+    def process_id(self) -> int | None:
+        """The engine process's id while it runs, else None."""
+        proc = self._proc
+        if proc is None or proc.state() == QProcess.ProcessState.NotRunning:
+            return None
+        return int(proc.processId()) or None
 
     def command(self) -> tuple[str, list[str]]:
         """The program and arguments that run the engine for this data directory."""
@@ -163,7 +172,9 @@ class EngineHost(QObject):
         for line in text.splitlines():
             if line.strip():
                 self._stderr.append(line)
-                log.info("%s", line)
+                level = logging.getLevelName(line.split(" ", 1)[0])  # "WARNING name: ..."
+                log.log(level if isinstance(level, int) else logging.WARNING,
+                        "delivery engine: %s", line)
 
     def _on_error(self, proc: QProcess, error: QProcess.ProcessError) -> None:
         if proc is self._proc and error == QProcess.ProcessError.FailedToStart:
@@ -176,14 +187,21 @@ class EngineHost(QObject):
         self._read_stdout(proc)
         self._read_stderr(proc)
         if status != QProcess.ExitStatus.NormalExit or code != 0:
-            last = self._stderr[-1] if self._stderr else ""
-            detail = last.removeprefix(f"{WORKER_PROG}: ").strip() or (
-                f"exit status {code}" if status == QProcess.ExitStatus.NormalExit
-                else "its process crashed")
-            if not detail.startswith("The delivery engine"):
-                detail = f"The delivery engine stopped: {detail}"
-            self.errored.emit(detail if detail.endswith(".") else detail + ".")
+            self.errored.emit(self._failure(code, status))
         self._finish(proc)
+
+    def _failure(self, code: int, status: QProcess.ExitStatus) -> str:
+        """One sentence for an engine process that ended on its own: its own last word
+        when it left one, else how it ended."""
+        prefix = f"{WORKER_PROG}: "
+        said = next((line[len(prefix):].strip() for line in reversed(self._stderr)
+                     if line.startswith(prefix)), "")
+        if not said:
+            said = (f"its process ended with exit status {code}"
+                    if status == QProcess.ExitStatus.NormalExit else "its process crashed")
+        if not said.startswith("The delivery engine"):
+            said = f"The delivery engine stopped: {said}"
+        return said if said.endswith(".") else said + "."
 
     def _finish(self, proc: QProcess) -> None:
         """Forget an ended process (what it wrote last is still reported)."""
@@ -219,6 +237,8 @@ class _PingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        import asyncio
+
         try:
             secret = self.secrets.get(self.hook.id)
             result = asyncio.run(self._send(secret))
@@ -233,8 +253,9 @@ class _PingWorker(QObject):
             self.done.emit(result)
         self.finished.emit()
 
-
     async def _send(self, secret: str) -> PingResult:
+        import asyncio
+
         from hookadmin.delivery.ping import previous_secret, send_ping
 
         self._loop = asyncio.get_running_loop()

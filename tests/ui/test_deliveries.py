@@ -1,5 +1,5 @@
 """Deliveries in the window: the hook page's delivery list and attempts, and the window's
-own delivery engine (EngineHost) running in a QThread."""
+own delivery engine (EngineHost) running in a child process."""
 
 from __future__ import annotations
 
