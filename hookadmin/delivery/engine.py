@@ -208,30 +208,33 @@ class _Run:
 
     def _turn(self, finished: list[_Finished], renew: list[int] | None, release: list[int],
               claim: _ClaimRequest | None, check_idle: bool) -> _Turn:
-        """One turn's database work (on the database thread): record what finished,
-        keep leases and history, and when something changed or is due, fan out new
+        """One turn's database work (on the database thread), in one transaction: record
+        what finished, keep leases, and when something changed or is due, fan out new
         events and claim deliveries."""
         turn = _Turn()
-        if finished:
-            turn.recorded = self._record(finished)
-        if release:
-            self.store.release(release)
         self._prune_when_due()
-        if renew is not None:
-            turn.settings = self._wanted_settings()
-            if renew:
-                self.store.renew(renew, time.time() + self.settings.lease_seconds)
         now = time.monotonic()
         version = self.store.data_version()
-        if version != self.data_version or now >= self.next_full_turn:
+        full = version != self.data_version or now >= self.next_full_turn
+        if full:
             self.data_version = version
             self.next_full_turn = now + self.settings.poll_interval
-            turn.hooks = self._changed_hooks()
-            self.store.fan_out()  # one batch per turn: requests in flight keep moving
-            if claim is not None:
-                turn.jobs = self._claim(claim)
-        elif claim is not None and claim.running_low:
-            turn.jobs = self._claim(claim)  # busy: top the queues up before a hook runs dry
+        if renew is not None:
+            turn.settings = self._wanted_settings()
+        claiming = claim is not None and (full or claim.running_low)
+        if finished or release or renew or full or claiming:
+            with self.store.transaction():  # one commit per turn
+                if finished:
+                    turn.recorded = self._record(finished)
+                if release:
+                    self.store.release(release)
+                if renew:
+                    self.store.renew(renew, time.time() + self.settings.lease_seconds)
+                if full:
+                    turn.hooks = self._changed_hooks()
+                    self.store.fan_out()  # one batch per turn: requests in flight go on
+                if claim is not None and claiming:
+                    turn.jobs = self._claim(claim)
         if check_idle and not turn.jobs:
             turn.idle = self._idle()
         return turn
@@ -273,13 +276,13 @@ class _Run:
         deliveries beyond those in flight, at most two rounds of
         ``per_hook_in_flight`` per hook; None when too few would fit (claims come in
         batches, not one delivery per transaction)."""
-        room = 2 * self.settings.max_in_flight - len(self.in_flight) - self.ready_count
+        room = self.settings.claimed_per_engine - len(self.in_flight) - self.ready_count
         if room < max(1, self.settings.max_in_flight // 4) and self.ready_count:
             return None
         return _ClaimRequest(room, dict(self.held), self._running_low())
 
     def _claim(self, request: _ClaimRequest) -> list[DeliveryJob]:
-        per_hook = 2 * self.settings.per_hook_in_flight
+        per_hook = self.settings.claimed_per_hook
         full = [h for h, n in request.held.items() if n >= per_hook]
         return self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
                                     limit=request.room, skip_hooks=full,

@@ -32,6 +32,10 @@ class DeliverySettings:
         max_in_flight: requests in flight at once, over all hooks.
         per_hook_in_flight: requests in flight at once to one hook, so a slow hook
             cannot take every slot.
+        ready_rounds: how many more rounds of ``per_hook_in_flight`` deliveries per hook
+            (and of ``max_in_flight`` in all) the engine claims ahead of those in flight,
+            so a finished request is followed at once by the next without waiting for
+            the database. All of them are leased (see ``lease_seconds``).
         poll_interval: seconds between full looks at the queue (for retries that have
             come due) when nothing else happens.
         wake_interval: seconds between the engine's turns when it is not woken
@@ -60,6 +64,7 @@ class DeliverySettings:
     retry_after_max: float = 6 * 3600.0
     max_in_flight: int = 64
     per_hook_in_flight: int = 8
+    ready_rounds: int = 3
     poll_interval: float = 0.05
     wake_interval: float = 0.005
     prune_interval: float = 3600.0
@@ -67,6 +72,16 @@ class DeliverySettings:
     strict_network: bool = False
     secret_retry_interval: float = 60.0
     deactivate_after: float = 5 * 86400.0
+
+    @property
+    def claimed_per_hook(self) -> int:
+        """Deliveries of one hook an engine holds at most: in flight and ready."""
+        return (1 + self.ready_rounds) * self.per_hook_in_flight
+
+    @property
+    def claimed_per_engine(self) -> int:
+        """Deliveries an engine holds at most over all hooks: in flight and ready."""
+        return (1 + self.ready_rounds) * self.max_in_flight
 
     @property
     def lease_renew_interval(self) -> float:

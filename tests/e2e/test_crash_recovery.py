@@ -60,8 +60,8 @@ def test_kill_9_mid_run_loses_nothing(home: Path, service: HookService,
         home, "SELECT id, lease_until FROM deliveries"
               " WHERE status = 'pending' AND lease_until IS NOT NULL")}
     assert orphans
-    # An engine holds at most two rounds per hook: one in flight, one ready to go.
-    assert len(orphans) <= 2 * DeliverySettings().per_hook_in_flight
+    # An engine holds at most a round in flight and ready_rounds ready to go per hook.
+    assert len(orphans) <= DeliverySettings().claimed_per_hook
 
     second = _start_worker(home, tmp_path / "second.stderr")
     try:
