@@ -100,6 +100,34 @@ class SecretStore:
                 value = backend.get_password(SERVICE_NAME, name)
         return value if isinstance(value, str) else None
 
+    def get_many(self, hook_ids: Sequence[int]) -> dict[int, str]:
+        """The secrets of many hooks at once: hook id → secret, hooks without one left
+        out.
+
+        With the Secret Service backend (Linux) one D-Bus connection and one encrypted
+        session serve every read, a few milliseconds for a hundred hooks, where each
+        :meth:`get` opens its own (about 30 ms: a key exchange). Other backends, and
+        secrets inherited from the database this one was copied from, are read one by
+        one.
+
+        Raises:
+            SecretStoreError: the keyring is unusable (no backend, locked, not answering).
+        """
+        backend = self._keyring()
+        found: dict[int, str] = {}
+        collection = _secret_service_collection(backend)
+        if collection is not None:
+            names = {self._username(h): h for h in hook_ids}
+            with _translated(), contextlib.closing(collection.connection):
+                queries = {name: backend._query(SERVICE_NAME, name) for name in names}
+                found = {names[n]: v for n, v in _read_all(collection, queries).items()}
+        for hook_id in hook_ids:
+            if hook_id not in found and (collection is None or self._parent_ids):
+                value = self.get_optional(hook_id)
+                if value is not None:
+                    found[hook_id] = value
+        return found
+
     def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
         """Store (or replace) the secret of ``hook_id`` (or the replaced one).
 
@@ -126,6 +154,76 @@ class SecretStore:
         except SecretStoreError as err:
             if err.cause != "missing":
                 raise
+
+
+def _secret_service_collection(backend: Any) -> Any | None:
+    """The unlocked collection keyring's Secret Service backend uses (its own
+    ``get_preferred_collection``, which unlocks it or fails), or None when ``backend``
+    is another backend.
+
+    Raises:
+        keyring.errors.KeyringLocked: the collection is locked and was not unlocked.
+        keyring.errors.InitError: the Secret Service cannot be reached.
+    """
+    try:
+        from keyring.backends import SecretService
+    except ImportError:  # keyring without secretstorage (macOS, Windows)
+        return None
+    if not isinstance(backend, SecretService.Keyring):
+        return None
+    with _translated():
+        return backend.get_preferred_collection()  # type: ignore[no-untyped-call]
+
+
+def _read_all(collection: Any, queries: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Read many items of a Secret Service collection over its one connection: one
+    ``SearchItems`` per name, then a single ``GetSecrets`` (Secret Service API 0.2,
+    org.freedesktop.Secret.Service) over one encrypted session. Returns name → secret
+    for the names found.
+
+    Built on secretstorage's D-Bus helpers (the library keyring's backend uses); if
+    those ever change shape, falls back to reading item by item with secretstorage's
+    public API (four round trips per item instead of one).
+    """
+    try:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        from secretstorage.collection import COLLECTION_IFACE
+        from secretstorage.defines import SS_PATH
+        from secretstorage.util import SERVICE_IFACE, DBusAddressWrapper, open_session
+    except ImportError:
+        return _read_one_by_one(collection, queries)
+    conn = collection.connection
+    searcher = DBusAddressWrapper(collection.collection_path, COLLECTION_IFACE, conn)
+    paths: dict[str, str] = {}
+    for name, query in queries.items():
+        (result,) = searcher.call("SearchItems", "a{ss}", query)
+        if result:
+            paths[result[0]] = name
+    if not paths:
+        return {}
+    session = open_session(conn)
+    service = DBusAddressWrapper(SS_PATH, SERVICE_IFACE, conn)
+    (secrets,) = service.call("GetSecrets", "aoo", list(paths), session.object_path)
+    out: dict[str, str] = {}
+    for path, (_session, iv, value, _content_type) in secrets.items():
+        data = bytes(value)
+        if session.encrypted:  # dh-ietf1024-sha256-aes128-cbc-pkcs7, as the spec names it
+            assert session.aes_key is not None
+            decryptor = Cipher(algorithms.AES(session.aes_key), modes.CBC(bytes(iv))).decryptor()
+            padded = decryptor.update(data) + decryptor.finalize()
+            data = padded[:-padded[-1]]
+        out[paths[path]] = data.decode("utf-8")
+    return out
+
+
+def _read_one_by_one(collection: Any, queries: dict[str, dict[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, query in queries.items():
+        item = next(iter(collection.search_items(query)), None)
+        if item is not None:
+            out[name] = item.get_secret().decode("utf-8")
+            collection.session = collection.session or item.session  # one session for all
+    return out
 
 
 def _is_empty_chain(backend: Any) -> bool:

@@ -152,6 +152,7 @@ class _Run:
         self.hooks_generation: int | None = None
         self.secret_cache: dict[_SecretKey, str] = {}
         self.secret_reads: dict[_SecretKey, asyncio.Future[str]] = {}
+        self.warming: dict[_SecretKey, asyncio.Future[str | None]] = {}  # the start's read
         self.warm_task: asyncio.Task[None] | None = None
         self.wake = asyncio.Event()
         self.closing = False
@@ -554,6 +555,11 @@ class _Run:
         cached = self.secret_cache.get(key)
         if cached is not None:
             return cached
+        warm = self.warming.get(key)
+        if warm is not None:
+            value = await asyncio.shield(warm)
+            if value is not None:
+                return value
         read = self.secret_reads.get(key)
         if read is None:
             read = self.loop_.run_in_executor(None, self._read_secret, hook.id, previous)
@@ -575,17 +581,31 @@ class _Run:
         return value
 
     async def _warm_secrets(self) -> None:
-        """Read the active hooks' secrets one after the other when the engine starts, so
-        the first event to many hooks does not wait for one keyring read per hook (a
-        read costs milliseconds: a D-Bus session with a key exchange)."""
-        for hook in list(self.hooks.values()):
-            if not hook.active:
-                continue
-            try:
-                await self._secret(hook)
-            except SecretStoreError as err:
-                if err.cause != "missing":
-                    return  # the keyring is unusable: deliveries will say so
+        """Read every active hook's secret in one go when the engine starts (see
+        :meth:`SecretStore.get_many`: one keyring session for all, instead of one per
+        hook), so the first event to many hooks does not wait for a read per hook.
+        Deliveries that need one of these secrets meanwhile wait for this read."""
+        keys = {h.id: _secret_key(h, False) for h in self.hooks.values()
+                if h.active and _secret_key(h, False) not in self.secret_cache}
+        if not keys:
+            return
+        waiting = {hook_id: self.loop_.create_future() for hook_id in keys}
+        for hook_id, fut in waiting.items():
+            self.warming[keys[hook_id]] = fut
+        found: dict[int, str] = {}
+        try:
+            found = await self.loop_.run_in_executor(None, self.secrets.get_many,
+                                                     list(keys))
+        except SecretStoreError as err:
+            log.info("secrets not read at start (%s)", err)
+        finally:
+            for hook_id, fut in waiting.items():
+                self.warming.pop(keys[hook_id], None)
+                if hook_id in found:
+                    self.secret_cache[keys[hook_id]] = found[hook_id]
+                # None: not read here; a delivery that needs it reads it alone, which
+                # names the reason (missing, locked, ...) precisely.
+                fut.set_result(found.get(hook_id))
 
     def _session(self, hook: Hook) -> aiohttp.ClientSession:
         key = (not hook.insecure_ssl, hook.ca_bundle)

@@ -157,3 +157,30 @@ def test_a_copied_data_directory_never_changes_the_originals_secrets(
     with HookService(moved_home) as moved:
         assert moved.store.store_id == kept
         assert moved.reveal_secret(hook.id) == first
+
+
+def test_get_many_reads_many_secrets_at_once(service: HookService) -> None:
+    hooks = [service.create_hook(url=f"https://example.com/{i}", events=["job"])
+             for i in range(12)]
+    expected = {h.id: service.reveal_secret(h.id) for h in hooks}
+    gone = hooks[3].id
+    keyring.delete_password(SERVICE_NAME, f"{service.store.store_id}/hook/{gone}")
+    del expected[gone]
+    ids = [h.id for h in hooks] + [999]  # 999: no such hook
+    assert service.secrets.get_many(ids) == expected
+    assert service.secrets.get_many([]) == {}
+    # Another data directory's entries are never returned.
+    with HookService(service.store.path.parent.parent / "other") as other:
+        assert other.secrets.get_many(ids) == {}
+
+
+def test_get_many_in_a_copied_data_directory_reads_the_originals(tmp_path: Path) -> None:
+    original_home = tmp_path / "original"
+    with HookService(original_home) as original:
+        a = original.create_hook(url="https://a.example.com/h", events=["job"])
+        b = original.create_hook(url="https://b.example.com/h", events=["job"])
+        secrets = {a.id: original.reveal_secret(a.id), b.id: original.reveal_secret(b.id)}
+    shutil.copytree(original_home, tmp_path / "copy")
+    with HookService(tmp_path / "copy") as copy:
+        renewed = copy.reset_secret(b.id)  # the copy's own entry now
+        assert copy.secrets.get_many([a.id, b.id]) == {a.id: secrets[a.id], b.id: renewed}

@@ -350,3 +350,48 @@ def test_stop_from_another_thread_leaves_the_delivery_pending(
     assert second.verified_by == ("hook",)
     delivery, attempts = _only_delivery(service, hook)
     assert (delivery.status, delivery.attempts, len(attempts)) == ("succeeded", 1, 1)
+
+
+def test_secrets_read_at_start_sign_each_hook_and_a_missing_one_sends_nothing(
+        service: HookService, home: Path, make_receiver: Make) -> None:
+    receiver = make_receiver()
+    hooks = [service.create_hook(url=f"{receiver.url}?hook={i}", events=["job"])
+             for i in range(6)]
+    secrets = {str(h.id): service.reveal_secret(h.id) for h in hooks}
+    receiver.set_secrets(secrets)
+    missing = hooks[2].id
+    keyring.delete_password(SERVICE_NAME, f"{service.store.store_id}/hook/{missing}")
+    service.publish("job.failed", body("job.failed"))
+    assert run_until_idle(home, ONE_TRY) == len(hooks)
+    requests = receiver.requests()
+    assert sorted(r.verified_by for r in requests) == [(str(h.id),) for h in hooks
+                                                       if h.id != missing]
+    delivery, (attempt,) = _only_delivery(service, hooks[2])
+    assert (delivery.status, attempt.error_kind) == ("pending", "secret_unavailable")
+    assert "reset-secret" in (attempt.error_message or "")
+
+
+def test_a_secret_reset_while_the_engine_runs_signs_the_next_delivery(
+        service: HookService, home: Path, make_receiver: Make) -> None:
+    receiver = make_receiver()
+    hook = _hook(service, receiver, ["job"])
+    old = service.reveal_secret(hook.id)
+    engine = Engine(home, settings=FAST)
+    thread = threading.Thread(target=engine.run)
+    thread.start()
+    try:
+        service.publish("job.failed", body("job.failed", 1))
+        (first,) = receiver.wait_for_requests(1)
+        assert first.verified_by == ("hook",)
+        new = service.reset_secret(hook.id)  # the engine has the old one cached
+        receiver.set_secrets({"new": new, "old": old})
+        service.publish("job.failed", body("job.failed", 2))
+        _, second = receiver.wait_for_requests(2)
+    finally:
+        engine.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    # Signed with the new secret; during the overlap the Standard Webhooks header
+    # carries a signature by each, so receivers can switch when they like.
+    assert second.verified_by == ("new",)
+    assert {"new", "old"} <= set(second.standard_verified_by)

@@ -189,3 +189,14 @@ def test_deliveries_wait_while_the_keyring_is_locked_and_go_out_signed_after(
     (request,) = receiver.wait_for_requests(1)
     assert request.header("X-Hook-Signature") == sign(secret, request.body)
     assert service.store.list_deliveries()[0].status == "succeeded"
+
+
+def test_reading_many_secrets_from_a_locked_keyring_says_it_is_locked(
+        hook_with_receiver: tuple[HookService, int, str, Receiver]) -> None:
+    service, hook_id, secret, _receiver = hook_with_receiver
+    with locked_keyring():
+        error = _in_thread(lambda: service.secrets.get_many([hook_id]))
+        assert isinstance(error, SecretStoreError)
+        assert (error.cause, str(error)) == ("locked", LOCKED)
+        del error  # see locked_keyring
+    assert service.secrets.get_many([hook_id]) == {hook_id: secret}
