@@ -92,6 +92,7 @@ class ActivityPage(QWidget):
         super().__init__(parent)
         self._store = store
         self.hook_box = QComboBox()
+        self._hook_choices: list[tuple[int, str]] | None = None
         self.hook_box.setObjectName("activityHook")
         self.hook_box.setAccessibleName("Hook")
         self.hook_box.addItem("All hooks", None)
@@ -129,12 +130,16 @@ class ActivityPage(QWidget):
 
     def set_hooks(self, hooks: list[Hook]) -> None:
         """Update the hook choices, keeping the current one when it still exists."""
+        choices = [(h.id, f"{h.id}: {h.display_name}") for h in hooks]
+        if choices == self._hook_choices:
+            return  # the same on most 2 s refreshes: refilling the box costs a relayout
+        self._hook_choices = choices
         chosen = self.hook_box.currentData()
         self.hook_box.blockSignals(True)
         self.hook_box.clear()
         self.hook_box.addItem("All hooks", None)
-        for h in hooks:
-            self.hook_box.addItem(f"{h.id}: {h.display_name}", h.id)
+        for hook_id, label in choices:
+            self.hook_box.addItem(label, hook_id)
         self.hook_box.setCurrentIndex(max(0, self.hook_box.findData(chosen)))
         self.hook_box.blockSignals(False)
 

@@ -39,19 +39,23 @@ from PySide6.QtWidgets import (
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Delivery, Store, iso
-from hookadmin.ui.models import Roles, TableModel, ago, delivery_result, status_brush
+from hookadmin.ui.models import (
+    ACCESSIBLE,
+    DISPLAY,
+    FOREGROUND,
+    TOOLTIP,
+    Roles,
+    TableModel,
+    ago,
+    delivery_result,
+    status_brush,
+)
 
 _Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
 STATUS_ICONS = {"succeeded": "✓", "failed": "✗", "pending": "↻"}
 SINCE_CHOICES = (("Any time", None), ("Last hour", 3600.0), ("Last 24 hours", 86400.0),
                  ("Last 7 days", 7 * 86400.0))
-# The roles data() answers; a table paint asks seven roles per cell, most unanswered.
-_DATA_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                         Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.AccessibleTextRole,
-                         Roles.DELIVERY_ID})
-
-
 @dataclass(frozen=True)
 class DeliveryFilter:
     """What the Deliveries view shows; ``None`` fields do not filter."""
@@ -127,11 +131,15 @@ class DeliveryPagesModel(TableModel):
 
     def _update_pending(self) -> None:
         pending = {d.seq: i for i, d in enumerate(self._rows[:2000]) if d.status == "pending"}
+        changed = []
         for fresh in self._store.deliveries_by_seq(list(pending)):
             row = pending[fresh.seq]
             if fresh != self._rows[row]:
                 self._rows[row] = fresh
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+                changed.append(row)
+        if changed:  # one signal: at full speed hundreds of rows change between refreshes
+            self.dataChanged.emit(self.index(min(changed), 0),
+                                  self.index(max(changed), len(self.COLUMNS) - 1))
 
     def reload_row(self, row: int) -> None:
         """Re-read one loaded delivery (it may have been queued again)."""
@@ -147,45 +155,32 @@ class DeliveryPagesModel(TableModel):
     def _row_count(self) -> int:
         return len(self._rows)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role not in _DATA_ROLES:  # first: half the cost of painting a page of rows
-            return None
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        d = self._rows[index.row()]
-        col = index.column()
-        if role == Roles.DELIVERY_ID:
-            return d.id
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return STATUS_ICONS.get(d.status, "?")
-            if col == 1:
-                return d.event_type
-            if col == 2:
-                return self._hook_names.get(d.hook_id, f"hook {d.hook_id}")
-            if col == 3:
-                return delivery_result(d)
-            if col == 4:
-                return str(d.attempts)
-            if col == 5:
-                return "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
-            if col == 6:
-                if d.status != "pending" or d.next_attempt_at is None:
-                    return "-"
-                return time.strftime("%H:%M:%S", time.localtime(d.next_attempt_at))
-            if col == 7:
-                return ago(d.created_at)
-            return d.id
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == 0:
-                return d.status
-            if col == 7:
-                return iso(d.created_at)
-        if role == Qt.ItemDataRole.ForegroundRole and col in (0, 3):
-            return status_brush(d.status)
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == 0:
-            return d.status
-        return None
+    def _cell(self, row: int, col: int) -> dict[int, Any]:
+        d = self._rows[row]
+        if col == 0:
+            brush = status_brush(d.status)
+            return {DISPLAY: STATUS_ICONS.get(d.status, "?"), TOOLTIP: d.status,
+                    FOREGROUND: brush, ACCESSIBLE: d.status, Roles.DELIVERY_ID: d.id}
+        if col == 1:
+            text = d.event_type
+        elif col == 2:
+            text = self._hook_names.get(d.hook_id, f"hook {d.hook_id}")
+        elif col == 3:
+            return {DISPLAY: delivery_result(d), FOREGROUND: status_brush(d.status),
+                    Roles.DELIVERY_ID: d.id}
+        elif col == 4:
+            text = str(d.attempts)
+        elif col == 5:
+            text = "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
+        elif col == 6:
+            text = "-" if d.status != "pending" or d.next_attempt_at is None else \
+                time.strftime("%H:%M:%S", time.localtime(d.next_attempt_at))
+        elif col == 7:
+            return {DISPLAY: ago(d.created_at), TOOLTIP: iso(d.created_at),
+                    Roles.DELIVERY_ID: d.id}
+        else:
+            text = d.id
+        return {DISPLAY: text, Roles.DELIVERY_ID: d.id}
 
 
 class RedeliverSinceDialog(QDialog):
@@ -248,6 +243,7 @@ class DeliveriesPage(QWidget):
             self.event_box.addItem(e.id, e.id)
         self.event_box.addItem(catalog.PING, catalog.PING)
         self.hook_box = QComboBox()
+        self._hook_choices: list[tuple[int, str]] | None = None
         self.hook_box.setObjectName("hookFilter")
         self.hook_box.setAccessibleName("Hook")
         self.hook_box.addItem("All hooks", None)
@@ -328,6 +324,10 @@ class DeliveriesPage(QWidget):
 
     def set_hooks(self, hooks: list[Hook]) -> None:
         """Update the Hook filter and names (keeps the current choice when it exists)."""
+        choices = [(h.id, f"{h.id}: {h.display_name}") for h in hooks]
+        if choices == self._hook_choices:
+            return  # usually unchanged: refilling the box costs a relayout every 2 s
+        self._hook_choices = choices
         chosen = self.hook_box.currentData()
         self.model.set_hook_names({h.id: h.display_name for h in hooks})
         self.hook_box.blockSignals(True)

@@ -62,30 +62,58 @@ def delivery_result(d: Delivery) -> str:
     return f"✗ {code}"
 
 
+_BRUSHES: dict[str, QBrush] = {}
+
+
 def status_brush(status: str) -> QBrush:
-    """Green for succeeded, red for failed, amber for pending."""
-    return QBrush({"succeeded": GREEN, "failed": RED}.get(status, AMBER))
+    """Green for succeeded, red for failed, amber for pending (one brush per status,
+    made once: a table asks for one per painted cell)."""
+    brush = _BRUSHES.get(status)
+    if brush is None:
+        brush = _BRUSHES[status] = QBrush({"succeeded": GREEN, "failed": RED}.get(status, AMBER))
+    return brush
+
+
+DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
 
 
 class TableModel(QAbstractTableModel):
-    """A flat table with fixed ``COLUMNS`` headers (subclasses give ``_row_count``)
-    that answers a painted cell's roles in one call into Python.
+    """A flat table with fixed ``COLUMNS`` headers; subclasses give ``_row_count`` and
+    ``_cell``, every role a cell answers in one mapping.
 
-    Qt asks a cell for about seven roles at once (``multiData``); the default answer
-    calls :meth:`data` once per role, each a call from C++ into Python that may wait
-    for the GIL while the engine thread delivers. One call per cell keeps a repaint
-    short.
+    Qt asks a painted cell for about seven roles at once (``multiData``). Answering
+    them from one ``_cell`` call, and leaving unanswered roles unset, keeps the calls
+    between C++ and Python per cell few: a repaint of a page of rows is mostly those.
     """
+
+    def _cell(self, row: int, col: int) -> dict[int, Any]:
+        """``{role: value}`` of a cell (roles without a value left out); ``row`` and
+        ``col`` are valid."""
+        raise NotImplementedError
+
+    def data(self, index: _Index, role: int = DISPLAY) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self._row_count():
+            return None
+        return self._cell(index.row(), index.column()).get(int(role))
 
     def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData,
                   ) -> None:
         if isinstance(roleDataSpan, QModelRoleData):
             roleDataSpan.setData(self.data(index, roleDataSpan.role()))
             return
+        row = index.row()
+        if not index.isValid() or not 0 <= row < self._row_count():
+            return
+        values = self._cell(row, index.column())
         for i in range(roleDataSpan.size()):
             # __getitem__ exists at run time; PySide6's stubs leave it out.
             item: QModelRoleData = roleDataSpan[i]  # type: ignore[index]
-            item.setData(self.data(index, item.role()))
+            value = values.get(item.role())
+            if value is not None:  # the span starts empty: unanswered roles stay so
+                item.setData(value)
 
     COLUMNS: tuple[str, ...] = ()
 
@@ -161,36 +189,25 @@ class HooksModel(TableModel):
     def _row_count(self) -> int:
         return len(self._hooks)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._hooks):
-            return None
-        hook = self._hooks[index.row()]
-        col = index.column()
-        last = self._last.get(hook.id)
-        if role == Roles.HOOK_ID:
-            return hook.id
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return f"{hook.display_name}\n{hook.url}" if hook.name else hook.url
-            if col == 1:
-                return events_summary(hook.events)
-            if col == 2:
-                return "Active" if hook.active else "Inactive"
-            if col == self.LAST:
-                return self._last_text(hook)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == 2 and hook.deactivated_reason:
-                return hook.deactivated_reason
-            if col == 0:
-                return hook.url
-            if col == 1:
-                return events_summary(hook.events)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if col == 2:
-                return status_brush("succeeded" if hook.active else "failed")
-            if col == 3 and last is not None:
-                return status_brush(last.status)
-        return None
+    def _cell(self, row: int, col: int) -> dict[int, Any]:
+        hook = self._hooks[row]
+        out: dict[int, Any] = {Roles.HOOK_ID: hook.id}
+        if col == 0:
+            out[DISPLAY] = f"{hook.display_name}\n{hook.url}" if hook.name else hook.url
+            out[TOOLTIP] = hook.url
+        elif col == 1:
+            out[DISPLAY] = out[TOOLTIP] = events_summary(hook.events)
+        elif col == 2:
+            out[DISPLAY] = "Active" if hook.active else "Inactive"
+            if hook.deactivated_reason:
+                out[TOOLTIP] = hook.deactivated_reason
+            out[FOREGROUND] = status_brush("succeeded" if hook.active else "failed")
+        elif col == self.LAST:
+            out[DISPLAY] = self._last_text(hook)
+            last = self._last.get(hook.id)
+            if last is not None:
+                out[FOREGROUND] = status_brush(last.status)
+        return out
 
 
 class DeliveriesModel(TableModel):
@@ -227,25 +244,19 @@ class DeliveriesModel(TableModel):
     def _row_count(self) -> int:
         return len(self._rows)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        d = self._rows[index.row()]
-        col = index.column()
-        if role == Roles.DELIVERY_ID:
-            return d.id
-        if role == Qt.ItemDataRole.DisplayRole:  # only the asked-for cell: called a lot
-            if col == 0:
-                return d.event_type
-            if col == 1:
-                return delivery_result(d)
-            if col == 2:
-                return str(d.attempts)
-            if col == 3:
-                return "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
-            if col == 4:
-                return ago(d.created_at)
-            return d.id
-        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
-            return status_brush(d.status)
-        return None
+    def _cell(self, row: int, col: int) -> dict[int, Any]:
+        d = self._rows[row]
+        if col == 0:
+            text = d.event_type
+        elif col == 1:
+            return {DISPLAY: delivery_result(d), FOREGROUND: status_brush(d.status),
+                    Roles.DELIVERY_ID: d.id}
+        elif col == 2:
+            text = str(d.attempts)
+        elif col == 3:
+            text = "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
+        elif col == 4:
+            text = ago(d.created_at)
+        else:
+            text = d.id
+        return {DISPLAY: text, Roles.DELIVERY_ID: d.id}

@@ -18,7 +18,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Qt, QThread, Signal, Slot
+from PySide6.QtCore import (
+    QObject,
+    QProcess,
+    QProcessEnvironment,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 import hookadmin
 from hookadmin.core.errors import HookadminError
@@ -40,6 +49,7 @@ PACKAGE_ROOT = str(Path(hookadmin.__file__).resolve().parent.parent)
 STOP_LINE = WORKER_STOP_LINE + b"\n"
 KILL_MARGIN_MS = 500  # stop() kills the engine's process this long before its deadline
 STDERR_LINES_KEPT = 20
+LINES_PER_TURN = 100  # attempts reported per turn of the event loop
 
 
 class EngineHost(QObject):
@@ -81,6 +91,11 @@ class EngineHost(QObject):
         self._partial = b""
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
         self._outcome_type: Any = None
+        self._lines: deque[bytes] = deque()  # read, not yet reported
+        self._report_timer = QTimer(self)
+        self._report_timer.setSingleShot(True)
+        self._report_timer.setInterval(0)
+        self._report_timer.timeout.connect(self._report)
 
     @property
     def running(self) -> bool:
@@ -151,21 +166,33 @@ class EngineHost(QObject):
             return
         lines = (self._partial + data).split(b"\n")
         self._partial = lines.pop()
+        self._lines.extend(line for line in lines if line.strip())
+        self._report()
+
+    @Slot()
+    def _report(self, limit: int | None = LINES_PER_TURN) -> None:
+        """Emit ``attempt_recorded`` for up to ``limit`` waiting lines (None: all); the
+        rest wait for the next turn of the event loop, so a large batch never holds the
+        GUI thread long."""
+        if not self._lines:
+            return
         if self._outcome_type is None:
             # Imported here, not at start-up: it brings the HTTP stack with it (about a
             # second), which the window warms up in the background after its first paint.
             from hookadmin.delivery.engine import AttemptOutcome
 
             self._outcome_type = AttemptOutcome
-        for line in lines:
-            if not line.strip():
-                continue
+        count = len(self._lines) if limit is None else min(limit, len(self._lines))
+        for _ in range(count):
+            line = self._lines.popleft()
             try:
                 outcome = self._outcome_type(**json.loads(line))
             except (ValueError, TypeError):
                 log.warning("delivery engine wrote an unreadable line: %.200r", line)
                 continue
             self.attempt_recorded.emit(outcome)
+        if self._lines:
+            self._report_timer.start()
 
     def _read_stderr(self, proc: QProcess) -> None:
         text = bytes(proc.readAllStandardError().data()).decode("utf-8", "replace")
@@ -209,6 +236,7 @@ class EngineHost(QObject):
             return
         self._read_stdout(proc)
         self._read_stderr(proc)
+        self._report(limit=None)
         self._proc = None
         self._stopping = False
         proc.deleteLater()

@@ -1,0 +1,91 @@
+"""The window's delivery engine in its child process: a stop while a delivery is in
+flight, and an engine process that dies; with real receivers and the real keyring."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.workers import EngineHost
+from tests.helpers import FAST, resource
+from tests.receiver import Receiver, delay
+from tests.ui.conftest import HookFactory
+
+Make = Callable[..., Receiver]
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def test_pausing_with_a_delivery_in_flight_ends_the_engine_within_3_s_and_it_stays_pending(
+        qtbot: QtBot, home: Path, make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    slow = make_receiver(delay(30.0))
+    hook = hook_factory(slow.url, name="slow", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.process_id is not None)
+    pid = engine.process_id
+    assert pid is not None
+    service.publish("job.completed", resource("job.completed"))
+    slow.wait_for_requests(1)  # in flight: its answer is 30 s away
+
+    started = time.monotonic()
+    window.pause_action.trigger()
+    assert time.monotonic() - started < 3.0
+    assert not engine.running
+    assert engine.process_id is None
+    assert not _alive(pid)
+    assert window.engine_label.text() == "Delivery engine: paused"
+    assert not window.banner.isVisible()  # a stop asked for is no error
+    (delivery,) = service.store.list_deliveries(hook_id=hook.id)
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+
+
+def test_an_engine_process_that_dies_is_reported_and_resume_starts_a_new_one(
+        qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    hook_factory(receiver.url, name="ops", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    outcomes: list[object] = []
+    engine.attempt_recorded.connect(outcomes.append)
+    service.publish("job.completed", resource("job.completed", 1))
+    qtbot.waitUntil(lambda: len(outcomes) == 1, timeout=20_000)
+    pid = engine.process_id
+    assert pid is not None
+
+    seen: list[object] = []
+    engine.errored.connect(lambda message: seen.append(("errored", message)))
+    engine.running_changed.connect(lambda running: seen.append(("running", running)))
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    assert seen == [("errored", "The delivery engine stopped: its process crashed."),
+                    ("running", False)]
+    assert not engine.running
+    assert window.banner.isVisible()
+    assert window.banner.text() == "The delivery engine stopped: its process crashed."
+    assert window.engine_label.text() == "Delivery engine: stopped"
+
+    window.pause_action.trigger()  # Delivery → Pause, then resume: a new engine process
+    window.pause_action.trigger()
+    assert engine.running
+    qtbot.waitUntil(lambda: engine.process_id is not None)
+    assert engine.process_id != pid
+    service.publish("job.completed", resource("job.completed", 2))
+    qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=20_000)
+    assert len(receiver.requests()) == 2
+    assert window.engine_label.text() == "Delivery engine: running"
