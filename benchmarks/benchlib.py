@@ -78,28 +78,22 @@ def require_keyring(script: str) -> None:
               "the keyring of this session", file=sys.stderr)
 
 
-class CountingKeyring:
-    """Wraps a keyring backend and counts its reads, so a benchmark can tell how often
-    the engine went to the keyring (pass ``SecretStore(store_id, backend=...)``)."""
+class ReadCounter:
+    """How often, and how long, the engine went to the keyring: ``reads`` (one per
+    single read, one per bulk read of many secrets), ``secrets`` read in all,
+    ``seconds`` spent and the ``slowest`` read."""
 
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
+    def __init__(self) -> None:
         self.reads = 0
+        self.secrets = 0
         self.seconds = 0.0
         self.slowest = 0.0
 
-    def get_password(self, service: str, username: str) -> Any:
+    def note(self, took: float, secrets: int) -> None:
         self.reads += 1
-        t = time.perf_counter()
-        try:
-            return self._backend.get_password(service, username)
-        finally:
-            took = time.perf_counter() - t
-            self.seconds += took
-            self.slowest = max(self.slowest, took)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._backend, name)
+        self.secrets += secrets
+        self.seconds += took
+        self.slowest = max(self.slowest, took)
 
 
 def keyring_daemon_pids() -> list[int]:
@@ -115,17 +109,32 @@ def keyring_daemon_pids() -> list[int]:
     return out
 
 
-def counting_secret_store(home: Path) -> tuple[Any, CountingKeyring]:
+def counting_secret_store(home: Path) -> tuple[Any, ReadCounter]:
     """The engine's default secret store for ``home`` (the OS keyring), counting reads."""
-    import keyring
-
     from hookadmin.core.secrets import SecretStore
     from hookadmin.core.store import Store
 
+    class CountingSecretStore(SecretStore):
+        def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
+            t = time.perf_counter()
+            try:
+                return super().get_optional(hook_id, previous=previous)
+            finally:
+                counter.note(time.perf_counter() - t, 1)
+
+        def get_many(self, hook_ids: Sequence[int]) -> dict[int, str]:
+            t = time.perf_counter()
+            found: dict[int, str] = {}
+            try:
+                found = super().get_many(hook_ids)
+                return found
+            finally:
+                counter.note(time.perf_counter() - t, len(found))
+
     with Store.in_home(home) as store:
-        store_id = store.store_id
-    backend = CountingKeyring(keyring.get_keyring())
-    return SecretStore(store_id, backend=backend), backend
+        store_id, parents = store.store_id, store.parent_store_ids
+    counter = ReadCounter()
+    return CountingSecretStore(store_id, parent_ids=parents), counter
 
 
 def nginx_binary() -> str:

@@ -176,29 +176,41 @@ def _secret_service_collection(backend: Any) -> Any | None:
 
 
 def _read_all(collection: Any, queries: dict[str, dict[str, str]]) -> dict[str, str]:
-    """Read many items of a Secret Service collection over its one connection: one
-    ``SearchItems`` per name, then a single ``GetSecrets`` (Secret Service API 0.2,
-    org.freedesktop.Secret.Service) over one encrypted session. Returns name → secret
-    for the names found.
+    """Read many items of a Secret Service collection over its one connection (Secret
+    Service API 0.2): one ``SearchItems`` for everything of ours (the attributes all
+    ``queries`` share), each found item's ``Attributes`` to tell which is which, and a
+    single ``GetSecrets`` over one encrypted session. Returns name → secret for the
+    names (keys of ``queries``) found. Searching per name would cost the daemon a pass
+    over every item for each name.
 
     Built on secretstorage's D-Bus helpers (the library keyring's backend uses); if
     those ever change shape, falls back to reading item by item with secretstorage's
-    public API (four round trips per item instead of one).
+    public API (four round trips per item).
     """
     try:
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
         from secretstorage.collection import COLLECTION_IFACE
         from secretstorage.defines import SS_PATH
+        from secretstorage.item import ITEM_IFACE
         from secretstorage.util import SERVICE_IFACE, DBusAddressWrapper, open_session
     except ImportError:
         return _read_one_by_one(collection, queries)
+    if not queries:
+        return {}
+    names = {frozenset(q.items()): name for name, q in queries.items()}
+    used = {k for q in queries.values() for k in q}
+    shared = dict(frozenset.intersection(*names))
     conn = collection.connection
     searcher = DBusAddressWrapper(collection.collection_path, COLLECTION_IFACE, conn)
+    (found,) = searcher.call("SearchItems", "a{ss}", shared)
     paths: dict[str, str] = {}
-    for name, query in queries.items():
-        (result,) = searcher.call("SearchItems", "a{ss}", query)
-        if result:
-            paths[result[0]] = name
+    taken: set[str] = set()
+    for path in found:
+        attributes = dict(DBusAddressWrapper(path, ITEM_IFACE, conn).get_property("Attributes"))
+        name = names.get(frozenset((k, v) for k, v in attributes.items() if k in used))
+        if name is not None and name not in taken:  # the first of duplicates, as keyring
+            paths[path] = name
+            taken.add(name)
     if not paths:
         return {}
     session = open_session(conn)
