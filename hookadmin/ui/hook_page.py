@@ -273,7 +273,32 @@ class HookPage(QWidget):
     def show_hook(self, hook: Hook, deliveries: list[Delivery]) -> None:
         """Show ``hook`` and its recent deliveries (newest first)."""
         same = self.hook is not None and self.hook.id == hook.id
+        if hook != self.hook:  # the same hook on most refreshes: style sheets cost a relayout
+            self._show_settings(hook)
         self.hook = hook
+        expiry = hook.previous_secret_expires_at
+        if expiry is not None and expiry > time.time():
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(expiry))
+            self.rotation_label.setText(f"The previous secret also signs webhook-signature "
+                                        f"until {when}.")
+            self.rotation_label.show()
+        else:
+            self.rotation_label.hide()
+        selected = self.selected_delivery_id() if same else None
+        self.deliveries.set_rows(deliveries)
+        if selected is not None:
+            for row in range(self.deliveries.rowCount()):
+                if self.deliveries.delivery_at(row).id == selected:
+                    if self.selected_delivery_id() == selected:  # updated in place: no
+                        self._on_selection_changed()  # signal, but buttons and attempts follow
+                    else:
+                        self.deliveries_view.selectRow(row)
+                    break
+        elif not same:
+            self.attempts_view.clear()
+
+    def _show_settings(self, hook: Hook) -> None:
+        """The hook's name, state, URL, badges, warnings, TLS and events."""
         self.title.setText(hook.display_name)
         self.state_label.setText("● Active" if hook.active else "○ Inactive")
         self.state_label.setStyleSheet("color: #2e7d32;" if hook.active else "color: #757575;")
@@ -302,14 +327,6 @@ class HookPage(QWidget):
             self.tls_label.setText(f"Verified; also trusts the CAs in {hook.ca_bundle}")
         else:
             self.tls_label.setText("Verified against the system's trusted CAs")
-        expiry = hook.previous_secret_expires_at
-        if expiry is not None and expiry > time.time():
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(expiry))
-            self.rotation_label.setText(f"The previous secret also signs webhook-signature "
-                                        f"until {when}.")
-            self.rotation_label.show()
-        else:
-            self.rotation_label.hide()
         labels = []
         for item in hook.events:
             if item in catalog.GROUP_IDS:
@@ -318,18 +335,6 @@ class HookPage(QWidget):
                 labels.append(catalog.event_type(item).label)
         self.events_label.setText(", ".join(labels))
         self.toggle_button.setText("&Deactivate" if hook.active else "&Activate")
-        selected = self.selected_delivery_id() if same else None
-        self.deliveries.set_rows(deliveries)
-        if selected is not None:
-            for row in range(self.deliveries.rowCount()):
-                if self.deliveries.delivery_at(row).id == selected:
-                    if self.selected_delivery_id() == selected:  # updated in place: no
-                        self._on_selection_changed()  # signal, but buttons and attempts follow
-                    else:
-                        self.deliveries_view.selectRow(row)
-                    break
-        elif not same:
-            self.attempts_view.clear()
 
     def selected_delivery_id(self) -> str | None:
         """The id of the selected delivery, if any."""

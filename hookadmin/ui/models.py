@@ -220,22 +220,35 @@ class DeliveriesModel(TableModel):
         self._rows: list[Delivery] = []
 
     def set_rows(self, rows: list[Delivery]) -> None:
-        """Replace the rows. When the same deliveries are listed, only the changed rows
-        and the "When" column are updated: a reset on every refresh repainted the whole
-        table (and dropped the selection) even when nothing had changed."""
-        if self._rows and [d.seq for d in rows] == [d.seq for d in self._rows]:
-            changed = [i for i, (new, old) in enumerate(zip(rows, self._rows, strict=True))
-                       if new != old]
+        """Replace the rows (newest first). When the list only moved on (newer deliveries
+        on top, the oldest dropped at the bottom), rows are inserted and removed and only
+        changed rows and the "When" column are updated: a reset on every refresh
+        repainted and re-laid out the whole table (and dropped the selection)."""
+        old_seqs = [d.seq for d in self._rows]
+        new_seqs = [d.seq for d in rows]
+        top = new_seqs.index(old_seqs[0]) if old_seqs and old_seqs[0] in new_seqs else -1
+        kept = len(new_seqs) - top if top >= 0 else 0
+        if top < 0 or new_seqs[top:] != old_seqs[:kept]:
+            self.beginResetModel()
             self._rows = list(rows)
-            if changed:
-                self.dataChanged.emit(self.index(changed[0], 0),
-                                      self.index(changed[-1], len(self.COLUMNS) - 1))
+            self.endResetModel()
+            return
+        if kept < len(self._rows):  # the oldest fell off the end
+            self.beginRemoveRows(QModelIndex(), kept, len(self._rows) - 1)
+            del self._rows[kept:]
+            self.endRemoveRows()
+        if top:
+            self.beginInsertRows(QModelIndex(), 0, top - 1)
+            self._rows[0:0] = rows[:top]
+            self.endInsertRows()
+        changed = [i for i in range(top, len(rows)) if rows[i] != self._rows[i]]
+        self._rows = list(rows)
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], 0),
+                                  self.index(changed[-1], len(self.COLUMNS) - 1))
+        if self._rows:
             when = self.COLUMNS.index("When")  # "12 s ago" moves on
             self.dataChanged.emit(self.index(0, when), self.index(len(self._rows) - 1, when))
-            return
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
 
     def delivery_at(self, row: int) -> Delivery:
         """The delivery shown in ``row``."""
