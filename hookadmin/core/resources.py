@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -212,22 +212,24 @@ def _check_object(obj: Mapping[str, Any], shape: Mapping[str, _Field], prefix: s
         _check_value(obj[name], rule, path)
 
 
+_IS_KIND: dict[str, Callable[[object], bool]] = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "time": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, Mapping),
+    "list": lambda v: isinstance(v, list),
+}
+
+
 def _check_value(value: object, rule: _Field, path: str) -> None:
     if value is None:
         if rule.nullable:
             return
         raise _Problem(path, f"must be {_EXPECTED[rule.kind]}, not null")
     kind = rule.kind
-    ok = {
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "string": isinstance(value, str),
-        "time": isinstance(value, str),
-        "bool": isinstance(value, bool),
-        "object": isinstance(value, Mapping),
-        "list": isinstance(value, list),
-    }[kind]
-    if not ok:
+    if not _IS_KIND[kind](value):
         expected = _EXPECTED[kind] + (" or null" if rule.nullable else "")
         raise _Problem(path, f"must be {expected}, not {_kind(value)}")
     if isinstance(value, float) and not math.isfinite(value):

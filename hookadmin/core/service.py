@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -423,6 +424,10 @@ def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tu
     return event_type, body
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def parse_strict_json(data: bytes, *, what: str) -> Any:
     """Parse JSON as strict receivers (JavaScript's ``JSON.parse``, Go) read it: UTF-8,
     no NaN or Infinity, no duplicate keys, no unpaired surrogates, nesting at most 200
@@ -454,21 +459,13 @@ def parse_strict_json(data: bytes, *, what: str) -> Any:
         raise InputError(f"{what} is not UTF-8 text; save it as UTF-8 JSON.",
                          field="resource") from None
     depth = max_depth = 0
-    in_string = escaped = False
-    for char in text:  # brackets outside strings: refuse deep nesting before parsing
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    # Brackets outside strings: refuse deep nesting before parsing (a regular
+    # expression drops the strings, so only the brackets are looked at in Python).
+    for char in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        if char in "[{":
             depth += 1
             max_depth = max(max_depth, depth)
-        elif char in "]}":
+        else:
             depth -= 1
     if max_depth > MAX_JSON_DEPTH:
         raise InputError(f"{what} is nested {max_depth} levels deep; the limit is "
