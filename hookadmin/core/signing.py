@@ -61,7 +61,7 @@ def sign(secret: str, body: bytes) -> str:
     Returns:
         64 lowercase hex characters.
     """
-    return hmac.new(secret.encode("ascii"), body, hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode("ascii"), body, "sha256").hex()
 
 
 def sign_standard(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
@@ -74,7 +74,7 @@ def sign_standard(secret: str, delivery_id: str, timestamp: int, body: bytes) ->
         body: the exact request body bytes.
     """
     signed = f"{delivery_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret.encode("ascii"), signed, hashlib.sha256).digest()
+    digest = hmac.digest(secret.encode("ascii"), signed, "sha256")
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
