@@ -19,6 +19,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC
 from urllib.parse import urlsplit
 
@@ -174,19 +175,26 @@ async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
                                 allow_redirects=False) as resp:
             status = resp.status
             resp_headers = list(resp.headers.items())
-            size = 0
-            while chunk := await resp.content.readany():
-                room = settings.response_cap - size
-                if len(chunk) > room:
-                    chunks.append(chunk[:room])
-                    truncated = True
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
+            truncated = await _read_capped(resp.content.iter_any(), settings.response_cap,
+                                           chunks)
     except (TimeoutError, aiohttp.ClientError, OSError) as err:
         kind, message = classify(err, timeout=settings.attempt_timeout)
     return _attempt(url, headers, started, t0, status, resp_headers, chunks, truncated,
                     kind, message)
+
+
+async def _read_capped(body: AsyncIterator[bytes], cap: int, chunks: list[bytes]) -> bool:
+    """Append the response body's chunks to ``chunks`` up to ``cap`` bytes, then stop
+    reading (the rest is never read, whatever its size). True when it was longer."""
+    size = 0
+    async for chunk in body:
+        room = cap - size
+        if len(chunk) > room:
+            chunks.append(chunk[:room])
+            return True
+        chunks.append(chunk)
+        size += len(chunk)
+    return False
 
 
 def _refused(url: str, headers: dict[str, str], settings: DeliverySettings,
@@ -266,15 +274,8 @@ async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], bod
             async with client.stream("POST", url, content=body, headers=headers) as resp:
                 status = resp.status_code
                 resp_headers = [(k, v) for k, v in resp.headers.multi_items()]
-                size = 0
-                async for chunk in resp.aiter_bytes():
-                    room = settings.response_cap - size
-                    if len(chunk) > room:
-                        chunks.append(chunk[:room])
-                        truncated = True
-                        break
-                    chunks.append(chunk)
-                    size += len(chunk)
+                truncated = await _read_capped(resp.aiter_bytes(), settings.response_cap,
+                                               chunks)
     except (TimeoutError, httpx.HTTPError, aiohttp.ClientError) as err:
         kind, message = classify(err, timeout=settings.attempt_timeout)
     return _attempt(url, headers, started, t0, status, resp_headers, chunks, truncated,
