@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,7 @@ _T = TypeVar("_T")
 
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
+MAX_PROCESSES = 64
 MAX_SIMULATED = 100_000  # clusters or jobs per `simulate` run; its events stay in memory
 
 
@@ -116,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the delivery engine without a window")
     worker.add_argument("--until-idle", action="store_true",
                         help="exit once nothing is queued or due now")
+    worker.add_argument("--processes", type=_processes, default=1, metavar="N",
+                        help="engines to run side by side, each in its own process (default "
+                             "1); they share the queue through leases, so more of them use "
+                             "more CPU cores")
 
     dl = sub.add_parser("deliveries", help="the delivery history, newest first")
     dl.add_argument("--hook", type=_hook_id, metavar="ID")
@@ -180,6 +186,18 @@ def _hook_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (ids start at 1)")
     if value > MAX_ID:
         raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (too large)")
+    return value
+
+
+def _processes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of processes; give a whole number from 1 to "
+            f"{MAX_PROCESSES}")
     return value
 
 
@@ -381,16 +399,30 @@ def _worker(args: argparse.Namespace) -> int:
     home = data_home(args.home)
     HookService(home).close()  # opens (and migrates) the database, or fails clearly
     engine = Engine(home, on_attempt=report)
+    # The other engines: the same command, one process each (-P: never a hookadmin
+    # folder in the working directory instead of this one).
+    command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(home), "worker",
+               *(["--until-idle"] if args.until_idle else [])]
+    others = [subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own command
+              for _ in range(args.processes - 1)]
 
     def on_signal(signum: int, _frame: object) -> None:
         engine.stop()
+        for other in others:
+            if other.poll() is None:
+                other.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     attempts = engine.run(until_idle=args.until_idle)
+    for other in others:
+        other.wait()
     print(f"hookadmin worker: {attempts} attempt{'' if attempts == 1 else 's'} made.",
           file=sys.stderr)
-    return 0
+    # An engine ended by the SIGTERM passed on above (before it could catch it) stopped
+    # as asked, too.
+    ok = all(other.returncode in (0, -signal.SIGTERM) for other in others)
+    return 0 if ok else 1
 
 
 def _ping(service: HookService, args: argparse.Namespace) -> int:

@@ -1,0 +1,86 @@
+"""`hookadmin worker --processes N`: several engines, each its own process, share one
+queue through leases; every delivery goes out once, signed, and they all stop together."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from hookadmin.core.service import HookService
+from tests.helpers import body, db_rows, run_cli
+from tests.receiver import Receiver, delay
+
+EVENTS = 200
+SUMMARY = re.compile(r"^hookadmin worker: (\d+) attempts? made\.$", re.MULTILINE)
+
+
+def test_two_processes_deliver_every_event_once(home: Path, service: HookService,
+                                                make_receiver: Callable[..., Receiver]) -> None:
+    receiver = make_receiver(delay(0.02))  # slow enough that both engines get work
+    hook = service.create_hook(url=receiver.url, events=["job.completed"])
+    receiver.set_secrets({"hook": service.reveal_secret(hook.id)})
+    service.publish_many([("job.completed", body("job.completed", i)) for i in range(EVENTS)])
+
+    result = run_cli("worker", "--until-idle", "--processes", "2", home=home, timeout=180)
+    assert result.returncode == 0, result.stderr
+    made = [int(n) for n in SUMMARY.findall(result.stderr)]
+    assert len(made) == 2, result.stderr  # one summary per engine
+    assert sum(made) == EVENTS, made
+    assert min(made) > 0, made  # both took part
+
+    requests = receiver.wait_for_requests(EVENTS)
+    per_delivery = Counter(r.header("X-Hook-Delivery") for r in requests)
+    assert len(per_delivery) == EVENTS
+    assert set(per_delivery.values()) == {1}  # leases: no delivery sent by both
+    assert {r.verified_by for r in requests} == {("hook",)}
+    assert db_rows(home, "SELECT status, count(*) FROM deliveries GROUP BY status") == [
+        ("succeeded", EVENTS)]
+
+
+def test_a_signal_stops_every_process(home: Path, service: HookService,
+                                      receiver: Receiver) -> None:
+    service.create_hook(url=receiver.url, events=["job"])
+    worker = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home),
+                               "worker", "--processes", "3"],
+                              stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        service.publish("job.failed", body("job.failed"))
+        receiver.wait_for_requests(1, timeout=60)
+        started = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=15)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert time.monotonic() - started < 5
+    assert worker.returncode == 0, stderr
+    assert SUMMARY.search(stderr)
+    assert _engines_of(home) == []  # none left behind
+
+
+def _engines_of(home: Path) -> list[int]:
+    """Pids of processes running `hookadmin --home HOME worker`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(home).encode() in argv and b"worker" in argv:
+            found.append(int(proc.name))
+    return found
+
+
+def test_a_wrong_number_of_processes_is_refused(home: Path) -> None:
+    for value in ("0", "65", "two"):
+        result = run_cli("worker", "--processes", value, home=home)
+        assert result.returncode == 2
+        assert "is not a number of processes; give a whole number from 1 to 64" in result.stderr
+        assert "Traceback" not in result.stderr
