@@ -68,7 +68,7 @@ from hookadmin.delivery.policy import DeliverySettings
 
 SCRIPT = "throughput.py"
 EVENT_TYPE = "job.completed"
-PHASES = ("wrk", "aiohttp", "httpx", "aiohttp-eff", "engine")
+PHASES = ("wrk", "aiohttp", "httpx", "aiohttp-eff", "engine", "engines")
 
 # hookadmin's header names with values of the real lengths (36-char UUIDs, 64 hex, ...).
 BASELINE_HEADERS = {
@@ -96,6 +96,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=defaults.max_in_flight,
                    help="baseline concurrency (default: the engine's max_in_flight, "
                         f"{defaults.max_in_flight})")
+    p.add_argument("--engine-processes", type=int, default=2, metavar="N",
+                   help="engines in the 'engines' phase: `hookadmin worker --processes N` "
+                        "(default 2)")
     p.add_argument("--only", default=",".join(PHASES),
                    help=f"comma-separated phases to run, from {','.join(PHASES)} (default all)")
     p.add_argument("--profile", metavar="FILE",
@@ -308,6 +311,76 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
     return out
 
 
+def run_engines(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any]:
+    """The same as :func:`run_engine`, with ``hookadmin worker --processes N`` (N engines,
+    each its own process, sharing the queue) instead of one Engine in this process.
+    Progress is read from the database every 20 ms; the end is the last delivery's
+    ``updated_at``."""
+    expected = args.events * args.hooks
+    n = args.engine_processes
+    with tempfile.TemporaryDirectory(prefix="hookadmin-bench-", dir=args.tmpdir) as tmp:
+        home = Path(tmp) / "home"
+        with HookService(home) as service:
+            for i in range(1, args.hooks + 1):
+                service.create_hook(url=nginx.url(f"/hook/{i}"), events=["job"],
+                                    name=f"bench {i}")
+            service.set_delivery_options(retry_schedule=[0])  # as the engine phase
+        ctx = multiprocessing.get_context("spawn")
+        ready_r, ready_w = ctx.Pipe(duplex=False)
+        report_r, report_w = ctx.Pipe(duplex=False)
+        go = ctx.Event()
+        child = ctx.Process(target=_publisher, daemon=True,
+                            args=(str(home), args.events, args.batch, ready_w, go, report_w))
+        child.start()
+        if not ready_r.poll(60):
+            raise RuntimeError("the publisher process did not start")
+        ready_r.recv()
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "hookadmin", "--home", str(home), "worker", "--processes",
+             str(n)], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(3.0)  # every engine is up and idle before the first publish
+        pids = [worker.pid, *benchlib.child_pids(worker.pid)]
+        benchlib.log(f"engines: {n} engine processes {pids}, {args.events} events x "
+                     f"{args.hooks} hooks = {expected} deliveries ...")
+        db = sqlite3.connect(f"file:{home / DB_FILENAME}?mode=ro", uri=True)
+        meter = benchlib.CpuMeter(nginx, extra_pids=pids)
+        with meter:
+            start = time.time()
+            go.set()
+            deadline = time.monotonic() + args.max_seconds
+            finished = 0
+            while finished < expected and time.monotonic() < deadline:
+                time.sleep(0.02)
+                finished = db.execute("SELECT count(*) FROM deliveries"
+                                      " WHERE status != 'pending'").fetchone()[0]
+        end, first = db.execute("SELECT max(updated_at), min(updated_at) FROM deliveries"
+                                " WHERE status != 'pending'").fetchone()
+        db.close()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        pub = report_r.recv() if report_r.poll(30) else {}
+        child.join(10)
+        counts = _db_counts(home)
+    seconds = (end or time.time()) - start
+    settings = DeliverySettings()
+    out = {
+        "phase": f"engines ({n} processes)", "requests": finished,
+        "ok": counts.get("deliveries_succeeded", 0),
+        "failed": counts.get("deliveries_failed", 0), "complete": finished >= expected,
+        "concurrency": n * settings.max_in_flight,
+        "seconds": round(seconds, 3), "req_per_s": round(finished / seconds, 1),
+        "publish_seconds": round(pub["end"] - pub["start"], 3) if pub else None,
+        "publisher_cpu_s": round(pub["cpu"], 3) if pub else None,
+        "first_delivery_after_s": round(first - start, 3) if first else None,
+        **meter.as_dict(finished, client_extra=pub.get("cpu", 0.0)),
+        "engine_process_cpu_s": round(meter.extra_cpu, 3),
+        "engine_cpu_us_per_delivery": round(meter.extra_cpu / max(1, finished) * 1e6, 1),
+        "db": counts,
+    }
+    benchlib.log(f"engines: {out['req_per_s']} deliveries/s ({out['failed']} failed)")
+    return out
+
+
 def signing_cost_us(body: bytes) -> float:
     """µs per call of the delivery headers (two HMAC-SHA256 over the body)."""
     n = 20_000
@@ -346,6 +419,11 @@ def human(result: dict[str, Any]) -> None:
               f" slowest {eng.get('keyring_read_seconds_max')} s); "
               f"failed {eng['failed']} {eng['errors'] or ''}; effective concurrency "
               f"{eng['effective_concurrency']}; database: {eng['db']}")
+    for r in result["phases"]:
+        if r["phase"].startswith("engines ("):
+            print(f"{r['phase']}: publish took {r['publish_seconds']} s, first delivery "
+                  f"{r['first_delivery_after_s']} s after the first publish; engine processes' "
+                  f"CPU {r['engine_cpu_us_per_delivery']} µs/delivery; database: {r['db']}")
     print(f"signing (delivery_headers, 2 x HMAC-SHA256): {result['signing_us']} µs per delivery")
     if result["ratios"]:
         print()
@@ -368,7 +446,7 @@ def main() -> int:
         print(f"{SCRIPT}: --events, --hooks, --batch and --concurrency must be >= 1",
               file=sys.stderr)
         return 2
-    if "engine" in only:
+    if "engine" in only or "engines" in only:
         benchlib.require_keyring(SCRIPT)
     info = benchlib.machine_info()
     total = args.events * args.hooks
@@ -394,7 +472,9 @@ def main() -> int:
                                        args.max_seconds))
         if "engine" in only:
             phases.append(run_engine(nginx, args))
-        if "aiohttp" in only and "engine" in only:
+        if "engines" in only:
+            phases.append(run_engines(nginx, args))
+        if "aiohttp" in only and ("engine" in only or "engines" in only):
             again = run_baseline("aiohttp", nginx, urls, bodies, total, args.concurrency,
                                   args.max_seconds)
             again["phase"] = "aiohttp (again)"
@@ -405,6 +485,9 @@ def main() -> int:
     ratios = {}
     if "engine" in by and a:
         ratios["engine / (a) aiohttp  [target >= 0.6]"] = benchlib.ratio(by["engine"], a)
+    engines = next((k for k in by if k.startswith("engines (")), None)
+    if engines and a:
+        ratios[f"{engines} / (a) aiohttp"] = benchlib.ratio(by[engines], a)
     if "engine" in by and "httpx" in by:
         ratios["engine / (b) httpx"] = benchlib.ratio(by["engine"], by["httpx"])
     if "engine" in by and "aiohttp-eff" in by:
