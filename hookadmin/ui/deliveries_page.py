@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
     Slot,
 )
@@ -53,6 +54,8 @@ from hookadmin.ui.models import (
 
 _Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
+NEW_ROWS_LIMIT = 2000  # new arrivals added in one refresh; more start the list again
+MAX_ROWS = 5000  # rows kept loaded while new ones arrive at the top
 STATUS_ICONS = {"succeeded": "✓", "failed": "✗", "pending": "↻"}
 SINCE_CHOICES = (("Any time", None), ("Last hour", 3600.0), ("Last 24 hours", 86400.0),
                  ("Last 7 days", 7 * 86400.0))
@@ -114,23 +117,38 @@ class DeliveryPagesModel(TableModel):
             self._rows += page
             self.endInsertRows()
 
-    def refresh(self) -> None:
-        """Add deliveries that arrived since, and update the loaded ones still pending."""
+    def refresh(self, visible: tuple[int, int] = (0, PAGE_SIZE - 1)) -> None:
+        """Add deliveries that arrived since, and update the loaded ones still pending in
+        the ``visible`` rows (first, last; the rest are updated when scrolled to, see
+        :meth:`update_pending`)."""
         if self._rows:
-            new = self._query(limit=PAGE_SIZE, after_seq=self._rows[0].seq)
-            if len(new) == PAGE_SIZE:  # many arrived: start again from the newest
+            new = self._query(limit=NEW_ROWS_LIMIT, after_seq=self._rows[0].seq)
+            if len(new) == NEW_ROWS_LIMIT:  # a flood: start again from the newest
                 self.set_filter(self._filter)
                 return
             if new:
+                # Inserted, not reset: a reset re-lays out the whole view (a visible
+                # freeze when deliveries stream in).
                 self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
                 self._rows[0:0] = new
                 self.endInsertRows()
-            self._update_pending()
+            if len(self._rows) > MAX_ROWS:  # older ones are fetched again on scrolling
+                self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self._rows) - 1)
+                del self._rows[MAX_ROWS:]
+                self._more = True
+                self.endRemoveRows()
+            first, last = visible
+            self.update_pending(first + len(new), last + len(new))
         else:
             self.set_filter(self._filter)
 
-    def _update_pending(self) -> None:
-        pending = {d.seq: i for i, d in enumerate(self._rows[:2000]) if d.status == "pending"}
+    def update_pending(self, first: int, last: int) -> None:
+        """Re-read the pending deliveries among rows ``first`` to ``last`` (the ones on
+        screen, give or take): re-reading every loaded pending row each refresh took
+        tens of milliseconds with thousands in flight."""
+        first = max(0, first)
+        pending = {d.seq: i for i, d in enumerate(self._rows[first:last + 1], start=first)
+                   if d.status == "pending"}
         changed = []
         for fresh in self._store.deliveries_by_seq(list(pending)):
             row = pending[fresh.seq]
@@ -260,6 +278,13 @@ class DeliveriesPage(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.verticalHeader().hide()
+        # Rows scrolled into view get their pending statuses refreshed (a refresh reads
+        # only the rows on screen).
+        self._scrolled = QTimer(self)
+        self._scrolled.setSingleShot(True)
+        self._scrolled.setInterval(150)
+        self._scrolled.timeout.connect(self._update_visible)
+        self.view.verticalScrollBar().valueChanged.connect(lambda _: self._scrolled.start())
         self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 8)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
@@ -344,11 +369,23 @@ class DeliveriesPage(QWidget):
     def refresh(self) -> None:
         """Show new arrivals and status changes, the selected delivery's too (it may have
         been queued again), with its buttons and attempts."""
-        self.model.refresh()
+        self.model.refresh(self._visible_rows())
         rows = self.view.selectionModel().selectedRows()
         if rows:
             self.model.reload_row(rows[0].row())
         self._on_selection_changed()
+
+    def _visible_rows(self) -> tuple[int, int]:
+        """The first and last row on screen, with a margin of 20 either side."""
+        first = self.view.rowAt(0)
+        last = self.view.rowAt(self.view.viewport().height() - 1)
+        first = 0 if first < 0 else first
+        last = first + 100 if last < 0 else last
+        return first - 20, last + 20
+
+    @Slot()
+    def _update_visible(self) -> None:
+        self.model.update_pending(*self._visible_rows())
 
     def reload(self) -> None:
         """Load the deliveries again from the newest (the selection is dropped)."""

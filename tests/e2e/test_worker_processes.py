@@ -22,7 +22,7 @@ SUMMARY = re.compile(r"^hookadmin worker: (\d+) attempts? made\.$", re.MULTILINE
 
 def test_two_processes_deliver_every_event_once(home: Path, service: HookService,
                                                 make_receiver: Callable[..., Receiver]) -> None:
-    receiver = make_receiver(delay(0.02))  # slow enough that both engines get work
+    receiver = make_receiver(delay(0.2))  # slow enough (~5 s in all) that both engines get work
     hook = service.create_hook(url=receiver.url, events=["job.completed"])
     receiver.set_secrets({"hook": service.reveal_secret(hook.id)})
     service.publish_many([("job.completed", body("job.completed", i)) for i in range(EVENTS)])

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QDialog, QLabel, QPushBu
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
-from hookadmin.core.store import DB_FILENAME
+from hookadmin.core.store import DB_FILENAME, AttemptRecord
 from hookadmin.ui.deliveries_page import PAGE_SIZE
 from hookadmin.ui.main_window import MainWindow
 from tests.helpers import drain, fixture_files, resource
@@ -369,3 +369,38 @@ def test_deliveries_are_loaded_a_page_at_a_time_as_the_view_scrolls(
     qtbot.wait(50)
     assert model.rowCount() == total
     assert [row[0] for row in shown(window, ID)] == newest_first  # no gap, no repeat
+
+
+def test_statuses_change_on_screen_and_when_scrolled_into_view(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """A refresh re-reads only the pending rows on screen; rows further down are
+    brought up to date when they are scrolled into view."""
+    total = PAGE_SIZE
+    hook_factory("https://status.example.com/hooks", name="status", events=("job",))
+    service.publish_many([("job.completed", resource("job.completed", n))
+                          for n in range(total)])
+    assert service.store.fan_out(limit=total) == total
+    window = open_window()
+    open_deliveries_tab(qtbot, window)
+    page, model = window.deliveries_page, window.deliveries_page.model
+    qtbot.waitUntil(lambda: model.rowCount() == total)
+    assert {row[RESULT] for row in view_rows(page.view)} == {"queued"}
+
+    # Every delivery succeeds behind the window's back (as a worker would record it).
+    jobs = service.store.claim_due(now=time.time() + 1, lease_seconds=30, limit=total)
+    assert len(jobs) == total
+    done = AttemptRecord(started_at=time.time(), duration_ms=3.0, request_url="https://x/",
+                         request_headers={}, status_code=204, response_headers=[],
+                         response_body=b"", response_truncated=False, error_kind=None,
+                         error_message=None)
+    service.store.record_attempts([(job, done, None) for job in jobs])
+    page.refresh()
+    results = [row[RESULT] for row in view_rows(page.view)]
+    first, last = page.view.rowAt(0), page.view.rowAt(page.view.viewport().height() - 1)
+    assert 0 <= first < last < total - 40
+    assert set(results[first:last + 1]) == {"✓ 204"}  # on screen: up to date
+    assert results[-1] == "queued"  # far below: not read yet
+
+    page.view.scrollToBottom()
+    qtbot.waitUntil(lambda: view_rows(page.view)[-1][RESULT] == "✓ 204")
