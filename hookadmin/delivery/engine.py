@@ -1,9 +1,10 @@
 """The delivery engine: outbox → deliveries → signed POSTs → recorded attempts.
 
-Plain asyncio, no Qt: the window hosts it in a QThread, ``hookadmin worker`` runs it
-headless. Several engines (a window and a worker) may run on one data directory at
-once: deliveries are leased in the database, so each is sent by one engine at a time,
-and a dead engine's leases expire and are taken over.
+Plain asyncio, no Qt: the window runs it in a child process
+(:mod:`hookadmin.delivery.worker_process`), ``hookadmin worker`` headless (one or more
+processes). Several engines may run on one data directory at once: deliveries are
+leased in the database, so each is sent by one engine at a time, and a dead engine's
+leases expire and are taken over.
 
 At-least-once: a delivery is marked done only after its response is recorded, so a
 crash between the POST and the record sends it again, with the same delivery id.
