@@ -210,6 +210,28 @@ def test_claim_due_limit_order_skip_and_inactive(store: Store) -> None:
     assert len(store.claim_due(now=now, lease_seconds=30, limit=10)) == 1
 
 
+@pytest.mark.parametrize("hooks", [4, 40], ids=["per-hook seeks", "oldest first, then seeks"])
+def test_a_full_hook_with_a_long_backlog_does_not_starve_the_others(store: Store,
+                                                                    hooks: int) -> None:
+    """The first hook's 500 deliveries are the oldest due; it is full (skipped), so a
+    claim must still find the other hooks' deliveries behind that backlog, with few or
+    many hooks (the two ways claim_due looks)."""
+    ids = [_hook(store, ["job"]) for _ in range(hooks)]
+    busy, others = ids[0], ids[1:]
+    store.add_events([("job.started", b'{"n": 0}')] * 500, target_hook_id=busy)
+    store.fan_out(now=time.time() - 60, limit=1000)  # due for a minute already
+    store.add_events([("job.started", b'{"n": 1}')])
+    store.fan_out(limit=1000)  # one delivery to every hook, due now
+    jobs = store.claim_due(now=time.time(), lease_seconds=30, limit=10, skip_hooks=[busy],
+                           per_hook_limit=1)
+    assert len(jobs) == min(10, len(others))
+    assert {j.hook_id for j in jobs} <= set(others)
+    assert len({j.hook_id for j in jobs}) == len(jobs)  # at most one each (per_hook_limit)
+    # Not skipped, the backlog comes first (oldest due first), within the per-hook limit.
+    first = store.claim_due(now=time.time(), lease_seconds=30, limit=3, per_hook_limit=2)
+    assert [j.hook_id for j in first].count(busy) == 2
+
+
 # -- recording --------------------------------------------------------------------------
 
 def _one_job(store: Store) -> DeliveryJob:
