@@ -19,7 +19,7 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC
 from urllib.parse import urlsplit
 
@@ -158,43 +158,63 @@ async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
     Returns:
         An :class:`AttemptRecord`; ``error_kind`` is None only for a 2xx response.
     """
+    async def exchange(response: _Response) -> None:
+        # The session's total timeout covers the whole attempt, body included.
+        async with session.post(url, data=body, headers=headers,
+                                allow_redirects=False) as resp:
+            response.status = resp.status
+            response.headers = list(resp.headers.items())
+            await response.read(resp.content.iter_any(), settings.response_cap)
+
+    return await _run(url, headers, settings, exchange,
+                      (TimeoutError, aiohttp.ClientError, OSError))
+
+
+class _Response:
+    """What an attempt got back, filled in as it arrives (so a failure while the body
+    is read still leaves the status and headers)."""
+
+    __slots__ = ("chunks", "headers", "status", "truncated")
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+        self.headers: list[tuple[str, str]] | None = None
+        self.chunks: list[bytes] = []
+        self.truncated = False
+
+    async def read(self, body: AsyncIterator[bytes], cap: int) -> None:
+        """Keep the body's chunks up to ``cap`` bytes, then stop reading (the rest is
+        never read, whatever its size; ``truncated`` says so)."""
+        size = 0
+        async for chunk in body:
+            room = cap - size
+            if len(chunk) > room:
+                self.chunks.append(chunk[:room])
+                self.truncated = True
+                return
+            self.chunks.append(chunk)
+            size += len(chunk)
+
+
+async def _run(url: str, headers: dict[str, str], settings: DeliverySettings,
+               exchange: Callable[[_Response], Awaitable[None]],
+               errors: tuple[type[BaseException], ...]) -> AttemptRecord:
+    """One attempt with either client: the network policy's check of a literal address,
+    the ``exchange`` (the request and its capped response), its ``errors`` named by
+    :func:`classify`, and the record."""
     started = time.time()
     t0 = time.perf_counter()
     refused = _refused(url, headers, settings, started)
     if refused is not None:
         return refused
-    status: int | None = None
-    resp_headers: list[tuple[str, str]] | None = None
-    chunks: list[bytes] = []
-    truncated = False
+    response = _Response()
     kind: str | None = None
     message: str | None = None
     try:
-        # The session's total timeout covers the whole attempt, body included.
-        async with session.post(url, data=body, headers=headers,
-                                allow_redirects=False) as resp:
-            status = resp.status
-            resp_headers = list(resp.headers.items())
-            truncated = await _read_capped(resp.content.iter_any(), settings.response_cap,
-                                           chunks)
-    except (TimeoutError, aiohttp.ClientError, OSError) as err:
+        await exchange(response)
+    except errors as err:
         kind, message = classify(err, timeout=settings.attempt_timeout)
-    return _attempt(url, headers, started, t0, status, resp_headers, chunks, truncated,
-                    kind, message)
-
-
-async def _read_capped(body: AsyncIterator[bytes], cap: int, chunks: list[bytes]) -> bool:
-    """Append the response body's chunks to ``chunks`` up to ``cap`` bytes, then stop
-    reading (the rest is never read, whatever its size). True when it was longer."""
-    size = 0
-    async for chunk in body:
-        room = cap - size
-        if len(chunk) > room:
-            chunks.append(chunk[:room])
-            return True
-        chunks.append(chunk)
-        size += len(chunk)
-    return False
+    return _attempt(url, headers, started, t0, response, kind, message)
 
 
 def _refused(url: str, headers: dict[str, str], settings: DeliverySettings,
@@ -221,12 +241,11 @@ def _literal_refusal(url: str, strict: bool) -> str | None:
 
 
 def _attempt(url: str, headers: dict[str, str], started: float, t0: float,
-             status: int | None, resp_headers: list[tuple[str, str]] | None,
-             chunks: list[bytes], truncated: bool, kind: str | None,
-             message: str | None) -> AttemptRecord:
+             response: _Response, kind: str | None, message: str | None) -> AttemptRecord:
     """The record of a finished attempt: a non-2xx answer becomes ``redirect`` (with the
     redacted ``Location``) or ``http_status``."""
     duration_ms = (time.perf_counter() - t0) * 1000.0
+    status, resp_headers = response.status, response.headers
     if kind is None and status is not None and not 200 <= status < 300:
         if 300 <= status < 400:
             location = dict((k.lower(), v) for k, v in resp_headers or []).get("location", "")
@@ -240,8 +259,8 @@ def _attempt(url: str, headers: dict[str, str], started: float, t0: float,
     return AttemptRecord(
         started_at=started, duration_ms=round(duration_ms, 3), request_url=url,
         request_headers=dict(headers), status_code=status, response_headers=resp_headers,
-        response_body=b"".join(chunks) if status is not None else None,
-        response_truncated=truncated, error_kind=kind, error_message=message)
+        response_body=b"".join(response.chunks) if status is not None else None,
+        response_truncated=response.truncated, error_kind=kind, error_message=message)
 
 
 async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: bytes,
@@ -258,28 +277,15 @@ async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], bod
     Returns:
         An :class:`AttemptRecord`; ``error_kind`` is None only for a 2xx response.
     """
-    started = time.time()
-    t0 = time.perf_counter()
-    refused = _refused(url, headers, settings, started)
-    if refused is not None:
-        return refused
-    status: int | None = None
-    resp_headers: list[tuple[str, str]] | None = None
-    chunks: list[bytes] = []
-    truncated = False
-    kind: str | None = None
-    message: str | None = None
-    try:
+    async def exchange(response: _Response) -> None:
         async with asyncio.timeout(settings.attempt_timeout):
             async with client.stream("POST", url, content=body, headers=headers) as resp:
-                status = resp.status_code
-                resp_headers = [(k, v) for k, v in resp.headers.multi_items()]
-                truncated = await _read_capped(resp.aiter_bytes(), settings.response_cap,
-                                               chunks)
-    except (TimeoutError, httpx.HTTPError, aiohttp.ClientError) as err:
-        kind, message = classify(err, timeout=settings.attempt_timeout)
-    return _attempt(url, headers, started, t0, status, resp_headers, chunks, truncated,
-                    kind, message)
+                response.status = resp.status_code
+                response.headers = [(k, v) for k, v in resp.headers.multi_items()]
+                await response.read(resp.aiter_bytes(), settings.response_cap)
+
+    return await _run(url, headers, settings, exchange,
+                      (TimeoutError, httpx.HTTPError, aiohttp.ClientError))
 
 
 def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, str]:
