@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -40,13 +39,14 @@ from PySide6.QtWidgets import (
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Delivery, Store, iso
+from hookadmin.ui.hook_page import delivery_panel
 from hookadmin.ui.models import (
     ACCESSIBLE,
     DISPLAY,
     FOREGROUND,
     TOOLTIP,
+    DeliveryRowsModel,
     Roles,
-    TableModel,
     ago,
     delivery_result,
     status_brush,
@@ -69,7 +69,7 @@ class DeliveryFilter:
     since_seconds: float | None = None
 
 
-class DeliveryPagesModel(TableModel):
+class DeliveryPagesModel(DeliveryRowsModel):
     """Deliveries newest first, fetched :data:`PAGE_SIZE` rows at a time through
     ``canFetchMore``/``fetchMore`` (keyset paging on ``seq``)."""
 
@@ -79,7 +79,6 @@ class DeliveryPagesModel(TableModel):
     def __init__(self, store: Store, parent: Any = None) -> None:
         super().__init__(parent)
         self._store = store
-        self._rows: list[Delivery] = []
         self._more = True
         self._filter = DeliveryFilter()
         self._hook_names: dict[int, str] = {}
@@ -165,13 +164,6 @@ class DeliveryPagesModel(TableModel):
             if fresh != self._rows[row]:
                 self._rows[row] = fresh
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
-
-    def delivery_at(self, row: int) -> Delivery:
-        """The delivery shown in ``row``."""
-        return self._rows[row]
-
-    def _row_count(self) -> int:
-        return len(self._rows)
 
     def _cell(self, row: int, col: int) -> dict[int, Any]:
         d = self._rows[row]
@@ -314,19 +306,8 @@ class DeliveriesPage(QWidget):
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.redeliver_failed_button)
-        actions = QHBoxLayout()
-        actions.addWidget(self.redeliver_button)
-        actions.addWidget(self.curl_button)
-        actions.addStretch(1)
-        lower = QWidget()
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addLayout(actions)
-        lower_layout.addWidget(self.details, 1)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.view)
-        split.addWidget(lower)
-        split.setSizes([420, 260])
+        split = delivery_panel(self.view, (self.redeliver_button, self.curl_button),
+                               self.details, (420, 260))
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(split, 1)

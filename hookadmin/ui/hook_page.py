@@ -74,6 +74,27 @@ def describe_attempts(delivery: Delivery, attempts: list[Attempt], body: bytes) 
     return "\n".join(lines)
 
 
+
+def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidget,
+                   sizes: tuple[int, int]) -> QSplitter:
+    """Deliveries above, the selected one's actions (a row of ``buttons``) and
+    ``details`` below, in a vertical splitter of ``sizes`` pixels: the hook page's and
+    the Deliveries tab's shared layout."""
+    actions = QHBoxLayout()
+    for button in buttons:
+        actions.addWidget(button)
+    actions.addStretch(1)
+    lower = QWidget()
+    lower_layout = QVBoxLayout(lower)
+    lower_layout.setContentsMargins(0, 0, 0, 0)
+    lower_layout.addLayout(actions)
+    lower_layout.addWidget(details, 1)
+    split = QSplitter(Qt.Orientation.Vertical)
+    split.addWidget(table)
+    split.addWidget(lower)
+    split.setSizes(list(sizes))
+    return split
+
 class HookPage(QWidget):
     """One hook. Signals ask the window to act: ``reveal_requested``,
     ``ping_requested``, ``edit_requested``, ``delete_requested`` (each with the hook
@@ -219,19 +240,8 @@ class HookPage(QWidget):
                                     "last request, signature included")
         for button in (self.redeliver_button, self.curl_button):
             button.setEnabled(False)
-        delivery_actions = QHBoxLayout()
-        delivery_actions.addWidget(self.redeliver_button)
-        delivery_actions.addWidget(self.curl_button)
-        delivery_actions.addStretch(1)
-        attempts_box = QWidget()
-        attempts_layout = QVBoxLayout(attempts_box)
-        attempts_layout.setContentsMargins(0, 0, 0, 0)
-        attempts_layout.addLayout(delivery_actions)
-        attempts_layout.addWidget(self.attempts_view, 1)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.deliveries_view)
-        split.addWidget(attempts_box)
-        split.setSizes([260, 200])
+        split = delivery_panel(self.deliveries_view, (self.redeliver_button, self.curl_button),
+                               self.attempts_view, (260, 200))
 
         content = QWidget()
         layout = QVBoxLayout(content)

@@ -210,14 +210,25 @@ class HooksModel(TableModel):
         return out
 
 
-class DeliveriesModel(TableModel):
-    """Recent deliveries, newest first: Event, Result, Attempts, Duration, When, Id."""
-
-    COLUMNS = ("Event", "Result", "Attempts", "Duration", "When", "Delivery")
+class DeliveryRowsModel(TableModel):
+    """A table of deliveries, one per row (the hook page's and the Deliveries tab's)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[Delivery] = []
+
+    def delivery_at(self, row: int) -> Delivery:
+        """The delivery shown in ``row``."""
+        return self._rows[row]
+
+    def _row_count(self) -> int:
+        return len(self._rows)
+
+
+class DeliveriesModel(DeliveryRowsModel):
+    """Recent deliveries, newest first: Event, Result, Attempts, Duration, When, Id."""
+
+    COLUMNS = ("Event", "Result", "Attempts", "Duration", "When", "Delivery")
 
     def set_rows(self, rows: list[Delivery]) -> None:
         """Replace the rows (newest first). When the list only moved on (newer deliveries
@@ -249,13 +260,6 @@ class DeliveriesModel(TableModel):
         if self._rows:
             when = self.COLUMNS.index("When")  # "12 s ago" moves on
             self.dataChanged.emit(self.index(0, when), self.index(len(self._rows) - 1, when))
-
-    def delivery_at(self, row: int) -> Delivery:
-        """The delivery shown in ``row``."""
-        return self._rows[row]
-
-    def _row_count(self) -> int:
-        return len(self._rows)
 
     def _cell(self, row: int, col: int) -> dict[int, Any]:
         d = self._rows[row]
