@@ -224,26 +224,38 @@ class _Profiler:
             benchlib.stop_process(self.proc, signal.SIGINT, timeout=60)
 
 
+def _home_with_hooks(tmp: Path, nginx: benchlib.Nginx, args: argparse.Namespace) -> Path:
+    """A data directory with ``args.hooks`` hooks at nginx (``/hook/1`` ...)."""
+    home = tmp / "home"
+    with HookService(home) as service:
+        for n in range(1, args.hooks + 1):
+            service.create_hook(url=nginx.url(f"/hook/{n}"), events=["job"], name=f"bench {n}")
+    return home
+
+
+def _start_publisher(home: Path, args: argparse.Namespace
+                     ) -> tuple[multiprocessing.process.BaseProcess, MpEvent, Connection]:
+    """The publisher process, ready and waiting: (process, its go event, the pipe its
+    report comes back on)."""
+    ctx = multiprocessing.get_context("spawn")
+    ready_r, ready_w = ctx.Pipe(duplex=False)
+    report_r, report_w = ctx.Pipe(duplex=False)
+    go = ctx.Event()
+    child = ctx.Process(target=_publisher, daemon=True,
+                        args=(str(home), args.events, args.batch, ready_w, go, report_w))
+    child.start()
+    if not ready_r.poll(60):
+        raise RuntimeError("the publisher process did not start")
+    ready_r.recv()
+    return child, go, report_r
+
+
 def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any]:
     expected = args.events * args.hooks
     settings = DeliverySettings(retry_schedule=(0,))
     with tempfile.TemporaryDirectory(prefix="hookadmin-bench-", dir=args.tmpdir) as tmp:
-        home = Path(tmp) / "home"
-        with HookService(home) as service:
-            for n in range(1, args.hooks + 1):
-                service.create_hook(url=nginx.url(f"/hook/{n}"), events=["job"],
-                                    name=f"bench {n}")
-        ctx = multiprocessing.get_context("spawn")
-        ready_r, ready_w = ctx.Pipe(duplex=False)
-        report_r, report_w = ctx.Pipe(duplex=False)
-        go = ctx.Event()
-        child = ctx.Process(target=_publisher, daemon=True,
-                            args=(str(home), args.events, args.batch, ready_w, go, report_w))
-        child.start()
-        if not ready_r.poll(60):
-            raise RuntimeError("the publisher process did not start")
-        ready_r.recv()
-        assert child.pid is not None
+        home = _home_with_hooks(Path(tmp), nginx, args)
+        child, go, report_r = _start_publisher(home, args)
 
         counts: Counter[str] = Counter()
         errors: Counter[str] = Counter()
@@ -319,22 +331,10 @@ def run_engines(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, An
     expected = args.events * args.hooks
     n = args.engine_processes
     with tempfile.TemporaryDirectory(prefix="hookadmin-bench-", dir=args.tmpdir) as tmp:
-        home = Path(tmp) / "home"
+        home = _home_with_hooks(Path(tmp), nginx, args)
         with HookService(home) as service:
-            for i in range(1, args.hooks + 1):
-                service.create_hook(url=nginx.url(f"/hook/{i}"), events=["job"],
-                                    name=f"bench {i}")
             service.set_delivery_options(retry_schedule=[0])  # as the engine phase
-        ctx = multiprocessing.get_context("spawn")
-        ready_r, ready_w = ctx.Pipe(duplex=False)
-        report_r, report_w = ctx.Pipe(duplex=False)
-        go = ctx.Event()
-        child = ctx.Process(target=_publisher, daemon=True,
-                            args=(str(home), args.events, args.batch, ready_w, go, report_w))
-        child.start()
-        if not ready_r.poll(60):
-            raise RuntimeError("the publisher process did not start")
-        ready_r.recv()
+        child, go, report_r = _start_publisher(home, args)
         worker = subprocess.Popen(
             [sys.executable, "-m", "hookadmin", "--home", str(home), "worker", "--processes",
              str(n)], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
