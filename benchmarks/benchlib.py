@@ -194,6 +194,18 @@ def child_pids(pid: int) -> list[int]:
     return out
 
 
+def descendant_pids(pid: int, *, exclude: Sequence[int] = ()) -> list[int]:
+    """Children, grandchildren, ... of a process, leaving out ``exclude`` and theirs
+    (e.g. an engine's bookkeeping process, but not the nginx the benchmark started)."""
+    out: list[int] = []
+    todo = [c for c in child_pids(pid) if c not in exclude]
+    while todo:
+        child = todo.pop()
+        out.append(child)
+        todo += [c for c in child_pids(child) if c not in exclude]
+    return out
+
+
 def stop_process(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM,
                  timeout: float = 10.0) -> None:
     """Signal a process we started and wait for it (kill it if it will not go)."""

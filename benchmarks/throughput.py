@@ -64,7 +64,7 @@ from hookadmin.core.service import HookService
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import DB_FILENAME
 from hookadmin.delivery.engine import AttemptOutcome, Engine
-from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.policy import DeliverySettings, engine_share
 
 SCRIPT = "throughput.py"
 EVENT_TYPE = "job.completed"
@@ -280,7 +280,10 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
             await asyncio.sleep(0.5)  # the engine is up and idle before the first publish
             if task.done():
                 await task
-            meter = benchlib.CpuMeter(nginx, extra_pids=[])
+            # The engine's bookkeeping process counts as the engine's (the publisher's
+            # CPU is added from its own report, nginx's is its own column).
+            keeper = benchlib.descendant_pids(os.getpid(), exclude=[child.pid, *nginx.pids()])
+            meter = benchlib.CpuMeter(nginx, extra_pids=keeper)
             with _Profiler(args.profile), meter:
                 marks["start"] = time.time()
                 go.set()
@@ -314,6 +317,7 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
         **meter.as_dict(recorded, client_extra=pub.get("cpu", 0.0)),
         "engine_process_cpu_s": round(meter.self_cpu, 3),
         "engine_cpu_us_per_delivery": round(meter.self_cpu / max(1, recorded) * 1e6, 1),
+        "bookkeeper_cpu_us_per_delivery": round(meter.extra_cpu / max(1, recorded) * 1e6, 1),
         "keyring_reads": keyring_counter.reads,
         "keyring_read_seconds_total": round(keyring_counter.seconds, 2),
         "keyring_read_seconds_max": round(keyring_counter.slowest, 3),
@@ -339,7 +343,7 @@ def run_engines(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, An
             [sys.executable, "-m", "hookadmin", "--home", str(home), "worker", "--processes",
              str(n)], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(3.0)  # every engine is up and idle before the first publish
-        pids = [worker.pid, *benchlib.child_pids(worker.pid)]
+        pids = [worker.pid, *benchlib.descendant_pids(worker.pid)]  # bookkeepers too
         benchlib.log(f"engines: {n} engine processes {pids}, {args.events} events x "
                      f"{args.hooks} hooks = {expected} deliveries ...")
         db = sqlite3.connect(f"file:{home / DB_FILENAME}?mode=ro", uri=True)
@@ -362,12 +366,14 @@ def run_engines(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, An
         child.join(10)
         counts = _db_counts(home)
     seconds = (end or time.time()) - start
-    settings = DeliverySettings()
+    settings = engine_share(DeliverySettings(), n)  # as `worker --processes n` runs them
     out = {
         "phase": f"engines ({n} processes)", "requests": finished,
         "ok": counts.get("deliveries_succeeded", 0),
         "failed": counts.get("deliveries_failed", 0), "complete": finished >= expected,
-        "concurrency": n * settings.max_in_flight,
+        "concurrency": min(n * settings.max_in_flight,
+                           n * args.hooks * settings.per_hook_in_flight),
+        "per_hook_in_flight": settings.per_hook_in_flight,
         "seconds": round(seconds, 3), "req_per_s": round(finished / seconds, 1),
         "publish_seconds": round(pub["end"] - pub["start"], 3) if pub else None,
         "publisher_cpu_s": round(pub["cpu"], 3) if pub else None,
@@ -414,7 +420,9 @@ def human(result: dict[str, Any]) -> None:
         print(f"\nengine: publish took {eng['publish_seconds']} s (publisher CPU "
               f"{eng['publisher_cpu_s']} s), first delivery {eng['first_delivery_after_s']} s "
               f"after the first publish; engine process CPU {eng['engine_cpu_us_per_delivery']} "
-              f"µs/delivery; keyring reads {eng['keyring_reads']} for "
+              f"µs/delivery, its bookkeeping process "
+              f"{eng.get('bookkeeper_cpu_us_per_delivery')} µs/delivery; keyring reads "
+              f"{eng['keyring_reads']} for "
               f"{result['params']['hooks']} hooks (sum {eng.get('keyring_read_seconds_total')} s,"
               f" slowest {eng.get('keyring_read_seconds_max')} s); "
               f"failed {eng['failed']} {eng['errors'] or ''}; effective concurrency "
@@ -423,7 +431,9 @@ def human(result: dict[str, Any]) -> None:
         if r["phase"].startswith("engines ("):
             print(f"{r['phase']}: publish took {r['publish_seconds']} s, first delivery "
                   f"{r['first_delivery_after_s']} s after the first publish; engine processes' "
-                  f"CPU {r['engine_cpu_us_per_delivery']} µs/delivery; database: {r['db']}")
+                  f"CPU (bookkeeping processes included) {r['engine_cpu_us_per_delivery']} "
+                  f"µs/delivery; per-hook limit {r.get('per_hook_in_flight')} per engine; "
+                  f"database: {r['db']}")
     print(f"signing (delivery_headers, 2 x HMAC-SHA256): {result['signing_us']} µs per delivery")
     if result["ratios"]:
         print()

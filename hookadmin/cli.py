@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="engines to run side by side, each in its own process (default "
                              "1); they share the queue through leases, so more of them use "
                              "more CPU cores")
+    # One of N engines started by `worker --processes N` (set on the others it starts).
+    worker.add_argument("--share-of", type=_processes, default=None, help=argparse.SUPPRESS)
 
     dl = sub.add_parser("deliveries", help="the delivery history, newest first")
     dl.add_argument("--hook", type=_hook_id, metavar="ID")
@@ -387,6 +389,7 @@ def _publish(service: HookService, args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from hookadmin.core.paths import data_home
     from hookadmin.delivery.engine import AttemptOutcome, Engine
+    from hookadmin.delivery.policy import DeliverySettings, engine_share
 
     def report(o: AttemptOutcome) -> None:
         result = str(o.status_code) if o.status_code is not None else o.error_kind
@@ -398,10 +401,13 @@ def _worker(args: argparse.Namespace) -> int:
 
     home = data_home(args.home)
     HookService(home).close()  # opens (and migrates) the database, or fails clearly
-    engine = Engine(home, on_attempt=report)
+    engine = Engine(home, settings=engine_share(DeliverySettings(),
+                                                args.share_of or args.processes),
+                    on_attempt=report)
     # The other engines: the same command, one process each (-P: never a hookadmin
     # folder in the working directory instead of this one).
     command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(home), "worker",
+               "--share-of", str(args.processes),
                *(["--until-idle"] if args.until_idle else [])]
     others = [subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own command
               for _ in range(args.processes - 1)]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 from collections import deque
@@ -22,18 +21,25 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 import aiohttp
 
-from hookadmin.core.errors import InputError, NotFoundError, SecretStoreError
+from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secrets import SecretStore
-from hookadmin.core.service import delivery_options, network_policy, prune_history
 from hookadmin.core.signing import delivery_headers
-from hookadmin.core.store import AttemptRecord, DeliveryJob, Store
-from hookadmin.delivery.http import ERROR_SENTENCES, make_session, retry_after_seconds, send
-from hookadmin.delivery.policy import DeliverySettings, with_options
+from hookadmin.core.store import AttemptRecord, DeliveryJob
+from hookadmin.delivery.bookkeeping import (
+    BookkeepingProcess,
+    ClaimRequest,
+    Finished,
+    Opened,
+    TurnRequest,
+    TurnResult,
+)
+from hookadmin.delivery.http import ERROR_SENTENCES, make_session, send
+from hookadmin.delivery.policy import DeliverySettings
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +113,18 @@ class Engine:
         # DNS hangs cannot hold up other hooks.
         self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32,
                                                            thread_name_prefix="hookadmin"))
-        store = Store.in_home(self.home, durable=False)
-        secrets = self._secrets or SecretStore(store.store_id,
-                                               parent_ids=store.parent_store_ids)
-        run = _Run(self, store, secrets)
+        keeper = await BookkeepingProcess.start(self.home, self.settings)
         try:
-            return await run.loop(until_idle=until_idle)
+            opened: Opened = await keeper.call("open")
+            secrets = self._secrets or SecretStore(opened.store_id,
+                                                   parent_ids=opened.parent_store_ids)
+            run = _Run(self, keeper, opened, secrets)
+            try:
+                return await run.loop(until_idle=until_idle)
+            finally:
+                await run.close()
         finally:
-            await run.close()
-            store.close()
+            await keeper.close()
             self._loop = None
 
 
@@ -132,25 +141,26 @@ class _Run:
     batch of deliveries instead of several per delivery.
     """
 
-    def __init__(self, engine: Engine, store: Store, secrets: SecretStore) -> None:
+    def __init__(self, engine: Engine, keeper: BookkeepingProcess, opened: Opened,
+                 secrets: SecretStore) -> None:
         self.engine = engine
-        self.settings = engine.settings
-        self.store = store
+        self.keeper = keeper
+        self.settings = opened.settings
         self.secrets = secrets
         self.loop_: asyncio.AbstractEventLoop = asyncio.get_running_loop()
-        self.in_flight: dict[asyncio.Task[_Finished | None], DeliveryJob] = {}
+        self.in_flight: dict[int, DeliveryJob] = {}  # delivery seq -> delivery
+        self.senders: set[asyncio.Task[None]] = set()
         self.ready: dict[int, deque[DeliveryJob]] = {}
         self.ready_count = 0
         self.running: dict[int, int] = {}  # hook id -> requests in flight
         self.held: dict[int, int] = {}  # hook id -> claimed deliveries (ready + in flight)
-        self.finished: list[_Finished] = []
+        self.finished: list[_Ended] = []
         self.unsent: list[int] = []  # cancelled while in flight, to release
         self.to_release: list[int] = []  # claimed but not to be sent (hook stopped)
         self.gone: set[int] = set()  # hooks that answered 410, until seen inactive
         self.sessions: dict[tuple[bool, str | None], aiohttp.ClientSession] = {}
         self.retired_sessions: list[aiohttp.ClientSession] = []
         self.hooks: dict[int, Hook] = {}
-        self.hooks_generation: int | None = None
         self.secret_cache: dict[_SecretKey, str] = {}
         self.secret_reads: dict[_SecretKey, asyncio.Future[str]] = {}
         self.warming: dict[_SecretKey, asyncio.Future[str | None]] = {}  # the start's read
@@ -158,27 +168,21 @@ class _Run:
         self.wake = asyncio.Event()
         self.closing = False
         self.attempts = 0
-        self.next_prune = 0.0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
-        self.data_version = -1
-        self.next_full_turn = 0.0
-        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hookadmin-db")
-        self.forced_strict = self.settings.strict_network
-        self.base_settings = self.settings
-        self.settings = self._wanted_settings()
+        self._apply_hooks(opened.hooks)
 
     # -- the loop ---------------------------------------------------------------------
 
     async def loop(self, *, until_idle: bool) -> int:
         stop = self.engine._stop
         assert stop is not None
-        self._apply_hooks(await self._db(self._changed_hooks))
         self.warm_task = asyncio.create_task(self._warm_secrets())
         with contextlib.suppress(InputError):
             for hook in self.hooks.values():  # TLS set-up takes ~50 ms: not on a delivery
                 if hook.active:
                     self._session(hook)
         while not stop.is_set():
+            self.wake.clear()  # what happens from here on wakes the next turn
             finished, self.finished = self.finished, []
             renew: list[int] | None = None
             if time.monotonic() >= self.next_renew:
@@ -187,14 +191,14 @@ class _Run:
                 renew += [j.seq for queue in self.ready.values() for j in queue]
             check_idle = until_idle and not self.in_flight and not self.ready_count
             release, self.to_release = self.to_release, []
-            turn = await self._db(self._turn, finished, renew, release,
-                                  self._claim_request(), check_idle)
-            self._apply_turn(turn)
+            turn: TurnResult = await self._db("turn", TurnRequest(
+                [_for_bookkeeper(f) for f in finished], renew, release,
+                self._claim_request(), check_idle))
+            self._apply_turn(turn, finished)
             started = self._start_ready()
             if turn.idle and not self.in_flight and not self.ready_count \
                     and not self.finished and not started:
                 break
-            self.wake.clear()
             if stop.is_set():
                 break
             with contextlib.suppress(TimeoutError):
@@ -202,47 +206,16 @@ class _Run:
                     await self.wake.wait()
         return self.attempts
 
-    async def _db(self, fn: Callable[..., _T], *args: object) -> _T:
-        """Run ``fn`` on the database thread. All SQLite work of a run happens there, one
-        call at a time, so the event loop keeps sending while SQLite writes (the sqlite3
-        module lets go of the GIL while SQLite runs)."""
-        return await self.loop_.run_in_executor(self.db_thread, fn, *args)
+    async def _db(self, name: str, *args: object) -> Any:
+        """Call the bookkeeper (see :mod:`hookadmin.delivery.bookkeeping`): all SQLite work
+        of a run happens in its process, one call at a time, so the event loop keeps
+        sending while it writes."""
+        return await self.keeper.call(name, *args)
 
-    def _turn(self, finished: list[_Finished], renew: list[int] | None, release: list[int],
-              claim: _ClaimRequest | None, check_idle: bool) -> _Turn:
-        """One turn's database work (on the database thread), in one transaction: record
-        what finished, keep leases, and when something changed or is due, fan out new
-        events and claim deliveries."""
-        turn = _Turn()
-        self._prune_when_due()
-        now = time.monotonic()
-        version = self.store.data_version()
-        full = version != self.data_version or now >= self.next_full_turn
-        if full:
-            self.data_version = version
-            self.next_full_turn = now + self.settings.poll_interval
-        if renew is not None:
-            turn.settings = self._wanted_settings()
-        claiming = claim is not None and (full or claim.running_low)
-        if finished or release or renew or full or claiming:
-            with self.store.transaction():  # one commit per turn
-                if finished:
-                    turn.recorded = self._record(finished)
-                if release:
-                    self.store.release(release)
-                if renew:
-                    self.store.renew(renew, time.time() + self.settings.lease_seconds)
-                if full:
-                    turn.hooks = self._changed_hooks()
-                    self.store.fan_out()  # one batch per turn: requests in flight go on
-                if claim is not None and claiming:
-                    turn.jobs = self._claim(claim)
-        if check_idle and not turn.jobs:
-            turn.idle = self._idle()
-        return turn
-
-    def _apply_turn(self, turn: _Turn) -> None:
+    def _apply_turn(self, turn: TurnResult, finished: list[_Ended]) -> None:
         """Take a turn's results on the event loop's thread."""
+        for level, message in turn.logs:
+            log.log(level, message)
         if turn.hooks is not None:
             self._apply_hooks(turn.hooks)
         if turn.settings is not None and turn.settings != self.settings:
@@ -252,7 +225,7 @@ class _Run:
             log.info("delivery settings changed (network policy %s)",
                      "strict" if turn.settings.strict_network else "workstation")
         debug = log.isEnabledFor(logging.DEBUG)
-        for f, status, next_at in turn.recorded:
+        for f, (status, next_at) in zip(finished, turn.statuses, strict=True):
             if debug:
                 result = f.attempt.status_code or f.attempt.error_kind
                 log.debug("delivery %s attempt %d: POST %s -> %s in %.0f ms (%s)", f.job.id,
@@ -268,12 +241,16 @@ class _Run:
             self.ready_count += 1
 
     def _running_low(self) -> bool:
-        """True when a hook this engine is sending to has at most one round
-        (``per_hook_in_flight``) of deliveries left, in flight and ready together."""
-        limit = self.settings.per_hook_in_flight
-        return any(n <= limit for n in self.held.values())
+        """True when a hook this engine is sending to has at most ``low_rounds`` rounds
+        of ``per_hook_in_flight`` deliveries ready beyond those in flight: claim more
+        now, so they arrive before the last round is sent."""
+        low = self._low_water()
+        return any(n <= low for n in self.held.values())
 
-    def _claim_request(self) -> _ClaimRequest | None:
+    def _low_water(self) -> int:
+        return (1 + self.settings.low_rounds) * self.settings.per_hook_in_flight
+
+    def _claim_request(self) -> ClaimRequest | None:
         """What to claim to top the ready queues up: up to ``max_in_flight``
         deliveries beyond those in flight, at most two rounds of
         ``per_hook_in_flight`` per hook; None when too few would fit (claims come in
@@ -281,14 +258,7 @@ class _Run:
         room = self.settings.claimed_per_engine - len(self.in_flight) - self.ready_count
         if room < max(1, self.settings.max_in_flight // 4) and self.ready_count:
             return None
-        return _ClaimRequest(room, dict(self.held), self._running_low())
-
-    def _claim(self, request: _ClaimRequest) -> list[DeliveryJob]:
-        per_hook = self.settings.claimed_per_hook
-        full = [h for h, n in request.held.items() if n >= per_hook]
-        return self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
-                                    limit=request.room, skip_hooks=full,
-                                    per_hook_limit=per_hook, in_flight=request.held)
+        return ClaimRequest(room, dict(self.held), self._running_low())
 
     def _start_ready(self) -> int:
         """Start ready deliveries while there is room, taking hooks in turn."""
@@ -305,51 +275,79 @@ class _Run:
         return started
 
     def _start_one(self, hook_id: int) -> bool:
-        """Start the next ready delivery of a hook, if it has one and room for it."""
+        """Start a sender with the next ready delivery of a hook, if it has one and room
+        for it."""
+        job = self._take(hook_id)
+        if job is None:
+            return False
+        sender = asyncio.create_task(self._send_from(job))
+        self.senders.add(sender)
+        sender.add_done_callback(self.senders.discard)
+        return True
+
+    def _take(self, hook_id: int) -> DeliveryJob | None:
+        """Take the next ready delivery of a hook in flight, if it has one and room."""
         queue = self.ready.get(hook_id)
         if not queue or self.running.get(hook_id, 0) >= self.settings.per_hook_in_flight:
-            return False
+            return None
         if self._stopped(hook_id):
             self._drop_ready(hook_id)
-            return False
+            return None
         job = queue.popleft()
         if not queue:
             del self.ready[hook_id]
         self.ready_count -= 1
         self.running[hook_id] = self.running.get(hook_id, 0) + 1
-        task = asyncio.create_task(self._deliver(job))
-        self.in_flight[task] = job
-        task.add_done_callback(self._on_done)
-        return True
+        self.in_flight[job.seq] = job
+        return job
 
-    def _on_done(self, task: asyncio.Task[_Finished | None]) -> None:
-        job = self.in_flight.pop(task)
+    def _take_any(self) -> DeliveryJob | None:
+        """Take a ready delivery of any hook with room, or None."""
+        for hook_id in list(self.ready):
+            job = self._take(hook_id)
+            if job is not None:
+                return job
+        return None
+
+    async def _send_from(self, job: DeliveryJob | None) -> None:
+        """A sender: one slot of ``max_in_flight``. It sends ``job``, then the next ready
+        delivery of the same hook, else of any hook, and ends when none is ready (a
+        new sender starts when more arrive), so a slot is not a new task per delivery."""
+        while job is not None:
+            try:
+                result = await self._deliver(job)
+            except asyncio.CancelledError:
+                self._end(job)
+                self.unsent.append(job.seq)  # stopping: released in close()
+                raise
+            except Exception as error:  # a bug: recorded as an attempt, retried
+                self._end(job)
+                log.exception("delivery %s failed unexpectedly", job.id)
+                self._finish_internal_error(job, error)
+            else:
+                self._end(job)
+                if result is not None:
+                    self.finished.append(result)
+                    if result.attempt.status_code == 410:
+                        self.gone.add(job.hook_id)  # deactivated when recorded
+                        self._drop_ready(job.hook_id)
+            # Wake the loop to record a full batch, to claim more for a hook that has
+            # just run low (whatever other hooks, e.g. one that hangs, hold), or to
+            # record at once the last delivery of a hook that ran dry.
+            held = self.held.get(job.hook_id, 0)
+            if len(self.finished) >= _FLUSH_BATCH or held in (0, self._low_water()):
+                self.wake.set()
+            if self.closing:
+                return
+            # Keep the slot busy: the hook's next ready delivery, else any hook's.
+            job = self._take(job.hook_id) or self._take_any()
+
+    def _end(self, job: DeliveryJob) -> None:
+        """A delivery is no longer in flight."""
+        del self.in_flight[job.seq]
         self.running[job.hook_id] -= 1
         self.held[job.hook_id] -= 1
-        if task.cancelled():
-            self.unsent.append(job.seq)  # stopping: released in close()
-            return
         self._release_hold(job.hook_id)
-        error = task.exception()
-        if error is not None:
-            log.error("delivery %s failed unexpectedly", job.id, exc_info=error)
-            self._finish_internal_error(job, error)
-        else:
-            result = task.result()
-            if result is not None:
-                self.finished.append(result)
-                if result.attempt.status_code == 410:
-                    self.gone.add(job.hook_id)  # deactivated when recorded
-                    self._drop_ready(job.hook_id)
-        if self.closing:
-            return
-        # Keep the slot busy: the hook's next ready delivery, else any hook's.
-        if not self._start_one(job.hook_id):
-            self._start_ready()
-        # Wake the loop to record a full batch, or to claim more for a hook that has
-        # run out of ready deliveries (whatever other hooks, e.g. one that hangs, hold).
-        if len(self.finished) >= _FLUSH_BATCH or job.hook_id not in self.ready:
-            self.wake.set()
 
     def _stopped(self, hook_id: int) -> bool:
         """True when nothing more may be sent to the hook: it answered 410 Gone (and is
@@ -373,23 +371,6 @@ class _Run:
             del self.held[hook_id]
             self.running.pop(hook_id, None)
 
-    def _idle(self) -> bool:
-        if self.store.outbox_waiting():
-            return False
-        due = self.store.next_due()
-        return due is None or due > time.time()
-
-    # -- housekeeping -----------------------------------------------------------------
-
-    def _changed_hooks(self) -> dict[int, Hook] | None:
-        """Every hook by id when one changed since the last look (see
-        :meth:`Store.hooks_generation`), else None. On the database thread."""
-        generation = self.store.hooks_generation()
-        if generation == self.hooks_generation:
-            return None
-        self.hooks_generation = generation
-        return {h.id: h for h in self.store.list_hooks()}
-
     def _apply_hooks(self, hooks: dict[int, Hook] | None) -> None:
         """Use re-read hooks, and forget cached secrets that no longer match a hook."""
         if hooks is None:
@@ -404,41 +385,13 @@ class _Run:
         for key in [k for k in self.secret_cache if k not in current]:
             del self.secret_cache[key]
 
-    def _wanted_settings(self) -> DeliverySettings:
-        """The settings as the Settings dialog (network policy, retry schedule, timeouts,
-        response cap) has them now; a change makes new sessions (requests in flight
-        finish on the old ones)."""
-        strict = self.forced_strict or network_policy(self.store) == "strict"
-        return dataclasses.replace(with_options(self.base_settings,
-                                                delivery_options(self.store)),
-                                   strict_network=strict)
-
-    def _prune_when_due(self) -> None:
-        now = time.monotonic()
-        if now < self.next_prune:
-            return
-        self.next_prune = now + self.settings.prune_interval
-        deleted = prune_history(self.store)
-        if deleted:
-            log.info("pruned %d deliveries past the retention period", deleted)
-        for hook in self.store.list_hooks():
-            expiry = hook.previous_secret_expires_at
-            if expiry is not None and expiry <= time.time():
-                try:
-                    self.secrets.delete(hook.id, previous=True)
-                except SecretStoreError:
-                    continue  # try again at the next prune
-                self.store.update_hook(hook.id, clear_previous_secret=True)
 
     # -- one delivery -----------------------------------------------------------------
 
-    async def _deliver(self, job: DeliveryJob) -> _Finished | None:
+    async def _deliver(self, job: DeliveryJob) -> _Ended | None:
         hook = self.hooks.get(job.hook_id)
         if hook is None:
-            try:
-                hook = self.store.get_hook(job.hook_id)
-            except NotFoundError:
-                return None  # deleted with its deliveries
+            return None  # deleted with its deliveries (claims come after the hooks' re-read)
         try:
             secret = self.secret_cache.get(_secret_key(hook, False)) \
                 or await self._secret(hook)
@@ -447,7 +400,7 @@ class _Run:
                     and hook.previous_secret_expires_at > time.time():
                 previous = await self._secret(hook, previous=True)
         except SecretStoreError as err:
-            return _Finished(job, hook, AttemptRecord(
+            return _Ended(job, hook, AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
                 request_headers={}, status_code=None, response_headers=None, response_body=None,
                 response_truncated=False, error_kind="secret_unavailable",
@@ -458,12 +411,12 @@ class _Run:
         try:
             session = self._session(hook)
         except InputError as err:
-            return _Finished(job, hook, AttemptRecord(
+            return _Ended(job, hook, AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
                 request_headers=headers, status_code=None, response_headers=None,
                 response_body=None, response_truncated=False, error_kind="tls",
                 error_message=str(err)))
-        return _Finished(job, hook, await send(session, hook.url, headers, job.body,
+        return _Ended(job, hook, await send(session, hook.url, headers, job.body,
                                                self.settings))
 
     def _finish_internal_error(self, job: DeliveryJob, error: BaseException) -> None:
@@ -473,51 +426,14 @@ class _Run:
         if hook is None:
             return
         detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        self.finished.append(_Finished(job, hook, AttemptRecord(
+        self.finished.append(_Ended(job, hook, AttemptRecord(
             started_at=time.time(), duration_ms=None, request_url=redact_url(hook.url),
             request_headers={}, status_code=None, response_headers=None, response_body=None,
             response_truncated=False, error_kind="internal",
             error_message=f"hookadmin could not send this delivery ({detail}); it will be "
                           "retried.")))
 
-    # -- recording --------------------------------------------------------------------
-
-    def _record(self, finished: list[_Finished]) -> list[tuple[_Finished, str, float | None]]:
-        """Record finished attempts in one transaction (on the database thread); deactivate
-        hooks that have failed too long. Returns (attempt, new status, next attempt time)
-        for reporting."""
-        items = [(f.job, f.attempt, self._next_attempt_at(f)) for f in finished]
-        statuses = self.store.record_attempts(items)
-        failing: dict[int, tuple[Hook, AttemptRecord]] = {}
-        for f in finished:
-            if not f.attempt.succeeded and f.attempt.status_code != 410 \
-                    and f.attempt.error_kind != "secret_unavailable":
-                failing[f.hook.id] = (f.hook, f.attempt)
-        for hook, attempt in failing.values():
-            self._deactivate_if_failing_too_long(hook, attempt)
-        return [(f, status, next_at)
-                for f, status, (_, _, next_at) in zip(finished, statuses, items, strict=True)]
-
-    def _next_attempt_at(self, f: _Finished) -> float | None:
-        """When the delivery is tried next (Unix seconds), or None: it succeeded, or
-        failed for good. A 410 deactivates the hook at once."""
-        attempt = f.attempt
-        if attempt.succeeded:
-            return None
-        if attempt.error_kind == "secret_unavailable":
-            # Not the receiver's fault: wait for the keyring without using up the
-            # retry schedule, however long it stays unavailable; never send unsigned.
-            return time.time() + self.settings.secret_retry_interval
-        if attempt.error_kind == "policy":
-            return None  # retrying cannot help until the URL or the policy changes
-        if attempt.status_code == 410:
-            reason = ("The receiver answered 410 Gone, so the hook was deactivated "
-                      f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
-            self.store.update_hook(f.hook.id, active=False, deactivated_reason=reason)
-            return None
-        tried = self.store.counted_attempts(f.job.seq) + 1  # this one included
-        delay = self.settings.next_delay(tried, retry_after=retry_after_seconds(attempt))
-        return None if delay is None else time.time() + delay
+    # -- reporting --------------------------------------------------------------------
 
     def _report(self, job: DeliveryJob, number: int, status: str, attempt: AttemptRecord,
                 next_at: float | None) -> None:
@@ -527,19 +443,6 @@ class _Run:
             callback(AttemptOutcome(job.id, job.hook_id, job.event_type, number, status,
                                     attempt.status_code, attempt.error_kind,
                                     attempt.duration_ms, next_at))
-
-    def _deactivate_if_failing_too_long(self, hook: Hook, attempt: AttemptRecord) -> None:
-        since = self.store.failing_since(hook.id)
-        if since is None or time.time() - since < self.settings.deactivate_after:
-            return
-        last = f"HTTP {attempt.status_code}" if attempt.status_code is not None \
-            else attempt.error_kind
-        reason = (f"Every delivery since {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(since))}"
-                  f" failed ({_duration(self.settings.deactivate_after)} without a success; "
-                  f"last: {last}), so the hook was deactivated. Fix the receiver, then "
-                  "activate the hook again.")
-        self.store.update_hook(hook.id, active=False, deactivated_reason=reason)
-        log.warning("hook %d deactivated: %s", hook.id, reason)
 
     # -- secrets and sessions ---------------------------------------------------------
 
@@ -620,7 +523,7 @@ class _Run:
         self.closing = True
         if self.warm_task is not None:
             self.warm_task.cancel()
-        tasks = list(self.in_flight)
+        tasks = list(self.senders)
         for task in tasks:
             task.cancel()
         if tasks:
@@ -630,44 +533,17 @@ class _Run:
         self.in_flight.clear()
         self.ready.clear()
         finished, self.finished = self.finished, []
-
-        def wind_up() -> list[tuple[_Finished, str, float | None]]:
-            # Attempts that ended are recorded, so they are not sent again.
-            recorded = self._record(finished) if finished else []
-            if leftover:
-                self.store.release(leftover)
-            return recorded
-
-        for f, status, next_at in await self._db(wind_up):
+        # Attempts that ended are recorded, so they are not sent again.
+        statuses = await self._db("wind_up", [_for_bookkeeper(f) for f in finished], leftover)
+        for level, message in await self._db("take_logs"):
+            log.log(level, message)
+        for f, (status, next_at) in zip(finished, statuses, strict=True):
             self._report(f.job, f.job.attempts + 1, status, f.attempt, next_at)
-        self.db_thread.shutdown()
         for session in [*self.sessions.values(), *self.retired_sessions]:
             await session.close()
 
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
-_T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class _ClaimRequest:
-    """How much to claim: ``room`` deliveries in all, ``held`` (hook id → deliveries
-    already claimed) counted against the per-hook limit."""
-
-    room: int
-    held: dict[int, int]
-    running_low: bool
-
-
-@dataclass
-class _Turn:
-    """What one turn's database work brings back to the event loop."""
-
-    recorded: list[tuple[_Finished, str, float | None]] = dataclasses.field(default_factory=list)
-    jobs: list[DeliveryJob] = dataclasses.field(default_factory=list)
-    hooks: dict[int, Hook] | None = None
-    settings: DeliverySettings | None = None
-    idle: bool = False
 
 _SecretKey = tuple[int, str, float | None, bool]
 
@@ -677,7 +553,7 @@ def _secret_key(hook: Hook, previous: bool) -> _SecretKey:
 
 
 @dataclass(frozen=True)
-class _Finished:
+class _Ended:
     """An attempt that ended and is waiting to be recorded."""
 
     job: DeliveryJob
@@ -685,10 +561,6 @@ class _Finished:
     attempt: AttemptRecord
 
 
-def _duration(seconds: float) -> str:
-    """``5 days``, ``3 hours``, ``12 minutes`` or ``4 seconds``."""
-    for unit, size in (("day", 86400.0), ("hour", 3600.0), ("minute", 60.0)):
-        if seconds >= size:
-            value = seconds / size
-            return f"{value:g} {unit}{'' if value == 1 else 's'}"
-    return f"{seconds:.3g} seconds"
+def _for_bookkeeper(f: _Ended) -> Finished:
+    return Finished(f.job.seq, f.job.hook_id, f.job.attempts, f.attempt)
+

@@ -12,7 +12,6 @@ network policy in the resolver and name errors with :func:`classify`.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
 import logging
 import re
@@ -20,7 +19,6 @@ import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -344,25 +342,3 @@ def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, 
         return "protocol", ("The receiver closed the connection or answered with invalid "
                             f"HTTP ({_detail(err)}).")
     return "protocol", f"The request failed ({type(err).__name__}: {_detail(err)})."
-
-
-def retry_after_seconds(attempt: AttemptRecord, *, now: float | None = None) -> float | None:
-    """The ``Retry-After`` of a 429 or 503 response in seconds, or None.
-
-    Accepts both forms of RFC 9110 §10.2.3: delay-seconds and an HTTP-date.
-    """
-    if attempt.status_code not in (429, 503) or not attempt.response_headers:
-        return None
-    value = next((v for k, v in attempt.response_headers if k.lower() == "retry-after"), None)
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # the asctime form names no zone; every HTTP-date is GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hookadmin.core.service import HookService
+from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body, db_rows, run_cli
 from tests.receiver import Receiver, delay
 
@@ -41,6 +42,11 @@ def test_two_processes_deliver_every_event_once(home: Path, service: HookService
     assert {r.verified_by for r in requests} == {("hook",)}
     assert db_rows(home, "SELECT status, count(*) FROM deliveries GROUP BY status") == [
         ("succeeded", EVENTS)]
+    # The hook's limit holds for both engines together: each request holds its slot for
+    # the receiver's 0.2 s, so no 0.19 s window sees more than per_hook_in_flight arrive.
+    arrivals = sorted(r.received_at for r in requests)
+    busiest = max(sum(1 for u in arrivals if t - 0.19 < u <= t) for t in arrivals)
+    assert busiest <= DeliverySettings().per_hook_in_flight, busiest
 
 
 def test_a_signal_stops_every_process(home: Path, service: HookService,

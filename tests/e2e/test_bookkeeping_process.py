@@ -1,0 +1,95 @@
+"""The engine's bookkeeping process (hookadmin.delivery.bookkeeping): it goes away with
+its engine, and an engine whose bookkeeper dies stops with one clear sentence, losing
+nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hookadmin.core.service import HookService
+from hookadmin.delivery.bookkeeping import MODULE
+from tests.helpers import body, db_rows
+from tests.receiver import Receiver
+
+
+def _bookkeepers() -> dict[int, int]:
+    """pid -> parent pid of every running bookkeeping process."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if MODULE.encode() in argv:
+            found[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def _wait_for(predicate: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _start_worker(home: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home), "worker"],
+                            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _bookkeeper_of(worker: subprocess.Popen[str]) -> int:
+    assert _wait_for(lambda: worker.pid in _bookkeepers().values(), 30)
+    return next(pid for pid, parent in _bookkeepers().items() if parent == worker.pid)
+
+
+def test_the_bookkeeper_ends_with_a_killed_engine(home: Path, service: HookService,
+                                                  receiver: Receiver) -> None:
+    service.create_hook(url=receiver.url, events=["job"])
+    worker = _start_worker(home)
+    try:
+        keeper = _bookkeeper_of(worker)
+        service.publish("job.failed", body("job.failed"))
+        receiver.wait_for_requests(1, timeout=30)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.communicate(timeout=10)
+        assert _wait_for(lambda: keeper not in _bookkeepers(), 10)  # no orphan left
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+
+
+def test_an_engine_whose_bookkeeper_dies_stops_with_one_sentence_and_loses_nothing(
+        home: Path, service: HookService, receiver: Receiver) -> None:
+    service.create_hook(url=receiver.url, events=["job"])
+    worker = _start_worker(home)
+    try:
+        keeper = _bookkeeper_of(worker)
+        os.kill(keeper, signal.SIGKILL)
+        service.publish("job.failed", body("job.failed", 1))
+        _, stderr = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 1
+    lines = stderr.strip().splitlines()
+    assert lines[-1].startswith("hookadmin: The engine's bookkeeping process ended "
+                                "unexpectedly"), stderr
+    assert "Traceback" not in stderr
+    # The event is still queued, and the next engine delivers it.
+    assert db_rows(home, "SELECT count(*) FROM events") == [(1,)]
+    again = subprocess.run([sys.executable, "-m", "hookadmin", "--home", str(home), "worker",
+                            "--until-idle"], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    assert len(receiver.wait_for_requests(1, timeout=30)) == 1
+    assert db_rows(home, "SELECT status FROM deliveries") == [("succeeded",)]
