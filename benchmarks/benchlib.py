@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hookadmin.delivery.bookkeeping import MODULE as BOOKKEEPING_MODULE
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 FIXTURES = REPO.parent / "shared" / "fixtures"
@@ -192,6 +194,19 @@ def child_pids(pid: int) -> list[int]:
         if ppid == pid:
             out.append(int(entry.name))
     return out
+
+
+def bookkeeper_pids(pid: int) -> list[int]:
+    """The engines' bookkeeping processes among a process's descendants."""
+    found = []
+    for child in descendant_pids(pid):
+        try:
+            argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if BOOKKEEPING_MODULE.encode() in argv:
+            found.append(child)
+    return found
 
 
 def descendant_pids(pid: int, *, exclude: Sequence[int] = ()) -> list[int]:
@@ -390,10 +405,15 @@ def self_cpu_seconds() -> float:
 
 @dataclass
 class CpuMeter:
-    """CPU used during one phase: this process, nginx, extra pids, and the machine."""
+    """CPU used during one phase: this process, nginx, extra pids, and the machine.
+
+    With ``bookkeepers`` set, the CPU of the bookkeeping processes among this process's
+    descendants counts as extra too: an in-process engine's bookkeeping process
+    (``hookadmin.delivery.bookkeeping``) is part of the engine."""
 
     nginx: Nginx | None = None
     extra_pids: Sequence[int] = ()
+    bookkeepers: bool = False
     wall: float = 0.0
     self_cpu: float = 0.0
     nginx_cpu: float = 0.0
@@ -404,10 +424,12 @@ class CpuMeter:
 
     def _sample(self) -> dict[str, float]:
         busy, total = _machine_jiffies()
+        extra = sum(proc_cpu_seconds(p) for p in self.extra_pids)
+        if self.bookkeepers:
+            extra += sum(proc_cpu_seconds(p) for p in bookkeeper_pids(os.getpid()))
         return {"wall": time.perf_counter(), "self": self_cpu_seconds(),
                 "nginx": self.nginx.cpu_seconds() if self.nginx else 0.0,
-                "extra": sum(proc_cpu_seconds(p) for p in self.extra_pids),
-                "busy": float(busy), "total": float(total)}
+                "extra": extra, "busy": float(busy), "total": float(total)}
 
     def __enter__(self) -> CpuMeter:
         self._start = self._sample()

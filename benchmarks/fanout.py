@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> dict[str, Any]:
                 keyring_counter.slowest = 0.0
                 daemon_cpu0 = sum(benchlib.proc_cpu_seconds(p) for p in daemons)
                 ok0, failed0 = counts["succeeded"], counts["failed"]
-                meter = benchlib.CpuMeter(nginx)
+                meter = benchlib.CpuMeter(nginx, bookkeepers=True)
                 with meter:
                     t0 = time.perf_counter()
                     service.publish(EVENT_TYPE, bodies[r])

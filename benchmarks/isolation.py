@@ -97,7 +97,7 @@ def run_phase(name: str, nginx: benchlib.Nginx, hang_url: str | None, bodies: li
         engine = Engine(home, settings=DeliverySettings(), on_attempt=on_attempt)
 
         async def main() -> benchlib.CpuMeter:
-            meter = benchlib.CpuMeter(nginx)
+            meter = benchlib.CpuMeter(nginx, bookkeepers=True)
             with meter:
                 marks["start"] = time.perf_counter()
                 task = asyncio.create_task(engine.run_async())

@@ -282,8 +282,7 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
                 await task
             # The engine's bookkeeping process counts as the engine's (the publisher's
             # CPU is added from its own report, nginx's is its own column).
-            keeper = benchlib.descendant_pids(os.getpid(), exclude=[child.pid, *nginx.pids()])
-            meter = benchlib.CpuMeter(nginx, extra_pids=keeper)
+            meter = benchlib.CpuMeter(nginx, bookkeepers=True)
             with _Profiler(args.profile), meter:
                 marks["start"] = time.time()
                 go.set()
