@@ -6,6 +6,10 @@ processes). Several engines may run on one data directory at once: deliveries ar
 leased in the database, so each is sent by one engine at a time, and a dead engine's
 leases expire and are taken over.
 
+Each engine sends from its event loop and leaves every SQLite statement to its
+bookkeeping process (:mod:`hookadmin.delivery.bookkeeping`), which it starts and which
+ends with it.
+
 At-least-once: a delivery is marked done only after its response is recorded, so a
 crash between the POST and the record sends it again, with the same delivery id.
 """
@@ -132,13 +136,15 @@ class _Run:
     """The state of one :meth:`Engine.run_async`.
 
     How a delivery moves: claimed (leased in the database, in batches) → ``ready``, a
-    queue per hook in memory → in flight (an asyncio task, at most
-    ``per_hook_in_flight`` per hook and ``max_in_flight`` in all) → ``finished`` →
-    recorded, many attempts per transaction, and only then reported. A finished
-    request starts the next ready one of its hook at once, without a database round
-    trip; the loop tops the ready queues up, records and looks for new events every
-    few milliseconds (``wake_interval``), so the database sees a few transactions per
-    batch of deliveries instead of several per delivery.
+    queue per hook in memory → in flight (sent by a sender, one coroutine per busy
+    slot: at most ``per_hook_in_flight`` per hook and ``max_in_flight`` in all) →
+    ``finished`` → recorded by the bookkeeper, many attempts per transaction, and only
+    then reported. A sender goes on with the next ready delivery of its hook (else of
+    any hook) at once, without a database round trip; the loop tops the ready queues up
+    (at once when a hook is down to ``low_rounds`` rounds), records and looks for new
+    events every few milliseconds (``wake_interval``), one bookkeeper turn at a time, so
+    the database sees a few transactions per batch of deliveries instead of several per
+    delivery.
     """
 
     def __init__(self, engine: Engine, keeper: BookkeepingProcess, opened: Opened,

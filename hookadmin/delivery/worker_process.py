@@ -26,7 +26,9 @@ directory cannot be opened, the engine stopped on an unexpected error, or it did
 stop in time).
 
 The engine itself (and with it the HTTP stack and the keyring) runs in this process, so
-its work never competes with the window's GUI thread for one interpreter's GIL.
+its work never competes with the window's GUI thread for one interpreter's GIL; its
+database work runs in a bookkeeping process of its own
+(:mod:`hookadmin.delivery.bookkeeping`), which ends with it.
 """
 
 from __future__ import annotations
