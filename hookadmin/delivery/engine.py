@@ -41,6 +41,7 @@ from hookadmin.delivery.bookkeeping import (
     Opened,
     TurnRequest,
     TurnResult,
+    job_from_wire,
 )
 from hookadmin.delivery.http import ERROR_SENTENCES, make_session, send
 from hookadmin.delivery.policy import DeliverySettings
@@ -238,7 +239,8 @@ class _Run:
                           f.job.attempts + 1, redact_url(f.attempt.request_url), result,
                           f.attempt.duration_ms or 0.0, status)
             self._report(f.job, f.job.attempts + 1, status, f.attempt, next_at)
-        for job in turn.jobs:
+        for wire in turn.jobs:
+            job = job_from_wire(wire)
             if self._stopped(job.hook_id):
                 self.to_release.append(job.seq)
                 continue
@@ -567,6 +569,6 @@ class _Ended:
     attempt: AttemptRecord
 
 
-def _for_bookkeeper(f: _Ended) -> Finished:
-    return Finished(f.job.seq, f.job.hook_id, f.job.attempts, f.attempt)
+def _for_bookkeeper(f: _Ended) -> tuple[Any, ...]:
+    return Finished.to_wire(f.job, f.attempt)
 

@@ -256,7 +256,7 @@ def _attempt(url: str, headers: dict[str, str], started: float, t0: float,
             message = f"The receiver answered {status}."
     return AttemptRecord(
         started_at=started, duration_ms=round(duration_ms, 3), request_url=url,
-        request_headers=dict(headers), status_code=status, response_headers=resp_headers,
+        request_headers=headers, status_code=status, response_headers=resp_headers,
         response_body=b"".join(response.chunks) if status is not None else None,
         response_truncated=response.truncated, error_kind=kind, error_message=message)
 

@@ -1,0 +1,78 @@
+"""The engine's bookkeeping process, called directly: answers stay in step with calls
+even when a caller is cancelled, and its errors come back as exceptions."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from hookadmin.core.errors import StoreError
+from hookadmin.core.service import HookService
+from hookadmin.delivery.bookkeeping import (
+    BookkeepingError,
+    BookkeepingProcess,
+    ClaimRequest,
+    Opened,
+    TurnRequest,
+    TurnResult,
+)
+from hookadmin.delivery.policy import DeliverySettings
+from tests.helpers import body
+
+
+def test_a_cancelled_call_does_not_put_later_answers_out_of_step(
+        home: Path, service: HookService) -> None:
+    hook = service.create_hook(url="https://example.com/h", events=["job"])
+    service.publish("job.failed", body("job.failed"))
+
+    async def main() -> tuple[Opened, TurnResult, list[tuple[int, str]]]:
+        keeper = await BookkeepingProcess.start(home, DeliverySettings())
+        try:
+            opened = await keeper.call("open")
+            claim = ClaimRequest(room=10, held={}, running_low=True)
+            cancelled = asyncio.ensure_future(
+                keeper.call("turn", TurnRequest([], None, [], claim, check_idle=False)))
+            await asyncio.sleep(0)  # the request is on its way
+            cancelled.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
+            turn = await keeper.call("turn", TurnRequest([], None, [], claim, False))
+            logs = await keeper.call("take_logs")
+        finally:
+            await keeper.close()
+        return opened, turn, logs
+
+    opened, turn, logs = asyncio.run(main())
+    assert list(opened.hooks) == [hook.id]
+    # The cancelled turn still ran (it claimed the delivery); this turn's answer is its
+    # own (nothing left to claim), and the next call got a list of logs, not a turn.
+    assert isinstance(turn, TurnResult)
+    assert turn.jobs == []
+    assert logs == []
+
+
+def test_an_error_in_the_bookkeeper_is_raised_in_the_engine(home: Path,
+                                                            service: HookService) -> None:
+    async def main() -> None:
+        keeper = await BookkeepingProcess.start(home, DeliverySettings())
+        try:
+            with pytest.raises(BookkeepingError, match="cannot answer '_record'"):
+                await keeper.call("_record", [])
+            assert isinstance(await keeper.call("open"), Opened)  # still usable
+        finally:
+            await keeper.close()
+
+    asyncio.run(main())
+
+
+def test_a_data_directory_that_cannot_be_opened_fails_the_start(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+
+    async def main() -> None:
+        await BookkeepingProcess.start(not_a_folder, DeliverySettings())
+
+    with pytest.raises(StoreError, match="choose another --home"):
+        asyncio.run(main())
