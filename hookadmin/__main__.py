@@ -2,6 +2,10 @@
 
 import sys
 
-from hookadmin.cli import main
+try:
+    from hookadmin.cli import main
 
-sys.exit(main())
+    status = main()
+except KeyboardInterrupt:  # Ctrl+C before the command's own handling is in place
+    status = 130
+sys.exit(status)

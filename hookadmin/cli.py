@@ -409,7 +409,9 @@ def _worker(args: argparse.Namespace) -> int:
     command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(home), "worker",
                "--share-of", str(args.processes),
                *(["--until-idle"] if args.until_idle else [])]
-    others = [subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own command
+    # Each tells its number of attempts on its standard output when it ends.
+    others = [subprocess.Popen(command, stdin=subprocess.DEVNULL,  # noqa: S603 - our own
+                               stdout=subprocess.PIPE, text=True)
               for _ in range(args.processes - 1)]
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -421,9 +423,16 @@ def _worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     attempts = engine.run(until_idle=args.until_idle)
+    if args.share_of is not None:  # one of the others: the first engine sums up
+        print(attempts)
+        return 0
+    counts = [attempts]
     for other in others:
-        other.wait()
-    print(f"hookadmin worker: {attempts} attempt{'' if attempts == 1 else 's'} made.",
+        out, _ = other.communicate()
+        counts.append(int(out) if out.strip().isdigit() else 0)
+    total = sum(counts)
+    split = f" by {len(counts)} engines ({', '.join(map(str, counts))})" if others else ""
+    print(f"hookadmin worker: {total} attempt{'' if total == 1 else 's'} made{split}.",
           file=sys.stderr)
     # An engine ended by the SIGTERM passed on above (before it could catch it) stopped
     # as asked, too.

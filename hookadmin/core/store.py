@@ -860,13 +860,16 @@ class Store:
             "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status = 'pending' LIMIT ?)",
             (cap,)).fetchone()[0])
 
-    def next_due(self) -> float | None:
+    def next_due(self, *, count_leases: bool = True) -> float | None:
         """When (Unix seconds) the earliest pending delivery may be attempted, its lease
-        counted; None when nothing is pending. Deliveries of inactive hooks are not
-        counted: they are never claimed until the hook is switched on again. Reads one
-        row of the ``deliveries_due`` index, however long the queue."""
+        counted (with ``count_leases`` False: when it is due, whoever holds it); None
+        when nothing is pending. Deliveries of inactive hooks are not counted: they are
+        never claimed until the hook is switched on again. Reads one row of the
+        ``deliveries_due`` index, however long the queue."""
+        due = "max(next_attempt_at, coalesce(lease_until, 0))" if count_leases \
+            else "next_attempt_at"
         row = self._db.execute(
-            "SELECT max(next_attempt_at, coalesce(lease_until, 0)) FROM deliveries"
+            f"SELECT {due} FROM deliveries"  # noqa: S608 - one of two constant texts
             " WHERE status = 'pending' AND +hook_id IN (SELECT id FROM hooks WHERE active = 1)"
             " ORDER BY next_attempt_at LIMIT 1").fetchone()
         return None if row is None or row[0] is None else float(row[0])

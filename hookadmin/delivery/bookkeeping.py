@@ -284,9 +284,12 @@ class Bookkeeper:
                                     per_hook_limit=per_hook, in_flight=request.held)
 
     def _idle(self) -> bool:
+        """Nothing to fan out and nothing due now, including deliveries another engine
+        holds: a running one sends them soon, a dead one's leases run out within
+        ``lease_seconds`` and they are claimed here."""
         if self.store.outbox_waiting():
             return False
-        due = self.store.next_due()
+        due = self.store.next_due(count_leases=False)
         return due is None or due > time.time()
 
     def _changed_hooks(self) -> dict[int, Hook] | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secrets import SecretStore
 from hookadmin.core.signing import delivery_headers
-from hookadmin.core.store import AttemptRecord, DeliveryJob
+from hookadmin.core.store import DB_FILENAME, AttemptRecord, DeliveryJob
 from hookadmin.delivery.bookkeeping import (
     BookkeepingProcess,
     ClaimRequest,
@@ -88,6 +89,13 @@ class Engine:
         self._stop: asyncio.Event | None = None
         self._stop_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._run: _Run | None = None
+
+    @property
+    def bookkeeper_turns(self) -> int:
+        """How many turns the current (or last) run asked of its bookkeeping process;
+        an idle engine asks about once per ``poll_interval``."""
+        return self._run.turns if self._run is not None else 0
 
     def stop(self) -> None:
         """Ask a running engine to stop; safe to call from any thread. In-flight
@@ -123,7 +131,7 @@ class Engine:
             opened: Opened = await keeper.call("open")
             secrets = self._secrets or SecretStore(opened.store_id,
                                                    parent_ids=opened.parent_store_ids)
-            run = _Run(self, keeper, opened, secrets)
+            run = self._run = _Run(self, keeper, opened, secrets)
             try:
                 return await run.loop(until_idle=until_idle)
             finally:
@@ -176,6 +184,12 @@ class _Run:
         self.closing = False
         self.attempts = 0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
+        self.watch = _Watch.open(engine.home)
+        self.seen_version: int | None = None
+        self.next_look = 0.0
+        self.claims_exhausted = False
+        self.busy_at = time.monotonic()  # when there last was something to do
+        self.turns = 0  # bookkeeper turns (see Engine.bookkeeper_turns)
         self._apply_hooks(opened.hooks)
 
     # -- the loop ---------------------------------------------------------------------
@@ -198,20 +212,54 @@ class _Run:
                 renew += [j.seq for queue in self.ready.values() for j in queue]
             check_idle = until_idle and not self.in_flight and not self.ready_count
             release, self.to_release = self.to_release, []
-            turn: TurnResult = await self._db("turn", TurnRequest(
-                [_for_bookkeeper(f) for f in finished], renew, release,
-                self._claim_request(), check_idle))
-            self._apply_turn(turn, finished)
-            started = self._start_ready()
-            if turn.idle and not self.in_flight and not self.ready_count \
-                    and not self.finished and not started:
-                break
+            claim = self._claim_request()
+            if finished or renew is not None or release or check_idle \
+                    or self._database_changed(claim):
+                turn: TurnResult = await self._db("turn", TurnRequest(
+                    [_for_bookkeeper(f) for f in finished], renew, release, claim,
+                    check_idle))
+                self.turns += 1
+                self.claims_exhausted = claim is not None and not turn.jobs
+                if finished or turn.jobs or turn.hooks is not None:
+                    self.busy_at = time.monotonic()
+                self._apply_turn(turn, finished)
+                started = self._start_ready()
+                if turn.idle and not self.in_flight and not self.ready_count \
+                        and not self.finished and not started:
+                    break
             if stop.is_set():
                 break
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.wake_interval):
+                async with asyncio.timeout(self._wait_interval()):
                     await self.wake.wait()
         return self.attempts
+
+    def _wait_interval(self) -> float:
+        """Seconds until the next look: ``wake_interval``, or ``idle_wake_interval``
+        once nothing has happened for ``idle_after`` seconds (each wake-up costs CPU
+        even when there is nothing to do; events published meanwhile then wait at most
+        that long). The engine's own senders wake it at once either way."""
+        if self.in_flight or self.ready_count or self.finished:
+            self.busy_at = time.monotonic()
+        elif time.monotonic() - self.busy_at >= self.settings.idle_after:
+            return self.settings.idle_wake_interval
+        return self.settings.wake_interval
+
+    def _database_changed(self, claim: ClaimRequest | None) -> bool:
+        """Whether a turn with nothing to record may find something: another process
+        (or the bookkeeper) committed since the last turn, a full look is due
+        (``poll_interval``: retries come due by the clock), or a hook running low may
+        get more than the last claim found. Without it, an idle engine would wake its
+        bookkeeper every ``wake_interval``; this costs one ``PRAGMA data_version`` on a
+        read-only connection of its own."""
+        now = time.monotonic()
+        version = self.watch.data_version() if self.watch is not None else None
+        if version is None or version != self.seen_version or now >= self.next_look \
+                or (claim is not None and claim.running_low and not self.claims_exhausted):
+            self.seen_version = version
+            self.next_look = now + self.settings.poll_interval
+            return True
+        return False
 
     async def _db(self, name: str, *args: object) -> Any:
         """Call the bookkeeper (see :mod:`hookadmin.delivery.bookkeeping`): all SQLite work
@@ -541,17 +589,50 @@ class _Run:
         self.in_flight.clear()
         self.ready.clear()
         finished, self.finished = self.finished, []
-        # Attempts that ended are recorded, so they are not sent again.
-        statuses = await self._db("wind_up", [_for_bookkeeper(f) for f in finished], leftover)
-        for level, message in await self._db("take_logs"):
-            log.log(level, message)
-        for f, (status, next_at) in zip(finished, statuses, strict=True):
-            self._report(f.job, f.job.attempts + 1, status, f.attempt, next_at)
-        for session in [*self.sessions.values(), *self.retired_sessions]:
-            await session.close()
+        try:
+            # Attempts that ended are recorded, so they are not sent again.
+            statuses = await self._db("wind_up", [_for_bookkeeper(f) for f in finished],
+                                      leftover)
+            for level, message in await self._db("take_logs"):
+                log.log(level, message)
+            for f, (status, next_at) in zip(finished, statuses, strict=True):
+                self._report(f.job, f.job.attempts + 1, status, f.attempt, next_at)
+        finally:  # even when the bookkeeper has gone
+            for session in [*self.sessions.values(), *self.retired_sessions]:
+                await session.close()
+            if self.watch is not None:
+                self.watch.close()
 
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
+
+
+class _Watch:
+    """A read-only SQLite connection of the engine's own, only for ``PRAGMA
+    data_version`` (which changes when any other connection commits)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    def open(cls, home: Path) -> _Watch | None:
+        """None when the database cannot be opened read-only (then every turn goes to
+        the bookkeeper)."""
+        try:
+            db = sqlite3.connect(f"file:{home / DB_FILENAME}?mode=ro", uri=True,
+                                 isolation_level=None)
+        except sqlite3.Error:
+            return None
+        return cls(db)
+
+    def data_version(self) -> int | None:
+        try:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+
+    def close(self) -> None:
+        self._db.close()
 
 _SecretKey = tuple[int, str, float | None, bool]
 

@@ -162,7 +162,8 @@ async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
                                 allow_redirects=False) as resp:
             response.status = resp.status
             response.headers = list(resp.headers.items())
-            await response.read(resp.content.iter_any(), settings.response_cap)
+            if not resp.content.at_eof():  # e.g. a 204 has no body to read
+                await response.read(resp.content.iter_any(), settings.response_cap)
 
     return await _run(url, headers, settings, exchange,
                       (TimeoutError, aiohttp.ClientError, OSError))

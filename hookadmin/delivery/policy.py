@@ -50,6 +50,10 @@ class DeliverySettings:
             sooner: each turn records finished attempts and checks (with SQLite's
             ``data_version``, a few microseconds) whether another process published
             events or changed anything.
+        idle_after: seconds without anything to send or record after which the engine
+            looks only every ``idle_wake_interval``.
+        idle_wake_interval: seconds between an idle engine's looks for events published
+            by other processes (a wake-up costs CPU even when there is nothing to do).
         fan_out_batch: events turned into deliveries per turn at most. The turn's claims
             wait for its fan-out, so a large batch (1,000 events to 4 hooks takes
             about 0.1 s) would let the hooks run dry meanwhile.
@@ -80,6 +84,8 @@ class DeliverySettings:
     poll_interval: float = 0.05
     wake_interval: float = 0.005
     fan_out_batch: int = 100
+    idle_after: float = 1.0
+    idle_wake_interval: float = 0.05
     prune_interval: float = 3600.0
     lease_seconds: float = 10.0
     strict_network: bool = False

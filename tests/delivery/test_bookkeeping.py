@@ -4,6 +4,9 @@ even when a caller is cancelled, and its errors come back as exceptions."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,8 +21,10 @@ from hookadmin.delivery.bookkeeping import (
     TurnRequest,
     TurnResult,
 )
+from hookadmin.delivery.engine import Engine
 from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body
+from tests.receiver import Receiver
 
 
 def test_a_cancelled_call_does_not_put_later_answers_out_of_step(
@@ -76,3 +81,26 @@ def test_a_data_directory_that_cannot_be_opened_fails_the_start(tmp_path: Path) 
 
     with pytest.raises(StoreError, match="choose another --home"):
         asyncio.run(main())
+
+
+def test_an_idle_engine_rarely_wakes_its_bookkeeper_and_still_sees_new_events(
+        home: Path, service: HookService, make_receiver: Callable[..., Receiver]) -> None:
+    receiver = make_receiver()
+    service.create_hook(url=receiver.url, events=["job"])
+    settings = DeliverySettings()
+    engine = Engine(home, settings=settings)
+    thread = threading.Thread(target=engine.run, name="engine")
+    thread.start()
+    try:
+        time.sleep(1.0)  # started and idle
+        before = engine.bookkeeper_turns
+        time.sleep(2.0)
+        idle_turns = engine.bookkeeper_turns - before
+        service.publish("job.failed", body("job.failed"))  # from another connection
+        receiver.wait_for_requests(1, timeout=10)
+    finally:
+        engine.stop()
+        thread.join(20)
+    assert not thread.is_alive()
+    # Once per poll_interval (50 ms) at most, not once per wake_interval (5 ms).
+    assert idle_turns <= 2.0 / settings.poll_interval * 1.5, idle_turns

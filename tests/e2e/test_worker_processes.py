@@ -18,7 +18,8 @@ from tests.helpers import body, db_rows, run_cli
 from tests.receiver import Receiver, delay
 
 EVENTS = 200
-SUMMARY = re.compile(r"^hookadmin worker: (\d+) attempts? made\.$", re.MULTILINE)
+SUMMARY = re.compile(r"^hookadmin worker: (\d+) attempts? made(?: by (\d+) engines "
+                     r"\(([\d, ]+)\))?\.$", re.MULTILINE)
 
 
 def test_two_processes_deliver_every_event_once(home: Path, service: HookService,
@@ -30,8 +31,9 @@ def test_two_processes_deliver_every_event_once(home: Path, service: HookService
 
     result = run_cli("worker", "--until-idle", "--processes", "2", home=home, timeout=180)
     assert result.returncode == 0, result.stderr
-    made = [int(n) for n in SUMMARY.findall(result.stderr)]
-    assert len(made) == 2, result.stderr  # one summary per engine
+    ((total, engines, split),) = SUMMARY.findall(result.stderr)  # one summary line
+    made = [int(n) for n in split.split(", ")]
+    assert (int(total), int(engines), len(made)) == (EVENTS, 2, 2), result.stderr
     assert sum(made) == EVENTS, made
     assert min(made) > 0, made  # both took part
 
