@@ -92,3 +92,20 @@ def test_a_wrong_number_of_processes_is_refused(home: Path) -> None:
         assert result.returncode == 2
         assert "is not a number of processes; give a whole number from 1 to 64" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_until_idle_sends_what_a_dead_engine_held_once_its_lease_runs_out(
+        home: Path, service: HookService, receiver: Receiver) -> None:
+    service.create_hook(url=receiver.url, events=["job"])
+    service.publish("job.failed", body("job.failed"))
+    # An engine claimed the delivery, then died: its lease runs 3 s more.
+    with service.store.transaction():
+        service.store.fan_out()
+        (held,) = service.store.claim_due(now=time.time(), lease_seconds=3.0, limit=10)
+    started = time.monotonic()
+    result = run_cli("worker", "--until-idle", home=home, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started >= 2.0  # it waited for the lease
+    (request,) = receiver.wait_for_requests(1)
+    assert request.header("X-Hook-Delivery") == held.id
+    assert db_rows(home, "SELECT status FROM deliveries") == [("succeeded",)]
