@@ -51,8 +51,9 @@ def parse_args() -> argparse.Namespace:
         description="Healthy hook throughput alone vs beside a hook that never answers "
                     "(run under: dbus-run-session -- scripts/with-test-keyring.sh "
                     ".venv/bin/python benchmarks/isolation.py).")
-    p.add_argument("--events", type=int, default=2000,
-                   help="events queued per phase = healthy deliveries timed (default 2000)")
+    p.add_argument("--events", type=int, default=6000,
+                   help="events queued per phase = healthy deliveries timed (default 6000: "
+                        "phases of a few seconds, so the engine's start is a small part)")
     p.add_argument("--rounds", type=int, default=2,
                    help="phases 'with neighbour' (each between two 'alone'; default 2)")
     p.add_argument("--max-seconds", type=float, default=120.0,

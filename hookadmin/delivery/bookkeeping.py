@@ -160,6 +160,7 @@ class Bookkeeper:
         self.data_version = -1
         self.next_full_turn = 0.0
         self.next_prune = 0.0
+        self.backlog = False  # the last fan-out left events waiting
         self.logs: list[tuple[int, str]] = []
 
     def open(self) -> Opened:
@@ -179,7 +180,8 @@ class Bookkeeper:
         self._prune_when_due()
         now = time.monotonic()
         version = self.store.data_version()
-        full = version != self.data_version or now >= self.next_full_turn
+        # A full fan-out batch last turn: more events wait, so look again now.
+        full = version != self.data_version or now >= self.next_full_turn or self.backlog
         if full:
             self.data_version = version
             self.next_full_turn = now + self.settings.poll_interval
@@ -199,7 +201,8 @@ class Bookkeeper:
                 if full:
                     result.hooks = self._changed_hooks()
                     # One batch per turn (see DeliverySettings.fan_out_batch).
-                    self.store.fan_out(limit=self.settings.fan_out_batch)
+                    batch = self.settings.fan_out_batch
+                    self.backlog = self.store.fan_out(limit=batch) >= batch
                 if claim is not None and claiming:
                     result.jobs = [job_to_wire(job) for job in self._claim(claim)]
         if request.check_idle and not result.jobs:

@@ -4,6 +4,7 @@ even when a caller is cancelled, and its errors come back as exceptions."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from hookadmin.delivery.bookkeeping import (
 )
 from hookadmin.delivery.engine import Engine
 from hookadmin.delivery.policy import DeliverySettings
-from tests.helpers import body
+from tests.helpers import FAST, body, run_until_idle
 from tests.receiver import Receiver
 
 
@@ -104,3 +105,15 @@ def test_an_idle_engine_rarely_wakes_its_bookkeeper_and_still_sees_new_events(
     assert not thread.is_alive()
     # Once per poll_interval (50 ms) at most, not once per wake_interval (5 ms).
     assert idle_turns <= 2.0 / settings.poll_interval * 1.5, idle_turns
+
+
+def test_a_backlog_is_fanned_out_batch_after_batch_without_waiting_for_the_clock(
+        home: Path, service: HookService, make_receiver: Callable[..., Receiver]) -> None:
+    receiver = make_receiver()
+    service.create_hook(url=receiver.url, events=["job"])
+    service.publish_many([("job.failed", body("job.failed", i)) for i in range(50)])
+    # 10 events per turn, and a full look by the clock only every 60 s: the batches
+    # after the first come only from the backlog itself.
+    settings = dataclasses.replace(FAST, fan_out_batch=10, poll_interval=60.0)
+    assert run_until_idle(home, settings, timeout=30) == 50
+    assert len(receiver.wait_for_requests(50)) == 50
