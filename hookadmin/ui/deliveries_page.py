@@ -48,7 +48,6 @@ from hookadmin.ui.models import (
     DeliveryRowsModel,
     Roles,
     ago,
-    delivery_result,
     status_brush,
 )
 
@@ -165,31 +164,19 @@ class DeliveryPagesModel(DeliveryRowsModel):
                 self._rows[row] = fresh
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
 
-    def _cell(self, row: int, col: int) -> dict[int, Any]:
-        d = self._rows[row]
-        if col == 0:
-            brush = status_brush(d.status)
+    def _own_cell(self, d: Delivery, column: str) -> dict[int, Any]:
+        if column == "":
             return {DISPLAY: STATUS_ICONS.get(d.status, "?"), TOOLTIP: d.status,
-                    FOREGROUND: brush, ACCESSIBLE: d.status, Roles.DELIVERY_ID: d.id}
-        if col == 1:
-            text = d.event_type
-        elif col == 2:
-            text = self._hook_names.get(d.hook_id, f"hook {d.hook_id}")
-        elif col == 3:
-            return {DISPLAY: delivery_result(d), FOREGROUND: status_brush(d.status),
+                    FOREGROUND: status_brush(d.status), ACCESSIBLE: d.status,
                     Roles.DELIVERY_ID: d.id}
-        elif col == 4:
-            text = str(d.attempts)
-        elif col == 5:
-            text = "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
-        elif col == 6:
-            text = "-" if d.status != "pending" or d.next_attempt_at is None else \
-                time.strftime("%H:%M:%S", time.localtime(d.next_attempt_at))
-        elif col == 7:
+        if column == "Created":
             return {DISPLAY: ago(d.created_at), TOOLTIP: iso(d.created_at),
                     Roles.DELIVERY_ID: d.id}
-        else:
-            text = d.id
+        if column == "Hook":
+            text = self._hook_names.get(d.hook_id, f"hook {d.hook_id}")
+        else:  # "Next attempt"
+            text = "-" if d.status != "pending" or d.next_attempt_at is None else \
+                time.strftime("%H:%M:%S", time.localtime(d.next_attempt_at))
         return {DISPLAY: text, Roles.DELIVERY_ID: d.id}
 
 

@@ -224,6 +224,29 @@ class DeliveryRowsModel(TableModel):
     def _row_count(self) -> int:
         return len(self._rows)
 
+    def _cell(self, row: int, col: int) -> dict[int, Any]:
+        """The columns both tables have, by name; the others from :meth:`_own_cell`."""
+        d = self._rows[row]
+        name = self.COLUMNS[col]
+        if name == "Result":
+            return {DISPLAY: delivery_result(d), FOREGROUND: status_brush(d.status),
+                    Roles.DELIVERY_ID: d.id}
+        if name == "Event":
+            text = d.event_type
+        elif name == "Attempts":
+            text = str(d.attempts)
+        elif name == "Duration":
+            text = "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
+        elif name == "Delivery":
+            text = d.id
+        else:
+            return self._own_cell(d, name)
+        return {DISPLAY: text, Roles.DELIVERY_ID: d.id}
+
+    def _own_cell(self, d: Delivery, column: str) -> dict[int, Any]:
+        """A column only this table has."""
+        raise NotImplementedError(column)
+
 
 class DeliveriesModel(DeliveryRowsModel):
     """Recent deliveries, newest first: Event, Result, Attempts, Duration, When, Id."""
@@ -261,19 +284,5 @@ class DeliveriesModel(DeliveryRowsModel):
             when = self.COLUMNS.index("When")  # "12 s ago" moves on
             self.dataChanged.emit(self.index(0, when), self.index(len(self._rows) - 1, when))
 
-    def _cell(self, row: int, col: int) -> dict[int, Any]:
-        d = self._rows[row]
-        if col == 0:
-            text = d.event_type
-        elif col == 1:
-            return {DISPLAY: delivery_result(d), FOREGROUND: status_brush(d.status),
-                    Roles.DELIVERY_ID: d.id}
-        elif col == 2:
-            text = str(d.attempts)
-        elif col == 3:
-            text = "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
-        elif col == 4:
-            text = ago(d.created_at)
-        else:
-            text = d.id
-        return {DISPLAY: text, Roles.DELIVERY_ID: d.id}
+    def _own_cell(self, d: Delivery, column: str) -> dict[int, Any]:
+        return {DISPLAY: ago(d.created_at), Roles.DELIVERY_ID: d.id}  # "When"
