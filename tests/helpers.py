@@ -148,3 +148,12 @@ def db_rows(home: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple
         return db.execute(sql, params).fetchall()
     finally:
         db.close()
+
+
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent to reap it has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")

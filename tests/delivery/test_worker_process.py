@@ -25,7 +25,7 @@ from hookadmin.delivery.worker_process import (
     settings_from_json,
     settings_to_json,
 )
-from tests.helpers import FAST, resource
+from tests.helpers import FAST, process_alive, resource
 from tests.receiver import Receiver, delay
 
 Make = Callable[..., Receiver]
@@ -165,30 +165,21 @@ def test_an_engine_whose_window_was_killed_stops_by_itself(
         assert window.stdout is not None
         pid = int(window.stdout.readline())
         time.sleep(2.0)  # the engine has imported and opened the database by now
-        assert _alive(pid)
+        assert process_alive(pid)
         window.kill()
         window.wait(5)
         started = time.monotonic()
-        while _alive(pid) and time.monotonic() - started < 10:
+        while process_alive(pid) and time.monotonic() - started < 10:
             time.sleep(0.05)
-        assert not _alive(pid)
+        assert not process_alive(pid)
         assert time.monotonic() - started < STOP_BOUND
     finally:
         window.kill()
         window.wait(5)
         if window.stdout is not None:
             window.stdout.close()
-        if _alive(pid):
+        if process_alive(pid):
             os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie waiting for its parent to reap it has ended)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 @pytest.mark.parametrize(("settings", "message"), [

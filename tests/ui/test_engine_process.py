@@ -14,20 +14,11 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.workers import EngineHost
-from tests.helpers import FAST, resource
+from tests.helpers import FAST, process_alive, resource
 from tests.receiver import Receiver, delay
 from tests.ui.conftest import HookFactory
 
 Make = Callable[..., Receiver]
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie has ended)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def test_pausing_with_a_delivery_in_flight_ends_the_engine_within_3_s_and_it_stays_pending(
@@ -48,7 +39,7 @@ def test_pausing_with_a_delivery_in_flight_ends_the_engine_within_3_s_and_it_sta
     assert time.monotonic() - started < 3.0
     assert not engine.running
     assert engine.process_id is None
-    assert not _alive(pid)
+    assert not process_alive(pid)
     assert window.engine_label.text() == "Delivery engine: paused"
     assert not window.banner.isVisible()  # a stop asked for is no error
     (delivery,) = service.store.list_deliveries(hook_id=hook.id)
