@@ -35,7 +35,7 @@ from hookadmin.delivery.bookkeeping import MODULE as BOOKKEEPING_MODULE
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 JOB_FIXTURE = FIXTURES / "job-completed.json"
 JOB_FIXTURE_ID = b'"id": 48213,'
 

@@ -13,7 +13,7 @@ Needs nginx (``apt-get install -y nginx-light``); the script starts its own on a
 
 What is measured, all against the same nginx, in one run:
 
-* **engine**: ``--events`` events (the real ``../shared/fixtures/job-completed.json``
+* **engine**: ``--events`` events (the real ``tests/fixtures/job-completed.json``
   body, each with its own job id) fanned out to ``--hooks`` hooks, so events x hooks
   deliveries. Timed from the moment a publisher process starts calling
   ``HookService.publish_many`` (batches of ``--batch``; the engine is already running

@@ -136,7 +136,7 @@ def dist(values: list[float]) -> dict[str, float]:
 
 # -- the data ----------------------------------------------------------------------------
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 
 def _bodies() -> list[tuple[str, bytes]]:

@@ -20,7 +20,7 @@ from hookadmin.delivery.engine import Engine
 from hookadmin.delivery.policy import DeliverySettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES_DIR = REPO_ROOT / ".." / "shared" / "fixtures"
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 
 # Short retries and timeouts so failures, retries and timeouts take well under a second.
 FAST = DeliverySettings(retry_schedule=(0, 0.2, 0.2), jitter=0, connect_timeout=2.0,
@@ -28,7 +28,7 @@ FAST = DeliverySettings(retry_schedule=(0, 0.2, 0.2), jitter=0, connect_timeout=
 
 
 def fixture_files(pattern: str = "*.json") -> list[Path]:
-    """The example bodies in ``../shared/fixtures`` (sorted); fails if there are none."""
+    """The example bodies in ``tests/fixtures`` (sorted); fails if there are none."""
     files = sorted(FIXTURES_DIR.glob(pattern))
     assert files, f"no {pattern} in {FIXTURES_DIR}"
     return files

@@ -1,7 +1,7 @@
 """Checks that a published resource looks like the platform's Job or Cluster.
 
 Source: DESIGN.md §7 (the platform's API, version 2; example bodies in
-``../shared/fixtures``). ``job.*`` events carry a Job, ``cluster.*`` events a Cluster.
+``tests/fixtures``). ``job.*`` events carry a Job, ``cluster.*`` events a Cluster.
 
 What is checked:
 

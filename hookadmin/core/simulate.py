@@ -2,7 +2,7 @@
 
 :func:`sample_resource` gives one job or cluster for any event type (the window's
 "Send test event…"); :func:`simulate` plays whole lifecycles (``hookadmin simulate``).
-Every resource is shaped like the example bodies in ``../shared/fixtures`` and passes
+Every resource is shaped like the example bodies in ``tests/fixtures`` and passes
 :func:`hookadmin.core.resources.validate_resource` (DESIGN.md §7).
 
 Lifecycles:

@@ -1,5 +1,5 @@
 """Signatures (DESIGN.md §3), checked against values computed here from the raw bytes
-of every file in ../shared/fixtures with hmac/hashlib/base64 directly."""
+of every file in tests/fixtures with hmac/hashlib/base64 directly."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """End to end, the way an administrator and the platform use hookadmin.
 
 Hooks are created and their secrets read through the CLI; every fixture body in
-../shared/fixtures is published through the CLI; ``hookadmin worker --until-idle``
+tests/fixtures is published through the CLI; ``hookadmin worker --until-idle``
 delivers them to a receiver running in its own process on 127.0.0.1, which
 recomputes each HMAC over the raw bytes it received. Every expected delivery must
 arrive exactly once, byte-identical, correctly signed and labelled, and
@@ -20,7 +20,7 @@ from tests.helpers import run_cli
 from tests.receiver import Receiver
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures"
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 # label → (receiver path, --event values)
 HOOKS = {
