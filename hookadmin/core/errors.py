@@ -33,12 +33,36 @@ class SecretStoreError(HookadminError):
 
     Attributes:
         cause: a short machine-readable cause: ``no_backend``, ``locked``,
-            ``unavailable`` or ``failed``.
+            ``unavailable``, ``failed``, ``missing``, or for the team key
+            ``team_key_invalid``, ``team_key_missing`` and ``team_key_mismatch``.
     """
 
     def __init__(self, message: str, *, cause: str) -> None:
         super().__init__(message)
         self.cause = cause
+
+
+class TeamKeyError(SecretStoreError):
+    """The team key (team mode: secrets encrypted in the shared database) cannot be
+    used: its file is unsafe, malformed or for another database, or its keyring entry
+    is malformed (``cause == "team_key_invalid"``); or one of the subclasses below."""
+
+
+class TeamKeyMissing(TeamKeyError):
+    """This machine has no team key for the team database (``cause ==
+    "team_key_missing"``): it can list hooks and history but cannot sign, reveal or
+    ping."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, cause="team_key_missing")
+
+
+class TeamKeyMismatch(TeamKeyError):
+    """The team key this machine has does not decrypt the database's secrets (``cause
+    == "team_key_mismatch"``): it is another team's key, or the data was altered."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, cause="team_key_mismatch")
 
 
 class StoreError(HookadminError):

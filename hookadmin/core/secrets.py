@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import keyring
 import keyring.backend
@@ -35,6 +35,31 @@ MISSING = ("The secret of hook {hook_id} is not in the OS keyring (it may have b
            "there); reset it with `hookadmin hooks reset-secret {hook_id}`.")
 
 
+class HookSecrets(Protocol):
+    """Where hook secrets are kept: the OS keyring (:class:`SecretStore`), or a team
+    database (:class:`hookadmin.core.team.secrets.EncryptedSecretStore`). Every method
+    raises :class:`~hookadmin.core.errors.SecretStoreError` when the store cannot be
+    used; see :class:`SecretStore` for each method's contract."""
+
+    def check(self) -> None:
+        """Make sure the store can be used now, without reading any secret."""
+
+    def get(self, hook_id: int) -> str:
+        """The secret of ``hook_id`` (``cause == "missing"`` when there is none)."""
+
+    def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
+        """The secret (or the replaced one), or ``None``."""
+
+    def get_many(self, hook_ids: Sequence[int]) -> dict[int, str]:
+        """Hook id → secret for those of ``hook_ids`` that have one."""
+
+    def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
+        """Store (or replace) the secret (or the replaced one)."""
+
+    def delete(self, hook_id: int, *, previous: bool = False) -> None:
+        """Remove the secret (or the replaced one); a missing one is not an error."""
+
+
 class SecretStore:
     """Reads and writes hook secrets in the OS keyring.
 
@@ -55,10 +80,7 @@ class SecretStore:
         return f"{name}/previous" if previous else name
 
     def _keyring(self) -> Any:
-        backend = self._backend if self._backend is not None else keyring.get_keyring()
-        if isinstance(backend, fail.Keyring) or _is_empty_chain(backend):
-            raise SecretStoreError(NO_BACKEND, cause="no_backend")
-        return backend
+        return keyring_backend(self._backend)
 
     def check(self) -> None:
         """Make sure the keyring can be used now, without reading any secret.
@@ -154,6 +176,42 @@ class SecretStore:
         except SecretStoreError as err:
             if err.cause != "missing":
                 raise
+
+
+def keyring_backend(backend: Any | None = None) -> Any:
+    """``backend``, or the one :func:`keyring.get_keyring` selects, if it can be used.
+
+    Raises:
+        SecretStoreError: there is no usable backend (``cause == "no_backend"``).
+    """
+    backend = backend if backend is not None else keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or _is_empty_chain(backend):
+        raise SecretStoreError(NO_BACKEND, cause="no_backend")
+    return backend
+
+
+def read_entry(name: str, backend: Any | None = None) -> str | None:
+    """The value of the keyring entry ``name`` under the service ``hookadmin``, or
+    ``None`` when there is none. For entries other than hook secrets (a team key).
+
+    Raises:
+        SecretStoreError: the keyring is unusable (no backend, locked, not answering).
+    """
+    chosen = keyring_backend(backend)
+    with _translated():
+        value = chosen.get_password(SERVICE_NAME, name)
+    return value if isinstance(value, str) else None
+
+
+def write_entry(name: str, value: str, backend: Any | None = None) -> None:
+    """Store (or replace) the keyring entry ``name`` under the service ``hookadmin``.
+
+    Raises:
+        SecretStoreError: the keyring is unusable or refused the write.
+    """
+    chosen = keyring_backend(backend)
+    with _translated():
+        chosen.set_password(SERVICE_NAME, name, value)
 
 
 def _secret_service_collection(backend: Any) -> Any | None:

@@ -22,7 +22,7 @@ from hookadmin.core.signing import check_secret, new_secret
 from hookadmin.core.store import Store
 
 if TYPE_CHECKING:  # the keyring package is imported on first use: the window opens sooner
-    from hookadmin.core.secrets import SecretStore
+    from hookadmin.core.secrets import HookSecrets
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 200
@@ -55,14 +55,14 @@ class HookService:
     """
 
     def __init__(self, home: str | os.PathLike[str] | None = None, *,
-                 secrets: SecretStore | None = None) -> None:
+                 secrets: HookSecrets | None = None) -> None:
         self.home: Path = data_home(home)
         self.store = Store.in_home(self.home)
         self._secrets = secrets
         self._secrets_lock = threading.Lock()
 
     @property
-    def secrets(self) -> SecretStore:
+    def secrets(self) -> HookSecrets:
         """The secret store (created, and :mod:`keyring` imported, on first use, from
         any thread)."""
         with self._secrets_lock:

@@ -32,7 +32,7 @@ import aiohttp
 
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, redact_url
-from hookadmin.core.secrets import SecretStore
+from hookadmin.core.secrets import HookSecrets, SecretStore
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import DB_FILENAME, AttemptRecord, DeliveryJob
 from hookadmin.delivery.bookkeeping import (
@@ -80,7 +80,7 @@ class Engine:
     """
 
     def __init__(self, home: Path, *, settings: DeliverySettings | None = None,
-                 secrets: SecretStore | None = None,
+                 secrets: HookSecrets | None = None,
                  on_attempt: Callable[[AttemptOutcome], None] | None = None) -> None:
         self.home = home
         self.settings = settings or DeliverySettings()
@@ -157,7 +157,7 @@ class _Run:
     """
 
     def __init__(self, engine: Engine, keeper: BookkeepingProcess, opened: Opened,
-                 secrets: SecretStore) -> None:
+                 secrets: HookSecrets) -> None:
         self.engine = engine
         self.keeper = keeper
         self.settings = opened.settings

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 from hookadmin.core.hooks import Hook
-from hookadmin.core.secrets import SecretStore
+from hookadmin.core.secrets import HookSecrets
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord
@@ -73,7 +73,7 @@ async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None =
     return PingResult(hook.id, delivery_id, body, attempt)
 
 
-def previous_secret(secrets: SecretStore, hook: Hook) -> str | None:
+def previous_secret(secrets: HookSecrets, hook: Hook) -> str | None:
     """The secret a reset replaced, while its 24-hour overlap lasts (else None), so a
     ping is signed like any other delivery.
 

@@ -41,7 +41,7 @@ from hookadmin.delivery.worker_process import settings_to_json
 if TYPE_CHECKING:  # asyncio, the HTTP stack and the keyring are imported when first needed
     import asyncio
 
-    from hookadmin.core.secrets import SecretStore
+    from hookadmin.core.secrets import HookSecrets
     from hookadmin.delivery.ping import PingResult
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,7 @@ class _PingWorker(QObject):
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, hook: Hook, secrets: SecretStore, settings: DeliverySettings) -> None:
+    def __init__(self, hook: Hook, secrets: HookSecrets, settings: DeliverySettings) -> None:
         super().__init__()
         self.hook, self.secrets, self.settings = hook, secrets, settings
 
@@ -305,7 +305,7 @@ class PingTask(QObject):
     done = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, hook: Hook, secrets: SecretStore,
+    def __init__(self, hook: Hook, secrets: HookSecrets,
                  settings: DeliverySettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread = QThread(self)

@@ -1,0 +1,299 @@
+"""Hook secrets of a team database, kept in the database encrypted with the team key.
+
+:class:`EncryptedSecretStore` offers the interface of the keyring's
+:class:`~hookadmin.core.secrets.SecretStore` (:class:`~hookadmin.core.secrets.HookSecrets`),
+so the engine, the service and secret rotation work unchanged with either. Each entry
+(``hook/<hook id>``, and ``hook/<hook id>/previous`` for the secret a reset replaced) is
+sealed with AES-256-GCM: a fresh 12-byte nonce per write, and the database id and the
+entry name as associated data, so a ciphertext copied to another hook or another
+database does not decrypt. Only nonces and ciphertexts reach the database
+(:class:`SecretBlobs`; :class:`PostgresSecretBlobs` keeps them in ``hook_secrets``).
+
+Without the team key every read and write raises
+:class:`~hookadmin.core.errors.TeamKeyMissing` (deleting needs no key); a key that does
+not open a stored secret raises :class:`~hookadmin.core.errors.TeamKeyMismatch`. No
+message ever contains a secret or a key.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import LiteralString, Protocol
+
+import psycopg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg.rows import TupleRow
+
+from hookadmin.core.errors import SecretStoreError, TeamKeyError, TeamKeyMismatch
+from hookadmin.core.secrets import HookSecrets
+from hookadmin.core.team.key import KEY_BYTES, load_team_key
+
+NONCE_BYTES = 12
+AAD_FORMAT = "hookadmin-secret:v1:{database_id}:{name}"
+
+# The table (the PostgreSQL store's schema creates exactly this).
+HOOK_SECRETS_DDL = ("CREATE TABLE hook_secrets (name text PRIMARY KEY, nonce bytea NOT NULL, "
+                    "ciphertext bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())")
+
+MISSING = ("The secret of hook {hook_id} is not in the team database (it may have been "
+           "deleted there); reset it with `hookadmin hooks reset-secret {hook_id}`.")
+MISMATCH = ("The team key on this machine does not open the secret of hook {hook_id} (it is "
+            "another team database's key, or the stored secret was altered); import this "
+            "team's key with `hookadmin team import-key FILE`.")
+UNAVAILABLE = ("The team database did not answer ({detail}); check that it is running and "
+               "reachable, and try again.")
+
+
+class SecretBlobs(Protocol):
+    """Where sealed secrets are kept: entry name → (nonce, ciphertext). Never sees a
+    secret or a key.
+
+    Every method raises :class:`~hookadmin.core.errors.SecretStoreError` when the
+    storage cannot be reached.
+    """
+
+    def put(self, name: str, nonce: bytes, ciphertext: bytes) -> None:
+        """Store (or replace) the entry ``name``."""
+
+    def get_many(self, names: Sequence[str]) -> dict[str, tuple[bytes, bytes]]:
+        """The entries among ``names`` that exist: name → (nonce, ciphertext)."""
+
+    def delete(self, name: str) -> None:
+        """Remove the entry ``name``; a missing one is not an error."""
+
+
+class EncryptedSecretStore:
+    """Hook secrets sealed with the team key in a team database.
+
+    Args:
+        database_id: the team database's id (the UUID in its meta table); part of the
+            associated data of every entry.
+        blobs: where the sealed entries are kept.
+        key_source: returns the 32-byte team key, or raises
+            :class:`~hookadmin.core.errors.TeamKeyMissing` (or another
+            :class:`~hookadmin.core.errors.SecretStoreError`); called when a key is first
+            needed, and again after a failure. Defaults to
+            :func:`hookadmin.core.team.key.load_team_key` for ``database_id``.
+    """
+
+    def __init__(self, database_id: str, blobs: SecretBlobs, *,
+                 key_source: Callable[[], bytes] | None = None) -> None:
+        self._database_id = database_id
+        self._blobs = blobs
+        self._key_source = key_source or (lambda: load_team_key(database_id).key)
+        self._aead: AESGCM | None = None
+        self._lock = threading.Lock()
+
+    def _cipher(self) -> AESGCM:
+        """The AES-256-GCM cipher of the team key, loading the key on first use.
+
+        Raises:
+            TeamKeyMissing, TeamKeyError, SecretStoreError: see ``key_source``.
+        """
+        with self._lock:
+            if self._aead is None:
+                key = self._key_source()
+                if len(key) != KEY_BYTES:
+                    raise TeamKeyError(f"The team key is not {KEY_BYTES} bytes long; import "
+                                       "the team's key again with `hookadmin team "
+                                       "import-key FILE`.", cause="team_key_invalid")
+                self._aead = AESGCM(key)
+            return self._aead
+
+    def _aad(self, name: str) -> bytes:
+        return AAD_FORMAT.format(database_id=self._database_id, name=name).encode("utf-8")
+
+    def check(self) -> None:
+        """Make sure this machine has the team key, without reading any secret.
+
+        Raises:
+            TeamKeyMissing: it has not (the sentence says what to run).
+            TeamKeyError, SecretStoreError: the key file or the keyring cannot be used.
+        """
+        self._cipher()
+
+    def get(self, hook_id: int) -> str:
+        """The secret of ``hook_id``.
+
+        Raises:
+            TeamKeyMissing, TeamKeyMismatch: no team key here, or one that does not open
+                the secret.
+            SecretStoreError: the database cannot be read, or holds no secret for this
+                hook (``cause == "missing"``).
+        """
+        secret = self.get_optional(hook_id)
+        if secret is None:
+            raise SecretStoreError(MISSING.format(hook_id=hook_id), cause="missing")
+        return secret
+
+    def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
+        """The secret of ``hook_id`` (or the one it replaced, with ``previous``), or
+        ``None`` when there is none.
+
+        Raises:
+            TeamKeyMissing, TeamKeyMismatch, SecretStoreError: as :meth:`get`.
+        """
+        cipher = self._cipher()
+        name = entry_name(hook_id, previous=previous)
+        found = self._blobs.get_many([name]).get(name)
+        return None if found is None else self._open(cipher, hook_id, name, *found)
+
+    def get_many(self, hook_ids: Sequence[int]) -> dict[int, str]:
+        """The secrets of many hooks in one database read: hook id → secret, hooks
+        without one left out.
+
+        Raises:
+            TeamKeyMissing, TeamKeyMismatch, SecretStoreError: as :meth:`get`.
+        """
+        cipher = self._cipher()
+        names = {entry_name(h): h for h in hook_ids}
+        if not names:
+            return {}
+        found = self._blobs.get_many(list(names))
+        return {names[name]: self._open(cipher, names[name], name, nonce, sealed)
+                for name, (nonce, sealed) in found.items() if name in names}
+
+    def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
+        """Seal and store (or replace) the secret of ``hook_id`` (or the replaced one),
+        with a fresh nonce.
+
+        Raises:
+            TeamKeyMissing, TeamKeyError: no usable team key here; nothing is written.
+            SecretStoreError: the database refused the write.
+        """
+        cipher = self._cipher()
+        name = entry_name(hook_id, previous=previous)
+        nonce = os.urandom(NONCE_BYTES)
+        self._blobs.put(name, nonce, cipher.encrypt(nonce, secret.encode("utf-8"),
+                                                    self._aad(name)))
+
+    def delete(self, hook_id: int, *, previous: bool = False) -> None:
+        """Remove the secret of ``hook_id`` (or the replaced one); a missing entry is not
+        an error, and no team key is needed.
+
+        Raises:
+            SecretStoreError: the database cannot be written.
+        """
+        self._blobs.delete(entry_name(hook_id, previous=previous))
+
+    def _open(self, cipher: AESGCM, hook_id: int, name: str, nonce: bytes,
+              sealed: bytes) -> str:
+        try:
+            return cipher.decrypt(nonce, sealed, self._aad(name)).decode("utf-8")
+        except (InvalidTag, ValueError, UnicodeDecodeError):
+            raise TeamKeyMismatch(MISMATCH.format(hook_id=hook_id)) from None
+
+
+def entry_name(hook_id: int, *, previous: bool = False) -> str:
+    """The name of a hook's entry in ``hook_secrets``: ``hook/<id>``, or
+    ``hook/<id>/previous`` for the secret a reset replaced."""
+    return f"hook/{hook_id}/previous" if previous else f"hook/{hook_id}"
+
+
+def copy_secrets(source: HookSecrets, target: HookSecrets, hook_ids: Sequence[int], *,
+                 previous_ids: Sequence[int] = ()) -> int:
+    """Copy hook secrets from one store to another (the keyring of a workstation into a
+    team database, for ``hookadmin team import-local``). Each is read from ``source``
+    before anything is written, so a failed read copies nothing.
+
+    Args:
+        hook_ids: the hooks whose secrets are copied; a hook without one is skipped.
+        previous_ids: the hooks whose replaced secret (still in its overlap) is copied
+            too.
+
+    Returns:
+        How many secrets were written.
+
+    Raises:
+        SecretStoreError: a store cannot be used (on a write failure, the secrets
+            written before it stay).
+    """
+    current = source.get_many(hook_ids)
+    replaced = {h: s for h in previous_ids
+                if (s := source.get_optional(h, previous=True)) is not None}
+    for hook_id, secret in current.items():
+        target.set(hook_id, secret)
+    for hook_id, secret in replaced.items():
+        target.set(hook_id, secret, previous=True)
+    return len(current) + len(replaced)
+
+
+class PostgresSecretBlobs:
+    """:class:`SecretBlobs` in the ``hook_secrets`` table of a PostgreSQL database
+    (:data:`HOOK_SECRETS_DDL`), over one psycopg connection in autocommit mode, opened on
+    first use, shared by threads one statement at a time, and opened again after it
+    breaks.
+
+    Args:
+        conninfo: a libpq connection string or ``postgresql://`` URL.
+        connect_timeout: seconds to wait for the server when connecting.
+    """
+
+    def __init__(self, conninfo: str, *, connect_timeout: float = 10.0) -> None:
+        self._conninfo = conninfo
+        self._connect_timeout = connect_timeout
+        self._conn: psycopg.Connection[TupleRow] | None = None
+        self._lock = threading.Lock()
+
+    def put(self, name: str, nonce: bytes, ciphertext: bytes) -> None:
+        """Insert or replace the entry ``name`` (``updated_at`` becomes now).
+
+        Raises:
+            SecretStoreError: the database cannot be reached or refused the write.
+        """
+        self._execute("INSERT INTO hook_secrets (name, nonce, ciphertext) VALUES (%s, %s, %s) "
+                      "ON CONFLICT (name) DO UPDATE SET nonce = EXCLUDED.nonce, "
+                      "ciphertext = EXCLUDED.ciphertext, updated_at = now()",
+                      (name, nonce, ciphertext))
+
+    def get_many(self, names: Sequence[str]) -> dict[str, tuple[bytes, bytes]]:
+        """The entries among ``names`` that exist, in one query.
+
+        Raises:
+            SecretStoreError: the database cannot be reached or read.
+        """
+        if not names:
+            return {}
+        rows = self._execute("SELECT name, nonce, ciphertext FROM hook_secrets "
+                             "WHERE name = ANY(%s)", (list(names),))
+        return {str(name): (bytes(nonce), bytes(sealed)) for name, nonce, sealed in rows}
+
+    def delete(self, name: str) -> None:
+        """Remove the entry ``name`` if it exists.
+
+        Raises:
+            SecretStoreError: the database cannot be reached or written.
+        """
+        self._execute("DELETE FROM hook_secrets WHERE name = %s", (name,))
+
+    def close(self) -> None:
+        """Close the connection (a later call opens a new one)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _execute(self, query: LiteralString, params: tuple[object, ...]) -> list[TupleRow]:
+        with self._lock:
+            try:
+                if self._conn is None or self._conn.closed or self._conn.broken:
+                    self._conn = psycopg.connect(self._conninfo, autocommit=True,
+                                                 connect_timeout=max(1, round(
+                                                     self._connect_timeout)))
+                cursor = self._conn.execute(query, params)
+                return cursor.fetchall() if cursor.description is not None else []
+            except psycopg.Error as err:
+                if self._conn is not None and self._conn.broken:
+                    self._conn.close()
+                    self._conn = None
+                raise SecretStoreError(UNAVAILABLE.format(detail=_one_line(err)),
+                                       cause="unavailable") from None
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip()
+    line = text.splitlines()[0] if text else type(err).__name__
+    return line.rstrip(".")[:200]
