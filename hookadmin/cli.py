@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from hookadmin import __version__
+from hookadmin.cli_team import add_team_parser, run_team
 from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.core.events import EVENT_TYPES, GROUPS, catalog_json, event_type
 from hookadmin.core.hooks import Hook
@@ -164,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("events", help="the event catalog")
     ev.add_argument("--json", action="store_true", help="shaped like GET /hook_events")
 
+    add_team_parser(sub)
+
     sim = sub.add_parser("simulate", help="publish realistic job and cluster lifecycles")
     sim.add_argument("--clusters", type=_count, default=2, metavar="N",
                      help="clusters to simulate (default 2)")
@@ -263,6 +266,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _worker(args)
     if args.command == "simulate":
         return _simulate(args)
+    if args.command == "team":
+        return run_team(args)
     with HookService(args.home) as service:
         if args.command == "hooks":
             return _hooks(service, args)
