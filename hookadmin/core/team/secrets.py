@@ -45,6 +45,8 @@ MISMATCH = ("The team key on this machine does not open the secret of hook {hook
             "team's key with `hookadmin team import-key FILE`.")
 UNAVAILABLE = ("The team database did not answer ({detail}); check that it is running and "
                "reachable, and try again.")
+FAILED = ("The team database refused a hook secret's read or write ({detail}); check that "
+          "it was set up with `hookadmin team init` and that this user may use it.")
 
 
 class SecretBlobs(Protocol):
@@ -272,25 +274,45 @@ class PostgresSecretBlobs:
     def close(self) -> None:
         """Close the connection (a later call opens a new one)."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._drop()
 
     def _execute(self, query: LiteralString, params: tuple[object, ...]) -> list[TupleRow]:
+        """Run one statement (each is idempotent) and return its rows. A connection the
+        server dropped (a restart, an idle timeout) is opened again and the statement
+        run once more.
+
+        Raises:
+            SecretStoreError: the database cannot be reached, or refused the statement.
+        """
         with self._lock:
-            try:
-                if self._conn is None or self._conn.closed or self._conn.broken:
-                    self._conn = psycopg.connect(self._conninfo, autocommit=True,
-                                                 connect_timeout=max(1, round(
-                                                     self._connect_timeout)))
-                cursor = self._conn.execute(query, params)
-                return cursor.fetchall() if cursor.description is not None else []
-            except psycopg.Error as err:
-                if self._conn is not None and self._conn.broken:
-                    self._conn.close()
-                    self._conn = None
-                raise SecretStoreError(UNAVAILABLE.format(detail=_one_line(err)),
-                                       cause="unavailable") from None
+            for again in (True, False):
+                try:
+                    return self._run(query, params)
+                except psycopg.Error as err:
+                    broken = self._conn is not None and self._conn.broken
+                    if broken:
+                        self._drop()
+                    if not (again and broken):
+                        raise _database_error(err) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run(self, query: LiteralString, params: tuple[object, ...]) -> list[TupleRow]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self._conninfo, autocommit=True,
+                                         connect_timeout=max(1, round(self._connect_timeout)))
+        cursor = self._conn.execute(query, params)
+        return cursor.fetchall() if cursor.description is not None else []
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _database_error(err: psycopg.Error) -> SecretStoreError:
+    if isinstance(err, psycopg.OperationalError):
+        return SecretStoreError(UNAVAILABLE.format(detail=_one_line(err)), cause="unavailable")
+    return SecretStoreError(FAILED.format(detail=_one_line(err)), cause="failed")
 
 
 def _one_line(err: BaseException) -> str:
