@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TypeVar
 
 from hookadmin.core.errors import InputError
-from hookadmin.core.team.key import check_database_id, export_team_key, import_team_key
 
 # The id of the team database this command line uses, or None when it uses the local
 # SQLite database: filled in when the PostgreSQL store is selected (`--database`,
@@ -56,6 +55,10 @@ def run_team(args: argparse.Namespace, database_id: DatabaseIdSource | None = No
         InputError: bad input (exit status 2).
         SecretStoreError: the keyring or the key file cannot be used (exit status 1).
     """
+    # Imported here: keyring is imported only by the commands that use it, so the
+    # window (started through this module's importer) opens sooner.
+    from hookadmin.core.team.key import check_database_id, export_team_key, import_team_key
+
     chosen: str | None = args.database_id
     if chosen is not None:
         check_database_id(chosen)
