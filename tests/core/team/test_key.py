@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -359,3 +361,14 @@ def test_cli_export_without_a_key_is_exit_status_1(database_id: str, tmp_path: P
     result = run_cli("team", "export-key", str(tmp_path / "k"), "--database-id", database_id)
     assert result.returncode == 1
     assert "has no team key" in _one_line(result.stderr)
+
+
+def test_the_command_line_imports_keyring_only_for_a_team_command() -> None:
+    """The window starts through hookadmin.cli and checks the keyring after its first
+    paint; the team commands must not import keyring (or psycopg) before that."""
+    code = ("import sys, hookadmin.cli\n"
+            "print(sorted(m for m in ('keyring', 'psycopg', 'hookadmin.core.team.key') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
