@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import subprocess
@@ -15,7 +16,13 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from hookadmin.core.errors import InputError, SecretStoreError, TeamKeyError, TeamKeyMissing
+from hookadmin.core.errors import (
+    HookadminError,
+    InputError,
+    SecretStoreError,
+    TeamKeyError,
+    TeamKeyMissing,
+)
 from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.team.key import (
     KEY_BYTES,
@@ -229,6 +236,24 @@ def test_export_without_a_key_writes_nothing(database_id: str, tmp_path: Path) -
     with pytest.raises(TeamKeyMissing):
         export_team_key(database_id, tmp_path / "team.key")
     assert not (tmp_path / "team.key").exists()
+
+
+def test_a_full_disk_during_export_leaves_no_file(database_id: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk cannot be made here without privileges, so the write's fsync fails
+    the way it would then."""
+    create_team_key(database_id)
+    path = tmp_path / "team.key"
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("hookadmin.core.team.key.os.fsync", full)
+    with pytest.raises(HookadminError, match=r"Cannot write .* \(No space left on device\)") \
+            as info:
+        export_team_key(database_id, path)
+    assert not isinstance(info.value, InputError)  # the environment: exit status 1
+    assert not path.exists()
 
 
 def test_import_keeps_the_key_in_the_keyring(database_id: str, tmp_path: Path) -> None:
