@@ -509,7 +509,12 @@ def _ms(d: Delivery) -> str:
 
 
 def _export(service: HookService, args: argparse.Namespace) -> int:
-    from hookadmin.core.transfer import export_hooks, export_secrets, write_private_file
+    from hookadmin.core.transfer import (
+        export_hooks,
+        export_secrets,
+        secrets_document,
+        write_private_file,
+    )
 
     hooks = export_hooks(service)
     text = json.dumps(hooks, indent=2, ensure_ascii=False) + "\n"
@@ -517,8 +522,8 @@ def _export(service: HookService, args: argparse.Namespace) -> int:
         if args.secrets == "-" or args.secrets == args.file:
             raise InputError("Give --secrets its own file; secrets are never written with "
                              "the hooks or to standard output.")
-        write_private_file(Path(args.secrets), json.dumps(export_secrets(service), indent=2)
-                           + "\n")
+        write_private_file(Path(args.secrets), json.dumps(
+            secrets_document(export_secrets(service)), indent=2) + "\n")
     if args.file == "-":
         sys.stdout.write(text)
     else:
