@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if args.signature is not None:
         checks.append(("X-Hook-Signature", None if verify_signature(body, secret, args.signature)
                        else "signature mismatch: it was not made from this body with this "
-                            "secret (the body must be the raw bytes received)"))
+                            "secret; the body must be the raw bytes received"))
     if all(standard):
         checks.append(("webhook-signature", standard_failure(
             body, secret, args.webhook_id, args.webhook_timestamp, args.webhook_signature)))
