@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import idna
 
+from hookadmin.core.addresses import refusal
 from hookadmin.core.errors import InputError
 
 MAX_URL_LENGTH = 2048
@@ -206,11 +207,9 @@ def _canonical_host(host: str) -> str:
     except ValueError:
         pass
     else:
-        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
-        if (mapped or ip).is_link_local or ip == ipaddress.ip_address("fd00:ec2::254"):
-            raise InputError(f"The address {ip} is link-local or a cloud metadata service, "
-                             "which hookadmin never connects to; use the receiver's address.",
-                             field="url")
+        never = refusal(ip, strict=False)  # link-local or cloud metadata, however spelled
+        if never is not None:
+            raise InputError(never, field="url")
         return str(ip)
     try:
         socket.inet_aton(host)

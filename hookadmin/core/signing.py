@@ -83,6 +83,12 @@ def standard_webhooks_secret(secret: str) -> str:
     return "whsec_" + base64.b64encode(secret.encode("ascii")).decode("ascii")
 
 
+def is_hex_signature(signature: str) -> bool:
+    """True when ``signature`` has the form of an ``X-Hook-Signature``: exactly 64
+    hexadecimal characters (either case), nothing around them."""
+    return isinstance(signature, str) and _HEX_SIG_RE.fullmatch(signature) is not None
+
+
 def verify_signature(body: bytes, secret: str, signature: str) -> bool:
     """Check an ``X-Hook-Signature`` value on the receiving side.
 
@@ -117,6 +123,7 @@ def verify_standard(body: bytes, secret: str, msg_id: str, timestamp: str, signa
     ``tolerance`` seconds (default 5 minutes) of ``now`` and any ``v1,<base64>`` entry
     of the space-separated ``signature`` (``webhook-signature``) matches. Never raises
     for malformed input (None, text instead of body bytes, an empty secret: False).
+    :func:`standard_failure` says why a check fails.
 
     Args:
         body: the raw request body bytes.
@@ -127,35 +134,64 @@ def verify_standard(body: bytes, secret: str, msg_id: str, timestamp: str, signa
         tolerance: seconds of clock difference accepted either way.
         now: Unix seconds (default: the current time).
     """
+    return standard_failure(body, secret, msg_id, timestamp, signature, tolerance=tolerance,
+                            now=now) is None
+
+
+def standard_failure(body: bytes, secret: str, msg_id: str, timestamp: str, signature: str,
+                     *, tolerance: float = 300.0, now: float | None = None) -> str | None:
+    """Why Standard Webhooks headers do not verify, or None when they do (the same
+    check as :func:`verify_standard`, same arguments; never raises).
+
+    Returns:
+        One phrase starting with the kind of failure: ``malformed input``, ``malformed
+        secret``, ``malformed header``, ``timestamp too old``, ``timestamp too new`` or
+        ``signature mismatch``, then what was found (never the secret).
+    """
     if not isinstance(body, bytes | bytearray | memoryview) \
             or not all(isinstance(v, str) for v in (secret, msg_id, timestamp, signature)):
-        return False
+        return "malformed input: the body must be bytes and the headers text"
     try:
-        stamp = int(timestamp)
         if secret.startswith("whsec_"):
             key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
         else:
             key = secret.strip().encode("ascii")
     except (ValueError, UnicodeError, binascii.Error):
-        return False
+        return "malformed secret: neither hex nor a valid whsec_ (base64) form"
     if not key:  # "" or "whsec_": never accept signatures made with an empty key
-        return False
-    current = time.time() if now is None else now
-    if abs(current - stamp) > tolerance:
-        return False
-    signed = f"{msg_id}.{stamp}.".encode() + body
-    expected = hmac.new(key, signed, hashlib.sha256).digest()
+        return "malformed secret: it is empty"
+    try:
+        stamp = int(timestamp)
+    except ValueError:
+        return "malformed header: webhook-timestamp is not Unix seconds"
+    given = []
     for entry in signature.split():
         version, _, value = entry.partition(",")
         if version != "v1":
             continue
         try:
-            given = base64.b64decode(value, validate=True)
+            decoded = base64.b64decode(value, validate=True)
         except (ValueError, binascii.Error):
             continue
-        if hmac.compare_digest(expected, given):
-            return True
-    return False
+        if decoded:
+            given.append(decoded)
+    if not given:
+        return "malformed header: webhook-signature holds no v1,<base64> signature"
+    signed = f"{msg_id}.{stamp}.".encode() + body
+    expected = hmac.new(key, signed, hashlib.sha256).digest()
+    matches = any(hmac.compare_digest(expected, g) for g in given)
+    current = time.time() if now is None else now
+    if abs(current - stamp) > tolerance:
+        side = "old" if stamp < current else "new"
+        where = "before" if stamp < current else "after"
+        verdict = "the signature itself matches" if matches \
+            else "the signature does not match either"
+        return (f"timestamp too {side}: {abs(current - stamp):.0f} s {where} now, more than "
+                f"the {tolerance:.0f} s allowed; {verdict}")
+    if not matches:
+        return ("signature mismatch: no v1 signature was made from this webhook-id, "
+                "webhook-timestamp and body with this secret")
+    return None
 
 
 def delivery_headers(*, secret: str, event_type: str, delivery_id: str, timestamp: int,

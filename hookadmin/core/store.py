@@ -176,6 +176,13 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'hooks_generation';
     END;
     """,
+    # 7: when the engine deactivated a hook (Unix seconds), beside its reason; hooks
+    # deactivated before this schema take their last update time
+    """
+    ALTER TABLE hooks ADD COLUMN deactivated_at REAL;
+    UPDATE hooks SET deactivated_at = CAST(strftime('%s', updated_at) AS REAL)
+        WHERE active = 0 AND deactivated_reason IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -458,7 +465,8 @@ class Store:
                     clear_previous_secret: bool = False) -> Hook:
         """Change some fields of a hook (values already validated); returns the result.
 
-        Activating a hook clears its ``deactivated_reason``.
+        Activating a hook clears its ``deactivated_reason``; deactivating it with a reason
+        records the time too (see :meth:`deactivated_at`).
 
         Raises:
             NotFoundError: there is no such hook.
@@ -481,6 +489,8 @@ class Store:
         if active is not None:
             changes["active"] = int(active)
             changes["deactivated_reason"] = None if active else deactivated_reason
+            changes["deactivated_at"] = time.time() if not active and deactivated_reason \
+                else None
             if active:
                 changes["failing_since"] = None
         self.get_hook(hook_id)
@@ -490,6 +500,13 @@ class Store:
             self._db.execute(f"UPDATE hooks SET {assignments} WHERE id = ?",  # noqa: S608 - column names are ours
                              (*changes.values(), hook_id))
         return self.get_hook(hook_id)
+
+    def deactivated_at(self, hook_id: int) -> float | None:
+        """When (Unix seconds) the hook was deactivated with its ``deactivated_reason``,
+        or None: it is active, was switched off by hand, or does not exist."""
+        row = self._db.execute("SELECT deactivated_at FROM hooks WHERE id = ?",
+                               (hook_id,)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def failing_since(self, hook_id: int) -> float | None:
         """Since when (Unix seconds) every attempt to the hook has failed, or None."""

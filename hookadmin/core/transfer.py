@@ -2,7 +2,11 @@
 
 The export is a JSON array of §4 hook objects and never holds a secret. Secrets are
 written only when asked, to a separate file created with mode 0600:
-``{"<exported hook id>": "<secret>", ...}``.
+``{"<exported hook id>": "<secret>", ...}``. A hook whose replaced secret still signs
+``webhook-signature`` (the overlap after a reset, docs/decisions.md "Secret
+rotation") has an object instead: ``{"secret": ..., "previous": ...,
+"previous_expires_at": "2026-11-29T10:00:00Z"}``, so an import within the overlap
+keeps it.
 """
 
 from __future__ import annotations
@@ -10,17 +14,46 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets as _random
+import stat
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hookadmin.core import events as catalog
-from hookadmin.core.errors import InputError, SecretStoreError
+from hookadmin.core.errors import HookadminError, InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import check_secret, new_secret
+from hookadmin.core.store import iso
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_HOOKS = 5000
+
+
+@dataclass(frozen=True)
+class ExportedSecret:
+    """A hook's secrets as they travel in a secrets file.
+
+    Attributes:
+        secret: the hook's secret (64 lowercase hex characters).
+        previous: the secret the last reset replaced, while it still signs
+            ``webhook-signature`` beside the new one; else None.
+        previous_expires_at: Unix seconds when ``previous`` stops signing, or None.
+    """
+
+    secret: str
+    previous: str | None = None
+    previous_expires_at: float | None = None
+
+    def to_json(self) -> str | dict[str, Any]:
+        """The secret alone, or an object when a replaced secret travels with it."""
+        if self.previous is None or self.previous_expires_at is None:
+            return self.secret
+        return {"secret": self.secret, "previous": self.previous,
+                "previous_expires_at": iso(self.previous_expires_at)}
 
 
 def export_hooks(service: HookService) -> list[dict[str, Any]]:
@@ -28,30 +61,82 @@ def export_hooks(service: HookService) -> list[dict[str, Any]]:
     return [h.to_json() for h in service.hooks()]
 
 
-def export_secrets(service: HookService, hooks: list[Hook] | None = None) -> dict[str, str]:
-    """``{str(hook id): secret}`` for ``hooks`` (default: every hook).
+def export_secrets(service: HookService, hooks: list[Hook] | None = None, *,
+                   now: float | None = None) -> dict[str, ExportedSecret]:
+    """``{str(hook id): ExportedSecret}`` for ``hooks`` (default: every hook), with the
+    replaced secret of each hook whose overlap has not ended by ``now`` (Unix
+    seconds, default the current time).
 
     Raises:
         SecretStoreError: the keyring cannot be read (nothing partial is returned).
     """
-    return {str(h.id): service.secrets.get(h.id) for h in (hooks or service.hooks())}
+    now = time.time() if now is None else now
+    out = {}
+    for h in hooks or service.hooks():
+        previous = None
+        expiry = h.previous_secret_expires_at
+        if expiry is not None and expiry > now:
+            previous = service.secrets.get_optional(h.id, previous=True)
+        out[str(h.id)] = ExportedSecret(service.secrets.get(h.id), previous,
+                                        expiry if previous is not None else None)
+    return out
+
+
+def secrets_document(secrets: dict[str, ExportedSecret]) -> dict[str, Any]:
+    """The JSON object of a secrets file (see the module docstring)."""
+    return {key: value.to_json() for key, value in secrets.items()}
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``, which is created (or truncated) with mode 0600 before
-    any byte is written.
+    """Write ``text`` (UTF-8) to ``path`` atomically, readable by the owner only.
+
+    The bytes go to a new temporary file next to ``path``, created with mode 0600,
+    ``O_EXCL`` and ``O_NOFOLLOW``, flushed to disk, then renamed over ``path``: no
+    other name of an existing file (a hard link) ever sees them, and a crash leaves
+    either the old file or the whole new one.
 
     Raises:
-        InputError: the file cannot be written (one sentence with the reason).
+        InputError: ``path`` is a symbolic link (refused: the secrets would land
+            wherever it points) or a folder, or its folder cannot be written to.
+        HookadminError: writing failed part way (a full disk, an I/O error); nothing
+            is left behind.
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            raise InputError(f"{path} is a symbolic link; give the path of a regular file "
+                             "(secrets are never written through a link).", field="secrets")
+    except FileNotFoundError:
+        pass
     except OSError as err:
         raise InputError(f"Cannot write {path} ({err.strerror}); choose another path.",
                          field="secrets") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write(text)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give the path of a file.", field="secrets")
+    temp = path.with_name(f".{path.name}.{_random.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(temp, flags, 0o600)
+    except OSError as err:
+        raise InputError(f"Cannot write {path} ({err.strerror}); choose another path.",
+                         field="secrets") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o600)  # whatever the umask
+            out.write(text.encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)  # replaces a link or file at path itself, never its target
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise HookadminError(f"Cannot write {path} ({err.strerror}); nothing was written. "
+                             "Free some space or choose another path, then try again.") from None
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def _check_hook_object(obj: Any, position: int) -> dict[str, Any]:
@@ -108,35 +193,60 @@ def parse_export(data: bytes) -> list[dict[str, Any]]:
     return [_check_hook_object(obj, i) for i, obj in enumerate(doc, start=1)]
 
 
-def parse_secrets(data: bytes) -> dict[str, str]:
-    """Parse a secrets file ``{"<hook id>": "<secret>"}``.
+def parse_secrets(data: bytes) -> dict[str, ExportedSecret]:
+    """Parse a secrets file: ``{"<hook id>": "<secret>" or {"secret": ..., "previous":
+    ..., "previous_expires_at": ISO-8601}}`` (see the module docstring).
 
     Raises:
-        InputError: not JSON of that shape, or a secret is malformed.
+        InputError: not JSON of that shape, or a secret or time is malformed.
     """
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InputError("The secrets file is not valid JSON; use a file made by "
                          "`hookadmin hooks export --secrets FILE`.") from None
-    if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
-        raise InputError('The secrets file must be a JSON object {"<hook id>": "<secret>"}.')
+    shape = ('The secrets file must be a JSON object {"<hook id>": "<secret>"}, as '
+             "`hookadmin hooks export --secrets FILE` writes it.")
+    if not isinstance(doc, dict):
+        raise InputError(shape)
     out = {}
     for key, value in doc.items():
+        if isinstance(value, str):
+            value = {"secret": value}
+        if not isinstance(value, dict) or not isinstance(value.get("secret"), str) \
+                or not all(isinstance(value.get(k), str | None)
+                           for k in ("previous", "previous_expires_at")):
+            raise InputError(shape)
         try:
-            out[str(key)] = check_secret(value)
+            secret = check_secret(value["secret"])
+            previous = value.get("previous")
+            previous = None if previous is None else check_secret(previous)
         except InputError as err:
             raise InputError(f"Secret of hook {key}: {err}", field="secrets") from None
+        expiry = value.get("previous_expires_at")
+        out[str(key)] = ExportedSecret(secret, previous, None if expiry is None or previous
+                                       is None else _parse_time(expiry, key))
     return out
 
 
+def _parse_time(text: str, key: str) -> float:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"Secret of hook {key}: previous_expires_at {text!r} is not an "
+                         "ISO-8601 time like 2026-11-29T10:00:00Z.", field="secrets") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
 def import_hooks(service: HookService, hooks: list[dict[str, Any]],
-                 secrets: dict[str, str] | None = None) -> tuple[list[Hook], int]:
+                 secrets: dict[str, ExportedSecret] | None = None, *,
+                 now: float | None = None) -> tuple[list[Hook], int]:
     """Create the checked ``hooks`` (from :func:`parse_export`), all or nothing.
 
     A hook identical to an existing one (same URL, name and events) is skipped. Each
     new hook takes its secret from ``secrets`` (keyed by its exported id) or gets a
-    new random one.
+    new random one; a replaced secret whose overlap has not ended by ``now`` (Unix
+    seconds, default the current time) keeps signing until the same time.
 
     Returns:
         (the created hooks, how many were skipped).
@@ -146,6 +256,7 @@ def import_hooks(service: HookService, hooks: list[dict[str, Any]],
     """
     existing = {(h.url, h.name, tuple(h.events)) for h in service.hooks()}
     secrets = secrets or {}
+    now = time.time() if now is None else now
     created: list[Hook] = []
     skipped = 0
     service.secrets.check()
@@ -162,10 +273,18 @@ def import_hooks(service: HookService, hooks: list[dict[str, Any]],
                                               insecure_ssl=item["insecure_ssl"],
                                               ca_bundle=item["ca_bundle"])
                 created.append(hook)
-                service.secrets.set(hook.id, secrets.get(str(item["id"])) or new_secret())
+                given = secrets.get(str(item["id"]))
+                service.secrets.set(hook.id, given.secret if given else new_secret())
+                if given and given.previous and given.previous_expires_at \
+                        and given.previous_expires_at > now:
+                    service.secrets.set(hook.id, given.previous, previous=True)
+                    hook = service.store.update_hook(
+                        hook.id, previous_secret_expires_at=given.previous_expires_at)
+                    created[-1] = hook
     except BaseException:
         for hook in created:  # the rows were rolled back; take their secrets away too
             with contextlib.suppress(SecretStoreError):
                 service.secrets.delete(hook.id)
+                service.secrets.delete(hook.id, previous=True)
         raise
     return created, skipped

@@ -3,7 +3,7 @@
 The check runs after DNS, on every address a host name resolves to, so a name that
 points at a forbidden address is refused however it is spelled (IPv4-mapped IPv6,
 decimal or hex IPv4 forms are resolved to their real address first). The rules
-themselves are in :mod:`hookadmin.delivery.addresses`.
+themselves are in :mod:`hookadmin.core.addresses`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from hookadmin.delivery.addresses import (  # re-exported: the rules live there
+from hookadmin.core.addresses import (  # re-exported: the rules live there
     ALWAYS_REFUSED,
     IPAddress,
     PolicyRefused,

@@ -124,7 +124,8 @@ class SettingsDialog(QDialog):
         self.strict.setObjectName("strictNetwork")
         self.strict.setChecked(service.network_policy() == "strict")
         policy_note = QLabel("Link-local and cloud-metadata addresses (169.254.0.0/16, "
-                             "fe80::/10, fd00:ec2::254) are always refused. The change applies "
+                             "fe80::/10, fd00:ec2::254, 100.100.100.200, and IPv6 forms that "
+                             "carry them) are always refused. The change applies "
                              "to new requests within a few seconds, in the window and in "
                              "`hookadmin worker` alike.")
         policy_note.setWordWrap(True)

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from hookadmin.core import events as catalog
+from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, iso
-from hookadmin.delivery.addresses import host_is_internal
 from hookadmin.ui.models import DeliveriesModel
 from hookadmin.ui.ping_viewer import pretty_body
 

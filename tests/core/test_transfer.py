@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
 from hookadmin.core.errors import InputError
-from hookadmin.core.service import HookService
-from hookadmin.core.transfer import import_hooks, parse_export, parse_secrets
+from hookadmin.core.service import SECRET_OVERLAP_SECONDS, HookService
+from hookadmin.core.store import iso
+from hookadmin.core.transfer import ExportedSecret, import_hooks, parse_export, parse_secrets
 from tests.helpers import run_cli
+from tests.security.support import one_line_error
 
 
 def _two_hooks(service: HookService) -> None:
@@ -119,8 +123,106 @@ def test_bad_import_is_refused_whole(home: Path, service: HookService, tmp_path:
 
 def test_parse_secrets_checks_each_secret() -> None:
     good = "ab" * 32
-    assert parse_secrets(json.dumps({"3": f"  {good}\n"}).encode()) == {"3": good}
+    assert parse_secrets(json.dumps({"3": f"  {good}\n"}).encode()) == {
+        "3": ExportedSecret(good)}
     with pytest.raises(InputError, match="Secret of hook 3"):
         parse_secrets(json.dumps({"3": "ab cd"}).encode())
     with pytest.raises(InputError, match="JSON object"):
         parse_secrets(b"[]")
+    with pytest.raises(InputError, match="Secret of hook 3"):
+        parse_secrets(json.dumps({"3": {"secret": good, "previous": "x"}}).encode())
+    with pytest.raises(InputError, match="previous_expires_at"):
+        parse_secrets(json.dumps({"3": {"secret": good, "previous": good,
+                                        "previous_expires_at": "soon"}}).encode())
+
+
+@pytest.mark.parametrize("dangling", [False, True], ids=["to-a-file", "dangling"])
+def test_export_refuses_a_symbolic_link_at_the_secrets_path(
+        home: Path, service: HookService, tmp_path: Path, dangling: bool) -> None:
+    _two_hooks(service)
+    target = tmp_path / "elsewhere.txt"
+    if not dangling:
+        target.write_text("keep me\n")
+    link = tmp_path / "secrets.json"
+    link.symlink_to(target)
+    result = run_cli("hooks", "export", str(tmp_path / "hooks.json"), "--secrets", str(link),
+                     home=home)
+    assert result.returncode == 2
+    line = one_line_error(result.stderr)
+    assert "symbolic link" in line
+    assert result.stdout == ""
+    assert link.is_symlink()
+    if dangling:
+        assert not target.exists()
+    else:
+        assert target.read_text() == "keep me\n"
+    # Nothing written: no hooks file, no temporary file left behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["home", "secrets.json"] + ([] if dangling else ["elsewhere.txt"]))
+
+
+def test_export_replaces_the_secrets_file_rather_than_writing_through_it(
+        home: Path, service: HookService, tmp_path: Path) -> None:
+    _two_hooks(service)
+    secrets_file = tmp_path / "secrets.json"
+    secrets_file.write_text("old\n")
+    secrets_file.chmod(0o644)
+    shared = tmp_path / "shared.txt"  # a second name of the same file
+    os.link(secrets_file, shared)
+    result = run_cli("hooks", "export", str(tmp_path / "hooks.json"), "--secrets",
+                     str(secrets_file), home=home)
+    assert result.returncode == 0, result.stderr
+    assert shared.read_text() == "old\n"  # the secrets never reached the other name
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert json.loads(secrets_file.read_text()) == {
+        str(h.id): service.reveal_secret(h.id) for h in service.hooks()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "hooks.json",
+                                                          "secrets.json", "shared.txt"]
+
+
+def test_a_replaced_secret_still_in_its_overlap_travels_with_the_export(
+        home: Path, service: HookService, tmp_path: Path) -> None:
+    rotated = service.create_hook(url="https://a.example.com/hooks", events=["job"])
+    old = service.reveal_secret(rotated.id)
+    new = service.reset_secret(rotated.id)
+    expiry = service.hook(rotated.id).previous_secret_expires_at
+    assert expiry is not None
+    expired = service.create_hook(url="https://b.example.com/x", events=["job"])
+    service.reset_secret(expired.id, now=time.time() - 2 * SECRET_OVERLAP_SECONDS)
+    hooks_file, secrets_file = tmp_path / "hooks.json", tmp_path / "secrets.json"
+    result = run_cli("hooks", "export", str(hooks_file), "--secrets", str(secrets_file),
+                     home=home)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(secrets_file.read_text())
+    assert doc == {
+        str(rotated.id): {"secret": new, "previous": old, "previous_expires_at": iso(expiry)},
+        str(expired.id): service.reveal_secret(expired.id),  # its overlap is over
+    }
+
+    other = tmp_path / "other-home"
+    result = run_cli("hooks", "import", str(hooks_file), "--secrets", str(secrets_file),
+                     home=other)
+    assert result.returncode == 0, result.stderr
+    with HookService(other) as target:
+        by_url = {h.url: h for h in target.hooks()}
+        copy = by_url["https://a.example.com/hooks"]
+        assert target.reveal_secret(copy.id) == new
+        assert target.secrets.get_optional(copy.id, previous=True) == old
+        assert copy.previous_secret_expires_at == pytest.approx(expiry, abs=1.0)
+        plain = by_url["https://b.example.com/x"]
+        assert plain.previous_secret_expires_at is None
+        assert target.secrets.get_optional(plain.id, previous=True) is None
+
+
+def test_an_import_after_the_overlap_leaves_the_replaced_secret_out(
+        service: HookService) -> None:
+    secret, previous = "ab" * 32, "cd" * 32
+    hooks = parse_export(json.dumps([{"id": 4, "settings": {"url": "https://a.example.com/"},
+                                      "events": ["job"]}]).encode())
+    secrets = parse_secrets(json.dumps({"4": {
+        "secret": secret, "previous": previous,
+        "previous_expires_at": iso(time.time() - 60)}}).encode())
+    (created,), _ = import_hooks(service, hooks, secrets)
+    assert service.reveal_secret(created.id) == secret
+    assert service.hook(created.id).previous_secret_expires_at is None
+    assert service.secrets.get_optional(created.id, previous=True) is None

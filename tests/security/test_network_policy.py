@@ -18,7 +18,12 @@ import pytest
 from hookadmin.core.errors import InputError
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import new_secret
-from hookadmin.delivery.netpolicy import PolicyRefused, check_literal, refusal
+from hookadmin.delivery.netpolicy import (
+    PolicyRefused,
+    check_literal,
+    host_is_internal,
+    refusal,
+)
 from tests.helpers import FAST, body, run_until_idle
 from tests.receiver import Receiver
 from tests.security.support import run_main
@@ -37,6 +42,20 @@ ALWAYS_REFUSED = [
     "FE80::1",
     "::ffff:169.254.169.254",  # IPv4-mapped IPv6 spelling of the metadata address
     "::ffff:a9fe:a9fe",
+    "100.100.100.200",  # Alibaba Cloud metadata
+    "::ffff:100.100.100.200",
+    # IPv6 forms that carry a metadata address: IPv4-compatible, 6to4, NAT64 (the
+    # well-known prefix, and the local-use one at the RFC 6052 prefix lengths)
+    "::169.254.169.254",
+    "::a9fe:a9fe",
+    "2002:a9fe:a9fe::1",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b::169.254.169.254",
+    "64:ff9b::6464:64c8",  # 100.100.100.200
+    "64:ff9b:1::a9fe:a9fe",  # /96
+    "64:ff9b:1:a9fe:a9:fe00::",  # /48
+    "64:ff9b:1:ffa9:fe:a9fe::",  # /56
+    "64:ff9b:1:ffff:a9:fea9:fe00:0",  # /64
 ]
 INTERNAL = [
     "127.0.0.1",
@@ -48,15 +67,30 @@ INTERNAL = [
     "192.168.1.1",
     "100.64.0.1",  # shared address space (CGNAT)
     "100.127.255.254",
+    "100.100.100.201",  # next to Alibaba's metadata address: only shared space
     "fd12:3456::1",  # unique local
     "0.0.0.0",
     "::",
     "::ffff:127.0.0.1",  # IPv4-mapped loopback
     "::ffff:7f00:1",
     "::ffff:10.0.0.1",
+    "::ffff:192.168.0.1",
+    "fec0::1",  # site-local (deprecated, still routed inside some networks)
+    "feff::1",
+    "::127.0.0.1",  # IPv4-compatible
+    "::7f00:1",
+    "::10.0.0.1",
+    "2002:7f00:1::",  # 6to4
+    "2002:c0a8:101::1",  # 192.168.1.1
+    "64:ff9b::7f00:1",  # NAT64, well-known prefix
+    "64:ff9b::10.1.2.3",
+    "64:ff9b::192.168.1.1",
+    "64:ff9b:1::7f00:1",  # NAT64, local-use prefix
+    "64:ff9b:1::1",
 ]
 PUBLIC = ["8.8.8.8", "93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8",
-          "100.128.0.1", "172.32.0.1", "169.255.0.1"]
+          "100.128.0.1", "172.32.0.1", "169.255.0.1",
+          "64:ff9b::808:808", "64:ff9b::8.8.8.8", "2002:808:808::1", "2002:5db8:d822::"]
 
 
 @pytest.mark.parametrize("address", ALWAYS_REFUSED)
@@ -93,6 +127,23 @@ def test_mapped_addresses_are_judged_by_the_ipv4_address_inside() -> None:
     assert refusal("::ffff:169.254.169.254", strict=False) == refusal("169.254.169.254",
                                                                       strict=False)
     assert refusal("::ffff:127.0.0.1", strict=True) == refusal("127.0.0.1", strict=True)
+
+
+@pytest.mark.parametrize(("address", "carried"), [
+    ("64:ff9b::a9fe:a9fe", "169.254.169.254"), ("2002:a9fe:a9fe::1", "169.254.169.254"),
+    ("::a9fe:a9fe", "169.254.169.254"), ("64:ff9b:1:a9fe:a9:fe00::", "169.254.169.254")])
+def test_a_refusal_names_the_ipv4_address_an_ipv6_address_carries(address: str,
+                                                                 carried: str) -> None:
+    reason = refusal(address, strict=False)
+    assert reason is not None
+    assert address in reason
+    assert carried in reason
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "2002:a00:1::", "::7f00:1"])
+def test_the_internal_badge_sees_the_ipv4_address_inside(address: str) -> None:
+    assert host_is_internal(f"[{address}]")
+    assert not host_is_internal("[64:ff9b::808:808]")
 
 
 def test_host_names_are_left_to_the_resolver() -> None:
@@ -178,7 +229,9 @@ def test_ping_follows_the_network_policy(service: HookService, home: Path,
 
 
 METADATA_URLS = ["http://169.254.169.254/latest/meta-data/", "http://[::ffff:169.254.169.254]/",
-                 "http://[fd00:ec2::254]/", "http://[fe80::1]:8080/"]
+                 "http://[fd00:ec2::254]/", "http://[fe80::1]:8080/",
+                 "http://[64:ff9b::a9fe:a9fe]/", "http://100.100.100.200/latest/meta-data/",
+                 "http://[2002:a9fe:a9fe::]/"]
 
 
 def test_metadata_addresses_are_refused_on_a_workstation_without_any_traffic(

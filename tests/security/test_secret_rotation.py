@@ -240,12 +240,18 @@ def test_reset_secret_from_a_file_or_stdin(home: Path, service: HookService,
                      home=home)
     assert result.returncode == 0, result.stderr
     assert service.reveal_secret(hook.id) == chosen
+    # The secret given is not echoed; the output says what happened instead.
+    assert chosen not in result.stdout + result.stderr
+    assert chosen[:32] not in result.stdout + result.stderr
+    assert f"Hook {hook.id} now signs with the secret given" in result.stdout
 
     other = "fedcba9876543210" * 4
     result = run_cli("hooks", "reset-secret", str(hook.id), "--secret-file", "-",
                      home=home, input=f"{other}\n".encode())
     assert result.returncode == 0, result.stderr
     assert service.reveal_secret(hook.id) == other
+    assert other not in result.stdout + result.stderr
+    assert "webhook-signature until" in result.stdout  # the replaced one still signs
 
     inner = f"{other[:32]} {other[32:]}"
     result = run_cli("hooks", "reset-secret", str(hook.id), "--secret-file", "-",

@@ -47,6 +47,11 @@ ACCEPTED: list[tuple[str, str]] = [
     ("https://[::1]/", "https://[::1]/"),
     ("http://[2001:0DB8:0000:0000:0000:0000:0000:0001]/", "http://[2001:db8::1]/"),
     ("http://[2001:db8::]:443/h", "http://[2001:db8::]:443/h"),
+    # Internal addresses (NAT64, 6to4) are allowed on a workstation: strict mode refuses
+    # them at connect time.
+    ("http://[64:ff9b::7f00:1]/", "http://[64:ff9b::7f00:1]/"),
+    ("http://[2002:c0a8:101::1]:8080/", "http://[2002:c0a8:101::1]:8080/"),
+    ("http://[64:ff9b::808:808]/", "http://[64:ff9b::808:808]/"),
     # Ports.
     ("https://example.com:08080/", "https://example.com:8080/"),
     ("https://example.com:/", "https://example.com/"),  # empty port: the default
@@ -92,6 +97,12 @@ REJECTED: list[tuple[str, str]] = [
     ("http://[FE80::1]:80/", "link-local or a cloud metadata"),
     ("http://[fd00:ec2::254]/", "link-local or a cloud metadata"),
     ("http://[::ffff:169.254.169.254]:8080/x", "link-local or a cloud metadata"),
+    ("http://100.100.100.200/latest/meta-data/", "link-local or a cloud metadata"),
+    ("http://[64:ff9b::a9fe:a9fe]/", "link-local or a cloud metadata"),  # NAT64
+    ("http://[64:ff9b::169.254.169.254]/", "link-local or a cloud metadata"),
+    ("http://[64:ff9b:1::a9fe:a9fe]/", "link-local or a cloud metadata"),
+    ("http://[::169.254.169.254]/", "link-local or a cloud metadata"),  # IPv4-compatible
+    ("http://[2002:a9fe:a9fe::]/", "link-local or a cloud metadata"),  # 6to4
     # Legacy IPv4 spellings that resolvers still honour (all of them are 127.0.0.1).
     ("http://127.1/", LEGACY_IPV4),
     ("http://127.0.1/", LEGACY_IPV4),

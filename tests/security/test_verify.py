@@ -14,6 +14,7 @@ import hookadmin
 from hookadmin.core.signing import (
     sign,
     sign_standard,
+    standard_failure,
     standard_webhooks_secret,
     verify_signature,
     verify_standard,
@@ -168,9 +169,8 @@ def test_verify_command_exit_status(files: dict[str, Path]) -> None:
     valid = run_main("verify", "--secret-file", secret, "--signature", GOOD, body)
     assert (valid.returncode, valid.stdout, valid.stderr) == (0, "X-Hook-Signature: valid\n", "")
     invalid = run_main("verify", "--secret-file", secret, "--signature", "0" * 64, body)
-    assert (invalid.returncode, invalid.stdout) == (1, "X-Hook-Signature: INVALID\n")
-    malformed = run_main("verify", "--secret-file", secret, "--signature", "zz", body)
-    assert (malformed.returncode, malformed.stdout) == (1, "X-Hook-Signature: INVALID\n")
+    assert invalid.returncode == 1
+    assert invalid.stdout.startswith("X-Hook-Signature: INVALID (signature mismatch")
     stamp = str(int(time.time()))
     standard = sign_standard(SECRET, MSG_ID, int(stamp), BODY)
     for key_file in (files["secret"], files["whsec"]):
@@ -181,7 +181,8 @@ def test_verify_command_exit_status(files: dict[str, Path]) -> None:
     stale = run_main("verify", "--secret-file", secret, "--webhook-id", MSG_ID,
                      "--webhook-timestamp", old_stamp, "--webhook-signature",
                      sign_standard(SECRET, MSG_ID, int(old_stamp), BODY), body)
-    assert (stale.returncode, stale.stdout) == (1, "webhook-signature: INVALID\n")
+    assert stale.returncode == 1
+    assert stale.stdout.startswith("webhook-signature: INVALID (timestamp too old")
     both = run_main("verify", "--secret-file", secret, "--signature", GOOD, "--webhook-id",
                     MSG_ID, "--webhook-timestamp", old_stamp, "--webhook-signature",
                     sign_standard(SECRET, MSG_ID, int(old_stamp), BODY), body)
@@ -208,6 +209,14 @@ def test_verify_reads_the_body_from_standard_input(files: dict[str, Path]) -> No
     (["--secret-file", "{whsec}", "--signature", GOOD, "{body}"], "needs the hex secret"),
     (["--secret-file", "{secret}", "--signature", GOOD, "{missing}"],
      "Cannot read the body file"),
+    (["--secret-file", "{secret}", "--signature", "zz", "{body}"], "64 hex characters"),
+    (["--secret-file", "{secret}", "--signature", GOOD[:-1], "{body}"], "64 hex characters"),
+    (["--secret-file", "{secret}", "--signature", "sha256=" + GOOD, "{body}"],
+     "64 hex characters"),
+    (["--secret-file", "{secret}", "--signature", GOOD[:-1] + "g", "{body}"],
+     "64 hex characters"),
+    (["--secret-file", "{badwhsec}", "--webhook-id", MSG_ID, "--webhook-timestamp", "1",
+      "--webhook-signature", "v1,AAAA", "{body}"], "whsec_"),
 ])
 def test_verify_usage_errors_exit_2_with_one_line(files: dict[str, Path], tmp_path: Path,
                                                   args: list[str], fragment: str) -> None:
@@ -215,7 +224,10 @@ def test_verify_usage_errors_exit_2_with_one_line(files: dict[str, Path], tmp_pa
     bad.write_text("not-a-secret\n")
     inner = tmp_path / "inner.txt"
     inner.write_text(SECRET[:32] + " " + SECRET[32:] + "\n")
-    names = {**files, "bad": bad, "inner": inner, "missing": tmp_path / "missing.txt"}
+    bad_whsec = tmp_path / "bad-whsec.txt"
+    bad_whsec.write_text("whsec_%%%\n")
+    names = {**files, "bad": bad, "inner": inner, "missing": tmp_path / "missing.txt",
+             "badwhsec": bad_whsec}
     result = run_main("verify", *[a.format(**{k: str(v) for k, v in names.items()})
                                   for a in args])
     assert result.returncode == 2
@@ -223,3 +235,63 @@ def test_verify_usage_errors_exit_2_with_one_line(files: dict[str, Path], tmp_pa
     assert fragment in line
     assert SECRET[:32] not in line  # the secret is never echoed
     assert result.stdout == ""
+
+
+def _verify_standard(files: dict[str, Path], stamp: int, signature: str,
+                     msg_id: str = MSG_ID) -> tuple[int, str]:
+    result = run_main("verify", "--secret-file", str(files["secret"]), "--webhook-id", msg_id,
+                      "--webhook-timestamp", str(stamp), "--webhook-signature", signature,
+                      str(files["body"]))
+    assert result.stderr == ""
+    return result.returncode, result.stdout
+
+
+def test_verify_says_why_a_standard_signature_failed(files: dict[str, Path]) -> None:
+    now = int(time.time())
+    old, new = now - 3600, now + 3600
+    code, out = _verify_standard(files, old, sign_standard(SECRET, MSG_ID, old, BODY))
+    assert code == 1
+    assert out.startswith("webhook-signature: INVALID (timestamp too old: ")
+    assert "300 s" in out  # the tolerance
+    assert "the signature itself matches" in out
+    code, out = _verify_standard(files, new, sign_standard(SECRET, MSG_ID, new, BODY))
+    assert code == 1
+    assert out.startswith("webhook-signature: INVALID (timestamp too new: ")
+    code, out = _verify_standard(files, now, sign_standard("6f" * 32, MSG_ID, now, BODY))
+    assert (code, out.startswith("webhook-signature: INVALID (signature mismatch")) == (1, True)
+    code, out = _verify_standard(files, now, sign_standard(SECRET, MSG_ID, now, BODY),
+                                 msg_id="another-id")
+    assert (code, out.startswith("webhook-signature: INVALID (signature mismatch")) == (1, True)
+    for malformed in ("garbage", "v1,not base64!", "v2,AAAA", "v1,"):
+        code, out = _verify_standard(files, now, malformed)
+        assert code == 1
+        assert out.startswith("webhook-signature: INVALID (malformed header"), malformed
+    assert out.count("\n") == 1
+
+
+def test_verify_says_why_an_x_hook_signature_failed(files: dict[str, Path]) -> None:
+    result = run_main("verify", "--secret-file", str(files["secret"]), "--signature",
+                      sign(SECRET, BODY + b"\n"), str(files["body"]))
+    assert result.returncode == 1
+    assert result.stdout.startswith("X-Hook-Signature: INVALID (signature mismatch: ")
+    assert result.stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize(("stamp", "signature", "reason"), [
+    (NOW - 301, None, "timestamp too old"),
+    (NOW + 301, None, "timestamp too new"),
+    (NOW, "v1,AAAA", "signature mismatch"),
+    (NOW, "nonsense", "malformed header"),
+    (NOW, None, None),
+])
+def test_standard_failure_names_the_reason(stamp: int, signature: str | None,
+                                           reason: str | None) -> None:
+    signature = signature or sign_standard(SECRET, MSG_ID, stamp, BODY)
+    found = standard_failure(BODY, SECRET, MSG_ID, str(stamp), signature, now=NOW)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.startswith(reason)
+    assert verify_standard(BODY, SECRET, MSG_ID, str(stamp), signature, now=NOW) is \
+        (reason is None)

@@ -14,30 +14,30 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from hookadmin import __version__
-from hookadmin.cli_team import add_team_parser, run_team
+from hookadmin.cli import deliveries, hooks, verify
+from hookadmin.cli.common import MAX_ID
+from hookadmin.cli.common import Parser as _Parser
+from hookadmin.cli.common import hook_id as _hook_id
+from hookadmin.cli.common import pretty as _pretty
+from hookadmin.cli.common import print_json as _print_json
+from hookadmin.cli.common import read_input as _read_input
+from hookadmin.cli.deliveries import parse_since
+from hookadmin.cli.team import add_team_parser, run_team
 from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.core.events import EVENT_TYPES, GROUPS, catalog_json, event_type
-from hookadmin.core.hooks import Hook
 from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
-from hookadmin.core.store import Delivery, iso
+from hookadmin.core.store import iso
+
+__all__ = ["MAX_ID", "build_parser", "main", "parse_since"]
 
 _T = TypeVar("_T")
 
 
-MAX_ID = 2**63 - 1  # SQLite's largest integer
 MAX_PROCESSES = 64
 MAX_SIMULATED = 100_000  # clusters or jobs per `simulate` run; its events stay in memory
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line on stderr (DESIGN.md §6); the usage is one `--help` away.
-        self.exit(2, f"hookadmin: {message}; see `{self.prog} --help`.\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,61 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("gui", help="open the admin window")
-
-    hooks = sub.add_parser("hooks", help="list, add, show, edit and delete hooks")
-    hsub = hooks.add_subparsers(dest="hooks_command", metavar="ACTION", required=True,
-                                parser_class=_Parser)
-    ls = hsub.add_parser("list", help="list hooks")
-    ls.add_argument("--json", action="store_true", help="print JSON (DESIGN.md §4)")
-    add = hsub.add_parser("add", help="create a hook with a new secret")
-    add.add_argument("--url", required=True)
-    add.add_argument("--event", action="append", default=[], metavar="TYPE",
-                     help="event type or group id (job, cluster); repeat for more "
-                          "(default: job and cluster)")
-    add.add_argument("--name", default="")
-    add.add_argument("--inactive", action="store_true", help="create it switched off")
-    add.add_argument("--ca-bundle", metavar="FILE",
-                     help="PEM file of extra CA certificates to trust for this hook")
-    add.add_argument("--insecure-ssl", action="store_true",
-                     help="skip TLS certificate verification (not recommended)")
-    add.add_argument("--json", action="store_true")
-    show = hsub.add_parser("show", help="show one hook")
-    show.add_argument("id", type=_hook_id)
-    show.add_argument("--json", action="store_true")
-    edit = hsub.add_parser("edit", help="change a hook")
-    edit.add_argument("id", type=_hook_id)
-    edit.add_argument("--url")
-    edit.add_argument("--event", action="append", metavar="TYPE",
-                      help="replaces the event list; repeat for more")
-    edit.add_argument("--name")
-    state = edit.add_mutually_exclusive_group()
-    state.add_argument("--active", dest="active", action="store_true", default=None)
-    state.add_argument("--inactive", dest="active", action="store_false")
-    edit.add_argument("--ca-bundle", metavar="FILE",
-                      help="PEM file of extra CA certificates ('' removes it)")
-    tls = edit.add_mutually_exclusive_group()
-    tls.add_argument("--insecure-ssl", dest="insecure_ssl", action="store_true", default=None,
-                     help="skip TLS certificate verification (not recommended)")
-    tls.add_argument("--verify-ssl", dest="insecure_ssl", action="store_false",
-                     help="verify TLS certificates again")
-    edit.add_argument("--json", action="store_true")
-    delete = hsub.add_parser("delete", help="delete a hook, its history and its secret")
-    delete.add_argument("id", type=_hook_id)
-    secret = hsub.add_parser("secret", help="print the hook's secret (explicit reveal)")
-    secret.add_argument("id", type=_hook_id)
-    reset = hsub.add_parser("reset-secret", help="replace the secret and print the new one")
-    reset.add_argument("id", type=_hook_id)
-    reset.add_argument("--secret-file", metavar="F|-",
-                       help="use this secret (64 hex characters; surrounding whitespace is "
-                            "ignored) instead of a new random one")
-    export = hsub.add_parser("export", help="hooks as JSON (DESIGN.md §4), secrets only if asked")
-    export.add_argument("file", nargs="?", default="-", metavar="FILE|-")
-    export.add_argument("--secrets", metavar="FILE",
-                        help="also write the secrets to FILE (created with mode 0600)")
-    imp = hsub.add_parser("import", help="create hooks from an export")
-    imp.add_argument("file", metavar="FILE|-")
-    imp.add_argument("--secrets", metavar="FILE",
-                     help="take the secrets from FILE (else new secrets are made)")
+    hooks.add_parser(sub)
 
     ping = sub.add_parser("ping", help="send a ping now and show the response")
     ping.add_argument("id", type=_hook_id)
@@ -126,18 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     # One of N engines started by `worker --processes N` (set on the others it starts).
     worker.add_argument("--share-of", type=_processes, default=None, help=argparse.SUPPRESS)
 
-    dl = sub.add_parser("deliveries", help="the delivery history, newest first")
-    dl.add_argument("--hook", type=_hook_id, metavar="ID")
-    dl.add_argument("--status", choices=("pending", "succeeded", "failed"))
-    dl.add_argument("--limit", type=int, default=50)
-    dl.add_argument("--json", action="store_true")
-
-    red = sub.add_parser("redeliver", help="send a delivery again (new attempts, same id)")
-    red.add_argument("delivery", nargs="?", metavar="DELIVERY_ID")
-    red.add_argument("--hook", type=_hook_id, metavar="ID",
-                     help="with --failed-since: every failed delivery of this hook")
-    red.add_argument("--failed-since", metavar="TIME",
-                     help="ISO-8601 time (2026-11-29T10:00:00Z) or a duration like 2h, 3d")
+    deliveries.add_parsers(sub)
 
     st = sub.add_parser("settings", help="show or change settings")
     st.add_argument("--retention-days", type=int, metavar="N",
@@ -151,16 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--response-cap", type=int, metavar="BYTES",
                     help="response body bytes kept per attempt")
 
-    ver = sub.add_parser("verify", help="receiver-side check of a delivery's signature")
-    ver.add_argument("body", nargs="?", default="-", metavar="BODY_FILE|-")
-    ver.add_argument("--secret-file", required=True, metavar="F",
-                     help="file holding the hook's secret (or its whsec_ form)")
-    ver.add_argument("--signature", metavar="HEX", help="the X-Hook-Signature value")
-    ver.add_argument("--webhook-id", metavar="ID", help="Standard Webhooks: webhook-id")
-    ver.add_argument("--webhook-timestamp", metavar="SECONDS",
-                     help="Standard Webhooks: webhook-timestamp")
-    ver.add_argument("--webhook-signature", metavar="SIG",
-                     help="Standard Webhooks: webhook-signature (5-minute tolerance)")
+    verify.add_parser(sub)
 
     ev = sub.add_parser("events", help="the event catalog")
     ev.add_argument("--json", action="store_true", help="shaped like GET /hook_events")
@@ -180,18 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help='print JSON Lines {"type", "resource"} instead of publishing '
                           "(input for `hookadmin publish --batch -`)")
     return p
-
-
-def _hook_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (a whole number)") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (ids start at 1)")
-    if value > MAX_ID:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a hook id (too large)")
-    return value
 
 
 def _processes(text: str) -> int:
@@ -261,7 +175,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "events":
         return _events(args)
     if args.command == "verify":
-        return _verify(args)
+        return verify.run(args)
     if args.command == "worker":
         return _worker(args)
     if args.command == "simulate":
@@ -270,107 +184,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_team(args)
     with HookService(args.home) as service:
         if args.command == "hooks":
-            return _hooks(service, args)
+            return hooks.run(service, args)
         if args.command == "publish":
             return _publish(service, args)
         if args.command == "ping":
             return _ping(service, args)
         if args.command == "deliveries":
-            return _deliveries(service, args)
+            return deliveries.run_deliveries(service, args)
         if args.command == "redeliver":
-            return _redeliver(service, args)
+            return deliveries.run_redeliver(service, args)
         if args.command == "settings":
             return _settings(service, args)
     raise AssertionError(args.command)  # pragma: no cover - argparse limits commands
-
-
-def _hooks(service: HookService, args: argparse.Namespace) -> int:
-    action = args.hooks_command
-    if action == "list":
-        hooks = service.hooks()
-        if args.json:
-            _print_json([h.to_json() for h in hooks])
-        elif not hooks:
-            print("No hooks yet. Create one with: hookadmin hooks add --url URL --event job")
-        else:
-            _print_hook_table(hooks)
-        return 0
-    if action == "add":
-        hook = service.create_hook(url=args.url, events=args.event or ["job", "cluster"],
-                                   name=args.name, active=not args.inactive,
-                                   insecure_ssl=args.insecure_ssl, ca_bundle=args.ca_bundle)
-        _print_hook(hook, as_json=args.json)
-        return 0
-    if action == "show":
-        _print_hook(service.hook(args.id), as_json=args.json)
-        return 0
-    if action == "edit":
-        hook = service.edit_hook(args.id, url=args.url, events=args.event, name=args.name,
-                                 active=args.active, insecure_ssl=args.insecure_ssl,
-                                 ca_bundle=args.ca_bundle)
-        _print_hook(hook, as_json=args.json)
-        return 0
-    if action == "delete":
-        hook = service.hook(args.id)
-        service.delete_hook(args.id)
-        print(f"Deleted hook {hook.id} ({hook.display_name}) and its delivery history.")
-        return 0
-    if action == "secret":
-        print(service.reveal_secret(args.id))
-        return 0
-    if action == "reset-secret":
-        given = None
-        if args.secret_file is not None:
-            given = _read_input(args.secret_file, "secret").decode("utf-8", "replace")
-        print(service.reset_secret(args.id, given))
-        return 0
-    if action == "export":
-        return _export(service, args)
-    if action == "import":
-        return _import(service, args)
-    raise AssertionError(action)  # pragma: no cover
-
-
-def _print_hook_table(hooks: Sequence[Hook]) -> None:
-    rows = [("ID", "ACTIVE", "NAME", "URL", "EVENTS")]
-    rows += [(str(h.id), "yes" if h.active else "no", h.name or "-", h.url, ",".join(h.events))
-             for h in hooks]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
-
-
-def _print_hook(hook: Hook, *, as_json: bool) -> None:
-    if as_json:
-        _print_json(hook.to_json())
-        return
-    print(f"Hook {hook.id}: {hook.display_name}")
-    print(f"  URL:      {hook.url}")
-    print(f"  Events:   {', '.join(hook.events)}")
-    print(f"  Active:   {'yes' if hook.active else 'no'}")
-    if hook.deactivated_reason:
-        print(f"  Why off:  {hook.deactivated_reason}")
-    if hook.insecure_ssl:
-        print("  TLS:      certificates are NOT verified (insecure_ssl)")
-    elif hook.ca_bundle:
-        print(f"  TLS:      also trusts the CAs in {hook.ca_bundle}")
-    if hook.url.startswith("http://"):
-        print("  Warning:  plain http: deliveries travel unencrypted")
-    if hook.previous_secret_expires_at and hook.previous_secret_expires_at > time.time():
-        print(f"  Rotation: the replaced secret also signs webhook-signature until "
-              f"{iso(hook.previous_secret_expires_at)}")
-    print(f"  Created:  {hook.created_at}    Updated: {hook.updated_at}")
-    print(f"  Secret:   in the OS keyring; reveal it with `hookadmin hooks secret {hook.id}`")
-
-
-def _read_input(spec: str, what: str) -> bytes:
-    if spec == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(spec).read_bytes()
-    except OSError as err:
-        raise InputError(f"Cannot read the {what} file {spec!r} ({err.strerror}); check the "
-                         "path.") from None
 
 
 def _publish(service: HookService, args: argparse.Namespace) -> int:
@@ -474,122 +299,6 @@ def _ping(service: HookService, args: argparse.Namespace) -> int:
     return 0 if a.succeeded else 1
 
 
-def _pretty(body: bytes) -> str:
-    text = body.decode("utf-8", "replace")
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        return text
-
-
-def _deliveries(service: HookService, args: argparse.Namespace) -> int:
-    if args.hook is not None:
-        service.hook(args.hook)
-    if not 1 <= args.limit <= 100_000:
-        raise InputError("--limit must be from 1 to 100000.")
-    rows = service.store.list_deliveries(hook_id=args.hook, status=args.status, limit=args.limit)
-    if args.json:
-        _print_json([d.to_json() for d in rows])
-        return 0
-    if not rows:
-        filtered = args.status is not None or args.hook is not None
-        print("No deliveries match." if filtered else "No deliveries yet.")
-        return 0
-    print(f"{'DELIVERY':36}  {'HOOK':>4}  {'EVENT':18}  {'STATUS':9}  {'TRIES':>5}  "
-          f"{'CODE':>4}  {'MS':>6}  CREATED")
-    for d in rows:
-        print(f"{d.id:36}  {d.hook_id:>4}  {d.event_type:18}  {d.status:9}  {d.attempts:>5}  "
-              f"{_code(d):>4}  {_ms(d):>6}  {iso(d.created_at)}")
-    return 0
-
-
-def _code(d: Delivery) -> str:
-    if d.last_status_code is not None:
-        return str(d.last_status_code)
-    return d.last_error_kind or "-"
-
-
-def _ms(d: Delivery) -> str:
-    return "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f}"
-
-
-def _export(service: HookService, args: argparse.Namespace) -> int:
-    from hookadmin.core.transfer import export_hooks, export_secrets, write_private_file
-
-    hooks = export_hooks(service)
-    text = json.dumps(hooks, indent=2, ensure_ascii=False) + "\n"
-    if args.secrets is not None:
-        if args.secrets == "-" or args.secrets == args.file:
-            raise InputError("Give --secrets its own file; secrets are never written with "
-                             "the hooks or to standard output.")
-        write_private_file(Path(args.secrets), json.dumps(export_secrets(service), indent=2)
-                           + "\n")
-    if args.file == "-":
-        sys.stdout.write(text)
-    else:
-        try:
-            Path(args.file).write_text(text, encoding="utf-8")
-        except OSError as err:
-            raise InputError(f"Cannot write {args.file} ({err.strerror}); choose another "
-                             "path.") from None
-    note = f"Exported {len(hooks)} hooks" + (f"; secrets in {args.secrets} (mode 0600)"
-                                             if args.secrets else "; no secrets") + "."
-    print(note, file=sys.stderr)
-    return 0
-
-
-def _import(service: HookService, args: argparse.Namespace) -> int:
-    from hookadmin.core.transfer import import_hooks, parse_export, parse_secrets
-
-    hooks = parse_export(_read_input(args.file, "hooks"))
-    secrets = None if args.secrets is None else parse_secrets(_read_input(args.secrets,
-                                                                          "secrets"))
-    created, skipped = import_hooks(service, hooks, secrets)
-    ids = ", ".join(str(h.id) for h in created) or "none"
-    line = f"Imported {len(created)} hooks (ids: {ids})"
-    if skipped:
-        line += f"; skipped {skipped} that already exist"
-    if created and secrets is None:
-        line += "; each has a new secret: reveal them with `hookadmin hooks secret ID`"
-    print(line + ".")
-    return 0
-
-
-def _redeliver(service: HookService, args: argparse.Namespace) -> int:
-    if args.delivery is not None:
-        if args.hook is not None or args.failed_since is not None:
-            raise InputError("Give either a DELIVERY_ID or --hook ID --failed-since TIME.")
-        d = service.store.redeliver(args.delivery)
-        print(f"Delivery {d.id} to hook {d.hook_id} is queued again.")
-        return 0
-    if args.hook is None or args.failed_since is None:
-        raise InputError("Give a DELIVERY_ID, or --hook ID with --failed-since TIME to "
-                         "redeliver every failed delivery of a hook.")
-    count = service.store.redeliver_failed(args.hook, parse_since(args.failed_since))
-    print(f"Queued {count} failed deliveries of hook {args.hook} again.")
-    return 0
-
-
-def parse_since(text: str, *, now: float | None = None) -> float:
-    """``2h``, ``30m``, ``3d``, ``45s`` (ago) or an ISO-8601 time → Unix seconds.
-
-    Raises:
-        InputError: neither form.
-    """
-    text = text.strip()
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if len(text) > 1 and text[-1] in units and text[:-1].isdigit():
-        return (time.time() if now is None else now) - int(text[:-1]) * units[text[-1]]
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"{text!r} is not a time; use ISO-8601 like 2026-11-29T10:00:00Z "
-                         "or a duration like 2h or 3d.") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
-
-
 def _settings(service: HookService, args: argparse.Namespace) -> int:
     if args.retention_days is not None:
         service.set_retention_days(args.retention_days)
@@ -614,34 +323,6 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
     print(f"attempt-timeout: {options['attempt_timeout']:g}")
     print(f"response-cap: {options['response_cap']}")
     return 0
-
-
-def _verify(args: argparse.Namespace) -> int:
-    from hookadmin.core.signing import check_secret, verify_signature, verify_standard
-
-    raw = _read_input(args.secret_file, "secret").decode("utf-8", "replace").strip()
-    secret = raw if raw.startswith("whsec_") else check_secret(raw)
-    standard = (args.webhook_id, args.webhook_timestamp, args.webhook_signature)
-    if args.signature is None and not all(standard):
-        raise InputError("Give --signature HEX, or --webhook-id, --webhook-timestamp and "
-                         "--webhook-signature together.")
-    if any(standard) and not all(standard):
-        raise InputError("Give --webhook-id, --webhook-timestamp and --webhook-signature "
-                         "together.")
-    if args.webhook_timestamp is not None and not args.webhook_timestamp.strip().isdigit():
-        raise InputError("--webhook-timestamp must be Unix seconds, e.g. 1795962144.")
-    body = _read_input(args.body, "body")
-    checks = []
-    if args.signature is not None:
-        if secret.startswith("whsec_"):
-            raise InputError("--signature needs the hex secret, not the whsec_ form.")
-        checks.append(("X-Hook-Signature", verify_signature(body, secret, args.signature)))
-    if all(standard):
-        checks.append(("webhook-signature", verify_standard(
-            body, secret, args.webhook_id, args.webhook_timestamp, args.webhook_signature)))
-    for name, ok in checks:
-        print(f"{name}: {'valid' if ok else 'INVALID'}")
-    return 0 if all(ok for _, ok in checks) else 1
 
 
 SIMULATE_BATCH = 500
@@ -723,10 +404,6 @@ def _events(args: argparse.Namespace) -> int:
             if e.group == g.id:
                 print(f"  {e.id:18} {e.label}: {e.description}")
     return 0
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

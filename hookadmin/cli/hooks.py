@@ -1,0 +1,244 @@
+"""``hookadmin hooks ...``: list, add, show, edit, delete, reveal and reset secrets,
+export and import."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hookadmin.cli.common import Parser, hook_id, print_json, read_input
+from hookadmin.core.errors import InputError
+from hookadmin.core.hooks import Hook
+from hookadmin.core.service import HookService
+from hookadmin.core.store import iso
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``hooks`` and its actions to ``sub`` (the top parser's subparsers)."""
+    hooks = sub.add_parser("hooks", help="list, add, show, edit and delete hooks")
+    hsub = hooks.add_subparsers(dest="hooks_command", metavar="ACTION", required=True,
+                                parser_class=Parser)
+    ls = hsub.add_parser("list", help="list hooks")
+    ls.add_argument("--json", action="store_true",
+                    help="print JSON (DESIGN.md §4, plus deactivated_reason and "
+                         "deactivated_at for a hook the engine switched off)")
+    add = hsub.add_parser("add", help="create a hook with a new secret")
+    add.add_argument("--url", required=True)
+    add.add_argument("--event", action="append", default=[], metavar="TYPE",
+                     help="event type or group id (job, cluster); repeat for more "
+                          "(default: job and cluster)")
+    add.add_argument("--name", default="")
+    add.add_argument("--inactive", action="store_true", help="create it switched off")
+    add.add_argument("--ca-bundle", metavar="FILE",
+                     help="PEM file of extra CA certificates to trust for this hook")
+    add.add_argument("--insecure-ssl", action="store_true",
+                     help="skip TLS certificate verification (not recommended)")
+    add.add_argument("--json", action="store_true")
+    show = hsub.add_parser("show", help="show one hook")
+    show.add_argument("id", type=hook_id)
+    show.add_argument("--json", action="store_true")
+    edit = hsub.add_parser("edit", help="change a hook")
+    edit.add_argument("id", type=hook_id)
+    edit.add_argument("--url")
+    edit.add_argument("--event", action="append", metavar="TYPE",
+                      help="replaces the event list; repeat for more")
+    edit.add_argument("--name")
+    state = edit.add_mutually_exclusive_group()
+    state.add_argument("--active", dest="active", action="store_true", default=None)
+    state.add_argument("--inactive", dest="active", action="store_false")
+    edit.add_argument("--ca-bundle", metavar="FILE",
+                      help="PEM file of extra CA certificates ('' removes it)")
+    tls = edit.add_mutually_exclusive_group()
+    tls.add_argument("--insecure-ssl", dest="insecure_ssl", action="store_true", default=None,
+                     help="skip TLS certificate verification (not recommended)")
+    tls.add_argument("--verify-ssl", dest="insecure_ssl", action="store_false",
+                     help="verify TLS certificates again")
+    edit.add_argument("--json", action="store_true")
+    delete = hsub.add_parser("delete", help="delete a hook, its history and its secret")
+    delete.add_argument("id", type=hook_id)
+    secret = hsub.add_parser("secret", help="print the hook's secret (explicit reveal)")
+    secret.add_argument("id", type=hook_id)
+    secret.add_argument("--whsec", action="store_true",
+                        help="print its Standard Webhooks form (whsec_...) instead")
+    reset = hsub.add_parser("reset-secret", help="replace the secret (a new random one is "
+                                                 "printed)")
+    reset.add_argument("id", type=hook_id)
+    reset.add_argument("--secret-file", metavar="F|-",
+                       help="use this secret (64 hex characters; surrounding whitespace is "
+                            "ignored) instead of a new random one; it is not printed")
+    export = hsub.add_parser("export", help="hooks as JSON (DESIGN.md §4), secrets only if asked")
+    export.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    export.add_argument("--secrets", metavar="FILE",
+                        help="also write the secrets to FILE (created with mode 0600; a "
+                             "symbolic link there is refused)")
+    imp = hsub.add_parser("import", help="create hooks from an export")
+    imp.add_argument("file", metavar="FILE|-")
+    imp.add_argument("--secrets", metavar="FILE",
+                     help="take the secrets from FILE (else new secrets are made)")
+
+
+def run(service: HookService, args: argparse.Namespace) -> int:
+    """Run one ``hooks`` action; returns the exit status.
+
+    Raises:
+        HookadminError: what the service layer raises (the caller turns it into a line
+            on stderr and exit status 2 or 1).
+    """
+    action = args.hooks_command
+    if action == "list":
+        hooks = service.hooks()
+        if args.json:
+            print_json([hook_json(service, h) for h in hooks])
+        elif not hooks:
+            print("No hooks yet. Create one with: hookadmin hooks add --url URL --event job")
+        else:
+            _print_hook_table(hooks)
+        return 0
+    if action == "add":
+        hook = service.create_hook(url=args.url, events=args.event or ["job", "cluster"],
+                                   name=args.name, active=not args.inactive,
+                                   insecure_ssl=args.insecure_ssl, ca_bundle=args.ca_bundle)
+        _print_hook(service, hook, as_json=args.json)
+        return 0
+    if action == "show":
+        _print_hook(service, service.hook(args.id), as_json=args.json)
+        return 0
+    if action == "edit":
+        hook = service.edit_hook(args.id, url=args.url, events=args.event, name=args.name,
+                                 active=args.active, insecure_ssl=args.insecure_ssl,
+                                 ca_bundle=args.ca_bundle)
+        _print_hook(service, hook, as_json=args.json)
+        return 0
+    if action == "delete":
+        hook = service.hook(args.id)
+        service.delete_hook(args.id)
+        print(f"Deleted hook {hook.id} ({hook.display_name}) and its delivery history.")
+        return 0
+    if action == "secret":
+        return _secret(service, args)
+    if action == "reset-secret":
+        return _reset_secret(service, args)
+    if action == "export":
+        return _export(service, args)
+    if action == "import":
+        return _import(service, args)
+    raise AssertionError(action)  # pragma: no cover
+
+
+def hook_json(service: HookService, hook: Hook) -> dict[str, Any]:
+    """The hook's §4 object, plus ``deactivated_reason`` and ``deactivated_at``
+    (ISO-8601 UTC) when the engine switched it off (a 410, or failing for too long)."""
+    out = hook.to_json()
+    if not hook.active and hook.deactivated_reason:
+        out["deactivated_reason"] = hook.deactivated_reason
+        out["deactivated_at"] = iso(service.store.deactivated_at(hook.id))
+    return out
+
+
+def _secret(service: HookService, args: argparse.Namespace) -> int:
+    from hookadmin.core.signing import standard_webhooks_secret
+
+    secret = service.reveal_secret(args.id)
+    print(standard_webhooks_secret(secret) if args.whsec else secret)
+    return 0
+
+
+def _reset_secret(service: HookService, args: argparse.Namespace) -> int:
+    if args.secret_file is None:
+        print(service.reset_secret(args.id))  # the only way to learn the new one
+        return 0
+    given = read_input(args.secret_file, "secret").decode("utf-8", "replace")
+    service.reset_secret(args.id, given)
+    line = f"Hook {args.id} now signs with the secret given"
+    expiry = service.hook(args.id).previous_secret_expires_at
+    if expiry is not None:
+        line += (f"; the replaced one also signs webhook-signature until {iso(expiry)}")
+    print(line + ".")
+    return 0
+
+
+def _print_hook_table(hooks: Sequence[Hook]) -> None:
+    rows = [("ID", "ACTIVE", "NAME", "URL", "EVENTS")]
+    rows += [(str(h.id), "yes" if h.active else "no", h.name or "-", h.url, ",".join(h.events))
+             for h in hooks]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+
+
+def _print_hook(service: HookService, hook: Hook, *, as_json: bool) -> None:
+    if as_json:
+        print_json(hook_json(service, hook))
+        return
+    print(f"Hook {hook.id}: {hook.display_name}")
+    print(f"  URL:      {hook.url}")
+    print(f"  Events:   {', '.join(hook.events)}")
+    print(f"  Active:   {'yes' if hook.active else 'no'}")
+    if hook.deactivated_reason:
+        print(f"  Why off:  {hook.deactivated_reason}")
+        when = service.store.deactivated_at(hook.id)
+        if when is not None:
+            print(f"  Off at:   {iso(when)}")
+    if hook.insecure_ssl:
+        print("  TLS:      certificates are NOT verified (insecure_ssl)")
+    elif hook.ca_bundle:
+        print(f"  TLS:      also trusts the CAs in {hook.ca_bundle}")
+    if hook.url.startswith("http://"):
+        print("  Warning:  plain http: deliveries travel unencrypted")
+    if hook.previous_secret_expires_at and hook.previous_secret_expires_at > time.time():
+        print(f"  Rotation: the replaced secret also signs webhook-signature until "
+              f"{iso(hook.previous_secret_expires_at)}")
+    print(f"  Created:  {hook.created_at}    Updated: {hook.updated_at}")
+    print(f"  Secret:   in the OS keyring; reveal it with `hookadmin hooks secret {hook.id}`")
+
+
+def _export(service: HookService, args: argparse.Namespace) -> int:
+    from hookadmin.core.transfer import (
+        export_hooks,
+        export_secrets,
+        secrets_document,
+        write_private_file,
+    )
+
+    hooks = export_hooks(service)
+    text = json.dumps(hooks, indent=2, ensure_ascii=False) + "\n"
+    if args.secrets is not None:
+        if args.secrets == "-" or args.secrets == args.file:
+            raise InputError("Give --secrets its own file; secrets are never written with "
+                             "the hooks or to standard output.")
+        write_private_file(Path(args.secrets), json.dumps(
+            secrets_document(export_secrets(service)), indent=2) + "\n")
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.file).write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"Cannot write {args.file} ({err.strerror}); choose another "
+                             "path.") from None
+    note = f"Exported {len(hooks)} hooks" + (f"; secrets in {args.secrets} (mode 0600)"
+                                             if args.secrets else "; no secrets") + "."
+    print(note, file=sys.stderr)
+    return 0
+
+
+def _import(service: HookService, args: argparse.Namespace) -> int:
+    from hookadmin.core.transfer import import_hooks, parse_export, parse_secrets
+
+    hooks = parse_export(read_input(args.file, "hooks"))
+    secrets = None if args.secrets is None else parse_secrets(read_input(args.secrets,
+                                                                         "secrets"))
+    created, skipped = import_hooks(service, hooks, secrets)
+    ids = ", ".join(str(h.id) for h in created) or "none"
+    line = f"Imported {len(created)} hooks (ids: {ids})"
+    if skipped:
+        line += f"; skipped {skipped} that already exist"
+    if created and secrets is None:
+        line += "; each has a new secret: reveal them with `hookadmin hooks secret ID`"
+    print(line + ".")
+    return 0
