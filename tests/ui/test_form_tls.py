@@ -25,8 +25,7 @@ from hookadmin.core.service import HookService
 from hookadmin.ui import hook_form
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import visible_top_level
-from tests.ui.gui import click, click_checkbox, dialog_button
-from tests.ui.test_main_window import select_hook
+from tests.ui.gui import click, click_checkbox, dialog_button, select_hook
 
 W = TypeVar("W", bound=QWidget)
 INSECURE_WARNING = ("Without verification anyone on the network path can read or change "

@@ -32,8 +32,7 @@ from hookadmin.ui.workers import EngineHost
 from tests.helpers import resource
 from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click_tab
-from tests.ui.test_main_window import select_hook
+from tests.ui.gui import click_tab, select_hook
 
 EVENTS = 1000  # each to both hooks: 2,000 deliveries
 BOUND = 0.050

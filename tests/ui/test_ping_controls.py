@@ -15,9 +15,16 @@ from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.receiver import Receiver, delay
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click, click_checkbox, click_tab, close_dialog
-from tests.ui.test_main_window import select_hook
-from tests.ui.test_ping import find, ping_from_page, status_text
+from tests.ui.gui import (
+    click,
+    click_checkbox,
+    click_tab,
+    close_dialog,
+    find,
+    ping_from_page,
+    select_hook,
+    status_text,
+)
 
 Make = Callable[..., Receiver]
 CANCELLED = "The ping was cancelled before the receiver answered."

@@ -14,9 +14,17 @@ from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_checkbox, close_dialog, dialog_button, view_rows
-from tests.ui.test_main_window import select_hook
-from tests.ui.test_ping import find, ping_from_page, status_text
+from tests.ui.gui import (
+    click,
+    click_checkbox,
+    close_dialog,
+    dialog_button,
+    find,
+    ping_from_page,
+    select_hook,
+    status_text,
+    view_rows,
+)
 
 STRICT_REFUSAL = ("The address 127.0.0.1 is internal (loopback or private) and strict network "
                   "mode is on; turn strict mode off in Settings or use a public address.")
