@@ -11,10 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from hookadmin.core.service import HookService
 from hookadmin.delivery.bookkeeping import MODULE
 from tests.helpers import body, db_rows
 from tests.receiver import Receiver
+
+pytestmark = pytest.mark.e2e  # the whole program, in separate processes
 
 
 def _bookkeepers() -> dict[int, int]:

@@ -18,10 +18,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body, db_rows
 from tests.receiver import Receiver, delay
+
+pytestmark = pytest.mark.e2e  # the whole program, in separate processes
 
 EVENTS = 300
 

@@ -15,9 +15,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from hookadmin.core.events import EVENT_TYPE_IDS, subscribes_to
 from tests.helpers import run_cli
 from tests.receiver import Receiver
+
+pytestmark = pytest.mark.e2e  # the whole program, in separate processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
