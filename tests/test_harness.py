@@ -25,6 +25,7 @@ def _dead_pid() -> int:
     return proc.pid
 
 
+@pytest.mark.slow
 def test_a_dead_keyring_daemon_fails_keyring_tests_with_one_sentence() -> None:
     pid = _dead_pid()
     env = {**os.environ, "HOOKADMIN_TEST_KEYRING_PID": str(pid)}

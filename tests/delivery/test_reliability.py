@@ -106,6 +106,7 @@ def _peak_rss_growth() -> Iterator[list[int]]:
 
 # -- HTTP errors and the retry schedule ---------------------------------------------------
 
+@pytest.mark.slow
 def test_a_500_is_retried_on_the_schedule_then_fails(service: HookService, home: Path,
                                                     make_receiver: Make) -> None:
     settings = dataclasses.replace(FAST, retry_schedule=(0, 0.3, 0.6))
@@ -138,6 +139,7 @@ def test_a_500_is_retried_on_the_schedule_then_fails(service: HookService, home:
             assert delay - 0.05 <= attempt.next_attempt_at - answered <= delay + 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("code", "retry_after", "expected_delay"), [
     pytest.param(503, "1", 1.0, id="503-seconds-replace-the-schedule"),
     pytest.param(429, "0", 1.0, id="429-zero-is-raised-to-one-second"),
@@ -236,6 +238,7 @@ def test_a_redirect_is_recorded_with_its_location_and_never_followed(
 
 # -- network faults -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_receiver_that_never_answers_times_out(service: HookService, home: Path,
                                                  make_receiver: Make) -> None:
     settings = dataclasses.replace(FAST, retry_schedule=(0, 0.2), attempt_timeout=1.0)
@@ -362,6 +365,7 @@ def test_a_huge_response_is_capped_quickly_and_not_buffered(
     assert attempt.duration_ms < 3000  # the rest is not read, even until the timeout
 
 
+@pytest.mark.slow
 def test_a_dripping_body_is_ended_by_the_attempt_timeout(service: HookService, home: Path,
                                                          make_receiver: Make) -> None:
     # A few bytes every 0.2 s: the read timeout never fires, only the whole-attempt one.
@@ -447,6 +451,7 @@ def test_a_hook_failing_for_deactivate_after_is_deactivated(service: HookService
     assert service.store.failing_since(hook.id) is None
 
 
+@pytest.mark.slow
 def test_a_success_in_between_resets_the_failing_clock(service: HookService, home: Path,
                                                        make_receiver: Make) -> None:
     settings = dataclasses.replace(FAST, retry_schedule=(0, 0.7), deactivate_after=0.5)
@@ -476,6 +481,7 @@ def test_a_success_in_between_resets_the_failing_clock(service: HookService, hom
     assert service.store.failing_since(hook.id) == pytest.approx(_ended_at(again), abs=0.5)
 
 
+@pytest.mark.slow
 def test_a_failure_that_began_before_a_success_does_not_restart_the_clock_early(
         service: HookService, home: Path, make_receiver: Make) -> None:
     # Two deliveries to one hook at once: one hangs until it times out, the other
@@ -501,6 +507,7 @@ def test_a_failure_that_began_before_a_success_does_not_restart_the_clock_early(
 
 # -- leases and shutdown ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_lease_is_renewed_while_a_slow_attempt_runs(service: HookService, home: Path,
                                                         make_receiver: Make) -> None:
     settings = dataclasses.replace(FAST, lease_seconds=0.6, attempt_timeout=6.0)
@@ -523,6 +530,7 @@ def test_the_lease_is_renewed_while_a_slow_attempt_runs(service: HookService, ho
     assert attempt.duration_ms >= 3 * settings.lease_seconds * 1000
 
 
+@pytest.mark.slow
 def test_sigint_stops_the_worker_and_the_next_one_delivers(
         service: HookService, home: Path, make_receiver: Make, tmp_path: Path) -> None:
     hanging = make_receiver(rx.never_answer())

@@ -124,6 +124,7 @@ def test_each_attempt_is_one_json_line_and_a_stop_is_clean(
     assert child.stderr() == ""
 
 
+@pytest.mark.slow
 def test_a_stop_leaves_in_flight_deliveries_pending_for_the_next_start(
         home: Path, service: HookService, make_receiver: Make, receiver: Receiver,
         children: list[Child]) -> None:
@@ -149,6 +150,7 @@ def test_a_stop_leaves_in_flight_deliveries_pending_for_the_next_start(
     assert again.stop("stop line") < STOP_BOUND
 
 
+@pytest.mark.slow
 def test_an_engine_whose_window_was_killed_stops_by_itself(
         home: Path, service: HookService, receiver: Receiver) -> None:
     hook = service.create_hook(url=receiver.url, events=["job"])

@@ -71,6 +71,7 @@ def test_the_bookkeeper_ends_with_a_killed_engine(home: Path, service: HookServi
             worker.communicate()
 
 
+@pytest.mark.slow
 def test_an_engine_whose_bookkeeper_dies_stops_with_one_sentence_and_loses_nothing(
         home: Path, service: HookService, receiver: Receiver) -> None:
     service.create_hook(url=receiver.url, events=["job"])

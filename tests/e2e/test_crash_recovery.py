@@ -37,6 +37,7 @@ def _start_worker(home: Path, stderr_path: Path) -> subprocess.Popen[bytes]:
                                 stdout=subprocess.DEVNULL, stderr=stderr)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_loses_nothing(home: Path, service: HookService,
                                       make_receiver: Callable[..., Receiver],
                                       tmp_path: Path) -> None:

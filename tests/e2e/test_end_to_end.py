@@ -48,6 +48,7 @@ def _cli_ok(*args: str, home: Path) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_every_fixture_reaches_every_subscribed_hook_once(home: Path,
                                                           receiver: Receiver) -> None:
     fixtures = sorted(FIXTURES.glob("*.json"))

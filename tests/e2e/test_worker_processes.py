@@ -26,6 +26,7 @@ SUMMARY = re.compile(r"^hookadmin worker: (\d+) attempts? made(?: by (\d+) engin
                      r"\(([\d, ]+)\))?\.$", re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_two_processes_deliver_every_event_once(home: Path, service: HookService,
                                                 make_receiver: Callable[..., Receiver]) -> None:
     receiver = make_receiver(delay(0.2))  # slow enough that both engines get work
@@ -98,6 +99,7 @@ def test_a_wrong_number_of_processes_is_refused(home: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_until_idle_sends_what_a_dead_engine_held_once_its_lease_runs_out(
         home: Path, service: HookService, receiver: Receiver) -> None:
     service.create_hook(url=receiver.url, events=["job"])

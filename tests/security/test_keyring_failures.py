@@ -72,6 +72,7 @@ def test_hooks_add_without_a_session_bus_creates_nothing(home: Path, bus: str | 
     assert db_rows(home, "SELECT count(*) FROM hooks") == [(0,)]
 
 
+@pytest.mark.slow
 def test_reading_and_replacing_secrets_without_a_session_bus(
         home: Path, hook_with_receiver: tuple[HookService, int, str, Receiver],
         tmp_path: Path) -> None:
