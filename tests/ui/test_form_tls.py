@@ -27,6 +27,13 @@ from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import visible_top_level
 from tests.ui.gui import click, click_checkbox, dialog_button, select_hook
 
+
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """These window tests are not about secrets and start no engine: their secrets live
+    in an in-process keyring."""
+    return service_in_memory
+
 W = TypeVar("W", bound=QWidget)
 INSECURE_WARNING = ("Without verification anyone on the network path can read or change "
                     "deliveries. Prefer adding the receiver's CA above.")

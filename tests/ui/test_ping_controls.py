@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable
 
+import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QPlainTextEdit, QPushButton, QTabWidget
 from pytestqt.qtbot import QtBot
@@ -25,6 +26,13 @@ from tests.ui.gui import (
     select_hook,
     status_text,
 )
+
+
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """These window tests are not about secrets and start no engine: their secrets live
+    in an in-process keyring."""
+    return service_in_memory
 
 Make = Callable[..., Receiver]
 CANCELLED = "The ping was cancelled before the receiver answered."

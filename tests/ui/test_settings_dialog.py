@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QMenu, QSpinBox
 from pytestqt.qtbot import QtBot
@@ -25,6 +26,13 @@ from tests.ui.gui import (
     status_text,
     view_rows,
 )
+
+
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """These window tests are not about secrets and start no engine: their secrets live
+    in an in-process keyring."""
+    return service_in_memory
 
 STRICT_REFUSAL = ("The address 127.0.0.1 is internal (loopback or private) and strict network "
                   "mode is on; turn strict mode off in Settings or use a public address.")
