@@ -34,6 +34,7 @@ def service(service_in_memory: HookService) -> HookService:
     in an in-process keyring."""
     return service_in_memory
 
+
 W = TypeVar("W", bound=QWidget)
 INSECURE_WARNING = ("Without verification anyone on the network path can read or change "
                     "deliveries. Prefer adding the receiver's CA above.")

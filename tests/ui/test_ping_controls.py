@@ -34,6 +34,7 @@ def service(service_in_memory: HookService) -> HookService:
     in an in-process keyring."""
     return service_in_memory
 
+
 Make = Callable[..., Receiver]
 CANCELLED = "The ping was cancelled before the receiver answered."
 

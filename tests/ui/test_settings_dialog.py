@@ -34,6 +34,7 @@ def service(service_in_memory: HookService) -> HookService:
     in an in-process keyring."""
     return service_in_memory
 
+
 STRICT_REFUSAL = ("The address 127.0.0.1 is internal (loopback or private) and strict network "
                   "mode is on; turn strict mode off in Settings or use a public address.")
 
