@@ -21,5 +21,6 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
-export HOOKADMIN_TEST_SECRET_SERVICE=1
+# The tests check before each keyring test that this daemon is still alive.
+export HOOKADMIN_TEST_SECRET_SERVICE=1 HOOKADMIN_TEST_KEYRING_PID="$daemon"
 "$@"

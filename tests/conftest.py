@@ -12,6 +12,9 @@ Fixtures:
   A fresh directory means a fresh database, a fresh store id and therefore a fresh
   keyring namespace, so tests never see each other's secrets.
 * ``service``: ``HookService(home)``, closed after the test.
+* ``service_in_memory``: ``HookService(home)`` whose secrets live in an in-process
+  :class:`tests.memory_keyring.MemoryKeyring`, for unit tests of parts other than
+  secrets that start no other process.
 * ``make_receiver(behaviour=None, secrets=None)``: starts a test webhook receiver in
   a separate process (:class:`tests.receiver.Receiver`) listening on 127.0.0.1 and
   returns it; every receiver is terminated after the test. ``behaviour`` is one of
@@ -24,6 +27,11 @@ Fixtures:
 * ``receiver``: ``make_receiver()``, a receiver that always answers 200.
 * ``postgres_url``: a fresh, empty PostgreSQL database for the test (:mod:`tests.pg`);
   run the suite inside ``scripts/with-test-postgres.sh`` for it.
+
+Every test that uses the real Secret Service (it asks for ``home`` or ``service``
+without ``service_in_memory``, or lives in tests/security, tests/e2e or tests/ui) first
+checks that the test keyring daemon started by scripts/with-test-keyring.sh is alive,
+and fails with one sentence if it is not, instead of a trail of keyring errors.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from keyring.backends import SecretService
 
 from hookadmin.core.paths import HOME_ENV
 from hookadmin.core.service import HookService
+from tests.helpers import process_alive
+from tests.memory_keyring import memory_service
 from tests.receiver import Receiver
 
 pytest_plugins = ["tests.pg"]
@@ -60,6 +70,45 @@ def pytest_configure(config: pytest.Config) -> None:
                                 f"{RUN_HINT}")
 
 
+KEYRING_PID_ENV = "HOOKADMIN_TEST_KEYRING_PID"  # set by scripts/with-test-keyring.sh
+TESTS_DIR = Path(__file__).resolve().parent
+REAL_KEYRING_DIRS = tuple(TESTS_DIR / name for name in ("security", "e2e", "ui"))
+
+
+def _uses_real_keyring(request: pytest.FixtureRequest) -> bool:
+    names = set(request.fixturenames)
+    if "service_in_memory" in names:
+        return False
+    path = Path(str(request.node.path)).resolve()
+    return bool(names & {"home", "service"}) \
+        or any(folder in path.parents for folder in REAL_KEYRING_DIRS)
+
+
+def _keyring_daemon_gone() -> str | None:
+    """One sentence if the test keyring daemon has died, else None."""
+    pid = os.environ.get(KEYRING_PID_ENV)
+    if not pid or process_alive(int(pid)):
+        return None
+    return (f"The test keyring daemon (gnome-keyring-daemon, pid {pid}) has died, so "
+            "this test cannot use the Secret Service; run the tests again.")
+
+
+@pytest.fixture(autouse=True)
+def keyring_daemon_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that needs the real Secret Service with one sentence when the test
+    keyring daemon is gone, and name the test during which it died."""
+    if not _uses_real_keyring(request):
+        yield
+        return
+    gone = _keyring_daemon_gone()
+    if gone:
+        pytest.fail(gone, pytrace=False)
+    yield
+    if _keyring_daemon_gone():
+        pytest.fail(f"The test keyring daemon died during this test (pid "
+                    f"{os.environ[KEYRING_PID_ENV]}).", pytrace=False)
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh data directory; ``HOOKADMIN_HOME`` points at it."""
@@ -72,6 +121,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def service(home: Path) -> Iterator[HookService]:
     """``HookService(home)``, closed after the test."""
     with HookService(home) as svc:
+        yield svc
+
+
+@pytest.fixture
+def service_in_memory(home: Path) -> Iterator[HookService]:
+    """``HookService(home)`` with its secrets in an in-process keyring, closed after
+    the test (see :mod:`tests.memory_keyring`)."""
+    with memory_service(home) as svc:
         yield svc
 
 

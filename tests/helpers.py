@@ -1,5 +1,6 @@
-"""Shared helpers for the non-GUI tests: fixture files, the CLI as a subprocess, and
-running the engine until every due delivery is final."""
+"""Shared helpers for the non-GUI tests: fixture files, the CLI as a subprocess,
+running the engine until every due delivery is final or in a thread until stopped, and
+waiting for a condition with a deadline."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +159,47 @@ def process_alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 15.0) -> float:
+    """Check ``condition`` every 20 ms until it is true; returns the seconds it took.
+
+    Raises:
+        AssertionError: ``what`` did not happen within ``timeout`` seconds.
+    """
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, f"{what}: not within {timeout} s"
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+@contextmanager
+def running_engine(home: Path, settings: DeliverySettings = FAST) -> Iterator[Engine]:
+    """An engine running (not until idle) in a thread; stopped and joined on exit.
+
+    Raises:
+        AssertionError: the engine did not stop within 10 s.
+        BaseException: whatever the engine's ``run`` raised, re-raised on exit.
+    """
+    engine = Engine(home, settings=settings)
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            engine.run()
+        except BaseException as err:
+            errors.append(err)
+
+    thread = threading.Thread(target=target, name="engine")
+    thread.start()
+    try:
+        yield engine
+    finally:
+        deadline = time.monotonic() + 10
+        while thread.is_alive() and time.monotonic() < deadline:
+            engine.stop()  # a no-op until the engine's loop runs, so repeat it
+            thread.join(0.1)
+    assert not thread.is_alive(), "the engine did not stop within 10 s"
+    if errors:
+        raise errors[0]

@@ -133,6 +133,7 @@ def test_hooks_edit_and_delete(home: Path) -> None:
     assert "no hook 1" in gone.stderr
 
 
+@pytest.mark.slow
 def test_home_from_env_and_from_option(tmp_path: Path) -> None:
     env_home, opt_home = tmp_path / "env-home", tmp_path / "opt-home"
     env = {"HOOKADMIN_HOME": str(env_home)}

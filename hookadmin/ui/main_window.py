@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first
 
 DELIVERIES_SHOWN = 200
 STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
+RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
                   "never sent unsigned.")
 
@@ -223,7 +224,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.notifier = Notifier(self)
         self._last_outcome: dict[int, str] = {}
-        self._recent_attempts: list[float] = []
         self._activity_drawn = 0.0
 
         self.rate_label = QLabel()
@@ -415,18 +415,22 @@ class MainWindow(QMainWindow):
             else:
                 self.engine_label.setText("Delivery engine: running" if self.engine.running
                                           else "Delivery engine: stopped")
-        now = time.monotonic()
-        self._recent_attempts = [t for t in self._recent_attempts if now - t < 10.0]
-        self.rate_label.setText(f"{len(self._recent_attempts) / 10.0:.1f} deliveries/s")
+        # Everything in the status bar comes from the database, not from the engine's
+        # reports (another channel, in no fixed order with it), and the queue is read
+        # before the attempts: an attempt is committed with its delivery's new state,
+        # so a delivery no longer counted as pending is already counted in the rate.
         store = self.service.store
         pending = store.pending_count(cap=STATUS_COUNT_CAP)
+        waiting = store.outbox_waiting()
+        attempts = sum(ok + bad for _, ok, bad, _ in
+                       store.activity(since=time.time() - RATE_WINDOW, bucket=RATE_WINDOW))
+        self.rate_label.setText(f"{attempts / RATE_WINDOW:.1f} deliveries/s")
         shown = f"{STATUS_COUNT_CAP:,}+" if pending >= STATUS_COUNT_CAP else f"{pending:,}"
-        self.queue_label.setText(f"{store.outbox_waiting():,} events waiting · "
+        self.queue_label.setText(f"{waiting:,} events waiting · "
                                  f"{shown} deliveries pending")
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:
-        self._recent_attempts.append(time.monotonic())
         self._notify_about(outcome)
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()

@@ -14,6 +14,12 @@ from hookadmin.core.service import HookService
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """These tests are not about secrets: they keep theirs in an in-process keyring."""
+    return service_in_memory
+
+
 @pytest.mark.parametrize(("given", "canonical"), [
     ("https://example.com/hooks", "https://example.com/hooks"),
     ("http://example.com/hooks", "http://example.com/hooks"),

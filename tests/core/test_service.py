@@ -13,6 +13,12 @@ from hookadmin.core.service import MAX_BODY_BYTES, HookService
 from tests.helpers import body, db_rows, event_type_for, fixture_files, resource
 
 
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """These tests are not about secrets: they keep theirs in an in-process keyring."""
+    return service_in_memory
+
+
 def _queued(home: Path) -> list[tuple[object, ...]]:
     return db_rows(home, "SELECT type, body FROM events ORDER BY seq")
 

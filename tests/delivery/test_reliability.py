@@ -27,10 +27,17 @@ import pytest
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Attempt, Delivery, Store
-from hookadmin.delivery.engine import Engine
-from hookadmin.delivery.policy import DeliverySettings
 from tests import receiver as rx
-from tests.helpers import FAST, body, db_rows, drain, run_cli, run_until_idle
+from tests.helpers import (
+    FAST,
+    body,
+    db_rows,
+    drain,
+    run_cli,
+    run_until_idle,
+    running_engine,
+    wait_until,
+)
 
 Make = Callable[..., rx.Receiver]
 ONE_TRY = dataclasses.replace(FAST, retry_schedule=(0,))
@@ -60,41 +67,6 @@ def _ended_at(attempt: Attempt) -> float:
     """Unix seconds when the attempt ended (and was recorded, give or take ms)."""
     assert attempt.duration_ms is not None
     return attempt.started_at + attempt.duration_ms / 1000
-
-
-def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> float:
-    """Poll ``condition`` until it holds; returns the seconds it took."""
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < timeout, f"{what}: not within {timeout} s"
-        time.sleep(0.02)
-    return time.monotonic() - start
-
-
-@contextmanager
-def _running_engine(home: Path, settings: DeliverySettings) -> Iterator[Engine]:
-    """An engine running (not until idle) in a thread; stopped and joined on exit."""
-    engine = Engine(home, settings=settings)
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            engine.run()
-        except BaseException as err:
-            errors.append(err)
-
-    thread = threading.Thread(target=target, name="engine")
-    thread.start()
-    try:
-        yield engine
-    finally:
-        deadline = time.monotonic() + 10
-        while thread.is_alive() and time.monotonic() < deadline:
-            engine.stop()  # a no-op until the engine's loop runs, so repeat it
-            thread.join(0.1)
-    assert not thread.is_alive(), "the engine did not stop within 10 s"
-    if errors:
-        raise errors[0]
 
 
 def _status_kib(field: str) -> int:
@@ -134,6 +106,7 @@ def _peak_rss_growth() -> Iterator[list[int]]:
 
 # -- HTTP errors and the retry schedule ---------------------------------------------------
 
+@pytest.mark.slow
 def test_a_500_is_retried_on_the_schedule_then_fails(service: HookService, home: Path,
                                                     make_receiver: Make) -> None:
     settings = dataclasses.replace(FAST, retry_schedule=(0, 0.3, 0.6))
@@ -166,6 +139,7 @@ def test_a_500_is_retried_on_the_schedule_then_fails(service: HookService, home:
             assert delay - 0.05 <= attempt.next_attempt_at - answered <= delay + 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("code", "retry_after", "expected_delay"), [
     pytest.param(503, "1", 1.0, id="503-seconds-replace-the-schedule"),
     pytest.param(429, "0", 1.0, id="429-zero-is-raised-to-one-second"),
@@ -264,6 +238,7 @@ def test_a_redirect_is_recorded_with_its_location_and_never_followed(
 
 # -- network faults -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_receiver_that_never_answers_times_out(service: HookService, home: Path,
                                                  make_receiver: Make) -> None:
     settings = dataclasses.replace(FAST, retry_schedule=(0, 0.2), attempt_timeout=1.0)
@@ -308,17 +283,17 @@ def test_a_receiver_that_goes_down_is_refused_then_delivered_to_when_back(
         delivery = delivery_of(event_id)
         return delivery is not None and delivery.status == "succeeded"
 
-    with _running_engine(home, settings):
+    with running_engine(home, settings):
         up = service.publish("job.failed", body("job.failed", 1))
-        _wait_until(lambda: succeeded(up), "the first delivery")
+        wait_until(lambda: succeeded(up), "the first delivery")
         receiver.stop()  # nothing listens on its port any more
         down = service.publish("job.failed", body("job.failed", 2))
-        _wait_until(lambda: attempts_of(down) >= 2, "two refused attempts")
+        wait_until(lambda: attempts_of(down) >= 2, "two refused attempts")
         # The receiver comes back at the same URL: a retry gets through.
         back = rx.Receiver(tmp_path / "back", secrets={"hook": secret}, port=receiver.port)
         back.start()
         try:
-            _wait_until(lambda: succeeded(down), "the delivery once the receiver is back")
+            wait_until(lambda: succeeded(down), "the delivery once the receiver is back")
             (req,) = back.requests()
         finally:
             back.stop()
@@ -390,6 +365,7 @@ def test_a_huge_response_is_capped_quickly_and_not_buffered(
     assert attempt.duration_ms < 3000  # the rest is not read, even until the timeout
 
 
+@pytest.mark.slow
 def test_a_dripping_body_is_ended_by_the_attempt_timeout(service: HookService, home: Path,
                                                          make_receiver: Make) -> None:
     # A few bytes every 0.2 s: the read timeout never fires, only the whole-attempt one.
@@ -426,8 +402,8 @@ def test_a_hanging_hook_does_not_hold_up_a_healthy_one(service: HookService, hom
         return len(service.store.list_deliveries(hook_id=fast.id, status="succeeded")) \
             == events
 
-    with _running_engine(home, settings):
-        took = _wait_until(healthy_done, "the healthy hook's deliveries")
+    with running_engine(home, settings):
+        took = wait_until(healthy_done, "the healthy hook's deliveries")
         assert took < settings.attempt_timeout / 4
         hanging.wait_for_requests(settings.per_hook_in_flight)
         # Only the hook's share of the slots went to the hanging receiver; none of its
@@ -454,8 +430,8 @@ def test_a_hook_failing_for_deactivate_after_is_deactivated(service: HookService
     receiver = make_receiver(rx.status(500))
     hook = _hook(service, receiver)
     service.publish("job.failed", body("job.failed"))
-    with _running_engine(home, settings):
-        _wait_until(lambda: not service.hook(hook.id).active, "deactivation")
+    with running_engine(home, settings):
+        wait_until(lambda: not service.hook(hook.id).active, "deactivation")
 
     delivery, attempts = _only_delivery(service, hook)
     assert len(attempts) >= 2  # the first failure alone does not deactivate
@@ -475,6 +451,7 @@ def test_a_hook_failing_for_deactivate_after_is_deactivated(service: HookService
     assert service.store.failing_since(hook.id) is None
 
 
+@pytest.mark.slow
 def test_a_success_in_between_resets_the_failing_clock(service: HookService, home: Path,
                                                        make_receiver: Make) -> None:
     settings = dataclasses.replace(FAST, retry_schedule=(0, 0.7), deactivate_after=0.5)
@@ -504,6 +481,7 @@ def test_a_success_in_between_resets_the_failing_clock(service: HookService, hom
     assert service.store.failing_since(hook.id) == pytest.approx(_ended_at(again), abs=0.5)
 
 
+@pytest.mark.slow
 def test_a_failure_that_began_before_a_success_does_not_restart_the_clock_early(
         service: HookService, home: Path, make_receiver: Make) -> None:
     # Two deliveries to one hook at once: one hangs until it times out, the other
@@ -529,6 +507,7 @@ def test_a_failure_that_began_before_a_success_does_not_restart_the_clock_early(
 
 # -- leases and shutdown ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_lease_is_renewed_while_a_slow_attempt_runs(service: HookService, home: Path,
                                                         make_receiver: Make) -> None:
     settings = dataclasses.replace(FAST, lease_seconds=0.6, attempt_timeout=6.0)
@@ -536,7 +515,7 @@ def test_the_lease_is_renewed_while_a_slow_attempt_runs(service: HookService, ho
     hook = _hook(service, receiver)
     service.publish("job.failed", body("job.failed"))
     stolen = []
-    with Store.in_home(home) as other, _running_engine(home, settings):
+    with Store.in_home(home) as other, running_engine(home, settings):
         receiver.wait_for_requests(1)
         while service.store.list_deliveries(hook_id=hook.id)[0].status == "pending":
             # Another engine's claim, many lease lengths into the attempt.
@@ -551,6 +530,7 @@ def test_the_lease_is_renewed_while_a_slow_attempt_runs(service: HookService, ho
     assert attempt.duration_ms >= 3 * settings.lease_seconds * 1000
 
 
+@pytest.mark.slow
 def test_sigint_stops_the_worker_and_the_next_one_delivers(
         service: HookService, home: Path, make_receiver: Make, tmp_path: Path) -> None:
     hanging = make_receiver(rx.never_answer())

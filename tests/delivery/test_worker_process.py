@@ -25,7 +25,7 @@ from hookadmin.delivery.worker_process import (
     settings_from_json,
     settings_to_json,
 )
-from tests.helpers import FAST, process_alive, resource
+from tests.helpers import FAST, process_alive, resource, wait_until
 from tests.receiver import Receiver, delay
 
 Make = Callable[..., Receiver]
@@ -124,6 +124,7 @@ def test_each_attempt_is_one_json_line_and_a_stop_is_clean(
     assert child.stderr() == ""
 
 
+@pytest.mark.slow
 def test_a_stop_leaves_in_flight_deliveries_pending_for_the_next_start(
         home: Path, service: HookService, make_receiver: Make, receiver: Receiver,
         children: list[Child]) -> None:
@@ -149,36 +150,39 @@ def test_a_stop_leaves_in_flight_deliveries_pending_for_the_next_start(
     assert again.stop("stop line") < STOP_BOUND
 
 
+@pytest.mark.slow
 def test_an_engine_whose_window_was_killed_stops_by_itself(
-        home: Path, service: HookService, tmp_path: Path) -> None:
+        home: Path, service: HookService, receiver: Receiver) -> None:
+    hook = service.create_hook(url=receiver.url, events=["job"])
+    service.publish("job.failed", resource("job.failed"))
     # A stand-in for the window: starts the engine with a pipe on its stdin as the
-    # window does, says the engine's pid, then waits to be killed.
+    # window does, says the engine's pid, then waits to be killed. The engine shares
+    # its stdout, so its first outcome line says it is up and delivering.
     window = subprocess.Popen(
         [sys.executable, "-c",
-         "import subprocess, sys, time\n"
-         f"child = subprocess.Popen([sys.executable, '-m', {MODULE!r}, sys.argv[1]],"
-         " stdin=subprocess.PIPE)\n"
+         "import signal, subprocess, sys\n"
+         f"child = subprocess.Popen([sys.executable, '-m', {MODULE!r}, sys.argv[1],"
+         " '--settings', sys.argv[2]], stdin=subprocess.PIPE)\n"
          "print(child.pid, flush=True)\n"
-         "time.sleep(120)\n", str(home)],
+         "signal.pause()\n", str(home), settings_to_json(FAST)],
         stdout=subprocess.PIPE)
+    pid = 0
     try:
         assert window.stdout is not None
         pid = int(window.stdout.readline())
-        time.sleep(2.0)  # the engine has imported and opened the database by now
+        outcome = json.loads(window.stdout.readline())  # the engine is running
+        assert (outcome["hook_id"], outcome["status"]) == (hook.id, "succeeded")
         assert process_alive(pid)
         window.kill()
         window.wait(5)
-        started = time.monotonic()
-        while process_alive(pid) and time.monotonic() - started < 10:
-            time.sleep(0.05)
-        assert not process_alive(pid)
-        assert time.monotonic() - started < STOP_BOUND
+        took = wait_until(lambda: not process_alive(pid), "the orphaned engine stopped")
+        assert took < STOP_BOUND
     finally:
         window.kill()
         window.wait(5)
         if window.stdout is not None:
             window.stdout.close()
-        if process_alive(pid):
+        if pid and process_alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 

@@ -11,10 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from hookadmin.core.service import HookService
 from hookadmin.delivery.bookkeeping import MODULE
 from tests.helpers import body, db_rows
 from tests.receiver import Receiver
+
+pytestmark = pytest.mark.e2e  # the whole program, in separate processes
 
 
 def _bookkeepers() -> dict[int, int]:
@@ -67,6 +71,7 @@ def test_the_bookkeeper_ends_with_a_killed_engine(home: Path, service: HookServi
             worker.communicate()
 
 
+@pytest.mark.slow
 def test_an_engine_whose_bookkeeper_dies_stops_with_one_sentence_and_loses_nothing(
         home: Path, service: HookService, receiver: Receiver) -> None:
     service.create_hook(url=receiver.url, events=["job"])

@@ -18,10 +18,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body, db_rows
 from tests.receiver import Receiver, delay
+
+pytestmark = pytest.mark.e2e  # the whole program, in separate processes
 
 EVENTS = 300
 
@@ -33,6 +37,7 @@ def _start_worker(home: Path, stderr_path: Path) -> subprocess.Popen[bytes]:
                                 stdout=subprocess.DEVNULL, stderr=stderr)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_loses_nothing(home: Path, service: HookService,
                                       make_receiver: Callable[..., Receiver],
                                       tmp_path: Path) -> None:

@@ -15,9 +15,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from hookadmin.core.events import EVENT_TYPE_IDS, subscribes_to
 from tests.helpers import run_cli
 from tests.receiver import Receiver
+
+pytestmark = pytest.mark.e2e  # the whole program, in separate processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -44,6 +48,7 @@ def _cli_ok(*args: str, home: Path) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_every_fixture_reaches_every_subscribed_hook_once(home: Path,
                                                           receiver: Receiver) -> None:
     fixtures = sorted(FIXTURES.glob("*.json"))

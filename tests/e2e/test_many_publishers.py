@@ -1,4 +1,4 @@
-"""10,000 events published from 4 processes at once while a worker runs: every one is
+"""2,000 events published from 4 processes at once while a worker runs: every one is
 delivered (at least once) to a receiver in its own process."""
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from hookadmin.core.service import HookService
 from tests.helpers import db_rows, fixture_files
 from tests.receiver import Receiver
 
+pytestmark = pytest.mark.e2e  # the whole program, in separate processes
+
 PUBLISHERS = 4
-PER_PUBLISHER = 2500
+PER_PUBLISHER = 500  # enough for the publishers to contend for SQLite's write lock
 
 PUBLISHER = """
 import json, sys
@@ -38,8 +40,8 @@ with HookService(home) as service:
 """
 
 
-@pytest.mark.timeout(600)  # 10,000 real requests: generous on a busy 2-core machine
-def test_ten_thousand_events_from_four_processes(home: Path, service: HookService,
+@pytest.mark.slow
+def test_two_thousand_events_from_four_processes(home: Path, service: HookService,
                                                  receiver: Receiver) -> None:
     service.create_hook(url=receiver.url, events=["job.completed"])
     template = fixture_files("job-completed.json")[0]
@@ -57,14 +59,14 @@ def test_ten_thousand_events_from_four_processes(home: Path, service: HookServic
         total = PUBLISHERS * PER_PUBLISHER
         assert db_rows(home, "SELECT count(*) FROM events")[0][0] == total
 
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 100
         while time.monotonic() < deadline:
             ((done,),) = db_rows(home, "SELECT count(*) FROM deliveries"
                                        " WHERE status = 'succeeded'")
             if done == total:
                 break
             assert worker.poll() is None, "the worker died"
-            time.sleep(0.5)
+            time.sleep(0.1)
         assert done == total
     finally:
         worker.send_signal(signal.SIGTERM)

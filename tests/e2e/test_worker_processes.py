@@ -12,19 +12,24 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body, db_rows, run_cli
 from tests.receiver import Receiver, delay
 
-EVENTS = 200
+pytestmark = pytest.mark.e2e  # the whole program, in separate processes
+
+EVENTS = 100  # at 0.2 s each, 8 at a time: 2.5 s, long enough that both engines get work
 SUMMARY = re.compile(r"^hookadmin worker: (\d+) attempts? made(?: by (\d+) engines "
                      r"\(([\d, ]+)\))?\.$", re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_two_processes_deliver_every_event_once(home: Path, service: HookService,
                                                 make_receiver: Callable[..., Receiver]) -> None:
-    receiver = make_receiver(delay(0.2))  # slow enough (~5 s in all) that both engines get work
+    receiver = make_receiver(delay(0.2))  # slow enough that both engines get work
     hook = service.create_hook(url=receiver.url, events=["job.completed"])
     receiver.set_secrets({"hook": service.reveal_secret(hook.id)})
     service.publish_many([("job.completed", body("job.completed", i)) for i in range(EVENTS)])
@@ -94,6 +99,7 @@ def test_a_wrong_number_of_processes_is_refused(home: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_until_idle_sends_what_a_dead_engine_held_once_its_lease_runs_out(
         home: Path, service: HookService, receiver: Receiver) -> None:
     service.create_hook(url=receiver.url, events=["job"])

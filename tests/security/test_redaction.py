@@ -102,6 +102,7 @@ def test_engine_error_messages_and_logs_never_show_the_query_string(
     assert TOKEN not in deliveries.stdout + deliveries.stderr
 
 
+@pytest.mark.slow
 def test_worker_output_and_ping_errors_never_show_the_query_string(
         service: HookService, home: Path, leaky_hooks: dict[str, int]) -> None:
     service.publish("job.failed", body("job.failed"))

@@ -9,6 +9,8 @@ import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import body, run_cli
 from tests.receiver import Receiver, status
 from tests.security.support import HEX64, run_main
@@ -38,6 +40,7 @@ def test_the_scan_finds_a_secret_when_there_is_one(tmp_path: Path) -> None:
     assert leaks(b"nothing here", [secret]) == []
 
 
+@pytest.mark.slow
 def test_no_secret_leaks_anywhere_after_a_full_cli_run(home: Path, tmp_path: Path,
                                                        make_receiver: Make) -> None:
     ok = make_receiver()

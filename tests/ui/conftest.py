@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QThread
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.hooks import Hook
@@ -31,6 +31,9 @@ from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.workers import EngineHost
+from tests.ui.gui import visible_top_level
+
+__all__ = ["OFFSCREEN_NOISE", "PING_SETTINGS", "HookFactory", "visible_top_level"]
 
 # Short timeouts so a ping to a dead port or a slow receiver is over in seconds.
 PING_SETTINGS = DeliverySettings(connect_timeout=2.0, attempt_timeout=5.0)
@@ -148,9 +151,3 @@ def open_window(qtbot: QtBot, service: HookService) -> Iterator[Callable[..., Ma
 def window(open_window: Callable[..., MainWindow]) -> MainWindow:
     """The main window over ``service``, shown, with no delivery engine."""
     return open_window()
-
-
-def visible_top_level(object_name: str) -> QWidget | None:
-    """The visible top-level window or dialog with this object name, if any."""
-    return next((w for w in QApplication.topLevelWidgets()
-                 if w.objectName() == object_name and w.isVisible()), None)

@@ -1,13 +1,18 @@
 """Small user-level actions on real widgets for the window tests: click a check box where
-its label is, click a table row or a tab, read tables back as text."""
+its label is, click a table row or a tab, pick a combo box entry, select a hook, ping from
+its page, find a visible top-level window, read tables back as text."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QCheckBox,
+    QComboBox,
+    QDialog,
     QDialogButtonBox,
+    QLabel,
     QTableView,
     QTableWidget,
     QTabWidget,
@@ -15,7 +20,11 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from hookadmin.ui.main_window import MainWindow
+
 LEFT = Qt.MouseButton.LeftButton
+# Columns of the hooks table.
+HOOK_COL, EVENTS_COL, ACTIVE_COL, LAST_COL = range(4)
 
 
 def click(qtbot: QtBot, button: QAbstractButton) -> None:
@@ -81,3 +90,53 @@ def table_pairs(table: QTableWidget) -> list[tuple[str, str]]:
         assert value is not None
         out.append((name.text(), value.text()))
     return out
+
+
+def visible_top_level(object_name: str) -> QWidget | None:
+    """The visible top-level window or dialog with this object name, if any."""
+    return next((w for w in QApplication.topLevelWidgets()
+                 if w.objectName() == object_name and w.isVisible()), None)
+
+
+def select_hook(qtbot: QtBot, window: MainWindow, hook_id: int) -> None:
+    """Click the hook's row in the table and wait for its page."""
+    row = window.hooks_model.row_of(hook_id)
+    assert row >= 0, f"hook {hook_id} is not in the table"
+    click_row(qtbot, window.hooks_view, row)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page
+                    and window.page.hook is not None and window.page.hook.id == hook_id)
+
+
+def choose(qtbot: QtBot, combo: QComboBox, text: str) -> None:
+    """Pick an entry of a combo box with the keyboard: Home, then Down until it shows."""
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    qtbot.keyClick(combo, Qt.Key.Key_Home)
+    for _ in range(combo.count()):
+        if combo.currentText() == text:
+            return
+        qtbot.keyClick(combo, Qt.Key.Key_Down)
+    items = [combo.itemText(i) for i in range(combo.count())]
+    assert combo.currentText() == text, f"no {text!r} in {combo.objectName()}: {items}"
+
+
+def find(dialog: QDialog, kind: type, name: str) -> object:
+    """The child of ``dialog`` of this type and object name (asserts there is one)."""
+    widget = dialog.findChild(kind, name)
+    assert widget is not None, name
+    return widget
+
+
+def ping_from_page(qtbot: QtBot, window: MainWindow) -> QDialog:
+    """Click Ping on the open hook page; return the viewer that opens at once."""
+    click(qtbot, window.page.ping_button)
+    viewer = visible_top_level("pingViewer")
+    assert isinstance(viewer, QDialog), "the viewer opens right away, before the answer"
+    return viewer
+
+
+def status_text(viewer: QDialog) -> str:
+    """The ping viewer's status line."""
+    label = find(viewer, QLabel, "pingStatus")
+    assert isinstance(label, QLabel)
+    return label.text()

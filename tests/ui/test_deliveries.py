@@ -17,8 +17,7 @@ from hookadmin.ui.workers import EngineHost
 from tests.helpers import FAST, drain, fixture_files, run_until_idle
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click, click_row, view_rows
-from tests.ui.test_main_window import select_hook
+from tests.ui.gui import click, click_row, select_hook, view_rows
 
 Make = Callable[..., Receiver]
 JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QDialog, QLabel, QPushButton
+from PySide6.QtWidgets import QDateTimeEdit, QDialog, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
@@ -23,7 +23,7 @@ from hookadmin.ui.main_window import MainWindow
 from tests.helpers import drain, fixture_files, resource
 from tests.receiver import Receiver, fail_first, status
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_row, click_tab, view_rows
+from tests.ui.gui import choose, click, click_row, click_tab, view_rows
 
 Make = Callable[..., Receiver]
 JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")
@@ -35,18 +35,6 @@ def open_deliveries_tab(qtbot: QtBot, window: MainWindow) -> None:
     click_tab(qtbot, window.tabs, "&Deliveries")
     qtbot.waitUntil(lambda: window.tabs.currentWidget() is window.deliveries_page)
 
-
-def choose(qtbot: QtBot, combo: QComboBox, text: str) -> None:
-    """Pick an entry of a combo box with the keyboard: Home, then Down until it shows."""
-    combo.setFocus()
-    qtbot.waitUntil(combo.hasFocus)
-    qtbot.keyClick(combo, Qt.Key.Key_Home)
-    for _ in range(combo.count()):
-        if combo.currentText() == text:
-            return
-        qtbot.keyClick(combo, Qt.Key.Key_Down)
-    items = [combo.itemText(i) for i in range(combo.count())]
-    assert combo.currentText() == text, f"no {text!r} in {combo.objectName()}: {items}"
 
 
 def shown(window: MainWindow, *columns: int) -> list[tuple[str, ...]]:

@@ -25,8 +25,15 @@ from hookadmin.core.service import HookService
 from hookadmin.ui import hook_form
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import visible_top_level
-from tests.ui.gui import click, click_checkbox, dialog_button
-from tests.ui.test_main_window import select_hook
+from tests.ui.gui import click, click_checkbox, dialog_button, select_hook
+
+
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """These window tests are not about secrets and start no engine: their secrets live
+    in an in-process keyring."""
+    return service_in_memory
+
 
 W = TypeVar("W", bound=QWidget)
 INSECURE_WARNING = ("Without verification anyone on the network path can read or change "

@@ -32,8 +32,7 @@ from hookadmin.ui.workers import EngineHost
 from tests.helpers import resource
 from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click_tab
-from tests.ui.test_main_window import select_hook
+from tests.ui.gui import click_tab, select_hook
 
 EVENTS = 1000  # each to both hooks: 2,000 deliveries
 BOUND = 0.050
@@ -91,6 +90,7 @@ def show_view(qtbot: QtBot, window: MainWindow, view: str, hook_id: int) -> None
 # ms): the engine thread released and retook the GIL around every socket and SQLite call,
 # and the GUI thread waited for it. The engine now runs in a child process
 # (hookadmin.delivery.worker_process), see docs/decisions.md.
+@pytest.mark.slow
 @pytest.mark.parametrize("view", ["hook page", "deliveries tab", "activity tab"])
 def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
         qtbot: QtBot, view: str, tmp_path: Path, home: Path, receiver: Receiver,

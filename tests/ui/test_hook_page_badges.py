@@ -18,8 +18,7 @@ from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, view_rows
-from tests.ui.test_main_window import EVENTS_COL, select_hook
+from tests.ui.gui import EVENTS_COL, click, select_hook, view_rows
 
 INTERNAL = "⌂ internal address"
 PLAIN_HTTP = "⚠ Plain http: deliveries and their signatures travel unencrypted."

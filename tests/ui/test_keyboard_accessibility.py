@@ -30,9 +30,7 @@ from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.receiver import Receiver
 from tests.ui.conftest import OFFSCREEN_NOISE, HookFactory, visible_top_level
-from tests.ui.gui import click, click_row, dialog_button, view_rows
-from tests.ui.test_main_window import select_hook
-from tests.ui.test_ping import status_text
+from tests.ui.gui import click, click_row, dialog_button, select_hook, status_text, view_rows
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView,

@@ -15,23 +15,23 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_checkbox, click_row, dialog_button, view_rows
-
-HOOK_COL, EVENTS_COL, ACTIVE_COL, LAST_COL = range(4)
+from tests.ui.gui import (
+    ACTIVE_COL,
+    EVENTS_COL,
+    HOOK_COL,
+    LAST_COL,
+    click,
+    click_checkbox,
+    dialog_button,
+    select_hook,
+    view_rows,
+)
 
 
 def keyring_entry(service: HookService, hook_id: int) -> str | None:
     """The hook's secret read straight from the OS keyring (not through hookadmin)."""
     return keyring.get_password("hookadmin", f"{service.store.store_id}/hook/{hook_id}")
 
-
-def select_hook(qtbot: QtBot, window: MainWindow, hook_id: int) -> None:
-    """Click the hook's row in the table and wait for its page."""
-    row = window.hooks_model.row_of(hook_id)
-    assert row >= 0, f"hook {hook_id} is not in the table"
-    click_row(qtbot, window.hooks_view, row)
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page
-                    and window.page.hook is not None and window.page.hook.id == hook_id)
 
 
 def replace_text(qtbot: QtBot, edit: object, text: str) -> None:

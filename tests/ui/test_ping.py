@@ -8,37 +8,26 @@ import json
 import socket
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QTableWidget, QTabWidget
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableWidget, QTabWidget
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.receiver import Receiver, delay
-from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_row, click_tab, close_dialog, table_pairs, view_rows
-from tests.ui.test_main_window import select_hook
+from tests.ui.conftest import HookFactory
+from tests.ui.gui import (
+    click_row,
+    click_tab,
+    close_dialog,
+    find,
+    ping_from_page,
+    select_hook,
+    status_text,
+    table_pairs,
+    view_rows,
+)
 
 Make = Callable[..., Receiver]
-
-
-def find(dialog: QDialog, kind: type, name: str) -> object:
-    widget = dialog.findChild(kind, name)
-    assert widget is not None, name
-    return widget
-
-
-def ping_from_page(qtbot: QtBot, window: MainWindow) -> QDialog:
-    """Click Ping on the open hook page; return the viewer that opens at once."""
-    click(qtbot, window.page.ping_button)
-    viewer = visible_top_level("pingViewer")
-    assert isinstance(viewer, QDialog), "the viewer opens right away, before the answer"
-    return viewer
-
-
-def status_text(viewer: QDialog) -> str:
-    label = find(viewer, QLabel, "pingStatus")
-    assert isinstance(label, QLabel)
-    return label.text()
 
 
 def unused_port() -> int:

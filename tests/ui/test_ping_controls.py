@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable
 
+import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QPlainTextEdit, QPushButton, QTabWidget
 from pytestqt.qtbot import QtBot
@@ -15,9 +16,24 @@ from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.receiver import Receiver, delay
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click, click_checkbox, click_tab, close_dialog
-from tests.ui.test_main_window import select_hook
-from tests.ui.test_ping import find, ping_from_page, status_text
+from tests.ui.gui import (
+    click,
+    click_checkbox,
+    click_tab,
+    close_dialog,
+    find,
+    ping_from_page,
+    select_hook,
+    status_text,
+)
+
+
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """These window tests are not about secrets and start no engine: their secrets live
+    in an in-process keyring."""
+    return service_in_memory
+
 
 Make = Callable[..., Receiver]
 CANCELLED = "The ping was cancelled before the receiver answered."

@@ -17,8 +17,7 @@ from hookadmin.core.service import HookService
 from hookadmin.ui import secret_dialog
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, close_dialog
-from tests.ui.test_main_window import select_hook
+from tests.ui.gui import click, close_dialog, select_hook
 
 CLEAR_MS = 200
 

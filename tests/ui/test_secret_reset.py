@@ -17,9 +17,7 @@ from hookadmin.ui.main_window import MainWindow
 from tests.helpers import body, run_until_idle
 from tests.receiver import Receiver
 from tests.ui.conftest import visible_top_level
-from tests.ui.gui import click, close_dialog, dialog_button
-from tests.ui.test_main_window import select_hook
-from tests.ui.test_ping import find
+from tests.ui.gui import click, close_dialog, dialog_button, find, select_hook
 
 
 def ask_to_reset(qtbot: QtBot, window: MainWindow) -> QMessageBox:

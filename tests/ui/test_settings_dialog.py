@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QMenu, QSpinBox
 from pytestqt.qtbot import QtBot
@@ -14,9 +15,25 @@ from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_checkbox, close_dialog, dialog_button, view_rows
-from tests.ui.test_main_window import select_hook
-from tests.ui.test_ping import find, ping_from_page, status_text
+from tests.ui.gui import (
+    click,
+    click_checkbox,
+    close_dialog,
+    dialog_button,
+    find,
+    ping_from_page,
+    select_hook,
+    status_text,
+    view_rows,
+)
+
+
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """These window tests are not about secrets and start no engine: their secrets live
+    in an in-process keyring."""
+    return service_in_memory
+
 
 STRICT_REFUSAL = ("The address 127.0.0.1 is internal (loopback or private) and strict network "
                   "mode is on; turn strict mode off in Settings or use a public address.")

@@ -28,8 +28,7 @@ from hookadmin.ui.workers import EngineHost
 from tests.helpers import FAST, STATUS_AFTER, db_rows, fixture_files, run_until_idle
 from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, dialog_button, view_rows
-from tests.ui.test_main_window import select_hook
+from tests.ui.gui import click, dialog_button, select_hook, view_rows
 
 JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")
 # DESIGN.md §2 in catalog order, as the event type box lists them.
