@@ -268,16 +268,23 @@ def migrate(db: Connection[Any], where: str, *, create: bool) -> tuple[int, str]
     version = _version(db)
     if version == SCHEMA_VERSION:
         return version, _store_id(db, where)
-    _check(db, version, where, create=create)
-    with db.transaction():
-        db.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, MIGRATION_LOCK))
-        version = _version(db)  # another machine may have migrated it meanwhile
-        _check(db, version, where, create=create)
-        for number in range(version or 0, SCHEMA_VERSION):
-            db.execute(MIGRATIONS[number].encode())  # bytes: no %-placeholders inside
-        db.execute("INSERT INTO hookadmin_meta VALUES ('schema_version', %s)"
-                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                   (str(SCHEMA_VERSION),))
+    if version is not None:
+        _check(db, version, where, create=create)  # newer: refused without the lock
+    # A session lock taken before the transaction begins: a transaction that began
+    # before another machine's migration committed would still see the old catalog.
+    db.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, MIGRATION_LOCK))
+    try:
+        with db.transaction():
+            version = _version(db)  # another machine may have migrated it meanwhile
+            _check(db, version, where, create=create)
+            for number in range(version or 0, SCHEMA_VERSION):
+                db.execute(MIGRATIONS[number].encode())  # bytes: no %-placeholders inside
+            db.execute("INSERT INTO hookadmin_meta VALUES ('schema_version', %s)"
+                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                       (str(SCHEMA_VERSION),))
+    finally:
+        if not db.broken:
+            db.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, MIGRATION_LOCK))
     return SCHEMA_VERSION, _store_id(db, where)
 
 
