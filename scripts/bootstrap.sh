@@ -2,6 +2,7 @@
 # Installs what hookadmin needs on a Debian/Ubuntu machine with Python 3.11+:
 # the missing system packages for Qt and the Secret Service keyring (when run as
 # root, or with sudo available) and a virtualenv in .venv with hookadmin itself.
+# The test profile also installs PostgreSQL, for scripts/with-test-postgres.sh.
 # Usage: scripts/bootstrap.sh [app|test]     (test also installs the test tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-iccc
       libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
       libxcb-image0 libfontconfig1 libdbus-1-3 dbus gnome-keyring python3-venv)
 if [ "$profile" = test ]; then
-  pkgs+=(xvfb openssl curl)
+  pkgs+=(xvfb openssl curl postgresql)
 fi
 
 missing=()

@@ -22,6 +22,8 @@ Fixtures:
   ``.wait_for_requests(n)`` and ``.set_secrets({label: secret})``; each request records
   whether its ``X-Hook-Signature`` matches one of those secrets (``verified_by``).
 * ``receiver``: ``make_receiver()``, a receiver that always answers 200.
+* ``postgres_url``: a fresh, empty PostgreSQL database for the test (:mod:`tests.pg`);
+  run the suite inside ``scripts/with-test-postgres.sh`` for it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from keyring.backends import SecretService
 from hookadmin.core.paths import HOME_ENV
 from hookadmin.core.service import HookService
 from tests.receiver import Receiver
+
+pytest_plugins = ["tests.pg"]
 
 RUN_HINT = ("run the tests inside a private D-Bus session with a fresh keyring: "
             "QT_QPA_PLATFORM=offscreen dbus-run-session -- scripts/with-test-keyring.sh "
