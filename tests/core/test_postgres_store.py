@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from hookadmin.core.errors import InputError, NotFoundError, StoreError
-from hookadmin.core.postgres_schema import SCHEMA_VERSION
-from hookadmin.core.postgres_store import PostgresStore
 from hookadmin.core.store import AttemptRecord, DeliveryJob
+from hookadmin.core.store.postgres import PostgresStore
+from hookadmin.core.store.postgres.schema import SCHEMA_VERSION
 
 
 @pytest.fixture

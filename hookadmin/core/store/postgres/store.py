@@ -5,7 +5,7 @@ machines, share one PostgreSQL database (DESIGN §9). :class:`PostgresStore` has
 public methods of the SQLite :class:`~hookadmin.core.store.Store`, with the same
 arguments, results, units (Unix seconds, bytes) and errors, so the engine, the CLI and
 the window use either without knowing which. The schema and its migrations are in
-:mod:`hookadmin.core.postgres_schema`.
+:mod:`hookadmin.core.store.postgres.schema`.
 
 What a shared server changes:
 
@@ -18,10 +18,11 @@ What a shared server changes:
   advisory lock taken with ``pg_try_advisory_xact_lock`` (a hook another engine is
   claiming for at this moment is left to it this time), so two claims can never both
   see the same room.
-* **Change feed**: publishing and hook changes ``NOTIFY`` :data:`~hookadmin.core.
-  postgres_schema.CHANNEL`; :meth:`PostgresStore.wait_for_change` blocks until one
-  arrives, and :meth:`PostgresStore.data_version` counts them (the SQLite
-  ``data_version`` an engine polls).
+* **Change feed**: publishing and hook changes ``NOTIFY``
+  :data:`~hookadmin.core.store.postgres.schema.CHANNEL`;
+  :meth:`PostgresStore.wait_for_change` blocks until one arrives, and
+  :meth:`PostgresStore.data_version` counts them (the SQLite ``data_version`` an engine
+  polls).
 * **Errors**: a wrong URL, a refused connection, a bad password, a server that went
   down are one sentence each (:class:`~hookadmin.core.errors.StoreUnavailable`),
   never with the password. A lost connection is opened again by the next call.
@@ -49,7 +50,7 @@ from psycopg.conninfo import conninfo_to_dict
 from hookadmin.core.errors import InputError, NotFoundError, StoreError, StoreUnavailable
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.hooks import Hook, utc_now_iso
-from hookadmin.core.postgres_schema import (
+from hookadmin.core.store.postgres.schema import (
     CHANNEL,
     LOCK_CLASS,
     RETRYABLE,
@@ -57,7 +58,7 @@ from hookadmin.core.postgres_schema import (
     migrate,
     unavailable,
 )
-from hookadmin.core.store import Attempt, AttemptRecord, Delivery, DeliveryJob
+from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 P = ParamSpec("P")
