@@ -39,6 +39,9 @@ class NextStep:
     deactivate_reason: str | None = None
 
 
+FINAL = NextStep(None)  # the delivery is done: it succeeded, or failed for good
+
+
 def uses_schedule(attempt: AttemptRecord) -> bool:
     """True when :func:`after_attempt` needs ``tried``: the attempt failed in a way the
     retry schedule handles (so the caller reads the delivery's counted attempts only
@@ -60,13 +63,13 @@ def after_attempt(attempt: AttemptRecord, settings: DeliverySettings, *, now: fl
         rng: random source for the jitter.
     """
     if attempt.succeeded:
-        return NextStep(None)
+        return FINAL
     if attempt.error_kind == "secret_unavailable":
         # Not the receiver's fault: wait for the keyring without using up the retry
         # schedule, however long it stays unavailable; never send unsigned.
         return NextStep(now + settings.secret_retry_interval)
     if attempt.error_kind == "policy":
-        return NextStep(None)  # retrying cannot help until the URL or the policy changes
+        return FINAL  # retrying cannot help until the URL or the policy changes
     if attempt.status_code == GONE:
         return NextStep(None, "The receiver answered 410 Gone, so the hook was deactivated "
                               f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(now))}.")
