@@ -50,3 +50,27 @@ def test_headless_modules_load_without_qt() -> None:
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+IMPLEMENTATIONS = {"Store", "SQLiteStore", "SQLiteChangeFeed", "PostgresStore",
+                   "PostgresChangeFeed"}
+
+
+def _names_imported_from(path: Path, package: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module \
+                and node.module.startswith(package):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(p for p in PACKAGE.rglob("*.py")
+                                        if "store" not in p.relative_to(PACKAGE).parts),
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_outside_the_store_nothing_names_a_database(path: Path) -> None:
+    """DESIGN §8: the engine, the CLI and the window use the storage protocols and
+    open_store(), never a class of one implementation (lint-imports checks the
+    modules, this the names re-exported by hookadmin.core.store)."""
+    named = _names_imported_from(path, "hookadmin.core.store") & IMPLEMENTATIONS
+    assert not named, f"{path.name} imports {sorted(named)}"
