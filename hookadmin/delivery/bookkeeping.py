@@ -1,11 +1,13 @@
 """The engine's database work, in a process of its own.
 
 An engine (:mod:`hookadmin.delivery.engine`) sends; its bookkeeper records. Every
-SQLite statement of an engine run happens here: fanning new events out to deliveries,
-claiming (leasing) due deliveries, renewing and releasing leases, recording attempts
-and deciding what comes next (the retry schedule, ``410 Gone``, deactivating a hook
-that keeps failing), pruning old history. The engine asks for one *turn* at a time and
-waits for its answer before the next, so at most one transaction is open at a time.
+database statement of an engine run happens here, through the store's protocols:
+fanning new events out to deliveries, claiming (leasing) due deliveries, renewing and
+releasing leases, recording attempts and carrying out what
+:mod:`hookadmin.delivery.retry` decides comes next (the retry schedule, ``410 Gone``,
+deactivating a hook that keeps failing), pruning old history. The engine asks for one
+*turn* at a time and waits for its answer before the next, so at most one transaction
+is open at a time.
 
 Why another process: the engine is bound by CPU, and in one process the bookkeeping's
 Python work (binding rows, building attempt records) took the GIL from the event loop
@@ -115,6 +117,7 @@ class Bookkeeper:
                       hooks)
 
     def close(self) -> None:
+        """Close the store."""
         self.store.close()
 
     def turn(self, request: TurnRequest) -> TurnResult:
