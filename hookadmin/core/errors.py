@@ -67,3 +67,9 @@ class TeamKeyMismatch(TeamKeyError):
 
 class StoreError(HookadminError):
     """The local database cannot be opened or is from a newer hookadmin."""
+
+
+class StoreUnavailable(StoreError):
+    """The database server cannot be reached or refuses this connection (a wrong URL,
+    a refused connection, a bad password, a server that is down). Usually temporary or
+    a matter of configuration, not of the data; the message never holds a password."""

@@ -19,7 +19,7 @@ from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, valida
 from hookadmin.core.paths import data_home
 from hookadmin.core.resources import validate_resource
 from hookadmin.core.signing import check_secret, new_secret
-from hookadmin.core.store import Store
+from hookadmin.core.store import Repository, SettingsRepository, open_store
 
 if TYPE_CHECKING:  # the keyring package is imported on first use: the window opens sooner
     from hookadmin.core.secrets import HookSecrets
@@ -57,7 +57,7 @@ class HookService:
     def __init__(self, home: str | os.PathLike[str] | None = None, *,
                  secrets: HookSecrets | None = None) -> None:
         self.home: Path = data_home(home)
-        self.store = Store.in_home(self.home)
+        self.store: Repository = open_store(self.home)
         self._secrets = secrets
         self._secrets_lock = threading.Lock()
 
@@ -347,7 +347,7 @@ def _check_tls_choice(insecure_ssl: bool, ca_bundle: str | None) -> None:
                          field="ca_bundle")
 
 
-def delivery_options(store: Store) -> dict[str, Any]:
+def delivery_options(store: SettingsRepository) -> dict[str, Any]:
     """A store's delivery settings that differ from the defaults (see
     :meth:`HookService.set_delivery_options`)."""
     value = store.get_setting(DELIVERY_KEY)
@@ -356,13 +356,13 @@ def delivery_options(store: Store) -> dict[str, Any]:
     return {k: v for k, v in value.items() if k in DELIVERY_DEFAULTS}
 
 
-def network_policy(store: Store) -> str:
+def network_policy(store: SettingsRepository) -> str:
     """A store's network policy setting: ``workstation`` (default) or ``strict``."""
     value = store.get_setting(NETWORK_POLICY_KEY)
     return value if value in NETWORK_POLICIES else "workstation"
 
 
-def retention_days(store: Store) -> int:
+def retention_days(store: SettingsRepository) -> int:
     """The retention setting of a store in days (default 30)."""
     value = store.get_setting(RETENTION_KEY)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
@@ -370,7 +370,7 @@ def retention_days(store: Store) -> int:
     return DEFAULT_RETENTION_DAYS
 
 
-def prune_history(store: Store, *, now: float | None = None) -> int:
+def prune_history(store: Repository, *, now: float | None = None) -> int:
     """Delete a store's finished deliveries older than its retention setting.
 
     Returns:

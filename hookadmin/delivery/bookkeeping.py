@@ -1,11 +1,13 @@
 """The engine's database work, in a process of its own.
 
 An engine (:mod:`hookadmin.delivery.engine`) sends; its bookkeeper records. Every
-SQLite statement of an engine run happens here: fanning new events out to deliveries,
-claiming (leasing) due deliveries, renewing and releasing leases, recording attempts
-and deciding what comes next (the retry schedule, ``410 Gone``, deactivating a hook
-that keeps failing), pruning old history. The engine asks for one *turn* at a time and
-waits for its answer before the next, so at most one transaction is open at a time.
+database statement of an engine run happens here, through the store's protocols:
+fanning new events out to deliveries, claiming (leasing) due deliveries, renewing and
+releasing leases, recording attempts and carrying out what
+:mod:`hookadmin.delivery.retry` decides comes next (the retry schedule, ``410 Gone``,
+deactivating a hook that keeps failing), pruning old history. The engine asks for one
+*turn* at a time and waits for its answer before the next, so at most one transaction
+is open at a time.
 
 Why another process: the engine is bound by CPU, and in one process the bookkeeping's
 Python work (binding rows, building attempt records) took the GIL from the event loop
@@ -13,12 +15,12 @@ that sends. Here it runs on another core beside the sends (``docs/decisions.md``
 
 The wire: :class:`BookkeepingProcess` starts
 ``python -P -m hookadmin.delivery.bookkeeping FD`` with one end of a socket pair as
-``FD``, and sends ``(method name, args)`` tuples pickled with
-:class:`multiprocessing.connection.Connection` framing; each call gets back
-``("ok", result)`` or ``("error", exception)``. The child is its own process group (a
-Ctrl+C in the terminal reaches the engine, which then winds up through it) and exits
-when the engine's end of the socket closes, so an engine killed with ``kill -9``
-never leaves it behind.
+``FD``, and sends typed requests (:mod:`hookadmin.delivery.bookkeeping_wire`), pickled
+with a 4-byte length before each; each request gets its one reply type back, or a
+:class:`~hookadmin.delivery.bookkeeping_wire.Failure` (an error's kind and sentence).
+The child is its own process group (a Ctrl+C in the terminal reaches the engine, which
+then winds up through it) and exits when the engine's end of the socket closes, so an
+engine killed with ``kill -9`` never leaves it behind.
 """
 
 from __future__ import annotations
@@ -32,110 +34,54 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
-from hookadmin.core.errors import HookadminError, SecretStoreError
+from hookadmin.core.errors import SecretStoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import delivery_options, network_policy, prune_history
-from hookadmin.core.store import AttemptRecord, DeliveryJob, Store
-from hookadmin.delivery.policy import DeliverySettings, retry_after_seconds, with_options
+from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, open_store
+from hookadmin.delivery import retry
+from hookadmin.delivery.bookkeeping_wire import (
+    REPLIES,
+    BookkeepingError,
+    ClaimRequest,
+    ErrorKind,
+    Failure,
+    Finished,
+    FinishedWire,
+    JobWire,
+    LogEntry,
+    Logs,
+    Open,
+    Opened,
+    Reply,
+    Request,
+    Start,
+    Started,
+    Status,
+    TakeLogs,
+    TurnRequest,
+    TurnResult,
+    WindUp,
+    WoundUp,
+    job_from_wire,
+    job_to_wire,
+)
+from hookadmin.delivery.policy import DeliverySettings, with_options
 
 if TYPE_CHECKING:  # the child never imports asyncio or the keyring it does not need
     import asyncio
 
     from hookadmin.core.secrets import SecretStore
 
+__all__ = [  # the wire's names, for the engine and the tests
+    "BookkeepingError", "BookkeepingProcess", "ClaimRequest", "Finished", "Opened",
+    "TurnRequest", "TurnResult", "job_from_wire", "job_to_wire",
+]
+
 MODULE = "hookadmin.delivery.bookkeeping"
 START_SECONDS = 30.0  # the child must answer its first call within this
-
-
-@dataclass(frozen=True)
-class Finished:
-    """An attempt that ended, as the bookkeeper needs it to record it: the delivery's
-    ``seq``, its hook, the attempts made before this one, and what happened.
-
-    On the wire it is a plain tuple (:meth:`to_wire`): a tuple pickles several times
-    faster than a dataclass, and the engine sends one per delivery."""
-
-    seq: int
-    hook_id: int
-    attempts: int
-    attempt: AttemptRecord
-
-    @staticmethod
-    def to_wire(job: DeliveryJob, a: AttemptRecord) -> tuple[Any, ...]:
-        return (job.seq, job.hook_id, job.attempts, a.started_at, a.duration_ms,
-                a.request_url, a.request_headers, a.status_code, a.response_headers,
-                a.response_body, a.response_truncated, a.error_kind, a.error_message)
-
-    @classmethod
-    def from_wire(cls, wire: tuple[Any, ...]) -> Finished:
-        return cls(wire[0], wire[1], wire[2], AttemptRecord(*wire[3:]))
-
-
-def job_to_wire(job: DeliveryJob) -> tuple[Any, ...]:
-    """A claimed delivery as a plain tuple (see :class:`Finished`)."""
-    return (job.seq, job.id, job.hook_id, job.event_type, job.body, job.attempts)
-
-
-def job_from_wire(wire: tuple[Any, ...]) -> DeliveryJob:
-    return DeliveryJob(*wire)
-
-
-@dataclass(frozen=True)
-class ClaimRequest:
-    """How much to claim: ``room`` deliveries in all, ``held`` (hook id → deliveries
-    already claimed by this engine) counted against the per-hook limit;
-    ``running_low``: some hook is about to run out, so claim even in a turn that would
-    otherwise only record."""
-
-    room: int
-    held: dict[int, int]
-    running_low: bool
-
-
-@dataclass(frozen=True)
-class TurnRequest:
-    """One turn's work: record ``finished`` (in the order the attempts ended), renew
-    the leases of ``renew`` (delivery seqs; None: not due), release ``release``, claim
-    per ``claim`` (None: the engine has no room), and with ``check_idle`` tell whether
-    nothing is queued or due now."""
-
-    finished: list[tuple[Any, ...]]  # Finished.to_wire
-    renew: list[int] | None
-    release: list[int]
-    claim: ClaimRequest | None
-    check_idle: bool
-
-
-@dataclass
-class TurnResult:
-    """What a turn brings back: per finished attempt (same order) the delivery's new
-    status and its next attempt time (Unix seconds, or None); the claimed ``jobs``;
-    every hook by id when one changed (else None); the delivery settings when they were
-    re-read (else None); whether the engine may stop (``check_idle``); and what the
-    bookkeeper logged, as (level, message) pairs for the engine's log."""
-
-    statuses: list[tuple[str, float | None]] = dataclasses.field(default_factory=list)
-    jobs: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)  # job_to_wire
-    hooks: dict[int, Hook] | None = None
-    settings: DeliverySettings | None = None
-    idle: bool = False
-    logs: list[tuple[int, str]] = dataclasses.field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Opened:
-    """The answer to :meth:`Bookkeeper.open`: the database's keyring namespace
-    (``store_id`` and the ``parent_store_ids`` of a copied database), the delivery
-    settings in force, and every hook by id."""
-
-    store_id: str
-    parent_store_ids: list[str]
-    settings: DeliverySettings
-    hooks: dict[int, Hook]
 
 
 class Bookkeeper:
@@ -151,7 +97,7 @@ class Bookkeeper:
     """
 
     def __init__(self, home: Path, settings: DeliverySettings) -> None:
-        self.store = Store.in_home(home, durable=False)
+        self.store: Repository = open_store(home, durable=False)
         self.secrets: SecretStore | None = None  # made when a replaced secret expires
         self.base_settings = settings
         self.forced_strict = settings.strict_network
@@ -171,12 +117,16 @@ class Bookkeeper:
                       hooks)
 
     def close(self) -> None:
+        """Close the store."""
         self.store.close()
 
     def turn(self, request: TurnRequest) -> TurnResult:
         """One turn, in one transaction: record what finished, keep leases, and when
         something changed or is due, fan out new events and claim deliveries."""
-        result = TurnResult()
+        statuses: list[Status] = []
+        jobs: list[JobWire] = []
+        hooks: dict[int, Hook] | None = None
+        settings: DeliverySettings | None = None
         self._prune_when_due()
         now = time.monotonic()
         version = self.store.data_version()
@@ -186,32 +136,28 @@ class Bookkeeper:
             self.data_version = version
             self.next_full_turn = now + self.settings.poll_interval
         if request.renew is not None:
-            result.settings = self.settings = self._wanted_settings()
+            settings = self.settings = self._wanted_settings()
         claim = request.claim
         claiming = claim is not None and (full or claim.running_low)
         if request.finished or request.release or request.renew or full or claiming:
             with self.store.transaction():  # one commit per turn
                 if request.finished:
-                    result.statuses = self._record([Finished.from_wire(f)
-                                                    for f in request.finished])
+                    statuses = self._record([Finished.from_wire(f) for f in request.finished])
                 if request.release:
                     self.store.release(request.release)
                 if request.renew:
                     self.store.renew(request.renew, time.time() + self.settings.lease_seconds)
                 if full:
-                    result.hooks = self._changed_hooks()
+                    hooks = self._changed_hooks()
                     # One batch per turn (see DeliverySettings.fan_out_batch).
                     batch = self.settings.fan_out_batch
                     self.backlog = self.store.fan_out(limit=batch) >= batch
                 if claim is not None and claiming:
-                    result.jobs = [job_to_wire(job) for job in self._claim(claim)]
-        if request.check_idle and not result.jobs:
-            result.idle = self._idle()
-        result.logs, self.logs = self.logs, []
-        return result
+                    jobs = [job_to_wire(job) for job in self._claim(claim)]
+        idle = request.check_idle and not jobs and self._idle()
+        return TurnResult(statuses, jobs, hooks, settings, idle, self.take_logs())
 
-    def wind_up(self, finished: list[tuple[Any, ...]], leftover: list[int]
-                ) -> list[tuple[str, float | None]]:
+    def wind_up(self, finished: list[FinishedWire], leftover: list[int]) -> list[Status]:
         """The last call of a run: record the attempts that ended (so they are not sent
         again) and release the deliveries that were claimed but not sent. Returns the
         recorded attempts' statuses, as :meth:`turn` does."""
@@ -222,60 +168,56 @@ class Bookkeeper:
                 self.store.release(leftover)
         return statuses
 
-    def take_logs(self) -> list[tuple[int, str]]:
+    def take_logs(self) -> list[LogEntry]:
+        """What was logged since the last call, as (level, message) pairs."""
         logs, self.logs = self.logs, []
         return logs
 
+    def answer(self, request: Request) -> Reply:
+        """The reply to one request from the engine (see
+        :mod:`hookadmin.delivery.bookkeeping_wire`).
+
+        Raises:
+            whatever the call raised (the caller sends it back as a Failure).
+        """
+        match request:
+            case TurnRequest():
+                return self.turn(request)
+            case Open():
+                return self.open()
+            case WindUp(finished=finished, leftover=leftover):
+                return WoundUp(self.wind_up(finished, leftover))
+            case TakeLogs():
+                return Logs(self.take_logs())
+        return Failure(ErrorKind.BOOKKEEPING,
+                       f"The bookkeeper cannot answer {type(request).__name__} now.")
+
     # -- recording ----------------------------------------------------------------------
 
-    def _record(self, finished: list[Finished]) -> list[tuple[str, float | None]]:
-        """Record finished attempts (inside the turn's transaction); deactivate hooks
-        that have failed too long."""
-        items = [(DeliveryJob(f.seq, "", f.hook_id, "", b"", f.attempts), f.attempt,
-                  self._next_attempt_at(f)) for f in finished]
-        statuses = self.store.record_attempts(items)
-        failing: dict[int, AttemptRecord] = {}
+    def _record(self, finished: list[Finished]) -> list[Status]:
+        """Record finished attempts (inside the turn's transaction) and carry out what
+        :mod:`hookadmin.delivery.retry` decides: when each is tried next, and which
+        hooks are deactivated (410 Gone, or failing too long)."""
+        now = time.time()
+        items: list[tuple[DeliveryJob, AttemptRecord, float | None]] = []
         for f in finished:
-            if not f.attempt.succeeded and f.attempt.status_code != 410 \
-                    and f.attempt.error_kind != "secret_unavailable":
-                failing[f.hook_id] = f.attempt
+            tried = self.store.counted_attempts(f.seq) + 1 if retry.uses_schedule(f.attempt) \
+                else 0  # this one included
+            step = retry.after_attempt(f.attempt, self.settings, now=now, tried=tried)
+            if step.deactivate_reason is not None:
+                self.store.update_hook(f.hook_id, active=False,
+                                       deactivated_reason=step.deactivate_reason)
+            items.append((DeliveryJob(f.seq, "", f.hook_id, "", b"", f.attempts), f.attempt,
+                          step.next_attempt_at))
+        statuses = self.store.record_attempts(items)
+        failing = {f.hook_id: f.attempt for f in finished if retry.counts_as_failing(f.attempt)}
         for hook_id, attempt in failing.items():
-            self._deactivate_if_failing_too_long(hook_id, attempt)
+            reason = retry.failing_too_long(self.store.failing_since(hook_id), attempt,
+                                            self.settings, now=time.time())
+            if reason is not None:
+                self.store.update_hook(hook_id, active=False, deactivated_reason=reason)
+                self.logs.append((logging.WARNING, f"hook {hook_id} deactivated: {reason}"))
         return [(status, next_at) for status, (_, _, next_at) in zip(statuses, items, strict=True)]
-
-    def _next_attempt_at(self, f: Finished) -> float | None:
-        """When the delivery is tried next (Unix seconds), or None: it succeeded, or
-        failed for good. A 410 deactivates the hook at once."""
-        attempt = f.attempt
-        if attempt.succeeded:
-            return None
-        if attempt.error_kind == "secret_unavailable":
-            # Not the receiver's fault: wait for the keyring without using up the
-            # retry schedule, however long it stays unavailable; never send unsigned.
-            return time.time() + self.settings.secret_retry_interval
-        if attempt.error_kind == "policy":
-            return None  # retrying cannot help until the URL or the policy changes
-        if attempt.status_code == 410:
-            reason = ("The receiver answered 410 Gone, so the hook was deactivated "
-                      f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
-            self.store.update_hook(f.hook_id, active=False, deactivated_reason=reason)
-            return None
-        tried = self.store.counted_attempts(f.seq) + 1  # this one included
-        delay = self.settings.next_delay(tried, retry_after=retry_after_seconds(attempt))
-        return None if delay is None else time.time() + delay
-
-    def _deactivate_if_failing_too_long(self, hook_id: int, attempt: AttemptRecord) -> None:
-        since = self.store.failing_since(hook_id)
-        if since is None or time.time() - since < self.settings.deactivate_after:
-            return
-        last = f"HTTP {attempt.status_code}" if attempt.status_code is not None \
-            else attempt.error_kind
-        reason = (f"Every delivery since {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(since))}"
-                  f" failed ({_duration(self.settings.deactivate_after)} without a success; "
-                  f"last: {last}), so the hook was deactivated. Fix the receiver, then "
-                  "activate the hook again.")
-        self.store.update_hook(hook_id, active=False, deactivated_reason=reason)
-        self.logs.append((logging.WARNING, f"hook {hook_id} deactivated: {reason}"))
 
     # -- claims and housekeeping --------------------------------------------------------
 
@@ -297,7 +239,7 @@ class Bookkeeper:
 
     def _changed_hooks(self) -> dict[int, Hook] | None:
         """Every hook by id when one changed since the last look (see
-        :meth:`Store.hooks_generation`), else None."""
+        :meth:`HookRepository.hooks_generation`), else None."""
         generation = self.store.hooks_generation()
         if generation == self.hooks_generation:
             return None
@@ -336,20 +278,25 @@ class Bookkeeper:
                 self.store.update_hook(hook.id, clear_previous_secret=True)
 
 
-class BookkeepingError(HookadminError):
-    """The bookkeeping process could not be started, or ended unexpectedly."""
+_R = TypeVar("_R", Started, Opened, TurnResult, WoundUp, Logs)
 
 
 class BookkeepingProcess:
-    """A :class:`Bookkeeper` in a child process, called one method at a time from an
-    asyncio event loop (create it with :meth:`start`)."""
+    """A :class:`Bookkeeper` in a child process, called one request at a time from an
+    asyncio event loop (create it with :meth:`start`). Each method sends one request of
+    :mod:`hookadmin.delivery.bookkeeping_wire` and returns its reply.
+
+    Every method raises the error the bookkeeper raised (a
+    :class:`~hookadmin.core.errors.StoreError`, ...; a BookkeepingError for an
+    unexpected one), or BookkeepingError when the child has gone.
+    """
 
     def __init__(self, proc: subprocess.Popen[bytes], reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
         self._proc = proc
         self._reader = reader
         self._writer = writer
-        self._exchange: asyncio.Future[tuple[str, Any]] | None = None
+        self._exchange: asyncio.Future[Reply] | None = None
 
     @classmethod
     async def start(cls, home: Path, settings: DeliverySettings) -> BookkeepingProcess:
@@ -376,7 +323,7 @@ class BookkeepingProcess:
         keeper = cls(proc, reader, writer)
         try:
             async with asyncio.timeout(START_SECONDS):
-                await keeper.call("start", home, settings)
+                await keeper._ask(Start(home, settings), Started)
         except TimeoutError:
             await keeper.close()
             raise BookkeepingError("The engine's bookkeeping process did not start within "
@@ -386,11 +333,28 @@ class BookkeepingProcess:
             raise
         return keeper
 
-    async def call(self, name: str, *args: object) -> Any:
-        """Call the bookkeeper's method ``name`` and wait for its result.
+    async def open(self) -> Opened:
+        """See :meth:`Bookkeeper.open`."""
+        return await self._ask(Open(), Opened)
+
+    async def turn(self, request: TurnRequest) -> TurnResult:
+        """See :meth:`Bookkeeper.turn`."""
+        return await self._ask(request, TurnResult)
+
+    async def wind_up(self, finished: list[FinishedWire], leftover: list[int]) -> list[Status]:
+        """See :meth:`Bookkeeper.wind_up`."""
+        return (await self._ask(WindUp(finished, leftover), WoundUp)).statuses
+
+    async def take_logs(self) -> list[LogEntry]:
+        """See :meth:`Bookkeeper.take_logs`."""
+        return (await self._ask(TakeLogs(), Logs)).entries
+
+    async def call(self, request: Request) -> Reply:
+        """Send one request and wait for its reply (a :class:`Failure` is returned, not
+        raised; the typed methods above raise it).
 
         Raises:
-            whatever the method raised; BookkeepingError when the child has gone.
+            BookkeepingError: the child has gone.
         """
         import asyncio
 
@@ -399,20 +363,26 @@ class BookkeepingProcess:
             # A cancelled caller's call is still under way: its answer must be read
             # before this call's, or every later answer would be one call late.
             await asyncio.wait({previous})
-        exchange = self._exchange = asyncio.ensure_future(self._send_and_receive(name, args))
+        exchange = self._exchange = asyncio.ensure_future(self._send_and_receive(request))
         exchange.add_done_callback(_retrieved)
-        status, value = await asyncio.shield(exchange)  # a cancelled caller leaves it going
-        if status == "error":
-            raise value
-        return value
+        return await asyncio.shield(exchange)  # a cancelled caller leaves it going
 
-    async def _send_and_receive(self, name: str, args: tuple[object, ...]) -> tuple[str, Any]:
+    async def _ask(self, request: Request, expected: type[_R]) -> _R:
+        reply = await self.call(request)
+        if isinstance(reply, expected):
+            return reply
+        if isinstance(reply, Failure):
+            raise reply.error()
+        raise BookkeepingError(f"The engine's bookkeeping process answered "
+                               f"{type(request).__name__} with {type(reply).__name__}.")
+
+    async def _send_and_receive(self, request: Request) -> Reply:
         import asyncio
 
-        _write(self._writer.write, (name, args))
+        _write(self._writer.write, request)
         try:
             size = int.from_bytes(await self._reader.readexactly(4), "big")
-            answer: tuple[str, Any] = pickle.loads(  # noqa: S301 - our own child's bytes
+            answer: Reply = pickle.loads(  # noqa: S301 - our own child's bytes
                 await self._reader.readexactly(size))
         except (asyncio.IncompleteReadError, ConnectionError):
             code = self._proc.poll()
@@ -437,13 +407,13 @@ class BookkeepingProcess:
             self._proc.wait()
 
 
-def _retrieved(future: asyncio.Future[Any]) -> None:
+def _retrieved(future: asyncio.Future[Reply]) -> None:
     """Mark a call's outcome as seen (its caller may have been cancelled meanwhile)."""
     if not future.cancelled():
         future.exception()
 
 
-def _write(write: Callable[[bytes], object], message: object) -> None:
+def _write(write: Callable[[bytes], object], message: Request | Reply) -> None:
     """One message: its length (4 bytes, big-endian), then the pickle."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     write(len(data).to_bytes(4, "big"))
@@ -451,25 +421,26 @@ def _write(write: Callable[[bytes], object], message: object) -> None:
 
 
 def _serve(sock: socket.socket) -> None:
-    """The child's loop: answer calls until the engine closes its end."""
+    """The child's loop: answer requests until the engine closes its end."""
     incoming = sock.makefile("rb")
     keeper: Bookkeeper | None = None
     while True:
         header = incoming.read(4)
         if len(header) < 4:
             break  # the engine closed its end (or died)
-        name, args = pickle.loads(incoming.read(int.from_bytes(header, "big")))  # noqa: S301
-        reply: tuple[str, Any]
+        request = pickle.loads(incoming.read(int.from_bytes(header, "big")))  # noqa: S301
+        reply: Reply
         try:
-            if name == "start":
-                keeper = Bookkeeper(*args)
-                reply = ("ok", None)
-            elif keeper is None or name.startswith("_"):
-                reply = ("error", BookkeepingError(f"The bookkeeper cannot answer {name!r} now."))
+            if isinstance(request, Start):
+                keeper = Bookkeeper(request.home, request.settings)
+                reply = Started()
+            elif keeper is None or type(request) not in REPLIES:
+                reply = Failure(ErrorKind.BOOKKEEPING, "The bookkeeper cannot answer "
+                                f"{type(request).__name__} now.")
             else:
-                reply = ("ok", getattr(keeper, name)(*args))
+                reply = keeper.answer(request)
         except Exception as err:  # noqa: BLE001 - every error goes back to the engine
-            reply = ("error", _picklable(err))
+            reply = Failure.of(err)
         try:
             _write(sock.sendall, reply)
         except OSError:
@@ -478,25 +449,8 @@ def _serve(sock: socket.socket) -> None:
         keeper.close()
 
 
-def _picklable(err: Exception) -> Exception:
-    """``err`` if it survives pickling, else a BookkeepingError with its text."""
-    try:
-        pickle.loads(pickle.dumps(err))  # noqa: S301 - our own bytes, just made
-    except Exception:  # noqa: BLE001 - any failure to round-trip
-        return BookkeepingError(f"{type(err).__name__}: {err}")
-    return err
-
-
-def _duration(seconds: float) -> str:
-    """``5 days``, ``3 hours``, ``12 minutes`` or ``4 seconds``."""
-    for unit, size in (("day", 86400.0), ("hour", 3600.0), ("minute", 60.0)):
-        if seconds >= size:
-            value = seconds / size
-            return f"{value:g} {unit}{'' if value == 1 else 's'}"
-    return f"{seconds:.3g} seconds"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """The child's entry point: ``FD``, the inherited end of the socket pair."""
     args = list(sys.argv[1:] if argv is None else argv)
     with socket.socket(fileno=int(args[0])) as sock:
         _serve(sock)

@@ -19,14 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
@@ -34,11 +32,12 @@ from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secrets import HookSecrets, SecretStore
 from hookadmin.core.signing import delivery_headers
-from hookadmin.core.store import DB_FILENAME, AttemptRecord, DeliveryJob
-from hookadmin.delivery.bookkeeping import (
-    BookkeepingProcess,
+from hookadmin.core.store import AttemptRecord, DeliveryJob, open_change_feed
+from hookadmin.delivery.bookkeeping import BookkeepingProcess
+from hookadmin.delivery.bookkeeping_wire import (
     ClaimRequest,
     Finished,
+    FinishedWire,
     Opened,
     TurnRequest,
     TurnResult,
@@ -128,7 +127,7 @@ class Engine:
                                                            thread_name_prefix="hookadmin"))
         keeper = await BookkeepingProcess.start(self.home, self.settings)
         try:
-            opened: Opened = await keeper.call("open")
+            opened = await keeper.open()
             secrets = self._secrets or SecretStore(opened.store_id,
                                                    parent_ids=opened.parent_store_ids)
             run = self._run = _Run(self, keeper, opened, secrets)
@@ -184,8 +183,7 @@ class _Run:
         self.closing = False
         self.attempts = 0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
-        self.watch = _Watch.open(engine.home)
-        self.seen_version: int | None = None
+        self.changes = open_change_feed(engine.home)
         self.next_look = 0.0
         self.claims_exhausted = False
         self.busy_at = time.monotonic()  # when there last was something to do
@@ -215,7 +213,7 @@ class _Run:
             claim = self._claim_request()
             if finished or renew is not None or release or check_idle \
                     or self._database_changed(claim):
-                turn: TurnResult = await self._db("turn", TurnRequest(
+                turn = await self.keeper.turn(TurnRequest(
                     [_for_bookkeeper(f) for f in finished], renew, release, claim,
                     check_idle))
                 self.turns += 1
@@ -250,22 +248,15 @@ class _Run:
         (or the bookkeeper) committed since the last turn, a full look is due
         (``poll_interval``: retries come due by the clock), or a hook running low may
         get more than the last claim found. Without it, an idle engine would wake its
-        bookkeeper every ``wake_interval``; this costs one ``PRAGMA data_version`` on a
-        read-only connection of its own."""
+        bookkeeper every ``wake_interval``; this costs one look at the store's change
+        feed (SQLite: ``PRAGMA data_version`` on a read-only connection of its own)."""
         now = time.monotonic()
-        version = self.watch.data_version() if self.watch is not None else None
-        if version is None or version != self.seen_version or now >= self.next_look \
+        changed = self.changes is None or self.changes.changed()
+        if changed or now >= self.next_look \
                 or (claim is not None and claim.running_low and not self.claims_exhausted):
-            self.seen_version = version
             self.next_look = now + self.settings.poll_interval
             return True
         return False
-
-    async def _db(self, name: str, *args: object) -> Any:
-        """Call the bookkeeper (see :mod:`hookadmin.delivery.bookkeeping`): all SQLite work
-        of a run happens in its process, one call at a time, so the event loop keeps
-        sending while it writes."""
-        return await self.keeper.call(name, *args)
 
     def _apply_turn(self, turn: TurnResult, finished: list[_Ended]) -> None:
         """Take a turn's results on the event loop's thread."""
@@ -591,48 +582,21 @@ class _Run:
         finished, self.finished = self.finished, []
         try:
             # Attempts that ended are recorded, so they are not sent again.
-            statuses = await self._db("wind_up", [_for_bookkeeper(f) for f in finished],
-                                      leftover)
-            for level, message in await self._db("take_logs"):
+            statuses = await self.keeper.wind_up([_for_bookkeeper(f) for f in finished],
+                                                 leftover)
+            for level, message in await self.keeper.take_logs():
                 log.log(level, message)
             for f, (status, next_at) in zip(finished, statuses, strict=True):
                 self._report(f.job, f.job.attempts + 1, status, f.attempt, next_at)
         finally:  # even when the bookkeeper has gone
             for session in [*self.sessions.values(), *self.retired_sessions]:
                 await session.close()
-            if self.watch is not None:
-                self.watch.close()
+            if self.changes is not None:
+                self.changes.close()
 
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
 
-
-class _Watch:
-    """A read-only SQLite connection of the engine's own, only for ``PRAGMA
-    data_version`` (which changes when any other connection commits)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    @classmethod
-    def open(cls, home: Path) -> _Watch | None:
-        """None when the database cannot be opened read-only (then every turn goes to
-        the bookkeeper)."""
-        try:
-            db = sqlite3.connect(f"file:{home / DB_FILENAME}?mode=ro", uri=True,
-                                 isolation_level=None)
-        except sqlite3.Error:
-            return None
-        return cls(db)
-
-    def data_version(self) -> int | None:
-        try:
-            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
-        except sqlite3.Error:
-            return None
-
-    def close(self) -> None:
-        self._db.close()
 
 _SecretKey = tuple[int, str, float | None, bool]
 
@@ -650,6 +614,6 @@ class _Ended:
     attempt: AttemptRecord
 
 
-def _for_bookkeeper(f: _Ended) -> tuple[Any, ...]:
+def _for_bookkeeper(f: _Ended) -> FinishedWire:
     return Finished.to_wire(f.job, f.attempt)
 

@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Store
+from hookadmin.core.store import DeliveryHistory
 
 WINDOW_SECONDS = 24 * 3600.0
 BUCKET_SECONDS = 60.0
@@ -88,7 +88,7 @@ class _Chart:
 class ActivityPage(QWidget):
     """Two charts over the last 24 h, refreshed by :meth:`refresh`."""
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: DeliveryHistory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self.hook_box = QComboBox()

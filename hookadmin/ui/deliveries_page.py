@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Delivery, Store, iso
+from hookadmin.core.store import Delivery, DeliveryHistory, iso
 from hookadmin.ui.hook_page import delivery_panel
 from hookadmin.ui.models import (
     ACCESSIBLE,
@@ -75,7 +75,7 @@ class DeliveryPagesModel(DeliveryRowsModel):
     COLUMNS = ("", "Event", "Hook", "Result", "Attempts", "Duration", "Next attempt",
                "Created", "Delivery")
 
-    def __init__(self, store: Store, parent: Any = None) -> None:
+    def __init__(self, store: DeliveryHistory, parent: Any = None) -> None:
         super().__init__(parent)
         self._store = store
         self._more = True
@@ -223,7 +223,7 @@ class DeliveriesPage(QWidget):
     copy_curl_requested = Signal(str)
     redeliver_failed_requested = Signal(object, float)
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: DeliveryHistory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = DeliveryPagesModel(store, self)
         self.status_box = QComboBox()

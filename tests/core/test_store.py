@@ -16,7 +16,11 @@ from hookadmin.core.store import (
     SCHEMA_VERSION,
     AttemptRecord,
     DeliveryJob,
+    Repository,
+    SQLiteStore,
     Store,
+    open_change_feed,
+    open_store,
 )
 
 
@@ -359,3 +363,33 @@ def test_next_due_ignores_deliveries_of_inactive_hooks(store: Store) -> None:
     assert store.next_due() is None  # ... but is never due while the hook is off
     store.update_hook(off, active=True)
     assert store.next_due() == pytest.approx(now)
+
+
+def test_the_change_feed_sees_commits_of_other_connections_only_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with Store.in_home(home) as writer:
+        feed = open_change_feed(home)
+        assert feed is not None
+        try:
+            assert feed.changed()  # the first look: nothing seen yet
+            assert not feed.changed()
+            writer.add_events([("job.failed", b"{}")])
+            assert feed.changed()
+            assert not feed.changed()  # each commit is reported once
+            writer.set_setting("retention_days", 7)
+            assert feed.changed()
+        finally:
+            feed.close()
+
+
+def test_there_is_no_change_feed_without_a_database(tmp_path: Path) -> None:
+    assert open_change_feed(tmp_path / "nowhere") is None
+
+
+def test_open_store_gives_the_data_directorys_sqlite_database(tmp_path: Path) -> None:
+    store: Repository = open_store(tmp_path / "home")
+    try:
+        assert isinstance(store, SQLiteStore)
+        assert (tmp_path / "home" / DB_FILENAME).exists()
+    finally:
+        store.close()

@@ -1,5 +1,6 @@
 """The engine's bookkeeping process, called directly: answers stay in step with calls
-even when a caller is cancelled, and its errors come back as exceptions."""
+even when a caller is cancelled, and its errors come back as exceptions of their own
+class."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from hookadmin.core.errors import StoreError
+from hookadmin.core.errors import NotFoundError, SecretStoreError, StoreError
 from hookadmin.core.service import HookService
-from hookadmin.delivery.bookkeeping import (
+from hookadmin.delivery.bookkeeping import BookkeepingProcess
+from hookadmin.delivery.bookkeeping_wire import (
     BookkeepingError,
-    BookkeepingProcess,
     ClaimRequest,
+    ErrorKind,
+    Failure,
     Opened,
     TurnRequest,
     TurnResult,
@@ -35,16 +38,16 @@ def test_a_cancelled_call_does_not_put_later_answers_out_of_step(
     async def main() -> tuple[Opened, TurnResult, list[tuple[int, str]]]:
         keeper = await BookkeepingProcess.start(home, DeliverySettings())
         try:
-            opened = await keeper.call("open")
+            opened = await keeper.open()
             claim = ClaimRequest(room=10, held={}, running_low=True)
             cancelled = asyncio.ensure_future(
-                keeper.call("turn", TurnRequest([], None, [], claim, check_idle=False)))
+                keeper.turn(TurnRequest([], None, [], claim, check_idle=False)))
             await asyncio.sleep(0)  # the request is on its way
             cancelled.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await cancelled
-            turn = await keeper.call("turn", TurnRequest([], None, [], claim, False))
-            logs = await keeper.call("take_logs")
+            turn = await keeper.turn(TurnRequest([], None, [], claim, False))
+            logs = await keeper.take_logs()
         finally:
             await keeper.close()
         return opened, turn, logs
@@ -58,18 +61,42 @@ def test_a_cancelled_call_does_not_put_later_answers_out_of_step(
     assert logs == []
 
 
-def test_an_error_in_the_bookkeeper_is_raised_in_the_engine(home: Path,
-                                                            service: HookService) -> None:
+def test_a_request_the_bookkeeper_does_not_know_is_answered_with_a_failure(
+        home: Path, service: HookService) -> None:
     async def main() -> None:
         keeper = await BookkeepingProcess.start(home, DeliverySettings())
         try:
-            with pytest.raises(BookkeepingError, match="cannot answer '_record'"):
-                await keeper.call("_record", [])
-            assert isinstance(await keeper.call("open"), Opened)  # still usable
+            reply = await keeper.call(("_record", []))  # type: ignore[arg-type]
+            assert reply == Failure(ErrorKind.BOOKKEEPING,
+                                    "The bookkeeper cannot answer tuple now.")
+            assert isinstance(await keeper.open(), Opened)  # still usable
         finally:
             await keeper.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("error", [
+    StoreError("The database is gone."),
+    NotFoundError("There is no hook 7.", field="id"),
+    SecretStoreError("The keyring is locked.", cause="locked"),
+    BookkeepingError("The bookkeeper cannot answer that."),
+])
+def test_an_error_crosses_as_its_kind_and_sentence_and_is_raised_as_its_class(
+        error: Exception) -> None:
+    failure = Failure.of(error)
+    assert failure.message == str(error)
+    raised = failure.error()
+    assert type(raised) is type(error)
+    assert str(raised) == str(error)
+    assert getattr(raised, "field", None) == getattr(error, "field", None)
+    assert getattr(raised, "cause", None) == getattr(error, "cause", None)
+
+
+def test_an_unexpected_error_crosses_as_a_bookkeeping_error_with_its_text() -> None:
+    raised = Failure.of(ZeroDivisionError("division by zero")).error()
+    assert isinstance(raised, BookkeepingError)
+    assert "ZeroDivisionError: division by zero" in str(raised)
 
 
 def test_a_data_directory_that_cannot_be_opened_fails_the_start(tmp_path: Path) -> None:

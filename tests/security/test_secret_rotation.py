@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from hookadmin.core import store as store_module
 from hookadmin.core.errors import InputError
 from hookadmin.core.service import SECRET_OVERLAP_SECONDS, HookService
 from hookadmin.core.signing import check_secret, sign, sign_standard
+from hookadmin.core.store.sqlite import hooks as store_hooks
 from hookadmin.delivery.engine import Engine
 from tests.helpers import FAST, body, run_cli, run_until_idle
 from tests.receiver import ReceivedRequest, Receiver
@@ -124,7 +124,7 @@ def test_a_running_engine_signs_with_the_new_secret_right_after_a_reset(
     """The engine caches secrets for a few seconds, keyed by the hook's updated_at,
     which has whole seconds only: a reset within the same second as the previous
     change must still miss the cache."""
-    monkeypatch.setattr(store_module, "utc_now_iso", lambda: "2026-11-29T10:00:00Z")
+    monkeypatch.setattr(store_hooks, "utc_now_iso", lambda: "2026-11-29T10:00:00Z")
     receiver = make_receiver()
     hook = service.create_hook(url=receiver.url, events=["job"])
     old = service.reveal_secret(hook.id)

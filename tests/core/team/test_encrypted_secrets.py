@@ -25,6 +25,7 @@ from hookadmin.core.errors import SecretStoreError, TeamKeyMismatch, TeamKeyMiss
 from hookadmin.core.secrets import SERVICE_NAME, HookSecrets, SecretStore
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import new_secret
+from hookadmin.core.store.postgres.secret_blobs import HOOK_SECRETS_DDL, PostgresSecretBlobs
 from hookadmin.core.team.key import (
     KEY_BYTES,
     KEY_FILE_ENV,
@@ -33,12 +34,7 @@ from hookadmin.core.team.key import (
     export_team_key,
     keyring_entry_name,
 )
-from hookadmin.core.team.secrets import (
-    HOOK_SECRETS_DDL,
-    EncryptedSecretStore,
-    PostgresSecretBlobs,
-    copy_secrets,
-)
+from hookadmin.core.team.secrets import EncryptedSecretStore, copy_secrets
 from hookadmin.delivery.engine import Engine
 from tests.helpers import FAST, REPO_ROOT, body, db_rows
 from tests.receiver import Receiver

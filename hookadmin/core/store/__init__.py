@@ -1,0 +1,107 @@
+"""Storage: hooks, the outbox, deliveries and attempts, settings.
+
+Callers depend on the protocols in :mod:`hookadmin.core.store.ports` and open a store
+with :func:`open_store` (and a change feed with :func:`open_change_feed`); they never
+name a database. The records they exchange are in :mod:`hookadmin.core.store.records`.
+Two implementations: :mod:`hookadmin.core.store.sqlite`, the embedded default (one
+SQLite file, WAL mode, in the data directory), and :mod:`hookadmin.core.store.postgres`
+for team mode (one PostgreSQL database shared by every machine; imported only when a
+``postgresql://`` URL is opened). Secrets are never stored in the SQLite file (see
+:mod:`hookadmin.core.secrets`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hookadmin.core.store.ports import (
+    ChangeFeed,
+    DeliveryHistory,
+    DeliveryQueue,
+    HookRepository,
+    Outbox,
+    Repository,
+    SettingsRepository,
+)
+from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob, iso
+from hookadmin.core.store.sqlite import (
+    DB_FILENAME,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SQLiteChangeFeed,
+    SQLiteStore,
+)
+
+Store = SQLiteStore  # the name this class had before storage had an interface
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(location: Path | str) -> bool:
+    """True when ``location`` is a PostgreSQL URL (``postgresql://…`` or
+    ``postgres://…``), not a data directory."""
+    return isinstance(location, str) and location.startswith(URL_SCHEMES)
+
+
+def open_store(location: Path | str, *, durable: bool = True) -> Repository:
+    """Open a store: a ``postgresql://`` URL (libpq conventions) opens that PostgreSQL
+    database; anything else is a data directory, whose SQLite database is created and
+    migrated when needed.
+
+    Args:
+        location: a data directory, or a PostgreSQL URL.
+        durable: SQLite only: commits survive a power loss (``True``), or only a crash
+            of the process (``False``, what an engine's bookkeeping needs).
+
+    Raises:
+        StoreUnavailable: the PostgreSQL server cannot be reached or refuses the
+            connection.
+        StoreError: the database cannot be opened, is not a hookadmin database (an
+            empty PostgreSQL database is set up by ``hookadmin team init``), or was
+            written by a newer hookadmin.
+    """
+    if is_database_url(location):
+        from hookadmin.core.store.postgres import PostgresStore
+
+        return PostgresStore(str(location))
+    return SQLiteStore.in_home(Path(location), durable=durable)
+
+
+def open_change_feed(location: Path | str) -> ChangeFeed | None:
+    """A change feed of the store at ``location`` (as for :func:`open_store`), or None
+    when it cannot be opened (then look at the store every time)."""
+    if is_database_url(location):
+        from hookadmin.core.errors import StoreUnavailable
+        from hookadmin.core.store.postgres import PostgresChangeFeed
+
+        try:
+            return PostgresChangeFeed(str(location))
+        except StoreUnavailable:
+            return None
+    return SQLiteChangeFeed.open(Path(location))
+
+
+__all__ = [
+    "DB_FILENAME",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "URL_SCHEMES",
+    "Attempt",
+    "AttemptRecord",
+    "ChangeFeed",
+    "Delivery",
+    "DeliveryHistory",
+    "DeliveryJob",
+    "DeliveryQueue",
+    "HookRepository",
+    "Outbox",
+    "Repository",
+    "SQLiteChangeFeed",
+    "SQLiteStore",
+    "SettingsRepository",
+    "Store",
+    "is_database_url",
+    "iso",
+    "open_change_feed",
+    "open_store",
+]

@@ -1,0 +1,256 @@
+"""What the rest of hookadmin may ask of a store, as :class:`typing.Protocol`\\ s.
+
+The engine's bookkeeping, the CLI, the service layer and the window depend on these,
+never on a database: :class:`hookadmin.core.store.sqlite.SQLiteStore` (the embedded
+default) implements them all, and so does any other implementation. Each protocol is
+one concern:
+
+- :class:`HookRepository`: hooks.
+- :class:`Outbox`: publishing events.
+- :class:`DeliveryQueue`: what an engine's bookkeeping does (fan-out, claims and
+  leases, recording attempts, pruning) and redelivery.
+- :class:`DeliveryHistory`: what the window and the CLI list and count.
+- :class:`SettingsRepository`: settings shared by every process of a database.
+- :class:`ChangeFeed`: whether anyone committed since the last look.
+
+:class:`Repository` is all of them on one connection, with its transactions.
+
+Times are Unix seconds (float) except a hook's ``created_at``/``updated_at``, which
+are the DESIGN §4 ISO-8601 strings. Methods that name a missing hook or delivery raise
+:class:`hookadmin.core.errors.NotFoundError`; a database that cannot be used raises
+:class:`hookadmin.core.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from hookadmin.core.hooks import Hook
+from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
+
+
+class HookRepository(Protocol):
+    """Hooks: their settings, never their secrets."""
+
+    def add_hook(self, *, name: str, url: str, events: Sequence[str], active: bool,
+                 insecure_ssl: bool = False, ca_bundle: str | None = None) -> Hook:
+        """Insert a hook (values already validated) and return it with its new id."""
+        ...
+
+    def get_hook(self, hook_id: int) -> Hook:
+        """The hook with this id. Raises NotFoundError."""
+        ...
+
+    def list_hooks(self) -> list[Hook]:
+        """Every hook, by id."""
+        ...
+
+    def update_hook(self, hook_id: int, *, name: str | None = None, url: str | None = None,
+                    events: Sequence[str] | None = None, active: bool | None = None,
+                    insecure_ssl: bool | None = None,
+                    deactivated_reason: str | None = None, ca_bundle: str | None = None,
+                    previous_secret_expires_at: float | None = None,
+                    clear_previous_secret: bool = False) -> Hook:
+        """Change some fields (None leaves one as it is); activating clears the
+        deactivation reason and the failing clock. Raises NotFoundError."""
+        ...
+
+    def delete_hook(self, hook_id: int) -> None:
+        """Delete a hook with its deliveries and attempts. Raises NotFoundError."""
+        ...
+
+    def hooks_generation(self) -> int:
+        """A number that changes whenever a hook is added, deleted or changed in a way
+        that matters for sending; cheap, so an engine re-reads hooks only then."""
+        ...
+
+    def failing_since(self, hook_id: int) -> float | None:
+        """Since when every attempt to the hook has failed, or None."""
+        ...
+
+    def deactivated_at(self, hook_id: int) -> float | None:
+        """When (Unix seconds) the engine deactivated the hook with a reason, or None."""
+        ...
+
+
+class Outbox(Protocol):
+    """Publishing: events wait here until an engine fans them out."""
+
+    def add_events(self, events: Sequence[tuple[str, bytes]], *,
+                   target_hook_id: int | None = None) -> list[str]:
+        """Put (event type, body bytes) pairs on the outbox in one durable transaction;
+        with ``target_hook_id`` only that hook gets them (a test event). Returns the
+        new event UUIDs, in order."""
+        ...
+
+
+class DeliveryQueue(Protocol):
+    """The deliveries waiting to be sent, as an engine's bookkeeping works them."""
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (cheap)."""
+        ...
+
+    def fan_out(self, *, now: float | None = None, limit: int = 1000) -> int:
+        """Turn at most ``limit`` waiting events into deliveries, one per active
+        subscribed hook, in one transaction. Returns the number of events."""
+        ...
+
+    def claim_due(self, *, now: float, lease_seconds: float, limit: int,
+                  skip_hooks: Sequence[int] = (), per_hook_limit: int | None = None,
+                  in_flight: Mapping[int, int] | None = None) -> list[DeliveryJob]:
+        """Lease up to ``limit`` due deliveries for ``lease_seconds``, oldest due first,
+        at most ``per_hook_limit`` per hook counting ``in_flight`` (hook id → held),
+        none for ``skip_hooks``."""
+        ...
+
+    def renew(self, seqs: Sequence[int], lease_until: float) -> None:
+        """Extend the leases of deliveries still being sent."""
+        ...
+
+    def release(self, seqs: Sequence[int]) -> None:
+        """Drop the leases of deliveries that were claimed but not attempted."""
+        ...
+
+    def counted_attempts(self, delivery_seq: int) -> int:
+        """Attempts that count toward the retry schedule (not ``secret_unavailable``)."""
+        ...
+
+    def record_attempt(self, job: DeliveryJob, attempt: AttemptRecord, *,
+                       next_attempt_at: float | None) -> str:
+        """Store one attempt; returns the new status (``succeeded``, ``pending`` or
+        ``failed``; None for ``next_attempt_at`` makes a failure final)."""
+        ...
+
+    def record_attempts(self, items: Sequence[tuple[DeliveryJob, AttemptRecord, float | None]]
+                        ) -> list[str]:
+        """Store many attempts in one transaction; returns each new status, in order."""
+        ...
+
+    def next_due(self, *, count_leases: bool = True) -> float | None:
+        """When the earliest pending delivery of an active hook may be attempted (its
+        lease counted unless ``count_leases`` is False), or None."""
+        ...
+
+    def outbox_waiting(self) -> int:
+        """Events not yet fanned out."""
+        ...
+
+    def redeliver(self, delivery_id: str, *, now: float | None = None) -> Delivery:
+        """Make a delivery due again now (same id, same body). Raises NotFoundError,
+        and InputError for a ping."""
+        ...
+
+    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None) -> int:
+        """Make a hook's failed deliveries updated since ``since`` due again now;
+        returns how many. Raises NotFoundError."""
+        ...
+
+    def prune(self, older_than: float, *, batch: int = 5000) -> int:
+        """Delete finished deliveries last updated before ``older_than`` (and events
+        left without one), in batches; returns how many deliveries."""
+        ...
+
+
+class DeliveryHistory(Protocol):
+    """The delivery history as the window and the CLI show it."""
+
+    def record_ping(self, hook_id: int, delivery_id: str, body: bytes,
+                    attempt: AttemptRecord) -> None:
+        """Store a ping as a one-attempt delivery of event type ``ping``."""
+        ...
+
+    def outbox_waiting(self) -> int:
+        """Events not yet fanned out."""
+        ...
+
+    def pending_count(self, *, cap: int | None = None) -> int:
+        """Deliveries not yet final, counted up to ``cap`` at most."""
+        ...
+
+    def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
+                        limit: int = 100, before_seq: int | None = None,
+                        event_type: str | None = None, since: float | None = None,
+                        after_seq: int | None = None) -> list[Delivery]:
+        """Deliveries, newest first, filtered; paged by ``before_seq``/``after_seq``."""
+        ...
+
+    def deliveries_by_seq(self, seqs: Sequence[int]) -> list[Delivery]:
+        """The deliveries with these ``seq`` values (any order; missing ones left out)."""
+        ...
+
+    def get_delivery(self, delivery_id: str) -> Delivery:
+        """One delivery by its UUID. Raises NotFoundError."""
+        ...
+
+    def delivery_body(self, delivery_id: str) -> bytes:
+        """The body bytes a delivery sends. Raises NotFoundError."""
+        ...
+
+    def list_attempts(self, delivery_seq: int) -> list[Attempt]:
+        """The attempts of a delivery, first to last."""
+        ...
+
+    def activity(self, *, since: float, bucket: float = 60.0,
+                 hook_id: int | None = None) -> list[tuple[float, int, int, float | None]]:
+        """``(bucket start, succeeded, failed, mean duration in ms)`` per ``bucket``
+        seconds since ``since``, oldest first; empty buckets left out."""
+        ...
+
+    def last_deliveries(self) -> dict[int, Delivery]:
+        """The newest tried delivery of each hook, by hook id."""
+        ...
+
+
+class SettingsRepository(Protocol):
+    """Settings every process of a database shares (JSON values by key)."""
+
+    def get_setting(self, key: str) -> Any:
+        """A setting's JSON value, or None when it was never set."""
+        ...
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a setting (any JSON value)."""
+        ...
+
+
+class ChangeFeed(Protocol):
+    """Whether anyone committed to the database since the last look: an engine looks
+    every few milliseconds, so a look must be cheap (SQLite: ``PRAGMA data_version``
+    on a read-only connection)."""
+
+    def changed(self) -> bool:
+        """True when something was committed since the last call (and at the first
+        call, or when it cannot tell)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the connection."""
+        ...
+
+
+class Repository(HookRepository, Outbox, DeliveryQueue, DeliveryHistory, SettingsRepository,
+                 Protocol):
+    """A whole store on one connection: every concern above, its transactions, and the
+    database's identity (its keyring namespace)."""
+
+    @property
+    def store_id(self) -> str:
+        """The database's id (a UUID), which namespaces its secrets in the keyring."""
+        ...
+
+    @property
+    def parent_store_ids(self) -> list[str]:
+        """The ids of the databases this one was copied from, newest first."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """One transaction: committed at the end, rolled back on any exception; nested
+        uses join the outer one."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection."""
+        ...

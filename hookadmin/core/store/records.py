@@ -1,0 +1,110 @@
+"""The plain records a store hands out and takes in: claimed deliveries, attempts,
+deliveries (see :mod:`hookadmin.core.store`). No database code here, so every
+implementation and every caller share them.
+
+Times are Unix seconds (float).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DeliveryJob:
+    """One due delivery claimed by an engine: everything needed to send it.
+
+    ``body`` is the exact bytes stored at publish time; ``attempts`` counts the
+    attempts already made (0 for a new delivery).
+    """
+
+    seq: int
+    id: str
+    hook_id: int
+    event_type: str
+    body: bytes
+    attempts: int
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """The outcome of one HTTP attempt, as the engine or a ping produces it.
+
+    Attributes:
+        started_at: Unix seconds when the request began.
+        duration_ms: milliseconds until the response was read or the error happened.
+        request_url: the URL posted to.
+        request_headers: the headers sent (signatures included; they are not secret).
+        status_code: the HTTP status, or None when no response arrived.
+        response_headers: list of (name, value) pairs, or None.
+        response_body: at most the configured cap of the response body (bytes).
+        response_truncated: True when the body was longer than the cap.
+        error_kind: None on success, else ``timeout``, ``dns``, ``connect``, ``tls``,
+            ``redirect``, ``http_status``, ``protocol``, ``secret_unavailable``, ...
+        error_message: one sentence for people, or None.
+    """
+
+    started_at: float
+    duration_ms: float | None
+    request_url: str
+    request_headers: dict[str, str]
+    status_code: int | None
+    response_headers: list[tuple[str, str]] | None
+    response_body: bytes | None
+    response_truncated: bool
+    error_kind: str | None
+    error_message: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        """True for a 2xx response."""
+        return self.error_kind is None and self.status_code is not None \
+            and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class Attempt(AttemptRecord):
+    """A stored attempt: an :class:`AttemptRecord` with its number (1-based) and
+    the time the next attempt was scheduled for (Unix seconds, or None)."""
+
+    number: int = 0
+    next_attempt_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event sent to one hook, as listed in the delivery history."""
+
+    seq: int
+    id: str
+    event_id: str
+    hook_id: int
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: float | None
+    last_status_code: int | None
+    last_error_kind: str | None
+    last_duration_ms: float | None
+    created_at: float
+    updated_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (times as ISO-8601 UTC)."""
+        return {
+            "id": self.id, "event_id": self.event_id, "hook_id": self.hook_id,
+            "event": self.event_type, "status": self.status, "attempts": self.attempts,
+            "status_code": self.last_status_code, "error_kind": self.last_error_kind,
+            "duration_ms": self.last_duration_ms,
+            "next_attempt_at": iso(self.next_attempt_at) if self.status == "pending" else None,
+            "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
+        }
+
+
+def iso(ts: float | None) -> str | None:
+    """Unix seconds → ``2026-11-29T14:21:29Z`` (or None)."""
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

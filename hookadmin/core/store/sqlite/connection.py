@@ -1,0 +1,32 @@
+"""What every part of the SQLite store shares: the connection and its transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class Connected:
+    """The base of the SQLite store's parts (hooks, queue, history, settings): one
+    autocommit connection, ``_db``, to the file at ``path``. Made by
+    :class:`hookadmin.core.store.sqlite.SQLiteStore`."""
+
+    _db: sqlite3.Connection
+    path: Path
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception; inside
+        another transaction it joins that one."""
+        if self._db.in_transaction:
+            yield self._db
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
