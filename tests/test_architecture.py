@@ -29,7 +29,7 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", HEADLESS, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_qt_import(path: Path) -> None:
     bad = {n for n in _imports(path) if n.split(".")[0] in ("PySide6", "PyQt5", "PyQt6")}
-    if path.parent != PACKAGE:
+    if path != PACKAGE / "cli" / "__init__.py":  # the entry point opens the window
         bad |= {n for n in _imports(path) if n.startswith("hookadmin.ui")}
     assert not bad, f"{path.name} imports {sorted(bad)}"
 

@@ -355,6 +355,11 @@ class DeliveriesPage(QWidget):
     def _update_visible(self) -> None:
         self.model.update_pending(*self._visible_rows())
 
+    def stop(self) -> None:
+        """Stop the pending look at rows scrolled into view (the window is closing and
+        its store is about to be closed)."""
+        self._scrolled.stop()
+
     def reload(self) -> None:
         """Load the deliveries again from the newest (the selection is dropped)."""
         self.details.clear()

@@ -346,6 +346,7 @@ class MainWindow(QMainWindow):
         settings.setValue("window/splitter", self.splitter.saveState())
         self._poll_timer.stop()
         self._refresh_timer.stop()
+        self.deliveries_page.stop()
         if self.engine is not None:
             self.engine.stop()
         for task in self._pings:
