@@ -85,8 +85,8 @@ MIGRATIONS: tuple[str, ...] = (
         created_at double precision NOT NULL,
         updated_at double precision NOT NULL
     );
-    CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
-    CREATE INDEX deliveries_due_by_hook ON deliveries (hook_id, next_attempt_at)
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at, seq) WHERE status = 'pending';
+    CREATE INDEX deliveries_due_by_hook ON deliveries (hook_id, next_attempt_at, seq)
         WHERE status = 'pending';
     CREATE INDEX deliveries_leased ON deliveries (hook_id, lease_until)
         WHERE status = 'pending' AND lease_until IS NOT NULL;
@@ -227,7 +227,11 @@ def unavailable(err: Exception, where: str) -> StoreUnavailable:
         why = "the server wants a password; give it in the URL, PGPASSWORD or ~/.pgpass"
     elif state == "3D000" or ("database" in text and "does not exist" in text):
         why = "that database does not exist; create it (CREATE DATABASE) or fix its name"
-    elif "could not translate host name" in text or "name or service not known" in text:
+    elif "servname not supported" in text or "invalid port" in text \
+            or "invalid integer value" in text:
+        why = "its port is not a number; fix the URL (postgresql://USER@HOST:PORT/DBNAME)"
+    elif "could not translate host name" in text or "name or service not known" in text \
+            or "failed to resolve host" in text:
         why = "its host name cannot be resolved; check the host in the URL"
     elif "connection refused" in text or "no such file or directory" in text:
         why = ("nothing accepts connections there; check the host and port, and that the "

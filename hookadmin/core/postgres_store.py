@@ -753,7 +753,7 @@ class PostgresStore:
         row = self.db.execute(
             f"SELECT {due} FROM deliveries WHERE status = 'pending'"  # noqa: S608 - one of two constant texts
             " AND hook_id IN (SELECT id FROM hooks WHERE active)"
-            " ORDER BY next_attempt_at LIMIT 1").fetchone()
+            " ORDER BY next_attempt_at, seq LIMIT 1").fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
     @_translated
@@ -923,7 +923,7 @@ CROSS JOIN LATERAL (
     SELECT seq, hook_id, next_attempt_at FROM deliveries
     WHERE hook_id = h.id AND status = 'pending' AND next_attempt_at <= %s
       AND (lease_until IS NULL OR lease_until < %s)
-    ORDER BY next_attempt_at LIMIT h.n FOR UPDATE SKIP LOCKED
+    ORDER BY next_attempt_at, seq LIMIT h.n FOR UPDATE SKIP LOCKED
 ) c ORDER BY c.next_attempt_at, c.seq
 """
 
@@ -932,7 +932,7 @@ _WINDOW = """
 SELECT seq, hook_id FROM deliveries
 WHERE status = 'pending' AND next_attempt_at <= %s
   AND (lease_until IS NULL OR lease_until < %s) AND hook_id = ANY(%s)
-ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED
+ORDER BY next_attempt_at, seq LIMIT %s FOR UPDATE SKIP LOCKED
 """
 
 # Attempts from column arrays, skipping deliveries deleted meanwhile (their hook was
