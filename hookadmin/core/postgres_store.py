@@ -486,8 +486,8 @@ class PostgresStore:
                     (list(full), LOCK_CLASS))]
                 if eligible:
                     for hook_id, leased in db.execute(
-                            "SELECT hook_id, count(*) FROM deliveries WHERE status = 'pending'"
-                            " AND lease_until >= %s AND hook_id = ANY(%s) GROUP BY hook_id",
+                            "SELECT hook_id, count(*) FROM delivery_leases"
+                            " WHERE lease_until >= %s AND hook_id = ANY(%s) GROUP BY hook_id",
                             (now, eligible)):
                         held[hook_id] = max(held.get(hook_id, 0), int(leased))
 
@@ -525,11 +525,8 @@ class PostgresStore:
                                for h in eligible if room(h) > 0}))
             if not picked:
                 return []
-            jobs = db.execute(
-                "UPDATE deliveries d SET lease_until = %s FROM events e"
-                " WHERE d.seq = ANY(%s) AND e.seq = d.event_seq RETURNING d.next_attempt_at,"
-                " d.seq, d.id, d.hook_id, d.event_type, e.body, d.attempts",
-                (now + lease_seconds, picked)).fetchall()
+            jobs = db.execute(_LEASE, {"until": now + lease_seconds, "seqs": picked}
+                              ).fetchall()
         jobs.sort(key=lambda r: (r[0], r[1]))
         return [DeliveryJob(seq, id_, hook_id, type_, bytes(body), attempts)
                 for _, seq, id_, hook_id, type_, body, attempts in jobs]
@@ -538,15 +535,20 @@ class PostgresStore:
     def renew(self, seqs: Sequence[int], lease_until: float) -> None:
         """Extend the leases of deliveries still being sent."""
         if seqs:
-            self.db.execute("UPDATE deliveries SET lease_until = %s WHERE seq = ANY(%s)"
-                            " AND status = 'pending'", (lease_until, sorted(seqs)))
+            with self.transaction() as db:
+                db.execute("UPDATE deliveries SET lease_until = %s WHERE seq = ANY(%s)"
+                           " AND status = 'pending'", (lease_until, sorted(seqs)))
+                db.execute("UPDATE delivery_leases SET lease_until = %s WHERE seq = ANY(%s)",
+                           (lease_until, sorted(seqs)))
 
     @_translated
     def release(self, seqs: Sequence[int]) -> None:
         """Drop the leases of deliveries that were claimed but not attempted."""
         if seqs:
-            self.db.execute("UPDATE deliveries SET lease_until = NULL WHERE seq = ANY(%s)",
-                            (sorted(seqs),))
+            with self.transaction() as db:
+                db.execute("UPDATE deliveries SET lease_until = NULL WHERE seq = ANY(%s)",
+                           (sorted(seqs),))
+                db.execute("DELETE FROM delivery_leases WHERE seq = ANY(%s)", (sorted(seqs),))
 
     @_translated
     def counted_attempts(self, delivery_seq: int) -> int:
@@ -621,6 +623,7 @@ class PostgresStore:
             db.execute(_INSERT_ATTEMPTS, _columns(attempts, 14))
             db.execute(_UPDATE_DELIVERIES,
                        (now, *_columns([deliveries[s] for s in sorted(deliveries)], 7)))
+            db.execute("DELETE FROM delivery_leases WHERE seq = ANY(%s)", (sorted(deliveries),))
         return statuses
 
     @_translated
@@ -933,6 +936,21 @@ SELECT seq, hook_id FROM deliveries
 WHERE status = 'pending' AND next_attempt_at <= %s
   AND (lease_until IS NULL OR lease_until < %s) AND hook_id = ANY(%s)
 ORDER BY next_attempt_at, seq LIMIT %s FOR UPDATE SKIP LOCKED
+"""
+
+# Lease the picked deliveries (an update in place: lease_until is in no index) and
+# note the leases in delivery_leases, where claims count them per hook.
+_LEASE = """
+WITH leased AS (
+    UPDATE deliveries d SET lease_until = %(until)s FROM events e
+    WHERE d.seq = ANY(%(seqs)s) AND e.seq = d.event_seq
+    RETURNING d.next_attempt_at, d.seq, d.id, d.hook_id, d.event_type, e.body, d.attempts
+), noted AS (
+    INSERT INTO delivery_leases SELECT seq, hook_id, %(until)s FROM leased
+    ON CONFLICT (seq) DO UPDATE SET hook_id = excluded.hook_id,
+        lease_until = excluded.lease_until
+)
+SELECT * FROM leased
 """
 
 # Attempts from column arrays, skipping deliveries deleted meanwhile (their hook was
