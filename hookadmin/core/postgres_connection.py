@@ -47,10 +47,10 @@ def translated(method: Callable[Concatenate[C, P], R]) -> Callable[Concatenate[C
             alone = self._depth == 0
             try:
                 return method(self, *args, **kwargs)
-            except RETRYABLE:
+            except (*RETRYABLE, StoreConflict):
                 if not alone or attempt == RETRIES - 1:
-                    raise StoreError(f"A change to the {self.where} collided with another "
-                                     "machine's; try again.") from None
+                    raise StoreConflict(f"A change to the {self.where} collided with "
+                                        "another machine's; try again.") from None
             except (psycopg.OperationalError, psycopg.InterfaceError) as err:
                 raise unavailable(err, self.where) from None
         raise AssertionError("unreachable")
@@ -93,21 +93,39 @@ class ChangeFeed:
         StoreUnavailable: the connection cannot be made.
     """
 
+    RECONNECTED = "reconnected"
+    """The payload :meth:`wait` reports after listening again on a new connection
+    (what was sent meanwhile is unknown, so count it as a change)."""
+
     def __init__(self, url: str) -> None:
+        self.url = url
         self.where = describe(url)
-        self._db = connect(url, self.where)
-        self._db.execute(f"LISTEN {CHANNEL}")
+        self._db = self._listen()
+
+    def _listen(self) -> Connection:
+        db = connect(self.url, self.where)
+        try:
+            db.execute(f"LISTEN {CHANNEL}")
+        except (psycopg.OperationalError, psycopg.InterfaceError) as err:
+            db.close()
+            raise unavailable(err, self.where) from None
+        return db
 
     def wait(self, timeout: float) -> list[str]:
         """Wait up to ``timeout`` seconds (0: do not wait) for notifications.
 
         Returns:
             The payloads that arrived (``events``, ``hooks``, ``deliveries``), oldest
-            first; empty when none came in time.
+            first; empty when none came in time; :data:`RECONNECTED` alone when the
+            listening connection had been lost and was made again.
 
         Raises:
-            StoreUnavailable: the connection was lost.
+            StoreUnavailable: the connection was lost and cannot be made again (the
+                next call tries again).
         """
+        if self._db.closed or self._db.broken:
+            self._db = self._listen()
+            return [self.RECONNECTED]
         try:
             got = [n.payload for n in self._db.notifies(timeout=max(timeout, 0.0),
                                                         stop_after=1)]
@@ -122,6 +140,9 @@ class ChangeFeed:
         self._db.close()
 
 
+class StoreConflict(StoreError):
+    """A transaction was rolled back because it collided with another machine's
+    (a deadlock or serialization failure); running it again is safe."""
 
 
 class PostgresConnection:
@@ -196,6 +217,8 @@ class PostgresConnection:
 
         Raises:
             StoreUnavailable: the connection was lost (nothing was committed).
+            StoreConflict: it collided with another machine's transaction and was
+                rolled back (a deadlock); run it again.
         """
         if self._depth:
             yield self._db
@@ -206,7 +229,8 @@ class PostgresConnection:
             with db.transaction():
                 yield db
         except RETRYABLE:
-            raise
+            raise StoreConflict(f"A change to the {self.where} collided with another "
+                                "machine's; try again.") from None
         except (psycopg.OperationalError, psycopg.InterfaceError) as err:
             raise unavailable(err, self.where) from None
         finally:

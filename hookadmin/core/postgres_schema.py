@@ -43,9 +43,14 @@ LOCK_CLASS = 0x686B  # the first key of hookadmin's advisory locks ("hk")
 MIGRATION_LOCK = 0  # second key: the schema migration
 # second key of a claim's lock on one hook: the hook id (see PostgresStore.claim_due)
 
+# The team's encrypted hook secrets (owned by the team key's code): exactly this.
+HOOK_SECRETS_DDL = ("CREATE TABLE hook_secrets (name text PRIMARY KEY, nonce bytea NOT NULL,"
+                    " ciphertext bytea NOT NULL, updated_at timestamptz NOT NULL"
+                    " DEFAULT now())")
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
-    """
+    ";\n".join((HOOK_SECRETS_DDL, """
     CREATE TABLE hookadmin_meta (key text PRIMARY KEY, value text NOT NULL);
     INSERT INTO hookadmin_meta VALUES ('store_id', gen_random_uuid()::text);
     CREATE TABLE hooks (
@@ -62,8 +67,6 @@ MIGRATIONS: tuple[str, ...] = (
         ca_bundle text,
         previous_secret_expires_at double precision
     );
-    CREATE TABLE hook_secrets (name text PRIMARY KEY, nonce bytea NOT NULL,
-        ciphertext bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
     CREATE TABLE events (
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         id text NOT NULL UNIQUE,
@@ -195,7 +198,7 @@ MIGRATIONS: tuple[str, ...] = (
             insecure_ssl, ca_bundle, previous_secret_expires_at, updated_at,
             deactivated_reason ON hooks
         FOR EACH STATEMENT EXECUTE FUNCTION hookadmin_hooks_changed();
-    """,
+    """)),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

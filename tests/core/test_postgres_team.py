@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from hookadmin.core.errors import StoreError, StoreUnavailable
+from hookadmin.core.postgres_connection import StoreConflict
 from hookadmin.core.postgres_store import PostgresStore
 from tests.pg import cluster_url
 
@@ -201,6 +202,67 @@ def test_hook_changes_notify_and_quiet_times_out(store: PostgresStore,
     assert other.data_version() == before  # nothing new
     store.delete_hook(hook.id)
     assert other.wait_for_change(10) is True
+
+
+def test_data_version_changes_without_waiting(store: PostgresStore,
+                                             other: PostgresStore) -> None:
+    before = other.data_version()  # starts listening
+    store.add_events([("job.failed", b"{}")])
+    deadline = time.monotonic() + 10
+    while other.data_version() == before:  # polled, as the bookkeeper does each turn
+        assert time.monotonic() < deadline, "the notification never arrived"
+    after = other.data_version()
+    assert other.data_version() == after
+
+
+def test_a_lost_listening_connection_is_made_again(store: PostgresStore) -> None:
+    assert store.wait_for_change(0) is False
+    feed = store._change_feed()
+    with psycopg.connect(cluster_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (feed._db.info.backend_pid,))
+
+    def wait_until_the_cut_is_noticed() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            store.wait_for_change(0.05)
+
+    with pytest.raises(StoreUnavailable, match="connection failed or was lost"):
+        wait_until_the_cut_is_noticed()
+    assert store.wait_for_change(0) is True  # listening again: changes may have been missed
+    store.add_events([("job.failed", b"{}")])
+    assert store.wait_for_change(10) is True
+
+
+def test_a_deadlock_between_machines_reads_as_a_conflict(store: PostgresStore,
+                                                         other: PostgresStore) -> None:
+    first, second = (store.add_hook(name="", url="https://example.com/h", events=["job"],
+                                    active=True).id for _ in range(2))
+    both_hold_one = threading.Barrier(2, timeout=20)
+    results: dict[str, str] = {}
+
+    def change(s: PostgresStore, a: int, b: int, key: str) -> None:
+        try:
+            with s.transaction():
+                s.update_hook(a, name=key)
+                both_hold_one.wait()
+                s.update_hook(b, name=key)
+            results[key] = "committed"
+        except StoreConflict as err:
+            results[key] = str(err)
+
+    threads = [threading.Thread(target=change, args=(store, first, second, "one")),
+               threading.Thread(target=change, args=(other, second, first, "two"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2
+    assert list(results.values()).count("committed") == 1
+    (message,) = (v for v in results.values() if v != "committed")
+    assert message.endswith("collided with another machine's; try again.")
+    _one_sentence(message)
+    winner = next(k for k, v in results.items() if v == "committed")
+    assert {store.get_hook(first).name, store.get_hook(second).name} == {winner}
 
 
 def test_a_rolled_back_publish_says_nothing(store: PostgresStore,
