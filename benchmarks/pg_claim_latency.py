@@ -111,7 +111,7 @@ def plan(url: str, many: bool, eligible: list[int]) -> str:
         else:
             query = postgres_sql.SEEK
             params = (eligible, [40] * len(eligible), now, now)
-        rows = db.execute("EXPLAIN " + query, params).fetchall()  # type: ignore[operator]
+        rows = db.execute("EXPLAIN " + query, params).fetchall()
         db.rollback()
     return "\n".join(r[0] for r in rows)
 

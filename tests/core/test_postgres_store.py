@@ -24,7 +24,7 @@ def store(postgres_url: str) -> Iterator[PostgresStore]:
 
 def _sql(url: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     with psycopg.connect(url, autocommit=True) as db:
-        cur = db.execute(sql, params)  # type: ignore[arg-type]
+        cur = db.execute(sql, params)
         return cur.fetchall() if cur.description else []
 
 
@@ -529,3 +529,26 @@ def test_activity_buckets_and_prune(store: PostgresStore, postgres_url: str) -> 
     assert _sql(postgres_url, "SELECT count(*) FROM events") == [(2,)]
     assert store.activity(since=minute - 600) == [
         (float(minute), 0, 1, 12.5), (float(minute + 60), 1, 0, 12.5)]
+
+
+def test_claims_read_indexes_not_the_table(store: PostgresStore, postgres_url: str) -> None:
+    """With a long queue (and fresh statistics) both ways of claiming are index scans
+    that stop after the rows they need; benchmarks/pg_claim_latency.py times them
+    with 1,000,000 pending."""
+    from hookadmin.core.postgres_sql import SEEK, WINDOW
+
+    hooks = [_hook(store, ["job"]) for _ in range(40)]
+    store.add_events([("job.started", b"{}")] * 1000)
+    store.fan_out(now=time.time() - 60, limit=1000)  # 40,000 pending deliveries
+    _sql(postgres_url, "ANALYZE")
+    now = time.time()
+    with psycopg.connect(postgres_url) as db:
+        seek = "\n".join(r[0] for r in db.execute(
+            "EXPLAIN " + SEEK, (hooks[:8], [40] * 8, now, now)))
+        window = "\n".join(r[0] for r in db.execute(
+            "EXPLAIN " + WINDOW, (now, now, hooks, 128)))
+    assert "Index Scan using deliveries_due_by_hook on deliveries" in seek, seek
+    assert "Index Scan using deliveries_due on deliveries" in window, window
+    for plan in (seek, window):
+        assert "Seq Scan on deliveries" not in plan, plan
+        assert "Limit" in plan, plan
