@@ -16,7 +16,8 @@ return the same numbers), with what a shared server needs besides:
   leaves a fifth of each page free (``fillfactor``), so leasing and renewing update
   a delivery in place (a HOT update) instead of adding an entry to each of its
   indexes: with 1,000,000 pending that made the lease write of a claim of 64 about
-  8 times cheaper (``benchmarks/README.md``).
+  8 times cheaper (``benchmarks/README.md``). Migration 2 made that change; the
+  free room applies to pages written after it.
 * ``hook_secrets``: the team's encrypted hook secrets (see DESIGN §9).
 * Changes to hooks ``NOTIFY`` the channel :data:`CHANNEL` (payload ``hooks``), as
   publishing does (payload ``events``), so engines wake at once.
@@ -43,14 +44,9 @@ LOCK_CLASS = 0x686B  # the first key of hookadmin's advisory locks ("hk")
 MIGRATION_LOCK = 0  # second key: the schema migration
 # second key of a claim's lock on one hook: the hook id (see PostgresStore.claim_due)
 
-# The team's encrypted hook secrets (owned by the team key's code): exactly this.
-HOOK_SECRETS_DDL = ("CREATE TABLE hook_secrets (name text PRIMARY KEY, nonce bytea NOT NULL,"
-                    " ciphertext bytea NOT NULL, updated_at timestamptz NOT NULL"
-                    " DEFAULT now())")
-
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
-    ";\n".join((HOOK_SECRETS_DDL, """
+    """
     CREATE TABLE hookadmin_meta (key text PRIMARY KEY, value text NOT NULL);
     INSERT INTO hookadmin_meta VALUES ('store_id', gen_random_uuid()::text);
     CREATE TABLE hooks (
@@ -67,6 +63,8 @@ MIGRATIONS: tuple[str, ...] = (
         ca_bundle text,
         previous_secret_expires_at double precision
     );
+    CREATE TABLE hook_secrets (name text PRIMARY KEY, nonce bytea NOT NULL,
+        ciphertext bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
     CREATE TABLE events (
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         id text NOT NULL UNIQUE,
@@ -92,20 +90,16 @@ MIGRATIONS: tuple[str, ...] = (
         last_duration_ms double precision,
         created_at double precision NOT NULL,
         updated_at double precision NOT NULL
-    ) WITH (fillfactor = 80);
-    CREATE INDEX deliveries_due ON deliveries (next_attempt_at, seq) WHERE status = 'pending';
-    CREATE INDEX deliveries_due_by_hook ON deliveries (hook_id, next_attempt_at, seq)
+    );
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+    CREATE INDEX deliveries_due_by_hook ON deliveries (hook_id, next_attempt_at)
         WHERE status = 'pending';
+    CREATE INDEX deliveries_leased ON deliveries (hook_id, lease_until)
+        WHERE status = 'pending' AND lease_until IS NOT NULL;
     CREATE INDEX deliveries_by_hook ON deliveries (hook_id, seq);
     CREATE INDEX deliveries_tried ON deliveries (hook_id, seq) WHERE attempts > 0;
     CREATE INDEX deliveries_final ON deliveries (updated_at) WHERE status <> 'pending';
     CREATE INDEX deliveries_by_event ON deliveries (event_seq);
-    CREATE TABLE delivery_leases (
-        seq bigint PRIMARY KEY REFERENCES deliveries (seq) ON DELETE CASCADE,
-        hook_id bigint NOT NULL,
-        lease_until double precision NOT NULL
-    );
-    CREATE INDEX delivery_leases_by_hook ON delivery_leases (hook_id, lease_until);
     CREATE TABLE attempts (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         delivery_seq bigint NOT NULL REFERENCES deliveries (seq) ON DELETE CASCADE,
@@ -198,7 +192,27 @@ MIGRATIONS: tuple[str, ...] = (
             insecure_ssl, ca_bundle, previous_secret_expires_at, updated_at,
             deactivated_reason ON hooks
         FOR EACH STATEMENT EXECUTE FUNCTION hookadmin_hooks_changed();
-    """)),
+    """,
+    # 2: leases noted in delivery_leases, where claims count them per hook, instead of
+    # an index on deliveries.lease_until (leasing is then an update in place); the due
+    # indexes end in seq, so deliveries due at the same moment are claimed in order
+    """
+    DROP INDEX deliveries_leased;
+    DROP INDEX deliveries_due;
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at, seq) WHERE status = 'pending';
+    DROP INDEX deliveries_due_by_hook;
+    CREATE INDEX deliveries_due_by_hook ON deliveries (hook_id, next_attempt_at, seq)
+        WHERE status = 'pending';
+    ALTER TABLE deliveries SET (fillfactor = 80);
+    CREATE TABLE delivery_leases (
+        seq bigint PRIMARY KEY REFERENCES deliveries (seq) ON DELETE CASCADE,
+        hook_id bigint NOT NULL,
+        lease_until double precision NOT NULL
+    );
+    INSERT INTO delivery_leases SELECT seq, hook_id, lease_until FROM deliveries
+        WHERE status = 'pending' AND lease_until IS NOT NULL;
+    CREATE INDEX delivery_leases_by_hook ON delivery_leases (hook_id, lease_until);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from hookadmin.core.errors import InputError, NotFoundError, StoreError
-from hookadmin.core.postgres_schema import SCHEMA_VERSION
+from hookadmin.core.postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from hookadmin.core.postgres_store import PostgresStore
 from hookadmin.core.store import AttemptRecord, DeliveryJob
 
@@ -99,6 +99,33 @@ def test_a_newer_schema_is_refused_and_left_untouched(postgres_url: str) -> None
         PostgresStore(postgres_url)
     assert _sql(postgres_url, "SELECT value FROM hookadmin_meta WHERE key = 'schema_version'"
                 ) == [(str(SCHEMA_VERSION + 1),)]
+
+
+def test_a_database_at_schema_1_is_migrated_with_its_leases(postgres_url: str) -> None:
+    """Schema 1 counted leases through an index on deliveries; migration 2 moves them
+    into delivery_leases, so a delivery leased before the upgrade still counts."""
+    now = time.time()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute(MIGRATIONS[0].encode())
+        db.execute("INSERT INTO hookadmin_meta VALUES ('schema_version', '1')")
+        db.execute("INSERT INTO hooks (url, events, created_at, updated_at)"
+                   " VALUES ('https://example.com/h', '[\"job\"]', 'x', 'x')")
+        db.execute("INSERT INTO events (id, type, body, occurred_at, fanned_out)"
+                   " VALUES ('e1', 'job.failed', '\\x7b7d', %s, true)", (now,))
+        db.execute("INSERT INTO deliveries (id, event_seq, hook_id, event_type,"
+                   " next_attempt_at, lease_until, created_at, updated_at)"
+                   " VALUES ('d1', 1, 1, 'job.failed', %s, %s, %s, %s),"
+                   " ('d2', 1, 1, 'job.failed', %s, NULL, %s, %s)",
+                   (now, now + 30, now, now, now, now, now))
+    with PostgresStore(postgres_url) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.claim_due(now=now, lease_seconds=30, limit=10, per_hook_limit=1) == []
+        assert [j.id for j in store.claim_due(now=now, lease_seconds=30, limit=10,
+                                              per_hook_limit=2)] == ["d2"]
+        assert sorted(j.id for j in store.claim_due(now=now + 31, lease_seconds=30,
+                                                    limit=10)) == ["d1", "d2"]
+    assert _sql(postgres_url, "SELECT value FROM hookadmin_meta WHERE key = 'schema_version'"
+                ) == [("2",)]
 
 
 def test_two_machines_initialising_at_once_make_one_schema(postgres_url: str) -> None:
