@@ -13,7 +13,7 @@ import pytest
 from hookadmin.core.errors import InputError, NotFoundError, StoreError
 from hookadmin.core.store import AttemptRecord, DeliveryJob
 from hookadmin.core.store.postgres import PostgresStore
-from hookadmin.core.store.postgres.schema import SCHEMA_VERSION
+from hookadmin.core.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def store(postgres_url: str) -> Iterator[PostgresStore]:
 
 def _sql(url: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     with psycopg.connect(url, autocommit=True) as db:
-        cur = db.execute(sql, params)  # type: ignore[arg-type]
+        cur = db.execute(sql, params)
         return cur.fetchall() if cur.description else []
 
 
@@ -99,6 +99,33 @@ def test_a_newer_schema_is_refused_and_left_untouched(postgres_url: str) -> None
         PostgresStore(postgres_url)
     assert _sql(postgres_url, "SELECT value FROM hookadmin_meta WHERE key = 'schema_version'"
                 ) == [(str(SCHEMA_VERSION + 1),)]
+
+
+def test_a_database_at_schema_1_is_migrated_with_its_leases(postgres_url: str) -> None:
+    """Schema 1 counted leases through an index on deliveries; a later migration moves
+    them into delivery_leases, so a delivery leased before the upgrade still counts."""
+    now = time.time()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute(MIGRATIONS[0].encode())
+        db.execute("INSERT INTO hookadmin_meta VALUES ('schema_version', '1')")
+        db.execute("INSERT INTO hooks (url, events, created_at, updated_at)"
+                   " VALUES ('https://example.com/h', '[\"job\"]', 'x', 'x')")
+        db.execute("INSERT INTO events (id, type, body, occurred_at, fanned_out)"
+                   " VALUES ('e1', 'job.failed', '\\x7b7d', %s, true)", (now,))
+        db.execute("INSERT INTO deliveries (id, event_seq, hook_id, event_type,"
+                   " next_attempt_at, lease_until, created_at, updated_at)"
+                   " VALUES ('d1', 1, 1, 'job.failed', %s, %s, %s, %s),"
+                   " ('d2', 1, 1, 'job.failed', %s, NULL, %s, %s)",
+                   (now, now + 30, now, now, now, now, now))
+    with PostgresStore(postgres_url) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.claim_due(now=now, lease_seconds=30, limit=10, per_hook_limit=1) == []
+        assert [j.id for j in store.claim_due(now=now, lease_seconds=30, limit=10,
+                                              per_hook_limit=2)] == ["d2"]
+        assert sorted(j.id for j in store.claim_due(now=now + 31, lease_seconds=30,
+                                                    limit=10)) == ["d1", "d2"]
+    assert _sql(postgres_url, "SELECT value FROM hookadmin_meta WHERE key = 'schema_version'"
+                ) == [(str(SCHEMA_VERSION),)]
 
 
 def test_two_machines_initialising_at_once_make_one_schema(postgres_url: str) -> None:
@@ -529,3 +556,26 @@ def test_activity_buckets_and_prune(store: PostgresStore, postgres_url: str) -> 
     assert _sql(postgres_url, "SELECT count(*) FROM events") == [(2,)]
     assert store.activity(since=minute - 600) == [
         (float(minute), 0, 1, 12.5), (float(minute + 60), 1, 0, 12.5)]
+
+
+def test_claims_read_indexes_not_the_table(store: PostgresStore, postgres_url: str) -> None:
+    """With a long queue (and fresh statistics) both ways of claiming are index scans
+    that stop after the rows they need; benchmarks/pg_claim_latency.py times them
+    with 1,000,000 pending."""
+    from hookadmin.core.store.postgres.sql import SEEK, WINDOW
+
+    hooks = [_hook(store, ["job"]) for _ in range(40)]
+    store.add_events([("job.started", b"{}")] * 1000)
+    store.fan_out(now=time.time() - 60, limit=1000)  # 40,000 pending deliveries
+    _sql(postgres_url, "ANALYZE")
+    now = time.time()
+    with psycopg.connect(postgres_url) as db:
+        seek = "\n".join(r[0] for r in db.execute(
+            "EXPLAIN " + SEEK, (hooks[:8], [40] * 8, now, now)))
+        window = "\n".join(r[0] for r in db.execute(
+            "EXPLAIN " + WINDOW, (now, now, hooks, 128)))
+    assert "Index Scan using deliveries_due_by_hook on deliveries" in seek, seek
+    assert "Index Scan using deliveries_due on deliveries" in window, window
+    for plan in (seek, window):
+        assert "Seq Scan on deliveries" not in plan, plan
+        assert "Limit" in plan, plan

@@ -4,7 +4,8 @@ shared by every window and worker on any number of machines."""
 from __future__ import annotations
 
 from hookadmin.core.errors import StoreUnavailable
-from hookadmin.core.store.postgres.store import ChangeFeed, PostgresStore
+from hookadmin.core.store.postgres.connection import ChangeFeed
+from hookadmin.core.store.postgres.store import PostgresStore
 
 __all__ = ["PostgresChangeFeed", "PostgresStore"]
 

@@ -1,0 +1,85 @@
+"""The statements of the team database's delivery queue (see
+:class:`~hookadmin.core.store.postgres.PostgresStore`): fan-out, claims, leases and
+recording attempts, each one round trip whatever the number of rows."""
+
+# Deliveries for up to %(limit)s waiting events, locked so engines fanning out at once
+# take different ones: by subscription (%(types)s[i] → %(hooks)s[i]), or to the one
+# target hook of a test event if it is active. Returns (events, deliveries made).
+FAN_OUT = """
+WITH ev AS (
+    SELECT seq, type, target_hook_id FROM events WHERE NOT fanned_out
+    ORDER BY seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+), made AS (
+    INSERT INTO deliveries (event_seq, hook_id, event_type, next_attempt_at, created_at,
+                            updated_at)
+    SELECT x.seq, x.hook_id, x.type, %(now)s, %(now)s, %(now)s FROM (
+        SELECT ev.seq, r.hook_id, ev.type FROM ev
+        JOIN unnest(%(types)s::text[], %(hooks)s::bigint[]) AS r(type, hook_id)
+            ON r.type = ev.type
+        WHERE ev.target_hook_id IS NULL
+        UNION ALL
+        SELECT ev.seq, ev.target_hook_id, ev.type FROM ev
+        WHERE ev.target_hook_id = ANY(%(active)s::bigint[])
+    ) x ORDER BY x.seq, x.hook_id
+    RETURNING 1
+), done AS (
+    UPDATE events SET fanned_out = true WHERE seq IN (SELECT seq FROM ev) RETURNING 1
+)
+SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM made)
+"""
+
+# Each listed hook's oldest due deliveries, as many as given, from the per-hook index.
+SEEK = """
+SELECT c.seq, c.hook_id FROM unnest(%s::bigint[], %s::int[]) AS h(id, n)
+CROSS JOIN LATERAL (
+    SELECT seq, hook_id, next_attempt_at FROM deliveries
+    WHERE hook_id = h.id AND status = 'pending' AND next_attempt_at <= %s
+      AND (lease_until IS NULL OR lease_until < %s)
+    ORDER BY next_attempt_at, seq LIMIT h.n FOR UPDATE SKIP LOCKED
+) c ORDER BY c.next_attempt_at, c.seq
+"""
+
+# The oldest due deliveries of the listed hooks, in time order.
+WINDOW = """
+SELECT seq, hook_id FROM deliveries
+WHERE status = 'pending' AND next_attempt_at <= %s
+  AND (lease_until IS NULL OR lease_until < %s) AND hook_id = ANY(%s)
+ORDER BY next_attempt_at, seq LIMIT %s FOR UPDATE SKIP LOCKED
+"""
+
+# Lease the picked deliveries (an update in place: lease_until is in no index) and
+# note the leases in delivery_leases, where claims count them per hook.
+LEASE = """
+WITH leased AS (
+    UPDATE deliveries d SET lease_until = %(until)s FROM events e
+    WHERE d.seq = ANY(%(seqs)s) AND e.seq = d.event_seq
+    RETURNING d.next_attempt_at, d.seq, d.id, d.hook_id, d.event_type, e.body, d.attempts
+), noted AS (
+    INSERT INTO delivery_leases SELECT seq, hook_id, %(until)s FROM leased
+    ON CONFLICT (seq) DO UPDATE SET hook_id = excluded.hook_id,
+        lease_until = excluded.lease_until
+)
+SELECT * FROM leased
+"""
+
+# Attempts from column arrays, skipping deliveries deleted meanwhile (their hook was
+# deleted while they were sent).
+INSERT_ATTEMPTS = """
+INSERT INTO attempts (delivery_seq, hook_id, number, started_at, duration_ms, request_url,
+    request_headers, status_code, response_headers, response_body, response_truncated,
+    error_kind, error_message, next_attempt_at)
+SELECT a.* FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::float8[], %s::float8[],
+    %s::text[], %s::text[], %s::int[], %s::text[], %s::bytea[], %s::bool[], %s::text[],
+    %s::text[], %s::float8[]) AS a(ds, hid, num, st, dur, url, rh, sc, resh, body, trunc,
+    ek, em, nat)
+WHERE EXISTS (SELECT 1 FROM deliveries WHERE seq = a.ds)
+"""
+
+UPDATE_DELIVERIES = """
+UPDATE deliveries d SET status = v.status, attempts = v.attempts, next_attempt_at = v.nat,
+    lease_until = NULL, last_status_code = v.sc, last_error_kind = v.ek,
+    last_duration_ms = v.dur, updated_at = %s
+FROM unnest(%s::bigint[], %s::text[], %s::int[], %s::float8[], %s::int[], %s::text[],
+    %s::float8[]) AS v(seq, status, attempts, nat, sc, ek, dur)
+WHERE d.seq = v.seq
+"""
