@@ -556,7 +556,7 @@ class _Run:
         if problem is None:
             log.info("the OS keyring can be used again")
         else:
-            log.warning("the OS keyring cannot be used: %s", problem)
+            log.info("the OS keyring cannot be used: %s", problem)
         callback = self.engine._on_keyring
         if callback is not None:
             callback(problem)
