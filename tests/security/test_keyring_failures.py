@@ -86,7 +86,7 @@ def test_reading_and_replacing_secrets_without_a_session_bus(
 
 def test_worker_without_a_session_bus_sends_nothing_unsigned(
         home: Path, hook_with_receiver: tuple[HookService, int, str, Receiver]) -> None:
-    service, hook_id, _secret, receiver = hook_with_receiver
+    service, _hook_id, _secret, receiver = hook_with_receiver
     service.publish("job.failed", body("job.failed"))
     result = run_cli("worker", "--until-idle", home=home,
                      env={"DBUS_SESSION_BUS_ADDRESS": NOWHERE}, timeout=60)
