@@ -573,7 +573,8 @@ class _Run:
         """Read every active hook's secret in one go when the engine starts (see
         :meth:`SecretStore.get_many`: one keyring session for all, instead of one per
         hook), so the first event to many hooks does not wait for a read per hook.
-        Deliveries that need one of these secrets meanwhile wait for this read."""
+        Deliveries that need one of these secrets meanwhile wait until theirs is read
+        (each is handed over as soon as it is, not when all are)."""
         keys = {h.id: _secret_key(h, False) for h in self.hooks.values()
                 if h.active and _secret_key(h, False) not in self.secret_cache}
         if not keys:
@@ -582,9 +583,22 @@ class _Run:
         for hook_id, fut in waiting.items():
             self.warming[keys[hook_id]] = fut
         found: dict[int, str] = {}
+
+        def arrived(hook_id: int, secret: str) -> None:  # on the loop, as each is read
+            key = keys[hook_id]
+            self.secret_cache[key] = secret
+            fut = self.warming.pop(key, None)
+            if fut is not None and not fut.done():
+                fut.set_result(secret)
+
+        def found_one(hook_id: int, secret: str) -> None:  # on the executor's thread
+            with contextlib.suppress(RuntimeError):  # the loop closed: the run is over
+                self.loop_.call_soon_threadsafe(arrived, hook_id, secret)
+
+        def read_all() -> dict[int, str]:
+            return self.secrets.get_many(list(keys), on_found=found_one)
         try:
-            found = await self.loop_.run_in_executor(None, self.secrets.get_many,
-                                                     list(keys))
+            found = await self.loop_.run_in_executor(None, read_all)
         except SecretStoreError as err:
             log.info("secrets not read at start (%s)", err)
             if err.cause != "missing":
@@ -596,7 +610,8 @@ class _Run:
                     self.secret_cache[keys[hook_id]] = found[hook_id]
                 # None: not read here; a delivery that needs it reads it alone, which
                 # names the reason (missing, locked, ...) precisely.
-                fut.set_result(found.get(hook_id))
+                if not fut.done():
+                    fut.set_result(found.get(hook_id))
 
     def _session(self, hook: Hook) -> aiohttp.ClientSession:
         key = (not hook.insecure_ssl, hook.ca_bundle)
