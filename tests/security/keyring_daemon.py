@@ -3,6 +3,7 @@ scripts/with-test-keyring.sh starts it: same folders, same password, unlocked.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -59,6 +60,26 @@ def keep_activation_away_from(folder: Path) -> None:
     run.mkdir(mode=0o700, parents=True, exist_ok=True)
     _bus_call("UpdateActivationEnvironment", "a{ss}",
               {"XDG_DATA_HOME": str(data), "XDG_RUNTIME_DIR": str(run)})
+
+
+def end_activated_daemons(folder: Path) -> None:
+    """Kill the daemons D-Bus started on demand after :func:`keep_activation_away_from`
+    (``folder``), so none can take the bus name over later, and wait until they ended."""
+    run = str(folder / "activated-run")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "comm").read_text().startswith("gnome-keyring"):
+                continue
+            env = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"XDG_RUNTIME_DIR={run}".encode() in env:
+            pid = int(entry.name)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            wait_for(lambda pid=pid: not process_alive(pid), f"daemon {pid} has ended")
 
 
 def stop_secret_service() -> None:

@@ -20,6 +20,7 @@ from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body, run_cli
 from tests.receiver import Receiver
 from tests.security.keyring_daemon import (
+    end_activated_daemons,
     keep_activation_away_from,
     start_secret_service,
     stop_secret_service,
@@ -161,7 +162,9 @@ def test_engine_waits_for_a_restarted_keyring_daemon_and_signs(
         with pytest.raises(SecretStoreError):
             service.reveal_secret(late.id)
 
+        end_activated_daemons(tmp_path)  # one D-Bus may have started meanwhile
         start_secret_service(tmp_path / "daemon.log")
+        end_activated_daemons(tmp_path)
         assert changed.wait(30), "the engine never read the secret again"
         assert told[-1] is None
         requests = receiver.wait_for_requests(3)
