@@ -93,8 +93,6 @@ def run(args: argparse.Namespace, nginx: benchlib.Nginx) -> list[dict[str, Any]]
             benchlib.log(f"created in {setup_seconds:.1f} s")
             stages.append({"hooks": hooks, "setup_seconds": round(setup_seconds, 1),
                            "rounds": run_stage(args, nginx, service, home, hooks)})
-        for n in range(1, made + 1):  # leave the test keyring as it was
-            service.secrets.delete(n)
         service.close()
     return stages
 
