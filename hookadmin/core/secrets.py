@@ -198,7 +198,11 @@ class SecretStore:
 
         def read(collection: Collection) -> dict[int, str]:
             out: dict[int, str] = {}
-            for item in collection.search_items({"service": SERVICE_NAME}):
+            # Oldest first (gnome-keyring numbers its item paths in creation order): the
+            # order hooks were made in, which is the order deliveries are claimed in.
+            items = sorted(collection.search_items({"service": SERVICE_NAME}),
+                           key=lambda i: (len(i.item_path), i.item_path))
+            for item in items:
                 hook_id = wanted.get(item.get_attributes().get("username", ""))
                 if hook_id is None or hook_id in out:  # the first of duplicates
                     continue
