@@ -124,11 +124,12 @@ def counting_secret_store(home: Path) -> tuple[Any, ReadCounter]:
             finally:
                 counter.note(time.perf_counter() - t, 1)
 
-        def get_many(self, hook_ids: Sequence[int]) -> dict[int, str]:
+        def get_many(self, hook_ids: Sequence[int], *,
+                     on_found: Callable[[int, str], None] | None = None) -> dict[int, str]:
             t = time.perf_counter()
             found: dict[int, str] = {}
             try:
-                found = super().get_many(hook_ids)
+                found = super().get_many(hook_ids, on_found=on_found)
                 return found
             finally:
                 counter.note(time.perf_counter() - t, len(found))

@@ -183,6 +183,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "team":
         return run_team(args)
     with HookService(args.home) as service:
+        _remove_orphaned_secrets(service)
         if args.command == "hooks":
             return hooks.run(service, args)
         if args.command == "publish":
@@ -196,6 +197,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "settings":
             return _settings(service, args)
     raise AssertionError(args.command)  # pragma: no cover - argparse limits commands
+
+
+def _remove_orphaned_secrets(service: HookService) -> None:
+    """Remove the keyring entries of hooks deleted while the keyring was unavailable,
+    and say so; when it still is, they wait for a later run (silently: the command
+    itself says what is wrong with the keyring if it needs it)."""
+    waiting = len(service.orphaned_secrets())
+    if not waiting:
+        return
+    try:
+        service.remove_orphaned_secrets()
+    except HookadminError:
+        return
+    print(f"hookadmin: removed from the OS keyring the secrets of deleted hooks that it "
+          f"could not remove when they were deleted ({waiting} entries).", file=sys.stderr)
 
 
 def _publish(service: HookService, args: argparse.Namespace) -> int:
@@ -221,7 +237,21 @@ def _worker(args: argparse.Namespace) -> int:
     from hookadmin.delivery.engine import AttemptOutcome, Engine
     from hookadmin.delivery.policy import DeliverySettings, engine_share
 
+    keyring_down = False
+
+    def on_keyring(problem: str | None) -> None:
+        nonlocal keyring_down
+        keyring_down = problem is not None
+        if problem is None:
+            print("hookadmin worker: the OS keyring can be used again; waiting deliveries "
+                  "go out now.", file=sys.stderr, flush=True)
+        else:
+            print(f"hookadmin worker: deliveries wait, and are never sent unsigned, until "
+                  f"the OS keyring can be used: {problem}", file=sys.stderr, flush=True)
+
     def report(o: AttemptOutcome) -> None:
+        if keyring_down and o.error_kind == "secret_unavailable":
+            return  # said once by on_keyring
         result = str(o.status_code) if o.status_code is not None else o.error_kind
         line = (f"{o.delivery_id} hook {o.hook_id} {o.event_type} attempt {o.attempt_number}: "
                 f"{result} in {o.duration_ms or 0:.0f} ms -> {o.status}")
@@ -230,10 +260,11 @@ def _worker(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr, flush=True)
 
     home = data_home(args.home)
-    HookService(home).close()  # opens (and migrates) the database, or fails clearly
+    with HookService(home) as service:  # opens (and migrates) the database, or fails
+        _remove_orphaned_secrets(service)
     engine = Engine(home, settings=engine_share(DeliverySettings(),
                                                 args.share_of or args.processes),
-                    on_attempt=report)
+                    on_attempt=report, on_keyring=on_keyring)
     # The other engines: the same command, one process each (-P: never a hookadmin
     # folder in the working directory instead of this one).
     command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(home), "worker",

@@ -90,3 +90,8 @@ def pretty(body: bytes) -> str:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
         return text
+
+
+# Why the OS keyring could not be used, by SecretStoreError.cause, for messages.
+KEYRING_STATE = {"no_backend": "no OS keyring was found", "locked": "the keyring is locked",
+                 "unavailable": "the keyring did not answer"}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hookadmin.cli.common import Parser, hook_id, print_json, read_input
+from hookadmin.cli.common import KEYRING_STATE, Parser, hook_id, print_json, read_input
 from hookadmin.core.errors import InputError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
@@ -116,8 +116,13 @@ def run(service: HookService, args: argparse.Namespace) -> int:
         return 0
     if action == "delete":
         hook = service.hook(args.id)
-        service.delete_hook(args.id)
+        kept = service.delete_hook(args.id)
         print(f"Deleted hook {hook.id} ({hook.display_name}) and its delivery history.")
+        if kept is not None:
+            print(f"hookadmin: the hook's secret stays in the OS keyring for now "
+                  f"({KEYRING_STATE.get(kept.cause or '', 'the keyring cannot be used')}); "
+                  "the next hookadmin command that can use the keyring removes it.",
+                  file=sys.stderr)
         return 0
     if action == "secret":
         return _secret(service, args)

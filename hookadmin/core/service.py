@@ -3,7 +3,6 @@ publishing to the outbox, and the delivery history."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -31,6 +30,8 @@ RETENTION_KEY = "retention_days"
 NETWORK_POLICY_KEY = "network_policy"
 NETWORK_POLICIES = ("workstation", "strict")
 SECRET_OVERLAP_SECONDS = 24 * 3600.0
+# Keyring names (never secrets) of deleted hooks whose entries could not be removed then.
+ORPHANED_SECRETS_KEY = "orphaned_secrets"
 DELIVERY_KEY = "delivery"
 # The defaults of the delivery settings a user can change (seconds, bytes); the engine's
 # DeliverySettings carries the same numbers.
@@ -74,7 +75,9 @@ class HookService:
             return self._secrets
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection and the keyring connection."""
+        if self._secrets is not None:
+            self._secrets.close()
         self.store.close()
 
     def __enter__(self) -> HookService:
@@ -130,17 +133,61 @@ class HookService:
             active=active, insecure_ssl=insecure_ssl,
             ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
 
-    def delete_hook(self, hook_id: int) -> None:
+    def delete_hook(self, hook_id: int) -> SecretStoreError | None:
         """Delete a hook, its delivery history and its secret.
+
+        When the keyring cannot be used now, the hook is deleted anyway and the names of
+        its keyring entries are remembered in the database (never the secrets):
+        :meth:`remove_orphaned_secrets` removes them once the keyring works again.
+
+        Returns:
+            None when the secret was removed too, else why it stays in the keyring for
+            now.
 
         Raises:
             NotFoundError: no such hook.
         """
         self.store.delete_hook(hook_id)
-        # The hook is gone either way; an orphaned keyring entry is unreachable.
-        with contextlib.suppress(SecretStoreError):
-            self.secrets.delete(hook_id)
-            self.secrets.delete(hook_id, previous=True)  # replaced by a recent reset
+        secrets = self.secrets
+        names = [secrets.name_of(hook_id), secrets.name_of(hook_id, previous=True)]
+        try:
+            for name in names:
+                secrets.delete_name(name)
+        except SecretStoreError as err:
+            with self.store.transaction():
+                orphans = self.store.get_setting(ORPHANED_SECRETS_KEY) or []
+                self.store.set_setting(ORPHANED_SECRETS_KEY,
+                                       orphans + [n for n in names if n not in orphans])
+            return err
+        return None
+
+    def orphaned_secrets(self) -> list[str]:
+        """Keyring names of deleted hooks' secrets still waiting to be removed."""
+        names = self.store.get_setting(ORPHANED_SECRETS_KEY)
+        return [str(n) for n in names] if isinstance(names, list) else []
+
+    def remove_orphaned_secrets(self) -> int:
+        """Remove the keyring entries that :meth:`delete_hook` could not remove.
+
+        Returns:
+            How many names were settled (removed, or found gone already); 0 when there
+            were none.
+
+        Raises:
+            SecretStoreError: the keyring still cannot be used (the names are kept).
+        """
+        names = self.orphaned_secrets()
+        done: list[str] = []
+        try:
+            for name in names:
+                self.secrets.delete_name(name)
+                done.append(name)
+        finally:
+            if done:
+                with self.store.transaction():
+                    left = [n for n in self.orphaned_secrets() if n not in done]
+                    self.store.set_setting(ORPHANED_SECRETS_KEY, left)
+        return len(done)
 
     def hook(self, hook_id: int) -> Hook:
         """One hook. Raises NotFoundError."""

@@ -76,15 +76,21 @@ class Engine:
         secrets: where secrets are read; defaults to the OS keyring for this database.
         on_attempt: called (on the engine's thread) with an :class:`AttemptOutcome`
             after every recorded attempt.
+        on_keyring: called (on the engine's thread) when the OS keyring stops being
+            usable, with the sentence saying why (deliveries that need a secret not yet
+            read then wait, never sent unsigned), and with ``None`` when a secret is
+            read again after that. Once per change, not per delivery.
     """
 
     def __init__(self, home: Path, *, settings: DeliverySettings | None = None,
                  secrets: HookSecrets | None = None,
-                 on_attempt: Callable[[AttemptOutcome], None] | None = None) -> None:
+                 on_attempt: Callable[[AttemptOutcome], None] | None = None,
+                 on_keyring: Callable[[str | None], None] | None = None) -> None:
         self.home = home
         self.settings = settings or DeliverySettings()
         self._secrets = secrets
         self._on_attempt = on_attempt
+        self._on_keyring = on_keyring
         self._stop: asyncio.Event | None = None
         self._stop_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -134,7 +140,11 @@ class Engine:
             try:
                 return await run.loop(until_idle=until_idle)
             finally:
-                await run.close()
+                try:
+                    await run.close()
+                finally:
+                    if self._secrets is None:  # its own keyring connection
+                        await self._loop.run_in_executor(None, secrets.close)
         finally:
             await keeper.close()
             self._loop = None
@@ -179,6 +189,7 @@ class _Run:
         self.secret_reads: dict[_SecretKey, asyncio.Future[str]] = {}
         self.warming: dict[_SecretKey, asyncio.Future[str | None]] = {}  # the start's read
         self.warm_task: asyncio.Task[None] | None = None
+        self.keyring_problem: str | None = None  # why the keyring cannot be used now
         self.wake = asyncio.Event()
         self.closing = False
         self.attempts = 0
@@ -447,6 +458,8 @@ class _Run:
                     and hook.previous_secret_expires_at > time.time():
                 previous = await self._secret(hook, previous=True)
         except SecretStoreError as err:
+            if err.cause != "missing":
+                self._keyring_state(str(err))
             return _Ended(job, hook, AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
                 request_headers={}, status_code=None, response_headers=None, response_body=None,
@@ -520,8 +533,24 @@ class _Run:
                 self.secret_reads.pop(key, None)
                 if not fut.cancelled() and fut.exception() is None:
                     self.secret_cache[key] = fut.result()
+                    self._keyring_state(None)
             read.add_done_callback(done)
         return await asyncio.shield(read)
+
+    def _keyring_state(self, problem: str | None) -> None:
+        """Tell ``on_keyring`` when the keyring stops (``problem``: why) or starts
+        being usable again (None); only changes are told."""
+        if problem == self.keyring_problem or (problem is not None
+                                               and self.keyring_problem is not None):
+            return
+        self.keyring_problem = problem
+        if problem is None:
+            log.info("the OS keyring can be used again")
+        else:
+            log.info("the OS keyring cannot be used: %s", problem)
+        callback = self.engine._on_keyring
+        if callback is not None:
+            callback(problem)
 
     def _read_secret(self, hook_id: int, previous: bool) -> str:
         if not previous:
@@ -535,7 +564,8 @@ class _Run:
         """Read every active hook's secret in one go when the engine starts (see
         :meth:`SecretStore.get_many`: one keyring session for all, instead of one per
         hook), so the first event to many hooks does not wait for a read per hook.
-        Deliveries that need one of these secrets meanwhile wait for this read."""
+        Deliveries that need one of these secrets meanwhile wait until theirs is read
+        (each is handed over as soon as it is, not when all are)."""
         keys = {h.id: _secret_key(h, False) for h in self.hooks.values()
                 if h.active and _secret_key(h, False) not in self.secret_cache}
         if not keys:
@@ -544,11 +574,26 @@ class _Run:
         for hook_id, fut in waiting.items():
             self.warming[keys[hook_id]] = fut
         found: dict[int, str] = {}
+
+        def arrived(hook_id: int, secret: str) -> None:  # on the loop, as each is read
+            key = keys[hook_id]
+            self.secret_cache[key] = secret
+            fut = self.warming.pop(key, None)
+            if fut is not None and not fut.done():
+                fut.set_result(secret)
+
+        def found_one(hook_id: int, secret: str) -> None:  # on the executor's thread
+            with contextlib.suppress(RuntimeError):  # the loop closed: the run is over
+                self.loop_.call_soon_threadsafe(arrived, hook_id, secret)
+
+        def read_all() -> dict[int, str]:
+            return self.secrets.get_many(list(keys), on_found=found_one)
         try:
-            found = await self.loop_.run_in_executor(None, self.secrets.get_many,
-                                                     list(keys))
+            found = await self.loop_.run_in_executor(None, read_all)
         except SecretStoreError as err:
             log.info("secrets not read at start (%s)", err)
+            if err.cause != "missing":
+                self._keyring_state(str(err))
         finally:
             for hook_id, fut in waiting.items():
                 self.warming.pop(keys[hook_id], None)
@@ -556,7 +601,8 @@ class _Run:
                     self.secret_cache[keys[hook_id]] = found[hook_id]
                 # None: not read here; a delivery that needs it reads it alone, which
                 # names the reason (missing, locked, ...) precisely.
-                fut.set_result(found.get(hook_id))
+                if not fut.done():
+                    fut.set_result(found.get(hook_id))
 
     def _session(self, hook: Hook) -> aiohttp.ClientSession:
         key = (not hook.insecure_ssl, hook.ca_bundle)

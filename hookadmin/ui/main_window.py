@@ -646,13 +646,16 @@ class MainWindow(QMainWindow):
         def finished() -> None:
             if box.clickedButton() is delete:
                 try:
-                    self.service.delete_hook(hook_id)
+                    kept = self.service.delete_hook(hook_id)
                 except NotFoundError as err:
                     self._on_hook_gone(err)
                 else:
                     self.stack.setCurrentWidget(self.placeholder)
                     self.refresh()
-                    self.statusBar().showMessage(f"Deleted hook {hook_id}.", 5000)
+                    self.statusBar().showMessage(
+                        f"Deleted hook {hook_id}." if kept is None else
+                        f"Deleted hook {hook_id}; its secret stays in the OS keyring until "
+                        "hookadmin can use the keyring again.", 5000 if kept is None else 0)
             box.deleteLater()
 
         box.finished.connect(finished)

@@ -58,6 +58,9 @@ class SecretBlobs(Protocol):
     def delete(self, name: str) -> None:
         """Remove the entry ``name``; a missing one is not an error."""
 
+    def close(self) -> None:
+        """Release the storage's connection, if it holds one."""
+
 
 class EncryptedSecretStore:
     """Hook secrets sealed with the team key in a team database.
@@ -135,9 +138,11 @@ class EncryptedSecretStore:
         found = self._blobs.get_many([name]).get(name)
         return None if found is None else self._open(cipher, hook_id, name, *found)
 
-    def get_many(self, hook_ids: Sequence[int]) -> dict[int, str]:
+    def get_many(self, hook_ids: Sequence[int], *,
+                 on_found: Callable[[int, str], None] | None = None) -> dict[int, str]:
         """The secrets of many hooks in one database read: hook id → secret, hooks
-        without one left out.
+        without one left out. ``on_found(hook_id, secret)``, if given, is called for each
+        one once all are read (one read serves them all).
 
         Raises:
             TeamKeyMissing, TeamKeyMismatch, SecretStoreError: as :meth:`get`.
@@ -147,8 +152,12 @@ class EncryptedSecretStore:
         if not names:
             return {}
         found = self._blobs.get_many(list(names))
-        return {names[name]: self._open(cipher, names[name], name, nonce, sealed)
-                for name, (nonce, sealed) in found.items() if name in names}
+        opened = {names[name]: self._open(cipher, names[name], name, nonce, sealed)
+                  for name, (nonce, sealed) in found.items() if name in names}
+        if on_found is not None:
+            for hook_id, secret in opened.items():
+                on_found(hook_id, secret)
+        return opened
 
     def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
         """Seal and store (or replace) the secret of ``hook_id`` (or the replaced one),
@@ -172,6 +181,23 @@ class EncryptedSecretStore:
             SecretStoreError: the database cannot be written.
         """
         self._blobs.delete(entry_name(hook_id, previous=previous))
+
+    def name_of(self, hook_id: int, *, previous: bool = False) -> str:
+        """The entry name of a hook's secret (never the secret), as :meth:`delete_name`
+        takes it."""
+        return entry_name(hook_id, previous=previous)
+
+    def delete_name(self, name: str) -> None:
+        """Remove the entry with this name; a missing entry is not an error.
+
+        Raises:
+            SecretStoreError: the database cannot be written.
+        """
+        self._blobs.delete(name)
+
+    def close(self) -> None:
+        """Close the blobs' database connection, if they hold one."""
+        self._blobs.close()
 
     def _open(self, cipher: AESGCM, hook_id: int, name: str, nonce: bytes,
               sealed: bytes) -> str:
