@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from hookadmin import __version__
+from hookadmin.core.dbfaults import store_error
 from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.core.events import EVENT_TYPES, GROUPS, catalog_json, event_type
 from hookadmin.core.hooks import Hook
@@ -247,6 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except HookadminError as err:
         print(f"hookadmin: {err}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as err:  # a full disk, a database locked too long: one sentence
+        unsaved = "nothing was queued" if args.command in ("publish", "simulate") \
+            else "nothing was saved"
+        print(f"hookadmin: {store_error(err, unsaved=unsaved)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hookadmin.core.dbfaults import busy_timeout
 from hookadmin.core.errors import InputError, NotFoundError, StoreError
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.hooks import Hook, utc_now_iso
@@ -296,7 +297,7 @@ class Store:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0,
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout(),
                                        check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -401,10 +402,11 @@ class Store:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # a failed COMMIT (a full disk) may leave it open
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     # -- hooks ----------------------------------------------------------------------------
 

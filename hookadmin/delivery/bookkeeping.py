@@ -28,6 +28,7 @@ import dataclasses
 import logging
 import pickle
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hookadmin.core.dbfaults import store_error
 from hookadmin.core.errors import HookadminError, SecretStoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import delivery_options, network_policy, prune_history
@@ -49,6 +51,9 @@ if TYPE_CHECKING:  # the child never imports asyncio or the keyring it does not 
 
 MODULE = "hookadmin.delivery.bookkeeping"
 START_SECONDS = 30.0  # the child must answer its first call within this
+# What a failed write leaves undone, in the sentence of a StoreError (see dbfaults).
+UNSAVED = ("the delivery engine could not record its work (deliveries it had not "
+           "recorded go out again once their leases expire)")
 
 
 @dataclass(frozen=True)
@@ -468,6 +473,8 @@ def _serve(sock: socket.socket) -> None:
                 reply = ("error", BookkeepingError(f"The bookkeeper cannot answer {name!r} now."))
             else:
                 reply = ("ok", getattr(keeper, name)(*args))
+        except sqlite3.Error as err:  # a full disk, a lock held too long: typed, one sentence
+            reply = ("error", store_error(err, unsaved=UNSAVED))
         except Exception as err:  # noqa: BLE001 - every error goes back to the engine
             reply = ("error", _picklable(err))
         try:

@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from hookadmin.core.dbfaults import StoreBusyError
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secrets import SecretStore
@@ -190,6 +191,8 @@ class _Run:
         self.claims_exhausted = False
         self.busy_at = time.monotonic()  # when there last was something to do
         self.turns = 0  # bookkeeper turns (see Engine.bookkeeper_turns)
+        self.locked_since: float | None = None  # monotonic, while the database is locked
+        self.lock_waits = 0
         self._apply_hooks(opened.hooks)
 
     # -- the loop ---------------------------------------------------------------------
@@ -215,9 +218,23 @@ class _Run:
             claim = self._claim_request()
             if finished or renew is not None or release or check_idle \
                     or self._database_changed(claim):
-                turn: TurnResult = await self._db("turn", TurnRequest(
-                    [_for_bookkeeper(f) for f in finished], renew, release, claim,
-                    check_idle))
+                try:
+                    turn: TurnResult = await self._db("turn", TurnRequest(
+                        [_for_bookkeeper(f) for f in finished], renew, release, claim,
+                        check_idle))
+                except StoreBusyError as err:
+                    # Nothing of the turn was written: keep it for the next one.
+                    self.finished[:0] = finished
+                    self.to_release[:0] = release
+                    if renew is not None:
+                        self.next_renew = 0.0
+                    await self._wait_for_lock(err, stop)
+                    continue
+                if self.locked_since is not None:
+                    log.warning("the database is no longer locked; delivery resumed after "
+                                "%.0f s", time.monotonic() - self.locked_since)
+                    self.locked_since = None
+                    self.lock_waits = 0
                 self.turns += 1
                 self.claims_exhausted = claim is not None and not turn.jobs
                 if finished or turn.jobs or turn.hooks is not None:
@@ -233,6 +250,21 @@ class _Run:
                 async with asyncio.timeout(self._wait_interval()):
                     await self.wake.wait()
         return self.attempts
+
+    async def _wait_for_lock(self, err: StoreBusyError, stop: asyncio.Event) -> None:
+        """Another process holds the database's write lock beyond the busy timeout: say
+        so once, then try again after a growing pause (0.5 s doubling up to
+        :data:`_LOCK_BACKOFF_MAX`), or sooner when asked to stop. Requests already in
+        flight go on; their attempts are recorded once the lock is gone."""
+        if self.locked_since is None:
+            self.locked_since = time.monotonic()
+            log.warning("waiting: %s", str(err).split(", so ")[0] + "; delivery goes on "
+                        "by itself once it is released")
+        pause = min(0.5 * 2 ** self.lock_waits, _LOCK_BACKOFF_MAX)
+        self.lock_waits += 1
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(pause):
+                await stop.wait()
 
     def _wait_interval(self) -> float:
         """Seconds until the next look: ``wake_interval``, or ``idle_wake_interval``
@@ -605,6 +637,7 @@ class _Run:
 
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
+_LOCK_BACKOFF_MAX = 30.0  # seconds between tries while the database stays locked
 
 
 class _Watch:
