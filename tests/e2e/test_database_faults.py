@@ -6,11 +6,16 @@ traceback, and nothing is lost."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from hookadmin.core.dbfaults import BUSY_TIMEOUT_ENV
 from hookadmin.core.service import HookService
@@ -80,3 +85,88 @@ def test_a_worker_waits_for_a_long_lock_and_goes_on(home: Path, service: HookSer
     assert "waiting" in warnings[0]
     assert "resumed" in warnings[1]
     assert len(receiver.requests()) == 2  # the first was recorded, not sent again
+
+
+# -- a full disk ---------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A data directory on a tmpfs of its own, 8 MiB (mounting it needs root)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
+            capture_output=True, check=False).returncode != 0:
+        pytest.skip("a real full disk needs a small tmpfs, which only root can mount")
+    home = mount / "home"
+    monkeypatch.setenv("HOOKADMIN_HOME", str(home))
+    try:
+        yield home
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@contextlib.contextmanager
+def _full(disk: Path) -> Iterator[None]:
+    """Fill the file system holding ``disk`` to the last byte, until the block ends."""
+    filler = disk.parent / "filler"
+    with filler.open("wb", buffering=0) as f:
+        for chunk in (b"\0" * 65536, b"\0" * 4096, b"\0" * 512, b"\0"):
+            with contextlib.suppress(OSError):
+                while True:
+                    f.write(chunk)
+    try:
+        with pytest.raises(OSError, match="No space left") as err:
+            (disk.parent / "probe").write_bytes(b"\0" * 8192)
+        assert err.value.errno == errno.ENOSPC
+        yield
+    finally:
+        filler.unlink()
+        (disk.parent / "probe").unlink(missing_ok=True)
+
+
+def test_publish_on_a_full_disk_fails_with_one_sentence_and_loses_nothing(
+        small_disk: Path) -> None:
+    home = small_disk
+    with HookService(home) as service:  # keeps the WAL open, so writes must grow it
+        service.publish("job.failed", body("job.failed", 1))
+        with _full(home):
+            for args, data in ((["publish", "job.failed", "--resource", "-"],
+                                body("job.failed", 2)),
+                               (["publish", "--batch", "-"],
+                                b'{"type": "job.failed", "resource": ' + body("job.failed", 3)
+                                + b"}\n")):
+                result = run_cli(*args, home=home, input=data)
+                assert result.returncode == 1, result
+                assert "Traceback" not in result.stderr
+                (line,) = result.stderr.strip().splitlines()
+                assert line == ("hookadmin: The disk holding hookadmin's database is full, so "
+                                "nothing was queued; free some space and try again.")
+        assert db_rows(home, "SELECT body FROM events") == [(body("job.failed", 1),)]
+        again = run_cli("publish", "job.failed", "--resource", "-", home=home,
+                        input=body("job.failed", 2))
+        assert again.returncode == 0, again.stderr
+        assert db_rows(home, "PRAGMA integrity_check") == [("ok",)]
+        assert len(db_rows(home, "SELECT id FROM events")) == 2
+
+
+def test_a_worker_on_a_full_disk_stops_with_one_sentence_and_loses_nothing(
+        small_disk: Path, receiver: Receiver) -> None:
+    home = small_disk
+    with HookService(home) as service:  # keeps the WAL open, so writes must grow it
+        service.create_hook(url=receiver.url, events=["job"])
+        service.publish_many([("job.failed", body("job.failed", i)) for i in range(20)])
+        with _full(home):
+            result = run_cli("worker", "--until-idle", home=home, timeout=120)
+        assert result.returncode == 1, result
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert lines[-1].startswith("hookadmin: The disk holding hookadmin's database is "
+                                    "full, so the delivery engine could not record"), lines
+        assert all("Traceback" not in line and "Error" not in line for line in lines)
+        # Nothing lost: with room again, the next run delivers every event.
+        again = run_cli("worker", "--until-idle", home=home, timeout=120)
+        assert again.returncode == 0, again.stderr
+        assert _succeeded(home) == 20
+        assert {r.body for r in receiver.requests()} == {body("job.failed", i)
+                                                         for i in range(20)}
