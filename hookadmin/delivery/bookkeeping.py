@@ -460,10 +460,15 @@ def _serve(sock: socket.socket) -> None:
     incoming = sock.makefile("rb")
     keeper: Bookkeeper | None = None
     while True:
-        header = incoming.read(4)
-        if len(header) < 4:
-            break  # the engine closed its end (or died)
-        name, args = pickle.loads(incoming.read(int.from_bytes(header, "big")))  # noqa: S301
+        try:
+            header = incoming.read(4)
+            size = int.from_bytes(header, "big")
+            data = incoming.read(size) if len(header) == 4 else b""
+        except OSError:  # reset: the engine died (kill -9) before reading an answer
+            break
+        if len(header) < 4 or len(data) < size:
+            break  # the engine closed its end, or died, perhaps in the middle of a call
+        name, args = pickle.loads(data)  # noqa: S301 - our own engine's bytes
         reply: tuple[str, Any]
         try:
             if name == "start":

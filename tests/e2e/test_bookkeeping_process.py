@@ -5,14 +5,17 @@ nothing."""
 from __future__ import annotations
 
 import os
+import pickle
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from hookadmin.core.service import HookService
-from hookadmin.delivery.bookkeeping import MODULE
+from hookadmin.delivery.bookkeeping import MODULE, _write
+from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body, db_rows
 from tests.receiver import Receiver
 
@@ -93,3 +96,39 @@ def test_an_engine_whose_bookkeeper_dies_stops_with_one_sentence_and_loses_nothi
     assert again.returncode == 0, again.stderr
     assert len(receiver.wait_for_requests(1, timeout=30)) == 1
     assert db_rows(home, "SELECT status FROM deliveries") == [("succeeded",)]
+
+
+def _bookkeeper(home: Path) -> tuple[socket.socket, subprocess.Popen[bytes]]:
+    """A bookkeeping process started as an engine starts it, and the engine's end of
+    its socket; the process has answered its first call."""
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen([sys.executable, "-P", "-m", MODULE, str(theirs.fileno())],
+                            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    theirs.close()
+    _write(ours.sendall, ("start", (home, DeliverySettings())))
+    size = int.from_bytes(ours.recv(4, socket.MSG_WAITALL), "big")
+    assert pickle.loads(ours.recv(size, socket.MSG_WAITALL)) == ("ok", None)
+    return ours, proc
+
+
+def test_a_bookkeeper_whose_engine_dies_before_reading_its_answer_ends_quietly(
+        home: Path, service: HookService) -> None:
+    ours, proc = _bookkeeper(home)
+    _write(ours.sendall, ("open", ()))
+    ours.recv(1, socket.MSG_PEEK)  # the answer has arrived, and is never read:
+    ours.close()  # the bookkeeper's next read meets a reset connection, as after kill -9
+    _, stderr = proc.communicate(timeout=30)
+    assert stderr == b""
+    assert proc.returncode == 0
+
+
+def test_a_bookkeeper_whose_engine_dies_in_the_middle_of_a_call_ends_quietly(
+        home: Path, service: HookService) -> None:
+    ours, proc = _bookkeeper(home)
+    data = pickle.dumps(("open", ()))
+    ours.sendall(len(data).to_bytes(4, "big") + data[:5])  # killed while writing
+    ours.close()
+    _, stderr = proc.communicate(timeout=30)
+    assert stderr == b""
+    assert proc.returncode == 0
