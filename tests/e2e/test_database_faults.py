@@ -56,7 +56,7 @@ def test_publish_while_the_database_stays_locked_fails_with_one_sentence(
 def test_a_worker_waits_for_a_long_lock_and_goes_on(home: Path, service: HookService,
                                                      make_receiver: object,
                                                      tmp_path: Path) -> None:
-    receiver: Receiver = make_receiver(delay(1.0))  # type: ignore[operator]
+    receiver: Receiver = make_receiver(delay(3.0))  # type: ignore[operator]
     service.create_hook(url=receiver.url, events=["job"])
     stderr_path = tmp_path / "worker.stderr"
     with stderr_path.open("wb") as stderr:
@@ -65,10 +65,10 @@ def test_a_worker_waits_for_a_long_lock_and_goes_on(home: Path, service: HookSer
                                   env={**os.environ, **SHORT_BUSY})
     try:
         service.publish("job.failed", body("job.failed", 1))
-        receiver.wait_for_requests(1, timeout=60)  # in flight: answered in 1 s
-        with WriteLock(home):  # held for 3 s: ten busy timeouts
+        receiver.wait_for_requests(1, timeout=60)  # in flight: answered in 3 s
+        with WriteLock(home):  # held past that answer: many busy timeouts
             _wait_until(lambda: "waiting" in stderr_path.read_text(), 10, "the warning")
-            time.sleep(2.0)  # the lock is held on purpose for this long
+            time.sleep(3.0)  # the lock is held on purpose for this long
             assert worker.poll() is None, stderr_path.read_text()
             assert _succeeded(home) == 0  # recorded only after the lock
         service.publish("job.failed", body("job.failed", 2))

@@ -170,7 +170,7 @@ def test_an_engine_that_is_killed_is_named_in_one_sentence(
         home: Path, service: HookService, make_receiver: Callable[..., Receiver]) -> None:
     receiver = make_receiver(delay(0.05))
     service.create_hook(url=receiver.url, events=["job"])
-    service.publish_many([("job.completed", body("job.completed", i)) for i in range(300)])
+    service.publish_many([("job.completed", body("job.completed", i)) for i in range(1000)])
     worker = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home),
                                "worker", "--processes", "2", "--until-idle"],
                               stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -189,4 +189,4 @@ def test_an_engine_that_is_killed_is_named_in_one_sentence(
     assert "hookadmin worker: engine 2 of 2 was killed (signal 9); the deliveries it held " \
            "go out again once their leases expire." in stderr.splitlines(), stderr
     assert db_rows(home, "SELECT count(*) FROM deliveries WHERE status = 'succeeded'") \
-        == [(300,)]
+        == [(1000,)]
