@@ -203,3 +203,42 @@ def running_engine(home: Path, settings: DeliverySettings = FAST) -> Iterator[En
     assert not thread.is_alive(), "the engine did not stop within 10 s"
     if errors:
         raise errors[0]
+
+
+_LOCKER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("COMMIT")
+"""
+
+
+class WriteLock:
+    """Another process holding a write transaction (``BEGIN IMMEDIATE``) on a data
+    directory's database, as a ``sqlite3`` shell or a backup does, until
+    :meth:`release`. Use it as a context manager."""
+
+    def __init__(self, home: Path) -> None:
+        self._proc = subprocess.Popen([sys.executable, "-c", _LOCKER, str(home / DB_FILENAME)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        assert self._proc.stdout.readline().strip() == "locked"
+
+    def release(self) -> None:
+        """Commit and end the process (idempotent)."""
+        if self._proc.poll() is None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.write("\n")
+            self._proc.stdin.close()
+            self._proc.wait(timeout=10)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+    def __enter__(self) -> WriteLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc.poll() is None:
+            self.release()

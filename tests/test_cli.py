@@ -289,3 +289,34 @@ def test_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert re.fullmatch(r"hookadmin \d+\.\d+\.\d+\n", result.stdout)
+
+
+BOM = b"\xef\xbb\xbf"  # what Windows editors put at the start of "UTF-8" files
+
+
+def test_a_resource_file_with_a_byte_order_mark_is_stored_without_it(home: Path,
+                                                                     tmp_path: Path) -> None:
+    fixture = FIXTURES_DIR / "job-failed-unicode.json"
+    with_bom = tmp_path / "job.json"
+    with_bom.write_bytes(BOM + fixture.read_bytes())
+    result = run_cli("publish", "job.failed", "--resource", str(with_bom), home=home)
+    assert result.returncode == 0, result.stderr
+    from_stdin = run_cli("publish", "job.failed", "--resource", "-", home=home,
+                         input=BOM + fixture.read_bytes())
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert db_rows(home, "SELECT body FROM events") == [(fixture.read_bytes(),)] * 2
+
+
+def test_a_batch_file_with_a_byte_order_mark_is_accepted(home: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "batch.jsonl"
+    job, cluster = resource("job.started", 1), resource("cluster.idled", 2)
+    batch.write_bytes(BOM + (json.dumps({"type": "job.started", "resource": job}) + "\n"
+                             + json.dumps({"type": "cluster.idled", "resource": cluster})
+                             + "\n").encode("utf-8"))
+    result = run_cli("publish", "--batch", str(batch), home=home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Queued 2 events."
+    rows = db_rows(home, "SELECT type, body FROM events ORDER BY seq")
+    assert [(t, json.loads(b)) for t, b in rows] == [  # type: ignore[arg-type]
+        ("job.started", job), ("cluster.idled", cluster)]
+    assert not any(bytes(b).startswith(BOM) for _, b in rows)  # type: ignore[arg-type]

@@ -7,14 +7,16 @@ any other failure (keyring unavailable, receiver error on ping, ...).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hookadmin import __version__
 from hookadmin.cli import deliveries, hooks, verify
@@ -26,10 +28,13 @@ from hookadmin.cli.common import print_json as _print_json
 from hookadmin.cli.common import read_input as _read_input
 from hookadmin.cli.deliveries import parse_since
 from hookadmin.cli.team import add_team_parser, run_team
-from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.core.errors import HookadminError, InputError, StoreError, StoreFault
 from hookadmin.core.events import EVENT_TYPES, GROUPS, catalog_json, event_type
 from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
 from hookadmin.core.store import iso
+
+if TYPE_CHECKING:
+    from hookadmin.delivery.engine import Engine
 
 __all__ = ["MAX_ID", "build_parser", "main", "parse_since"]
 
@@ -162,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as err:
         print(f"hookadmin: {err}", file=sys.stderr)
         return 2
+    except StoreError as err:  # a full disk, a lock held too long, a server down: one line
+        print(f"hookadmin: {_store_sentence(err, args.command)}", file=sys.stderr)
+        return 1
     except HookadminError as err:
         print(f"hookadmin: {err}", file=sys.stderr)
         return 1
@@ -169,6 +177,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _store_sentence(err: StoreError, command: str) -> str:
+    """The one sentence for a database that failed ``command``: a fault of the machine
+    under it (a full disk, a lock another process held too long; see
+    :class:`~hookadmin.core.errors.StoreFault`) names what the command left undone; any
+    other :class:`StoreError` (a PostgreSQL server that cannot be reached, a newer
+    database) says what it says."""
+    if isinstance(err, StoreFault) and command in ("publish", "simulate"):
+        return str(err.saying("nothing was queued"))
+    return str(err)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -232,6 +251,11 @@ def _publish(service: HookService, args: argparse.Namespace) -> int:
     return 0
 
 
+ORPHAN_STOP_SECONDS = 10.0
+"""How long one of ``worker --processes N``'s other engines may take to stop after the
+first has gone."""
+
+
 def _worker(args: argparse.Namespace) -> int:
     from hookadmin.core.paths import data_home
     from hookadmin.delivery.engine import AttemptOutcome, Engine
@@ -270,35 +294,86 @@ def _worker(args: argparse.Namespace) -> int:
     command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(home), "worker",
                "--share-of", str(args.processes),
                *(["--until-idle"] if args.until_idle else [])]
-    # Each tells its number of attempts on its standard output when it ends.
-    others = [subprocess.Popen(command, stdin=subprocess.DEVNULL,  # noqa: S603 - our own
+    # Each tells its number of attempts on its standard output when it ends. Their
+    # standard input is a pipe this process never writes to: its end (this process
+    # ended, even by kill -9) stops them, so no engine outlives the first.
+    others = [subprocess.Popen(command, stdin=subprocess.PIPE,  # noqa: S603 - our own
                                stdout=subprocess.PIPE, text=True)
               for _ in range(args.processes - 1)]
 
-    def on_signal(signum: int, _frame: object) -> None:
-        engine.stop()
+    def stop_others() -> None:
         for other in others:
             if other.poll() is None:
                 other.send_signal(signal.SIGTERM)
 
+    def on_signal(signum: int, _frame: object) -> None:
+        engine.stop()
+        stop_others()
+
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    attempts = engine.run(until_idle=args.until_idle)
+    if args.share_of is not None:
+        _stop_with_first_engine(engine)
+    try:
+        attempts = engine.run(until_idle=args.until_idle)
+    except BaseException:
+        stop_others()  # this engine failed (one sentence follows): the others stop too
+        for other in others:
+            _wait_for_engine(other)
+        raise
     if args.share_of is not None:  # one of the others: the first engine sums up
-        print(attempts)
+        try:
+            print(attempts, flush=True)
+        except BrokenPipeError:  # the first engine has gone: nobody to tell
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    counts = [attempts]
-    for other in others:
-        out, _ = other.communicate()
-        counts.append(int(out) if out.strip().isdigit() else 0)
+    counts = [attempts] + [_wait_for_engine(other) for other in others]
     total = sum(counts)
     split = f" by {len(counts)} engines ({', '.join(map(str, counts))})" if others else ""
     print(f"hookadmin worker: {total} attempt{'' if total == 1 else 's'} made{split}.",
           file=sys.stderr)
+    for number, other in enumerate(others, start=2):
+        if other.returncode < 0 and other.returncode != -signal.SIGTERM:
+            print(f"hookadmin worker: engine {number} of {len(counts)} was killed (signal "
+                  f"{-other.returncode}); the deliveries it held go out again once their "
+                  "leases expire.", file=sys.stderr)
     # An engine ended by the SIGTERM passed on above (before it could catch it) stopped
     # as asked, too.
     ok = all(other.returncode in (0, -signal.SIGTERM) for other in others)
     return 0 if ok else 1
+
+
+def _wait_for_engine(other: subprocess.Popen[str]) -> int:
+    """Wait for one of ``worker --processes N``'s other engines to end (its standard
+    input stays open meanwhile, see :func:`_stop_with_first_engine`); returns the
+    attempts it reported (0 if it reported none)."""
+    assert other.stdout is not None
+    assert other.stdin is not None
+    out = other.stdout.read()
+    other.wait()
+    other.stdout.close()
+    other.stdin.close()
+    return int(out) if out.strip().isdigit() else 0
+
+
+def _stop_with_first_engine(engine: Engine) -> None:
+    """In one of ``worker --processes N``'s other engines: stop cleanly when standard
+    input ends, which is when the first engine's process has ended, however it ended.
+    A stop that takes longer than :data:`ORPHAN_STOP_SECONDS` ends the process (the
+    leases it held then expire by themselves)."""
+    fd = sys.stdin.fileno()
+
+    def watch() -> None:
+        # os.read, not sys.stdin: a daemon thread blocked in a buffered read would
+        # stop the interpreter from shutting down when the engine ends normally.
+        with contextlib.suppress(OSError):
+            while os.read(fd, 4096):
+                pass
+        engine.stop()
+        if not threading.Event().wait(ORPHAN_STOP_SECONDS):
+            os._exit(1)
+
+    threading.Thread(target=watch, name="hookadmin-first-engine", daemon=True).start()
 
 
 def _ping(service: HookService, args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ status 2 and every other :class:`HookadminError` to exit status 1.
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class HookadminError(Exception):
     """Base class of every error hookadmin raises on purpose."""
@@ -73,3 +75,38 @@ class StoreUnavailable(StoreError):
     """The database server cannot be reached or refuses this connection (a wrong URL,
     a refused connection, a bad password, a server that is down). Usually temporary or
     a matter of configuration, not of the data; the message never holds a password."""
+
+
+class StoreFault(StoreError):
+    """A fault of the machine under the database, not of hookadmin or its data (a full
+    disk, a lock another process held too long, a disk I/O error): the statement
+    failed and its transaction was rolled back, so nothing of it was written.
+
+    The message is one sentence, ``"{what}, so {unsaved}; {advice}."``; a caller that
+    knows better what was left undone says it with :meth:`saying`.
+
+    Attributes:
+        what: the fault ("The disk holding hookadmin's database is full").
+        unsaved: what it left undone ("nothing was saved").
+        advice: what to do ("free some space and try again").
+    """
+
+    def __init__(self, what: str, advice: str, *, unsaved: str = "nothing was saved") -> None:
+        super().__init__(f"{what}, so {unsaved}; {advice}.")
+        self.what = what
+        self.advice = advice
+        self.unsaved = unsaved
+
+    def saying(self, unsaved: str) -> Self:
+        """The same fault, of the same class, naming ``unsaved`` as what it left undone
+        (``"nothing was queued"``)."""
+        return type(self)(self.what, self.advice, unsaved=unsaved)
+
+
+class StoreFullError(StoreFault):
+    """The disk (or file system) holding the database is full; nothing was written."""
+
+
+class StoreBusyError(StoreFault):
+    """Another process held a write lock on the database for longer than the busy
+    timeout; nothing was written, and trying again later may succeed."""

@@ -364,13 +364,16 @@ class HookService:
 
     def publish_batch(self, lines: Iterable[bytes]) -> list[str]:
         """Publish JSON Lines, each ``{"type": TYPE, "resource": {...}}``, in one
-        transaction. Blank lines are skipped.
+        transaction. Blank lines are skipped, and so is a UTF-8 byte order mark before
+        the first line.
 
         Raises:
             InputError: a line is invalid (its line number is named); nothing is queued.
         """
         items: list[tuple[str, bytes]] = []
         for number, raw in enumerate(lines, start=1):
+            if number == 1:
+                raw = raw.removeprefix(UTF8_BOM)  # a byte order mark is not part of it
             if not raw.strip():
                 continue
             obj = parse_strict_json(raw, what=f"Line {number}")
@@ -430,7 +433,8 @@ def prune_history(store: Repository, *, now: float | None = None) -> int:
 def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tuple[str, bytes]:
     """Check an event and serialise its body once.
 
-    Bytes and text are stored exactly as given; the parsed object (or the dict) is
+    Bytes and text are stored exactly as given (less a leading UTF-8 byte order mark);
+    the parsed object (or the dict) is
     only checked against the Job or Cluster shape of DESIGN.md §7
     (:func:`hookadmin.core.resources.validate_resource`).
 
@@ -457,6 +461,9 @@ def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tu
     else:
         body = resource.encode("utf-8", "surrogatepass") if isinstance(resource, str) \
             else bytes(resource)
+        # A byte order mark (editors on Windows write one) is not part of the JSON: the
+        # stored body is the JSON without it, as receivers' parsers expect.
+        body = body.removeprefix(UTF8_BOM)
         if len(body) > MAX_BODY_BYTES:  # before parsing: a huge body is refused cheaply
             raise InputError(f"The resource is {len(body):,} bytes; the limit is "
                              f"{MAX_BODY_BYTES:,} bytes (1 MiB).", field="resource")
@@ -470,6 +477,9 @@ def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tu
     validate_resource(event_type, parsed)
     return event_type, body
 
+
+UTF8_BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte order mark, stripped from the start of a published resource or batch."""
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")

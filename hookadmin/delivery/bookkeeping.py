@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from hookadmin.core.errors import SecretStoreError
+from hookadmin.core.errors import SecretStoreError, StoreFault
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import delivery_options, network_policy, prune_history
 from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, open_store
@@ -82,6 +82,9 @@ __all__ = [  # the wire's names, for the engine and the tests
 
 MODULE = "hookadmin.delivery.bookkeeping"
 START_SECONDS = 30.0  # the child must answer its first call within this
+# What a failed write leaves undone, in the sentence of a StoreFault.
+UNSAVED = ("the delivery engine could not record its work (deliveries it had not "
+           "recorded go out again once their leases expire)")
 
 
 class Bookkeeper:
@@ -425,10 +428,15 @@ def _serve(sock: socket.socket) -> None:
     incoming = sock.makefile("rb")
     keeper: Bookkeeper | None = None
     while True:
-        header = incoming.read(4)
-        if len(header) < 4:
-            break  # the engine closed its end (or died)
-        request = pickle.loads(incoming.read(int.from_bytes(header, "big")))  # noqa: S301
+        try:
+            header = incoming.read(4)
+            size = int.from_bytes(header, "big")
+            data = incoming.read(size) if len(header) == 4 else b""
+        except OSError:  # reset: the engine died (kill -9) before reading an answer
+            break
+        if len(header) < 4 or len(data) < size:
+            break  # the engine closed its end, or died, perhaps in the middle of a call
+        request = pickle.loads(data)  # noqa: S301 - our own engine's bytes
         reply: Reply
         try:
             if isinstance(request, Start):
@@ -439,6 +447,8 @@ def _serve(sock: socket.socket) -> None:
                                 f"{type(request).__name__} now.")
             else:
                 reply = keeper.answer(request)
+        except StoreFault as err:  # a full disk, a lock held too long: typed, one sentence
+            reply = Failure.of(err.saying(UNSAVED))
         except Exception as err:  # noqa: BLE001 - every error goes back to the engine
             reply = Failure.of(err)
         try:

@@ -19,7 +19,10 @@ from hookadmin.core.errors import (
     InputError,
     NotFoundError,
     SecretStoreError,
+    StoreBusyError,
     StoreError,
+    StoreFault,
+    StoreFullError,
 )
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import AttemptRecord, DeliveryJob
@@ -36,6 +39,8 @@ JobWire = tuple[int, str, int, str, bytes, int]
 Status = tuple[str, float | None]
 # What the bookkeeper logged: (logging level, message)
 LogEntry = tuple[int, str]
+# A database fault's sentence in parts: (what, unsaved, advice), see StoreFault
+FaultWire = tuple[str, str, str]
 
 
 class BookkeepingError(HookadminError):
@@ -187,6 +192,9 @@ class ErrorKind(enum.Enum):
     """Which error a :class:`Failure` stands for."""
 
     STORE = "store"
+    STORE_FULL = "store_full"  # the disk under the database is full
+    STORE_BUSY = "store_busy"  # another process held the database's lock too long
+    STORE_FAULT = "store_fault"  # the disk under the database failed otherwise
     NOT_FOUND = "not_found"
     INPUT = "input"
     SECRET_STORE = "secret_store"  # noqa: S105 - a name, not a password
@@ -197,13 +205,16 @@ class ErrorKind(enum.Enum):
 @dataclass(frozen=True)
 class Failure:
     """A call that raised: the error's kind, its sentence, for a keyring error its
-    ``cause`` (see :class:`hookadmin.core.errors.SecretStoreError`) and for an input
-    error its ``field``."""
+    ``cause`` (see :class:`hookadmin.core.errors.SecretStoreError`), for an input
+    error its ``field`` and for a database fault (``STORE_FULL``, ``STORE_BUSY``,
+    ``STORE_FAULT``) its sentence's parts (see
+    :class:`hookadmin.core.errors.StoreFault`)."""
 
     kind: ErrorKind
     message: str
     cause: str | None = None
     field: str | None = None
+    fault: FaultWire | None = None
 
     @classmethod
     def of(cls, error: Exception) -> Failure:
@@ -213,6 +224,9 @@ class Failure:
         if isinstance(error, InputError):
             kind = ErrorKind.NOT_FOUND if isinstance(error, NotFoundError) else ErrorKind.INPUT
             return cls(kind, str(error), field=error.field)
+        if isinstance(error, StoreFault):
+            kind = next(k for k, fault_type in _FAULTS if isinstance(error, fault_type))
+            return cls(kind, str(error), fault=(error.what, error.unsaved, error.advice))
         for kind, error_type in _ERRORS:
             if isinstance(error, error_type):
                 return cls(kind, str(error))
@@ -229,11 +243,21 @@ class Failure:
             return NotFoundError(self.message, field=self.field)
         if self.kind is ErrorKind.INPUT:
             return InputError(self.message, field=self.field)
+        faults = dict(_FAULTS)
+        if self.kind in faults and self.fault is not None:
+            what, unsaved, advice = self.fault
+            return faults[self.kind](what, advice, unsaved=unsaved)
+        if self.kind in faults:  # made by hand without its parts: the sentence alone
+            return StoreError(self.message)
         return dict(_ERRORS)[self.kind](self.message)
 
 
 _ERRORS: tuple[tuple[ErrorKind, type[HookadminError]], ...] = (
     (ErrorKind.STORE, StoreError), (ErrorKind.BOOKKEEPING, BookkeepingError))
+# Most specific first: the first class an error is an instance of names its kind.
+_FAULTS: tuple[tuple[ErrorKind, type[StoreFault]], ...] = (
+    (ErrorKind.STORE_FULL, StoreFullError), (ErrorKind.STORE_BUSY, StoreBusyError),
+    (ErrorKind.STORE_FAULT, StoreFault))
 
 Reply = Started | Opened | TurnResult | WoundUp | Logs | Failure
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 
-from hookadmin.core.errors import InputError, SecretStoreError
+from hookadmin.core.errors import InputError, SecretStoreError, StoreBusyError
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secrets import HookSecrets, SecretStore
 from hookadmin.core.signing import delivery_headers
@@ -199,6 +199,8 @@ class _Run:
         self.claims_exhausted = False
         self.busy_at = time.monotonic()  # when there last was something to do
         self.turns = 0  # bookkeeper turns (see Engine.bookkeeper_turns)
+        self.locked_since: float | None = None  # monotonic, while the database is locked
+        self.lock_waits = 0
         self._apply_hooks(opened.hooks)
 
     # -- the loop ---------------------------------------------------------------------
@@ -224,9 +226,23 @@ class _Run:
             claim = self._claim_request()
             if finished or renew is not None or release or check_idle \
                     or self._database_changed(claim):
-                turn = await self.keeper.turn(TurnRequest(
-                    [_for_bookkeeper(f) for f in finished], renew, release, claim,
-                    check_idle))
+                try:
+                    turn = await self.keeper.turn(TurnRequest(
+                        [_for_bookkeeper(f) for f in finished], renew, release, claim,
+                        check_idle))
+                except StoreBusyError as err:
+                    # Nothing of the turn was written: keep it for the next one.
+                    self.finished[:0] = finished
+                    self.to_release[:0] = release
+                    if renew is not None:
+                        self.next_renew = 0.0
+                    await self._wait_for_lock(err, stop)
+                    continue
+                if self.locked_since is not None:
+                    log.warning("the database is no longer locked; delivery resumed after "
+                                "%.0f s", time.monotonic() - self.locked_since)
+                    self.locked_since = None
+                    self.lock_waits = 0
                 self.turns += 1
                 self.claims_exhausted = claim is not None and not turn.jobs
                 if finished or turn.jobs or turn.hooks is not None:
@@ -242,6 +258,21 @@ class _Run:
                 async with asyncio.timeout(self._wait_interval()):
                     await self.wake.wait()
         return self.attempts
+
+    async def _wait_for_lock(self, err: StoreBusyError, stop: asyncio.Event) -> None:
+        """Another process holds the database's write lock beyond the busy timeout: say
+        so once, then try again after a growing pause (0.5 s doubling up to
+        :data:`_LOCK_BACKOFF_MAX`), or sooner when asked to stop. Requests already in
+        flight go on; their attempts are recorded once the lock is gone."""
+        if self.locked_since is None:
+            self.locked_since = time.monotonic()
+            log.warning("waiting: %s; delivery goes on by itself once it is released",
+                        err.what)
+        pause = min(0.5 * 2 ** self.lock_waits, _LOCK_BACKOFF_MAX)
+        self.lock_waits += 1
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(pause):
+                await stop.wait()
 
     def _wait_interval(self) -> float:
         """Seconds until the next look: ``wake_interval``, or ``idle_wake_interval``
@@ -642,6 +673,7 @@ class _Run:
 
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
+_LOCK_BACKOFF_MAX = 30.0  # seconds between tries while the database stays locked
 
 
 _SecretKey = tuple[int, str, float | None, bool]

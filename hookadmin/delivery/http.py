@@ -95,6 +95,27 @@ def tls_context(*, verify: bool = True, ca_bundle: str | None = None) -> ssl.SSL
     return ctx
 
 
+class _SpelledHeaders(httpx.Headers):
+    """httpx's headers as they were spelled: httpx hands a transport lower-cased names
+    (``webhook-id`` stays, but ``X-Hook-Event`` would become ``x-hook-event``), while the
+    engine's aiohttp requests keep DESIGN.md §3's spelling. A receiver must see the
+    same names from a ping as from a delivery."""
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [(k.decode(self.encoding), v.decode(self.encoding)) for k, v in self.raw]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        return self.items()
+
+
+class _NameKeepingTransport(AiohttpTransport):
+    """The httpx-aiohttp transport, sending header names as the caller spelled them."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers = _SpelledHeaders(request.headers.raw)
+        return await super().handle_async_request(request)
+
+
 def make_client(settings: DeliverySettings, *, verify: bool = True,
                 ca_bundle: str | None = None) -> httpx.AsyncClient:
     """An :class:`httpx.AsyncClient` configured for deliveries: no redirects, timeouts
@@ -114,7 +135,7 @@ def make_client(settings: DeliverySettings, *, verify: bool = True,
         return aiohttp.ClientSession(connector=connector)
 
     return httpx.AsyncClient(
-        transport=AiohttpTransport(client=session, limits=limits, trust_env=False),
+        transport=_NameKeepingTransport(client=session, limits=limits, trust_env=False),
         follow_redirects=False,
         trust_env=False,
         timeout=httpx.Timeout(settings.attempt_timeout, connect=settings.connect_timeout),

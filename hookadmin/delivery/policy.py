@@ -33,7 +33,8 @@ class DeliverySettings:
         attempt_timeout: seconds for the whole attempt, response body included.
         response_cap: bytes of the response body kept (the rest is discarded and the
             attempt marked truncated).
-        retry_after_max: seconds; a ``Retry-After`` on 429/503 is honoured up to this.
+        retry_after_max: seconds; a ``Retry-After`` on 429/503 is honoured up to this
+            (it can only lengthen a wait, see :meth:`next_delay`).
         max_in_flight: requests in flight at once, over all hooks.
         per_hook_in_flight: requests in flight at once to one hook, so a slow hook
             cannot take every slot.
@@ -113,16 +114,19 @@ class DeliverySettings:
 
         Args:
             attempts_made: attempts made so far, the failed one included (>= 1).
-            retry_after: a server's ``Retry-After`` in seconds, used instead of the
-                schedule's delay (clamped to 1 s .. ``retry_after_max``, no jitter).
+            retry_after: a server's ``Retry-After`` in seconds (clamped to 1 s ..
+                ``retry_after_max``). It only ever delays an attempt: the wait is the
+                longer of it and the schedule's delay, so a receiver that keeps asking
+                to be retried soon never makes a delivery give up sooner than the
+                schedule would.
             rng: random source for the jitter.
         """
         if attempts_made >= len(self.retry_schedule):
             return None
-        if retry_after is not None:
-            return min(max(retry_after, 1.0), self.retry_after_max)
         base = self.retry_schedule[attempts_made]
         factor = 1.0 + (rng or random).uniform(-self.jitter, self.jitter)
+        if retry_after is not None:
+            return max(base * factor, min(max(retry_after, 1.0), self.retry_after_max))
         return base * factor
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hookadmin.core.service import HookService
 from hookadmin.delivery.ping import ZEN, ping
 from tests import receiver as rx
-from tests.helpers import FAST, run_cli, run_until_idle
+from tests.helpers import FAST, body, run_cli, run_until_idle
 
 Make = Callable[..., rx.Receiver]
 
@@ -93,3 +93,25 @@ def test_cli_ping_to_a_failing_receiver_exits_1(home: Path, service: HookService
     assert result.stdout.startswith("404 in ")
     assert "Traceback" not in result.stderr
     assert len(receiver.requests()) == 1
+
+
+# DESIGN.md §3 spells them so; a receiver that matches names case-sensitively (a raw
+# header list, a proxy rule) must see the same names from a ping and a delivery.
+WIRE_NAMES = ["Content-Type", "User-Agent", "X-Hook-Event", "X-Hook-Delivery",
+              "X-Hook-Signature", "webhook-id", "webhook-timestamp", "webhook-signature"]
+
+
+def test_pings_and_deliveries_send_the_same_header_names(service: HookService, home: Path,
+                                                         make_receiver: Make) -> None:
+    receiver = make_receiver()  # records each header name exactly as it arrived
+    hook = service.create_hook(url=receiver.url, events=["job"])
+    assert ping(service, hook.id, FAST).attempt.succeeded
+    service.publish("job.failed", body("job.failed"))
+    assert run_until_idle(home) == 1
+
+    pinged, delivered = receiver.wait_for_requests(2)
+    assert pinged.header("X-Hook-Event") == "ping"
+    for request in (pinged, delivered):
+        names = [name for name, _ in request.headers]
+        assert [n for n in names if n.lower() in {w.lower() for w in WIRE_NAMES}] \
+            == WIRE_NAMES, names

@@ -141,7 +141,7 @@ def test_a_500_is_retried_on_the_schedule_then_fails(service: HookService, home:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("code", "retry_after", "expected_delay"), [
-    pytest.param(503, "1", 1.0, id="503-seconds-replace-the-schedule"),
+    pytest.param(503, "1", 1.0, id="503-seconds-outlast-a-shorter-schedule-delay"),
     pytest.param(429, "0", 1.0, id="429-zero-is-raised-to-one-second"),
     pytest.param(503, "86400", 2.0, id="503-huge-is-clamped-to-retry_after_max"),
     pytest.param(500, "30", 0.2, id="500-ignores-it-and-follows-the-schedule"),

@@ -3,6 +3,7 @@ queue through leases; every delivery goes out once, signed, and they all stop to
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -115,3 +116,83 @@ def test_until_idle_sends_what_a_dead_engine_held_once_its_lease_runs_out(
     (request,) = receiver.wait_for_requests(1)
     assert request.header("X-Hook-Delivery") == held.id
     assert db_rows(home, "SELECT status FROM deliveries") == [("succeeded",)]
+
+
+def _bookkeepers_of(home: Path) -> list[int]:
+    """Pids of bookkeeping processes whose engine works on ``home`` (or whose engine
+    has gone)."""
+    engines = set(_engines_of(home))
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+        if b"hookadmin.delivery.bookkeeping" in argv and (parent in engines or parent == 1):
+            found.append(int(proc.name))
+    return found
+
+
+def _wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_kill_9_of_the_first_engine_ends_the_others_too(
+        home: Path, service: HookService, make_receiver: Callable[..., Receiver],
+        tmp_path: Path) -> None:
+    receiver = make_receiver(delay(0.05))
+    service.create_hook(url=receiver.url, events=["job"])
+    service.publish_many([("job.completed", body("job.completed", i)) for i in range(2000)])
+    stderr_path = tmp_path / "worker.stderr"
+    with stderr_path.open("wb") as stderr:
+        worker = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home),
+                                   "worker", "--processes", "3"],
+                                  stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
+    try:
+        assert _wait_until(lambda: len(_engines_of(home)) == 3
+                           and len(_bookkeepers_of(home)) == 3, 60)
+        receiver.wait_for_requests(20, timeout=60)
+        worker.kill()
+        worker.wait(timeout=10)
+        # The other engines and every bookkeeper go with it, within a clean stop's time.
+        assert _wait_until(lambda: not _engines_of(home) and not _bookkeepers_of(home), 15), \
+            (_engines_of(home), _bookkeepers_of(home))
+        gone = len(receiver.requests())
+        time.sleep(1.0)  # nobody delivers any more
+        assert len(receiver.requests()) == gone
+    finally:
+        for pid in _engines_of(home):
+            os.kill(pid, signal.SIGKILL)
+    assert "Traceback" not in stderr_path.read_text("utf-8", "replace")
+
+
+def test_an_engine_that_is_killed_is_named_in_one_sentence(
+        home: Path, service: HookService, make_receiver: Callable[..., Receiver]) -> None:
+    receiver = make_receiver(delay(0.05))
+    service.create_hook(url=receiver.url, events=["job"])
+    service.publish_many([("job.completed", body("job.completed", i)) for i in range(1000)])
+    worker = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home),
+                               "worker", "--processes", "2", "--until-idle"],
+                              stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_until(lambda: len(_engines_of(home)) == 2, 60)
+        (other,) = [pid for pid in _engines_of(home) if pid != worker.pid]
+        receiver.wait_for_requests(20, timeout=60)
+        os.kill(other, signal.SIGKILL)
+        _, stderr = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 1
+    assert "Traceback" not in stderr
+    assert "hookadmin worker: engine 2 of 2 was killed (signal 9); the deliveries it held " \
+           "go out again once their leases expire." in stderr.splitlines(), stderr
+    assert db_rows(home, "SELECT count(*) FROM deliveries WHERE status = 'succeeded'") \
+        == [(1000,)]

@@ -18,15 +18,24 @@ class Connected:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception; inside
-        another transaction it joins that one."""
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception (a failed
+        ``COMMIT`` included, such as on a full disk); inside another transaction it
+        joins that one.
+
+        Raises:
+            StoreBusyError: another process held the write lock for longer than the
+                busy timeout (see :mod:`hookadmin.core.store.sqlite.faults`).
+            StoreFullError, StoreFault: the disk is full, or failed; nothing was
+                written.
+        """
         if self._db.in_transaction:
             yield self._db
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # a failed COMMIT (a full disk) may leave it open
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")

@@ -176,7 +176,10 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
 
     Raises:
         StoreError: the file was written by a newer hookadmin.
-        sqlite3.DatabaseError: the file is not a database.
+        StoreFault: the file is not a database, or the disk is full or failed (on a
+            connection made with
+            :class:`~hookadmin.core.store.sqlite.faults.FaultTranslatingConnection`;
+            a :class:`sqlite3.DatabaseError` on another).
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -199,7 +202,8 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
         if version == 0:
             db.execute("INSERT INTO meta VALUES ('store_id', ?)", (str(uuid.uuid4()),))
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # a failed COMMIT (a full disk) may leave it open
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")

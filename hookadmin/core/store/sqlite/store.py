@@ -15,7 +15,8 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from hookadmin.core.errors import StoreError
+from hookadmin.core.errors import StoreBusyError, StoreError, StoreFault, StoreFullError
+from hookadmin.core.store.sqlite.faults import FaultTranslatingConnection, busy_timeout
 from hookadmin.core.store.sqlite.history import HistoryPart
 from hookadmin.core.store.sqlite.hooks import HooksPart
 from hookadmin.core.store.sqlite.queue import QueuePart
@@ -34,26 +35,48 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart):
         durable: ``synchronous=FULL`` (survives power loss) instead of ``NORMAL``
             (survives a crash of the process, which is what the engine needs).
 
+    Every method raises :class:`~hookadmin.core.errors.StoreBusyError` when another
+    process held the database's write lock for longer than the busy timeout
+    (``HOOKADMIN_BUSY_TIMEOUT``, :mod:`hookadmin.core.store.sqlite.faults`),
+    :class:`~hookadmin.core.errors.StoreFullError` when the disk is full and a plain
+    :class:`~hookadmin.core.errors.StoreFault` when it failed; nothing of the failed
+    transaction is written then.
+
     Raises:
         StoreError: the file cannot be opened, is not a hookadmin database, or was
             written by a newer hookadmin.
+        StoreBusyError, StoreFullError: as any method (nothing was written).
     """
 
     def __init__(self, path: Path, *, durable: bool = True) -> None:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0,
-                                       check_same_thread=False)
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout(),
+                                       check_same_thread=False,
+                                       factory=FaultTranslatingConnection)
+        except sqlite3.DatabaseError as err:
+            raise _cannot_open(path, err) from err
+        except OSError as err:
+            raise StoreError(f"Cannot use {path.parent} as the data directory "
+                             f"({err.strerror or err}); choose another --home.") from None
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._db.execute("PRAGMA foreign_keys=ON")
             migrate(self._db, path)
             self._claim_identity()
-        except sqlite3.DatabaseError as err:
-            raise StoreError(f"Cannot open the database {path} ({err}); check the file and "
-                             "its folder's permissions, or choose another --home.") from err
+        except (StoreFullError, StoreBusyError):
+            self._db.close()
+            raise  # the machine's fault, said as such: the file itself is fine
+        except StoreFault as err:
+            self._db.close()
+            raise _cannot_open(path, err.__cause__ or err) from err
+        except StoreError:
+            self._db.close()
+            raise
         except OSError as err:
+            self._db.close()
             raise StoreError(f"Cannot use {path.parent} as the data directory "
                              f"({err.strerror or err}); choose another --home.") from None
         self.store_id = self._meta("store_id")
@@ -115,3 +138,8 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart):
         """The schema version of the open file."""
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
+
+
+def _cannot_open(path: Path, err: BaseException) -> StoreError:
+    return StoreError(f"Cannot open the database {path} ({err}); check the file and its "
+                      "folder's permissions, or choose another --home.")
