@@ -9,9 +9,10 @@ from pathlib import Path
 import keyring
 import pytest
 
+from hookadmin.core.errors import StoreFullError, StoreUnavailable
 from hookadmin.core.events import catalog_json
 from hookadmin.core.secrets import SERVICE_NAME
-from hookadmin.core.store import DB_FILENAME
+from hookadmin.core.store import DB_FILENAME, open_store
 from tests.helpers import FIXTURES_DIR, body, db_rows, resource, run_cli
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -320,3 +321,18 @@ def test_a_batch_file_with_a_byte_order_mark_is_accepted(home: Path, tmp_path: P
     assert [(t, json.loads(b)) for t, b in rows] == [  # type: ignore[arg-type]
         ("job.started", job), ("cluster.idled", cluster)]
     assert not any(bytes(b).startswith(BOM) for _, b in rows)  # type: ignore[arg-type]
+
+
+def test_every_database_error_is_one_sentence_naming_what_was_left_undone() -> None:
+    from hookadmin.cli import _store_sentence
+
+    full = StoreFullError("The disk holding hookadmin's database is full",
+                          "free some space and try again")
+    assert _store_sentence(full, "publish") == (
+        "The disk holding hookadmin's database is full, so nothing was queued; free some "
+        "space and try again.")
+    assert _store_sentence(full, "hooks") == str(full)  # "nothing was saved"
+    with pytest.raises(StoreUnavailable) as down:  # a real refused connection
+        open_store("postgresql://hookadmin@127.0.0.1:1/hookadmin?connect_timeout=5")
+    assert _store_sentence(down.value, "publish") == str(down.value)
+    assert "\n" not in str(down.value)

@@ -8,7 +8,7 @@ bookkeeping only carries them out.
 - An address the network policy refuses is final: retrying cannot help.
 - ``410 Gone`` is final and deactivates the hook at once.
 - Any other failure follows the retry schedule (a ``Retry-After`` on 429/503 is
-  honoured) until it runs out.
+  honoured, but only ever lengthens the wait) until it runs out.
 - A hook whose every attempt has failed for ``deactivate_after`` seconds is
   deactivated.
 """

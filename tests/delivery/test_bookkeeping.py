@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from hookadmin.core.errors import NotFoundError, SecretStoreError, StoreError
+from hookadmin.core.errors import (
+    NotFoundError,
+    SecretStoreError,
+    StoreBusyError,
+    StoreError,
+    StoreFault,
+    StoreFullError,
+)
 from hookadmin.core.service import HookService
 from hookadmin.delivery.bookkeeping import BookkeepingProcess
 from hookadmin.delivery.bookkeeping_wire import (
@@ -81,6 +88,9 @@ def test_a_request_the_bookkeeper_does_not_know_is_answered_with_a_failure(
     NotFoundError("There is no hook 7.", field="id"),
     SecretStoreError("The keyring is locked.", cause="locked"),
     BookkeepingError("The bookkeeper cannot answer that."),
+    StoreFullError("The disk is full", "free some space", unsaved="nothing was recorded"),
+    StoreBusyError("The database was locked for more than 30 s", "try again later"),
+    StoreFault("The database failed (disk I/O error)", "check the disk"),
 ])
 def test_an_error_crosses_as_its_kind_and_sentence_and_is_raised_as_its_class(
         error: Exception) -> None:
@@ -89,8 +99,16 @@ def test_an_error_crosses_as_its_kind_and_sentence_and_is_raised_as_its_class(
     raised = failure.error()
     assert type(raised) is type(error)
     assert str(raised) == str(error)
-    assert getattr(raised, "field", None) == getattr(error, "field", None)
-    assert getattr(raised, "cause", None) == getattr(error, "cause", None)
+    for attribute in ("field", "cause", "what", "unsaved", "advice"):
+        assert getattr(raised, attribute, None) == getattr(error, attribute, None)
+
+
+def test_each_database_fault_has_a_kind_of_its_own() -> None:
+    kinds = {Failure.of(error).kind for error in (
+        StoreFullError("full", "free space"), StoreBusyError("locked", "wait"),
+        StoreFault("failed", "check"), StoreError("gone"))}
+    assert kinds == {ErrorKind.STORE_FULL, ErrorKind.STORE_BUSY, ErrorKind.STORE_FAULT,
+                     ErrorKind.STORE}
 
 
 def test_an_unexpected_error_crosses_as_a_bookkeeping_error_with_its_text() -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from hookadmin.core.service import HookService
 from hookadmin.delivery.bookkeeping import MODULE, _write
+from hookadmin.delivery.bookkeeping_wire import Open, Start, Started
 from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body, db_rows
 from tests.receiver import Receiver
@@ -113,16 +114,16 @@ def _bookkeeper(home: Path) -> tuple[socket.socket, subprocess.Popen[bytes]]:
                             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     theirs.close()
-    _write(ours.sendall, ("start", (home, DeliverySettings())))
+    _write(ours.sendall, Start(home, DeliverySettings()))
     size = int.from_bytes(ours.recv(4, socket.MSG_WAITALL), "big")
-    assert pickle.loads(ours.recv(size, socket.MSG_WAITALL)) == ("ok", None)
+    assert pickle.loads(ours.recv(size, socket.MSG_WAITALL)) == Started()
     return ours, proc
 
 
 def test_a_bookkeeper_whose_engine_dies_before_reading_its_answer_ends_quietly(
         home: Path, service: HookService) -> None:
     ours, proc = _bookkeeper(home)
-    _write(ours.sendall, ("open", ()))
+    _write(ours.sendall, Open())
     ours.recv(1, socket.MSG_PEEK)  # the answer has arrived, and is never read:
     ours.close()  # the bookkeeper's next read meets a reset connection, as after kill -9
     _, stderr = proc.communicate(timeout=30)
@@ -133,7 +134,7 @@ def test_a_bookkeeper_whose_engine_dies_before_reading_its_answer_ends_quietly(
 def test_a_bookkeeper_whose_engine_dies_in_the_middle_of_a_call_ends_quietly(
         home: Path, service: HookService) -> None:
     ours, proc = _bookkeeper(home)
-    data = pickle.dumps(("open", ()))
+    data = pickle.dumps(Open())
     ours.sendall(len(data).to_bytes(4, "big") + data[:5])  # killed while writing
     ours.close()
     _, stderr = proc.communicate(timeout=30)
