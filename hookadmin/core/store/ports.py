@@ -18,7 +18,12 @@ one concern:
 Times are Unix seconds (float) except a hook's ``created_at``/``updated_at``, which
 are the DESIGN §4 ISO-8601 strings. Methods that name a missing hook or delivery raise
 :class:`hookadmin.core.errors.NotFoundError`; a database that cannot be used raises
-:class:`hookadmin.core.errors.StoreError`.
+:class:`hookadmin.core.errors.StoreError`: a fault of the machine under it (a full disk,
+a lock another process held too long) is a
+:class:`~hookadmin.core.errors.StoreFault` (``StoreFullError``, ``StoreBusyError``),
+after which nothing of the failed transaction was written; a server that cannot be
+reached is :class:`~hookadmin.core.errors.StoreUnavailable`. Callers catch these,
+never an implementation's own exceptions (``sqlite3``, ``psycopg``).
 """
 
 from __future__ import annotations
