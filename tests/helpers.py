@@ -156,7 +156,7 @@ def process_alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie waiting for its parent to reap it has ended)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or going while we read
         return False
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
