@@ -47,17 +47,20 @@ class HookSecrets(Protocol):
     def get(self, hook_id: int) -> str:
         """The secret of ``hook_id`` (``cause == "missing"`` when there is none)."""
 
-    def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
-        """The secret (or the replaced one), or ``None``."""
+    def get_optional(self, hook_id: int, *, previous: bool = False,
+                     options: bool = False) -> str | None:
+        """The secret (or the replaced one, or the option secrets' entry), or ``None``."""
 
     def get_many(self, hook_ids: Sequence[int]) -> dict[int, str]:
         """Hook id → secret for those of ``hook_ids`` that have one."""
 
-    def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
-        """Store (or replace) the secret (or the replaced one)."""
+    def set(self, hook_id: int, secret: str, *, previous: bool = False,
+            options: bool = False) -> None:
+        """Store (or replace) the secret (or the replaced one, or the option secrets)."""
 
-    def delete(self, hook_id: int, *, previous: bool = False) -> None:
-        """Remove the secret (or the replaced one); a missing one is not an error."""
+    def delete(self, hook_id: int, *, previous: bool = False, options: bool = False) -> None:
+        """Remove the secret (or the replaced one, or the option secrets); a missing one
+        is not an error."""
 
 
 class SecretStore:
@@ -75,9 +78,8 @@ class SecretStore:
         self._backend = backend
         self._parent_ids = tuple(parent_ids)
 
-    def _username(self, hook_id: int, *, previous: bool = False) -> str:
-        name = f"{self._store_id}/hook/{hook_id}"
-        return f"{name}/previous" if previous else name
+    def _username(self, hook_id: int, *, previous: bool = False, options: bool = False) -> str:
+        return f"{self._store_id}/{entry_suffix(hook_id, previous=previous, options=options)}"
 
     def _keyring(self) -> Any:
         return keyring_backend(self._backend)
@@ -102,23 +104,24 @@ class SecretStore:
             raise SecretStoreError(MISSING.format(hook_id=hook_id), cause="missing")
         return secret
 
-    def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
-        """The secret of ``hook_id`` (or the one it replaced, with ``previous``), or
-        ``None`` when there is none.
+    def get_optional(self, hook_id: int, *, previous: bool = False,
+                     options: bool = False) -> str | None:
+        """The secret of ``hook_id`` (or the one it replaced, with ``previous``; or its
+        option secrets as JSON, with ``options``), or ``None`` when there is none.
 
         Raises:
             SecretStoreError: the keyring is unusable.
         """
         backend = self._keyring()
         with _translated():
-            value = backend.get_password(SERVICE_NAME, self._username(hook_id,
-                                                                      previous=previous))
+            value = backend.get_password(SERVICE_NAME, self._username(
+                hook_id, previous=previous, options=options))
             # A copied database reads the secrets of the one it was copied from until
             # it writes its own; it never writes or deletes theirs.
             for parent in self._parent_ids:
                 if isinstance(value, str):
                     break
-                name = f"{parent}/hook/{hook_id}" + ("/previous" if previous else "")
+                name = f"{parent}/{entry_suffix(hook_id, previous=previous, options=options)}"
                 value = backend.get_password(SERVICE_NAME, name)
         return value if isinstance(value, str) else None
 
@@ -150,20 +153,22 @@ class SecretStore:
                     found[hook_id] = value
         return found
 
-    def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
-        """Store (or replace) the secret of ``hook_id`` (or the replaced one).
+    def set(self, hook_id: int, secret: str, *, previous: bool = False,
+            options: bool = False) -> None:
+        """Store (or replace) the secret of ``hook_id`` (or the replaced one, or its
+        option secrets as JSON).
 
         Raises:
             SecretStoreError: the keyring is unusable or refused the write.
         """
         backend = self._keyring()
         with _translated():
-            backend.set_password(SERVICE_NAME, self._username(hook_id, previous=previous),
-                                 secret)
+            backend.set_password(SERVICE_NAME, self._username(hook_id, previous=previous,
+                                                              options=options), secret)
 
-    def delete(self, hook_id: int, *, previous: bool = False) -> None:
-        """Remove the secret of ``hook_id`` (or the replaced one); a missing entry is not
-        an error.
+    def delete(self, hook_id: int, *, previous: bool = False, options: bool = False) -> None:
+        """Remove the secret of ``hook_id`` (or the replaced one, or its option secrets);
+        a missing entry is not an error.
 
         Raises:
             SecretStoreError: the keyring is unusable.
@@ -171,11 +176,21 @@ class SecretStore:
         backend = self._keyring()
         try:
             with _translated():
-                backend.delete_password(SERVICE_NAME, self._username(hook_id,
-                                                                     previous=previous))
+                backend.delete_password(SERVICE_NAME, self._username(
+                    hook_id, previous=previous, options=options))
         except SecretStoreError as err:
             if err.cause != "missing":
                 raise
+
+
+def entry_suffix(hook_id: int, *, previous: bool = False, options: bool = False) -> str:
+    """The name of a hook's entry below its store: ``hook/<id>`` (its signing secret),
+    ``hook/<id>/previous`` (the one a reset replaced) or ``hook/<id>/options`` (its
+    option secrets as a JSON object: a Slack URL, a routing key, passwords, secret header
+    values)."""
+    if options:
+        return f"hook/{hook_id}/options"
+    return f"hook/{hook_id}/previous" if previous else f"hook/{hook_id}"
 
 
 def keyring_backend(backend: Any | None = None) -> Any:

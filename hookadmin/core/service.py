@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
+from hookadmin.core.hook_types import WEB, HookOptions, OptionSecrets, check_config
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.paths import data_home
 from hookadmin.core.resources import validate_resource
@@ -85,46 +86,85 @@ class HookService:
 
     # -- hooks ----------------------------------------------------------------------------
 
-    def create_hook(self, *, url: str, events: Iterable[str], name: str = "",
+    def create_hook(self, *, url: str | None, events: Iterable[str], name: str = "",
                     active: bool = True, insecure_ssl: bool = False,
-                    ca_bundle: str | None = None) -> Hook:
+                    ca_bundle: str | None = None, type: str = WEB,
+                    options: HookOptions | None = None,
+                    option_secrets: OptionSecrets | None = None) -> Hook:
         """Validate and create a hook, with a new secret in the OS keyring.
 
         The hook row and the secret are created together: if the keyring refuses the
-        secret, no hook is left behind.
+        secret, no hook is left behind. ``type``, ``options`` and ``option_secrets``
+        (a Slack URL is given as ``url``) are checked by
+        :func:`hookadmin.core.hook_types.check_config`; the option secrets go where the
+        secret goes.
 
         Raises:
             InputError: a field is invalid (``field`` names it).
             SecretStoreError: the keyring cannot be used.
         """
-        url = validate_url(url)
+        config = check_config(type, url, options or HookOptions(), option_secrets or {},
+                              url_check=validate_url)
         name = validate_name(name)
         subscription = catalog.normalize_subscription(events)
         bundle = validate_ca_bundle(ca_bundle) if ca_bundle else None
         _check_tls_choice(insecure_ssl, bundle)
         self.secrets.check()
         with self.store.transaction():
-            hook = self.store.add_hook(name=name, url=url, events=subscription, active=active,
-                                       insecure_ssl=insecure_ssl, ca_bundle=bundle)
+            hook = self.store.add_hook(name=name, url=config.url, events=subscription,
+                                       active=active, insecure_ssl=insecure_ssl,
+                                       ca_bundle=bundle, type=type, options=config.options)
             self.secrets.set(hook.id, new_secret())
+            if config.secrets:
+                self.secrets.set(hook.id, json.dumps(config.secrets), options=True)
         return hook
+
+    def option_secrets(self, hook_id: int) -> OptionSecrets:
+        """The hook's option secrets (an explicit reveal: for an export with
+        ``--secrets`` and for sending); empty when it has none.
+
+        Raises:
+            NotFoundError: no such hook. SecretStoreError: the store cannot be read.
+        """
+        self.store.get_hook(hook_id)
+        return read_option_secrets(self.secrets, hook_id)
 
     def edit_hook(self, hook_id: int, *, url: str | None = None,
                   events: Iterable[str] | None = None, name: str | None = None,
                   active: bool | None = None, insecure_ssl: bool | None = None,
-                  ca_bundle: str | None = None) -> Hook:
+                  ca_bundle: str | None = None, options: HookOptions | None = None,
+                  option_secrets: OptionSecrets | None = None) -> Hook:
         """Change a hook's fields; ``None`` leaves a field as it is (an empty
-        ``ca_bundle`` removes the hook's CA bundle).
+        ``ca_bundle`` removes the hook's CA bundle). A hook's type never changes.
+        ``option_secrets`` given are merged over the stored ones; those the options no
+        longer need are removed.
 
         Raises:
             InputError: a field is invalid. NotFoundError: no such hook.
+            SecretStoreError: option secrets cannot be read or written (nothing changed).
         """
         current = self.store.get_hook(hook_id)
         _check_tls_choice(current.insecure_ssl if insecure_ssl is None else insecure_ssl,
                           current.ca_bundle if ca_bundle is None else ca_bundle)
+        if url is not None or options is not None or option_secrets:
+            stored = read_option_secrets(self.secrets, hook_id)
+            config = check_config(
+                current.type,
+                url if url is not None else (None if current.type == "slack" else current.url),
+                current.options if options is None else options,
+                {**stored, **(option_secrets or {})}, url_check=validate_url)
+            if config.secrets != stored:
+                if config.secrets:
+                    self.secrets.set(hook_id, json.dumps(config.secrets), options=True)
+                else:
+                    self.secrets.delete(hook_id, options=True)
+            url = config.url if config.url != current.url else None
+            # New option secrets change the hook's updated_at too, so engines read them.
+            options = config.options if config.options != current.options \
+                or config.secrets != stored else None
         return self.store.update_hook(
-            hook_id,
-            url=None if url is None else validate_url(url),
+            hook_id, options=options,
+            url=url,
             name=None if name is None else validate_name(name),
             events=None if events is None else catalog.normalize_subscription(events),
             active=active, insecure_ssl=insecure_ssl,
@@ -141,6 +181,7 @@ class HookService:
         with contextlib.suppress(SecretStoreError):
             self.secrets.delete(hook_id)
             self.secrets.delete(hook_id, previous=True)  # replaced by a recent reset
+            self.secrets.delete(hook_id, options=True)
 
     def hook(self, hook_id: int) -> Hook:
         """One hook. Raises NotFoundError."""
@@ -338,6 +379,26 @@ class HookService:
         if not items:
             raise InputError("The batch has no events; give one JSON object per line.")
         return self.store.add_events(items)
+
+
+def read_option_secrets(secrets: HookSecrets, hook_id: int) -> OptionSecrets:
+    """A hook's option secrets from the secret store (empty when it has none).
+
+    Raises:
+        SecretStoreError: the store cannot be read, or the entry is not a JSON object
+            of strings.
+    """
+    text = secrets.get_optional(hook_id, options=True)
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise SecretStoreError(f"The option secrets of hook {hook_id} are damaged; set them "
+                               "again with `hookadmin hooks edit`.", cause="damaged")
+    return value
 
 
 def _check_tls_choice(insecure_ssl: bool, ca_bundle: str | None) -> None:

@@ -191,6 +191,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE hooks ADD COLUMN deactivated_at double precision;
     """,
+    # 3: hook types and endpoint options: the type (web, slack, pagerduty, email) and the
+    # options that are not secret, as JSON (NULL for none); secret ones are in hook_secrets
+    """
+    ALTER TABLE hooks ADD COLUMN type text NOT NULL DEFAULT 'web';
+    ALTER TABLE hooks ADD COLUMN options text;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -49,6 +49,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from hookadmin.core.errors import InputError, NotFoundError, StoreError, StoreUnavailable
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
+from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook, utc_now_iso
 from hookadmin.core.store.postgres.schema import (
     CHANNEL,
@@ -282,13 +283,16 @@ class PostgresStore:
 
     @_translated
     def add_hook(self, *, name: str, url: str, events: Sequence[str], active: bool,
-                 insecure_ssl: bool = False, ca_bundle: str | None = None) -> Hook:
+                 insecure_ssl: bool = False, ca_bundle: str | None = None,
+                 type: str = WEB, options: HookOptions | None = None) -> Hook:
         """Insert a hook (values already validated) and return it with its new id."""
         now = utc_now_iso()
         row = self.db.execute(
-            "INSERT INTO hooks (name, url, events, active, insecure_ssl, ca_bundle, created_at,"
-            " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (name, url, json.dumps(list(events)), active, insecure_ssl, ca_bundle, now, now)
+            "INSERT INTO hooks (name, url, events, active, insecure_ssl, ca_bundle, type, options,"
+            " created_at,"
+            " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (name, url, json.dumps(list(events)), active, insecure_ssl, ca_bundle, type,
+             _options_text(options), now, now)
         ).fetchone()
         assert row is not None
         return self.get_hook(int(row[0]))
@@ -331,7 +335,8 @@ class PostgresStore:
                     insecure_ssl: bool | None = None,
                     deactivated_reason: str | None = None, ca_bundle: str | None = None,
                     previous_secret_expires_at: float | None = None,
-                    clear_previous_secret: bool = False) -> Hook:
+                    clear_previous_secret: bool = False,
+                    options: HookOptions | None = None) -> Hook:
         """Change some fields of a hook (values already validated); returns the result.
 
         Activating a hook clears its ``deactivated_reason``; deactivating it with a reason
@@ -355,6 +360,8 @@ class PostgresStore:
             changes["previous_secret_expires_at"] = previous_secret_expires_at
         if clear_previous_secret:
             changes["previous_secret_expires_at"] = None
+        if options is not None:
+            changes["options"] = _options_text(options)
         if active is not None:
             changes["active"] = active
             changes["deactivated_reason"] = None if active else deactivated_reason
@@ -900,7 +907,8 @@ _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.at
                      " d.last_duration_ms, d.created_at, d.updated_at")
 
 _SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at, updated_at,"
-                 " deactivated_reason, ca_bundle, previous_secret_expires_at FROM hooks")
+                 " deactivated_reason, ca_bundle, previous_secret_expires_at, type, options"
+                 " FROM hooks")
 
 # Deliveries for up to %(limit)s waiting events, locked so engines fanning out at once
 # take different ones: by subscription (%(types)s[i] → %(hooks)s[i]), or to the one
@@ -986,8 +994,17 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
 
 def _hook_from_row(row: Sequence[Any]) -> Hook:
     (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason, ca_bundle,
-     previous_expiry) = row
+     previous_expiry, type_, options) = row
     return Hook(id=int(id_), name=name, url=url, events=tuple(json.loads(events)),
                 active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
                 updated_at=updated_at, deactivated_reason=reason, ca_bundle=ca_bundle,
-                previous_secret_expires_at=previous_expiry)
+                previous_secret_expires_at=previous_expiry, type=type_,
+                options=HookOptions.from_json(json.loads(options)) if options
+                else HookOptions())
+
+
+def _options_text(options: HookOptions | None) -> str | None:
+    """A hook's options as stored: JSON text, or NULL when it has none."""
+    if options is None or options.empty:
+        return None
+    return json.dumps(options.to_json())
