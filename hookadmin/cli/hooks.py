@@ -14,6 +14,8 @@ from typing import Any
 from hookadmin.cli import hook_options
 from hookadmin.cli.common import Parser, hook_id, print_json, read_input
 from hookadmin.core.errors import InputError
+from hookadmin.core.formats import allowed_events
+from hookadmin.core.hook_types import SMTP_PASSWORD
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.core.store import iso
@@ -106,8 +108,12 @@ def run(service: HookService, args: argparse.Namespace) -> int:
         return 0
     if action == "add":
         options, option_secrets = hook_options.options_from_args(args)
+        if args.type == "email" and args.smtp and SMTP_PASSWORD in option_secrets:
+            from hookadmin.delivery.email import check_login
+
+            check_login(args.smtp, option_secrets[SMTP_PASSWORD])  # a wrong one: exit 2
         hook = service.create_hook(url=hook_options.hook_url(args),
-                                   events=args.event or ["job", "cluster"],
+                                   events=args.event or default_events(args.type),
                                    name=args.name, active=not args.inactive,
                                    insecure_ssl=args.insecure_ssl, ca_bundle=args.ca_bundle,
                                    type=args.type, options=options,
@@ -140,6 +146,12 @@ def run(service: HookService, args: argparse.Namespace) -> int:
     if action == "import":
         return _import(service, args)
     raise AssertionError(action)  # pragma: no cover
+
+
+def default_events(type_name: str) -> list[str]:
+    """A new hook's events when ``--event`` is not given: both groups, or for a
+    PagerDuty hook the events that trigger or resolve an incident."""
+    return list(allowed_events(type_name) or ("job", "cluster"))
 
 
 def hook_json(service: HookService, hook: Hook) -> dict[str, Any]:

@@ -9,16 +9,20 @@ secret header values) are kept as :data:`OptionSecrets` where hook secrets live.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.headerregistry import Address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from hookadmin.core.errors import InputError
+from hookadmin.core.errors import InputError, SecretStoreError
+
+if TYPE_CHECKING:
+    from hookadmin.core.secrets import HookSecrets
 
 WEB, SLACK, PAGERDUTY, EMAIL = "web", "slack", "pagerduty", "email"
 
@@ -467,3 +471,23 @@ def check_config(type_name: str, url: str | None, options: HookOptions,
         needed.add(SMTP_PASSWORD)
     return HookConfig(url=stored, options=options,
                       secrets={k: v for k, v in out.items() if k in needed})
+
+
+def read_option_secrets(secrets: HookSecrets, hook_id: int) -> OptionSecrets:
+    """A hook's option secrets from the secret store (empty when it has none).
+
+    Raises:
+        SecretStoreError: the store cannot be read, or the entry is not a JSON object
+            of strings.
+    """
+    text = secrets.get_optional(hook_id, options=True)
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise SecretStoreError(f"The option secrets of hook {hook_id} are damaged; set them "
+                               "again with `hookadmin hooks edit`.", cause="damaged")
+    return value

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
-from hookadmin.core.hook_types import WEB, HookOptions, OptionSecrets, check_config
+from hookadmin.core.formats import allowed_events
+from hookadmin.core.hook_types import (
+    WEB,
+    HookOptions,
+    OptionSecrets,
+    check_config,
+    read_option_secrets,
+)
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.paths import data_home
 from hookadmin.core.resources import validate_resource
@@ -106,7 +113,7 @@ class HookService:
         config = check_config(type, url, options or HookOptions(), option_secrets or {},
                               url_check=validate_url)
         name = validate_name(name)
-        subscription = catalog.normalize_subscription(events)
+        subscription = _check_type_events(type, catalog.normalize_subscription(events))
         bundle = validate_ca_bundle(ca_bundle) if ca_bundle else None
         _check_tls_choice(insecure_ssl, bundle)
         self.secrets.check()
@@ -166,7 +173,8 @@ class HookService:
             hook_id, options=options,
             url=url,
             name=None if name is None else validate_name(name),
-            events=None if events is None else catalog.normalize_subscription(events),
+            events=None if events is None else _check_type_events(
+                current.type, catalog.normalize_subscription(events)),
             active=active, insecure_ssl=insecure_ssl,
             ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
 
@@ -381,24 +389,21 @@ class HookService:
         return self.store.add_events(items)
 
 
-def read_option_secrets(secrets: HookSecrets, hook_id: int) -> OptionSecrets:
-    """A hook's option secrets from the secret store (empty when it has none).
+def _check_type_events(type_name: str, subscription: list[str]) -> list[str]:
+    """The subscription, if a hook of this type can deliver every event of it.
 
     Raises:
-        SecretStoreError: the store cannot be read, or the entry is not a JSON object
-            of strings.
+        InputError: a PagerDuty hook subscribed to an event that neither triggers nor
+            resolves an incident.
     """
-    text = secrets.get_optional(hook_id, options=True)
-    if text is None:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise SecretStoreError(f"The option secrets of hook {hook_id} are damaged; set them "
-                               "again with `hookadmin hooks edit`.", cause="damaged")
-    return value
+    allowed = allowed_events(type_name)
+    if allowed is not None:
+        extra = [e.id for e in catalog.EVENT_TYPES
+                 if catalog.subscribes_to(subscription, e.id) and e.id not in allowed]
+        if extra:
+            raise InputError(f"A {type_name} hook takes only {', '.join(allowed)}; remove "
+                             f"{', '.join(extra)}.", field="events")
+    return subscription
 
 
 def _check_tls_choice(insecure_ssl: bool, ca_bundle: str | None) -> None:
