@@ -158,6 +158,8 @@ def hook_json(service: HookService, hook: Hook) -> dict[str, Any]:
     """The hook's §4 object, plus ``deactivated_reason`` and ``deactivated_at``
     (ISO-8601 UTC) when the engine switched it off (a 410, or failing for too long)."""
     out = hook.to_json()
+    if hook.options.filter is not None:
+        out["filtered_out"] = hook.filtered_out
     if not hook.active and hook.deactivated_reason:
         out["deactivated_reason"] = hook.deactivated_reason
         out["deactivated_at"] = iso(service.store.deactivated_at(hook.id))
@@ -235,7 +237,7 @@ def option_lines(hook: Hook) -> list[str]:
     lines += [f"Header:   {k}: {v}" for k, v in o.headers]
     lines += [f"Header:   {k}: *** (in the keyring)" for k in o.secret_headers]
     if o.filter is not None:
-        lines.append(f"Filter:   {o.filter}")
+        lines.append(f"Filter:   {o.filter} ({hook.filtered_out} events left out so far)")
     if o.rate_limit is not None:
         lines.append(f"Rate:     at most {o.rate_limit}")
     return lines

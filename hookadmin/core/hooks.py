@@ -50,6 +50,7 @@ class Hook:
             :mod:`hookadmin.core.hook_types`). A ``slack`` hook's ``url`` is a masked
             placeholder (the real one is a secret); an ``email`` hook's is its SMTP server.
         options: the hook's endpoint options (headers, basic-auth user, filter, …).
+        filtered_out: how many events the hook's filter has left out.
     """
 
     id: int
@@ -65,6 +66,7 @@ class Hook:
     previous_secret_expires_at: float | None = None
     type: str = WEB
     options: HookOptions = field(default_factory=HookOptions)
+    filtered_out: int = 0
 
     @property
     def display_name(self) -> str:

@@ -192,10 +192,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE hooks ADD COLUMN deactivated_at double precision;
     """,
     # 3: hook types and endpoint options: the type (web, slack, pagerduty, email) and the
-    # options that are not secret, as JSON (NULL for none); secret ones are in hook_secrets
+    # options that are not secret, as JSON (NULL for none; secret ones are in hook_secrets);
+    # the count of events a filter left out
     """
     ALTER TABLE hooks ADD COLUMN type text NOT NULL DEFAULT 'web';
     ALTER TABLE hooks ADD COLUMN options text;
+    ALTER TABLE hooks ADD COLUMN filtered_out bigint NOT NULL DEFAULT 0;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

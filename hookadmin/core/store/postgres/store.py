@@ -49,6 +49,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from hookadmin.core.errors import InputError, NotFoundError, StoreError, StoreUnavailable
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
+from hookadmin.core.filters import filtered_fan_out
 from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook, utc_now_iso
 from hookadmin.core.store.postgres.schema import (
@@ -446,18 +447,40 @@ class PostgresStore:
                            ).fetchone() is None:
             return 0
         with self.transaction() as db:
-            hooks = [(int(i), tuple(json.loads(e))) for i, e in db.execute(
-                "SELECT id, events FROM hooks WHERE active ORDER BY id")]
-            routes = [(t.id, h) for t in EVENT_TYPES for h, subs in hooks
-                      if subscribes_to(subs, t.id)]
+            hooks = [_hook_from_row(r) for r in db.execute(
+                _SELECT_HOOKS + " WHERE active ORDER BY id")]
+            routes = [(t.id, h.id) for t in EVENT_TYPES for h in hooks
+                      if subscribes_to(h.events, t.id) and h.options.filter is None]
             row = db.execute(_FAN_OUT, {
                 "now": now, "limit": limit, "types": [t for t, _ in routes],
-                "hooks": [h for _, h in routes], "active": [h for h, _ in hooks]}).fetchone()
+                "hooks": [h for _, h in routes], "active": [h.id for h in hooks]}
+            ).fetchone()
             assert row is not None
             events, deliveries = int(row[0]), int(row[1])
+            filtering = [h for h in hooks if h.options.filter is not None]
+            if filtering and row[2]:
+                deliveries += self._fan_out_filtered(filtering, list(row[2]), now)
             if deliveries:
                 self._notify("deliveries")
         return events
+
+    def _fan_out_filtered(self, hooks: list[Hook], seqs: list[int], now: float) -> int:
+        """Deliveries for hooks with a filter from the events just fanned out (``seqs``;
+        test events aimed at one hook were handled by :data:`_FAN_OUT`); events a
+        filter leaves out are counted in the hook's ``filtered_out``. Returns the
+        number of deliveries made."""
+        events = [(int(seq), str(type_), bytes(body)) for seq, type_, body in self.db.execute(
+            "SELECT seq, type, body FROM events WHERE seq = ANY(%s)"
+            " AND target_hook_id IS NULL ORDER BY seq", (seqs,))]
+        made, skipped = filtered_fan_out(hooks, events)
+        with self.db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO deliveries (event_seq, hook_id, event_type, next_attempt_at,"
+                " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(seq, hook_id, type_, now, now, now) for seq, hook_id, type_ in made])
+            cur.executemany("UPDATE hooks SET filtered_out = filtered_out + %s WHERE id = %s",
+                            [(n, hook_id) for hook_id, n in sorted(skipped.items())])
+        return len(made)
 
     @_translated
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
@@ -907,8 +930,8 @@ _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.at
                      " d.last_duration_ms, d.created_at, d.updated_at")
 
 _SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at, updated_at,"
-                 " deactivated_reason, ca_bundle, previous_secret_expires_at, type, options"
-                 " FROM hooks")
+                 " deactivated_reason, ca_bundle, previous_secret_expires_at, type, options,"
+                 " filtered_out FROM hooks")
 
 # Deliveries for up to %(limit)s waiting events, locked so engines fanning out at once
 # take different ones: by subscription (%(types)s[i] → %(hooks)s[i]), or to the one
@@ -931,9 +954,10 @@ WITH ev AS (
     ) x ORDER BY x.seq, x.hook_id
     RETURNING 1
 ), done AS (
-    UPDATE events SET fanned_out = true WHERE seq IN (SELECT seq FROM ev) RETURNING 1
+    UPDATE events SET fanned_out = true WHERE seq IN (SELECT seq FROM ev) RETURNING seq
 )
-SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM made)
+SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM made),
+    (SELECT array_agg(seq) FROM done)
 """
 
 # Each listed hook's oldest due deliveries, as many as given, from the per-hook index.
@@ -994,13 +1018,13 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
 
 def _hook_from_row(row: Sequence[Any]) -> Hook:
     (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason, ca_bundle,
-     previous_expiry, type_, options) = row
+     previous_expiry, type_, options, filtered_out) = row
     return Hook(id=int(id_), name=name, url=url, events=tuple(json.loads(events)),
                 active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
                 updated_at=updated_at, deactivated_reason=reason, ca_bundle=ca_bundle,
                 previous_secret_expires_at=previous_expiry, type=type_,
                 options=HookOptions.from_json(json.loads(options)) if options
-                else HookOptions())
+                else HookOptions(), filtered_out=int(filtered_out))
 
 
 def _options_text(options: HookOptions | None) -> str | None:

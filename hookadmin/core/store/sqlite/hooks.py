@@ -135,20 +135,20 @@ def fetch_hook(db: sqlite3.Connection, hook_id: int) -> Hook:
 
 
 SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at, updated_at,"
-                 " deactivated_reason, ca_bundle, previous_secret_expires_at, type, options"
-                 " FROM hooks")
+                 " deactivated_reason, ca_bundle, previous_secret_expires_at, type, options,"
+                 " filtered_out FROM hooks")
 
 
 def hook_from_row(row: Sequence[Any]) -> Hook:
     """A row of :data:`SELECT_HOOKS` as a :class:`Hook`."""
     (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason, ca_bundle,
-     previous_expiry, type_, options) = row
+     previous_expiry, type_, options, filtered_out) = row
     return Hook(id=id_, name=name, url=url, events=tuple(json.loads(events)),
                 active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
                 updated_at=updated_at, deactivated_reason=reason, ca_bundle=ca_bundle,
                 previous_secret_expires_at=previous_expiry, type=type_,
                 options=HookOptions.from_json(json.loads(options)) if options
-                else HookOptions())
+                else HookOptions(), filtered_out=int(filtered_out))
 
 
 def _options_text(options: HookOptions | None) -> str | None:

@@ -166,10 +166,12 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE active = 0 AND deactivated_reason IS NOT NULL;
     """,
     # 8: hook types and endpoint options: the type (web, slack, pagerduty, email) and the
-    # options that are not secret, as JSON (NULL for none); secret ones are in the keyring
+    # options that are not secret, as JSON (NULL for none; secret ones are in the keyring);
+    # the count of events a filter left out
     """
     ALTER TABLE hooks ADD COLUMN type TEXT NOT NULL DEFAULT 'web';
     ALTER TABLE hooks ADD COLUMN options TEXT;
+    ALTER TABLE hooks ADD COLUMN filtered_out INTEGER NOT NULL DEFAULT 0;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
