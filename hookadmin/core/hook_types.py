@@ -303,7 +303,9 @@ def validate_filter(expression: str) -> str:
         jmespath.compile(expression)
     except JMESPathError as err:
         position = getattr(err, "lex_position", None)
-        where = f" at character {int(position) + 1}" if isinstance(position, int) else ""
+        where = "" if not isinstance(position, int) else \
+            " at its end (it is incomplete)" if position >= len(expression) else \
+            f" at character {position + 1}"
         token = getattr(err, "token_value", None)
         near = f" near {token!r}" if token not in (None, "") else ""
         raise InputError(f"The filter does not parse{where}{near}; check it against the "
