@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from hookadmin import __version__
+from hookadmin.core.addresses import PolicyRefused, refusal
 from hookadmin.core.errors import InputError
 from hookadmin.core.formats import summary
 from hookadmin.core.hook_types import SmtpServer, parse_smtp_url
@@ -74,7 +75,24 @@ def _sender(server: SmtpServer) -> str:
     return f"hookadmin@{socket.getfqdn() or 'localhost'}"
 
 
-def _connect(server: SmtpServer, password: str | None, timeout: float) -> smtplib.SMTP:
+def _check_policy(server: SmtpServer, strict: bool) -> None:
+    """Refuse an SMTP host any of whose addresses the network policy refuses (as the
+    resolver of HTTP deliveries does).
+
+    Raises:
+        PolicyRefused: with the sentence of the broken rule.
+        socket.gaierror: the host cannot be resolved.
+    """
+    for *_, address in socket.getaddrinfo(server.host, server.port, type=socket.SOCK_STREAM):
+        reason = refusal(str(address[0]), strict=strict)
+        if reason is not None:
+            raise PolicyRefused(f"{server.host} resolves to {address[0]}: {reason}",
+                                str(address[0]))
+
+
+def _connect(server: SmtpServer, password: str | None, timeout: float, *,
+             strict: bool = False) -> smtplib.SMTP:
+    _check_policy(server, strict)
     context = ssl.create_default_context()
     client: smtplib.SMTP
     if server.tls:
@@ -85,15 +103,33 @@ def _connect(server: SmtpServer, password: str | None, timeout: float) -> smtpli
         if server.starttls:
             client.starttls(context=context)
         if server.user:
-            client.login(server.user, password or "")
+            _login(client, server.user, password or "")
     except BaseException:
         client.close()
         raise
     return client
 
 
+def _login(client: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in with one mechanism (PLAIN, else LOGIN, as advertised), so a wrong password
+    is refused once, not once per mechanism as ``smtplib``'s own ``login`` tries them.
+
+    Raises:
+        smtplib.SMTPAuthenticationError: the server refused the user or password.
+    """
+    client.ehlo_or_helo_if_needed()
+    advertised = client.esmtp_features.get("auth", "").upper().split()
+    client.user, client.password = user, password
+    for mechanism, method in (("PLAIN", client.auth_plain), ("LOGIN", client.auth_login)):
+        if mechanism in advertised:
+            client.auth(mechanism, method)
+            return
+    client.login(user, password)
+
+
 def send_email_now(hook: Hook, *, event_type: str, delivery_id: str, body: bytes,
-                   password: str | None, timeout: float) -> AttemptRecord:
+                   password: str | None, timeout: float,
+                   strict: bool = False) -> AttemptRecord:
     """Send one delivery's message and describe it (blocking). Never raises for SMTP or
     network errors: they become the record's ``error_kind`` (``auth``, ``smtp``,
     ``connect``, ``timeout``, ``tls``, ``dns``)."""
@@ -108,7 +144,7 @@ def send_email_now(hook: Hook, *, event_type: str, delivery_id: str, body: bytes
     message: str | None = None
     reply = b""
     try:
-        with _connect(server, password, timeout) as client:
+        with _connect(server, password, timeout, strict=strict) as client:
             refused = client.send_message(msg)
             status, raw = client.noop()
             reply = raw if isinstance(raw, bytes) else b""
@@ -117,6 +153,8 @@ def send_email_now(hook: Hook, *, event_type: str, delivery_id: str, body: bytes
                 message = f"The SMTP server refused {', '.join(sorted(refused))}."
             else:
                 status = 250
+    except PolicyRefused as err:
+        kind, message = "policy", str(err)
     except smtplib.SMTPAuthenticationError:
         kind, message = "auth", ("The SMTP server refused the user name or password; set the "
                                  "password again with --smtp-password-file.")
@@ -150,7 +188,8 @@ async def send_email(hook: Hook, *, event_type: str, delivery_id: str, body: byt
     return await asyncio.get_running_loop().run_in_executor(
         None, lambda: send_email_now(hook, event_type=event_type, delivery_id=delivery_id,
                                      body=body, password=password,
-                                     timeout=settings.attempt_timeout))
+                                     timeout=settings.attempt_timeout,
+                                     strict=settings.strict_network))
 
 
 def check_login(smtp_url: str, password: str | None, *, timeout: float = 10.0) -> None:
