@@ -461,7 +461,7 @@ def check_config(type_name: str, url: str | None, options: HookOptions,
         out[ROUTING_KEY] = out[ROUTING_KEY].strip()
     else:
         if not url:
-            raise InputError("Enter the URL that should receive the webhooks, "
+            raise InputError("Give the URL that should receive the webhooks (--url), "
                              "e.g. https://example.com/hooks.", field="url")
         stored = url_check(url)
     if type_name == EMAIL and (options.basic_auth_user or options.headers
