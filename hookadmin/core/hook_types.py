@@ -108,7 +108,8 @@ class HookOptions:
     @property
     def empty(self) -> bool:
         """True when the hook has no option at all (the engine's fast path)."""
-        return self == _EMPTY
+        return not (self.basic_auth_user is not None or self.headers or self.secret_headers
+                    or self.filter is not None or self.rate_limit is not None or self.to)
 
     def to_json(self) -> dict[str, Any]:
         """The options as stored (and exported): only those that are set."""
