@@ -13,6 +13,7 @@ from hookadmin.core.errors import InputError
 from hookadmin.core.hook_types import (
     BASIC_AUTH_PASSWORD,
     HEADER_PREFIX,
+    KEY_PASSPHRASE,
     ROUTING_KEY,
     SMTP_PASSWORD,
     TYPE_NAMES,
@@ -44,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser, *, adding: bool) -> None:
                              "expression, e.g. \"status == 'failed'\" ('' on edit removes it)")
     parser.add_argument("--rate-limit", metavar="N/s|N/m",
                         help="at most N requests per second or minute ('' on edit removes it)")
+    parser.add_argument("--client-cert", metavar="F",
+                        help="mTLS: PEM client certificate (chain) to present; '' on edit "
+                             "removes it")
+    parser.add_argument("--client-key", metavar="F", help="mTLS: the PEM key of --client-cert")
+    parser.add_argument("--client-key-passphrase-file", metavar="F",
+                        help="mTLS: file holding the passphrase of an encrypted key (kept in "
+                             "the keyring)")
     parser.add_argument("--routing-key-file", metavar="F",
                         help="pagerduty: file holding the routing (integration) key")
     parser.add_argument("--to", action="append", metavar="ADDR",
@@ -103,6 +111,19 @@ def options_from_args(args: argparse.Namespace,
     if args.to is not None:
         changed = True
         options = replace(options, to=tuple(validate_address(a) for a in args.to))
+    if args.client_cert is not None or args.client_key is not None:
+        changed = True
+        if not args.client_cert and not args.client_key:
+            options = replace(options, client_cert=None, client_key=None)
+        elif not args.client_cert or not args.client_key:
+            raise InputError("Give --client-cert and --client-key together.",
+                             field="client_cert")
+        else:
+            options = replace(options, client_cert=args.client_cert,
+                              client_key=args.client_key)
+    if args.client_key_passphrase_file is not None:
+        changed = True
+        secrets[KEY_PASSPHRASE] = _one_line(args.client_key_passphrase_file, "passphrase")
     if args.routing_key_file is not None:
         secrets[ROUTING_KEY] = _one_line(args.routing_key_file, "routing key").strip()
     if args.smtp_password_file is not None:

@@ -238,6 +238,8 @@ def option_lines(hook: Hook) -> list[str]:
     lines += [f"Header:   {k}: *** (in the keyring)" for k in o.secret_headers]
     if o.filter is not None:
         lines.append(f"Filter:   {o.filter} ({hook.filtered_out} events left out so far)")
+    if o.client_cert is not None:
+        lines.append(f"mTLS:     presents {o.client_cert} (key {o.client_key})")
     if o.rate_limit is not None:
         lines.append(f"Rate:     at most {o.rate_limit}")
     return lines

@@ -9,6 +9,7 @@ secret header values) are kept as :data:`OptionSecrets` where hook secrets live.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import unicodedata
@@ -52,6 +53,7 @@ SLACK_URL = "slack_url"
 ROUTING_KEY = "routing_key"
 BASIC_AUTH_PASSWORD = "basic_auth_password"  # noqa: S105 - a name, not a password
 SMTP_PASSWORD = "smtp_password"  # noqa: S105 - a name, not a password
+KEY_PASSPHRASE = "key_passphrase"  # noqa: S105 - a name, not a passphrase
 HEADER_PREFIX = "header:"
 
 OptionSecrets = dict[str, str]
@@ -96,6 +98,9 @@ class HookOptions:
             truthy are delivered. None delivers every subscribed event.
         rate_limit: at most this many requests per second or minute, or None.
         to: e-mail recipients (``email`` hooks; the SMTP server is the hook's URL).
+        client_cert, client_key: absolute paths of the PEM client certificate (chain)
+            and its private key for mTLS; an encrypted key's passphrase is an option
+            secret (:data:`KEY_PASSPHRASE`).
     """
 
     basic_auth_user: str | None = None
@@ -104,12 +109,15 @@ class HookOptions:
     filter: str | None = None
     rate_limit: RateLimit | None = None
     to: tuple[str, ...] = ()
+    client_cert: str | None = None
+    client_key: str | None = None
 
     @property
     def empty(self) -> bool:
         """True when the hook has no option at all (the engine's fast path)."""
         return not (self.basic_auth_user is not None or self.headers or self.secret_headers
-                    or self.filter is not None or self.rate_limit is not None or self.to)
+                    or self.filter is not None or self.rate_limit is not None or self.to
+                    or self.client_cert is not None)
 
     def to_json(self) -> dict[str, Any]:
         """The options as stored (and exported): only those that are set."""
@@ -126,6 +134,9 @@ class HookOptions:
             out["rate_limit"] = str(self.rate_limit)
         if self.to:
             out["to"] = list(self.to)
+        if self.client_cert is not None:
+            out["client_cert"] = self.client_cert
+            out["client_key"] = self.client_key
         return out
 
     @classmethod
@@ -151,6 +162,11 @@ class HookOptions:
         if not isinstance(secret_headers, list) or not isinstance(to, list):
             raise InputError("secret_headers and to must be lists of strings.",
                              field="options")
+        cert, key = data.get("client_cert"), data.get("client_key")
+        if (cert is None) != (key is None) or not all(
+                isinstance(x, str | None) for x in (cert, key)):
+            raise InputError("A client certificate needs its key: give both paths.",
+                             field="client_cert")
         user = data.get("basic_auth_user")
         rate = data.get("rate_limit")
         expr = data.get("filter")
@@ -162,7 +178,8 @@ class HookOptions:
                                  for k in secret_headers),
             filter=None if expr is None else validate_filter(str(expr)),
             rate_limit=None if rate is None else parse_rate_limit(str(rate)),
-            to=tuple(validate_address(str(a)) for a in to))
+            to=tuple(validate_address(str(a)) for a in to),
+            client_cert=cert, client_key=key)
 
 
 _EMPTY = HookOptions()
@@ -377,6 +394,35 @@ def parse_smtp_url(text: str) -> SmtpServer:
                       user=parts.username or None, starttls=starttls, tls=tls)
 
 
+def validate_client_cert(cert: str, key: str, passphrase: str | None) -> tuple[str, str]:
+    """Check that ``cert`` and ``key`` are a usable PEM client certificate and key (an
+    encrypted key opened with ``passphrase``); returns their absolute paths.
+
+    Raises:
+        InputError: a file is missing or unreadable, is not PEM, the key does not match
+            the certificate, or the passphrase is wrong or missing.
+    """
+    import ssl
+    from pathlib import Path
+
+    paths = (str(Path(cert).expanduser().resolve()), str(Path(key).expanduser().resolve()))
+    for path in paths:
+        if not Path(path).is_file():
+            raise InputError(f"The file {path} does not exist; give the path of a PEM file.",
+                             field="client_cert")
+    try:
+        ssl.create_default_context().load_cert_chain(
+            paths[0], paths[1], password=passphrase.encode() if passphrase else b"")
+    except PermissionError:
+        raise InputError("The client certificate or key cannot be read (permission denied); "
+                         "let this user read both files.", field="client_cert") from None
+    except (OSError, ssl.SSLError, ValueError):
+        raise InputError("The client certificate and key cannot be used: they must be PEM "
+                         "files of one certificate and its key (for an encrypted key, give "
+                         "the right passphrase).", field="client_cert") from None
+    return paths
+
+
 def secret_names(hook_type_name: str, options: HookOptions) -> list[str]:
     """The option secrets a hook of this type with these options needs."""
     names = []
@@ -388,6 +434,12 @@ def secret_names(hook_type_name: str, options: HookOptions) -> list[str]:
         names.append(BASIC_AUTH_PASSWORD)
     names += [HEADER_PREFIX + h for h in options.secret_headers]
     return names
+
+
+def optional_secret_names(type_name: str) -> tuple[str, ...]:
+    """Option secrets a hook may have without needing them: an SMTP password (e-mail),
+    an encrypted client key's passphrase."""
+    return (SMTP_PASSWORD, KEY_PASSPHRASE) if type_name == EMAIL else (KEY_PASSPHRASE,)
 
 
 def mask(value: str) -> str:
@@ -466,12 +518,17 @@ def check_config(type_name: str, url: str | None, options: HookOptions,
                              "e.g. https://example.com/hooks.", field="url")
         stored = url_check(url)
     if type_name == EMAIL and (options.basic_auth_user or options.headers
-                               or options.secret_headers):
-        raise InputError("Basic auth and custom headers apply to HTTP hooks, not e-mail.",
-                         field="headers")
+                               or options.secret_headers or options.client_cert):
+        raise InputError("Basic auth, custom headers and client certificates apply to HTTP "
+                         "hooks, not e-mail.", field="headers")
+    if options.client_cert is not None and options.client_key is not None:
+        cert, key = validate_client_cert(options.client_cert, options.client_key,
+                                         out.get(KEY_PASSPHRASE))
+        options = dataclasses.replace(options, client_cert=cert, client_key=key)
     needed = set(secret_names(type_name, options))
-    if type_name == EMAIL and out.get(SMTP_PASSWORD):
-        needed.add(SMTP_PASSWORD)
+    needed |= {n for n in optional_secret_names(type_name) if out.get(n)}
+    if options.client_cert is None:
+        needed.discard(KEY_PASSPHRASE)
     return HookConfig(url=stored, options=options,
                       secrets={k: v for k, v in out.items() if k in needed})
 

@@ -50,9 +50,9 @@ from hookadmin.delivery.bookkeeping_wire import (
     TurnResult,
     job_from_wire,
 )
-from hookadmin.delivery.http import ERROR_SENTENCES, make_session, send
+from hookadmin.delivery.http import ERROR_SENTENCES, ClientCert, make_session, send
 from hookadmin.delivery.policy import DeliverySettings
-from hookadmin.delivery.typed import MissingOptionSecret, outgoing
+from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,8 @@ class _Run:
         self.unsent: list[int] = []  # cancelled while in flight, to release
         self.to_release: list[int] = []  # claimed but not to be sent (hook stopped)
         self.gone: set[int] = set()  # hooks that answered 410, until seen inactive
-        self.sessions: dict[tuple[bool, str | None], aiohttp.ClientSession] = {}
+        self.sessions: dict[tuple[bool, str | None, ClientCert | None],
+                            aiohttp.ClientSession] = {}
         self.retired_sessions: list[aiohttp.ClientSession] = []
         self.hooks: dict[int, Hook] = {}
         self.secret_cache: dict[_SecretKey, str] = {}
@@ -510,7 +511,8 @@ class _Run:
             return self._secret_missing(job, hook, str(err))
         await self._wait_for_rate(hook)
         try:
-            session = self._session(hook)
+            session = self._session(hook, client_cert(hook, self.option_cache.get(
+                (hook.id, hook.updated_at), {})))
         except InputError as err:
             return _Ended(job, hook, request.masked(AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
@@ -649,12 +651,13 @@ class _Run:
                 # names the reason (missing, locked, ...) precisely.
                 fut.set_result(found.get(hook_id))
 
-    def _session(self, hook: Hook) -> aiohttp.ClientSession:
-        key = (not hook.insecure_ssl, hook.ca_bundle)
+    def _session(self, hook: Hook, cert: ClientCert | None = None) -> aiohttp.ClientSession:
+        key = (not hook.insecure_ssl, hook.ca_bundle, cert)
         session = self.sessions.get(key)
         if session is None:
             session = self.sessions[key] = make_session(self.settings, verify=key[0],
-                                                        ca_bundle=hook.ca_bundle)
+                                                        ca_bundle=hook.ca_bundle,
+                                                        client_cert=cert)
         return session
 
     async def close(self) -> None:

@@ -73,19 +73,28 @@ class _RedactURLs(logging.Filter):
 logging.getLogger("httpx").addFilter(_RedactURLs())
 
 
-def tls_context(*, verify: bool = True, ca_bundle: str | None = None) -> ssl.SSLContext:
+ClientCert = tuple[str, str, str | None]
+"""An mTLS client certificate: (certificate chain PEM path, key PEM path, the key's
+passphrase or None)."""
+
+
+def tls_context(*, verify: bool = True, ca_bundle: str | None = None,
+                client_cert: ClientCert | None = None) -> ssl.SSLContext:
     """The TLS settings of a hook: the system's trusted CAs (plus ``ca_bundle``, a PEM
-    file, when given), or no verification at all when ``verify`` is False.
+    file, when given), or no verification at all when ``verify`` is False; with
+    ``client_cert``, the certificate hookadmin presents (mTLS).
 
     Raises:
-        InputError: the CA bundle cannot be read or is not PEM certificates.
+        InputError: the CA bundle or the client certificate cannot be read or used.
     """
     if not verify:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+        _load_client_cert(ctx, client_cert)
         return ctx
     ctx = ssl.create_default_context(cafile=certifi.where())
+    _load_client_cert(ctx, client_cert)
     if ca_bundle:
         try:
             ctx.load_verify_locations(cafile=ca_bundle)
@@ -95,8 +104,21 @@ def tls_context(*, verify: bool = True, ca_bundle: str | None = None) -> ssl.SSL
     return ctx
 
 
+def _load_client_cert(ctx: ssl.SSLContext, client_cert: ClientCert | None) -> None:
+    if client_cert is None:
+        return
+    cert, key, passphrase = client_cert
+    try:
+        ctx.load_cert_chain(cert, key, password=passphrase.encode() if passphrase else b"")
+    except (OSError, ssl.SSLError, ValueError):
+        raise InputError(f"The client certificate {cert} or its key cannot be used (missing, "
+                         "unreadable, or a wrong passphrase); set them again with `hookadmin "
+                         "hooks edit`.", field="client_cert") from None
+
+
 def make_client(settings: DeliverySettings, *, verify: bool = True,
-                ca_bundle: str | None = None) -> httpx.AsyncClient:
+                ca_bundle: str | None = None,
+                client_cert: ClientCert | None = None) -> httpx.AsyncClient:
     """An :class:`httpx.AsyncClient` configured for deliveries: no redirects, timeouts
     and connection limits from ``settings``, the network policy checked on every
     resolved address, and the hook's TLS settings (see :func:`tls_context`).
@@ -106,7 +128,7 @@ def make_client(settings: DeliverySettings, *, verify: bool = True,
     """
     limits = httpx.Limits(max_connections=settings.max_in_flight,
                           max_keepalive_connections=settings.max_in_flight)
-    ctx = tls_context(verify=verify, ca_bundle=ca_bundle)
+    ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert)
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(ssl=ctx, limit=settings.max_in_flight,
@@ -122,7 +144,8 @@ def make_client(settings: DeliverySettings, *, verify: bool = True,
 
 
 def make_session(settings: DeliverySettings, *, verify: bool = True,
-                 ca_bundle: str | None = None) -> aiohttp.ClientSession:
+                 ca_bundle: str | None = None,
+                 client_cert: ClientCert | None = None) -> aiohttp.ClientSession:
     """An :class:`aiohttp.ClientSession` for the engine's deliveries: the same
     connection limits, timeouts, network policy and TLS settings as
     :func:`make_client`; no cookies are kept between deliveries. Must be created (and
@@ -131,7 +154,7 @@ def make_session(settings: DeliverySettings, *, verify: bool = True,
     Raises:
         InputError: the CA bundle cannot be used.
     """
-    ctx = tls_context(verify=verify, ca_bundle=ca_bundle)
+    ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert)
     connector = aiohttp.TCPConnector(ssl=ctx, limit=settings.max_in_flight,
                                      **connector_kwargs(strict=settings.strict_network))
     return aiohttp.ClientSession(

@@ -24,7 +24,7 @@ from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord
 from hookadmin.delivery.http import make_client, post
 from hookadmin.delivery.policy import DeliverySettings, with_options
-from hookadmin.delivery.typed import MissingOptionSecret, outgoing
+from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 ZEN = (
     "Keep it logically awesome.",
@@ -96,8 +96,8 @@ async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None =
                            option_secrets=secrets, timestamp=int(time.time()), ping=True)
     except MissingOptionSecret as err:
         raise InputError(str(err)) from None
-    async with make_client(settings, verify=not hook.insecure_ssl,
-                           ca_bundle=hook.ca_bundle) as client:
+    async with make_client(settings, verify=not hook.insecure_ssl, ca_bundle=hook.ca_bundle,
+                           client_cert=client_cert(hook, secrets)) as client:
         attempt = await post(client, request.url, request.headers, request.body, settings)
     return PingResult(hook.id, delivery_id, request.shown_body(), request.masked(attempt))
 

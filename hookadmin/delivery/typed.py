@@ -18,6 +18,7 @@ from hookadmin.core.formats import pagerduty_event, pagerduty_ping, slack_messag
 from hookadmin.core.hook_types import (
     BASIC_AUTH_PASSWORD,
     HEADER_PREFIX,
+    KEY_PASSPHRASE,
     PAGERDUTY,
     ROUTING_KEY,
     SLACK,
@@ -27,6 +28,7 @@ from hookadmin.core.hook_types import (
 from hookadmin.core.hooks import Hook
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store.records import AttemptRecord
+from hookadmin.delivery.http import ClientCert
 
 MASK = "***"
 
@@ -67,6 +69,14 @@ class Outgoing:
         return dataclasses.replace(attempt, request_url=self.shown_url,
                                    request_headers=dict(self.shown_headers),
                                    error_message=message)
+
+
+def client_cert(hook: Hook, secrets: Mapping[str, str]) -> ClientCert | None:
+    """The hook's mTLS client certificate with its key's passphrase, or None."""
+    o = hook.options
+    if o.client_cert is None or o.client_key is None:
+        return None
+    return (o.client_cert, o.client_key, secrets.get(KEY_PASSPHRASE))
 
 
 class MissingOptionSecret(LookupError):
