@@ -14,6 +14,7 @@ from hookadmin.core.hook_types import (
     BASIC_AUTH_PASSWORD,
     HEADER_PREFIX,
     KEY_PASSPHRASE,
+    PROXY_PASSWORD,
     ROUTING_KEY,
     SMTP_PASSWORD,
     TYPE_NAMES,
@@ -21,6 +22,7 @@ from hookadmin.core.hook_types import (
     OptionSecrets,
     parse_basic_auth,
     parse_header,
+    parse_proxy_url,
     parse_rate_limit,
     validate_address,
     validate_filter,
@@ -52,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, adding: bool) -> None:
     parser.add_argument("--client-key-passphrase-file", metavar="F",
                         help="mTLS: file holding the passphrase of an encrypted key (kept in "
                              "the keyring)")
+    parser.add_argument("--proxy", metavar="URL",
+                        help="send through this http:// or https:// proxy "
+                             "(http://user:password@host:port; the password goes to the "
+                             "keyring); '' on edit removes it")
     parser.add_argument("--routing-key-file", metavar="F",
                         help="pagerduty: file holding the routing (integration) key")
     parser.add_argument("--to", action="append", metavar="ADDR",
@@ -124,6 +130,15 @@ def options_from_args(args: argparse.Namespace,
     if args.client_key_passphrase_file is not None:
         changed = True
         secrets[KEY_PASSPHRASE] = _one_line(args.client_key_passphrase_file, "passphrase")
+    if args.proxy is not None:
+        changed = True
+        if args.proxy:
+            clean, proxy_password = parse_proxy_url(args.proxy)
+            options = replace(options, proxy=clean)
+            if proxy_password is not None:
+                secrets[PROXY_PASSWORD] = proxy_password
+        else:
+            options = replace(options, proxy=None)
     if args.routing_key_file is not None:
         secrets[ROUTING_KEY] = _one_line(args.routing_key_file, "routing key").strip()
     if args.smtp_password_file is not None:

@@ -240,6 +240,8 @@ def option_lines(hook: Hook) -> list[str]:
         lines.append(f"Filter:   {o.filter} ({hook.filtered_out} events left out so far)")
     if o.client_cert is not None:
         lines.append(f"mTLS:     presents {o.client_cert} (key {o.client_key})")
+    if o.proxy is not None:
+        lines.append(f"Proxy:    {o.proxy}")
     if o.rate_limit is not None:
         lines.append(f"Rate:     at most {o.rate_limit}")
     return lines

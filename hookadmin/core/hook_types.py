@@ -54,6 +54,7 @@ ROUTING_KEY = "routing_key"
 BASIC_AUTH_PASSWORD = "basic_auth_password"  # noqa: S105 - a name, not a password
 SMTP_PASSWORD = "smtp_password"  # noqa: S105 - a name, not a password
 KEY_PASSPHRASE = "key_passphrase"  # noqa: S105 - a name, not a passphrase
+PROXY_PASSWORD = "proxy_password"  # noqa: S105 - a name, not a password
 HEADER_PREFIX = "header:"
 
 OptionSecrets = dict[str, str]
@@ -101,6 +102,8 @@ class HookOptions:
         client_cert, client_key: absolute paths of the PEM client certificate (chain)
             and its private key for mTLS; an encrypted key's passphrase is an option
             secret (:data:`KEY_PASSPHRASE`).
+        proxy: the ``http://`` or ``https://`` proxy requests go through (its user
+            name included, its password an option secret, :data:`PROXY_PASSWORD`).
     """
 
     basic_auth_user: str | None = None
@@ -111,13 +114,14 @@ class HookOptions:
     to: tuple[str, ...] = ()
     client_cert: str | None = None
     client_key: str | None = None
+    proxy: str | None = None
 
     @property
     def empty(self) -> bool:
         """True when the hook has no option at all (the engine's fast path)."""
         return not (self.basic_auth_user is not None or self.headers or self.secret_headers
                     or self.filter is not None or self.rate_limit is not None or self.to
-                    or self.client_cert is not None)
+                    or self.client_cert is not None or self.proxy is not None)
 
     def to_json(self) -> dict[str, Any]:
         """The options as stored (and exported): only those that are set."""
@@ -137,6 +141,8 @@ class HookOptions:
         if self.client_cert is not None:
             out["client_cert"] = self.client_cert
             out["client_key"] = self.client_key
+        if self.proxy is not None:
+            out["proxy"] = self.proxy
         return out
 
     @classmethod
@@ -179,7 +185,8 @@ class HookOptions:
             filter=None if expr is None else validate_filter(str(expr)),
             rate_limit=None if rate is None else parse_rate_limit(str(rate)),
             to=tuple(validate_address(str(a)) for a in to),
-            client_cert=cert, client_key=key)
+            client_cert=cert, client_key=key,
+            proxy=None if data.get("proxy") is None else parse_proxy_url(str(data["proxy"]))[0])
 
 
 _EMPTY = HookOptions()
@@ -423,6 +430,31 @@ def validate_client_cert(cert: str, key: str, passphrase: str | None) -> tuple[s
     return paths
 
 
+def parse_proxy_url(text: str) -> tuple[str, str | None]:
+    """``http://user:password@proxy.example:3128`` → (the URL without its password,
+    the password or None). ``https://`` proxies are reached over TLS.
+
+    Raises:
+        InputError: another scheme, no host, a bad port, or a path.
+    """
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port
+    except ValueError:
+        raise InputError("The proxy's port is not valid; use a number from 1 to 65535.",
+                         field="proxy") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError("The proxy must be a URL like http://proxy.example:3128 (or "
+                         "https://).", field="proxy")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InputError("The proxy URL must not have a path; write it like "
+                         "http://proxy.example:3128.", field="proxy")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    user = f"{parts.username}@" if parts.username else ""
+    clean = f"{parts.scheme}://{user}{host}" + (f":{port}" if port else "")
+    return clean, parts.password
+
+
 def secret_names(hook_type_name: str, options: HookOptions) -> list[str]:
     """The option secrets a hook of this type with these options needs."""
     names = []
@@ -439,7 +471,8 @@ def secret_names(hook_type_name: str, options: HookOptions) -> list[str]:
 def optional_secret_names(type_name: str) -> tuple[str, ...]:
     """Option secrets a hook may have without needing them: an SMTP password (e-mail),
     an encrypted client key's passphrase."""
-    return (SMTP_PASSWORD, KEY_PASSPHRASE) if type_name == EMAIL else (KEY_PASSPHRASE,)
+    return (SMTP_PASSWORD, KEY_PASSPHRASE) if type_name == EMAIL \
+        else (KEY_PASSPHRASE, PROXY_PASSWORD)
 
 
 def mask(value: str) -> str:
@@ -529,6 +562,10 @@ def check_config(type_name: str, url: str | None, options: HookOptions,
     needed |= {n for n in optional_secret_names(type_name) if out.get(n)}
     if options.client_cert is None:
         needed.discard(KEY_PASSPHRASE)
+    if options.proxy is None:
+        needed.discard(PROXY_PASSWORD)
+    elif type_name == EMAIL:
+        raise InputError("A proxy applies to HTTP hooks, not e-mail.", field="proxy")
     return HookConfig(url=stored, options=options,
                       secrets={k: v for k, v in out.items() if k in needed})
 

@@ -44,7 +44,7 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_HOOKS = 5000
 # The keys of a hook's §4 settings that are its options (HookOptions.to_json).
 _OPTION_KEYS = ("basic_auth_user", "headers", "secret_headers", "filter", "rate_limit", "to",
-                "client_cert", "client_key")
+                "client_cert", "client_key", "proxy")
 
 
 @dataclass(frozen=True)

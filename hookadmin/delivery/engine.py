@@ -52,6 +52,7 @@ from hookadmin.delivery.bookkeeping_wire import (
 )
 from hookadmin.delivery.http import ERROR_SENTENCES, ClientCert, make_session, send
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.proxy import send_via_proxy
 from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,7 @@ class _Run:
         self.unsent: list[int] = []  # cancelled while in flight, to release
         self.to_release: list[int] = []  # claimed but not to be sent (hook stopped)
         self.gone: set[int] = set()  # hooks that answered 410, until seen inactive
-        self.sessions: dict[tuple[bool, str | None, ClientCert | None],
+        self.sessions: dict[tuple[bool, str | None, ClientCert | None, bool],
                             aiohttp.ClientSession] = {}
         self.retired_sessions: list[aiohttp.ClientSession] = []
         self.hooks: dict[int, Hook] = {}
@@ -510,17 +511,22 @@ class _Run:
         except (SecretStoreError, MissingOptionSecret) as err:
             return self._secret_missing(job, hook, str(err))
         await self._wait_for_rate(hook)
+        secrets = self.option_cache.get((hook.id, hook.updated_at), {})
         try:
-            session = self._session(hook, client_cert(hook, self.option_cache.get(
-                (hook.id, hook.updated_at), {})))
+            session = self._session(hook, client_cert(hook, secrets),
+                                    proxied=hook.options.proxy is not None)
         except InputError as err:
             return _Ended(job, hook, request.masked(AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
                 request_headers={}, status_code=None, response_headers=None,
                 response_body=None, response_truncated=False, error_kind="tls",
                 error_message=str(err))))
-        attempt = await send(session, request.url, request.headers, request.body,
-                             self.settings)
+        if hook.options.proxy is not None:
+            attempt = await send_via_proxy(session, hook, request.url, request.headers,
+                                           request.body, self.settings, secrets)
+        else:
+            attempt = await send(session, request.url, request.headers, request.body,
+                                 self.settings)
         return _Ended(job, hook, request.masked(attempt))
 
     def _secret_missing(self, job: DeliveryJob, hook: Hook, why: str) -> _Ended:
@@ -651,13 +657,14 @@ class _Run:
                 # names the reason (missing, locked, ...) precisely.
                 fut.set_result(found.get(hook_id))
 
-    def _session(self, hook: Hook, cert: ClientCert | None = None) -> aiohttp.ClientSession:
-        key = (not hook.insecure_ssl, hook.ca_bundle, cert)
+    def _session(self, hook: Hook, cert: ClientCert | None = None, *,
+                 proxied: bool = False) -> aiohttp.ClientSession:
+        key = (not hook.insecure_ssl, hook.ca_bundle, cert, proxied)
         session = self.sessions.get(key)
         if session is None:
             session = self.sessions[key] = make_session(self.settings, verify=key[0],
                                                         ca_bundle=hook.ca_bundle,
-                                                        client_cert=cert)
+                                                        client_cert=cert, proxied=proxied)
         return session
 
     async def close(self) -> None:

@@ -144,8 +144,8 @@ def make_client(settings: DeliverySettings, *, verify: bool = True,
 
 
 def make_session(settings: DeliverySettings, *, verify: bool = True,
-                 ca_bundle: str | None = None,
-                 client_cert: ClientCert | None = None) -> aiohttp.ClientSession:
+                 ca_bundle: str | None = None, client_cert: ClientCert | None = None,
+                 proxied: bool = False) -> aiohttp.ClientSession:
     """An :class:`aiohttp.ClientSession` for the engine's deliveries: the same
     connection limits, timeouts, network policy and TLS settings as
     :func:`make_client`; no cookies are kept between deliveries. Must be created (and
@@ -155,8 +155,11 @@ def make_session(settings: DeliverySettings, *, verify: bool = True,
         InputError: the CA bundle cannot be used.
     """
     ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert)
-    connector = aiohttp.TCPConnector(ssl=ctx, limit=settings.max_in_flight,
-                                     **connector_kwargs(strict=settings.strict_network))
+    # Through a proxy the connection goes to the proxy, which the administrator chose;
+    # the policy is applied to the destination instead (delivery/proxy.py).
+    connector = aiohttp.TCPConnector(
+        ssl=ctx, limit=settings.max_in_flight,
+        **({} if proxied else connector_kwargs(strict=settings.strict_network)))
     return aiohttp.ClientSession(
         connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=settings.attempt_timeout,
@@ -165,7 +168,8 @@ def make_session(settings: DeliverySettings, *, verify: bool = True,
 
 
 async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str],
-               body: bytes, settings: DeliverySettings) -> AttemptRecord:
+               body: bytes, settings: DeliverySettings, *, proxy: str | None = None,
+               proxy_headers: dict[str, str] | None = None) -> AttemptRecord:
     """Send one delivery attempt with aiohttp and describe what happened; the engine's
     counterpart of :func:`post`. Never raises for network errors.
 
@@ -175,14 +179,17 @@ async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
         headers: the signed headers (:func:`hookadmin.core.signing.delivery_headers`).
         body: the exact bytes to send.
         settings: the timeouts (seconds) and response cap (bytes).
+        proxy, proxy_headers: a proxy to send through, and headers for it only (see
+            :mod:`hookadmin.delivery.proxy`, which checks the destination against the
+            network policy first).
 
     Returns:
         An :class:`AttemptRecord`; ``error_kind`` is None only for a 2xx response.
     """
     async def exchange(response: _Response) -> None:
         # The session's total timeout covers the whole attempt, body included.
-        async with session.post(url, data=body, headers=headers,
-                                allow_redirects=False) as resp:
+        async with session.post(url, data=body, headers=headers, allow_redirects=False,
+                                proxy=proxy, proxy_headers=proxy_headers) as resp:
             response.status = resp.status
             response.headers = list(resp.headers.items())
             if not resp.content.at_eof():  # e.g. a 204 has no body to read

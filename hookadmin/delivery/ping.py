@@ -22,8 +22,9 @@ from hookadmin.core.secrets import HookSecrets
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord
-from hookadmin.delivery.http import make_client, post
+from hookadmin.delivery.http import make_client, make_session, post
 from hookadmin.delivery.policy import DeliverySettings, with_options
+from hookadmin.delivery.proxy import send_via_proxy
 from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 ZEN = (
@@ -96,6 +97,14 @@ async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None =
                            option_secrets=secrets, timestamp=int(time.time()), ping=True)
     except MissingOptionSecret as err:
         raise InputError(str(err)) from None
+    if hook.options.proxy is not None:  # aiohttp's proxy support, as the engine uses it
+        session = make_session(settings, verify=not hook.insecure_ssl,
+                               ca_bundle=hook.ca_bundle, client_cert=client_cert(hook, secrets),
+                               proxied=True)
+        async with session:
+            attempt = await send_via_proxy(session, hook, request.url, request.headers,
+                                           request.body, settings, dict(secrets))
+        return PingResult(hook.id, delivery_id, request.shown_body(), request.masked(attempt))
     async with make_client(settings, verify=not hook.insecure_ssl, ca_bundle=hook.ca_bundle,
                            client_cert=client_cert(hook, secrets)) as client:
         attempt = await post(client, request.url, request.headers, request.body, settings)
