@@ -27,6 +27,7 @@ from hookadmin.core.hook_types import (
     EMAIL,
     HEADER_PREFIX,
     HOOK_TYPES,
+    KEY_PASSPHRASE,
     PAGERDUTY,
     PROXY_PASSWORD,
     ROUTING_KEY,
@@ -41,6 +42,7 @@ from hookadmin.core.hook_types import (
     parse_smtp_url,
     validate_address,
     validate_basic_auth_user,
+    validate_client_cert,
     validate_filter,
 )
 from hookadmin.core.hooks import Hook
@@ -114,6 +116,15 @@ class HookTypeOptions(QWidget):
         self.proxy_edit.setPlaceholderText("optional: http://user@proxy.example:3128")
         self.proxy_edit.setAccessibleName("Proxy")
         self.proxy_password = _secret_edit("proxyPassword", "Proxy password")
+        self.client_cert = QLineEdit()
+        self.client_cert.setObjectName("clientCert")
+        self.client_cert.setPlaceholderText("optional mTLS: client certificate (PEM file)")
+        self.client_cert.setAccessibleName("Client certificate")
+        self.client_key = QLineEdit()
+        self.client_key.setObjectName("clientKey")
+        self.client_key.setPlaceholderText("its private key (PEM file)")
+        self.client_key.setAccessibleName("Client key")
+        self.key_passphrase = _secret_edit("keyPassphrase", "Key passphrase (if encrypted)")
         self.error = QLabel()
         self.error.setObjectName("optionsError")
         self.error.setWordWrap(True)
@@ -136,6 +147,9 @@ class HookTypeOptions(QWidget):
         http.addRow("Secret headers", self.secret_headers)
         http.addRow("Proxy", self.proxy_edit)
         http.addRow("", self.proxy_password)
+        http.addRow("Client certificate", self.client_cert)
+        http.addRow("", self.client_key)
+        http.addRow("", self.key_passphrase)
         self.common_box = QGroupBox("Delivery")
         common = QFormLayout(self.common_box)
         common.addRow("Filter", self.filter_edit)
@@ -155,7 +169,8 @@ class HookTypeOptions(QWidget):
         self.type_list.currentIndexChanged.connect(self._on_type)
         for edit in (self.routing_key, self.smtp_url, self.smtp_password, self.to_edit,
                      self.auth_user, self.auth_password, self.filter_edit, self.rate_edit,
-                     self.proxy_edit, self.proxy_password):
+                     self.proxy_edit, self.proxy_password, self.client_cert, self.client_key,
+                     self.key_passphrase):
             edit.textChanged.connect(self.changed)
         self.headers.textChanged.connect(self.changed)
         self.secret_headers.textChanged.connect(self.changed)
@@ -174,8 +189,10 @@ class HookTypeOptions(QWidget):
         self.type_list.setCurrentIndex(self.type_list.findData(hook.type if hook else WEB))
         self.type_list.setEnabled(hook is None)
         for edit in (self.routing_key, self.smtp_password, self.auth_password,
-                     self.proxy_password):
+                     self.proxy_password, self.key_passphrase):
             edit.clear()
+        self.client_cert.setText(o.client_cert or "")
+        self.client_key.setText(o.client_key or "")
         self.smtp_url.setText(hook.url if hook is not None and hook.type == EMAIL else "")
         self.to_edit.setText(", ".join(o.to))
         self.auth_user.setText(o.basic_auth_user or "")
@@ -237,12 +254,24 @@ class HookTypeOptions(QWidget):
             proxy, password = parse_proxy_url(self.proxy_edit.text())
             if password is not None or self.proxy_password.text():
                 secrets[PROXY_PASSWORD] = password or self.proxy_password.text()
+        cert, key = self.client_cert.text().strip(), self.client_key.text().strip()
+        if (cert or key) and kind != EMAIL:
+            if not (cert and key):
+                raise InputError("Give the client certificate and its key together.",
+                                 field="client_cert")
+            if self.key_passphrase.text():
+                secrets[KEY_PASSPHRASE] = self.key_passphrase.text()
+            cert, key = validate_client_cert(cert, key, self.key_passphrase.text() or None) \
+                if self.key_passphrase.text() or self.editing is None \
+                or (cert, key) != (base.client_cert, base.client_key) else (cert, key)
         expr = self.filter_edit.text().strip()
         rate = self.rate_edit.text().strip()
         options = replace(
             base, basic_auth_user=user if kind != EMAIL else None, headers=headers,
             secret_headers=tuple(secret_names), filter=validate_filter(expr) if expr else None,
-            rate_limit=parse_rate_limit(rate) if rate else None, to=to, proxy=proxy)
+            rate_limit=parse_rate_limit(rate) if rate else None, to=to, proxy=proxy,
+            client_cert=cert or None if kind != EMAIL else None,
+            client_key=key or None if kind != EMAIL else None)
         return kind, options, secrets
 
     def smtp_text(self) -> str:

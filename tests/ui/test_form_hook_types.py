@@ -4,6 +4,9 @@ shown under the fields, and editing keeps secrets the form never shows."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import trustme
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.hook_types import (
@@ -98,3 +101,27 @@ def test_options_are_saved_and_a_bad_filter_is_shown(qtbot: QtBot, window: MainW
     assert edited.options.rate_limit is None
     assert service.option_secrets(hook.id) == {BASIC_AUTH_PASSWORD: "form-pass",
                                                HEADER_PREFIX + "X-Api-Key": "key-from-form"}
+
+
+def test_a_client_certificate_is_checked_and_saved(qtbot: QtBot, window: MainWindow,
+                                                   service: HookService,
+                                                   tmp_path: Path) -> None:
+    leaf = trustme.CA().issue_cert("hookadmin@example.com")
+    cert, key = tmp_path / "client.pem", tmp_path / "client.key"
+    leaf.cert_chain_pems[0].write_to_path(str(cert))
+    leaf.private_key_pem.write_to_path(str(key))
+    click(qtbot, window.new_button)
+    form = window.form
+    options = form.type_options
+    qtbot.keyClicks(form.url_edit, "https://partner.example.com/hooks")
+    qtbot.keyClicks(options.client_cert, str(cert))
+    assert not form.submit_button.isEnabled()
+    assert "together" in options.error.text()
+    qtbot.keyClicks(options.client_key, str(tmp_path / "missing.key"))
+    assert "does not exist" in options.error.text()
+    options.client_key.clear()
+    qtbot.keyClicks(options.client_key, str(key))
+    assert form.submit_button.isEnabled()
+    click(qtbot, form.submit_button)
+    (hook,) = service.hooks()
+    assert (hook.options.client_cert, hook.options.client_key) == (str(cert), str(key))
