@@ -182,7 +182,8 @@ class HookService:
             ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
 
     def delete_hook(self, hook_id: int) -> SecretStoreError | None:
-        """Delete a hook, its delivery history and its secret.
+        """Delete a hook, its delivery history and its secrets (the signing secret, the one
+        a reset replaced, and its option secrets if it can have any).
 
         When the keyring cannot be used now, the hook is deleted anyway and the names of
         its keyring entries are remembered in the database (never the secrets):
@@ -195,10 +196,12 @@ class HookService:
         Raises:
             NotFoundError: no such hook.
         """
+        hook = self.store.get_hook(hook_id)
         self.store.delete_hook(hook_id)
         secrets = self.secrets
-        names = [secrets.name_of(hook_id), secrets.name_of(hook_id, previous=True),
-                 secrets.name_of(hook_id, options=True)]
+        names = [secrets.name_of(hook_id), secrets.name_of(hook_id, previous=True)]
+        if hook.type != WEB or not hook.options.empty:  # only such hooks have option secrets
+            names.append(secrets.name_of(hook_id, options=True))
         try:
             for name in names:
                 secrets.delete_name(name)

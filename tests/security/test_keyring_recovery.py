@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hookadmin.core.errors import SecretStoreError
+from hookadmin.core.hook_types import BASIC_AUTH_PASSWORD, HookOptions
 from hookadmin.core.secrets import LOCKED, NO_BACKEND, SecretStore
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import sign
@@ -92,6 +93,34 @@ def test_delete_hook_reports_a_kept_secret(home: Path) -> None:
     assert keyring_entry(store_id, hook.id) is None
     assert keyring_entry(store_id, kept_id) is None
     assert secret  # the other hook's secret was never part of the orphans
+
+
+def test_deleting_a_typed_hook_removes_its_option_secrets_too(home: Path) -> None:
+    with HookService(home) as service:
+        typed = service.create_hook(url="https://example.com/t", events=["job"],
+                                    options=HookOptions(basic_auth_user="alice"),
+                                    option_secrets={BASIC_AUTH_PASSWORD: "Pa55-word-x"})
+        gone = service.create_hook(url="https://example.com/g", events=["job"],
+                                   options=HookOptions(basic_auth_user="bob"),
+                                   option_secrets={BASIC_AUTH_PASSWORD: "Pa55-word-y"})
+        plain = service.create_hook(url="https://example.com/p", events=["job"])
+        store_id = service.store.store_id
+    assert keyring_entry(store_id, typed.id, options=True) is not None
+    with HookService(home) as service:
+        assert service.delete_hook(gone.id) is None
+    assert keyring_entry(store_id, gone.id, options=True) is None
+    assert keyring_entry(store_id, gone.id) is None
+    with HookService(home, secrets=SecretStore(store_id, backend=_NoKeyring())) as service:
+        assert isinstance(service.delete_hook(typed.id), SecretStoreError)
+        assert isinstance(service.delete_hook(plain.id), SecretStoreError)
+        assert service.orphaned_secrets() == [
+            f"{store_id}/hook/{typed.id}", f"{store_id}/hook/{typed.id}/previous",
+            f"{store_id}/hook/{typed.id}/options",  # a plain web hook has none
+            f"{store_id}/hook/{plain.id}", f"{store_id}/hook/{plain.id}/previous"]
+    with HookService(home) as service:
+        assert service.remove_orphaned_secrets() == 5
+    assert keyring_entry(store_id, typed.id, options=True) is None
+    assert keyring_entry(store_id, typed.id) is None
 
 
 class _NoKeyring:
