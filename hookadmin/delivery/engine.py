@@ -536,7 +536,7 @@ class _Run:
             try:
                 secrets = await self._option_secrets(hook)
             except SecretStoreError as err:
-                return self._secret_missing(job, hook, str(err))
+                return self._secret_missing(job, hook, err)
             await self._wait_for_rate(hook)
             return _Ended(job, hook, await send_email(
                 hook, event_type=job.event_type, delivery_id=job.id, body=job.body,
@@ -553,7 +553,7 @@ class _Run:
                                option_secrets=await self._option_secrets(hook),
                                timestamp=int(time.time()))
         except (SecretStoreError, MissingOptionSecret) as err:
-            return self._secret_missing(job, hook, str(err))
+            return self._secret_missing(job, hook, err)
         await self._wait_for_rate(hook)
         secrets = self.option_cache.get((hook.id, hook.updated_at), {})
         try:
@@ -573,7 +573,13 @@ class _Run:
                                  self.settings)
         return _Ended(job, hook, request.masked(attempt))
 
-    def _secret_missing(self, job: DeliveryJob, hook: Hook, why: str) -> _Ended:
+    def _secret_missing(self, job: DeliveryJob, hook: Hook,
+                        err: SecretStoreError | MissingOptionSecret) -> _Ended:
+        """The attempt of a delivery whose secrets cannot be read; a keyring that cannot
+        be used is told as :meth:`_deliver`'s path tells it."""
+        if isinstance(err, SecretStoreError) and err.cause not in ("missing", "damaged"):
+            self._keyring_state(str(err))
+        why = str(err)
         return _Ended(job, hook, AttemptRecord(
             started_at=time.time(), duration_ms=None, request_url=hook.url,
             request_headers={}, status_code=None, response_headers=None, response_body=None,

@@ -157,8 +157,10 @@ def test_worker_says_once_that_it_waits_for_the_keyring(
 
 # -- a keyring daemon that dies and is started again -----------------------------------
 
+@pytest.mark.parametrize("late_options", [False, True], ids=["plain", "basic-auth"])
 def test_engine_waits_for_a_restarted_keyring_daemon_and_signs(
-        home: Path, tmp_path: Path, make_receiver: type[Receiver]) -> None:
+        home: Path, tmp_path: Path, make_receiver: type[Receiver],
+        late_options: bool) -> None:
     receiver = make_receiver()
     service = HookService(home)
     early = service.create_hook(url=receiver.url_for("/early"), events=["job"])
@@ -176,7 +178,11 @@ def test_engine_waits_for_a_restarted_keyring_daemon_and_signs(
         service.publish("job.failed", body("job.failed", id=1))
         receiver.wait_for_requests(1)
         # A hook whose secret the running engine has not read yet.
-        late = service.create_hook(url=receiver.url_for("/late"), events=["cluster"])
+        # With options it goes through the engine's path for typed hooks.
+        late = service.create_hook(
+            url=receiver.url_for("/late"), events=["cluster"],
+            options=HookOptions(basic_auth_user="alice") if late_options else None,
+            option_secrets={BASIC_AUTH_PASSWORD: "Pa55-word-x"} if late_options else None)
         secrets = {"early": service.reveal_secret(early.id),
                    "late": service.reveal_secret(late.id)}
 
