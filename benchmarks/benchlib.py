@@ -117,10 +117,11 @@ def counting_secret_store(home: Path) -> tuple[Any, ReadCounter]:
     from hookadmin.core.store import Store
 
     class CountingSecretStore(SecretStore):
-        def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
+        def get_optional(self, hook_id: int, *, previous: bool = False,
+                         options: bool = False) -> str | None:
             t = time.perf_counter()
             try:
-                return super().get_optional(hook_id, previous=previous)
+                return super().get_optional(hook_id, previous=previous, options=options)
             finally:
                 counter.note(time.perf_counter() - t, 1)
 

@@ -49,7 +49,9 @@ stopped one listened).
 
 ``--cert FILE --key FILE`` serve HTTPS instead of HTTP with that PEM certificate chain
 and key (the TLS handshake of each connection runs in its handler thread; a client
-that rejects the certificate leaves no request in the log).
+that rejects the certificate leaves no request in the log). ``--client-ca FILE``
+requires every client to present a certificate signed by that CA (mTLS): a client
+without one leaves no request in the log either.
 
 Client side (used by the ``make_receiver`` fixture in ``tests/conftest.py``):
 :class:`Receiver` starts the process and reads its log back as
@@ -364,11 +366,15 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--cert", type=Path, help="PEM certificate chain: serve HTTPS")
     parser.add_argument("--key", type=Path, help="PEM private key of --cert")
+    parser.add_argument("--client-ca", type=Path, help="require client certificates of this CA")
     args = parser.parse_args(argv)
     tls = None
     if args.cert is not None:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(args.cert, args.key)
+        if args.client_ca is not None:
+            tls.verify_mode = ssl.CERT_REQUIRED
+            tls.load_verify_locations(cafile=args.client_ca)
     server = _Server(args.log, json.loads(args.behaviour), args.secrets_file, args.port, tls)
     args.log.touch()
     sys.stdout.write(f"{server.server_address[1]}\n")
@@ -442,8 +448,10 @@ class Receiver:
 
     def __init__(self, workdir: Path, behaviour: dict[str, Any] | None = None,
                  secrets: dict[str, str] | None = None, port: int = 0,
-                 tls: tuple[Path, Path] | None = None) -> None:
+                 tls: tuple[Path, Path] | None = None,
+                 client_ca: Path | None = None) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
+        self.client_ca = client_ca
         self.workdir = workdir
         self.log_path = workdir / "requests.jsonl"
         self.secrets_path = workdir / "secrets.json"
@@ -481,7 +489,8 @@ class Receiver:
                  "--behaviour", json.dumps(self.behaviour),
                  "--secrets-file", str(self.secrets_path), "--port", str(self.port),
                  *(["--cert", str(self.tls[0]), "--key", str(self.tls[1])] if self.tls
-                   else [])],
+                   else []),
+                 *(["--client-ca", str(self.client_ca)] if self.client_ca else [])],
                 stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True)
         assert self._proc.stdout is not None
         with selectors.DefaultSelector() as sel:

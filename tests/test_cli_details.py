@@ -79,7 +79,8 @@ def test_a_database_from_before_the_deactivation_time_takes_it_from_updated_at(
         on = store.add_hook(name="", url="https://b.example/", events=["job"], active=True)
         off = store.update_hook(off.id, active=False, deactivated_reason="410 Gone.")
     db = sqlite3.connect(path)  # as the previous schema left it
-    db.execute("ALTER TABLE hooks DROP COLUMN deactivated_at")
+    for column in ("deactivated_at", "type", "options", "filtered_out"):  # schemas 7, 8
+        db.execute(f"ALTER TABLE hooks DROP COLUMN {column}")
     db.execute("PRAGMA user_version = 6")
     db.commit()
     db.close()

@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("events", help="the event catalog")
     ev.add_argument("--json", action="store_true", help="shaped like GET /hook_events")
+    ev.add_argument("--types", action="store_true",
+                    help="list the hook types instead (with --json: like GET hooks/types)")
 
     add_team_parser(sub)
 
@@ -501,6 +503,15 @@ def _paced(events: Iterator[_T], rate: float) -> Iterator[_T]:
 
 
 def _events(args: argparse.Namespace) -> int:
+    from hookadmin.core.hook_types import HOOK_TYPES, types_json
+
+    if args.types:
+        if args.json:
+            _print_json(types_json())
+        else:
+            for t in HOOK_TYPES:
+                print(f"{t.name:10} {t.title}: {t.description}")
+        return 0
     if args.json:
         _print_json(catalog_json())
         return 0
@@ -509,6 +520,8 @@ def _events(args: argparse.Namespace) -> int:
         for e in EVENT_TYPES:
             if e.group == g.id:
                 print(f"  {e.id:18} {e.label}: {e.description}")
+    print("Hook types (hooks add --type): "
+          + ", ".join(t.name for t in HOOK_TYPES) + "; `hookadmin events --types` describes them.")
     return 0
 
 

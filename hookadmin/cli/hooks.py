@@ -11,8 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hookadmin.cli import hook_options
 from hookadmin.cli.common import KEYRING_STATE, Parser, hook_id, print_json, read_input
 from hookadmin.core.errors import InputError
+from hookadmin.core.formats import allowed_events
+from hookadmin.core.hook_types import SMTP_PASSWORD
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.core.store import iso
@@ -28,7 +31,9 @@ def add_parser(sub: Any) -> None:
                     help="print JSON (DESIGN.md §4, plus deactivated_reason and "
                          "deactivated_at for a hook the engine switched off)")
     add = hsub.add_parser("add", help="create a hook with a new secret")
-    add.add_argument("--url", required=True)
+    add.add_argument("--url", help="where deliveries go (for slack: its incoming-webhook URL, "
+                                   "kept in the keyring; for pagerduty: the Events API "
+                                   "endpoint, by default PagerDuty's)")
     add.add_argument("--event", action="append", default=[], metavar="TYPE",
                      help="event type or group id (job, cluster); repeat for more "
                           "(default: job and cluster)")
@@ -38,6 +43,7 @@ def add_parser(sub: Any) -> None:
                      help="PEM file of extra CA certificates to trust for this hook")
     add.add_argument("--insecure-ssl", action="store_true",
                      help="skip TLS certificate verification (not recommended)")
+    hook_options.add_arguments(add, adding=True)
     add.add_argument("--json", action="store_true")
     show = hsub.add_parser("show", help="show one hook")
     show.add_argument("id", type=hook_id)
@@ -58,6 +64,7 @@ def add_parser(sub: Any) -> None:
                      help="skip TLS certificate verification (not recommended)")
     tls.add_argument("--verify-ssl", dest="insecure_ssl", action="store_false",
                      help="verify TLS certificates again")
+    hook_options.add_arguments(edit, adding=False)
     edit.add_argument("--json", action="store_true")
     delete = hsub.add_parser("delete", help="delete a hook, its history and its secret")
     delete.add_argument("id", type=hook_id)
@@ -100,18 +107,29 @@ def run(service: HookService, args: argparse.Namespace) -> int:
             _print_hook_table(hooks)
         return 0
     if action == "add":
-        hook = service.create_hook(url=args.url, events=args.event or ["job", "cluster"],
+        options, option_secrets = hook_options.options_from_args(args)
+        if args.type == "email" and args.smtp and SMTP_PASSWORD in option_secrets:
+            from hookadmin.delivery.email import check_login
+
+            check_login(args.smtp, option_secrets[SMTP_PASSWORD])  # a wrong one: exit 2
+        hook = service.create_hook(url=hook_options.hook_url(args),
+                                   events=args.event or default_events(args.type),
                                    name=args.name, active=not args.inactive,
-                                   insecure_ssl=args.insecure_ssl, ca_bundle=args.ca_bundle)
+                                   insecure_ssl=args.insecure_ssl, ca_bundle=args.ca_bundle,
+                                   type=args.type, options=options,
+                                   option_secrets=option_secrets)
         _print_hook(service, hook, as_json=args.json)
         return 0
     if action == "show":
         _print_hook(service, service.hook(args.id), as_json=args.json)
         return 0
     if action == "edit":
-        hook = service.edit_hook(args.id, url=args.url, events=args.event, name=args.name,
-                                 active=args.active, insecure_ssl=args.insecure_ssl,
-                                 ca_bundle=args.ca_bundle)
+        options, option_secrets = hook_options.options_from_args(
+            args, service.hook(args.id).options)
+        hook = service.edit_hook(args.id, url=hook_options.hook_url(args), events=args.event,
+                                 name=args.name, active=args.active,
+                                 insecure_ssl=args.insecure_ssl, ca_bundle=args.ca_bundle,
+                                 options=options, option_secrets=option_secrets)
         _print_hook(service, hook, as_json=args.json)
         return 0
     if action == "delete":
@@ -135,10 +153,18 @@ def run(service: HookService, args: argparse.Namespace) -> int:
     raise AssertionError(action)  # pragma: no cover
 
 
+def default_events(type_name: str) -> list[str]:
+    """A new hook's events when ``--event`` is not given: both groups, or for a
+    PagerDuty hook the events that trigger or resolve an incident."""
+    return list(allowed_events(type_name) or ("job", "cluster"))
+
+
 def hook_json(service: HookService, hook: Hook) -> dict[str, Any]:
     """The hook's §4 object, plus ``deactivated_reason`` and ``deactivated_at``
     (ISO-8601 UTC) when the engine switched it off (a 410, or failing for too long)."""
     out = hook.to_json()
+    if hook.options.filter is not None:
+        out["filtered_out"] = hook.filtered_out
     if not hook.active and hook.deactivated_reason:
         out["deactivated_reason"] = hook.deactivated_reason
         out["deactivated_at"] = iso(service.store.deactivated_at(hook.id))
@@ -181,7 +207,10 @@ def _print_hook(service: HookService, hook: Hook, *, as_json: bool) -> None:
         print_json(hook_json(service, hook))
         return
     print(f"Hook {hook.id}: {hook.display_name}")
-    print(f"  URL:      {hook.url}")
+    print(f"  Type:     {hook.type}")
+    print(f"  {'SMTP:' if hook.type == 'email' else 'URL:':<10}{hook.url}")
+    for line in option_lines(hook):
+        print(f"  {line}")
     print(f"  Events:   {', '.join(hook.events)}")
     print(f"  Active:   {'yes' if hook.active else 'no'}")
     if hook.deactivated_reason:
@@ -200,6 +229,27 @@ def _print_hook(service: HookService, hook: Hook, *, as_json: bool) -> None:
               f"{iso(hook.previous_secret_expires_at)}")
     print(f"  Created:  {hook.created_at}    Updated: {hook.updated_at}")
     print(f"  Secret:   in the OS keyring; reveal it with `hookadmin hooks secret {hook.id}`")
+
+
+def option_lines(hook: Hook) -> list[str]:
+    """The hook's endpoint options as lines for ``hooks show`` (secrets masked)."""
+    o = hook.options
+    lines = []
+    if o.to:
+        lines.append(f"To:       {', '.join(o.to)}")
+    if o.basic_auth_user is not None:
+        lines.append(f"Auth:     basic, user {o.basic_auth_user}, password in the keyring")
+    lines += [f"Header:   {k}: {v}" for k, v in o.headers]
+    lines += [f"Header:   {k}: *** (in the keyring)" for k in o.secret_headers]
+    if o.filter is not None:
+        lines.append(f"Filter:   {o.filter} ({hook.filtered_out} events left out so far)")
+    if o.client_cert is not None:
+        lines.append(f"mTLS:     presents {o.client_cert} (key {o.client_key})")
+    if o.proxy is not None:
+        lines.append(f"Proxy:    {o.proxy}")
+    if o.rate_limit is not None:
+        lines.append(f"Rate:     at most {o.rate_limit}")
+    return lines
 
 
 def _export(service: HookService, args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ import idna
 
 from hookadmin.core.addresses import refusal
 from hookadmin.core.errors import InputError
+from hookadmin.core.hook_types import WEB, HookOptions
 
 MAX_URL_LENGTH = 2048
 MAX_NAME_LENGTH = 200
@@ -45,6 +46,11 @@ class Hook:
         ca_bundle: path of a PEM file of extra CA certificates trusted for this hook.
         previous_secret_expires_at: Unix seconds until which the secret replaced by the
             last reset still signs ``webhook-signature`` too, or ``None``.
+        type: ``web``, ``slack``, ``pagerduty`` or ``email`` (see
+            :mod:`hookadmin.core.hook_types`). A ``slack`` hook's ``url`` is a masked
+            placeholder (the real one is a secret); an ``email`` hook's is its SMTP server.
+        options: the hook's endpoint options (headers, basic-auth user, filter, …).
+        filtered_out: how many events the hook's filter has left out.
     """
 
     id: int
@@ -58,6 +64,9 @@ class Hook:
     deactivated_reason: str | None = None
     ca_bundle: str | None = None
     previous_secret_expires_at: float | None = None
+    type: str = WEB
+    options: HookOptions = field(default_factory=HookOptions)
+    filtered_out: int = 0
 
     @property
     def display_name(self) -> str:
@@ -66,13 +75,17 @@ class Hook:
 
     def to_json(self) -> dict[str, Any]:
         """The §4 representation (never includes the secret)."""
+        options = self.options.to_json()
+        if self.options.basic_auth_user is not None:
+            options["basic_auth"] = True  # like the platform; the password is a secret
         return {
             "id": self.id,
             "name": self.name,
-            "type": "web",
+            "type": self.type,
             "active": self.active,
             "settings": {"url": self.url, "insecure_ssl": self.insecure_ssl,
-                         **({"ca_bundle": self.ca_bundle} if self.ca_bundle else {})},
+                         **({"ca_bundle": self.ca_bundle} if self.ca_bundle else {}),
+                         **options},
             "events": list(self.events),
             "created_at": self.created_at,
             "updated_at": self.updated_at,

@@ -83,23 +83,26 @@ class HookSecrets(Protocol):
     def get(self, hook_id: int) -> str:
         """The secret of ``hook_id`` (``cause == "missing"`` when there is none)."""
 
-    def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
-        """The secret (or the replaced one), or ``None``."""
+    def get_optional(self, hook_id: int, *, previous: bool = False,
+                     options: bool = False) -> str | None:
+        """The secret (or the replaced one, or the option secrets' entry), or ``None``."""
 
     def get_many(self, hook_ids: Sequence[int], *,
                  on_found: Callable[[int, str], None] | None = None) -> dict[int, str]:
         """Hook id → secret for those of ``hook_ids`` that have one; ``on_found`` is
         called as each one is read."""
 
-    def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
-        """Store (or replace) the secret (or the replaced one)."""
+    def set(self, hook_id: int, secret: str, *, previous: bool = False,
+            options: bool = False) -> None:
+        """Store (or replace) the secret (or the replaced one, or the option secrets)."""
 
-    def delete(self, hook_id: int, *, previous: bool = False) -> None:
-        """Remove the secret (or the replaced one); a missing one is not an error."""
+    def delete(self, hook_id: int, *, previous: bool = False, options: bool = False) -> None:
+        """Remove the secret (or the replaced one, or the option secrets); a missing one
+        is not an error."""
 
-    def name_of(self, hook_id: int, *, previous: bool = False) -> str:
-        """The entry name of a hook's secret (never the secret), as :meth:`delete_name`
-        takes it."""
+    def name_of(self, hook_id: int, *, previous: bool = False, options: bool = False) -> str:
+        """The entry name of a hook's secret (or the replaced one, or the option secrets'
+        entry; never the secret), as :meth:`delete_name` takes it."""
         ...
 
     def delete_name(self, name: str) -> None:
@@ -142,9 +145,10 @@ class SecretStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _username(self, hook_id: int, *, previous: bool = False, store_id: str = "") -> str:
-        name = f"{store_id or self._store_id}/hook/{hook_id}"
-        return f"{name}/previous" if previous else name
+    def _username(self, hook_id: int, *, previous: bool = False, options: bool = False,
+                  store_id: str = "") -> str:
+        return (f"{store_id or self._store_id}/"
+                f"{entry_suffix(hook_id, previous=previous, options=options)}")
 
     def _keyring(self) -> Any:
         return keyring_backend(self._backend)
@@ -175,16 +179,17 @@ class SecretStore:
             raise SecretStoreError(MISSING.format(hook_id=hook_id), cause="missing")
         return secret
 
-    def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
-        """The secret of ``hook_id`` (or the one it replaced, with ``previous``), or
-        ``None`` when there is none.
+    def get_optional(self, hook_id: int, *, previous: bool = False,
+                     options: bool = False) -> str | None:
+        """The secret of ``hook_id`` (or the one it replaced, with ``previous``; or its
+        option secrets as JSON, with ``options``), or ``None`` when there is none.
 
         Raises:
             SecretStoreError: the keyring is unusable.
         """
         # A copied database reads the secrets of the one it was copied from until it
         # writes its own; it never writes or deletes theirs.
-        names = [self._username(hook_id, previous=previous, store_id=s)
+        names = [self._username(hook_id, previous=previous, options=options, store_id=s)
                  for s in (self._store_id, *self._parent_ids)]
         backend = self._keyring()
         if _is_secret_service(backend):
@@ -258,13 +263,15 @@ class SecretStore:
                             on_found(hook_id, value)
         return found
 
-    def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
-        """Store (or replace) the secret of ``hook_id`` (or the replaced one).
+    def set(self, hook_id: int, secret: str, *, previous: bool = False,
+            options: bool = False) -> None:
+        """Store (or replace) the secret of ``hook_id`` (or the replaced one, or its
+        option secrets as JSON).
 
         Raises:
             SecretStoreError: the keyring is unusable or refused the write.
         """
-        name = self._username(hook_id, previous=previous)
+        name = self._username(hook_id, previous=previous, options=options)
         backend = self._keyring()
         if _is_secret_service(backend):
             def write(collection: Collection) -> None:
@@ -276,19 +283,19 @@ class SecretStore:
         with _translated():
             backend.set_password(SERVICE_NAME, name, secret)
 
-    def delete(self, hook_id: int, *, previous: bool = False) -> None:
-        """Remove the secret of ``hook_id`` (or the replaced one); a missing entry is not
-        an error.
+    def delete(self, hook_id: int, *, previous: bool = False, options: bool = False) -> None:
+        """Remove the secret of ``hook_id`` (or the replaced one, or its option secrets);
+        a missing entry is not an error.
 
         Raises:
             SecretStoreError: the keyring is unusable.
         """
-        self.delete_name(self._username(hook_id, previous=previous))
+        self.delete_name(self._username(hook_id, previous=previous, options=options))
 
-    def name_of(self, hook_id: int, *, previous: bool = False) -> str:
-        """The keyring user name of a hook's secret (never the secret), as
-        :meth:`delete_name` takes it."""
-        return self._username(hook_id, previous=previous)
+    def name_of(self, hook_id: int, *, previous: bool = False, options: bool = False) -> str:
+        """The keyring user name of a hook's secret (or the replaced one, or its option
+        secrets' entry; never the secret), as :meth:`delete_name` takes it."""
+        return self._username(hook_id, previous=previous, options=options)
 
     def delete_name(self, name: str) -> None:
         """Remove the entry with this user name (see :meth:`name_of`); a missing entry
@@ -357,6 +364,16 @@ class SecretStore:
         link.collection = collection  # closed by _with_collection if not unlocked
         _ensure_unlocked(collection)
         return collection
+
+
+def entry_suffix(hook_id: int, *, previous: bool = False, options: bool = False) -> str:
+    """The name of a hook's entry below its store: ``hook/<id>`` (its signing secret),
+    ``hook/<id>/previous`` (the one a reset replaced) or ``hook/<id>/options`` (its
+    option secrets as a JSON object: a Slack URL, a routing key, passwords, secret header
+    values)."""
+    if options:
+        return f"hook/{hook_id}/options"
+    return f"hook/{hook_id}/previous" if previous else f"hook/{hook_id}"
 
 
 def keyring_backend(backend: Any | None = None) -> Any:

@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
+from hookadmin.core.formats import allowed_events
+from hookadmin.core.hook_types import (
+    WEB,
+    HookOptions,
+    OptionSecrets,
+    check_config,
+    read_option_secrets,
+)
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.paths import data_home
 from hookadmin.core.resources import validate_resource
@@ -88,53 +96,94 @@ class HookService:
 
     # -- hooks ----------------------------------------------------------------------------
 
-    def create_hook(self, *, url: str, events: Iterable[str], name: str = "",
+    def create_hook(self, *, url: str | None, events: Iterable[str], name: str = "",
                     active: bool = True, insecure_ssl: bool = False,
-                    ca_bundle: str | None = None) -> Hook:
+                    ca_bundle: str | None = None, type: str = WEB,
+                    options: HookOptions | None = None,
+                    option_secrets: OptionSecrets | None = None) -> Hook:
         """Validate and create a hook, with a new secret in the OS keyring.
 
         The hook row and the secret are created together: if the keyring refuses the
-        secret, no hook is left behind.
+        secret, no hook is left behind. ``type``, ``options`` and ``option_secrets``
+        (a Slack URL is given as ``url``) are checked by
+        :func:`hookadmin.core.hook_types.check_config`; the option secrets go where the
+        secret goes.
 
         Raises:
             InputError: a field is invalid (``field`` names it).
             SecretStoreError: the keyring cannot be used.
         """
-        url = validate_url(url)
+        config = check_config(type, url, options or HookOptions(), option_secrets or {},
+                              url_check=validate_url)
         name = validate_name(name)
-        subscription = catalog.normalize_subscription(events)
+        subscription = _check_type_events(type, catalog.normalize_subscription(events))
         bundle = validate_ca_bundle(ca_bundle) if ca_bundle else None
         _check_tls_choice(insecure_ssl, bundle)
         self.secrets.check()
         with self.store.transaction():
-            hook = self.store.add_hook(name=name, url=url, events=subscription, active=active,
-                                       insecure_ssl=insecure_ssl, ca_bundle=bundle)
+            hook = self.store.add_hook(name=name, url=config.url, events=subscription,
+                                       active=active, insecure_ssl=insecure_ssl,
+                                       ca_bundle=bundle, type=type, options=config.options)
             self.secrets.set(hook.id, new_secret())
+            if config.secrets:
+                self.secrets.set(hook.id, json.dumps(config.secrets), options=True)
         return hook
+
+    def option_secrets(self, hook_id: int) -> OptionSecrets:
+        """The hook's option secrets (an explicit reveal: for an export with
+        ``--secrets`` and for sending); empty when it has none.
+
+        Raises:
+            NotFoundError: no such hook. SecretStoreError: the store cannot be read.
+        """
+        self.store.get_hook(hook_id)
+        return read_option_secrets(self.secrets, hook_id)
 
     def edit_hook(self, hook_id: int, *, url: str | None = None,
                   events: Iterable[str] | None = None, name: str | None = None,
                   active: bool | None = None, insecure_ssl: bool | None = None,
-                  ca_bundle: str | None = None) -> Hook:
+                  ca_bundle: str | None = None, options: HookOptions | None = None,
+                  option_secrets: OptionSecrets | None = None) -> Hook:
         """Change a hook's fields; ``None`` leaves a field as it is (an empty
-        ``ca_bundle`` removes the hook's CA bundle).
+        ``ca_bundle`` removes the hook's CA bundle). A hook's type never changes.
+        ``option_secrets`` given are merged over the stored ones; those the options no
+        longer need are removed.
 
         Raises:
             InputError: a field is invalid. NotFoundError: no such hook.
+            SecretStoreError: option secrets cannot be read or written (nothing changed).
         """
         current = self.store.get_hook(hook_id)
         _check_tls_choice(current.insecure_ssl if insecure_ssl is None else insecure_ssl,
                           current.ca_bundle if ca_bundle is None else ca_bundle)
+        if url is not None or options is not None or option_secrets:
+            stored = read_option_secrets(self.secrets, hook_id)
+            config = check_config(
+                current.type,
+                url if url is not None else (None if current.type == "slack" else current.url),
+                current.options if options is None else options,
+                {**stored, **(option_secrets or {})}, url_check=validate_url)
+            if config.secrets != stored:
+                if config.secrets:
+                    self.secrets.set(hook_id, json.dumps(config.secrets), options=True)
+                else:
+                    self.secrets.delete(hook_id, options=True)
+            url = config.url if config.url != current.url else None
+            # New option secrets change the hook's updated_at too, so engines read them.
+            options = config.options if config.options != current.options \
+                or config.secrets != stored else None
         return self.store.update_hook(
-            hook_id,
-            url=None if url is None else validate_url(url),
+            hook_id, options=options,
+            url=url,
             name=None if name is None else validate_name(name),
-            events=None if events is None else catalog.normalize_subscription(events),
+            events=None if events is None else _check_type_events(
+                current.type, catalog.normalize_subscription(events)),
             active=active, insecure_ssl=insecure_ssl,
             ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
 
     def delete_hook(self, hook_id: int) -> SecretStoreError | None:
-        """Delete a hook, its delivery history and its secret.
+        """Delete a hook, its delivery history and its secrets (the signing secret, the one
+        a reset replaced, and its option secrets if it can have any).
 
         When the keyring cannot be used now, the hook is deleted anyway and the names of
         its keyring entries are remembered in the database (never the secrets):
@@ -147,9 +196,12 @@ class HookService:
         Raises:
             NotFoundError: no such hook.
         """
+        hook = self.store.get_hook(hook_id)
         self.store.delete_hook(hook_id)
         secrets = self.secrets
         names = [secrets.name_of(hook_id), secrets.name_of(hook_id, previous=True)]
+        if hook.type != WEB or not hook.options.empty:  # only such hooks have option secrets
+            names.append(secrets.name_of(hook_id, options=True))
         try:
             for name in names:
                 secrets.delete_name(name)
@@ -388,6 +440,23 @@ class HookService:
         if not items:
             raise InputError("The batch has no events; give one JSON object per line.")
         return self.store.add_events(items)
+
+
+def _check_type_events(type_name: str, subscription: list[str]) -> list[str]:
+    """The subscription, if a hook of this type can deliver every event of it.
+
+    Raises:
+        InputError: a PagerDuty hook subscribed to an event that neither triggers nor
+            resolves an incident.
+    """
+    allowed = allowed_events(type_name)
+    if allowed is not None:
+        extra = [e.id for e in catalog.EVENT_TYPES
+                 if catalog.subscribes_to(subscription, e.id) and e.id not in allowed]
+        if extra:
+            raise InputError(f"A {type_name} hook takes only {', '.join(allowed)}; remove "
+                             f"{', '.join(extra)}.", field="events")
+    return subscription
 
 
 def _check_tls_choice(insecure_ssl: bool, ca_bundle: str | None) -> None:

@@ -6,7 +6,8 @@ written only when asked, to a separate file created with mode 0600:
 ``webhook-signature`` (the overlap after a reset, docs/decisions.md "Secret
 rotation") has an object instead: ``{"secret": ..., "previous": ...,
 "previous_expires_at": "2026-11-29T10:00:00Z"}``, so an import within the overlap
-keeps it.
+keeps it. A hook with option secrets (a Slack URL, a PagerDuty routing key,
+passwords, secret header values) has an object too, with ``"options": {name: value}``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ from typing import Any
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import HookadminError, InputError, SecretStoreError
+from hookadmin.core.hook_types import (
+    EMAIL,
+    SLACK,
+    WEB,
+    HookOptions,
+    check_config,
+    hook_type,
+    parse_smtp_url,
+    read_option_secrets,
+)
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import check_secret, new_secret
@@ -31,6 +42,9 @@ from hookadmin.core.store import iso
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_HOOKS = 5000
+# The keys of a hook's §4 settings that are its options (HookOptions.to_json).
+_OPTION_KEYS = ("basic_auth_user", "headers", "secret_headers", "filter", "rate_limit", "to",
+                "client_cert", "client_key", "proxy")
 
 
 @dataclass(frozen=True)
@@ -47,13 +61,18 @@ class ExportedSecret:
     secret: str
     previous: str | None = None
     previous_expires_at: float | None = None
+    options: dict[str, str] | None = None
 
     def to_json(self) -> str | dict[str, Any]:
-        """The secret alone, or an object when a replaced secret travels with it."""
-        if self.previous is None or self.previous_expires_at is None:
-            return self.secret
-        return {"secret": self.secret, "previous": self.previous,
-                "previous_expires_at": iso(self.previous_expires_at)}
+        """The secret alone, or an object when a replaced secret or option secrets
+        travel with it."""
+        out: dict[str, Any] = {"secret": self.secret}
+        if self.previous is not None and self.previous_expires_at is not None:
+            out.update(previous=self.previous,
+                       previous_expires_at=iso(self.previous_expires_at))
+        if self.options:
+            out["options"] = dict(self.options)
+        return self.secret if len(out) == 1 else out
 
 
 def export_hooks(service: HookService) -> list[dict[str, Any]]:
@@ -77,8 +96,10 @@ def export_secrets(service: HookService, hooks: list[Hook] | None = None, *,
         expiry = h.previous_secret_expires_at
         if expiry is not None and expiry > now:
             previous = service.secrets.get_optional(h.id, previous=True)
+        options = None if h.type == WEB and h.options.empty \
+            else read_option_secrets(service.secrets, h.id) or None
         out[str(h.id)] = ExportedSecret(service.secrets.get(h.id), previous,
-                                        expiry if previous is not None else None)
+                                        expiry if previous is not None else None, options)
     return out
 
 
@@ -160,8 +181,17 @@ def _check_hook_object(obj: Any, position: int) -> dict[str, Any]:
     ca_bundle = settings.get("ca_bundle")
     if ca_bundle is not None and not isinstance(ca_bundle, str):
         raise InputError(f'{where}: "settings.ca_bundle" must be the path of a PEM file.')
+    type_name = obj.get("type", WEB)
     try:
-        return {"id": obj.get("id"), "url": validate_url(settings["url"]),
+        type_name = hook_type(str(type_name))
+        url = settings["url"]
+        if type_name == EMAIL:
+            url = parse_smtp_url(url).url()
+        elif type_name != SLACK:  # a Slack hook's real URL travels with its secrets
+            url = validate_url(url)
+        return {"id": obj.get("id"), "url": url, "type": type_name,
+                "options": HookOptions.from_json(
+                    {k: v for k, v in settings.items() if k in _OPTION_KEYS}),
                 "name": validate_name(name), "events": catalog.normalize_subscription(events),
                 "active": active, "insecure_ssl": insecure,
                 "ca_bundle": validate_ca_bundle(ca_bundle) if ca_bundle else None}
@@ -213,9 +243,12 @@ def parse_secrets(data: bytes) -> dict[str, ExportedSecret]:
     for key, value in doc.items():
         if isinstance(value, str):
             value = {"secret": value}
+        options = value.get("options") if isinstance(value, dict) else None
         if not isinstance(value, dict) or not isinstance(value.get("secret"), str) \
                 or not all(isinstance(value.get(k), str | None)
-                           for k in ("previous", "previous_expires_at")):
+                           for k in ("previous", "previous_expires_at")) \
+                or not (options is None or (isinstance(options, dict) and all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in options.items()))):
             raise InputError(shape)
         try:
             secret = check_secret(value["secret"])
@@ -225,7 +258,7 @@ def parse_secrets(data: bytes) -> dict[str, ExportedSecret]:
             raise InputError(f"Secret of hook {key}: {err}", field="secrets") from None
         expiry = value.get("previous_expires_at")
         out[str(key)] = ExportedSecret(secret, previous, None if expiry is None or previous
-                                       is None else _parse_time(expiry, key))
+                                       is None else _parse_time(expiry, key), options)
     return out
 
 
@@ -259,22 +292,37 @@ def import_hooks(service: HookService, hooks: list[dict[str, Any]],
     now = time.time() if now is None else now
     created: list[Hook] = []
     skipped = 0
+    configs = []
+    for position, item in enumerate(hooks, start=1):
+        given = secrets.get(str(item["id"]))
+        try:
+            configs.append(check_config(
+                item["type"], None if item["type"] == SLACK else item["url"],
+                item["options"], (given.options if given else None) or {},
+                url_check=validate_url))
+        except InputError as err:
+            hint = "" if given else (" Its secret settings travel only in a secrets file: "
+                                     "export and import with --secrets FILE.")
+            raise InputError(f"Hook {position}: {err}{hint}", field=err.field) from None
     service.secrets.check()
     try:
         with service.store.transaction():
-            for item in hooks:
+            for item, config in zip(hooks, configs, strict=True):
                 key = (item["url"], item["name"], tuple(item["events"]))
                 if key in existing:
                     skipped += 1
                     continue
                 existing.add(key)
-                hook = service.store.add_hook(name=item["name"], url=item["url"],
+                hook = service.store.add_hook(name=item["name"], url=config.url,
                                               events=item["events"], active=item["active"],
                                               insecure_ssl=item["insecure_ssl"],
-                                              ca_bundle=item["ca_bundle"])
+                                              ca_bundle=item["ca_bundle"], type=item["type"],
+                                              options=config.options)
                 created.append(hook)
                 given = secrets.get(str(item["id"]))
                 service.secrets.set(hook.id, given.secret if given else new_secret())
+                if config.secrets:
+                    service.secrets.set(hook.id, json.dumps(config.secrets), options=True)
                 if given and given.previous and given.previous_expires_at \
                         and given.previous_expires_at > now:
                     service.secrets.set(hook.id, given.previous, previous=True)
@@ -286,5 +334,6 @@ def import_hooks(service: HookService, hooks: list[dict[str, Any]],
             with contextlib.suppress(SecretStoreError):
                 service.secrets.delete(hook.id)
                 service.secrets.delete(hook.id, previous=True)
+                service.secrets.delete(hook.id, options=True)
         raise
     return created, skipped

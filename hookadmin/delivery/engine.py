@@ -29,6 +29,13 @@ from pathlib import Path
 import aiohttp
 
 from hookadmin.core.errors import InputError, SecretStoreError, StoreBusyError
+from hookadmin.core.hook_types import (
+    EMAIL,
+    SMTP_PASSWORD,
+    WEB,
+    OptionSecrets,
+    read_option_secrets,
+)
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secrets import HookSecrets, SecretStore
 from hookadmin.core.signing import delivery_headers
@@ -43,8 +50,10 @@ from hookadmin.delivery.bookkeeping_wire import (
     TurnResult,
     job_from_wire,
 )
-from hookadmin.delivery.http import ERROR_SENTENCES, make_session, send
+from hookadmin.delivery.http import ERROR_SENTENCES, ClientCert, make_session, send
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.proxy import send_via_proxy
+from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +191,8 @@ class _Run:
         self.unsent: list[int] = []  # cancelled while in flight, to release
         self.to_release: list[int] = []  # claimed but not to be sent (hook stopped)
         self.gone: set[int] = set()  # hooks that answered 410, until seen inactive
-        self.sessions: dict[tuple[bool, str | None], aiohttp.ClientSession] = {}
+        self.sessions: dict[tuple[bool, str | None, ClientCert | None, bool],
+                            aiohttp.ClientSession] = {}
         self.retired_sessions: list[aiohttp.ClientSession] = []
         self.hooks: dict[int, Hook] = {}
         self.secret_cache: dict[_SecretKey, str] = {}
@@ -190,6 +200,10 @@ class _Run:
         self.warming: dict[_SecretKey, asyncio.Future[str | None]] = {}  # the start's read
         self.warm_task: asyncio.Task[None] | None = None
         self.keyring_problem: str | None = None  # why the keyring cannot be used now
+        # Hooks of other types or with options (see delivery/typed.py): their option
+        # secrets by (hook id, updated_at), and the next free time of rate-limited ones.
+        self.option_cache: dict[tuple[int, str], OptionSecrets] = {}
+        self.pace: dict[int, float] = {}
         self.wake = asyncio.Event()
         self.closing = False
         self.attempts = 0
@@ -481,6 +495,8 @@ class _Run:
         hook = self.hooks.get(job.hook_id)
         if hook is None:
             return None  # deleted with its deliveries (claims come after the hooks' re-read)
+        if hook.type != WEB or not hook.options.empty:
+            return await self._deliver_typed(job, hook)
         try:
             secret = self.secret_cache.get(_secret_key(hook, False)) \
                 or await self._secret(hook)
@@ -509,6 +525,95 @@ class _Run:
                 error_message=str(err)))
         return _Ended(job, hook, await send(session, hook.url, headers, job.body,
                                                self.settings))
+
+    async def _deliver_typed(self, job: DeliveryJob, hook: Hook) -> _Ended:
+        """A delivery to a hook of another type than ``web``, or with options: its
+        request is built by :func:`hookadmin.delivery.typed.outgoing`, it waits for
+        the hook's rate limit, and its record masks every secret."""
+        if hook.type == EMAIL:
+            from hookadmin.delivery.email import send_email
+
+            try:
+                secrets = await self._option_secrets(hook)
+            except SecretStoreError as err:
+                return self._secret_missing(job, hook, err)
+            await self._wait_for_rate(hook)
+            return _Ended(job, hook, await send_email(
+                hook, event_type=job.event_type, delivery_id=job.id, body=job.body,
+                password=secrets.get(SMTP_PASSWORD), settings=self.settings))
+        try:
+            secret = self.secret_cache.get(_secret_key(hook, False)) \
+                or await self._secret(hook)
+            previous = None
+            if hook.previous_secret_expires_at is not None \
+                    and hook.previous_secret_expires_at > time.time():
+                previous = await self._secret(hook, previous=True)
+            request = outgoing(hook, event_type=job.event_type, delivery_id=job.id,
+                               body=job.body, secret=secret, previous_secret=previous,
+                               option_secrets=await self._option_secrets(hook),
+                               timestamp=int(time.time()))
+        except (SecretStoreError, MissingOptionSecret) as err:
+            return self._secret_missing(job, hook, err)
+        await self._wait_for_rate(hook)
+        secrets = self.option_cache.get((hook.id, hook.updated_at), {})
+        try:
+            session = self._session(hook, client_cert(hook, secrets),
+                                    proxied=hook.options.proxy is not None)
+        except InputError as err:
+            return _Ended(job, hook, request.masked(AttemptRecord(
+                started_at=time.time(), duration_ms=None, request_url=hook.url,
+                request_headers={}, status_code=None, response_headers=None,
+                response_body=None, response_truncated=False, error_kind="tls",
+                error_message=str(err))))
+        if hook.options.proxy is not None:
+            attempt = await send_via_proxy(session, hook, request.url, request.headers,
+                                           request.body, self.settings, secrets)
+        else:
+            attempt = await send(session, request.url, request.headers, request.body,
+                                 self.settings)
+        return _Ended(job, hook, request.masked(attempt))
+
+    def _secret_missing(self, job: DeliveryJob, hook: Hook,
+                        err: SecretStoreError | MissingOptionSecret) -> _Ended:
+        """The attempt of a delivery whose secrets cannot be read; a keyring that cannot
+        be used is told as :meth:`_deliver`'s path tells it."""
+        if isinstance(err, SecretStoreError) and err.cause not in ("missing", "damaged"):
+            self._keyring_state(str(err))
+        why = str(err)
+        return _Ended(job, hook, AttemptRecord(
+            started_at=time.time(), duration_ms=None, request_url=hook.url,
+            request_headers={}, status_code=None, response_headers=None, response_body=None,
+            response_truncated=False, error_kind="secret_unavailable",
+            error_message=f"{ERROR_SENTENCES['secret_unavailable']} {why}"))
+
+    async def _wait_for_rate(self, hook: Hook) -> None:
+        """Wait for the hook's next free slot under its rate limit (none is dropped:
+        each delivery takes the next slot, ``per`` / ``count`` seconds apart)."""
+        limit = hook.options.rate_limit
+        if limit is None:
+            return
+        now = self.loop_.time()
+        slot = max(now, self.pace.get(hook.id, now))
+        self.pace[hook.id] = slot + limit.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def _option_secrets(self, hook: Hook) -> OptionSecrets:
+        """The hook's option secrets, read once per change of the hook (its
+        ``updated_at``) and kept.
+
+        Raises:
+            SecretStoreError: the store cannot be read.
+        """
+        key = (hook.id, hook.updated_at)
+        cached = self.option_cache.get(key)
+        if cached is None:
+            cached = await self.loop_.run_in_executor(None, read_option_secrets,
+                                                      self.secrets, hook.id)
+            self.option_cache = {k: v for k, v in self.option_cache.items()
+                                 if k[0] != hook.id}
+            self.option_cache[key] = cached
+        return cached
 
     def _finish_internal_error(self, job: DeliveryJob, error: BaseException) -> None:
         """A bug or an unexpected failure, not the receiver's doing: record it as an
@@ -635,12 +740,14 @@ class _Run:
                 if not fut.done():
                     fut.set_result(found.get(hook_id))
 
-    def _session(self, hook: Hook) -> aiohttp.ClientSession:
-        key = (not hook.insecure_ssl, hook.ca_bundle)
+    def _session(self, hook: Hook, cert: ClientCert | None = None, *,
+                 proxied: bool = False) -> aiohttp.ClientSession:
+        key = (not hook.insecure_ssl, hook.ca_bundle, cert, proxied)
         session = self.sessions.get(key)
         if session is None:
             session = self.sessions[key] = make_session(self.settings, verify=key[0],
-                                                        ca_bundle=hook.ca_bundle)
+                                                        ca_bundle=hook.ca_bundle,
+                                                        client_cert=cert, proxied=proxied)
         return session
 
     async def close(self) -> None:

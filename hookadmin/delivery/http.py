@@ -73,19 +73,28 @@ class _RedactURLs(logging.Filter):
 logging.getLogger("httpx").addFilter(_RedactURLs())
 
 
-def tls_context(*, verify: bool = True, ca_bundle: str | None = None) -> ssl.SSLContext:
+ClientCert = tuple[str, str, str | None]
+"""An mTLS client certificate: (certificate chain PEM path, key PEM path, the key's
+passphrase or None)."""
+
+
+def tls_context(*, verify: bool = True, ca_bundle: str | None = None,
+                client_cert: ClientCert | None = None) -> ssl.SSLContext:
     """The TLS settings of a hook: the system's trusted CAs (plus ``ca_bundle``, a PEM
-    file, when given), or no verification at all when ``verify`` is False.
+    file, when given), or no verification at all when ``verify`` is False; with
+    ``client_cert``, the certificate hookadmin presents (mTLS).
 
     Raises:
-        InputError: the CA bundle cannot be read or is not PEM certificates.
+        InputError: the CA bundle or the client certificate cannot be read or used.
     """
     if not verify:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+        _load_client_cert(ctx, client_cert)
         return ctx
     ctx = ssl.create_default_context(cafile=certifi.where())
+    _load_client_cert(ctx, client_cert)
     if ca_bundle:
         try:
             ctx.load_verify_locations(cafile=ca_bundle)
@@ -116,8 +125,21 @@ class _NameKeepingTransport(AiohttpTransport):
         return await super().handle_async_request(request)
 
 
+def _load_client_cert(ctx: ssl.SSLContext, client_cert: ClientCert | None) -> None:
+    if client_cert is None:
+        return
+    cert, key, passphrase = client_cert
+    try:
+        ctx.load_cert_chain(cert, key, password=passphrase.encode() if passphrase else b"")
+    except (OSError, ssl.SSLError, ValueError):
+        raise InputError(f"The client certificate {cert} or its key cannot be used (missing, "
+                         "unreadable, or a wrong passphrase); set them again with `hookadmin "
+                         "hooks edit`.", field="client_cert") from None
+
+
 def make_client(settings: DeliverySettings, *, verify: bool = True,
-                ca_bundle: str | None = None) -> httpx.AsyncClient:
+                ca_bundle: str | None = None,
+                client_cert: ClientCert | None = None) -> httpx.AsyncClient:
     """An :class:`httpx.AsyncClient` configured for deliveries: no redirects, timeouts
     and connection limits from ``settings``, the network policy checked on every
     resolved address, and the hook's TLS settings (see :func:`tls_context`).
@@ -127,7 +149,7 @@ def make_client(settings: DeliverySettings, *, verify: bool = True,
     """
     limits = httpx.Limits(max_connections=settings.max_in_flight,
                           max_keepalive_connections=settings.max_in_flight)
-    ctx = tls_context(verify=verify, ca_bundle=ca_bundle)
+    ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert)
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(ssl=ctx, limit=settings.max_in_flight,
@@ -143,7 +165,8 @@ def make_client(settings: DeliverySettings, *, verify: bool = True,
 
 
 def make_session(settings: DeliverySettings, *, verify: bool = True,
-                 ca_bundle: str | None = None) -> aiohttp.ClientSession:
+                 ca_bundle: str | None = None, client_cert: ClientCert | None = None,
+                 proxied: bool = False) -> aiohttp.ClientSession:
     """An :class:`aiohttp.ClientSession` for the engine's deliveries: the same
     connection limits, timeouts, network policy and TLS settings as
     :func:`make_client`; no cookies are kept between deliveries. Must be created (and
@@ -152,9 +175,12 @@ def make_session(settings: DeliverySettings, *, verify: bool = True,
     Raises:
         InputError: the CA bundle cannot be used.
     """
-    ctx = tls_context(verify=verify, ca_bundle=ca_bundle)
-    connector = aiohttp.TCPConnector(ssl=ctx, limit=settings.max_in_flight,
-                                     **connector_kwargs(strict=settings.strict_network))
+    ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert)
+    # Through a proxy the connection goes to the proxy, which the administrator chose;
+    # the policy is applied to the destination instead (delivery/proxy.py).
+    connector = aiohttp.TCPConnector(
+        ssl=ctx, limit=settings.max_in_flight,
+        **({} if proxied else connector_kwargs(strict=settings.strict_network)))
     return aiohttp.ClientSession(
         connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=settings.attempt_timeout,
@@ -163,7 +189,8 @@ def make_session(settings: DeliverySettings, *, verify: bool = True,
 
 
 async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str],
-               body: bytes, settings: DeliverySettings) -> AttemptRecord:
+               body: bytes, settings: DeliverySettings, *, proxy: str | None = None,
+               proxy_headers: dict[str, str] | None = None) -> AttemptRecord:
     """Send one delivery attempt with aiohttp and describe what happened; the engine's
     counterpart of :func:`post`. Never raises for network errors.
 
@@ -173,14 +200,17 @@ async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
         headers: the signed headers (:func:`hookadmin.core.signing.delivery_headers`).
         body: the exact bytes to send.
         settings: the timeouts (seconds) and response cap (bytes).
+        proxy, proxy_headers: a proxy to send through, and headers for it only (see
+            :mod:`hookadmin.delivery.proxy`, which checks the destination against the
+            network policy first).
 
     Returns:
         An :class:`AttemptRecord`; ``error_kind`` is None only for a 2xx response.
     """
     async def exchange(response: _Response) -> None:
         # The session's total timeout covers the whole attempt, body included.
-        async with session.post(url, data=body, headers=headers,
-                                allow_redirects=False) as resp:
+        async with session.post(url, data=body, headers=headers, allow_redirects=False,
+                                proxy=proxy, proxy_headers=proxy_headers) as resp:
             response.status = resp.status
             response.headers = list(resp.headers.items())
             if not resp.content.at_eof():  # e.g. a 204 has no body to read

@@ -12,15 +12,20 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hookadmin.core.errors import InputError
+from hookadmin.core.hook_types import EMAIL, SMTP_PASSWORD, WEB, read_option_secrets
 from hookadmin.core.hooks import Hook
 from hookadmin.core.secrets import HookSecrets
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord
-from hookadmin.delivery.http import make_client, post
+from hookadmin.delivery.http import make_client, make_session, post
 from hookadmin.delivery.policy import DeliverySettings, with_options
+from hookadmin.delivery.proxy import send_via_proxy
+from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 ZEN = (
     "Keep it logically awesome.",
@@ -54,23 +59,56 @@ def ping_body(hook: Hook, *, zen: str | None = None) -> bytes:
 
 
 async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None = None,
-                    *, previous_secret: str | None = None) -> PingResult:
+                    *, previous_secret: str | None = None,
+                    option_secrets: Mapping[str, str] | None = None) -> PingResult:
     """Sign and POST a ping to ``hook`` now, under the same network policy and TLS
     settings as deliveries. Never raises for network errors.
 
+    A hook of another type sends its own test message (a Slack message, a PagerDuty
+    ``resolve`` of a key no incident has, an e-mail) with its option secrets
+    (``option_secrets``, see :func:`hookadmin.core.hook_types.read_option_secrets`);
+    the result's body and attempt mask every secret.
+
     Raises:
-        InputError: the hook's CA bundle cannot be used.
+        InputError: the hook's CA bundle cannot be used, or an option secret it needs
+            is missing.
     """
     settings = settings or DeliverySettings()
     body = ping_body(hook)
     delivery_id = str(uuid.uuid4())
-    headers = delivery_headers(secret=secret, event_type="ping", delivery_id=delivery_id,
-                               timestamp=int(time.time()), body=body,
-                               previous_secret=previous_secret)
-    async with make_client(settings, verify=not hook.insecure_ssl,
-                           ca_bundle=hook.ca_bundle) as client:
-        attempt = await post(client, hook.url, headers, body, settings)
-    return PingResult(hook.id, delivery_id, body, attempt)
+    secrets = option_secrets or {}
+    if hook.type == EMAIL:
+        from hookadmin.delivery.email import send_email
+
+        attempt = await send_email(hook, event_type="ping", delivery_id=delivery_id, body=body,
+                                   password=secrets.get(SMTP_PASSWORD), settings=settings)
+        return PingResult(hook.id, delivery_id, body, attempt)
+    if hook.type == WEB and hook.options.empty:
+        headers = delivery_headers(secret=secret, event_type="ping", delivery_id=delivery_id,
+                                   timestamp=int(time.time()), body=body,
+                                   previous_secret=previous_secret)
+        async with make_client(settings, verify=not hook.insecure_ssl,
+                               ca_bundle=hook.ca_bundle) as client:
+            attempt = await post(client, hook.url, headers, body, settings)
+        return PingResult(hook.id, delivery_id, body, attempt)
+    try:
+        request = outgoing(hook, event_type="ping", delivery_id=delivery_id, body=body,
+                           secret=secret, previous_secret=previous_secret,
+                           option_secrets=secrets, timestamp=int(time.time()), ping=True)
+    except MissingOptionSecret as err:
+        raise InputError(str(err)) from None
+    if hook.options.proxy is not None:  # aiohttp's proxy support, as the engine uses it
+        session = make_session(settings, verify=not hook.insecure_ssl,
+                               ca_bundle=hook.ca_bundle, client_cert=client_cert(hook, secrets),
+                               proxied=True)
+        async with session:
+            attempt = await send_via_proxy(session, hook, request.url, request.headers,
+                                           request.body, settings, dict(secrets))
+        return PingResult(hook.id, delivery_id, request.shown_body(), request.masked(attempt))
+    async with make_client(settings, verify=not hook.insecure_ssl, ca_bundle=hook.ca_bundle,
+                           client_cert=client_cert(hook, secrets)) as client:
+        attempt = await post(client, request.url, request.headers, request.body, settings)
+    return PingResult(hook.id, delivery_id, request.shown_body(), request.masked(attempt))
 
 
 def previous_secret(secrets: HookSecrets, hook: Hook) -> str | None:
@@ -106,8 +144,11 @@ def ping(service: HookService, hook_id: int, settings: DeliverySettings | None =
     """
     hook = service.hook(hook_id)
     secret = service.secrets.get(hook.id)
+    option_secrets = None if hook.type == WEB and hook.options.empty \
+        else read_option_secrets(service.secrets, hook.id)
     result = asyncio.run(send_ping(hook, secret, ping_settings(service, settings),
-                                   previous_secret=previous_secret(service.secrets, hook)))
+                                   previous_secret=previous_secret(service.secrets, hook),
+                                   option_secrets=option_secrets))
     service.store.record_ping(hook.id, result.delivery_id, result.body, result.attempt)
     return result
 

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError
+from hookadmin.core.formats import allowed_events
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
+from hookadmin.ui.hook_type_form import HookTypeOptions, uses_url_field
 
 
 class GroupCheckBox(QCheckBox):
@@ -192,6 +194,9 @@ class HookForm(QWidget):
         self.name_error.setStyleSheet("color: #c62828;")
         self.name_error.hide()
 
+        self.type_options = HookTypeOptions()
+        self.type_options.setObjectName("typeOptions")
+
         self.events = EventPicker()
         self.events_error = QLabel("Choose at least one event.")
         self.events_error.setObjectName("eventsError")
@@ -278,6 +283,7 @@ class HookForm(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(intro)
         layout.addSpacing(8)
+        layout.addWidget(self.type_options)
         layout.addLayout(form)
         layout.addSpacing(8)
         layout.addWidget(events_title)
@@ -306,6 +312,8 @@ class HookForm(QWidget):
         self.submit_button.clicked.connect(self._on_submit)
         self.cancel_button.clicked.connect(self.cancelled)
         self.url_edit.returnPressed.connect(self._on_submit)
+        self.type_options.changed.connect(self._validate)
+        self.type_options.type_changed.connect(self._on_type_changed)
         self.reset()
 
     def reset(self, hook: Hook | None = None) -> None:
@@ -314,7 +322,8 @@ class HookForm(QWidget):
         self._url_touched = hook is not None
         self.title.setText("Add webhook" if hook is None else f"Edit hook {hook.id}")
         self.submit_button.setText("Create hook" if hook is None else "Save changes")
-        self.url_edit.setText("" if hook is None else hook.url)
+        self.type_options.reset(hook)
+        self.url_edit.setText("" if hook is None or hook.type == "email" else hook.url)
         self.name_edit.setText("" if hook is None else hook.name)
         self.events.set_subscription(["job", "cluster"] if hook is None else hook.events)
         self.active_box.setChecked(True if hook is None else hook.active)
@@ -328,7 +337,8 @@ class HookForm(QWidget):
         """Fill the form for a new hook with a copy of ``hook``'s settings."""
         self.reset()
         self.title.setText(f"Add webhook (copy of hook {hook.id})")
-        self.url_edit.setText(hook.url)
+        if hook.type == "web":  # other types' secrets are not copied: start them afresh
+            self.url_edit.setText(hook.url)
         self.name_edit.setText(f"{hook.name} (copy)" if hook.name else "")
         self.events.set_subscription(hook.events)
         self.active_box.setChecked(hook.active)
@@ -346,13 +356,37 @@ class HookForm(QWidget):
         target.show()
 
     def values(self) -> dict[str, object]:
-        """The current values, validated. Raises InputError."""
-        return {"url": validate_url(self.url_edit.text()),
+        """The current values, validated: also ``type``, ``options`` and
+        ``option_secrets`` (see :class:`HookTypeOptions`); ``url`` is None to keep a
+        Slack hook's URL or to use PagerDuty's endpoint. Raises InputError."""
+        kind, options, secrets = self.type_options.values()
+        return {"url": self._url_value(kind), "type": kind, "options": options,
+                "option_secrets": secrets,
                 "name": validate_name(self.name_edit.text()),
                 "events": catalog.normalize_subscription(self.events.subscription()),
                 "active": self.active_box.isChecked(),
                 "ca_bundle": validate_ca_bundle(self.ca_edit.text()),
                 "insecure_ssl": self.insecure_box.isChecked()}
+
+    def _url_value(self, kind: str) -> str | None:
+        text = self.url_edit.text().strip()
+        if kind == "email":
+            return self.type_options.smtp_text()
+        if kind == "pagerduty" and not text:
+            return None
+        if kind == "slack" and self.editing is not None and text == self.editing.url:
+            return None  # the masked form of the stored URL: keep it
+        return validate_url(text)
+
+    @Slot(str)
+    def _on_type_changed(self, kind: str) -> None:
+        if self.editing is None:  # a new hook starts with the events its type can send
+            self.events.set_subscription(list(allowed_events(kind) or ("job", "cluster")))
+        self.url_edit.setEnabled(uses_url_field(kind))
+        self.url_edit.setPlaceholderText({
+            "slack": "https://hooks.slack.com/services/T000/B000/XXXX",
+            "pagerduty": "empty for https://events.pagerduty.com/v2/enqueue",
+            "email": "the SMTP server below"}.get(kind, "https://example.com/hooks/etl"))
 
     @Slot()
     def _on_browse(self) -> None:
@@ -398,7 +432,7 @@ class HookForm(QWidget):
         text = self.url_edit.text()
         self.url_warning.hide()
         try:
-            url = validate_url(text)
+            url = self._url_value(self.type_options.type_name) or ""
         except InputError as err:
             ok = False
             if self._url_touched:
@@ -436,7 +470,7 @@ class HookForm(QWidget):
             self.ca_error.hide()
         has_events = bool(self.events.subscription())
         self.events_error.setVisible(not has_events)
-        ok = ok and has_events
+        ok = ok and has_events and self.type_options.check()
         self.submit_button.setEnabled(ok)
         return ok
 

@@ -593,21 +593,26 @@ class MainWindow(QMainWindow):
         try:
             if editing is None:
                 hook = self.service.create_hook(
-                    url=str(values["url"]), name=str(values["name"]),
+                    url=values["url"], name=str(values["name"]),  # type: ignore[arg-type]
                     events=list(values["events"]),  # type: ignore[call-overload]
                     active=bool(values["active"]),
                     ca_bundle=str(values["ca_bundle"]) or None,
-                    insecure_ssl=bool(values["insecure_ssl"]))
+                    insecure_ssl=bool(values["insecure_ssl"]),
+                    type=str(values["type"]),
+                    options=values["options"],  # type: ignore[arg-type]
+                    option_secrets=values["option_secrets"])  # type: ignore[arg-type]
             else:
                 # Only a changed Active box is sent: re-sending "inactive" would erase
                 # the engine's deactivated_reason (e.g. after a 410) on any edit.
                 active = bool(values["active"])
                 hook = self.service.edit_hook(
-                    editing.id, url=str(values["url"]), name=str(values["name"]),
+                    editing.id, url=values["url"], name=str(values["name"]),  # type: ignore[arg-type]
                     events=list(values["events"]),  # type: ignore[call-overload]
                     active=None if active == editing.active else active,
                     ca_bundle=str(values["ca_bundle"]),
-                    insecure_ssl=bool(values["insecure_ssl"]))
+                    insecure_ssl=bool(values["insecure_ssl"]),
+                    options=values["options"],  # type: ignore[arg-type]
+                    option_secrets=values["option_secrets"])  # type: ignore[arg-type]
         except InputError as err:
             self.form.show_error(err)
             return

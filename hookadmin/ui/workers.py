@@ -291,7 +291,13 @@ class _PingWorker(QObject):
         if self._cancelled:
             raise asyncio.CancelledError
         previous = await asyncio.to_thread(previous_secret, self.secrets, self.hook)
-        return await send_ping(self.hook, secret, self.settings, previous_secret=previous)
+        options = None
+        if self.hook.type != "web" or not self.hook.options.empty:
+            from hookadmin.core.hook_types import read_option_secrets
+
+            options = await asyncio.to_thread(read_option_secrets, self.secrets, self.hook.id)
+        return await send_ping(self.hook, secret, self.settings, previous_secret=previous,
+                               option_secrets=options)
 
 
 class PingTask(QObject):

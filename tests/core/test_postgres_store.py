@@ -119,6 +119,8 @@ def test_a_database_at_schema_1_is_migrated_with_its_leases(postgres_url: str) -
                    (now, now + 30, now, now, now, now, now))
     with PostgresStore(postgres_url) as store:
         assert store.schema_version == SCHEMA_VERSION
+        old = store.get_hook(1)  # the hook types' columns came after the leases'
+        assert (old.type, old.options.empty, old.filtered_out) == ("web", True, 0)
         assert store.claim_due(now=now, lease_seconds=30, limit=10, per_hook_limit=1) == []
         assert [j.id for j in store.claim_due(now=now, lease_seconds=30, limit=10,
                                               per_hook_limit=2)] == ["d2"]

@@ -29,9 +29,12 @@ SS_PATH = "/org/freedesktop/secrets"
 GNOME_KEYRING_INTERNAL = "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"
 
 
-def keyring_entry(store_id: str, hook_id: int, *, previous: bool = False) -> str | None:
-    """A hook's secret read straight from the keyring, not through hookadmin."""
-    user = f"{store_id}/hook/{hook_id}" + ("/previous" if previous else "")
+def keyring_entry(store_id: str, hook_id: int, *, previous: bool = False,
+                  options: bool = False) -> str | None:
+    """A hook's secret (or the replaced one, or its option secrets' JSON) read straight
+    from the keyring, not through hookadmin."""
+    user = f"{store_id}/hook/{hook_id}" + ("/options" if options
+                                           else "/previous" if previous else "")
     value = keyring.get_password(SERVICE_NAME, user)
     return value if isinstance(value, str) else None
 

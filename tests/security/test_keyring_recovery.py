@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hookadmin.core.errors import SecretStoreError
+from hookadmin.core.hook_types import BASIC_AUTH_PASSWORD, HookOptions
 from hookadmin.core.secrets import LOCKED, NO_BACKEND, SecretStore
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import sign
@@ -95,6 +96,34 @@ def test_delete_hook_reports_a_kept_secret(home: Path) -> None:
     assert secret  # the other hook's secret was never part of the orphans
 
 
+def test_deleting_a_typed_hook_removes_its_option_secrets_too(home: Path) -> None:
+    with HookService(home) as service:
+        typed = service.create_hook(url="https://example.com/t", events=["job"],
+                                    options=HookOptions(basic_auth_user="alice"),
+                                    option_secrets={BASIC_AUTH_PASSWORD: "Pa55-word-x"})
+        gone = service.create_hook(url="https://example.com/g", events=["job"],
+                                   options=HookOptions(basic_auth_user="bob"),
+                                   option_secrets={BASIC_AUTH_PASSWORD: "Pa55-word-y"})
+        plain = service.create_hook(url="https://example.com/p", events=["job"])
+        store_id = service.store.store_id
+    assert keyring_entry(store_id, typed.id, options=True) is not None
+    with HookService(home) as service:
+        assert service.delete_hook(gone.id) is None
+    assert keyring_entry(store_id, gone.id, options=True) is None
+    assert keyring_entry(store_id, gone.id) is None
+    with HookService(home, secrets=SecretStore(store_id, backend=_NoKeyring())) as service:
+        assert isinstance(service.delete_hook(typed.id), SecretStoreError)
+        assert isinstance(service.delete_hook(plain.id), SecretStoreError)
+        assert service.orphaned_secrets() == [
+            f"{store_id}/hook/{typed.id}", f"{store_id}/hook/{typed.id}/previous",
+            f"{store_id}/hook/{typed.id}/options",  # a plain web hook has none
+            f"{store_id}/hook/{plain.id}", f"{store_id}/hook/{plain.id}/previous"]
+    with HookService(home) as service:
+        assert service.remove_orphaned_secrets() == 5
+    assert keyring_entry(store_id, typed.id, options=True) is None
+    assert keyring_entry(store_id, typed.id) is None
+
+
 class _NoKeyring:
     """keyring's "no backend" stand-in (what keyring selects without a keyring)."""
 
@@ -129,8 +158,10 @@ def test_worker_says_once_that_it_waits_for_the_keyring(
 
 # -- a keyring daemon that dies and is started again -----------------------------------
 
+@pytest.mark.parametrize("late_options", [False, True], ids=["plain", "basic-auth"])
 def test_engine_waits_for_a_restarted_keyring_daemon_and_signs(
-        home: Path, tmp_path: Path, make_receiver: type[Receiver]) -> None:
+        home: Path, tmp_path: Path, make_receiver: type[Receiver],
+        late_options: bool) -> None:
     receiver = make_receiver()
     service = HookService(home)
     early = service.create_hook(url=receiver.url_for("/early"), events=["job"])
@@ -148,7 +179,11 @@ def test_engine_waits_for_a_restarted_keyring_daemon_and_signs(
         service.publish("job.failed", body("job.failed", id=1))
         receiver.wait_for_requests(1)
         # A hook whose secret the running engine has not read yet.
-        late = service.create_hook(url=receiver.url_for("/late"), events=["cluster"])
+        # With options it goes through the engine's path for typed hooks.
+        late = service.create_hook(
+            url=receiver.url_for("/late"), events=["cluster"],
+            options=HookOptions(basic_auth_user="alice") if late_options else None,
+            option_secrets={BASIC_AUTH_PASSWORD: "Pa55-word-x"} if late_options else None)
         secrets = {"early": service.reveal_secret(early.id),
                    "late": service.reveal_secret(late.id)}
 

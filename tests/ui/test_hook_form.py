@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox
 from pytestqt.qtbot import QtBot
 
+from hookadmin.core.hook_types import HookOptions
 from hookadmin.ui.hook_form import HookForm
 from tests.ui.gui import click, click_checkbox
 
@@ -239,7 +240,8 @@ def test_submit_emits_the_canonical_values(qtbot: QtBot, form: HookForm) -> None
         click(qtbot, form.submit_button)
     assert blocker.args == [{"url": "https://example.com/hooks/etl", "name": "ops monitor",
                              "events": ["cluster", "job.failed"], "active": False,
-                             "ca_bundle": "", "insecure_ssl": False}]
+                             "ca_bundle": "", "insecure_ssl": False, "type": "web",
+                             "options": HookOptions(), "option_secrets": {}}]
 
 
 def test_cancel_emits_cancelled(qtbot: QtBot, form: HookForm) -> None:

@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
 
@@ -40,8 +41,10 @@ class HookRepository(Protocol):
     """Hooks: their settings, never their secrets."""
 
     def add_hook(self, *, name: str, url: str, events: Sequence[str], active: bool,
-                 insecure_ssl: bool = False, ca_bundle: str | None = None) -> Hook:
-        """Insert a hook (values already validated) and return it with its new id."""
+                 insecure_ssl: bool = False, ca_bundle: str | None = None,
+                 type: str = WEB, options: HookOptions | None = None) -> Hook:
+        """Insert a hook (values already validated) and return it with its new id;
+        ``type`` and ``options`` as in :mod:`hookadmin.core.hook_types`."""
         ...
 
     def get_hook(self, hook_id: int) -> Hook:
@@ -57,7 +60,8 @@ class HookRepository(Protocol):
                     insecure_ssl: bool | None = None,
                     deactivated_reason: str | None = None, ca_bundle: str | None = None,
                     previous_secret_expires_at: float | None = None,
-                    clear_previous_secret: bool = False) -> Hook:
+                    clear_previous_secret: bool = False,
+                    options: HookOptions | None = None) -> Hook:
         """Change some fields (None leaves one as it is); activating clears the
         deactivation reason and the failing clock. Raises NotFoundError."""
         ...

@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hookadmin.core.errors import SecretStoreError, TeamKeyError, TeamKeyMismatch
-from hookadmin.core.secrets import HookSecrets
+from hookadmin.core.secrets import HookSecrets, entry_suffix
 from hookadmin.core.team.key import KEY_BYTES, load_team_key
 
 NONCE_BYTES = 12
@@ -126,15 +126,16 @@ class EncryptedSecretStore:
             raise SecretStoreError(MISSING.format(hook_id=hook_id), cause="missing")
         return secret
 
-    def get_optional(self, hook_id: int, *, previous: bool = False) -> str | None:
-        """The secret of ``hook_id`` (or the one it replaced, with ``previous``), or
-        ``None`` when there is none.
+    def get_optional(self, hook_id: int, *, previous: bool = False,
+                     options: bool = False) -> str | None:
+        """The secret of ``hook_id`` (or the one it replaced, with ``previous``; or its
+        option secrets as JSON, with ``options``), or ``None`` when there is none.
 
         Raises:
             TeamKeyMissing, TeamKeyMismatch, SecretStoreError: as :meth:`get`.
         """
         cipher = self._cipher()
-        name = entry_name(hook_id, previous=previous)
+        name = entry_name(hook_id, previous=previous, options=options)
         found = self._blobs.get_many([name]).get(name)
         return None if found is None else self._open(cipher, hook_id, name, *found)
 
@@ -159,33 +160,34 @@ class EncryptedSecretStore:
                 on_found(hook_id, secret)
         return opened
 
-    def set(self, hook_id: int, secret: str, *, previous: bool = False) -> None:
-        """Seal and store (or replace) the secret of ``hook_id`` (or the replaced one),
-        with a fresh nonce.
+    def set(self, hook_id: int, secret: str, *, previous: bool = False,
+            options: bool = False) -> None:
+        """Seal and store (or replace) the secret of ``hook_id`` (or the replaced one, or
+        its option secrets), with a fresh nonce.
 
         Raises:
             TeamKeyMissing, TeamKeyError: no usable team key here; nothing is written.
             SecretStoreError: the database refused the write.
         """
         cipher = self._cipher()
-        name = entry_name(hook_id, previous=previous)
+        name = entry_name(hook_id, previous=previous, options=options)
         nonce = os.urandom(NONCE_BYTES)
         self._blobs.put(name, nonce, cipher.encrypt(nonce, secret.encode("utf-8"),
                                                     self._aad(name)))
 
-    def delete(self, hook_id: int, *, previous: bool = False) -> None:
-        """Remove the secret of ``hook_id`` (or the replaced one); a missing entry is not
-        an error, and no team key is needed.
+    def delete(self, hook_id: int, *, previous: bool = False, options: bool = False) -> None:
+        """Remove the secret of ``hook_id`` (or the replaced one, or its option secrets);
+        a missing entry is not an error, and no team key is needed.
 
         Raises:
             SecretStoreError: the database cannot be written.
         """
-        self._blobs.delete(entry_name(hook_id, previous=previous))
+        self._blobs.delete(entry_name(hook_id, previous=previous, options=options))
 
-    def name_of(self, hook_id: int, *, previous: bool = False) -> str:
-        """The entry name of a hook's secret (never the secret), as :meth:`delete_name`
-        takes it."""
-        return entry_name(hook_id, previous=previous)
+    def name_of(self, hook_id: int, *, previous: bool = False, options: bool = False) -> str:
+        """The entry name of a hook's secret (or the replaced one, or its option secrets;
+        never the secret), as :meth:`delete_name` takes it."""
+        return entry_name(hook_id, previous=previous, options=options)
 
     def delete_name(self, name: str) -> None:
         """Remove the entry with this name; a missing entry is not an error.
@@ -207,10 +209,11 @@ class EncryptedSecretStore:
             raise TeamKeyMismatch(MISMATCH.format(hook_id=hook_id)) from None
 
 
-def entry_name(hook_id: int, *, previous: bool = False) -> str:
-    """The name of a hook's entry in ``hook_secrets``: ``hook/<id>``, or
-    ``hook/<id>/previous`` for the secret a reset replaced."""
-    return f"hook/{hook_id}/previous" if previous else f"hook/{hook_id}"
+def entry_name(hook_id: int, *, previous: bool = False, options: bool = False) -> str:
+    """The name of a hook's entry in ``hook_secrets``: ``hook/<id>``,
+    ``hook/<id>/previous`` for the secret a reset replaced, or ``hook/<id>/options`` for
+    its option secrets (see :func:`hookadmin.core.secrets.entry_suffix`)."""
+    return entry_suffix(hook_id, previous=previous, options=options)
 
 
 def copy_secrets(source: HookSecrets, target: HookSecrets, hook_ids: Sequence[int], *,

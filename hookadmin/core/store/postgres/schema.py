@@ -217,6 +217,14 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE status = 'pending' AND lease_until IS NOT NULL;
     CREATE INDEX delivery_leases_by_hook ON delivery_leases (hook_id, lease_until);
     """,
+    # 4: hook types and endpoint options: the type (web, slack, pagerduty, email) and the
+    # options that are not secret, as JSON (NULL for none; secret ones are in hook_secrets);
+    # the count of events a filter left out
+    """
+    ALTER TABLE hooks ADD COLUMN type text NOT NULL DEFAULT 'web';
+    ALTER TABLE hooks ADD COLUMN options text;
+    ALTER TABLE hooks ADD COLUMN filtered_out bigint NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -4,7 +4,8 @@ recording attempts, each one round trip whatever the number of rows."""
 
 # Deliveries for up to %(limit)s waiting events, locked so engines fanning out at once
 # take different ones: by subscription (%(types)s[i] → %(hooks)s[i]), or to the one
-# target hook of a test event if it is active. Returns (events, deliveries made).
+# target hook of a test event if it is active. Returns (events, deliveries made, the
+# seqs of the events fanned out, for the hooks with a filter).
 FAN_OUT = """
 WITH ev AS (
     SELECT seq, type, target_hook_id FROM events WHERE NOT fanned_out
@@ -23,9 +24,10 @@ WITH ev AS (
     ) x ORDER BY x.seq, x.hook_id
     RETURNING 1
 ), done AS (
-    UPDATE events SET fanned_out = true WHERE seq IN (SELECT seq FROM ev) RETURNING 1
+    UPDATE events SET fanned_out = true WHERE seq IN (SELECT seq FROM ev) RETURNING seq
 )
-SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM made)
+SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM made),
+    (SELECT array_agg(seq) FROM done)
 """
 
 # Each listed hook's oldest due deliveries, as many as given, from the per-hook index.

@@ -45,6 +45,8 @@ from typing import Any
 
 from hookadmin.core.errors import InputError, NotFoundError
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
+from hookadmin.core.filters import filtered_fan_out
+from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook, utc_now_iso
 from hookadmin.core.store.postgres.connection import translated
 from hookadmin.core.store.postgres.history import PostgresHistory
@@ -82,13 +84,16 @@ class PostgresStore(PostgresHistory):
 
     @translated
     def add_hook(self, *, name: str, url: str, events: Sequence[str], active: bool,
-                 insecure_ssl: bool = False, ca_bundle: str | None = None) -> Hook:
+                 insecure_ssl: bool = False, ca_bundle: str | None = None,
+                 type: str = WEB, options: HookOptions | None = None) -> Hook:
         """Insert a hook (values already validated) and return it with its new id."""
         now = utc_now_iso()
         row = self.db.execute(
-            "INSERT INTO hooks (name, url, events, active, insecure_ssl, ca_bundle, created_at,"
-            " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (name, url, json.dumps(list(events)), active, insecure_ssl, ca_bundle, now, now)
+            "INSERT INTO hooks (name, url, events, active, insecure_ssl, ca_bundle, type, options,"
+            " created_at,"
+            " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (name, url, json.dumps(list(events)), active, insecure_ssl, ca_bundle, type,
+             _options_text(options), now, now)
         ).fetchone()
         assert row is not None
         return self.get_hook(int(row[0]))
@@ -131,7 +136,8 @@ class PostgresStore(PostgresHistory):
                     insecure_ssl: bool | None = None,
                     deactivated_reason: str | None = None, ca_bundle: str | None = None,
                     previous_secret_expires_at: float | None = None,
-                    clear_previous_secret: bool = False) -> Hook:
+                    clear_previous_secret: bool = False,
+                    options: HookOptions | None = None) -> Hook:
         """Change some fields of a hook (values already validated); returns the result.
 
         Activating a hook clears its ``deactivated_reason``; deactivating it with a reason
@@ -155,6 +161,8 @@ class PostgresStore(PostgresHistory):
             changes["previous_secret_expires_at"] = previous_secret_expires_at
         if clear_previous_secret:
             changes["previous_secret_expires_at"] = None
+        if options is not None:
+            changes["options"] = _options_text(options)
         if active is not None:
             changes["active"] = active
             changes["deactivated_reason"] = None if active else deactivated_reason
@@ -239,18 +247,40 @@ class PostgresStore(PostgresHistory):
                            ).fetchone() is None:
             return 0
         with self.transaction() as db:
-            hooks = [(int(i), tuple(json.loads(e))) for i, e in db.execute(
-                "SELECT id, events FROM hooks WHERE active ORDER BY id")]
-            routes = [(t.id, h) for t in EVENT_TYPES for h, subs in hooks
-                      if subscribes_to(subs, t.id)]
+            hooks = [_hook_from_row(r) for r in db.execute(
+                _SELECT_HOOKS + " WHERE active ORDER BY id")]
+            routes = [(t.id, h.id) for t in EVENT_TYPES for h in hooks
+                      if subscribes_to(h.events, t.id) and h.options.filter is None]
             row = db.execute(FAN_OUT, {
                 "now": now, "limit": limit, "types": [t for t, _ in routes],
-                "hooks": [h for _, h in routes], "active": [h for h, _ in hooks]}).fetchone()
+                "hooks": [h for _, h in routes], "active": [h.id for h in hooks]}
+            ).fetchone()
             assert row is not None
             events, deliveries = int(row[0]), int(row[1])
+            filtering = [h for h in hooks if h.options.filter is not None]
+            if filtering and row[2]:
+                deliveries += self._fan_out_filtered(filtering, list(row[2]), now)
             if deliveries:
                 self._notify("deliveries")
         return events
+
+    def _fan_out_filtered(self, hooks: list[Hook], seqs: list[int], now: float) -> int:
+        """Deliveries for hooks with a filter from the events just fanned out (``seqs``;
+        test events aimed at one hook were handled by :data:`.sql.FAN_OUT`); events a
+        filter leaves out are counted in the hook's ``filtered_out``. Returns the
+        number of deliveries made."""
+        events = [(int(seq), str(type_), bytes(body)) for seq, type_, body in self.db.execute(
+            "SELECT seq, type, body FROM events WHERE seq = ANY(%s)"
+            " AND target_hook_id IS NULL ORDER BY seq", (seqs,))]
+        made, skipped = filtered_fan_out(hooks, events)
+        with self.db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO deliveries (event_seq, hook_id, event_type, next_attempt_at,"
+                " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(seq, hook_id, type_, now, now, now) for seq, hook_id, type_ in made])
+            cur.executemany("UPDATE hooks SET filtered_out = filtered_out + %s WHERE id = %s",
+                            [(n, hook_id) for hook_id, n in sorted(skipped.items())])
+        return len(made)
 
     @translated
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
@@ -526,7 +556,8 @@ class PostgresStore(PostgresHistory):
 
 
 _SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at, updated_at,"
-                 " deactivated_reason, ca_bundle, previous_secret_expires_at FROM hooks")
+                 " deactivated_reason, ca_bundle, previous_secret_expires_at, type, options,"
+                 " filtered_out FROM hooks")
 
 
 def _attempt_row(delivery_seq: int, hook_id: int, number: int, a: AttemptRecord,
@@ -545,8 +576,17 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
 
 def _hook_from_row(row: Sequence[Any]) -> Hook:
     (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason, ca_bundle,
-     previous_expiry) = row
+     previous_expiry, type_, options, filtered_out) = row
     return Hook(id=int(id_), name=name, url=url, events=tuple(json.loads(events)),
                 active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
                 updated_at=updated_at, deactivated_reason=reason, ca_bundle=ca_bundle,
-                previous_secret_expires_at=previous_expiry)
+                previous_secret_expires_at=previous_expiry, type=type_,
+                options=HookOptions.from_json(json.loads(options)) if options
+                else HookOptions(), filtered_out=int(filtered_out))
+
+
+def _options_text(options: HookOptions | None) -> str | None:
+    """A hook's options as stored: JSON text, or NULL when it has none."""
+    if options is None or options.empty:
+        return None
+    return json.dumps(options.to_json())

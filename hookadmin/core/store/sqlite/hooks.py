@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hookadmin.core.errors import NotFoundError
+from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook, utc_now_iso
 from hookadmin.core.store.sqlite.connection import Connected
 
@@ -17,14 +18,16 @@ class HooksPart(Connected):
     """Hooks: add, read, change, delete (see :class:`hookadmin.core.store.ports.HookRepository`)."""
 
     def add_hook(self, *, name: str, url: str, events: Sequence[str], active: bool,
-                 insecure_ssl: bool = False, ca_bundle: str | None = None) -> Hook:
+                 insecure_ssl: bool = False, ca_bundle: str | None = None,
+                 type: str = WEB, options: HookOptions | None = None) -> Hook:
         """Insert a hook (values already validated) and return it with its new id."""
         now = utc_now_iso()
         cur = self._db.execute(
-            "INSERT INTO hooks (name, url, events, active, insecure_ssl, ca_bundle, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO hooks (name, url, events, active, insecure_ssl, ca_bundle, type, options,"
+            " created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (name, url, json.dumps(list(events)), int(active), int(insecure_ssl), ca_bundle,
-             now, now))
+             type, _options_text(options), now, now))
         assert cur.lastrowid is not None
         return self.get_hook(cur.lastrowid)
 
@@ -53,7 +56,8 @@ class HooksPart(Connected):
                     insecure_ssl: bool | None = None,
                     deactivated_reason: str | None = None, ca_bundle: str | None = None,
                     previous_secret_expires_at: float | None = None,
-                    clear_previous_secret: bool = False) -> Hook:
+                    clear_previous_secret: bool = False,
+                    options: HookOptions | None = None) -> Hook:
         """Change some fields of a hook (values already validated); returns the result.
 
         Activating a hook clears its ``deactivated_reason``; deactivating it with a reason
@@ -77,6 +81,8 @@ class HooksPart(Connected):
             changes["previous_secret_expires_at"] = previous_secret_expires_at
         if clear_previous_secret:
             changes["previous_secret_expires_at"] = None
+        if options is not None:
+            changes["options"] = _options_text(options)
         if active is not None:
             changes["active"] = int(active)
             changes["deactivated_reason"] = None if active else deactivated_reason
@@ -129,14 +135,24 @@ def fetch_hook(db: sqlite3.Connection, hook_id: int) -> Hook:
 
 
 SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at, updated_at,"
-                 " deactivated_reason, ca_bundle, previous_secret_expires_at FROM hooks")
+                 " deactivated_reason, ca_bundle, previous_secret_expires_at, type, options,"
+                 " filtered_out FROM hooks")
 
 
 def hook_from_row(row: Sequence[Any]) -> Hook:
     """A row of :data:`SELECT_HOOKS` as a :class:`Hook`."""
     (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason, ca_bundle,
-     previous_expiry) = row
+     previous_expiry, type_, options, filtered_out) = row
     return Hook(id=id_, name=name, url=url, events=tuple(json.loads(events)),
                 active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
                 updated_at=updated_at, deactivated_reason=reason, ca_bundle=ca_bundle,
-                previous_secret_expires_at=previous_expiry)
+                previous_secret_expires_at=previous_expiry, type=type_,
+                options=HookOptions.from_json(json.loads(options)) if options
+                else HookOptions(), filtered_out=int(filtered_out))
+
+
+def _options_text(options: HookOptions | None) -> str | None:
+    """A hook's options as stored: JSON text, or NULL when it has none."""
+    if options is None or options.empty:
+        return None
+    return json.dumps(options.to_json())

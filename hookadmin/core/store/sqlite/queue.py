@@ -15,6 +15,8 @@ from typing import Any
 
 from hookadmin.core.errors import InputError
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
+from hookadmin.core.filters import filtered_fan_out
+from hookadmin.core.hooks import Hook
 from hookadmin.core.store.records import AttemptRecord, Delivery, DeliveryJob
 from hookadmin.core.store.sqlite.connection import Connected
 from hookadmin.core.store.sqlite.history import (
@@ -82,13 +84,33 @@ class QueuePart(Connected):
             # Event type -> subscribed active hooks, matched here (groups included);
             # the deliveries themselves are made by SQLite, without a Python object
             # per delivery.
-            routes = {e.id: [h.id for h in hooks if subscribes_to(h.events, e.id)]
+            routes = {e.id: [h.id for h in hooks if subscribes_to(h.events, e.id)
+                             and h.options.filter is None]
                       for e in EVENT_TYPES}
             self._db.execute(_FAN_OUT, (now, json.dumps(routes), rows[-1][0],
                                         json.dumps([h.id for h in hooks])))
+            filtering = [h for h in hooks if h.options.filter is not None]
+            if filtering:  # hooks with a filter: matched here, in Python
+                self._fan_out_filtered(filtering, rows[-1][0], now)
             self._db.execute("UPDATE events SET fanned_out = 1 WHERE fanned_out = 0 AND seq <= ?",
                              (rows[-1][0],))
             return len(rows)
+
+    def _fan_out_filtered(self, hooks: Sequence[Hook], last_seq: int, now: float) -> None:
+        """Deliveries for hooks with a filter, from the waiting events up to
+        ``last_seq`` (test events aimed at one hook are left to :data:`_FAN_OUT`);
+        events a filter leaves out are counted in the hook's ``filtered_out``."""
+        events = [(int(seq), str(type_), bytes(body)) for seq, type_, body in self._db.execute(
+            "SELECT seq, type, body FROM events WHERE fanned_out = 0 AND seq <= ?"
+            " AND target_hook_id IS NULL ORDER BY seq", (last_seq,))]
+        made, skipped = filtered_fan_out(hooks, events)
+        self._db.executemany(
+            "INSERT INTO deliveries (id, event_seq, hook_id, event_type, next_attempt_at,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(str(uuid.uuid4()), seq, hook_id, type_, now, now, now)
+             for seq, hook_id, type_ in made])
+        self._db.executemany("UPDATE hooks SET filtered_out = filtered_out + ? WHERE id = ?",
+                             [(n, hook_id) for hook_id, n in skipped.items()])
 
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
                   skip_hooks: Sequence[int] = (), per_hook_limit: int | None = None,

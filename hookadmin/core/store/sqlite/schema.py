@@ -165,6 +165,14 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE hooks SET deactivated_at = CAST(strftime('%s', updated_at) AS REAL)
         WHERE active = 0 AND deactivated_reason IS NOT NULL;
     """,
+    # 8: hook types and endpoint options: the type (web, slack, pagerduty, email) and the
+    # options that are not secret, as JSON (NULL for none; secret ones are in the keyring);
+    # the count of events a filter left out
+    """
+    ALTER TABLE hooks ADD COLUMN type TEXT NOT NULL DEFAULT 'web';
+    ALTER TABLE hooks ADD COLUMN options TEXT;
+    ALTER TABLE hooks ADD COLUMN filtered_out INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
