@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from hookadmin import __version__
-from hookadmin.cli import deliveries, hooks, verify
+from hookadmin.cli import audit, deliveries, hooks, verify
 from hookadmin.cli.common import MAX_ID
 from hookadmin.cli.common import Parser as _Parser
 from hookadmin.cli.common import hook_id as _hook_id
@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("settings", help="show or change settings")
     st.add_argument("--retention-days", type=int, metavar="N",
                     help="days of finished delivery history to keep (default 30)")
+    st.add_argument("--audit-retention-days", type=int, metavar="N",
+                    help="days of audit log to keep (default 0: keep every entry)")
     st.add_argument("--network-policy", choices=("workstation", "strict"),
                     help="strict refuses loopback and private addresses too")
     st.add_argument("--retry-schedule", metavar="SECONDS,...",
@@ -87,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="response body bytes kept per attempt")
 
     verify.add_parser(sub)
+    audit.add_parser(sub)
 
     ev = sub.add_parser("events", help="the event catalog")
     ev.add_argument("--json", action="store_true", help="shaped like GET /hook_events")
@@ -195,6 +198,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return deliveries.run_redeliver(service, args)
         if args.command == "settings":
             return _settings(service, args)
+        if args.command == "audit":
+            return audit.run(service, args)
     raise AssertionError(args.command)  # pragma: no cover - argparse limits commands
 
 
@@ -302,6 +307,8 @@ def _ping(service: HookService, args: argparse.Namespace) -> int:
 def _settings(service: HookService, args: argparse.Namespace) -> int:
     if args.retention_days is not None:
         service.set_retention_days(args.retention_days)
+    if args.audit_retention_days is not None:
+        service.set_audit_retention_days(args.audit_retention_days or None)
     if args.network_policy is not None:
         service.set_network_policy(args.network_policy)
     schedule = None
@@ -317,6 +324,7 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
                                  response_cap=args.response_cap)
     options = {**DELIVERY_DEFAULTS, **service.delivery_options()}
     print(f"retention-days: {service.retention_days()}")
+    print(f"audit-retention-days: {service.audit_retention_days() or 0}")
     print(f"network-policy: {service.network_policy()}")
     print("retry-schedule: " + ",".join(f"{d:g}" for d in options["retry_schedule"]))
     print(f"connect-timeout: {options['connect_timeout']:g}")

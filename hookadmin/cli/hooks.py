@@ -71,6 +71,12 @@ def add_parser(sub: Any) -> None:
     reset.add_argument("--secret-file", metavar="F|-",
                        help="use this secret (64 hex characters; surrounding whitespace is "
                             "ignored) instead of a new random one; it is not printed")
+    reset.add_argument("--overlap", type=_overlap, default=None, metavar="DURATION",
+                       help="how long the replaced secret still signs webhook-signature: "
+                            "0 to 7d, like 0, 12h, 3d (default 24h)")
+    expire = hsub.add_parser("expire-old-secret", help="end a reset's overlap now: the "
+                                                       "replaced secret stops signing")
+    expire.add_argument("id", type=hook_id)
     export = hsub.add_parser("export", help="hooks as JSON (DESIGN.md §4), secrets only if asked")
     export.add_argument("file", nargs="?", default="-", metavar="FILE|-")
     export.add_argument("--secrets", metavar="FILE",
@@ -123,6 +129,10 @@ def run(service: HookService, args: argparse.Namespace) -> int:
         return _secret(service, args)
     if action == "reset-secret":
         return _reset_secret(service, args)
+    if action == "expire-old-secret":
+        service.expire_previous_secret(args.id)
+        print(f"Hook {args.id} signs with its current secret only.")
+        return 0
     if action == "export":
         return _export(service, args)
     if action == "import":
@@ -148,12 +158,26 @@ def _secret(service: HookService, args: argparse.Namespace) -> int:
     return 0
 
 
+def _overlap(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 7 * 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an overlap; give 0 to 7d, like "
+                                         "0, 12h or 3d")
+    return value
+
+
 def _reset_secret(service: HookService, args: argparse.Namespace) -> int:
+    overlap = {} if args.overlap is None else {"overlap": args.overlap}
     if args.secret_file is None:
-        print(service.reset_secret(args.id))  # the only way to learn the new one
+        print(service.reset_secret(args.id, **overlap))  # the only way to learn the new one
         return 0
     given = read_input(args.secret_file, "secret").decode("utf-8", "replace")
-    service.reset_secret(args.id, given)
+    service.reset_secret(args.id, given, **overlap)
     line = f"Hook {args.id} now signs with the secret given"
     expiry = service.hook(args.id).previous_secret_expires_at
     if expiry is not None:

@@ -13,13 +13,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hookadmin.core import audit
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.core.paths import data_home
 from hookadmin.core.resources import validate_resource
 from hookadmin.core.signing import check_secret, new_secret
-from hookadmin.core.store import Repository, SettingsRepository, open_store
+from hookadmin.core.store import Delivery, Repository, SettingsRepository, open_store
 
 if TYPE_CHECKING:  # the keyring package is imported on first use: the window opens sooner
     from hookadmin.core.secrets import HookSecrets
@@ -31,6 +32,7 @@ RETENTION_KEY = "retention_days"
 NETWORK_POLICY_KEY = "network_policy"
 NETWORK_POLICIES = ("workstation", "strict")
 SECRET_OVERLAP_SECONDS = 24 * 3600.0
+MAX_SECRET_OVERLAP_SECONDS = 7 * 86400.0
 DELIVERY_KEY = "delivery"
 # The defaults of the delivery settings a user can change (seconds, bytes); the engine's
 # DeliverySettings carries the same numbers.
@@ -49,14 +51,16 @@ class HookService:
         home: the data directory (see :func:`hookadmin.core.paths.data_home`).
         secrets: the secret store; defaults to the OS keyring namespaced by the
             database's store id.
+        origin: where actions come from, for the audit log: ``cli`` or ``window``.
 
     Raises:
         StoreError: the database cannot be opened.
     """
 
     def __init__(self, home: str | os.PathLike[str] | None = None, *,
-                 secrets: HookSecrets | None = None) -> None:
+                 secrets: HookSecrets | None = None, origin: str = "cli") -> None:
         self.home: Path = data_home(home)
+        self.actor = audit.Actor.current(origin)
         self.store: Repository = open_store(self.home)
         self._secrets = secrets
         self._secrets_lock = threading.Lock()
@@ -83,6 +87,11 @@ class HookService:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def audit(self, action: str, *, hook_id: int | None = None, **details: Any) -> None:
+        """Append an administrative action to the audit log (see
+        :mod:`hookadmin.core.audit`); ``details`` never hold a secret value."""
+        audit.record(self.store, self.actor, action, hook_id=hook_id, **details)
+
     # -- hooks ----------------------------------------------------------------------------
 
     def create_hook(self, *, url: str, events: Iterable[str], name: str = "",
@@ -106,6 +115,7 @@ class HookService:
         with self.store.transaction():
             hook = self.store.add_hook(name=name, url=url, events=subscription, active=active,
                                        insecure_ssl=insecure_ssl, ca_bundle=bundle)
+            self.audit("hook.created", hook_id=hook.id, hook=audit.hook_snapshot(hook))
             self.secrets.set(hook.id, new_secret())
         return hook
 
@@ -122,13 +132,21 @@ class HookService:
         current = self.store.get_hook(hook_id)
         _check_tls_choice(current.insecure_ssl if insecure_ssl is None else insecure_ssl,
                           current.ca_bundle if ca_bundle is None else ca_bundle)
-        return self.store.update_hook(
-            hook_id,
-            url=None if url is None else validate_url(url),
-            name=None if name is None else validate_name(name),
-            events=None if events is None else catalog.normalize_subscription(events),
-            active=active, insecure_ssl=insecure_ssl,
-            ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
+        with self.store.transaction():
+            hook = self.store.update_hook(
+                hook_id,
+                url=None if url is None else validate_url(url),
+                name=None if name is None else validate_name(name),
+                events=None if events is None else catalog.normalize_subscription(events),
+                active=active, insecure_ssl=insecure_ssl,
+                ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
+            changed = audit.changes(current, hook)
+            if set(changed) == {"active"}:
+                self.audit("hook.activated" if hook.active else "hook.deactivated",
+                           hook_id=hook_id)
+            elif changed:
+                self.audit("hook.edited", hook_id=hook_id, changes=changed)
+        return hook
 
     def delete_hook(self, hook_id: int) -> None:
         """Delete a hook, its delivery history and its secret.
@@ -136,7 +154,10 @@ class HookService:
         Raises:
             NotFoundError: no such hook.
         """
-        self.store.delete_hook(hook_id)
+        with self.store.transaction():
+            hook = self.store.get_hook(hook_id)
+            self.store.delete_hook(hook_id)
+            self.audit("hook.deleted", hook_id=hook_id, hook=audit.hook_snapshot(hook))
         # The hook is gone either way; an orphaned keyring entry is unreachable.
         with contextlib.suppress(SecretStoreError):
             self.secrets.delete(hook_id)
@@ -157,35 +178,90 @@ class HookService:
             NotFoundError: no such hook. SecretStoreError: keyring unusable or no entry.
         """
         self.store.get_hook(hook_id)
-        return self.secrets.get(hook_id)
+        value = self.secrets.get(hook_id)
+        self.audit("secret.revealed", hook_id=hook_id)
+        return value
 
     def reset_secret(self, hook_id: int, secret: str | None = None, *,
-                     now: float | None = None) -> str:
+                     now: float | None = None,
+                     overlap: float = SECRET_OVERLAP_SECONDS) -> str:
         """Replace the hook's secret with a new random one (or ``secret``, checked).
 
-        For 24 hours (:data:`SECRET_OVERLAP_SECONDS`) the replaced secret still signs
-        ``webhook-signature`` beside the new one, so receivers can switch without
-        losing deliveries; ``X-Hook-Signature`` uses the new secret at once.
+        For ``overlap`` seconds (0 to 7 days, default 24 hours) the replaced secret
+        still signs ``webhook-signature`` beside the new one, so receivers can switch
+        without losing deliveries; ``X-Hook-Signature`` uses the new secret at once.
+        An overlap of 0 drops the replaced secret at once.
 
         Returns:
             The new secret.
 
         Raises:
-            NotFoundError, InputError, SecretStoreError (nothing changed then).
+            NotFoundError, InputError (also for an overlap out of range),
+            SecretStoreError (nothing changed then).
         """
+        if isinstance(overlap, bool) or not 0 <= overlap <= MAX_SECRET_OVERLAP_SECONDS:
+            raise InputError("The overlap of the old secret must be from 0 to 7 days.",
+                             field="overlap")
         self.store.get_hook(hook_id)
         value = new_secret() if secret is None else check_secret(secret)
         old = self.secrets.get_optional(hook_id)
-        if old is not None:
+        if old is not None and overlap > 0:
             self.secrets.set(hook_id, old, previous=True)
         self.secrets.set(hook_id, value)
         now = time.time() if now is None else now
-        if old is not None:
-            self.store.update_hook(hook_id,
-                                   previous_secret_expires_at=now + SECRET_OVERLAP_SECONDS)
-        else:
-            self.store.update_hook(hook_id, clear_previous_secret=True)
+        with self.store.transaction():
+            if old is not None and overlap > 0:
+                self.store.update_hook(hook_id, previous_secret_expires_at=now + overlap)
+            else:
+                self.store.update_hook(hook_id, clear_previous_secret=True)
+            self.audit("secret.reset", hook_id=hook_id, overlap_seconds=overlap,
+                       given=secret is not None)
+        if old is not None and overlap <= 0:
+            with contextlib.suppress(SecretStoreError):
+                self.secrets.delete(hook_id, previous=True)
         return value
+
+    def expire_previous_secret(self, hook_id: int) -> None:
+        """End a secret rotation's overlap now: the replaced secret stops signing and
+        leaves the keyring.
+
+        Raises:
+            NotFoundError: no such hook.
+        """
+        with self.store.transaction():
+            self.store.get_hook(hook_id)
+            self.store.update_hook(hook_id, clear_previous_secret=True)
+            self.audit("secret.previous_expired", hook_id=hook_id)
+        with contextlib.suppress(SecretStoreError):
+            self.secrets.delete(hook_id, previous=True)
+
+    def redeliver(self, delivery_id: str) -> Delivery:
+        """Make a delivery due again now (same id, same body), audited.
+
+        Raises:
+            NotFoundError: no such delivery. InputError: a ping.
+        """
+        with self.store.transaction():
+            delivery = self.store.redeliver(delivery_id)
+            self.audit("delivery.redelivered", hook_id=delivery.hook_id,
+                       delivery=delivery_id)
+        return delivery
+
+    def redeliver_failed(self, hook_id: int, since: float, until: float | None = None) -> int:
+        """Make a hook's failed deliveries last updated from ``since`` to ``until``
+        (Unix seconds; None: now) due again now, audited. Returns how many.
+
+        Raises:
+            NotFoundError: no such hook. InputError: ``until`` is before ``since``.
+        """
+        if until is not None and until < since:
+            raise InputError("The end of the time range is before its start; swap them.",
+                             field="until")
+        with self.store.transaction():
+            count = self.store.redeliver_failed(hook_id, since, until=until)
+            self.audit("deliveries.redelivered", hook_id=hook_id, since=since, until=until,
+                       count=count)
+        return count
 
     def delivery_options(self) -> dict[str, Any]:
         """The delivery settings changed from their defaults: some of
@@ -226,8 +302,8 @@ class HookService:
                 raise InputError("The response cap must be from 1 KiB to 16 MiB.",
                                  field="response_cap")
             current["response_cap"] = int(response_cap)
-        self.store.set_setting(DELIVERY_KEY, {k: v for k, v in current.items()
-                                              if v != DELIVERY_DEFAULTS[k]})
+        self._set_setting(DELIVERY_KEY, {k: v for k, v in current.items()
+                                         if v != DELIVERY_DEFAULTS[k]})
 
     def network_policy(self) -> str:
         """``workstation`` (internal addresses allowed, the default) or ``strict``."""
@@ -242,7 +318,7 @@ class HookService:
         if policy not in NETWORK_POLICIES:
             raise InputError(f"The network policy must be one of: {', '.join(NETWORK_POLICIES)}.",
                              field="network_policy")
-        self.store.set_setting(NETWORK_POLICY_KEY, policy)
+        self._set_setting(NETWORK_POLICY_KEY, policy)
 
     # -- settings -------------------------------------------------------------------------
 
@@ -259,7 +335,27 @@ class HookService:
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
             raise InputError("Retention must be a whole number of days from 1 to 3650.",
                              field="retention_days")
-        self.store.set_setting(RETENTION_KEY, days)
+        self._set_setting(RETENTION_KEY, days)
+
+    def audit_retention_days(self) -> int | None:
+        """Days of audit log kept, or None to keep every entry (the default)."""
+        return audit.audit_retention_days(self.store)
+
+    def set_audit_retention_days(self, days: int | None) -> None:
+        """Keep ``days`` days of audit log (1 to 36,500), or every entry (None).
+
+        Raises:
+            InputError: out of range.
+        """
+        self._set_setting(audit.AUDIT_RETENTION_KEY, audit.check_audit_retention(days))
+
+    def _set_setting(self, key: str, value: Any) -> None:
+        """Store a setting and audit the change (before → after) when it changed."""
+        with self.store.transaction():
+            before = self.store.get_setting(key)
+            self.store.set_setting(key, value)
+            if before != value and not (before is None and value == {}):
+                self.audit("settings.changed", setting=key, changes=[before, value])
 
     def prune_history(self, *, now: float | None = None) -> int:
         """Delete finished deliveries older than the retention setting. Returns how many."""
@@ -371,12 +467,14 @@ def retention_days(store: SettingsRepository) -> int:
 
 
 def prune_history(store: Repository, *, now: float | None = None) -> int:
-    """Delete a store's finished deliveries older than its retention setting.
+    """Delete a store's finished deliveries older than its retention setting, and
+    audit entries older than the audit retention setting (by default none).
 
     Returns:
         The number of deliveries deleted.
     """
     now = time.time() if now is None else now
+    audit.prune_audit(store, now=now)
     return store.prune(now - retention_days(store) * 86400.0)
 
 

@@ -684,6 +684,7 @@ class MainWindow(QMainWindow):
             self.show_banner(str(err))
             return None
         dialog = SecretDialog(hook.display_name, secret, self)
+        dialog.copied.connect(lambda: self.service.audit("secret.copied", hook_id=hook_id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -825,7 +826,7 @@ class MainWindow(QMainWindow):
     def redeliver(self, delivery_id: str) -> None:
         """Queue a delivery again (new attempts, same id and body)."""
         try:
-            self.service.store.redeliver(delivery_id)
+            self.service.redeliver(delivery_id)
         except HookadminError as err:
             self.show_banner(str(err))
             return
@@ -840,7 +841,7 @@ class MainWindow(QMainWindow):
         count = 0
         try:
             for one in hooks:
-                count += self.service.store.redeliver_failed(one, since)
+                count += self.service.redeliver_failed(one, since)
         except HookadminError as err:
             self.show_banner(str(err))
         self.statusBar().showMessage(f"Queued {count} failed deliveries again.", 5000)

@@ -12,6 +12,7 @@ one concern:
 - :class:`DeliveryHistory`: what the window and the CLI list and count.
 - :class:`SettingsRepository`: settings shared by every process of a database.
 - :class:`ChangeFeed`: whether anyone committed since the last look.
+- :class:`AuditLog`: the append-only, hash-chained record of administrative actions.
 
 :class:`Repository` is all of them on one connection, with its transactions.
 
@@ -28,6 +29,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from hookadmin.core.hooks import Hook
+from hookadmin.core.store.audit_records import AuditAction, AuditEntry
 from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
 
 
@@ -143,9 +145,10 @@ class DeliveryQueue(Protocol):
         and InputError for a ping."""
         ...
 
-    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None) -> int:
-        """Make a hook's failed deliveries updated since ``since`` due again now;
-        returns how many. Raises NotFoundError."""
+    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None,
+                         until: float | None = None) -> int:
+        """Make a hook's failed deliveries updated since ``since`` (and before
+        ``until``, if given) due again now; returns how many. Raises NotFoundError."""
         ...
 
     def prune(self, older_than: float, *, batch: int = 5000) -> int:
@@ -216,6 +219,34 @@ class SettingsRepository(Protocol):
         ...
 
 
+class AuditLog(Protocol):
+    """The audit log: append-only (the store refuses to change or delete an entry,
+    except pruning the oldest by the audit retention), each entry chained to the one
+    before it by its hash (see :mod:`hookadmin.core.store.audit_records`)."""
+
+    def append_audit(self, action: AuditAction) -> AuditEntry:
+        """Append one entry after the newest (serialised with every other writer of
+        the database), with the database role in team mode; returns it."""
+        ...
+
+    def list_audit(self, *, since: float | None = None, hook_id: int | None = None,
+                   after_seq: int | None = None, limit: int | None = None
+                   ) -> list[AuditEntry]:
+        """Entries oldest first, filtered by time (Unix seconds, inclusive) and hook,
+        after ``after_seq``, at most ``limit``."""
+        ...
+
+    def audit_bounds(self) -> tuple[tuple[int, str], tuple[int, str]]:
+        """``(anchor, head)``: the seq and hash of the last pruned entry (``(0,
+        GENESIS)`` when none) and of the newest entry written (the anchor when none)."""
+        ...
+
+    def prune_audit(self, older_than: float) -> int:
+        """Delete entries written before ``older_than`` (oldest first, keeping the
+        chain checkable from the new anchor); returns how many."""
+        ...
+
+
 class ChangeFeed(Protocol):
     """Whether anyone committed to the database since the last look: an engine looks
     every few milliseconds, so a look must be cheap (SQLite: ``PRAGMA data_version``
@@ -232,7 +263,7 @@ class ChangeFeed(Protocol):
 
 
 class Repository(HookRepository, Outbox, DeliveryQueue, DeliveryHistory, SettingsRepository,
-                 Protocol):
+                 AuditLog, Protocol):
     """A whole store on one connection: every concern above, its transactions, and the
     database's identity (its keyring namespace)."""
 

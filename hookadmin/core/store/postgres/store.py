@@ -50,6 +50,7 @@ from psycopg.conninfo import conninfo_to_dict
 from hookadmin.core.errors import InputError, NotFoundError, StoreError, StoreUnavailable
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.hooks import Hook, utc_now_iso
+from hookadmin.core.store.postgres.audit import AuditPart
 from hookadmin.core.store.postgres.schema import (
     CHANNEL,
     LOCK_CLASS,
@@ -154,7 +155,7 @@ class ChangeFeed:
         self._db.close()
 
 
-class PostgresStore:
+class PostgresStore(AuditPart):
     """The PostgreSQL repository (see the module's docstring).
 
     Args:
@@ -678,9 +679,10 @@ class PostgresStore:
         return self.get_delivery(delivery_id)
 
     @_translated
-    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None) -> int:
+    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None,
+                         until: float | None = None) -> int:
         """Make every failed delivery of a hook updated at or after ``since`` (Unix
-        seconds) due again now. Returns how many.
+        seconds), and before ``until`` if given, due again now. Returns how many.
 
         Raises:
             NotFoundError: no such hook.
@@ -691,7 +693,8 @@ class PostgresStore:
             cur = db.execute(
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = %s,"
                 " updated_at = %s WHERE hook_id = %s AND status = 'failed'"
-                " AND event_type <> 'ping' AND updated_at >= %s", (now, now, hook_id, since))
+                " AND event_type <> 'ping' AND updated_at >= %s AND updated_at < %s",
+                (now, now, hook_id, since, math.inf if until is None else until))
             if cur.rowcount:
                 self._notify("deliveries")
         return int(cur.rowcount)
