@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from hookadmin import __version__
-from hookadmin.cli import audit, deliveries, hooks, verify
+from hookadmin.cli import audit, deliveries, hooks, metrics, verify
 from hookadmin.cli.common import MAX_ID
 from hookadmin.cli.common import Parser as _Parser
 from hookadmin.cli.common import hook_id as _hook_id
@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "more CPU cores")
     # One of N engines started by `worker --processes N` (set on the others it starts).
     worker.add_argument("--share-of", type=_processes, default=None, help=argparse.SUPPRESS)
+    metrics.add_worker_options(worker)
+    metrics.add_parser(sub)
 
     deliveries.add_parsers(sub)
 
@@ -200,6 +202,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _settings(service, args)
         if args.command == "audit":
             return audit.run(service, args)
+        if args.command == "metrics":
+            return metrics.run(service, args)
     raise AssertionError(args.command)  # pragma: no cover - argparse limits commands
 
 
@@ -236,6 +240,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     home = data_home(args.home)
     HookService(home).close()  # opens (and migrates) the database, or fails clearly
+    running = [True]
+    server = metrics.start_for_worker(home, args, lambda: running[0])
     engine = Engine(home, settings=engine_share(DeliverySettings(),
                                                 args.share_of or args.processes),
                     on_attempt=report)
@@ -257,7 +263,12 @@ def _worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    attempts = engine.run(until_idle=args.until_idle)
+    try:
+        attempts = engine.run(until_idle=args.until_idle)
+    finally:
+        running[0] = False
+        if server is not None:
+            server.close()
     if args.share_of is not None:  # one of the others: the first engine sums up
         print(attempts)
         return 0

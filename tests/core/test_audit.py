@@ -101,7 +101,8 @@ def test_tampering_in_sqlite_is_detected_by_audit_verify(home: Path, sql: str, s
     _tampered_sqlite(home, sql)
     bad = subprocess.run([*run, "audit", "verify"], capture_output=True, text=True)
     assert bad.returncode == 1
-    assert says in bad.stdout and f"ntry {seq}" in bad.stdout
+    assert says in bad.stdout
+    assert f"ntry {seq}" in bad.stdout
     assert bad.stdout.startswith("The audit log was tampered with: ")
     assert bad.stderr == ""
 
@@ -113,7 +114,9 @@ def test_a_rewritten_chain_is_detected_unless_the_head_is_forged_too(
         svc.set_retention_days(days)
     _tampered_sqlite(svc.home, "DELETE FROM audit_log WHERE seq = 2")
     report = audit.verify(svc.store)
-    assert not report.ok and report.seq == 2 and report.checked == 1
+    assert not report.ok
+    assert report.seq == 2
+    assert report.checked == 1
 
 
 def test_retention_prunes_the_oldest_entries_and_keeps_the_chain(
@@ -128,7 +131,8 @@ def test_retention_prunes_the_oldest_entries_and_keeps_the_chain(
     entries = svc.store.list_audit()
     assert [e.action for e in entries] == ["settings.changed"]
     anchor, head = svc.store.audit_bounds()
-    assert anchor == (5, entries[0].prev_hash) and head == (6, entries[0].hash)
+    assert anchor == (5, entries[0].prev_hash)
+    assert head == (6, entries[0].hash)
     assert audit.verify(svc.store).ok
     svc.set_audit_retention_days(None)  # keep everything again
     assert svc.audit_retention_days() is None
@@ -138,13 +142,17 @@ def test_audit_cli_lists_filters_and_prints_json(home: Path) -> None:
     assert run_cli("audit", home=home).stdout == "No audit entries yet.\n"
     run_cli("settings", "--retention-days", "9", home=home)
     out = run_cli("audit", home=home).stdout
-    assert "settings.changed" in out and "retention_days" in out and " cli " in out
+    assert "settings.changed" in out
+    assert "retention_days" in out
+    assert " cli " in out
     listed = json.loads(run_cli("audit", "--json", "--since", "1h", home=home).stdout)
     assert [e["action"] for e in listed] == ["settings.changed"]
-    assert listed[0]["hash"] != GENESIS and listed[0]["prev_hash"] == GENESIS
+    assert listed[0]["hash"] != GENESIS
+    assert listed[0]["prev_hash"] == GENESIS
     assert run_cli("audit", "--hook", "4", home=home).stdout == "No audit entries match.\n"
     bad = run_cli("audit", "--since", "yesterday", home=home)
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------
@@ -195,8 +203,10 @@ def test_tampering_in_postgres_is_detected(pg_store: PostgresStore, postgres_url
         db.execute(b"ALTER TABLE audit_log DISABLE TRIGGER audit_guard")
         db.execute(sql.encode())
     report = audit.verify(pg_store)
-    assert not report.ok and report.seq == seq
-    assert report.problem is not None and says in report.problem
+    assert not report.ok
+    assert report.seq == seq
+    assert report.problem is not None
+    assert says in report.problem
 
 
 def test_postgres_prunes_by_retention_and_keeps_the_chain(pg_store: PostgresStore) -> None:

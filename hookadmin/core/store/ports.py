@@ -12,6 +12,7 @@ one concern:
 - :class:`DeliveryHistory`: what the window and the CLI list and count.
 - :class:`SettingsRepository`: settings shared by every process of a database.
 - :class:`ChangeFeed`: whether anyone committed since the last look.
+- :class:`MetricsSource`: the figures the Prometheus metrics show.
 - :class:`AuditLog`: the append-only, hash-chained record of administrative actions.
 
 :class:`Repository` is all of them on one connection, with its transactions.
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store.audit_records import AuditAction, AuditEntry
+from hookadmin.core.store.metrics_records import AttemptSample, DeliveryGauges
 from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
 
 
@@ -219,6 +221,26 @@ class SettingsRepository(Protocol):
         ...
 
 
+class MetricsSource(Protocol):
+    """The figures of ``/metrics`` and ``hookadmin metrics``, read at a scrape (never
+    on the engine's path)."""
+
+    def delivery_gauges(self) -> DeliveryGauges:
+        """The queue now: pending, retrying and failed deliveries, the outbox, the
+        oldest waiting publish time, active and inactive hooks."""
+        ...
+
+    def last_attempt_id(self) -> int:
+        """The id of the newest attempt (0 when none)."""
+        ...
+
+    def attempt_samples(self, after_id: int, *, limit: int = 10000,
+                        since: float | None = None) -> list[AttemptSample]:
+        """Attempts (pings left out) with an id above ``after_id`` and started at
+        ``since`` (Unix seconds) or later, oldest first, at most ``limit``."""
+        ...
+
+
 class AuditLog(Protocol):
     """The audit log: append-only (the store refuses to change or delete an entry,
     except pruning the oldest by the audit retention), each entry chained to the one
@@ -263,7 +285,7 @@ class ChangeFeed(Protocol):
 
 
 class Repository(HookRepository, Outbox, DeliveryQueue, DeliveryHistory, SettingsRepository,
-                 AuditLog, Protocol):
+                 MetricsSource, AuditLog, Protocol):
     """A whole store on one connection: every concern above, its transactions, and the
     database's identity (its keyring namespace)."""
 

@@ -51,6 +51,7 @@ from hookadmin.core.errors import InputError, NotFoundError, StoreError, StoreUn
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.hooks import Hook, utc_now_iso
 from hookadmin.core.store.postgres.audit import AuditPart
+from hookadmin.core.store.postgres.metrics import MetricsPart
 from hookadmin.core.store.postgres.schema import (
     CHANNEL,
     LOCK_CLASS,
@@ -155,7 +156,7 @@ class ChangeFeed:
         self._db.close()
 
 
-class PostgresStore(AuditPart):
+class PostgresStore(AuditPart, MetricsPart):
     """The PostgreSQL repository (see the module's docstring).
 
     Args:

@@ -169,7 +169,7 @@ MIGRATIONS: tuple[str, ...] = (
     # entries up to the anchor pruning sets), each entry chained to the one before by
     # its hash; meta keeps the anchor and the head as "seq hash"
     """
-    CREATE TABLE audit_log (
+    CREATE TABLE IF NOT EXISTS audit_log (
         seq INTEGER PRIMARY KEY,
         at REAL NOT NULL,
         os_user TEXT NOT NULL,
@@ -182,16 +182,16 @@ MIGRATIONS: tuple[str, ...] = (
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL
     );
-    CREATE INDEX audit_by_time ON audit_log(at);
-    CREATE INDEX audit_by_hook ON audit_log(hook_id, seq);
+    CREATE INDEX IF NOT EXISTS audit_by_time ON audit_log(at);
+    CREATE INDEX IF NOT EXISTS audit_by_hook ON audit_log(hook_id, seq);
     INSERT OR IGNORE INTO meta VALUES
         ('audit_anchor', '0 0000000000000000000000000000000000000000000000000000000000000000');
     INSERT OR IGNORE INTO meta VALUES
         ('audit_head', '0 0000000000000000000000000000000000000000000000000000000000000000');
-    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log BEGIN
+    CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN
         SELECT RAISE(ABORT, 'audit log entries cannot be changed');
     END;
-    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log
+    CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_log
         WHEN OLD.seq > CAST((SELECT substr(value, 1, instr(value, ' ') - 1) FROM meta
                              WHERE key = 'audit_anchor') AS INTEGER) BEGIN
         SELECT RAISE(ABORT, 'audit log entries cannot be deleted');
