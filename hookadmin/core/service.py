@@ -495,6 +495,9 @@ def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tu
     if event_type == catalog.PING:
         raise InputError("'ping' events are sent with `hookadmin ping ID`, not published.",
                          field="type")
+    if event_type in catalog.OPERATOR_TYPES:
+        raise InputError(f"{event_type!r} events are sent by the engine about hooks; they "
+                         "cannot be published.", field="type")
     catalog.event_type(event_type)
     if isinstance(resource, dict):
         parsed = resource

@@ -68,6 +68,7 @@ from hookadmin.delivery.bookkeeping_wire import (
     job_from_wire,
     job_to_wire,
 )
+from hookadmin.delivery.operator import AttemptSummary, OperatorEvents
 from hookadmin.delivery.policy import DeliverySettings, with_options
 
 if TYPE_CHECKING:  # the child never imports asyncio or the keyring it does not need
@@ -108,6 +109,7 @@ class Bookkeeper:
         self.next_prune = 0.0
         self.backlog = False  # the last fan-out left events waiting
         self.logs: list[tuple[int, str]] = []
+        self.operator = OperatorEvents(self.store)
 
     def open(self) -> Opened:
         """The first call of a run: what the engine needs to start sending."""
@@ -200,6 +202,7 @@ class Bookkeeper:
         hooks are deactivated (410 Gone, or failing too long)."""
         now = time.time()
         items: list[tuple[DeliveryJob, AttemptRecord, float | None]] = []
+        disabled: list[tuple[int, str]] = []
         for f in finished:
             tried = self.store.counted_attempts(f.seq) + 1 if retry.uses_schedule(f.attempt) \
                 else 0  # this one included
@@ -207,16 +210,24 @@ class Bookkeeper:
             if step.deactivate_reason is not None:
                 self.store.update_hook(f.hook_id, active=False,
                                        deactivated_reason=step.deactivate_reason)
+                disabled.append((f.hook_id, step.deactivate_reason))
             items.append((DeliveryJob(f.seq, "", f.hook_id, "", b"", f.attempts), f.attempt,
                           step.next_attempt_at))
         statuses = self.store.record_attempts(items)
         failing = {f.hook_id: f.attempt for f in finished if retry.counts_as_failing(f.attempt)}
+        failing_since: dict[int, float | None] = {}
         for hook_id, attempt in failing.items():
-            reason = retry.failing_too_long(self.store.failing_since(hook_id), attempt,
-                                            self.settings, now=time.time())
+            since = failing_since[hook_id] = self.store.failing_since(hook_id)
+            reason = retry.failing_too_long(since, attempt, self.settings, now=time.time())
             if reason is not None:
                 self.store.update_hook(hook_id, active=False, deactivated_reason=reason)
                 self.logs.append((logging.WARNING, f"hook {hook_id} deactivated: {reason}"))
+                disabled.append((hook_id, reason))
+        if self.operator.wanted:
+            self.operator.after_record(
+                [AttemptSummary(f.hook_id, f.seq, f.attempt.succeeded, status)
+                 for f, status in zip(finished, statuses, strict=True)],
+                disabled, failing_since)
         return [(status, next_at) for status, (_, _, next_at) in zip(statuses, items, strict=True)]
 
     # -- claims and housekeeping --------------------------------------------------------
@@ -244,7 +255,9 @@ class Bookkeeper:
         if generation == self.hooks_generation:
             return None
         self.hooks_generation = generation
-        return {h.id: h for h in self.store.list_hooks()}
+        hooks = {h.id: h for h in self.store.list_hooks()}
+        self.operator.set_hooks(hooks)
+        return hooks
 
     def _wanted_settings(self) -> DeliverySettings:
         """The settings as the Settings dialog (network policy, retry schedule, timeouts,

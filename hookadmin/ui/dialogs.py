@@ -50,7 +50,7 @@ class TestEventDialog(QDialog):
         self.type_box = QComboBox()
         self.type_box.setObjectName("eventType")
         self.type_box.setAccessibleName("Event type")
-        for event in catalog.EVENT_TYPES:
+        for event in catalog.PUBLISHABLE_TYPES:
             self.type_box.addItem(f"{event.label} ({event.id})", event.id)
         self.resource_edit = QPlainTextEdit()
         self.resource_edit.setObjectName("resource")

@@ -172,3 +172,18 @@ def test_postgres_gives_the_same_figures(postgres_url: str) -> None:
         once = snapshot(store, since=time.time() - 3600).to_json()
         assert once["delivery_latency_seconds"]["count"] == 1
         assert once["attempt_duration_seconds"]["sum"] == pytest.approx(0.06)
+
+
+def test_the_dashboard_and_alert_rules_name_metrics_that_exist(
+        service_in_memory: HookService) -> None:
+    collector = DeliveryCollector(service_in_memory.store, engine_up=lambda: True)
+    families = list(collector.collect())
+    served = {s.name for family in families for s in family.samples}
+    served |= {f.name + "_total" for f in families if f.type == "counter"}
+    docs = Path(__file__).resolve().parents[2] / "docs" / "monitoring"
+    dashboard = (docs / "grafana-dashboard.json").read_text()
+    json.loads(dashboard)
+    named = set(re.findall(r"hookadmin_[a-z_]+", dashboard
+                           + (docs / "prometheus-alerts.yml").read_text()))
+    assert named
+    assert named <= served, named - served
