@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="days of finished delivery history to keep (default 30)")
     st.add_argument("--audit-retention-days", type=int, metavar="N",
                     help="days of audit log to keep (default 0: keep every entry)")
+    st.add_argument("--failing-alert-minutes", type=float, metavar="N",
+                    help="minutes a hook fails with no success before hook.failing is sent "
+                         "(default 15)")
     st.add_argument("--network-policy", choices=("workstation", "strict"),
                     help="strict refuses loopback and private addresses too")
     st.add_argument("--retry-schedule", metavar="SECONDS,...",
@@ -318,6 +321,8 @@ def _ping(service: HookService, args: argparse.Namespace) -> int:
 def _settings(service: HookService, args: argparse.Namespace) -> int:
     if args.retention_days is not None:
         service.set_retention_days(args.retention_days)
+    if args.failing_alert_minutes is not None:
+        service.set_failing_alert_after(args.failing_alert_minutes * 60)
     if args.audit_retention_days is not None:
         service.set_audit_retention_days(args.audit_retention_days or None)
     if args.network_policy is not None:
@@ -336,6 +341,7 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
     options = {**DELIVERY_DEFAULTS, **service.delivery_options()}
     print(f"retention-days: {service.retention_days()}")
     print(f"audit-retention-days: {service.audit_retention_days() or 0}")
+    print(f"failing-alert-minutes: {service.failing_alert_after() / 60:g}")
     print(f"network-policy: {service.network_policy()}")
     print("retry-schedule: " + ",".join(f"{d:g}" for d in options["retry_schedule"]))
     print(f"connect-timeout: {options['connect_timeout']:g}")

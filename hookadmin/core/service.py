@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hookadmin.core import audit
+from hookadmin.core import alerts, audit
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
@@ -348,6 +348,19 @@ class HookService:
             InputError: out of range.
         """
         self._set_setting(audit.AUDIT_RETENTION_KEY, audit.check_audit_retention(days))
+
+    def failing_alert_after(self) -> float:
+        """Seconds a hook's attempts fail with no success before ``hook.failing`` is
+        sent to administrators' hooks (default 900)."""
+        return alerts.failing_after(self.store)
+
+    def set_failing_alert_after(self, seconds: float) -> None:
+        """Change the ``hook.failing`` threshold (1 second to 7 days).
+
+        Raises:
+            InputError: out of range.
+        """
+        self._set_setting(alerts.FAILING_AFTER_KEY, alerts.check_failing_after(seconds))
 
     def _set_setting(self, key: str, value: Any) -> None:
         """Store a setting and audit the change (before → after) when it changed."""

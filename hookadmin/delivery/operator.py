@@ -39,15 +39,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookadmin.core import events as catalog
+from hookadmin.core.alerts import failing_after
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Repository, iso
 
 NOTIFIED_KEY = "operator_notified"
 """Setting: ``{hook id: failing_since}`` of the failing periods already reported."""
-FAILING_AFTER_KEY = "operator_failing_after"
-"""Setting: seconds of failing with no success before ``hook.failing`` (default 900)."""
-DEFAULT_FAILING_AFTER = 900.0
 
 
 @dataclass(frozen=True)
@@ -58,15 +56,6 @@ class AttemptSummary:
     delivery_seq: int
     succeeded: bool
     status: str  # the delivery's new status: succeeded, pending or failed
-
-
-def failing_after(store: Repository) -> float:
-    """The ``hook.failing`` threshold in seconds (1 s to 7 days; default 900)."""
-    value = store.get_setting(FAILING_AFTER_KEY)
-    if isinstance(value, int | float) and not isinstance(value, bool) \
-            and 1 <= value <= 7 * 86400:
-        return float(value)
-    return DEFAULT_FAILING_AFTER
 
 
 class OperatorEvents:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
+from hookadmin.core.alerts import FAILING_AFTER_KEY
 from hookadmin.core.errors import InputError
 from hookadmin.core.service import HookService
-from hookadmin.delivery.operator import FAILING_AFTER_KEY
 from tests.helpers import FAST, drain, resource
 from tests.receiver import Receiver, fail_first, status
 
@@ -29,7 +29,8 @@ def test_failing_exhausted_and_recovered_reach_the_administrators_hook(
     broken = service.create_hook(url=broken_ops.url, events=["hook"], name="pager")
     ops.set_secrets({"admin": service.reveal_secret(admin.id)})
     broken_ops.set_secrets({"broken": service.reveal_secret(broken.id)})
-    service.store.set_setting(FAILING_AFTER_KEY, 1)
+    service.set_failing_alert_after(1)
+    assert service.store.get_setting(FAILING_AFTER_KEY) == 1
 
     service.publish("job.failed", resource("job.failed", id=1))
     drain(service.home, SLOW_RETRIES)  # 4 failures over 1.8 s: failing from the third
