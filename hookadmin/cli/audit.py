@@ -65,22 +65,7 @@ def run(service: HookService, args: argparse.Namespace) -> int:
     for e in entries:
         who = f"{e.user}@{e.host}" + (f" ({e.role})" if e.role else "")
         hook = f" hook {e.hook_id}" if e.hook_id is not None else ""
-        details = describe(e.details)
+        details = audit.describe(e.details)
         print(f"{iso(e.at)}  {e.seq:>5}  {who}  {e.origin:6}  {e.action}{hook}"
               + (f"  {details}" if details else ""))
     return 0
-
-
-def describe(details: dict[str, Any]) -> str:
-    """Details on one line: ``changes`` as ``field: before → after``, others as
-    ``key=value``."""
-    parts: list[str] = []
-    for key, value in details.items():
-        if key == "changes" and isinstance(value, dict):
-            parts.extend(f"{k}: {v[0]!r} → {v[1]!r}" for k, v in value.items()
-                         if isinstance(v, list) and len(v) == 2)
-        elif key == "changes" and isinstance(value, list) and len(value) == 2:
-            parts.append(f"{value[0]!r} → {value[1]!r}")
-        elif key != "hook":
-            parts.append(f"{key}={value}")
-    return "; ".join(parts)

@@ -28,7 +28,7 @@ AUDIT_RETENTION_KEY = "audit_retention_days"
 MAX_AUDIT_RETENTION_DAYS = 36500
 
 __all__ = ["AUDIT_RETENTION_KEY", "ORIGINS", "Actor", "AuditEntry", "ChainReport",
-           "audit_retention_days", "hook_snapshot", "prune_audit", "record", "verify"]
+           "audit_retention_days", "describe", "hook_snapshot", "prune_audit", "record", "verify"]
 
 
 @dataclass(frozen=True)
@@ -131,3 +131,18 @@ def prune_audit(store: Repository, *, now: float | None = None) -> int:
     if days is None:
         return 0
     return store.prune_audit((time.time() if now is None else now) - days * 86400.0)
+
+
+def describe(details: dict[str, Any]) -> str:
+    """Details on one line: ``changes`` as ``field: before → after``, others as
+    ``key=value``."""
+    parts: list[str] = []
+    for key, value in details.items():
+        if key == "changes" and isinstance(value, dict):
+            parts.extend(f"{k}: {v[0]!r} → {v[1]!r}" for k, v in value.items()
+                         if isinstance(v, list) and len(v) == 2)
+        elif key == "changes" and isinstance(value, list) and len(value) == 2:
+            parts.append(f"{value[0]!r} → {value[1]!r}")
+        elif key != "hook":
+            parts.append(f"{key}={value}")
+    return "; ".join(parts)

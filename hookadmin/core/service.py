@@ -34,6 +34,7 @@ NETWORK_POLICIES = ("workstation", "strict")
 SECRET_OVERLAP_SECONDS = 24 * 3600.0
 MAX_SECRET_OVERLAP_SECONDS = 7 * 86400.0
 DELIVERY_KEY = "delivery"
+METRICS_PORT_KEY = "window_metrics_port"
 # The defaults of the delivery settings a user can change (seconds, bytes); the engine's
 # DeliverySettings carries the same numbers.
 DELIVERY_DEFAULTS: dict[str, Any] = {
@@ -361,6 +362,23 @@ class HookService:
             InputError: out of range.
         """
         self._set_setting(alerts.FAILING_AFTER_KEY, alerts.check_failing_after(seconds))
+
+    def metrics_port(self) -> int | None:
+        """The port the window's engine serves ``/metrics`` on (127.0.0.1), or None."""
+        value = self.store.get_setting(METRICS_PORT_KEY)
+        return value if isinstance(value, int) and not isinstance(value, bool) \
+            and 1 <= value <= 65535 else None
+
+    def set_metrics_port(self, port: int | None) -> None:
+        """Serve ``/metrics`` from the window's engine on ``port`` (1 to 65535), or not
+        (None); taken up when the engine next starts.
+
+        Raises:
+            InputError: out of range.
+        """
+        if port is not None and (isinstance(port, bool) or not 1 <= port <= 65535):
+            raise InputError("The metrics port must be from 1 to 65535.", field="metrics_port")
+        self._set_setting(METRICS_PORT_KEY, port)
 
     def _set_setting(self, key: str, value: Any) -> None:
         """Store a setting and audit the change (before → after) when it changed."""

@@ -45,6 +45,7 @@ from hookadmin.core.errors import HookadminError, InputError, NotFoundError
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.activity_page import ActivityPage
+from hookadmin.ui.audit_page import AuditPage
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog, VerifyDialog
 from hookadmin.ui.hook_form import HookForm
@@ -215,6 +216,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.splitter, "&Webhooks")
         self.tabs.addTab(self.deliveries_page, "&Deliveries")
         self.tabs.addTab(self.activity_page, "&Activity")
+        self.tabs.addTab(AuditPage(service), "A&udit")
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         central = QWidget()
