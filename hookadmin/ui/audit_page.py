@@ -142,3 +142,4 @@ class AuditPage(QWidget):
         else:
             self.status.setText(f"The log was tampered with: {report.problem}")
         return report
+

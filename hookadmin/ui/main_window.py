@@ -53,6 +53,7 @@ from hookadmin.ui.hook_page import HookPage, curl_command, describe_attempts
 from hookadmin.ui.models import HooksModel, Roles
 from hookadmin.ui.notify import Notifier
 from hookadmin.ui.ping_viewer import PingViewer
+from hookadmin.ui.rotation import overlap_choice
 from hookadmin.ui.secret_dialog import SecretDialog
 from hookadmin.ui.workers import EngineHost, PingTask, StartupChecks
 
@@ -700,19 +701,30 @@ class MainWindow(QMainWindow):
             return
         box = QMessageBox(QMessageBox.Icon.Question, "Reset secret",
                           f"Replace the secret of {hook.display_name}?\n\nX-Hook-Signature "
-                          "uses the new secret at once. For 24 hours the old secret also "
-                          "signs webhook-signature, so receivers can switch over.",
+                          "uses the new secret at once. For 24 hours (or the overlap chosen "
+                          "below) the old secret also signs webhook-signature, so receivers "
+                          "can switch over.",
                           QMessageBox.StandardButton.Cancel, self)
         reset = box.addButton("Reset secret", QMessageBox.ButtonRole.AcceptRole)
+        expire = box.addButton("Expire old secret now", QMessageBox.ButtonRole.ActionRole) \
+            if (hook.previous_secret_expires_at or 0) > time.time() else None
+        overlap = overlap_choice(box)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setObjectName("confirmReset")
 
         def finished() -> None:
             box.deleteLater()
+            if expire is not None and box.clickedButton() is expire:
+                try:
+                    self.service.expire_previous_secret(hook_id)
+                except HookadminError as err:
+                    self.show_banner(str(err))
+                self.refresh()
+                return
             if box.clickedButton() is not reset:
                 return
             try:
-                secret = self.service.reset_secret(hook_id)
+                secret = self.service.reset_secret(hook_id, overlap=overlap.currentData())
             except HookadminError as err:
                 self.show_banner(str(err))
                 return
