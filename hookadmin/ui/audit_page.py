@@ -61,6 +61,7 @@ class AuditPage(QWidget):
         self.status.setObjectName("auditStatus")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("auditTable")
+        self.table.setAccessibleName("Audit log entries, newest first")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
