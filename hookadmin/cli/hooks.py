@@ -15,7 +15,7 @@ from hookadmin.cli.common import Parser, hook_id, print_json, read_input
 from hookadmin.core.errors import InputError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
-from hookadmin.core.store import iso
+from hookadmin.core.store import Delivery, iso
 
 
 def add_parser(sub: Any) -> None:
@@ -74,6 +74,11 @@ def add_parser(sub: Any) -> None:
     reset.add_argument("--overlap", type=_overlap, default=None, metavar="DURATION",
                        help="how long the replaced secret still signs webhook-signature: "
                             "0 to 7d, like 0, 12h, 3d (default 24h)")
+    order = hsub.add_parser("ordered", help="ordered (FIFO) delivery: one request at a time, "
+                                            "a later delivery waits while an earlier one "
+                                            "is retried")
+    order.add_argument("id", type=hook_id)
+    order.add_argument("state", choices=("on", "off"))
     expire = hsub.add_parser("expire-old-secret", help="end a reset's overlap now: the "
                                                        "replaced secret stops signing")
     expire.add_argument("id", type=hook_id)
@@ -129,6 +134,10 @@ def run(service: HookService, args: argparse.Namespace) -> int:
         return _secret(service, args)
     if action == "reset-secret":
         return _reset_secret(service, args)
+    if action == "ordered":
+        service.set_ordered(args.id, args.state == "on")
+        print(f"Hook {args.id} is {'ordered' if args.state == 'on' else 'not ordered'}.")
+        return 0
     if action == "expire-old-secret":
         service.expire_previous_secret(args.id)
         print(f"Hook {args.id} signs with its current secret only.")
@@ -147,7 +156,18 @@ def hook_json(service: HookService, hook: Hook) -> dict[str, Any]:
     if not hook.active and hook.deactivated_reason:
         out["deactivated_reason"] = hook.deactivated_reason
         out["deactivated_at"] = iso(service.store.deactivated_at(hook.id))
+    if hook.id in service.ordered_hooks():
+        out["ordered"] = True
+        blocked = blocked_by(service, hook)
+        out["blocked_by"] = None if blocked is None else blocked.id
     return out
+
+
+def blocked_by(service: HookService, hook: Hook) -> Delivery | None:
+    """For an ordered hook: the earlier delivery the others wait behind while it is
+    retried (its oldest pending delivery, once tried), or None."""
+    head = service.store.first_pending(hook.id)
+    return head if head is not None and head.attempts > 0 else None
 
 
 def _secret(service: HookService, args: argparse.Namespace) -> int:
@@ -217,6 +237,11 @@ def _print_hook(service: HookService, hook: Hook, *, as_json: bool) -> None:
     if hook.previous_secret_expires_at and hook.previous_secret_expires_at > time.time():
         print(f"  Rotation: the replaced secret also signs webhook-signature until "
               f"{iso(hook.previous_secret_expires_at)}")
+    if hook.id in service.ordered_hooks():
+        blocked = blocked_by(service, hook)
+        print("  Ordered:  yes, one delivery at a time in publish order"
+              + ("" if blocked is None else f"; blocked by {blocked.id} (attempt "
+                 f"{blocked.attempts + 1} at {iso(blocked.next_attempt_at)})"))
     print(f"  Created:  {hook.created_at}    Updated: {hook.updated_at}")
     print(f"  Secret:   in the OS keyring; reveal it with `hookadmin hooks secret {hook.id}`")
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hookadmin.core import alerts, audit
+from hookadmin.core import alerts, audit, ordering
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
@@ -362,6 +362,24 @@ class HookService:
             InputError: out of range.
         """
         self._set_setting(alerts.FAILING_AFTER_KEY, alerts.check_failing_after(seconds))
+
+    def ordered_hooks(self) -> frozenset[int]:
+        """The ids of the ordered (FIFO) hooks (see :mod:`hookadmin.core.ordering`)."""
+        return ordering.ordered_hooks(self.store)
+
+    def set_ordered(self, hook_id: int, ordered: bool) -> None:
+        """Make a hook ordered (one request in flight, a later delivery waits while an
+        earlier one is retried) or not.
+
+        Raises:
+            NotFoundError: no such hook.
+        """
+        self.store.get_hook(hook_id)
+        ids = set(self.ordered_hooks()) & {h.id for h in self.store.list_hooks()}
+        ids = ids | {hook_id} if ordered else ids - {hook_id}
+        with self.store.transaction():
+            self.store.set_setting(ordering.ORDERED_KEY, sorted(ids))
+            self.audit("hook.ordered" if ordered else "hook.unordered", hook_id=hook_id)
 
     def metrics_port(self) -> int | None:
         """The port the window's engine serves ``/metrics`` on (127.0.0.1), or None."""

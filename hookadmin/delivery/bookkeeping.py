@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from hookadmin.core.errors import SecretStoreError
 from hookadmin.core.hooks import Hook
+from hookadmin.core.ordering import ordered_hooks
 from hookadmin.core.service import delivery_options, network_policy, prune_history
 from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, open_store
 from hookadmin.delivery import retry
@@ -110,6 +111,7 @@ class Bookkeeper:
         self.backlog = False  # the last fan-out left events waiting
         self.logs: list[tuple[int, str]] = []
         self.operator = OperatorEvents(self.store)
+        self.ordered = ordered_hooks(self.store)  # re-read at each lease renewal
 
     def open(self) -> Opened:
         """The first call of a run: what the engine needs to start sending."""
@@ -139,6 +141,7 @@ class Bookkeeper:
             self.next_full_turn = now + self.settings.poll_interval
         if request.renew is not None:
             settings = self.settings = self._wanted_settings()
+            self.ordered = ordered_hooks(self.store)
         claim = request.claim
         claiming = claim is not None and (full or claim.running_low)
         if request.finished or request.release or request.renew or full or claiming:
@@ -235,9 +238,16 @@ class Bookkeeper:
     def _claim(self, request: ClaimRequest) -> list[DeliveryJob]:
         per_hook = self.settings.claimed_per_hook
         full = [h for h, n in request.held.items() if n >= per_hook]
-        return self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
-                                    limit=request.room, skip_hooks=full,
+        now = time.time()
+        jobs = self.store.claim_due(now=now, lease_seconds=self.settings.lease_seconds,
+                                    limit=request.room, skip_hooks=full + list(self.ordered),
                                     per_hook_limit=per_hook, in_flight=request.held)
+        # An ordered hook: its oldest pending delivery only, one at a time.
+        free = sorted(h for h in self.ordered if not request.held.get(h))
+        if free:
+            jobs += self.store.claim_ordered(free, now=now,
+                                             lease_seconds=self.settings.lease_seconds)
+        return jobs
 
     def _idle(self) -> bool:
         """Nothing to fan out and nothing due now, including deliveries another engine

@@ -110,6 +110,17 @@ class DeliveryQueue(Protocol):
         none for ``skip_hooks``."""
         ...
 
+    def claim_ordered(self, hook_ids: Sequence[int], *, now: float,
+                      lease_seconds: float) -> list[DeliveryJob]:
+        """Lease the oldest pending delivery of each of these (ordered) hooks for
+        ``lease_seconds``, when it is due and nobody holds it."""
+        ...
+
+    def first_pending(self, hook_id: int) -> Delivery | None:
+        """The hook's oldest pending delivery (for an ordered hook: what the others
+        wait behind), or None."""
+        ...
+
     def renew(self, seqs: Sequence[int], lease_until: float) -> None:
         """Extend the leases of deliveries still being sent."""
         ...

@@ -52,6 +52,7 @@ from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.hooks import Hook, utc_now_iso
 from hookadmin.core.store.postgres.audit import AuditPart
 from hookadmin.core.store.postgres.metrics import MetricsPart
+from hookadmin.core.store.postgres.ordered import OrderedPart
 from hookadmin.core.store.postgres.schema import (
     CHANNEL,
     LOCK_CLASS,
@@ -156,7 +157,7 @@ class ChangeFeed:
         self._db.close()
 
 
-class PostgresStore(AuditPart, MetricsPart):
+class PostgresStore(AuditPart, MetricsPart, OrderedPart):
     """The PostgreSQL repository (see the module's docstring).
 
     Args:
