@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sqlite3
 import statistics
 import sys
@@ -53,6 +54,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=100.0,
                    help="B's events per second (default 100)")
     p.add_argument("--rounds", type=int, default=2, help="storm phases (default 2)")
+    p.add_argument("--no-lanes", action="store_true",
+                   help="turn the retry lane off (retries may use every slot), for comparison")
     p.add_argument("--tmpdir", help="where the data directories go (default: $TMPDIR)")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="print the result as JSON on stdout; with FILE, write it there and "
@@ -106,7 +109,11 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
                 if b_done[0] >= args.events:
                     finished.set()
 
-        engine = Engine(home, settings=DeliverySettings(), on_attempt=on_attempt)
+        settings = DeliverySettings()
+        if args.no_lanes:
+            settings = dataclasses.replace(settings, retry_in_flight=settings.max_in_flight,
+                                           retry_per_hook_in_flight=settings.per_hook_in_flight)
+        engine = Engine(home, settings=settings, on_attempt=on_attempt)
 
         def publisher() -> None:
             if storm:
@@ -157,8 +164,8 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
 def human(result: dict[str, Any]) -> None:
     benchlib.print_machine(result["machine"], result)
     p = result["params"]
-    print(f"\nlanes: {p['events']} fresh events to B at {p['rate']:g}/s, alone and while "
-          f"{p['retries']} retries to A are due\n")
+    print(f"\nlanes {'on' if p['lanes'] else 'OFF'}: {p['events']} fresh events to B at "
+          f"{p['rate']:g}/s, alone and while {p['retries']} retries to A are due\n")
     benchlib.print_table(["phase", "B delivered", "A retries sent", "p50 ms", "p95 ms",
                           "p99 ms", "mean ms"],
                          [[r["phase"], r["b_delivered"], r["a_retries_sent"], r["p50_ms"],
@@ -199,7 +206,7 @@ def main() -> int:
     result = {"benchmark": "lanes", "machine": info,
               "command": " ".join([Path(sys.executable).name, *sys.argv]),
               "params": {"retries": args.retries, "events": args.events, "rate": args.rate,
-                         "rounds": args.rounds},
+                         "rounds": args.rounds, "lanes": not args.no_lanes},
               "phases": phases, "ratios": ratios}
     benchlib.emit(args.json, result, human)
     return 0
