@@ -33,7 +33,7 @@ def test_failing_exhausted_and_recovered_reach_the_administrators_hook(
     assert service.store.get_setting(FAILING_AFTER_KEY) == 1
 
     service.publish("job.failed", resource("job.failed", id=1))
-    drain(service.home, SLOW_RETRIES)  # 4 failures over 1.8 s: failing from the third
+    drain(service.home, SLOW_RETRIES)  # 4 failures over 1.8 s or more: failing from 1 s
     service.publish("job.failed", resource("job.failed", id=2))
     drain(service.home, SLOW_RETRIES)  # a success: recovered
 
@@ -52,7 +52,7 @@ def test_failing_exhausted_and_recovered_reach_the_administrators_hook(
     assert failing["hook"] == service.hook(hook.id).to_json() | {
         "updated_at": failing["hook"]["updated_at"]}
     assert failing["failing_since"].endswith("Z")
-    assert failing["counts"]["failed_attempts"] >= 3
+    assert failing["counts"]["failed_attempts"] >= 2  # the first, and one 1 s or more later
     assert failing["delivery"] is None
     exhausted = next(r.json() for r in got if r.header("X-Hook-Event") == "delivery.exhausted")
     assert exhausted["delivery"]["attempts"] == 4
