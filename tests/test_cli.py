@@ -40,8 +40,8 @@ def test_events_json_is_the_catalog() -> None:
     assert result.returncode == 0
     data = json.loads(result.stdout)
     assert data == catalog_json()
-    assert len(data) == 12
-    assert [d["id"] for d in data[:2]] == ["job", "cluster"]
+    assert len(data) == 17
+    assert [d["id"] for d in data[:3]] == ["job", "cluster", "hook"]
     assert all(set(d) == {"id", "group_name", "name"} for d in data)
     assert {"id": "cluster.idled", "group_name": "Cluster", "name": "Cluster Idled"} in data
 

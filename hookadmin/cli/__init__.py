@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hookadmin import __version__
-from hookadmin.cli import deliveries, hooks, verify
+from hookadmin.cli import audit, deliveries, hooks, metrics, verify
 from hookadmin.cli.common import MAX_ID
 from hookadmin.cli.common import Parser as _Parser
 from hookadmin.cli.common import hook_id as _hook_id
@@ -76,12 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
                              "more CPU cores")
     # One of N engines started by `worker --processes N` (set on the others it starts).
     worker.add_argument("--share-of", type=_processes, default=None, help=argparse.SUPPRESS)
+    metrics.add_worker_options(worker)
+    metrics.add_parser(sub)
 
     deliveries.add_parsers(sub)
 
     st = sub.add_parser("settings", help="show or change settings")
     st.add_argument("--retention-days", type=int, metavar="N",
                     help="days of finished delivery history to keep (default 30)")
+    st.add_argument("--audit-retention-days", type=int, metavar="N",
+                    help="days of audit log to keep (default 0: keep every entry)")
+    st.add_argument("--failing-alert-minutes", type=float, metavar="N",
+                    help="minutes a hook fails with no success before hook.failing is sent "
+                         "(default 15)")
     st.add_argument("--network-policy", choices=("workstation", "strict"),
                     help="strict refuses loopback and private addresses too")
     st.add_argument("--retry-schedule", metavar="SECONDS,...",
@@ -92,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="response body bytes kept per attempt")
 
     verify.add_parser(sub)
+    audit.add_parser(sub)
 
     ev = sub.add_parser("events", help="the event catalog")
     ev.add_argument("--json", action="store_true", help="shaped like GET /hook_events")
@@ -217,6 +225,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             return deliveries.run_redeliver(service, args)
         if args.command == "settings":
             return _settings(service, args)
+        if args.command == "audit":
+            return audit.run(service, args)
+        if args.command == "metrics":
+            return metrics.run(service, args)
     raise AssertionError(args.command)  # pragma: no cover - argparse limits commands
 
 
@@ -288,6 +300,8 @@ def _worker(args: argparse.Namespace) -> int:
     home = data_home(args.home)
     with HookService(home) as service:  # opens (and migrates) the database, or fails
         _remove_orphaned_secrets(service)
+    running = [True]
+    server = metrics.start_for_worker(home, args, lambda: running[0])
     engine = Engine(home, settings=engine_share(DeliverySettings(),
                                                 args.share_of or args.processes),
                     on_attempt=report, on_keyring=on_keyring)
@@ -323,6 +337,10 @@ def _worker(args: argparse.Namespace) -> int:
         for other in others:
             _wait_for_engine(other)
         raise
+    finally:
+        running[0] = False
+        if server is not None:
+            server.close()
     if args.share_of is not None:  # one of the others: the first engine sums up
         try:
             print(attempts, flush=True)
@@ -410,6 +428,10 @@ def _ping(service: HookService, args: argparse.Namespace) -> int:
 def _settings(service: HookService, args: argparse.Namespace) -> int:
     if args.retention_days is not None:
         service.set_retention_days(args.retention_days)
+    if args.failing_alert_minutes is not None:
+        service.set_failing_alert_after(args.failing_alert_minutes * 60)
+    if args.audit_retention_days is not None:
+        service.set_audit_retention_days(args.audit_retention_days or None)
     if args.network_policy is not None:
         service.set_network_policy(args.network_policy)
     schedule = None
@@ -425,6 +447,8 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
                                  response_cap=args.response_cap)
     options = {**DELIVERY_DEFAULTS, **service.delivery_options()}
     print(f"retention-days: {service.retention_days()}")
+    print(f"audit-retention-days: {service.audit_retention_days() or 0}")
+    print(f"failing-alert-minutes: {service.failing_alert_after() / 60:g}")
     print(f"network-policy: {service.network_policy()}")
     print("retry-schedule: " + ",".join(f"{d:g}" for d in options["retry_schedule"]))
     print(f"connect-timeout: {options['connect_timeout']:g}")

@@ -36,6 +36,9 @@ def add_parsers(sub: Any) -> None:
                      help="with --failed-since: every failed delivery of this hook")
     red.add_argument("--failed-since", metavar="TIME",
                      help="ISO-8601 time (2026-11-29T10:00:00Z) or a duration like 2h, 3d")
+    red.add_argument("--until", metavar="TIME",
+                     help="with --failed-since: only deliveries that failed before this "
+                          "time (same forms; default now)")
 
 
 def run_deliveries(service: HookService, args: argparse.Namespace) -> int:
@@ -158,15 +161,16 @@ def run_redeliver(service: HookService, args: argparse.Namespace) -> int:
         InputError: neither or both forms, a bad time, an unknown delivery or hook.
     """
     if args.delivery is not None:
-        if args.hook is not None or args.failed_since is not None:
+        if args.hook is not None or args.failed_since is not None or args.until is not None:
             raise InputError("Give either a DELIVERY_ID or --hook ID --failed-since TIME.")
-        d = service.store.redeliver(args.delivery)
+        d = service.redeliver(args.delivery)
         print(f"Delivery {d.id} to hook {d.hook_id} is queued again.")
         return 0
     if args.hook is None or args.failed_since is None:
         raise InputError("Give a DELIVERY_ID, or --hook ID with --failed-since TIME to "
                          "redeliver every failed delivery of a hook.")
-    count = service.store.redeliver_failed(args.hook, parse_since(args.failed_since))
+    until = None if args.until is None else parse_since(args.until)
+    count = service.redeliver_failed(args.hook, parse_since(args.failed_since), until)
     print(f"Queued {count} failed deliveries of hook {args.hook} again.")
     return 0
 

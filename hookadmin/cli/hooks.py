@@ -18,7 +18,7 @@ from hookadmin.core.formats import allowed_events
 from hookadmin.core.hook_types import SMTP_PASSWORD
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
-from hookadmin.core.store import iso
+from hookadmin.core.store import Delivery, iso
 
 
 def add_parser(sub: Any) -> None:
@@ -78,6 +78,17 @@ def add_parser(sub: Any) -> None:
     reset.add_argument("--secret-file", metavar="F|-",
                        help="use this secret (64 hex characters; surrounding whitespace is "
                             "ignored) instead of a new random one; it is not printed")
+    reset.add_argument("--overlap", type=_overlap, default=None, metavar="DURATION",
+                       help="how long the replaced secret still signs webhook-signature: "
+                            "0 to 7d, like 0, 12h, 3d (default 24h)")
+    order = hsub.add_parser("ordered", help="ordered (FIFO) delivery: one request at a time, "
+                                            "a later delivery waits while an earlier one "
+                                            "is retried")
+    order.add_argument("id", type=hook_id)
+    order.add_argument("state", choices=("on", "off"))
+    expire = hsub.add_parser("expire-old-secret", help="end a reset's overlap now: the "
+                                                       "replaced secret stops signing")
+    expire.add_argument("id", type=hook_id)
     export = hsub.add_parser("export", help="hooks as JSON (DESIGN.md §4), secrets only if asked")
     export.add_argument("file", nargs="?", default="-", metavar="FILE|-")
     export.add_argument("--secrets", metavar="FILE",
@@ -146,6 +157,14 @@ def run(service: HookService, args: argparse.Namespace) -> int:
         return _secret(service, args)
     if action == "reset-secret":
         return _reset_secret(service, args)
+    if action == "ordered":
+        service.set_ordered(args.id, args.state == "on")
+        print(f"Hook {args.id} is {'ordered' if args.state == 'on' else 'not ordered'}.")
+        return 0
+    if action == "expire-old-secret":
+        service.expire_previous_secret(args.id)
+        print(f"Hook {args.id} signs with its current secret only.")
+        return 0
     if action == "export":
         return _export(service, args)
     if action == "import":
@@ -168,7 +187,18 @@ def hook_json(service: HookService, hook: Hook) -> dict[str, Any]:
     if not hook.active and hook.deactivated_reason:
         out["deactivated_reason"] = hook.deactivated_reason
         out["deactivated_at"] = iso(service.store.deactivated_at(hook.id))
+    if hook.id in service.ordered_hooks():
+        out["ordered"] = True
+        blocked = blocked_by(service, hook)
+        out["blocked_by"] = None if blocked is None else blocked.id
     return out
+
+
+def blocked_by(service: HookService, hook: Hook) -> Delivery | None:
+    """For an ordered hook: the earlier delivery the others wait behind while it is
+    retried (its oldest pending delivery, once tried), or None."""
+    head = service.store.first_pending(hook.id)
+    return head if head is not None and head.attempts > 0 else None
 
 
 def _secret(service: HookService, args: argparse.Namespace) -> int:
@@ -179,12 +209,26 @@ def _secret(service: HookService, args: argparse.Namespace) -> int:
     return 0
 
 
+def _overlap(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 7 * 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an overlap; give 0 to 7d, like "
+                                         "0, 12h or 3d")
+    return value
+
+
 def _reset_secret(service: HookService, args: argparse.Namespace) -> int:
+    overlap = {} if args.overlap is None else {"overlap": args.overlap}
     if args.secret_file is None:
-        print(service.reset_secret(args.id))  # the only way to learn the new one
+        print(service.reset_secret(args.id, **overlap))  # the only way to learn the new one
         return 0
     given = read_input(args.secret_file, "secret").decode("utf-8", "replace")
-    service.reset_secret(args.id, given)
+    service.reset_secret(args.id, given, **overlap)
     line = f"Hook {args.id} now signs with the secret given"
     expiry = service.hook(args.id).previous_secret_expires_at
     if expiry is not None:
@@ -227,6 +271,11 @@ def _print_hook(service: HookService, hook: Hook, *, as_json: bool) -> None:
     if hook.previous_secret_expires_at and hook.previous_secret_expires_at > time.time():
         print(f"  Rotation: the replaced secret also signs webhook-signature until "
               f"{iso(hook.previous_secret_expires_at)}")
+    if hook.id in service.ordered_hooks():
+        blocked = blocked_by(service, hook)
+        print("  Ordered:  yes, one delivery at a time in publish order"
+              + ("" if blocked is None else f"; blocked by {blocked.id} (attempt "
+                 f"{blocked.attempts + 1} at {iso(blocked.next_attempt_at)})"))
     print(f"  Created:  {hook.created_at}    Updated: {hook.updated_at}")
     print(f"  Secret:   in the OS keyring; reveal it with `hookadmin hooks secret {hook.id}`")
 

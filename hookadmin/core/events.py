@@ -1,7 +1,8 @@
-"""The event catalog (DESIGN.md §2): ten event types in two groups, plus ``ping``.
+"""The event catalog (DESIGN.md §2): ten event types in two groups, plus ``ping``, and
+the operator events of a third group (``hook``) that only the engine produces.
 
-Group ids (``job``, ``cluster``) stand for every event type of the group, including
-any added later, so they are stored as given and expanded only when matching.
+Group ids (``job``, ``cluster``, ``hook``) stand for every event type of the group,
+including any added later, so they are stored as given and expanded only when matching.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from hookadmin.core.errors import InputError
 
 PING = "ping"
+OPERATOR_GROUP = "hook"
+"""The group of operator events: about hooks, sent by the engine, never published."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class EventType:
 GROUPS: tuple[EventGroup, ...] = (
     EventGroup("job", "Job", "All Job Notifications"),
     EventGroup("cluster", "Cluster", "All Cluster Notifications"),
+    EventGroup(OPERATOR_GROUP, "Hook", "All Hook Notifications"),
 )
 
 EVENT_TYPES: tuple[EventType, ...] = (
@@ -54,7 +58,18 @@ EVENT_TYPES: tuple[EventType, ...] = (
               "no activity on the cluster for a specified interval"),
     EventType("cluster.error", "cluster", "Cluster Error",
               "cluster error occurred; jobs can't run on it"),
+    EventType("hook.failing", OPERATOR_GROUP, "Hook Failing",
+              "another hook's deliveries have failed for a while with no success"),
+    EventType("hook.disabled", OPERATOR_GROUP, "Hook Disabled",
+              "the engine deactivated another hook (410 Gone, or failing too long)"),
+    EventType("hook.recovered", OPERATOR_GROUP, "Hook Recovered",
+              "another hook succeeded again after it was reported failing"),
+    EventType("delivery.exhausted", OPERATOR_GROUP, "Delivery Exhausted",
+              "a delivery to another hook gave up after its last retry"),
 )
+OPERATOR_TYPES: tuple[str, ...] = tuple(e.id for e in EVENT_TYPES if e.group == OPERATOR_GROUP)
+PUBLISHABLE_TYPES: tuple[EventType, ...] = tuple(e for e in EVENT_TYPES
+                                                 if e.group != OPERATOR_GROUP)
 
 EVENT_TYPE_IDS: frozenset[str] = frozenset(e.id for e in EVENT_TYPES)
 GROUP_IDS: frozenset[str] = frozenset(g.id for g in GROUPS)
@@ -112,7 +127,8 @@ def normalize_subscription(events: Iterable[str]) -> list[str]:
 
 def subscribes_to(subscription: Iterable[str], type_id: str) -> bool:
     """True when a hook subscribed to ``subscription`` receives events of ``type_id``."""
-    group = type_id.split(".", 1)[0]
+    known = _BY_ID.get(type_id)
+    group = known.group if known is not None else type_id.split(".", 1)[0]
     return any(item in (type_id, group) for item in subscription)
 
 

@@ -16,11 +16,20 @@ from hookadmin.core.hook_types import PAGERDUTY
 # PagerDuty: these trigger an incident, these resolve the same resource's incident.
 PAGERDUTY_TRIGGER = {"job.failed": "error", "cluster.error": "critical"}
 PAGERDUTY_RESOLVE = ("job.completed", "cluster.available")
-PAGERDUTY_EVENTS: tuple[str, ...] = (*PAGERDUTY_TRIGGER, *PAGERDUTY_RESOLVE)
+# Operator events (the ``hook`` group): a hook failing or disabled, or a delivery given
+# up, triggers an incident; hook.recovered resolves the hook's.
+PAGERDUTY_OPERATOR_TRIGGER = {"hook.failing": "warning", "hook.disabled": "error",
+                              "delivery.exhausted": "warning"}
+PAGERDUTY_OPERATOR_RESOLVE = ("hook.recovered",)
+PAGERDUTY_EVENTS: tuple[str, ...] = (*PAGERDUTY_TRIGGER, *PAGERDUTY_RESOLVE,
+                                     *PAGERDUTY_OPERATOR_TRIGGER, *PAGERDUTY_OPERATOR_RESOLVE)
 
 GOOD, BAD, NEUTRAL = "#2eb67d", "#e01e5a", "#439fe0"
 _OUTCOME = {"job.completed": GOOD, "cluster.available": GOOD, "job.failed": BAD,
-            "cluster.error": BAD, "job.stopped": "#ecb22e"}
+            "cluster.error": BAD, "job.stopped": "#ecb22e", "hook.recovered": GOOD,
+            "hook.failing": BAD, "hook.disabled": BAD, "delivery.exhausted": BAD}
+_OPERATOR_VERB = {"hook.failing": "is failing", "hook.disabled": "was deactivated",
+                  "hook.recovered": "recovered"}
 _VERB = {"job.submitted": "was submitted", "job.started": "started",
          "job.stopped": "was stopped", "job.completed": "completed", "job.failed": "failed",
          "cluster.requested": "was requested", "cluster.available": "is available",
@@ -65,7 +74,31 @@ def summary(event_type: str, resource: dict[str, Any]) -> str:
     if event_type.startswith("cluster."):
         name = resource.get("name")
         return f"Cluster {name} ({ident}) {verb}" if name else f"Cluster {ident} {verb}"
+    if is_operator_event(event_type):
+        return _operator_summary(event_type, resource)
     return f"{event_type} {ident}"
+
+
+def is_operator_event(event_type: str) -> bool:
+    """True for the ``hook`` group's events, whose body is an operator event's object
+    (``{"type", "hook", "reason", "delivery", ...}``) rather than a resource."""
+    return event_type.startswith("hook.") or event_type == "delivery.exhausted"
+
+
+def _operator_summary(event_type: str, body: dict[str, Any]) -> str:
+    """``Hook 3 (billing) is failing: every attempt has failed for 15 minutes``."""
+    hook = body.get("hook") if isinstance(body.get("hook"), dict) else {}
+    assert isinstance(hook, dict)
+    name = hook.get("name")
+    who = f"hook {hook.get('id', '?')}" + (f" ({name})" if name else "")
+    if event_type == "delivery.exhausted":
+        delivery = body.get("delivery") if isinstance(body.get("delivery"), dict) else {}
+        assert isinstance(delivery, dict)
+        line = f"Delivery {delivery.get('id', '?')} of {who} gave up"
+    else:
+        line = f"H{who[1:]} {_OPERATOR_VERB.get(event_type, event_type)}"
+    reason = body.get("reason")
+    return f"{line}: {reason}" if isinstance(reason, str) and reason else line
 
 
 def slack_message(event_type: str, body: bytes) -> bytes:
@@ -113,6 +146,8 @@ def pagerduty_event(event_type: str, body: bytes, routing_key: str) -> bytes | N
     (``job.completed``, ``cluster.available``) names the same ``dedup_key``.
     """
     resource = _resource(body)
+    if is_operator_event(event_type):
+        return _pagerduty_operator_event(event_type, resource, routing_key)
     kind = event_type.split(".", 1)[0]
     dedup_key = f"{kind}/{resource.get('id', '')}"
     if event_type in PAGERDUTY_RESOLVE:
@@ -139,6 +174,35 @@ def pagerduty_event(event_type: str, body: bytes, routing_key: str) -> bytes | N
     link = resource.get("html_url")
     if isinstance(link, str) and link:
         event["links"] = [{"href": link, "text": f"{kind.title()} {resource.get('id')}"}]
+    return _dumps(event)
+
+
+def _pagerduty_operator_event(event_type: str, body: dict[str, Any],
+                              routing_key: str) -> bytes | None:
+    """An operator event for PagerDuty: ``hook.failing``/``hook.disabled`` trigger the
+    incident ``hookadmin-hook/<id>``, ``hook.recovered`` resolves it, and
+    ``delivery.exhausted`` triggers ``hookadmin-delivery/<delivery id>``."""
+    hook = body.get("hook") if isinstance(body.get("hook"), dict) else {}
+    assert isinstance(hook, dict)
+    delivery = body.get("delivery") if isinstance(body.get("delivery"), dict) else {}
+    assert isinstance(delivery, dict)
+    dedup_key = f"hookadmin-delivery/{delivery.get('id', '')}" \
+        if event_type == "delivery.exhausted" else f"hookadmin-hook/{hook.get('id', '')}"
+    if event_type in PAGERDUTY_OPERATOR_RESOLVE:
+        return _dumps({"routing_key": routing_key, "event_action": "resolve",
+                       "dedup_key": dedup_key})
+    severity = PAGERDUTY_OPERATOR_TRIGGER.get(event_type)
+    if severity is None:
+        return None
+    event: dict[str, Any] = {
+        "routing_key": routing_key, "event_action": "trigger", "dedup_key": dedup_key,
+        "payload": {"summary": summary(event_type, body)[:1024], "source": "hookadmin",
+                    "severity": severity, "component": "hook", "class": event_type,
+                    "custom_details": body},
+        "client": "hookadmin",
+    }
+    if isinstance(body.get("occurred_at"), str):
+        event["payload"]["timestamp"] = body["occurred_at"]
     return _dumps(event)
 
 

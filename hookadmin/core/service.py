@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hookadmin.core import audit
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.formats import allowed_events
@@ -23,6 +24,7 @@ from hookadmin.core.hook_types import (
     read_option_secrets,
 )
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
+from hookadmin.core.operations import Operations
 from hookadmin.core.paths import data_home
 from hookadmin.core.resources import validate_resource
 from hookadmin.core.signing import check_secret, new_secret
@@ -40,6 +42,7 @@ NETWORK_POLICIES = ("workstation", "strict")
 SECRET_OVERLAP_SECONDS = 24 * 3600.0
 # Keyring names (never secrets) of deleted hooks whose entries could not be removed then.
 ORPHANED_SECRETS_KEY = "orphaned_secrets"
+MAX_SECRET_OVERLAP_SECONDS = 7 * 86400.0
 DELIVERY_KEY = "delivery"
 # The defaults of the delivery settings a user can change (seconds, bytes); the engine's
 # DeliverySettings carries the same numbers.
@@ -51,21 +54,23 @@ DELIVERY_DEFAULTS: dict[str, Any] = {
 }
 
 
-class HookService:
+class HookService(Operations):
     """Hooks, secrets and the outbox of one data directory.
 
     Args:
         home: the data directory (see :func:`hookadmin.core.paths.data_home`).
         secrets: the secret store; defaults to the OS keyring namespaced by the
             database's store id.
+        origin: where actions come from, for the audit log: ``cli`` or ``window``.
 
     Raises:
         StoreError: the database cannot be opened.
     """
 
     def __init__(self, home: str | os.PathLike[str] | None = None, *,
-                 secrets: HookSecrets | None = None) -> None:
+                 secrets: HookSecrets | None = None, origin: str = "cli") -> None:
         self.home: Path = data_home(home)
+        self.actor = audit.Actor.current(origin)
         self.store: Repository = open_store(self.home)
         self._secrets = secrets
         self._secrets_lock = threading.Lock()
@@ -124,6 +129,7 @@ class HookService:
             hook = self.store.add_hook(name=name, url=config.url, events=subscription,
                                        active=active, insecure_ssl=insecure_ssl,
                                        ca_bundle=bundle, type=type, options=config.options)
+            self.audit("hook.created", hook_id=hook.id, hook=audit.hook_snapshot(hook))
             self.secrets.set(hook.id, new_secret())
             if config.secrets:
                 self.secrets.set(hook.id, json.dumps(config.secrets), options=True)
@@ -156,6 +162,7 @@ class HookService:
         current = self.store.get_hook(hook_id)
         _check_tls_choice(current.insecure_ssl if insecure_ssl is None else insecure_ssl,
                           current.ca_bundle if ca_bundle is None else ca_bundle)
+        secrets_changed: list[str] = []
         if url is not None or options is not None or option_secrets:
             stored = read_option_secrets(self.secrets, hook_id)
             config = check_config(
@@ -164,6 +171,9 @@ class HookService:
                 current.options if options is None else options,
                 {**stored, **(option_secrets or {})}, url_check=validate_url)
             if config.secrets != stored:
+                # Which option secrets changed, by name (never a value), for the audit log.
+                secrets_changed = sorted(k for k in {*stored, *config.secrets}
+                                         if stored.get(k) != config.secrets.get(k))
                 if config.secrets:
                     self.secrets.set(hook_id, json.dumps(config.secrets), options=True)
                 else:
@@ -172,14 +182,25 @@ class HookService:
             # New option secrets change the hook's updated_at too, so engines read them.
             options = config.options if config.options != current.options \
                 or config.secrets != stored else None
-        return self.store.update_hook(
-            hook_id, options=options,
-            url=url,
-            name=None if name is None else validate_name(name),
-            events=None if events is None else _check_type_events(
-                current.type, catalog.normalize_subscription(events)),
-            active=active, insecure_ssl=insecure_ssl,
-            ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
+        with self.store.transaction():
+            hook = self.store.update_hook(
+                hook_id, options=options,
+                url=url,
+                name=None if name is None else validate_name(name),
+                events=None if events is None else _check_type_events(
+                    current.type, catalog.normalize_subscription(events)),
+                active=active, insecure_ssl=insecure_ssl,
+                ca_bundle=None if ca_bundle is None else validate_ca_bundle(ca_bundle))
+            changed = audit.changes(current, hook)
+            if set(changed) == {"active"} and not secrets_changed:
+                self.audit("hook.activated" if hook.active else "hook.deactivated",
+                           hook_id=hook_id)
+            elif changed or secrets_changed:
+                details: dict[str, Any] = {"changes": changed}
+                if secrets_changed:
+                    details["option_secrets_changed"] = secrets_changed
+                self.audit("hook.edited", hook_id=hook_id, **details)
+        return hook
 
     def delete_hook(self, hook_id: int) -> SecretStoreError | None:
         """Delete a hook, its delivery history and its secrets (the signing secret, the one
@@ -196,8 +217,10 @@ class HookService:
         Raises:
             NotFoundError: no such hook.
         """
-        hook = self.store.get_hook(hook_id)
-        self.store.delete_hook(hook_id)
+        with self.store.transaction():
+            hook = self.store.get_hook(hook_id)
+            self.store.delete_hook(hook_id)
+            self.audit("hook.deleted", hook_id=hook_id, hook=audit.hook_snapshot(hook))
         secrets = self.secrets
         names = [secrets.name_of(hook_id), secrets.name_of(hook_id, previous=True)]
         if hook.type != WEB or not hook.options.empty:  # only such hooks have option secrets
@@ -256,34 +279,47 @@ class HookService:
             NotFoundError: no such hook. SecretStoreError: keyring unusable or no entry.
         """
         self.store.get_hook(hook_id)
-        return self.secrets.get(hook_id)
+        value = self.secrets.get(hook_id)
+        self.audit("secret.revealed", hook_id=hook_id)
+        return value
 
     def reset_secret(self, hook_id: int, secret: str | None = None, *,
-                     now: float | None = None) -> str:
+                     now: float | None = None,
+                     overlap: float = SECRET_OVERLAP_SECONDS) -> str:
         """Replace the hook's secret with a new random one (or ``secret``, checked).
 
-        For 24 hours (:data:`SECRET_OVERLAP_SECONDS`) the replaced secret still signs
-        ``webhook-signature`` beside the new one, so receivers can switch without
-        losing deliveries; ``X-Hook-Signature`` uses the new secret at once.
+        For ``overlap`` seconds (0 to 7 days, default 24 hours) the replaced secret
+        still signs ``webhook-signature`` beside the new one, so receivers can switch
+        without losing deliveries; ``X-Hook-Signature`` uses the new secret at once.
+        An overlap of 0 drops the replaced secret at once.
 
         Returns:
             The new secret.
 
         Raises:
-            NotFoundError, InputError, SecretStoreError (nothing changed then).
+            NotFoundError, InputError (also for an overlap out of range),
+            SecretStoreError (nothing changed then).
         """
+        if isinstance(overlap, bool) or not 0 <= overlap <= MAX_SECRET_OVERLAP_SECONDS:
+            raise InputError("The overlap of the old secret must be from 0 to 7 days.",
+                             field="overlap")
         self.store.get_hook(hook_id)
         value = new_secret() if secret is None else check_secret(secret)
         old = self.secrets.get_optional(hook_id)
-        if old is not None:
+        if old is not None and overlap > 0:
             self.secrets.set(hook_id, old, previous=True)
         self.secrets.set(hook_id, value)
         now = time.time() if now is None else now
-        if old is not None:
-            self.store.update_hook(hook_id,
-                                   previous_secret_expires_at=now + SECRET_OVERLAP_SECONDS)
-        else:
-            self.store.update_hook(hook_id, clear_previous_secret=True)
+        with self.store.transaction():
+            if old is not None and overlap > 0:
+                self.store.update_hook(hook_id, previous_secret_expires_at=now + overlap)
+            else:
+                self.store.update_hook(hook_id, clear_previous_secret=True)
+            self.audit("secret.reset", hook_id=hook_id, overlap_seconds=overlap,
+                       given=secret is not None)
+        if old is not None and overlap <= 0:
+            with contextlib.suppress(SecretStoreError):
+                self.secrets.delete(hook_id, previous=True)
         return value
 
     def delivery_options(self) -> dict[str, Any]:
@@ -325,8 +361,8 @@ class HookService:
                 raise InputError("The response cap must be from 1 KiB to 16 MiB.",
                                  field="response_cap")
             current["response_cap"] = int(response_cap)
-        self.store.set_setting(DELIVERY_KEY, {k: v for k, v in current.items()
-                                              if v != DELIVERY_DEFAULTS[k]})
+        self._set_setting(DELIVERY_KEY, {k: v for k, v in current.items()
+                                         if v != DELIVERY_DEFAULTS[k]})
 
     def network_policy(self) -> str:
         """``workstation`` (internal addresses allowed, the default) or ``strict``."""
@@ -341,7 +377,7 @@ class HookService:
         if policy not in NETWORK_POLICIES:
             raise InputError(f"The network policy must be one of: {', '.join(NETWORK_POLICIES)}.",
                              field="network_policy")
-        self.store.set_setting(NETWORK_POLICY_KEY, policy)
+        self._set_setting(NETWORK_POLICY_KEY, policy)
 
     # -- settings -------------------------------------------------------------------------
 
@@ -358,7 +394,7 @@ class HookService:
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
             raise InputError("Retention must be a whole number of days from 1 to 3650.",
                              field="retention_days")
-        self.store.set_setting(RETENTION_KEY, days)
+        self._set_setting(RETENTION_KEY, days)
 
     def prune_history(self, *, now: float | None = None) -> int:
         """Delete finished deliveries older than the retention setting. Returns how many."""
@@ -490,12 +526,14 @@ def retention_days(store: SettingsRepository) -> int:
 
 
 def prune_history(store: Repository, *, now: float | None = None) -> int:
-    """Delete a store's finished deliveries older than its retention setting.
+    """Delete a store's finished deliveries older than its retention setting, and
+    audit entries older than the audit retention setting (by default none).
 
     Returns:
         The number of deliveries deleted.
     """
     now = time.time() if now is None else now
+    audit.prune_audit(store, now=now)
     return store.prune(now - retention_days(store) * 86400.0)
 
 
@@ -517,6 +555,9 @@ def prepare_event(event_type: str, resource: bytes | str | dict[str, Any]) -> tu
     if event_type == catalog.PING:
         raise InputError("'ping' events are sent with `hookadmin ping ID`, not published.",
                          field="type")
+    if event_type in catalog.OPERATOR_TYPES:
+        raise InputError(f"{event_type!r} events are sent by the engine about hooks; they "
+                         "cannot be published.", field="type")
     catalog.event_type(event_type)
     if isinstance(resource, dict):
         parsed = resource

@@ -76,8 +76,10 @@ class ExportedSecret:
 
 
 def export_hooks(service: HookService) -> list[dict[str, Any]]:
-    """Every hook as its §4 object, by id."""
-    return [h.to_json() for h in service.hooks()]
+    """Every hook as its §4 object, by id (audited as ``hooks.exported``)."""
+    hooks = service.hooks()
+    service.audit("hooks.exported", hooks=[h.id for h in hooks], secrets=False)
+    return [h.to_json() for h in hooks]
 
 
 def export_secrets(service: HookService, hooks: list[Hook] | None = None, *,
@@ -100,6 +102,7 @@ def export_secrets(service: HookService, hooks: list[Hook] | None = None, *,
             else read_option_secrets(service.secrets, h.id) or None
         out[str(h.id)] = ExportedSecret(service.secrets.get(h.id), previous,
                                         expiry if previous is not None else None, options)
+    service.audit("secrets.exported", hooks=[int(k) for k in out], secrets=True)
     return out
 
 
@@ -329,6 +332,8 @@ def import_hooks(service: HookService, hooks: list[dict[str, Any]],
                     hook = service.store.update_hook(
                         hook.id, previous_secret_expires_at=given.previous_expires_at)
                     created[-1] = hook
+            service.audit("hooks.imported", hooks=[h.id for h in created], skipped=skipped,
+                          with_secrets=bool(secrets))
     except BaseException:
         for hook in created:  # the rows were rolled back; take their secrets away too
             with contextlib.suppress(SecretStoreError):

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from hookadmin.core.errors import SecretStoreError, StoreFault
 from hookadmin.core.hooks import Hook
+from hookadmin.core.ordering import ordered_hooks
 from hookadmin.core.service import delivery_options, network_policy, prune_history
 from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, open_store
 from hookadmin.delivery import retry
@@ -68,6 +69,7 @@ from hookadmin.delivery.bookkeeping_wire import (
     job_from_wire,
     job_to_wire,
 )
+from hookadmin.delivery.operator import AttemptSummary, OperatorEvents
 from hookadmin.delivery.policy import DeliverySettings, with_options
 
 if TYPE_CHECKING:  # the child never imports asyncio or the keyring it does not need
@@ -111,6 +113,8 @@ class Bookkeeper:
         self.next_prune = 0.0
         self.backlog = False  # the last fan-out left events waiting
         self.logs: list[tuple[int, str]] = []
+        self.operator = OperatorEvents(self.store)
+        self.ordered = ordered_hooks(self.store)  # re-read at each lease renewal
 
     def open(self) -> Opened:
         """The first call of a run: what the engine needs to start sending."""
@@ -140,6 +144,7 @@ class Bookkeeper:
             self.next_full_turn = now + self.settings.poll_interval
         if request.renew is not None:
             settings = self.settings = self._wanted_settings()
+            self.ordered = ordered_hooks(self.store)
         claim = request.claim
         claiming = claim is not None and (full or claim.running_low)
         if request.finished or request.release or request.renew or full or claiming:
@@ -203,6 +208,7 @@ class Bookkeeper:
         hooks are deactivated (410 Gone, or failing too long)."""
         now = time.time()
         items: list[tuple[DeliveryJob, AttemptRecord, float | None]] = []
+        disabled: list[tuple[int, str]] = []
         for f in finished:
             tried = self.store.counted_attempts(f.seq) + 1 if retry.uses_schedule(f.attempt) \
                 else 0  # this one included
@@ -210,16 +216,24 @@ class Bookkeeper:
             if step.deactivate_reason is not None:
                 self.store.update_hook(f.hook_id, active=False,
                                        deactivated_reason=step.deactivate_reason)
+                disabled.append((f.hook_id, step.deactivate_reason))
             items.append((DeliveryJob(f.seq, "", f.hook_id, "", b"", f.attempts), f.attempt,
                           step.next_attempt_at))
         statuses = self.store.record_attempts(items)
         failing = {f.hook_id: f.attempt for f in finished if retry.counts_as_failing(f.attempt)}
+        failing_since: dict[int, float | None] = {}
         for hook_id, attempt in failing.items():
-            reason = retry.failing_too_long(self.store.failing_since(hook_id), attempt,
-                                            self.settings, now=time.time())
+            since = failing_since[hook_id] = self.store.failing_since(hook_id)
+            reason = retry.failing_too_long(since, attempt, self.settings, now=time.time())
             if reason is not None:
                 self.store.update_hook(hook_id, active=False, deactivated_reason=reason)
                 self.logs.append((logging.WARNING, f"hook {hook_id} deactivated: {reason}"))
+                disabled.append((hook_id, reason))
+        if self.operator.wanted:
+            self.operator.after_record(
+                [AttemptSummary(f.hook_id, f.seq, f.attempt.succeeded, status)
+                 for f, status in zip(finished, statuses, strict=True)],
+                disabled, failing_since)
         return [(status, next_at) for status, (_, _, next_at) in zip(statuses, items, strict=True)]
 
     # -- claims and housekeeping --------------------------------------------------------
@@ -227,9 +241,16 @@ class Bookkeeper:
     def _claim(self, request: ClaimRequest) -> list[DeliveryJob]:
         per_hook = self.settings.claimed_per_hook
         full = [h for h, n in request.held.items() if n >= per_hook]
-        return self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
-                                    limit=request.room, skip_hooks=full,
+        now = time.time()
+        jobs = self.store.claim_due(now=now, lease_seconds=self.settings.lease_seconds,
+                                    limit=request.room, skip_hooks=full + list(self.ordered),
                                     per_hook_limit=per_hook, in_flight=request.held)
+        # An ordered hook: its oldest pending delivery only, one at a time.
+        free = sorted(h for h in self.ordered if not request.held.get(h))
+        if free:
+            jobs += self.store.claim_ordered(free, now=now,
+                                             lease_seconds=self.settings.lease_seconds)
+        return jobs
 
     def _idle(self) -> bool:
         """Nothing to fan out and nothing due now, including deliveries another engine
@@ -247,7 +268,9 @@ class Bookkeeper:
         if generation == self.hooks_generation:
             return None
         self.hooks_generation = generation
-        return {h.id: h for h in self.store.list_hooks()}
+        hooks = {h.id: h for h in self.store.list_hooks()}
+        self.operator.set_hooks(hooks)
+        return hooks
 
     def _wanted_settings(self) -> DeliverySettings:
         """The settings as the Settings dialog (network policy, retry schedule, timeouts,

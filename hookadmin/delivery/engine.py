@@ -186,6 +186,8 @@ class _Run:
         self.ready: dict[int, deque[DeliveryJob]] = {}
         self.ready_count = 0
         self.running: dict[int, int] = {}  # hook id -> requests in flight
+        self.retrying: dict[int, int] = {}  # hook id -> retries in flight (the retry lane)
+        self.retries_in_flight = 0
         self.held: dict[int, int] = {}  # hook id -> claimed deliveries (ready + in flight)
         self.finished: list[_Ended] = []
         self.unsent: list[int] = []  # cancelled while in flight, to release
@@ -389,18 +391,32 @@ class _Run:
         return True
 
     def _take(self, hook_id: int) -> DeliveryJob | None:
-        """Take the next ready delivery of a hook in flight, if it has one and room."""
+        """Take the next ready delivery of a hook in flight, if it has one and room. A
+        retry needs room in the retry lane too; without it the hook's next first attempt
+        goes instead (lanes: a backlog of retries never holds fresh events up)."""
         queue = self.ready.get(hook_id)
         if not queue or self.running.get(hook_id, 0) >= self.settings.per_hook_in_flight:
             return None
         if self._stopped(hook_id):
             self._drop_ready(hook_id)
             return None
-        job = queue.popleft()
+        if queue[0].attempts and (
+                self.retries_in_flight >= self.settings.retry_in_flight
+                or self.retrying.get(hook_id, 0) >= self.settings.retry_per_hook_in_flight):
+            index = next((i for i, j in enumerate(queue) if not j.attempts), None)
+            if index is None:
+                return None
+            job = queue[index]
+            del queue[index]
+        else:
+            job = queue.popleft()
         if not queue:
             del self.ready[hook_id]
         self.ready_count -= 1
         self.running[hook_id] = self.running.get(hook_id, 0) + 1
+        if job.attempts:
+            self.retries_in_flight += 1
+            self.retrying[hook_id] = self.retrying.get(hook_id, 0) + 1
         self.in_flight[job.seq] = job
         return job
 
@@ -449,6 +465,9 @@ class _Run:
         """A delivery is no longer in flight."""
         del self.in_flight[job.seq]
         self.running[job.hook_id] -= 1
+        if job.attempts:
+            self.retries_in_flight -= 1
+            self.retrying[job.hook_id] -= 1
         self.held[job.hook_id] -= 1
         self._release_hold(job.hook_id)
 

@@ -68,6 +68,10 @@ class DeliverySettings:
             metadata addresses are always refused); see :mod:`hookadmin.delivery.netpolicy`.
         secret_retry_interval: seconds between tries of a delivery whose secret could not
             be read from the keyring; such tries never use up the retry schedule.
+        retry_in_flight: the retry lane: retries (deliveries tried before) in flight at
+            once over all hooks; the rest of ``max_in_flight`` stays for first attempts.
+        retry_per_hook_in_flight: retries in flight at once to one hook, so a recovering
+            receiver's backlog does not take the engine from fresh events.
         deactivate_after: seconds; a hook whose every attempt has failed for this long
             (no success in between) is deactivated with the reason recorded.
     """
@@ -92,6 +96,8 @@ class DeliverySettings:
     strict_network: bool = False
     secret_retry_interval: float = 60.0
     deactivate_after: float = 5 * 86400.0
+    retry_in_flight: int = 16
+    retry_per_hook_in_flight: int = 2
 
     @property
     def claimed_per_hook(self) -> int:

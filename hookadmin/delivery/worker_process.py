@@ -49,7 +49,10 @@ from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.delivery.policy import DeliverySettings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hookadmin.delivery.engine import AttemptOutcome, Engine
+    from hookadmin.delivery.metrics import MetricsServer
 
 MODULE = "hookadmin.delivery.worker_process"
 PROG = "hookadmin engine"
@@ -231,17 +234,35 @@ class _Worker:
 
         with HookService(self.home) as service:  # opens and migrates, or fails clearly
             home = service.home
+            metrics_port = service.metrics_port()
         with self.lock:
             if self.stop_requested.is_set():
                 return 0
             self.engine = engine = Engine(home, settings=self.settings,
                                           on_attempt=lambda o: self.output.put(
                                               outcome_to_json(o)))
+        server = _metrics_server(home, metrics_port)
         try:
             engine.run()
         finally:
             self.output.close()
+            if server is not None:
+                server.close()
         return 0
+
+
+def _metrics_server(home: Path, port: int | None) -> MetricsServer | None:
+    """The Settings dialog's ``/metrics`` on 127.0.0.1:``port``, or None (also when the
+    port cannot be used: delivering matters more, so that is only logged)."""
+    if port is None:
+        return None
+    from hookadmin.delivery.metrics import MetricsServer
+
+    try:
+        return MetricsServer(home, port, engine_up=lambda: True)
+    except HookadminError as err:
+        log.warning("%s", err)
+        return None
 
 
 def _exit(status: int) -> NoReturn:

@@ -30,7 +30,7 @@ def main(home: str | None = None) -> int:
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     try:
-        service = HookService(home)
+        service = HookService(home, origin="window")
     except HookadminError as err:
         QMessageBox.critical(None, "hookadmin", str(err))
         return 1

@@ -50,7 +50,7 @@ class TestEventDialog(QDialog):
         self.type_box = QComboBox()
         self.type_box.setObjectName("eventType")
         self.type_box.setAccessibleName("Event type")
-        for event in catalog.EVENT_TYPES:
+        for event in catalog.PUBLISHABLE_TYPES:
             self.type_box.addItem(f"{event.label} ({event.id})", event.id)
         self.resource_edit = QPlainTextEdit()
         self.resource_edit.setObjectName("resource")
@@ -155,6 +155,15 @@ class SettingsDialog(QDialog):
         self.response_cap.setRange(1, 16 * 1024)
         self.response_cap.setSuffix(" KiB")
         self.response_cap.setValue(int(options["response_cap"]) // 1024)
+        self.metrics_port = QSpinBox()
+        self.metrics_port.setObjectName("metricsPort")
+        self.metrics_port.setAccessibleName("Prometheus metrics port, 0 for off")
+        self.metrics_port.setRange(0, 65535)
+        self.metrics_port.setSpecialValueText("Off")
+        self.metrics_port.setToolTip("Serve http://127.0.0.1:PORT/metrics (Prometheus) while "
+                                     "the window delivers; taken up when the engine next "
+                                     "starts.")
+        self.metrics_port.setValue(service.metrics_port() or 0)
         self.error_label = QLabel()
         self.error_label.setObjectName("settingsError")
         self.error_label.setWordWrap(True)
@@ -170,6 +179,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Connect timeout", self.connect_timeout)
         form.addRow("&Attempt timeout", self.attempt_timeout)
         form.addRow("&Response body kept", self.response_cap)
+        form.addRow("&Metrics port", self.metrics_port)
         theme = QLabel("The window follows the system's light or dark theme.")
         theme.setEnabled(False)
         layout = QVBoxLayout(self)
@@ -194,6 +204,7 @@ class SettingsDialog(QDialog):
                 attempt_timeout=self.attempt_timeout.value(),
                 response_cap=self.response_cap.value() * 1024)
             self._service.set_retention_days(self.retention.value())
+            self._service.set_metrics_port(self.metrics_port.value() or None)
             self._service.set_network_policy("strict" if self.strict.isChecked()
                                              else "workstation")
         except InputError as err:

@@ -45,6 +45,7 @@ from hookadmin.core.errors import HookadminError, InputError, NotFoundError
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.activity_page import ActivityPage
+from hookadmin.ui.audit_page import AuditPage
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog, VerifyDialog
 from hookadmin.ui.hook_form import HookForm
@@ -52,6 +53,7 @@ from hookadmin.ui.hook_page import HookPage, curl_command, describe_attempts
 from hookadmin.ui.models import HooksModel, Roles
 from hookadmin.ui.notify import Notifier
 from hookadmin.ui.ping_viewer import PingViewer
+from hookadmin.ui.rotation import overlap_choice
 from hookadmin.ui.secret_dialog import SecretDialog
 from hookadmin.ui.workers import EngineHost, PingTask, StartupChecks
 
@@ -215,6 +217,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.splitter, "&Webhooks")
         self.tabs.addTab(self.deliveries_page, "&Deliveries")
         self.tabs.addTab(self.activity_page, "&Activity")
+        self.tabs.addTab(AuditPage(service), "A&udit")
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         central = QWidget()
@@ -693,6 +696,7 @@ class MainWindow(QMainWindow):
             self.show_banner(str(err))
             return None
         dialog = SecretDialog(hook.display_name, secret, self)
+        dialog.copied.connect(lambda: self.service.audit("secret.copied", hook_id=hook_id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -706,19 +710,30 @@ class MainWindow(QMainWindow):
             return
         box = QMessageBox(QMessageBox.Icon.Question, "Reset secret",
                           f"Replace the secret of {hook.display_name}?\n\nX-Hook-Signature "
-                          "uses the new secret at once. For 24 hours the old secret also "
-                          "signs webhook-signature, so receivers can switch over.",
+                          "uses the new secret at once. For 24 hours (or the overlap chosen "
+                          "below) the old secret also signs webhook-signature, so receivers "
+                          "can switch over.",
                           QMessageBox.StandardButton.Cancel, self)
         reset = box.addButton("Reset secret", QMessageBox.ButtonRole.AcceptRole)
+        expire = box.addButton("Expire old secret now", QMessageBox.ButtonRole.ActionRole) \
+            if (hook.previous_secret_expires_at or 0) > time.time() else None
+        overlap = overlap_choice(box)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setObjectName("confirmReset")
 
         def finished() -> None:
             box.deleteLater()
+            if expire is not None and box.clickedButton() is expire:
+                try:
+                    self.service.expire_previous_secret(hook_id)
+                except HookadminError as err:
+                    self.show_banner(str(err))
+                self.refresh()
+                return
             if box.clickedButton() is not reset:
                 return
             try:
-                secret = self.service.reset_secret(hook_id)
+                secret = self.service.reset_secret(hook_id, overlap=overlap.currentData())
             except HookadminError as err:
                 self.show_banner(str(err))
                 return
@@ -834,7 +849,7 @@ class MainWindow(QMainWindow):
     def redeliver(self, delivery_id: str) -> None:
         """Queue a delivery again (new attempts, same id and body)."""
         try:
-            self.service.store.redeliver(delivery_id)
+            self.service.redeliver(delivery_id)
         except HookadminError as err:
             self.show_banner(str(err))
             return
@@ -849,7 +864,7 @@ class MainWindow(QMainWindow):
         count = 0
         try:
             for one in hooks:
-                count += self.service.store.redeliver_failed(one, since)
+                count += self.service.redeliver_failed(one, since)
         except HookadminError as err:
             self.show_banner(str(err))
         self.statusBar().showMessage(f"Queued {count} failed deliveries again.", 5000)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -22,7 +22,10 @@ CLIPBOARD_CLEAR_MS = 30_000
 
 class SecretDialog(QDialog):
     """Shows a secret once asked for. Copy puts it on the clipboard and clears the
-    clipboard after 30 s if it still holds the secret."""
+    clipboard after 30 s if it still holds the secret; ``copied`` is emitted then (for
+    the audit log)."""
+
+    copied = Signal()
 
     def __init__(self, hook_label: str, secret: str, parent: QWidget | None = None, *,
                  note: str | None = None) -> None:
@@ -79,6 +82,7 @@ class SecretDialog(QDialog):
     def _copy(self, text: str) -> None:
         QGuiApplication.clipboard().setText(text)
         self._copied = text
+        self.copied.emit()
         self.status.setText("Copied. The clipboard is cleared in 30 seconds.")
         self._clear_timer.start()
 

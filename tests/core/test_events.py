@@ -24,14 +24,26 @@ DESIGN_CATALOG = [
      "no activity on the cluster for a specified interval"),
     ("cluster.error", "cluster", "Cluster Error", "cluster error occurred; jobs can't run on it"),
 ]
+# The operator events of the third group, which only the engine sends.
+OPERATOR_CATALOG = [
+    ("hook.failing", "hook", "Hook Failing",
+     "another hook's deliveries have failed for a while with no success"),
+    ("hook.disabled", "hook", "Hook Disabled",
+     "the engine deactivated another hook (410 Gone, or failing too long)"),
+    ("hook.recovered", "hook", "Hook Recovered",
+     "another hook succeeded again after it was reported failing"),
+    ("delivery.exhausted", "hook", "Delivery Exhausted",
+     "a delivery to another hook gave up after its last retry"),
+]
 JOB_TYPES = [row[0] for row in DESIGN_CATALOG if row[1] == "job"]
 CLUSTER_TYPES = [row[0] for row in DESIGN_CATALOG if row[1] == "cluster"]
 
 
 def test_catalog_has_exactly_the_ten_design_types_in_order() -> None:
     got = [(e.id, e.group, e.label, e.description) for e in events.EVENT_TYPES]
-    assert got == DESIGN_CATALOG
-    assert {row[0] for row in DESIGN_CATALOG} == events.EVENT_TYPE_IDS
+    assert got == DESIGN_CATALOG + OPERATOR_CATALOG
+    assert {row[0] for row in DESIGN_CATALOG + OPERATOR_CATALOG} == events.EVENT_TYPE_IDS
+    assert [e.id for e in events.PUBLISHABLE_TYPES] == [row[0] for row in DESIGN_CATALOG]
     assert events.PING not in events.EVENT_TYPE_IDS
 
 
@@ -39,8 +51,10 @@ def test_groups_are_job_and_cluster_with_their_labels() -> None:
     assert [(g.id, g.name, g.label) for g in events.GROUPS] == [
         ("job", "Job", "All Job Notifications"),
         ("cluster", "Cluster", "All Cluster Notifications"),
+        ("hook", "Hook", "All Hook Notifications"),
     ]
     assert events.types_in_group("job") == tuple(JOB_TYPES)
+    assert events.types_in_group("hook") == tuple(r[0] for r in OPERATOR_CATALOG)
     assert events.types_in_group("cluster") == tuple(CLUSTER_TYPES)
 
 
@@ -104,16 +118,20 @@ def test_subscribes_to(subscription: list[str], type_id: str, expected: bool) ->
 def test_expand_covers_groups_and_single_types() -> None:
     assert events.expand(["job"]) == set(JOB_TYPES)
     assert events.expand(["cluster", "job.failed"]) == {*CLUSTER_TYPES, "job.failed"}
-    assert events.expand(["job", "cluster"]) == events.EVENT_TYPE_IDS
+    assert events.expand(["job", "cluster", "hook"]) == events.EVENT_TYPE_IDS
+    assert events.expand(["hook"]) == {r[0] for r in OPERATOR_CATALOG}
+    assert events.subscribes_to(["hook"], "delivery.exhausted")  # by its group, not prefix
+    assert not events.subscribes_to(["job", "cluster"], "hook.failing")
 
 
 def test_catalog_json_shape_like_get_hook_events() -> None:
     got = events.catalog_json()
-    assert got[:2] == [
+    assert got[:3] == [
         {"id": "job", "group_name": "Job", "name": "All Job Notifications"},
         {"id": "cluster", "group_name": "Cluster", "name": "All Cluster Notifications"},
+        {"id": "hook", "group_name": "Hook", "name": "All Hook Notifications"},
     ]
-    assert got[2:] == [
+    assert got[3:] == [
         {"id": id_, "group_name": group.capitalize(), "name": label}
-        for id_, group, label, _ in DESIGN_CATALOG
+        for id_, group, label, _ in DESIGN_CATALOG + OPERATOR_CATALOG
     ]

@@ -31,6 +31,12 @@ LABELS = {
     "cluster.idled": "Cluster Idled",
     "cluster.error": "Cluster Error",
 }
+OPERATOR_LABELS = {
+    "hook.failing": "Hook Failing",
+    "hook.disabled": "Hook Disabled",
+    "hook.recovered": "Hook Recovered",
+    "delivery.exhausted": "Delivery Exhausted",
+}
 JOB_EVENTS = [e for e in LABELS if e.startswith("job.")]
 CLUSTER_EVENTS = [e for e in LABELS if e.startswith("cluster.")]
 
@@ -84,8 +90,9 @@ def type_url(qtbot: QtBot, form: HookForm, text: str) -> None:
 def test_every_event_check_box_has_its_design_label(form: HookForm) -> None:
     boxes = {b.objectName(): b.text() for b in form.findChildren(QCheckBox)
              if b.objectName().startswith("event_")}
-    assert boxes == {f"event_{t}": label for t, label in LABELS.items()}
+    assert boxes == {f"event_{t}": label for t, label in (LABELS | OPERATOR_LABELS).items()}
     assert group_box(form, "job").text() == "All Job Notifications"
+    assert group_box(form, "hook").text() == "All Hook Notifications"
     assert group_box(form, "cluster").text() == "All Cluster Notifications"
     assert group_box(form, "job").isTristate()
     assert group_box(form, "cluster").isTristate()

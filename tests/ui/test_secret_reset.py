@@ -107,3 +107,40 @@ def test_confirm_shows_the_new_secret_once_and_the_overlap(
     (request,) = receiver.requests()
     assert request.verified_by == ("new",)
     assert request.standard_verified_by == ("new", "old")
+
+
+def test_the_overlap_is_chosen_and_can_be_ended_early(
+        qtbot: QtBot, receiver: Receiver, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from tests.ui.gui import choose
+
+    hook = service.create_hook(url=receiver.url, events=["job"], name="ops")
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    box = ask_to_reset(qtbot, window)
+    assert [b.text() for b in box.buttons() if b.text() == "Expire old secret now"] == []
+    overlap = box.findChild(QComboBox, "secretOverlap")
+    assert isinstance(overlap, QComboBox)
+    assert overlap.currentText() == "24 hours"
+    choose(qtbot, overlap, "3 days")
+    before = time.time()
+    click(qtbot, dialog_button(box, "Reset secret"))
+    wait_closed(qtbot, "confirmReset")
+    qtbot.waitUntil(lambda: visible_top_level("newSecretDialog") is not None)
+    dialog = visible_top_level("newSecretDialog")
+    assert dialog is not None
+    close_dialog(qtbot, dialog)
+    expires = service.hook(hook.id).previous_secret_expires_at
+    assert expires is not None
+    assert before + 3 * 86400 <= expires <= time.time() + 3 * 86400
+
+    box = ask_to_reset(qtbot, window)
+    click(qtbot, dialog_button(box, "Expire old secret now"))
+    wait_closed(qtbot, "confirmReset")
+    assert service.hook(hook.id).previous_secret_expires_at is None
+    assert service.secrets.get_optional(hook.id, previous=True) is None
+    qtbot.waitUntil(lambda: not window.page.rotation_label.isVisible())
+    assert [e.action for e in service.store.list_audit()][-2:] == [
+        "secret.reset", "secret.previous_expired"]

@@ -12,6 +12,8 @@ one concern:
 - :class:`DeliveryHistory`: what the window and the CLI list and count.
 - :class:`SettingsRepository`: settings shared by every process of a database.
 - :class:`ChangeFeed`: whether anyone committed since the last look.
+- :class:`MetricsSource`: the figures the Prometheus metrics show.
+- :class:`AuditLog`: the append-only, hash-chained record of administrative actions.
 
 :class:`Repository` is all of them on one connection, with its transactions.
 
@@ -34,6 +36,8 @@ from typing import Any, Protocol
 
 from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook
+from hookadmin.core.store.audit_records import AuditAction, AuditEntry
+from hookadmin.core.store.metrics_records import AttemptSample, DeliveryGauges
 from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
 
 
@@ -115,6 +119,17 @@ class DeliveryQueue(Protocol):
         none for ``skip_hooks``."""
         ...
 
+    def claim_ordered(self, hook_ids: Sequence[int], *, now: float,
+                      lease_seconds: float) -> list[DeliveryJob]:
+        """Lease the oldest pending delivery of each of these (ordered) hooks for
+        ``lease_seconds``, when it is due and nobody holds it."""
+        ...
+
+    def first_pending(self, hook_id: int) -> Delivery | None:
+        """The hook's oldest pending delivery (for an ordered hook: what the others
+        wait behind), or None."""
+        ...
+
     def renew(self, seqs: Sequence[int], lease_until: float) -> None:
         """Extend the leases of deliveries still being sent."""
         ...
@@ -152,9 +167,10 @@ class DeliveryQueue(Protocol):
         and InputError for a ping."""
         ...
 
-    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None) -> int:
-        """Make a hook's failed deliveries updated since ``since`` due again now;
-        returns how many. Raises NotFoundError."""
+    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None,
+                         until: float | None = None) -> int:
+        """Make a hook's failed deliveries updated since ``since`` (and before
+        ``until``, if given) due again now; returns how many. Raises NotFoundError."""
         ...
 
     def prune(self, older_than: float, *, batch: int = 5000) -> int:
@@ -225,6 +241,54 @@ class SettingsRepository(Protocol):
         ...
 
 
+class MetricsSource(Protocol):
+    """The figures of ``/metrics`` and ``hookadmin metrics``, read at a scrape (never
+    on the engine's path)."""
+
+    def delivery_gauges(self) -> DeliveryGauges:
+        """The queue now: pending, retrying and failed deliveries, the outbox, the
+        oldest waiting publish time, active and inactive hooks."""
+        ...
+
+    def last_attempt_id(self) -> int:
+        """The id of the newest attempt (0 when none)."""
+        ...
+
+    def attempt_samples(self, after_id: int, *, limit: int = 10000,
+                        since: float | None = None) -> list[AttemptSample]:
+        """Attempts (pings left out) with an id above ``after_id`` and started at
+        ``since`` (Unix seconds) or later, oldest first, at most ``limit``."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The audit log: append-only (the store refuses to change or delete an entry,
+    except pruning the oldest by the audit retention), each entry chained to the one
+    before it by its hash (see :mod:`hookadmin.core.store.audit_records`)."""
+
+    def append_audit(self, action: AuditAction) -> AuditEntry:
+        """Append one entry after the newest (serialised with every other writer of
+        the database), with the database role in team mode; returns it."""
+        ...
+
+    def list_audit(self, *, since: float | None = None, hook_id: int | None = None,
+                   after_seq: int | None = None, limit: int | None = None
+                   ) -> list[AuditEntry]:
+        """Entries oldest first, filtered by time (Unix seconds, inclusive) and hook,
+        after ``after_seq``, at most ``limit``."""
+        ...
+
+    def audit_bounds(self) -> tuple[tuple[int, str], tuple[int, str]]:
+        """``(anchor, head)``: the seq and hash of the last pruned entry (``(0,
+        GENESIS)`` when none) and of the newest entry written (the anchor when none)."""
+        ...
+
+    def prune_audit(self, older_than: float) -> int:
+        """Delete entries written before ``older_than`` (oldest first, keeping the
+        chain checkable from the new anchor); returns how many."""
+        ...
+
+
 class ChangeFeed(Protocol):
     """Whether anyone committed to the database since the last look: an engine looks
     every few milliseconds, so a look must be cheap (SQLite: ``PRAGMA data_version``
@@ -241,7 +305,7 @@ class ChangeFeed(Protocol):
 
 
 class Repository(HookRepository, Outbox, DeliveryQueue, DeliveryHistory, SettingsRepository,
-                 Protocol):
+                 MetricsSource, AuditLog, Protocol):
     """A whole store on one connection: every concern above, its transactions, and the
     database's identity (its keyring namespace)."""
 

@@ -225,6 +225,41 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE hooks ADD COLUMN options text;
     ALTER TABLE hooks ADD COLUMN filtered_out bigint NOT NULL DEFAULT 0;
     """,
+    # 5: the audit log: append-only (a trigger refuses changes, truncation, and deletes
+    # except of entries up to the anchor pruning sets), each entry chained to the one
+    # before by its hash; hookadmin_meta keeps the anchor and the head as "seq hash"
+    """
+    CREATE TABLE audit_log (
+        seq bigint PRIMARY KEY,
+        at double precision NOT NULL,
+        os_user text NOT NULL,
+        host text NOT NULL,
+        role text,
+        origin text NOT NULL,
+        action text NOT NULL,
+        hook_id bigint,
+        details text NOT NULL,
+        prev_hash text NOT NULL,
+        hash text NOT NULL
+    );
+    CREATE INDEX audit_by_time ON audit_log (at);
+    CREATE INDEX audit_by_hook ON audit_log (hook_id, seq);
+    INSERT INTO hookadmin_meta VALUES
+        ('audit_anchor', '0 ' || repeat('0', 64)), ('audit_head', '0 ' || repeat('0', 64))
+        ON CONFLICT (key) DO NOTHING;
+    CREATE FUNCTION hookadmin_audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' AND OLD.seq <= split_part((SELECT value FROM hookadmin_meta
+                WHERE key = 'audit_anchor'), ' ', 1)::bigint THEN
+            RETURN OLD;
+        END IF;
+        RAISE EXCEPTION 'audit log entries cannot be changed or deleted';
+    END $$;
+    CREATE TRIGGER audit_guard BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION hookadmin_audit_guard();
+    CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION hookadmin_audit_guard();
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -38,6 +38,7 @@ process.
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -48,8 +49,11 @@ from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.filters import filtered_fan_out
 from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook, utc_now_iso
+from hookadmin.core.store.postgres.audit import AuditPart
 from hookadmin.core.store.postgres.connection import translated
 from hookadmin.core.store.postgres.history import PostgresHistory
+from hookadmin.core.store.postgres.metrics import MetricsPart
+from hookadmin.core.store.postgres.ordered import OrderedPart
 from hookadmin.core.store.postgres.schema import LOCK_CLASS
 from hookadmin.core.store.postgres.sql import (
     FAN_OUT,
@@ -64,7 +68,7 @@ from hookadmin.core.store.records import AttemptRecord, Delivery, DeliveryJob
 _SEEK_HOOKS = 32  # as in Store.claim_due: at most this many hooks are sought one by one
 
 
-class PostgresStore(PostgresHistory):
+class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
     """The PostgreSQL repository: :class:`~hookadmin.core.store.Store`'s public methods
     on a database shared by every machine (see the module's docstring and, for the
     arguments and errors of opening one, :class:`~hookadmin.core.store.postgres.connection.
@@ -511,9 +515,10 @@ class PostgresStore(PostgresHistory):
         return self.get_delivery(delivery_id)
 
     @translated
-    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None) -> int:
+    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None,
+                         until: float | None = None) -> int:
         """Make every failed delivery of a hook updated at or after ``since`` (Unix
-        seconds) due again now. Returns how many.
+        seconds), and before ``until`` if given, due again now. Returns how many.
 
         Raises:
             NotFoundError: no such hook.
@@ -524,7 +529,8 @@ class PostgresStore(PostgresHistory):
             cur = db.execute(
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = %s,"
                 " updated_at = %s WHERE hook_id = %s AND status = 'failed'"
-                " AND event_type <> 'ping' AND updated_at >= %s", (now, now, hook_id, since))
+                " AND event_type <> 'ping' AND updated_at >= %s AND updated_at < %s",
+                (now, now, hook_id, since, math.inf if until is None else until))
             if cur.rowcount:
                 self._notify("deliveries")
         return int(cur.rowcount)

@@ -8,6 +8,7 @@ engine that is sending it), ``succeeded`` and ``failed`` (final).
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -314,9 +315,10 @@ class QueuePart(Connected):
                 " WHERE seq = ?", (now, now, delivery.seq))
         return fetch_delivery(self._db, delivery_id)
 
-    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None) -> int:
+    def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None,
+                         until: float | None = None) -> int:
         """Make every failed delivery of a hook updated at or after ``since`` (Unix
-        seconds) due again now. Returns how many.
+        seconds), and before ``until`` if given, due again now. Returns how many.
 
         Raises:
             NotFoundError: no such hook.
@@ -327,7 +329,8 @@ class QueuePart(Connected):
             cur = self._db.execute(
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?"
                 " WHERE hook_id = ? AND status = 'failed' AND event_type != 'ping'"
-                " AND updated_at >= ?", (now, now, hook_id, since))
+                " AND updated_at >= ? AND updated_at < ?",
+                (now, now, hook_id, since, math.inf if until is None else until))
         return int(cur.rowcount)
 
     def prune(self, older_than: float, *, batch: int = 5000) -> int:

@@ -173,6 +173,38 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE hooks ADD COLUMN options TEXT;
     ALTER TABLE hooks ADD COLUMN filtered_out INTEGER NOT NULL DEFAULT 0;
     """,
+    # 9: the audit log: append-only (triggers refuse changes, and deletes except of
+    # entries up to the anchor pruning sets), each entry chained to the one before by
+    # its hash; meta keeps the anchor and the head as "seq hash"
+    """
+    CREATE TABLE IF NOT EXISTS audit_log (
+        seq INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        os_user TEXT NOT NULL,
+        host TEXT NOT NULL,
+        role TEXT,
+        origin TEXT NOT NULL,
+        action TEXT NOT NULL,
+        hook_id INTEGER,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS audit_by_time ON audit_log(at);
+    CREATE INDEX IF NOT EXISTS audit_by_hook ON audit_log(hook_id, seq);
+    INSERT OR IGNORE INTO meta VALUES
+        ('audit_anchor', '0 0000000000000000000000000000000000000000000000000000000000000000');
+    INSERT OR IGNORE INTO meta VALUES
+        ('audit_head', '0 0000000000000000000000000000000000000000000000000000000000000000');
+    CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'audit log entries cannot be changed');
+    END;
+    CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_log
+        WHEN OLD.seq > CAST((SELECT substr(value, 1, instr(value, ' ') - 1) FROM meta
+                             WHERE key = 'audit_anchor') AS INTEGER) BEGIN
+        SELECT RAISE(ABORT, 'audit log entries cannot be deleted');
+    END;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -16,15 +16,19 @@ import uuid
 from pathlib import Path
 
 from hookadmin.core.errors import StoreBusyError, StoreError, StoreFault, StoreFullError
+from hookadmin.core.store.sqlite.audit import AuditPart
 from hookadmin.core.store.sqlite.faults import FaultTranslatingConnection, busy_timeout
 from hookadmin.core.store.sqlite.history import HistoryPart
 from hookadmin.core.store.sqlite.hooks import HooksPart
+from hookadmin.core.store.sqlite.metrics import MetricsPart
+from hookadmin.core.store.sqlite.ordered import OrderedPart
 from hookadmin.core.store.sqlite.queue import QueuePart
 from hookadmin.core.store.sqlite.schema import DB_FILENAME, migrate
 from hookadmin.core.store.sqlite.settings import SettingsPart
 
 
-class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart):
+class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, MetricsPart,
+                  OrderedPart):
     """The SQLite implementation of :class:`hookadmin.core.store.ports.Repository`:
     hooks, outbox, queue, history and settings in one file. One instance per thread
     (sqlite3 connections are not shared across threads); open as many as needed, in as
