@@ -3,6 +3,7 @@ publishing to the outbox, and the delivery history."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
