@@ -230,3 +230,26 @@ def test_two_postgres_writers_keep_one_chain(pg_store: PostgresStore,
             audit.record(pg_store if n % 2 else other, actor, f"test.{n}")
     assert [e.seq for e in pg_store.list_audit()] == list(range(1, 11))
     assert audit.verify(pg_store).ok
+
+
+def test_option_changes_are_recorded_without_values(service_in_memory: HookService) -> None:
+    from hookadmin.core.hook_types import BASIC_AUTH_PASSWORD, HookOptions
+
+    svc = service_in_memory
+    hook = svc.create_hook(url="https://example.com/a", events=["job"],
+                           options=HookOptions(headers=(("X-Team", "tea-leaf"),)))
+    svc.edit_hook(hook.id, options=HookOptions(headers=(("X-Team", "tea-leaf"),),
+                                               basic_auth_user="alice"),
+                  option_secrets={BASIC_AUTH_PASSWORD: "pw-very-secret"})
+    svc.edit_hook(hook.id, option_secrets={BASIC_AUTH_PASSWORD: "pw-other-secret"})
+    created, with_auth, new_password = svc.store.list_audit()
+    assert created.details["hook"]["type"] == "web"
+    assert created.details["hook"]["options"] == {"headers": ["X-Team"]}
+    assert with_auth.details["changes"] == {"options": [
+        {"headers": ["X-Team"]}, {"headers": ["X-Team"], "basic_auth_user": "alice"}]}
+    assert with_auth.details["option_secrets_changed"] == [BASIC_AUTH_PASSWORD]
+    assert new_password.action == "hook.edited"
+    assert new_password.details == {"changes": {},
+                                    "option_secrets_changed": [BASIC_AUTH_PASSWORD]}
+    text = json.dumps([e.details for e in svc.store.list_audit()])
+    assert "tea-leaf" not in text and "secret" not in text.replace("option_secrets", "")
