@@ -14,7 +14,7 @@ from typing import Any
 from hookadmin.cli import hook_options
 from hookadmin.cli.common import KEYRING_STATE, Parser, hook_id, print_json, read_input
 from hookadmin.core.errors import InputError
-from hookadmin.core.formats import allowed_events
+from hookadmin.core.formats import default_events as type_default_events
 from hookadmin.core.hook_types import SMTP_PASSWORD
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
@@ -175,7 +175,7 @@ def run(service: HookService, args: argparse.Namespace) -> int:
 def default_events(type_name: str) -> list[str]:
     """A new hook's events when ``--event`` is not given: both groups, or for a
     PagerDuty hook the events that trigger or resolve an incident."""
-    return list(allowed_events(type_name) or ("job", "cluster"))
+    return list(type_default_events(type_name))
 
 
 def hook_json(service: HookService, hook: Hook) -> dict[str, Any]:

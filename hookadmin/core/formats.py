@@ -218,6 +218,14 @@ def allowed_events(type_name: str) -> tuple[str, ...] | None:
     return PAGERDUTY_EVENTS if type_name == PAGERDUTY else None
 
 
+def default_events(type_name: str) -> tuple[str, ...]:
+    """A new hook's subscription when none is given: every job and cluster event it can
+    send (operator events are never subscribed to by default)."""
+    if type_name == PAGERDUTY:
+        return (*PAGERDUTY_TRIGGER, *PAGERDUTY_RESOLVE)
+    return ("job", "cluster")
+
+
 def _escape(text: str) -> str:
     """Text for Slack mrkdwn: ``&``, ``<`` and ``>`` escaped as Slack asks."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError
-from hookadmin.core.formats import allowed_events
+from hookadmin.core.formats import default_events
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.ui.hook_type_form import HookTypeOptions, uses_url_field
 
@@ -381,7 +381,7 @@ class HookForm(QWidget):
     @Slot(str)
     def _on_type_changed(self, kind: str) -> None:
         if self.editing is None:  # a new hook starts with the events its type can send
-            self.events.set_subscription(list(allowed_events(kind) or ("job", "cluster")))
+            self.events.set_subscription(list(default_events(kind)))
         self.url_edit.setEnabled(uses_url_field(kind))
         self.url_edit.setPlaceholderText({
             "slack": "https://hooks.slack.com/services/T000/B000/XXXX",
