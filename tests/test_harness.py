@@ -30,7 +30,7 @@ def test_a_dead_keyring_daemon_fails_keyring_tests_with_one_sentence() -> None:
     pid = _dead_pid()
     env = {**os.environ, "HOOKADMIN_TEST_KEYRING_PID": str(pid)}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
+        [sys.executable, "-m", "pytest", "-q", "-rN", "-p", "no:cacheprovider", "--rootdir",
          str(REPO_ROOT), KEYRING_TEST,
          "tests/core/test_events.py"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
