@@ -1,5 +1,9 @@
 """The main window: hooks table on the left; the hook page or the hook form on the
-right; the delivery engine's state in the status bar."""
+right; the delivery engine's state in the status bar.
+
+The window keeps the layout, the menus and the wiring; what its buttons and menus do
+is in small controllers: :class:`HookActions`, :class:`DeliveryActions`,
+:class:`Pings` and :class:`StatusBar`."""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from PySide6.QtCore import (
     QEvent,
     QItemSelection,
     QObject,
-    QPoint,
     QSettings,
     QSortFilterProxyModel,
     Qt,
@@ -20,7 +23,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -29,8 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMenu,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -41,27 +42,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hookadmin.core.errors import HookadminError, InputError, NotFoundError
+from hookadmin.core.errors import HookadminError, NotFoundError
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.activity_page import ActivityPage
 from hookadmin.ui.deliveries_page import DeliveriesPage
-from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog, VerifyDialog
+from hookadmin.ui.delivery_actions import DeliveryActions
+from hookadmin.ui.hook_actions import HookActions
 from hookadmin.ui.hook_form import HookForm
-from hookadmin.ui.hook_page import HookPage, curl_command, describe_attempts
+from hookadmin.ui.hook_page import HookPage
 from hookadmin.ui.models import HooksModel, Roles
 from hookadmin.ui.notify import Notifier
-from hookadmin.ui.ping_viewer import PingViewer
-from hookadmin.ui.secret_dialog import SecretDialog
-from hookadmin.ui.workers import EngineHost, PingTask, StartupChecks
+from hookadmin.ui.pings import Pings
+from hookadmin.ui.status_bar import StatusBar, read_status_counts
+from hookadmin.ui.workers import EngineHost, StartupChecks
 
 if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first paint
     from hookadmin.delivery.engine import AttemptOutcome
-    from hookadmin.delivery.ping import PingResult
 
 DELIVERIES_SHOWN = 200
-STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
-RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
                   "never sent unsigned.")
 
@@ -103,7 +102,14 @@ class MainWindow(QMainWindow):
         self.service = service
         self.engine = engine
         self.ping_settings = ping_settings or DeliverySettings()
-        self._pings: list[PingTask] = []
+        self.status = StatusBar(self.statusBar())
+        self.engine_label = self.status.engine_label
+        self.rate_label = self.status.rate_label
+        self.queue_label = self.status.queue_label
+        self.hook_actions = HookActions(self)
+        self.delivery_actions = DeliveryActions(self)
+        self.pings = Pings(self, self.ping_settings)
+
         self.setWindowTitle("hookadmin — service hooks")
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
@@ -135,7 +141,7 @@ class MainWindow(QMainWindow):
         self.hooks_proxy.setFilterKeyColumn(-1)
         self.hooks_view.setModel(self.hooks_proxy)
         self.hooks_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.hooks_view.customContextMenuRequested.connect(self._on_hooks_context_menu)
+        self.hooks_view.customContextMenuRequested.connect(self.hook_actions.context_menu)
         delete_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete),
                                     self.hooks_view)
         delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -226,20 +232,10 @@ class MainWindow(QMainWindow):
         self._last_outcome: dict[int, str] = {}
         self._activity_drawn = 0.0
 
-        self.rate_label = QLabel()
-        self.rate_label.setObjectName("deliveryRate")
-        self.engine_label = QLabel()
-        self.engine_label.setObjectName("engineState")
-        self.queue_label = QLabel()
-        self.queue_label.setObjectName("queueDepth")
-        self.statusBar().addWidget(self.engine_label)
-        self.statusBar().addPermanentWidget(self.rate_label)
-        self.statusBar().addPermanentWidget(self.queue_label)
-
         file_menu = self.menuBar().addMenu("&File")
         settings_action = file_menu.addAction("&Settings…")
         settings_action.setShortcut(QKeySequence("Ctrl+,"))
-        settings_action.triggered.connect(self.open_settings)
+        settings_action.triggered.connect(self.hook_actions.open_settings)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -254,7 +250,7 @@ class MainWindow(QMainWindow):
         hooks_menu = self.menuBar().addMenu("&Hooks")
         new_action = hooks_menu.addAction("&New hook")
         new_action.setShortcut(QKeySequence.StandardKey.New)
-        new_action.triggered.connect(self.start_new_hook)
+        new_action.triggered.connect(self.hook_actions.start_new_hook)
         ping_action = hooks_menu.addAction("&Ping")
         ping_action.setShortcut(QKeySequence("Ctrl+P"))
         ping_action.triggered.connect(self._on_ping_shortcut)
@@ -268,25 +264,27 @@ class MainWindow(QMainWindow):
         test_action.setShortcut(QKeySequence("Ctrl+T"))
         test_action.triggered.connect(self._on_test_event_shortcut)
 
-        self.new_button.clicked.connect(self.start_new_hook)
+        self.new_button.clicked.connect(self.hook_actions.start_new_hook)
         self.hooks_view.selectionModel().selectionChanged.connect(self._on_hook_selection)
-        self.form.submitted.connect(self._on_form_submitted)
-        self.form.cancelled.connect(self._on_form_cancelled)
-        self.page.reveal_requested.connect(self.reveal_secret)
-        self.page.ping_requested.connect(self.ping_hook)
-        self.page.edit_requested.connect(self._on_edit_requested)
-        self.page.delete_requested.connect(self._on_delete_requested)
-        self.page.reset_requested.connect(self._on_reset_requested)
-        self.page.verify_requested.connect(self.show_verify_snippets)
-        self.page.test_event_requested.connect(self.send_test_event)
-        self.page.active_toggle_requested.connect(self._on_active_toggle)
-        self.page.delivery_selected.connect(self._on_delivery_selected)
-        self.page.redeliver_requested.connect(self.redeliver)
-        self.deliveries_page.delivery_selected.connect(self._on_all_deliveries_selected)
-        self.deliveries_page.redeliver_requested.connect(self.redeliver)
-        self.deliveries_page.copy_curl_requested.connect(self.copy_as_curl)
-        self.deliveries_page.redeliver_failed_requested.connect(self.redeliver_failed_since)
-        self.page.copy_curl_requested.connect(self.copy_as_curl)
+        self.form.submitted.connect(self.hook_actions.submit)
+        self.form.cancelled.connect(self.hook_actions.cancel_form)
+        self.page.reveal_requested.connect(self.hook_actions.reveal_secret)
+        self.page.ping_requested.connect(self.pings.ping_hook)
+        self.page.edit_requested.connect(self.hook_actions.edit)
+        self.page.delete_requested.connect(self.hook_actions.delete)
+        self.page.reset_requested.connect(self.hook_actions.reset_secret)
+        self.page.verify_requested.connect(self.hook_actions.show_verify_snippets)
+        self.page.test_event_requested.connect(self.hook_actions.send_test_event)
+        self.page.active_toggle_requested.connect(self.hook_actions.set_active)
+        self.page.delivery_selected.connect(self.delivery_actions.show_on_hook_page)
+        self.page.redeliver_requested.connect(self.delivery_actions.redeliver)
+        self.deliveries_page.delivery_selected.connect(
+            self.delivery_actions.show_on_deliveries_tab)
+        self.deliveries_page.redeliver_requested.connect(self.delivery_actions.redeliver)
+        self.deliveries_page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
+        self.deliveries_page.redeliver_failed_requested.connect(
+            self.delivery_actions.redeliver_failed_since)
+        self.page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
 
         # An attempt refreshes the window 1 s later, so while the engine delivers at
         # full speed the tables are reloaded and repainted once a second (a full repaint
@@ -348,8 +346,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.stop()
         if self.engine is not None:
             self.engine.stop()
-        for task in self._pings:
-            task.wait(int(self.ping_settings.attempt_timeout * 1000) + 2000)
+        self.pings.wait_all()
         super().closeEvent(event)
 
     def showEvent(self, event: object) -> None:
@@ -407,27 +404,16 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_status(self) -> None:
+        self.status.show_engine_state(self._engine_state())
+        self.status.show_counts(read_status_counts(self.service.store))
+
+    def _engine_state(self) -> str:
+        """What the status bar says the engine does."""
         if self.engine is None:
-            self.engine_label.setText("Delivery engine: off")
-        else:
-            if self.pause_action.isChecked():
-                self.engine_label.setText("Delivery engine: paused")
-            else:
-                self.engine_label.setText("Delivery engine: running" if self.engine.running
-                                          else "Delivery engine: stopped")
-        # Everything in the status bar comes from the database, not from the engine's
-        # reports (another channel, in no fixed order with it), and the queue is read
-        # before the attempts: an attempt is committed with its delivery's new state,
-        # so a delivery no longer counted as pending is already counted in the rate.
-        store = self.service.store
-        pending = store.pending_count(cap=STATUS_COUNT_CAP)
-        waiting = store.outbox_waiting()
-        attempts = sum(ok + bad for _, ok, bad, _ in
-                       store.activity(since=time.time() - RATE_WINDOW, bucket=RATE_WINDOW))
-        self.rate_label.setText(f"{attempts / RATE_WINDOW:.1f} deliveries/s")
-        shown = f"{STATUS_COUNT_CAP:,}+" if pending >= STATUS_COUNT_CAP else f"{pending:,}"
-        self.queue_label.setText(f"{waiting:,} events waiting · "
-                                 f"{shown} deliveries pending")
+            return "off"
+        if self.pause_action.isChecked():
+            return "paused"
+        return "running" if self.engine.running else "stopped"
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:
@@ -511,16 +497,6 @@ class MainWindow(QMainWindow):
         """Hide the banner."""
         self.banner_box.hide()
 
-    # -- create / edit / delete ---------------------------------------------------------
-
-    @Slot()
-    def start_new_hook(self) -> None:
-        """Open an empty form."""
-        self.hooks_view.clearSelection()
-        self.form.reset()
-        self.stack.setCurrentWidget(self.form_scroll)
-        self.form.url_edit.setFocus()
-
     @Slot()
     def _on_find(self) -> None:
         self.filter_edit.setFocus()
@@ -530,361 +506,29 @@ class MainWindow(QMainWindow):
     def _on_duplicate_shortcut(self) -> None:
         hook_id = self.selected_hook_id()
         if hook_id is not None:
-            self.duplicate_hook(hook_id)
-
-    @Slot(int)
-    def duplicate_hook(self, hook_id: int) -> None:
-        """Open the form filled with a copy of a hook's settings (a new secret is made
-        when it is created)."""
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            self._on_hook_gone(err)
-            return
-        self.hooks_view.clearSelection()
-        self.form.reset_as_copy(hook)
-        self.stack.setCurrentWidget(self.form_scroll)
-        self.form.url_edit.setFocus()
+            self.hook_actions.duplicate_hook(hook_id)
 
     @Slot()
     def _on_delete_key(self) -> None:
         hook_id = self.selected_hook_id()
         if hook_id is not None:
-            self._on_delete_requested(hook_id)
+            self.hook_actions.delete(hook_id)
 
-    @Slot(QPoint)
-    def _on_hooks_context_menu(self, pos: QPoint) -> None:
-        index = self.hooks_view.indexAt(pos)
-        if not index.isValid():
-            return
-        hook_id = int(index.data(Roles.HOOK_ID))
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            self._on_hook_gone(err)
-            return
-        menu = QMenu(self)
-        menu.setObjectName("hookContextMenu")
-        menu.addAction("Deactivate" if hook.active else "Activate",
-                       lambda: self._on_active_toggle(hook_id, not hook.active))
-        menu.addAction("Ping", lambda: self.ping_hook(hook_id))
-        menu.addAction("Send test event…", lambda: self.send_test_event(hook_id))
-        menu.addAction("Duplicate", lambda: self.duplicate_hook(hook_id))
-        menu.addSeparator()
-        menu.addAction("Delete…", lambda: self._on_delete_requested(hook_id))
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(self.hooks_view.viewport().mapToGlobal(pos))
-
-    @Slot(int)
-    def _on_edit_requested(self, hook_id: int) -> None:
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            self.show_banner(str(err))
-            return
-        self.form.reset(hook)
-        self.stack.setCurrentWidget(self.form_scroll)
-        self.form.url_edit.setFocus()
-
-    @Slot(dict)
-    def _on_form_submitted(self, values: dict[str, object]) -> None:
-        editing = self.form.editing
-        try:
-            if editing is None:
-                hook = self.service.create_hook(
-                    url=str(values["url"]), name=str(values["name"]),
-                    events=list(values["events"]),  # type: ignore[call-overload]
-                    active=bool(values["active"]),
-                    ca_bundle=str(values["ca_bundle"]) or None,
-                    insecure_ssl=bool(values["insecure_ssl"]))
-            else:
-                # Only a changed Active box is sent: re-sending "inactive" would erase
-                # the engine's deactivated_reason (e.g. after a 410) on any edit.
-                active = bool(values["active"])
-                hook = self.service.edit_hook(
-                    editing.id, url=str(values["url"]), name=str(values["name"]),
-                    events=list(values["events"]),  # type: ignore[call-overload]
-                    active=None if active == editing.active else active,
-                    ca_bundle=str(values["ca_bundle"]),
-                    insecure_ssl=bool(values["insecure_ssl"]))
-        except InputError as err:
-            self.form.show_error(err)
-            return
-        except HookadminError as err:
-            self.show_banner(str(err))
-            return
-        self.clear_banner()
-        self.refresh()
-        self.select_hook(hook.id)
-        self.statusBar().showMessage(
-            f"Created hook {hook.id}." if editing is None else f"Saved hook {hook.id}.", 5000)
-
-    @Slot()
-    def _on_form_cancelled(self) -> None:
-        if self.form.editing is not None:
-            self.select_hook(self.form.editing.id)
-        else:
-            self.stack.setCurrentWidget(self.placeholder)
-
-    @Slot(int)
-    def _on_delete_requested(self, hook_id: int) -> None:
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:  # deleted elsewhere (CLI) since the last refresh
-            self._on_hook_gone(err)
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete hook",
-                          f"Delete hook {hook.id} ({hook.display_name})?\n\nIts delivery "
-                          "history and its secret are deleted too; queued deliveries to it "
-                          "are dropped.",
-                          QMessageBox.StandardButton.Cancel, self)
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setObjectName("confirmDelete")
-
-        def finished() -> None:
-            if box.clickedButton() is delete:
-                try:
-                    self.service.delete_hook(hook_id)
-                except NotFoundError as err:
-                    self._on_hook_gone(err)
-                else:
-                    self.stack.setCurrentWidget(self.placeholder)
-                    self.refresh()
-                    self.statusBar().showMessage(f"Deleted hook {hook_id}.", 5000)
-            box.deleteLater()
-
-        box.finished.connect(finished)
-        box.open()
-
-    @Slot(int, bool)
-    def _on_active_toggle(self, hook_id: int, active: bool) -> None:
-        try:
-            self.service.edit_hook(hook_id, active=active)
-        except NotFoundError as err:
-            self._on_hook_gone(err)
-            return
-        self.refresh()
-
-    def _on_hook_gone(self, err: NotFoundError) -> None:
+    def hook_gone(self, err: NotFoundError) -> None:
         """The shown hook no longer exists: say so and show what does."""
         self.show_banner(str(err))
         self.refresh()
-
-    # -- secret -------------------------------------------------------------------------
-
-    @Slot(int)
-    def reveal_secret(self, hook_id: int) -> SecretDialog | None:
-        """Open the Reveal dialog of a hook (non-blocking). Returns it, or None when
-        the secret cannot be read (the banner says why)."""
-        try:
-            hook = self.service.hook(hook_id)
-            secret = self.service.reveal_secret(hook_id)
-        except HookadminError as err:
-            self.show_banner(str(err))
-            return None
-        dialog = SecretDialog(hook.display_name, secret, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
-    @Slot(int)
-    def _on_reset_requested(self, hook_id: int) -> None:
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            self._on_hook_gone(err)
-            return
-        box = QMessageBox(QMessageBox.Icon.Question, "Reset secret",
-                          f"Replace the secret of {hook.display_name}?\n\nX-Hook-Signature "
-                          "uses the new secret at once. For 24 hours the old secret also "
-                          "signs webhook-signature, so receivers can switch over.",
-                          QMessageBox.StandardButton.Cancel, self)
-        reset = box.addButton("Reset secret", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setObjectName("confirmReset")
-
-        def finished() -> None:
-            box.deleteLater()
-            if box.clickedButton() is not reset:
-                return
-            try:
-                secret = self.service.reset_secret(hook_id)
-            except HookadminError as err:
-                self.show_banner(str(err))
-                return
-            self.refresh()
-            dialog = SecretDialog(hook.display_name, secret, self,
-                                  note="This is the new secret. Give it to the receiver now: "
-                                       "it is shown this once (Reveal shows it again).")
-            dialog.setObjectName("newSecretDialog")
-            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dialog.open()
-
-        box.finished.connect(finished)
-        box.open()
 
     # -- test events and settings -------------------------------------------------------
 
     @Slot()
     def _on_test_event_shortcut(self) -> None:
         if self.stack.currentWidget() is self.page and self.page.hook is not None:
-            self.send_test_event(self.page.hook.id)
-
-    @Slot(int)
-    def send_test_event(self, hook_id: int) -> TestEventDialog | None:
-        """Open the "Send test event" dialog for a hook (non-blocking)."""
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            self._on_hook_gone(err)
-            return None
-        dialog = TestEventDialog(self.service, hook, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.sent.connect(lambda event_id: self.statusBar().showMessage(
-            f"Queued test event {event_id} for {hook.display_name}.", 5000))
-        dialog.sent.connect(self.refresh)
-        dialog.open()
-        return dialog
-
-    @Slot(int)
-    def show_verify_snippets(self, hook_id: int) -> VerifyDialog | None:
-        """Open the "Verify on your side" snippets of a hook (non-blocking)."""
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            self._on_hook_gone(err)
-            return None
-        dialog = VerifyDialog(hook, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
-    @Slot()
-    def open_settings(self) -> SettingsDialog:
-        """Open the Settings dialog (non-blocking)."""
-        dialog = SettingsDialog(self.service, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+            self.hook_actions.send_test_event(self.page.hook.id)
 
     # -- ping ---------------------------------------------------------------------------
 
     @Slot()
     def _on_ping_shortcut(self) -> None:
         if self.stack.currentWidget() is self.page and self.page.hook is not None:
-            self.ping_hook(self.page.hook.id)
-
-    @Slot(int)
-    def ping_hook(self, hook_id: int) -> PingViewer | None:
-        """Send a ping in the background and open its response viewer."""
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            self.show_banner(str(err))
-            return None
-        from hookadmin.delivery.ping import ping_settings as effective_ping_settings
-
-        viewer = PingViewer(hook.display_name, self)
-        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        task = PingTask(hook, self.service.secrets,
-                        effective_ping_settings(self.service, self.ping_settings),
-                        self)
-        self._pings.append(task)
-
-        def done(result: PingResult) -> None:
-            self.service.store.record_ping(hook_id, result.delivery_id, result.body,
-                                           result.attempt)
-            if viewer_alive():
-                viewer.show_result(result)
-            self.refresh()
-
-        def failed(message: str) -> None:
-            if viewer_alive():
-                viewer.show_failure(message)
-
-        closed = []
-        viewer.destroyed.connect(lambda: closed.append(True))
-
-        def viewer_alive() -> bool:
-            return not closed
-
-        def forget() -> None:
-            if task in self._pings:
-                self._pings.remove(task)
-
-        task.done.connect(done)
-        task.failed.connect(failed)
-        viewer.on_cancel = task.cancel
-        task._thread.finished.connect(forget)
-        viewer.open()
-        task.start()
-        return viewer
-
-    @Slot(str)
-    def redeliver(self, delivery_id: str) -> None:
-        """Queue a delivery again (new attempts, same id and body)."""
-        try:
-            self.service.store.redeliver(delivery_id)
-        except HookadminError as err:
-            self.show_banner(str(err))
-            return
-        self.statusBar().showMessage(f"Delivery {delivery_id} is queued again.", 5000)
-        self.refresh()
-
-    @Slot(object, float)
-    def redeliver_failed_since(self, hook_id: int | None, since: float) -> int:
-        """Queue every failed delivery of a hook (or of every hook) since ``since``
-        (Unix seconds) again. Returns how many."""
-        hooks = [hook_id] if hook_id is not None else [h.id for h in self.service.hooks()]
-        count = 0
-        try:
-            for one in hooks:
-                count += self.service.store.redeliver_failed(one, since)
-        except HookadminError as err:
-            self.show_banner(str(err))
-        self.statusBar().showMessage(f"Queued {count} failed deliveries again.", 5000)
-        self.refresh()
-        return count
-
-    @Slot(str)
-    def _on_all_deliveries_selected(self, delivery_id: str) -> None:
-        store = self.service.store
-        try:
-            delivery = store.get_delivery(delivery_id)
-        except NotFoundError:
-            return
-        self.deliveries_page.show_details(describe_attempts(
-            delivery, store.list_attempts(delivery.seq), store.delivery_body(delivery_id)))
-
-    @Slot(str)
-    def copy_as_curl(self, delivery_id: str) -> None:
-        """Put a curl command repeating the delivery's last request on the clipboard."""
-        store = self.service.store
-        try:
-            delivery = store.get_delivery(delivery_id)
-        except NotFoundError as err:
-            self.show_banner(str(err))
-            return
-        attempts = store.list_attempts(delivery.seq)
-        body = store.delivery_body(delivery_id)
-        if attempts and attempts[-1].request_headers:
-            url, headers = attempts[-1].request_url, attempts[-1].request_headers
-        else:
-            hook = self.service.hook(delivery.hook_id)
-            url, headers = hook.url, {"Content-Type": "application/json",
-                                      "X-Hook-Event": delivery.event_type,
-                                      "X-Hook-Delivery": delivery.id}
-        QGuiApplication.clipboard().setText(curl_command(url, headers, body))
-        self.statusBar().showMessage("Copied a curl command for this delivery.", 5000)
-
-    @Slot(str)
-    def _on_delivery_selected(self, delivery_id: str) -> None:
-        store = self.service.store
-        try:
-            delivery = store.get_delivery(delivery_id)
-        except NotFoundError:
-            return
-        text = describe_attempts(delivery, store.list_attempts(delivery.seq),
-                                 store.delivery_body(delivery_id))
-        self.page.show_attempts(text)
+            self.pings.ping_hook(self.page.hook.id)

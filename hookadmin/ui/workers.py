@@ -248,9 +248,11 @@ class _PingWorker(QObject):
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, hook: Hook, secrets: HookSecrets, settings: DeliverySettings) -> None:
+    def __init__(self, hook: Hook, secrets: HookSecrets, settings: DeliverySettings,
+                 home_thread: QThread) -> None:
         super().__init__()
         self.hook, self.secrets, self.settings = hook, secrets, settings
+        self._home_thread = home_thread
 
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -279,6 +281,8 @@ class _PingWorker(QObject):
             self.failed.emit(f"The ping could not be sent: {err}")
         else:
             self.done.emit(result)
+        # Back to the thread that made it, where it is deleted (see PingTask).
+        self.moveToThread(self._home_thread)
         self.finished.emit()
 
     async def _send(self, secret: str) -> PingResult:
@@ -300,31 +304,47 @@ class PingTask(QObject):
     Signals:
         done(PingResult): the request was made (whatever the response).
         failed(str): nothing was sent (e.g. the secret could not be read).
+        ended(): the thread has ended and the worker is gone (after done or failed).
     """
 
     done = Signal(object)
     failed = Signal(str)
+    ended = Signal()
 
     def __init__(self, hook: Hook, secrets: HookSecrets,
                  settings: DeliverySettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread = QThread(self)
         self._thread.setObjectName("hookadmin-ping")
-        self._worker = _PingWorker(hook, secrets, settings or DeliverySettings())
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.done.connect(self.done)
-        self._worker.failed.connect(self.failed)
-        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
-        self._thread.finished.connect(self._worker.deleteLater)
+        worker = _PingWorker(hook, secrets, settings or DeliverySettings(),
+                             home_thread=self.thread())
+        worker.moveToThread(self._thread)
+        self._thread.started.connect(worker.run)
+        worker.done.connect(self.done)
+        worker.failed.connect(self.failed)
+        self._worker: _PingWorker | None = worker
+        worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
+        # The worker is deleted in the GUI thread, never in the ping thread: deleting a
+        # Python-owned QObject there needs the interpreter lock, which the GUI thread may
+        # hold while it waits for a Qt lock of that same object (connecting a signal), and
+        # the two threads then wait for each other forever.
+        self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:
         """Start sending."""
         self._thread.start()
 
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:  # moved back to this thread by its last step
+            worker.deleteLater()
+        self.ended.emit()
+
     def cancel(self) -> None:
         """Give up waiting; ``failed`` is emitted with a sentence saying so."""
-        self._worker.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
 
     def wait(self, timeout_ms: int = 20000) -> bool:
         """Block until the thread ends (used at shutdown); True when it ended."""
