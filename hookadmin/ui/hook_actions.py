@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QPoint, Qt, Slot
 from PySide6.QtWidgets import QMenu, QMessageBox
 
-from hookadmin.core.errors import HookadminError, InputError, NotFoundError
+from hookadmin.core.errors import HookadminError, InputError, NotFoundError, SecretStoreError
+from hookadmin.core.hooks import Hook
 from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog, VerifyDialog
 from hookadmin.ui.models import Roles
 from hookadmin.ui.secret_dialog import SecretDialog
@@ -100,38 +101,60 @@ class HookActions(QObject):
 
     @Slot(dict)
     def submit(self, values: dict[str, object]) -> None:
-        """Create or save the hook of the submitted form."""
+        """Create or save the hook of the submitted form. A new hook's secret goes to
+        the keyring, so it is created on the keyring lane; the form waits, disabled."""
         w = self.window
         editing = w.form.editing
+        if editing is None:
+            url, name = str(values["url"]), str(values["name"])
+            events = [str(e) for e in values["events"]]  # type: ignore[attr-defined]
+            active, insecure = bool(values["active"]), bool(values["insecure_ssl"])
+            ca_bundle = str(values["ca_bundle"]) or None
+            w.form.setEnabled(False)
+            w.keyring_lane.submit(
+                lambda svc: svc.create_hook(url=url, name=name, events=events,
+                                            active=active, ca_bundle=ca_bundle,
+                                            insecure_ssl=insecure),
+                lambda hook: self._saved(hook, created=True), self._not_saved)
+            return
+        # Only a changed Active box is sent: re-sending "inactive" would erase the
+        # engine's deactivated_reason (e.g. after a 410) on any edit.
+        active = bool(values["active"])
         try:
-            if editing is None:
-                hook = self.service.create_hook(
-                    url=str(values["url"]), name=str(values["name"]),
-                    events=list(values["events"]),  # type: ignore[call-overload]
-                    active=bool(values["active"]),
-                    ca_bundle=str(values["ca_bundle"]) or None,
-                    insecure_ssl=bool(values["insecure_ssl"]))
-            else:
-                # Only a changed Active box is sent: re-sending "inactive" would erase
-                # the engine's deactivated_reason (e.g. after a 410) on any edit.
-                active = bool(values["active"])
-                hook = self.service.edit_hook(
-                    editing.id, url=str(values["url"]), name=str(values["name"]),
-                    events=list(values["events"]),  # type: ignore[call-overload]
-                    active=None if active == editing.active else active,
-                    ca_bundle=str(values["ca_bundle"]),
-                    insecure_ssl=bool(values["insecure_ssl"]))
-        except InputError as err:
-            w.form.show_error(err)
-            return
+            hook = self.service.edit_hook(
+                editing.id, url=str(values["url"]), name=str(values["name"]),
+                events=list(values["events"]),  # type: ignore[call-overload]
+                active=None if active == editing.active else active,
+                ca_bundle=str(values["ca_bundle"]),
+                insecure_ssl=bool(values["insecure_ssl"]))
         except HookadminError as err:
-            w.show_banner(str(err))
+            self._not_saved(err)
             return
+        self._saved(hook, created=False)
+
+    def _saved(self, hook: Hook, *, created: bool) -> None:
+        w = self.window
+        w.form.setEnabled(True)
+        if created:
+            w.keyring_answered(True)
         w.clear_banner()
         w.refresh()
         w.select_hook(hook.id)
-        w.status.show_message(
-            f"Created hook {hook.id}." if editing is None else f"Saved hook {hook.id}.")
+        w.status.show_message(f"Created hook {hook.id}." if created else f"Saved hook {hook.id}.")
+
+    def _not_saved(self, err: HookadminError) -> None:
+        w = self.window
+        w.form.setEnabled(True)
+        if isinstance(err, InputError):
+            w.form.show_error(err)
+        else:
+            self._keyring_failed(err)
+
+    def _keyring_failed(self, err: HookadminError) -> None:
+        """A keyring call failed: the banner says why."""
+        if isinstance(err, SecretStoreError) and err.cause != "missing":
+            self.window.keyring_answered(False)
+        self.window.show_banner(str(err))
 
     @Slot()
     def cancel_form(self) -> None:
@@ -162,15 +185,22 @@ class HookActions(QObject):
 
         def finished() -> None:
             if box.clickedButton() is delete:
-                try:
-                    self.service.delete_hook(hook_id)
-                except NotFoundError as err:
-                    w.hook_gone(err)
-                else:
-                    w.stack.setCurrentWidget(w.placeholder)
-                    w.refresh()
-                    w.status.show_message(f"Deleted hook {hook_id}.")
+                w.keyring_lane.submit(lambda svc: svc.delete_hook(hook_id),
+                                      lambda _: deleted(), failed)
             box.deleteLater()
+
+        def deleted() -> None:
+            w.keyring_answered(True)
+            if w.page.hook is not None and w.page.hook.id == hook_id:
+                w.stack.setCurrentWidget(w.placeholder)
+            w.refresh()
+            w.status.show_message(f"Deleted hook {hook_id}.")
+
+        def failed(err: HookadminError) -> None:
+            if isinstance(err, NotFoundError):
+                w.hook_gone(err)
+            else:
+                self._keyring_failed(err)
 
         box.finished.connect(finished)
         box.open()
@@ -188,20 +218,21 @@ class HookActions(QObject):
     # -- secret -------------------------------------------------------------------------
 
     @Slot(int)
-    def reveal_secret(self, hook_id: int) -> SecretDialog | None:
-        """Open the Reveal dialog of a hook (non-blocking). Returns it, or None when
-        the secret cannot be read (the banner says why)."""
+    def reveal_secret(self, hook_id: int) -> None:
+        """Read a hook's secret on the keyring lane, then open the Reveal dialog
+        (non-blocking); when it cannot be read the banner says why."""
         w = self.window
-        try:
-            hook = self.service.hook(hook_id)
-            secret = self.service.reveal_secret(hook_id)
-        except HookadminError as err:
-            w.show_banner(str(err))
-            return None
-        dialog = SecretDialog(hook.display_name, secret, w)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+
+        def show(found: tuple[Hook, str]) -> None:
+            hook, secret = found
+            w.keyring_answered(True)
+            dialog = SecretDialog(hook.display_name, secret, w)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+
+        w.keyring_lane.submit(
+            lambda svc: (svc.hook(hook_id), svc.reveal_secret(hook_id)), show,
+            self._keyring_failed)
 
     @Slot(int)
     def reset_secret(self, hook_id: int) -> None:
@@ -225,11 +256,11 @@ class HookActions(QObject):
             box.deleteLater()
             if box.clickedButton() is not reset:
                 return
-            try:
-                secret = self.service.reset_secret(hook_id)
-            except HookadminError as err:
-                w.show_banner(str(err))
-                return
+            w.keyring_lane.submit(lambda svc: svc.reset_secret(hook_id), show,
+                                  self._keyring_failed)
+
+        def show(secret: str) -> None:
+            w.keyring_answered(True)
             w.refresh()
             dialog = SecretDialog(hook.display_name, secret, w,
                                   note="This is the new secret. Give it to the receiver now: "

@@ -46,6 +46,7 @@ from hookadmin.core.errors import HookadminError, NotFoundError
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.activity_page import ActivityPage
+from hookadmin.ui.background import Lane
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.delivery_actions import DeliveryActions
 from hookadmin.ui.hook_actions import HookActions
@@ -106,6 +107,15 @@ class MainWindow(QMainWindow):
         self.engine_label = self.status.engine_label
         self.rate_label = self.status.rate_label
         self.queue_label = self.status.queue_label
+        # Every keyring call runs on this lane, one at a time, with a service of its
+        # own (its own database connection): a locked keyring prompts once and the
+        # window goes on painting meanwhile.
+        self.keyring_lane: Lane[HookService] = Lane(
+            "hookadmin-keyring",
+            lambda: HookService(service.home, secrets=service.secrets),
+            lambda lane_service: lane_service.close(), parent=self)
+        self._keyring_problem = False
+        self.keyring_lane.busy_changed.connect(self._update_engine_state)
         self.hook_actions = HookActions(self)
         self.delivery_actions = DeliveryActions(self)
         self.pings = Pings(self, self.ping_settings)
@@ -325,6 +335,7 @@ class MainWindow(QMainWindow):
     def _on_keyring_checked(self, problem: str) -> None:
         if problem:
             self.show_banner(f"{problem} {KEYRING_ADVICE}")
+        self.keyring_answered(not problem)
         self.keyring_checked.emit(not problem)
 
     # -- state ------------------------------------------------------------------------
@@ -347,6 +358,7 @@ class MainWindow(QMainWindow):
         if self.engine is not None:
             self.engine.stop()
         self.pings.wait_all()
+        self.keyring_lane.close()
         super().closeEvent(event)
 
     def showEvent(self, event: object) -> None:
@@ -404,16 +416,28 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_status(self) -> None:
-        self.status.show_engine_state(self._engine_state())
+        self._update_engine_state()
         self.status.show_counts(read_status_counts(self.service.store))
+
+    @Slot()
+    def _update_engine_state(self) -> None:
+        self.status.show_engine_state(self._engine_state())
 
     def _engine_state(self) -> str:
         """What the status bar says the engine does."""
+        if self.engine is not None and self.pause_action.isChecked():
+            return "paused"
+        if self._keyring_problem or self.keyring_lane.busy:
+            return "waiting for the keyring"
         if self.engine is None:
             return "off"
-        if self.pause_action.isChecked():
-            return "paused"
         return "running" if self.engine.running else "stopped"
+
+    def keyring_answered(self, ok: bool) -> None:
+        """A keyring call ended: ``ok`` when the keyring answered (delivery no longer
+        waits for it), False when it could not be used."""
+        self._keyring_problem = not ok
+        self._update_engine_state()
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:

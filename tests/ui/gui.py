@@ -140,3 +140,9 @@ def status_text(viewer: QDialog) -> str:
     label = find(viewer, QLabel, "pingStatus")
     assert isinstance(label, QLabel)
     return label.text()
+
+
+def settled(qtbot: QtBot, window: MainWindow, timeout_ms: int = 10000) -> None:
+    """Wait until the window's keyring calls (create, reveal, reset, delete run off the
+    GUI thread, one at a time) have all come back."""
+    qtbot.waitUntil(lambda: window.keyring_lane.pending == 0, timeout=timeout_ms)
