@@ -78,6 +78,7 @@ class HookActions(QObject):
         menu.setObjectName("hookContextMenu")
         menu.addAction("Deactivate" if hook.active else "Activate",
                        lambda: self.set_active(hook_id, not hook.active))
+        menu.addAction("Edit", lambda: self.edit(hook_id))
         menu.addAction("Ping", lambda: w.pings.ping_hook(hook_id))
         menu.addAction("Send test event…", lambda: self.send_test_event(hook_id))
         menu.addAction("Duplicate", lambda: self.duplicate_hook(hook_id))

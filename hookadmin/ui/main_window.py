@@ -49,6 +49,7 @@ from hookadmin.ui.activity_page import ActivityPage
 from hookadmin.ui.background import Lane
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.delivery_actions import DeliveryActions
+from hookadmin.ui.help_menu import HelpMenu
 from hookadmin.ui.hook_actions import HookActions
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage
@@ -64,6 +65,12 @@ if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first
 DELIVERIES_SHOWN = 200
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
                   "never sent unsigned.")
+
+
+def database_name(service: HookService) -> str:
+    """Which database the window is on, for its title and status bar: ``local
+    database`` (SQLite in the data directory), with the directory."""
+    return f"local database ({service.home})"
 
 
 class _AfterFirstPaint(QObject):
@@ -120,7 +127,9 @@ class MainWindow(QMainWindow):
         self.delivery_actions = DeliveryActions(self)
         self.pings = Pings(self, self.ping_settings)
 
-        self.setWindowTitle("hookadmin — service hooks")
+        self.database_name: str = database_name(service)
+        self.setWindowTitle(f"hookadmin — service hooks — {self.database_name}")
+        self.status.show_database(self.database_name)
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
 
@@ -140,6 +149,21 @@ class MainWindow(QMainWindow):
         banner_layout.addWidget(self.banner, 1)
         banner_layout.addWidget(self.banner_close)
         self.banner_box.hide()
+        self.paused_box = QFrame()
+        self.paused_box.setObjectName("pausedBanner")
+        self.paused_box.setStyleSheet("#pausedBanner { background: #fff4d6; border: 1px "
+                                      "solid #e6c36a; border-radius: 4px; } "
+                                      "#pausedBanner QLabel { color: #5c4400; }")
+        paused_text = QLabel("Delivery is paused: events are queued and nothing is sent "
+                             "until you resume.")
+        paused_text.setWordWrap(True)
+        self.resume_button = QPushButton("&Resume delivery")
+        self.resume_button.setObjectName("resumeDelivery")
+        self.resume_button.clicked.connect(lambda: self.set_paused(False))
+        paused_layout = QHBoxLayout(self.paused_box)
+        paused_layout.addWidget(paused_text, 1)
+        paused_layout.addWidget(self.resume_button)
+        self.paused_box.hide()
 
         self.hooks_model = HooksModel(self)
         self.hooks_view = QTableView()
@@ -236,6 +260,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.addWidget(self.banner_box)
+        central_layout.addWidget(self.paused_box)
         central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.notifier = Notifier(self)
@@ -258,6 +283,7 @@ class MainWindow(QMainWindow):
         self.pause_action.setEnabled(engine is not None)
         self.pause_action.toggled.connect(self.set_paused)
         hooks_menu = self.menuBar().addMenu("&Hooks")
+        self._hooks_menu = hooks_menu
         new_action = hooks_menu.addAction("&New hook")
         new_action.setShortcut(QKeySequence.StandardKey.New)
         new_action.triggered.connect(self.hook_actions.start_new_hook)
@@ -273,6 +299,12 @@ class MainWindow(QMainWindow):
         test_action = hooks_menu.addAction("Send &test event…")
         test_action.setShortcut(QKeySequence("Ctrl+T"))
         test_action.triggered.connect(self._on_test_event_shortcut)
+
+        edit_action = hooks_menu.addAction("&Edit")
+        edit_action.setObjectName("editHook")
+        edit_action.setShortcut(QKeySequence("Ctrl+E"))
+        edit_action.triggered.connect(self._on_edit_shortcut)
+        self.help_menu = HelpMenu(self)
 
         self.new_button.clicked.connect(self.hook_actions.start_new_hook)
         self.hooks_view.selectionModel().selectionChanged.connect(self._on_hook_selection)
@@ -412,6 +444,7 @@ class MainWindow(QMainWindow):
             self.engine.start()
         if self.pause_action.isChecked() != paused:
             self.pause_action.setChecked(paused)
+        self.paused_box.setVisible(paused)
         self._update_status()
 
     @Slot()
@@ -525,6 +558,12 @@ class MainWindow(QMainWindow):
     def _on_find(self) -> None:
         self.filter_edit.setFocus()
         self.filter_edit.selectAll()
+
+    @Slot()
+    def _on_edit_shortcut(self) -> None:
+        hook_id = self.selected_hook_id()
+        if hook_id is not None:
+            self.hook_actions.edit(hook_id)
 
     @Slot()
     def _on_duplicate_shortcut(self) -> None:

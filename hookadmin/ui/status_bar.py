@@ -76,8 +76,9 @@ class StatusBar(QObject):
         self.engine_label.setText(f"Delivery engine: {state}")
 
     def show_database(self, name: str) -> None:
-        """Say which database the window is on (``local`` or a server's name)."""
-        self.database_label.setText(f"Database: {name}")
+        """Say which database the window is on (``local database (DIR)`` or a
+        server's name)."""
+        self.database_label.setText(name[:1].upper() + name[1:])
 
     def show_counts(self, counts: StatusCounts) -> None:
         """Show figures read by :func:`read_status_counts`."""

@@ -267,7 +267,7 @@ def test_the_context_menu_offers_every_action_on_a_hook(
 
     menu = open_context_menu(qtbot, window, hook.id)
     assert [a.text() for a in menu.actions() if not a.isSeparator()] == [
-        "Deactivate", "Ping", "Send test event…", "Duplicate", "Delete…"]
+        "Deactivate", "Edit", "Ping", "Send test event…", "Duplicate", "Delete…"]
     choose_in_menu(qtbot, menu, "Deactivate")
     assert service.hook(hook.id).active is False
 
