@@ -3,6 +3,7 @@ every failed one since a time, and copy one as a curl command."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
@@ -10,6 +11,7 @@ from PySide6.QtGui import QGuiApplication
 
 from hookadmin.core.errors import HookadminError, NotFoundError
 from hookadmin.ui.hook_page import curl_command, describe_attempts
+from hookadmin.ui.queries import DeliveryQuery, DeliveryRows
 
 if TYPE_CHECKING:
     from hookadmin.ui.main_window import MainWindow
@@ -54,28 +56,40 @@ class DeliveryActions(QObject):
         w.refresh()
         return count
 
-    def _details(self, delivery_id: str) -> str | None:
-        store = self.window.service.store
-        try:
-            delivery = store.get_delivery(delivery_id)
-        except NotFoundError:
-            return None
-        return describe_attempts(delivery, store.list_attempts(delivery.seq),
-                                 store.delivery_body(delivery_id))
+    def _details(self, delivery_id: str, show: Callable[[str], None]) -> None:
+        """Read a delivery's attempts on the reads lane, then ``show`` them as text."""
+
+        def shown(rows: DeliveryRows) -> None:
+            show(describe_attempts(rows.delivery, rows.attempts, rows.body))
+
+        def failed(err: HookadminError) -> None:
+            if not isinstance(err, NotFoundError):  # a deleted one is simply not shown
+                self.window.show_banner(str(err))
+
+        self.window.reads.submit(DeliveryQuery(delivery_id).run, shown, failed)
 
     @Slot(str)
     def show_on_deliveries_tab(self, delivery_id: str) -> None:
         """Show a delivery's attempts on the Deliveries tab."""
-        text = self._details(delivery_id)
-        if text is not None:
-            self.window.deliveries_page.show_details(text)
+        page = self.window.deliveries_page
+
+        def show(text: str) -> None:
+            selected = page.selected_delivery()
+            if selected is not None and selected.id == delivery_id:
+                page.show_details(text)
+
+        self._details(delivery_id, show)
 
     @Slot(str)
     def show_on_hook_page(self, delivery_id: str) -> None:
         """Show a delivery's attempts on the hook page."""
-        text = self._details(delivery_id)
-        if text is not None:
-            self.window.page.show_attempts(text)
+        page = self.window.page
+
+        def show(text: str) -> None:
+            if page.selected_delivery_id() == delivery_id:
+                page.show_attempts(text)
+
+        self._details(delivery_id, show)
 
     @Slot(str)
     def copy_as_curl(self, delivery_id: str) -> None:

@@ -43,8 +43,7 @@ class HookActions(QObject):
         w = self.window
         w.hooks_view.clearSelection()
         w.form.reset()
-        w.stack.setCurrentWidget(w.form_scroll)
-        w.form.url_edit.setFocus()
+        w.show_form()
 
     @Slot(int)
     def duplicate_hook(self, hook_id: int) -> None:
@@ -58,8 +57,7 @@ class HookActions(QObject):
             return
         w.hooks_view.clearSelection()
         w.form.reset_as_copy(hook)
-        w.stack.setCurrentWidget(w.form_scroll)
-        w.form.url_edit.setFocus()
+        w.show_form()
 
     @Slot(QPoint)
     def context_menu(self, pos: QPoint) -> None:
@@ -97,8 +95,7 @@ class HookActions(QObject):
             w.show_banner(str(err))
             return
         w.form.reset(hook)
-        w.stack.setCurrentWidget(w.form_scroll)
-        w.form.url_edit.setFocus()
+        w.show_form()
 
     @Slot(dict)
     def submit(self, values: dict[str, object]) -> None:
@@ -139,8 +136,7 @@ class HookActions(QObject):
         if created:
             w.keyring_answered(True)
         w.clear_banner()
-        w.refresh()
-        w.select_hook(hook.id)
+        w.refresh(then=lambda: w.select_hook(hook.id))
         w.status.show_message(f"Created hook {hook.id}." if created else f"Saved hook {hook.id}.")
 
     def _not_saved(self, err: HookadminError) -> None:
@@ -288,7 +284,7 @@ class HookActions(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sent.connect(lambda event_id: w.status.show_message(
             f"Queued test event {event_id} for {hook.display_name}."))
-        dialog.sent.connect(w.refresh)
+        dialog.sent.connect(lambda _event_id: w.refresh())
         dialog.open()
         return dialog
 

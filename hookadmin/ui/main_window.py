@@ -44,11 +44,14 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core.errors import HookadminError, NotFoundError
 from hookadmin.core.service import HookService
+from hookadmin.core.store import Repository, open_store
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.activity_page import ActivityPage
 from hookadmin.ui.background import Lane
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.delivery_actions import DeliveryActions
+from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.event_catalog import EventCatalogDialog
 from hookadmin.ui.help_menu import HelpMenu
 from hookadmin.ui.hook_actions import HookActions
 from hookadmin.ui.hook_form import HookForm
@@ -56,7 +59,9 @@ from hookadmin.ui.hook_page import HookPage
 from hookadmin.ui.models import HooksModel, Roles
 from hookadmin.ui.notify import Notifier
 from hookadmin.ui.pings import Pings
-from hookadmin.ui.status_bar import StatusBar, read_status_counts
+from hookadmin.ui.queries import HookPageQuery, HookPageRows, WindowQuery, WindowRows
+from hookadmin.ui.status_bar import StatusBar
+from hookadmin.ui.transfer_actions import TransferActions
 from hookadmin.ui.workers import EngineHost, StartupChecks
 
 if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first paint
@@ -100,11 +105,13 @@ class MainWindow(QMainWindow):
     Signals:
         keyring_checked(bool): the check of the OS keyring made after the first paint is
             done: True when the keyring can be used (else the banner says why).
+        refreshed(): the rows of a refresh have been read and applied.
     """
 
     keyring_checked = Signal(bool)
+    refreshed = Signal()
 
-    def __init__(self, service: HookService, engine: EngineHost | None = None,
+    def __init__(self, service: HookService, engine: EngineHost | ThreadEngineHost | None = None,
                  ping_settings: DeliverySettings | None = None) -> None:
         super().__init__()
         self.service = service
@@ -123,6 +130,13 @@ class MainWindow(QMainWindow):
             lambda lane_service: lane_service.close(), parent=self)
         self._keyring_problem = False
         self.keyring_lane.busy_changed.connect(self._update_engine_state)
+        # The periodic reads run on this lane, with a store of its own.
+        self.reads: Lane[Repository] = Lane(
+            "hookadmin-reads", lambda: open_store(service.home),
+            lambda store: store.close(), parent=self)
+        self._refresh_in_flight = self._refresh_wanted = False
+        self._page_wanted: int | None = None  # a page asked for, its rows not yet read
+        self._after_next_refresh: list[Callable[[], None]] = []
         self.hook_actions = HookActions(self)
         self.delivery_actions = DeliveryActions(self)
         self.pings = Pings(self, self.ping_settings)
@@ -272,6 +286,14 @@ class MainWindow(QMainWindow):
         settings_action.setShortcut(QKeySequence("Ctrl+,"))
         settings_action.triggered.connect(self.hook_actions.open_settings)
         file_menu.addSeparator()
+        self.transfer = TransferActions(self)
+        export_action = file_menu.addAction("&Export hooks…")
+        export_action.setObjectName("exportHooks")
+        export_action.triggered.connect(self.transfer.ask_export)
+        import_action = file_menu.addAction("&Import hooks…")
+        import_action.setObjectName("importHooks")
+        import_action.triggered.connect(self.transfer.ask_import)
+        file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -304,6 +326,9 @@ class MainWindow(QMainWindow):
         edit_action.setObjectName("editHook")
         edit_action.setShortcut(QKeySequence("Ctrl+E"))
         edit_action.triggered.connect(self._on_edit_shortcut)
+        catalog_action = hooks_menu.addAction("Event &catalog")
+        catalog_action.setObjectName("eventCatalog")
+        catalog_action.triggered.connect(self.open_event_catalog)
         self.help_menu = HelpMenu(self)
 
         self.new_button.clicked.connect(self.hook_actions.start_new_hook)
@@ -391,6 +416,7 @@ class MainWindow(QMainWindow):
             self.engine.stop()
         self.pings.wait_all()
         self.keyring_lane.close()
+        self.reads.close()
         super().closeEvent(event)
 
     def showEvent(self, event: object) -> None:
@@ -401,29 +427,67 @@ class MainWindow(QMainWindow):
     # -- refresh ------------------------------------------------------------------------
 
     @Slot()
-    def refresh(self) -> None:
-        """Reload hooks, the shown hook's deliveries and the status bar."""
+    def refresh(self, then: Callable[[], None] | None = None) -> None:
+        """Reload hooks, the shown hook's deliveries and the status bar: the reads run
+        on the reads lane and their rows are applied when they come back (``then``
+        is called after that). A refresh asked for while one is under way runs once
+        that one is back."""
+        if then is not None:
+            self._after_next_refresh.append(then)
+        if self._refresh_in_flight:
+            self._refresh_wanted = True
+            return
+        self._refresh_in_flight, self._refresh_wanted = True, False
+        callbacks, self._after_next_refresh = self._after_next_refresh, []
+        shown = (self.page.hook.id if self.stack.currentWidget() is self.page
+                 and self.page.hook is not None else None)
+        query = WindowQuery(shown_hook_id=shown, limit=DELIVERIES_SHOWN)
+        self.reads.submit(query.run, lambda rows: self._apply_refresh(rows, callbacks),
+                          lambda err: self._refresh_failed(err, callbacks))
+
+    def is_idle(self) -> bool:
+        """True when no read or keyring call the window started is still under way
+        (what it shows is what it last read)."""
+        return (not self._refresh_in_flight and not self._refresh_wanted
+                and self.reads.pending == 0 and self.keyring_lane.pending == 0)
+
+    def _apply_refresh(self, rows: WindowRows, callbacks: list[Callable[[], None]]) -> None:
+        self._refresh_in_flight = False
         selected = self.selected_hook_id()
-        hooks = self.service.hooks()
-        self.hooks_model.set_data(hooks, self.service.store.last_deliveries())
-        self.empty_hint.setVisible(not hooks)
+        self.hooks_model.set_data(rows.hooks, rows.last)
+        self.empty_hint.setVisible(not rows.hooks)
         if selected is not None:
             row = self._view_row(selected)
             if row >= 0:
                 self.hooks_view.selectionModel().blockSignals(True)
                 self.hooks_view.selectRow(row)
                 self.hooks_view.selectionModel().blockSignals(False)
-        if self.stack.currentWidget() is self.page and self.page.hook is not None:
-            self._show_page(self.page.hook.id)
-        self.deliveries_page.set_hooks(hooks)
-        self.activity_page.set_hooks(hooks)
+        if rows.page is not None:
+            self._apply_page(rows.page)
+        self.deliveries_page.set_hooks(rows.hooks)
+        self.activity_page.set_hooks(rows.hooks)
         if self.tabs.currentWidget() is self.deliveries_page:
             self.deliveries_page.refresh()
         elif self.tabs.currentWidget() is self.activity_page \
                 and time.monotonic() - self._activity_drawn > 10.0:
             self._activity_drawn = time.monotonic()
             self.activity_page.refresh()
-        self._update_status()
+        self._update_engine_state()
+        self.status.show_counts(rows.counts)
+        self._refresh_done(callbacks)
+
+    def _refresh_failed(self, err: HookadminError,
+                        callbacks: list[Callable[[], None]]) -> None:
+        self._refresh_in_flight = False
+        self.show_banner(str(err))
+        self._refresh_done(callbacks)
+
+    def _refresh_done(self, callbacks: list[Callable[[], None]]) -> None:
+        for callback in callbacks:
+            callback()
+        self.refreshed.emit()
+        if self._refresh_wanted:
+            self.refresh()
 
     @Slot(int)
     def _on_tab_changed(self, _index: int) -> None:
@@ -439,7 +503,7 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             return
         if paused:
-            self.engine.stop()
+            self.engine.request_stop()  # returns at once; the engine ends in its thread
         else:
             self.engine.start()
         if self.pause_action.isChecked() != paused:
@@ -450,7 +514,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _update_status(self) -> None:
         self._update_engine_state()
-        self.status.show_counts(read_status_counts(self.service.store))
+        self.refresh()
 
     @Slot()
     def _update_engine_state(self) -> None:
@@ -524,19 +588,36 @@ class MainWindow(QMainWindow):
             self._show_page(hook_id)
 
     def _show_page(self, hook_id: int) -> None:
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError:
-            self.stack.setCurrentWidget(self.placeholder)
+        """Show a hook's page once its rows have been read on the reads lane (unless
+        another page or the form is asked for meanwhile)."""
+        self._page_wanted = hook_id
+        query = HookPageQuery(hook_id, DELIVERIES_SHOWN)
+        self.reads.submit(query.run, self._apply_page, lambda err: self.show_banner(str(err)))
+
+    def show_form(self) -> None:
+        """Bring the hook form up (a page asked for before is no longer shown)."""
+        self._page_wanted = None
+        self.stack.setCurrentWidget(self.form_scroll)
+        self.form.url_edit.setFocus()
+
+    def _apply_page(self, rows: HookPageRows) -> None:
+        if self._page_wanted == rows.hook_id:
+            self._page_wanted = None
+        elif not (self.stack.currentWidget() is self.page and self.page.hook is not None
+                  and self.page.hook.id == rows.hook_id):
+            return  # another hook or the form was asked for meanwhile
+        if rows.hook is None:
+            if self.stack.currentWidget() is self.page:
+                self.stack.setCurrentWidget(self.placeholder)
             return
-        rows = self.service.store.list_deliveries(hook_id=hook_id, limit=DELIVERIES_SHOWN)
-        self.page.show_hook(hook, rows)
+        self.page.show_hook(rows.hook, rows.deliveries)
         self.stack.setCurrentWidget(self.page)
 
     @Slot(QItemSelection, QItemSelection)
     def _on_hook_selection(self, *_: object) -> None:
         hook_id = self.selected_hook_id()
         if hook_id is None:
+            self._page_wanted = None
             if self.stack.currentWidget() is self.page:
                 self.stack.setCurrentWidget(self.placeholder)
             return
@@ -558,6 +639,14 @@ class MainWindow(QMainWindow):
     def _on_find(self) -> None:
         self.filter_edit.setFocus()
         self.filter_edit.selectAll()
+
+    @Slot()
+    def open_event_catalog(self) -> EventCatalogDialog:
+        """Open the event catalog (non-modal) and return it."""
+        dialog = EventCatalogDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     @Slot()
     def _on_edit_shortcut(self) -> None:

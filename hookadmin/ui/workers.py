@@ -142,6 +142,14 @@ class EngineHost(QObject):
         proc.start()
         self.running_changed.emit(True)
 
+    def request_stop(self) -> None:
+        """Ask the engine to stop and return at once (Pause): ``running_changed(False)``
+        follows when its process has ended."""
+        proc = self._proc
+        if proc is not None and proc.state() != QProcess.ProcessState.NotRunning:
+            proc.write(STOP_LINE)
+            proc.closeWriteChannel()
+
     def stop(self, timeout_ms: int = 3000) -> None:
         """Stop the engine and wait for its process, at most ``timeout_ms``: it is asked
         to stop (its in-flight deliveries stay pending), and killed if it has not ended
