@@ -17,37 +17,32 @@ from PySide6.QtCore import (
     QItemSelection,
     QObject,
     QSettings,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hookadmin.core.errors import HookadminError, NotFoundError
+from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Repository, open_store
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.activity_page import ActivityPage
 from hookadmin.ui.background import Lane
+from hookadmin.ui.banners import PausedBanner, ProblemBanner
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.delivery_actions import DeliveryActions
 from hookadmin.ui.engine_thread import ThreadEngineHost
@@ -56,8 +51,9 @@ from hookadmin.ui.help_menu import HelpMenu
 from hookadmin.ui.hook_actions import HookActions
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage
-from hookadmin.ui.models import HooksModel, Roles
-from hookadmin.ui.notify import Notifier
+from hookadmin.ui.hooks_panel import HooksPanel
+from hookadmin.ui.models import Roles
+from hookadmin.ui.notify import FailureNotices, Notifier
 from hookadmin.ui.pings import Pings
 from hookadmin.ui.queries import HookPageQuery, HookPageRows, WindowQuery, WindowRows
 from hookadmin.ui.status_bar import StatusBar
@@ -147,99 +143,18 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
 
-        self.banner_box = QFrame()
-        self.banner_box.setObjectName("bannerBox")
-        self.banner_box.setStyleSheet("#bannerBox { background: #fdecea; border: 1px solid "
-                                      "#f5c2c0; border-radius: 4px; }")
-        self.banner = QLabel()
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("color: #8a1c1c; padding: 4px;")
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner_close = QPushButton("Dismiss")
-        self.banner_close.setObjectName("dismissBanner")
-        self.banner_close.clicked.connect(self.clear_banner)
-        banner_layout = QHBoxLayout(self.banner_box)
-        banner_layout.addWidget(self.banner, 1)
-        banner_layout.addWidget(self.banner_close)
-        self.banner_box.hide()
-        self.paused_box = QFrame()
-        self.paused_box.setObjectName("pausedBanner")
-        self.paused_box.setStyleSheet("#pausedBanner { background: #fff4d6; border: 1px "
-                                      "solid #e6c36a; border-radius: 4px; } "
-                                      "#pausedBanner QLabel { color: #5c4400; }")
-        paused_text = QLabel("Delivery is paused: events are queued and nothing is sent "
-                             "until you resume.")
-        paused_text.setWordWrap(True)
-        self.resume_button = QPushButton("&Resume delivery")
-        self.resume_button.setObjectName("resumeDelivery")
-        self.resume_button.clicked.connect(lambda: self.set_paused(False))
-        paused_layout = QHBoxLayout(self.paused_box)
-        paused_layout.addWidget(paused_text, 1)
-        paused_layout.addWidget(self.resume_button)
-        self.paused_box.hide()
+        self.banner_box = ProblemBanner()
+        self.banner = self.banner_box.label
+        self.banner_close = self.banner_box.dismiss
+        self.paused_box = PausedBanner(lambda: self.set_paused(False))
+        self.resume_button = self.paused_box.resume_button
 
-        self.hooks_model = HooksModel(self)
-        self.hooks_view = QTableView()
-        self.hooks_view.setObjectName("hooks")
-        self.hooks_view.setAccessibleName("Hooks")
-        self.hooks_proxy = QSortFilterProxyModel(self)
-        self.hooks_proxy.setSourceModel(self.hooks_model)
-        self.hooks_proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.hooks_proxy.setFilterKeyColumn(-1)
-        self.hooks_view.setModel(self.hooks_proxy)
-        self.hooks_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        left = HooksPanel()
+        self.hooks_model, self.hooks_proxy = left.model, left.proxy
+        self.hooks_view, self.filter_edit = left.view, left.filter_edit
+        self.new_button, self.empty_hint = left.new_button, left.empty_hint
         self.hooks_view.customContextMenuRequested.connect(self.hook_actions.context_menu)
-        delete_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete),
-                                    self.hooks_view)
-        delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-        delete_shortcut.activated.connect(self._on_delete_key)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setObjectName("hookFilter")
-        self.filter_edit.setPlaceholderText("Filter by name, URL or event (Ctrl+F)")
-        self.filter_edit.setAccessibleName("Filter hooks")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self.hooks_proxy.setFilterFixedString)
-        self.hooks_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.hooks_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.hooks_view.verticalHeader().hide()
-        self.hooks_view.setWordWrap(False)
-        self.hooks_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.hooks_view.setAlternatingRowColors(True)
-        hh = self.hooks_view.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        hh.resizeSection(1, 150)
-        for col in (2, 3):
-            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        # Rows of one height, with room for two lines (name, then URL): rows sized to
-        # their contents were all measured again whenever a cell changed (every 2 s).
-        rows = self.hooks_view.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(2 * self.hooks_view.fontMetrics().lineSpacing() + 10)
-
-        self.new_button = QPushButton("&New hook")
-        self.new_button.setObjectName("newHook")
-        self.new_button.setToolTip("Create a webhook (Ctrl+N)")
-        left_header = QHBoxLayout()
-        hooks_title = QLabel("Webhooks")
-        font = hooks_title.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        hooks_title.setFont(font)
-        left_header.addWidget(hooks_title)
-        left_header.addStretch(1)
-        left_header.addWidget(self.new_button)
-        self.empty_hint = QLabel("No hooks yet. Click “New hook” to send job and cluster "
-                                 "notifications to a URL.")
-        self.empty_hint.setObjectName("emptyHint")
-        self.empty_hint.setWordWrap(True)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addLayout(left_header)
-        left_layout.addWidget(self.filter_edit)
-        left_layout.addWidget(self.empty_hint)
-        left_layout.addWidget(self.hooks_view, 1)
+        left.delete_pressed.connect(self._on_delete_key)
 
         self.placeholder = QLabel("Select a hook to see its settings and deliveries.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -278,7 +193,7 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.notifier = Notifier(self)
-        self._last_outcome: dict[int, str] = {}
+        self.failure_notices = FailureNotices(self.notifier, self._read_hook)
         self._activity_drawn = 0.0
 
         file_menu = self.menuBar().addMenu("&File")
@@ -538,32 +453,20 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:
-        self._notify_about(outcome)
+        self.failure_notices.attempt_recorded(outcome)
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
-    def _notify_about(self, outcome: AttemptOutcome) -> None:
-        """Tell the administrator when a hook starts failing or was deactivated."""
-        failed = outcome.error_kind is not None or outcome.status == "failed"
-        before = self._last_outcome.get(outcome.hook_id)
-        self._last_outcome[outcome.hook_id] = "failed" if failed else "ok"
-        if not failed:
-            return
-        try:
-            hook = self.service.hook(outcome.hook_id)
-        except NotFoundError:
-            return
-        if not hook.active and hook.deactivated_reason:
-            if before != "deactivated":
-                self._last_outcome[outcome.hook_id] = "deactivated"
-                self.notifier.notify(f"Hook {hook.display_name} was deactivated",
-                                     hook.deactivated_reason)
-        elif before != "failed":
-            result = (f"HTTP {outcome.status_code}" if outcome.status_code is not None
-                      else outcome.error_kind)
-            self.notifier.notify(f"Hook {hook.display_name} is failing",
-                                 f"A {outcome.event_type} delivery failed ({result}); "
-                                 "hookadmin will retry it.")
+    def _read_hook(self, hook_id: int, then: Callable[[Hook | None], None]) -> None:
+        """Read one hook on the reads lane; ``then(hook)`` (None: gone) in the GUI thread."""
+
+        def read(store: Repository) -> Hook | None:
+            try:
+                return store.get_hook(hook_id)
+            except NotFoundError:
+                return None
+
+        self.reads.submit(read, then, lambda err: self.show_banner(str(err)))
 
     def selected_hook_id(self) -> int | None:
         """The id of the hook selected in the table, if any."""
@@ -628,8 +531,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def show_banner(self, message: str) -> None:
         """Show a problem above everything until it is resolved."""
-        self.banner.setText(message)
-        self.banner_box.show()
+        self.banner_box.show_message(message)
 
     def clear_banner(self) -> None:
         """Hide the banner."""
