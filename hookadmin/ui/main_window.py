@@ -292,17 +292,6 @@ class MainWindow(QMainWindow):
         self.startup.keyring_checked.connect(self._on_keyring_checked)
         _AfterFirstPaint(self, self.startup.start)
 
-    def check_keyring(self) -> bool:
-        """Check the OS keyring now (blocking) and show the banner when it cannot be
-        used; True when it can."""
-        try:
-            self.service.secrets.check()
-        except HookadminError as err:
-            self._on_keyring_checked(str(err))
-            return False
-        self._on_keyring_checked("")
-        return True
-
     @Slot(str)
     def _on_keyring_checked(self, problem: str) -> None:
         if problem:
