@@ -6,14 +6,27 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Slot
 
-from hookadmin.core.errors import NotFoundError
+from hookadmin.core.errors import HookadminError, NotFoundError, SecretStoreError
+from hookadmin.core.hooks import Hook
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.ping_viewer import PingViewer
-from hookadmin.ui.workers import PingTask
+from hookadmin.ui.workers import PingSecrets, PingTask
 
 if TYPE_CHECKING:
+    from hookadmin.core.service import HookService
     from hookadmin.delivery.ping import PingResult
     from hookadmin.ui.main_window import MainWindow
+
+
+def read_ping_secrets(service: HookService, hook: Hook) -> PingSecrets:
+    """A hook's secret and, during a reset's overlap, the one it replaced.
+
+    Raises:
+        SecretStoreError: the keyring cannot be read, or holds no secret for the hook.
+    """
+    from hookadmin.delivery.ping import previous_secret
+
+    return PingSecrets(service.secrets.get(hook.id), previous_secret(service.secrets, hook))
 
 
 class Pings(QObject):
@@ -43,26 +56,49 @@ class Pings(QObject):
 
         viewer = PingViewer(hook.display_name, w)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        task = PingTask(hook, w.service.secrets,
-                        effective_ping_settings(w.service, self.settings), self)
+        settings = effective_ping_settings(w.service, self.settings)
+        closed: list[bool] = []
+        cancelled: list[bool] = []
+        viewer.destroyed.connect(lambda: closed.append(True))
+
+        def failed(message: str) -> None:
+            if not closed:
+                viewer.show_failure(message)
+
+        def send(secrets: PingSecrets) -> None:
+            w.keyring_answered(True)
+            if cancelled:
+                failed("The ping was cancelled before the receiver answered.")
+                return
+            self._start(hook_id, PingTask(hook, secrets, settings, self), viewer, closed)
+
+        def not_read(err: HookadminError) -> None:
+            if isinstance(err, SecretStoreError) and err.cause != "missing":
+                w.keyring_answered(False)
+            failed(str(err))
+
+        viewer.on_cancel = lambda: cancelled.append(True)
+        viewer.open()
+        # The secrets are read on the keyring lane (one prompt for a locked keyring,
+        # shared with every other keyring call), then the ping goes in its own thread.
+        w.keyring_lane.submit(lambda svc: read_ping_secrets(svc, hook), send, not_read)
+        return viewer
+
+    def _start(self, hook_id: int, task: PingTask, viewer: PingViewer,
+               closed: list[bool]) -> None:
+        w = self.window
         self._tasks.append(task)
 
         def done(result: PingResult) -> None:
             w.service.store.record_ping(hook_id, result.delivery_id, result.body,
                                         result.attempt)
-            if viewer_alive():
+            if not closed:
                 viewer.show_result(result)
             w.refresh()
 
         def failed(message: str) -> None:
-            if viewer_alive():
+            if not closed:
                 viewer.show_failure(message)
-
-        closed = []
-        viewer.destroyed.connect(lambda: closed.append(True))
-
-        def viewer_alive() -> bool:
-            return not closed
 
         def forget() -> None:
             if task in self._tasks:
@@ -70,11 +106,10 @@ class Pings(QObject):
 
         task.done.connect(done)
         task.failed.connect(failed)
-        viewer.on_cancel = task.cancel
+        if not closed:
+            viewer.on_cancel = task.cancel
         task.ended.connect(forget)
-        viewer.open()
         task.start()
-        return viewer
 
     def wait_all(self) -> None:
         """Wait for every ping under way to end (at shutdown), each at most its

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,6 @@ from hookadmin.delivery.worker_process import settings_to_json
 if TYPE_CHECKING:  # asyncio, the HTTP stack and the keyring are imported when first needed
     import asyncio
 
-    from hookadmin.core.secrets import HookSecrets
     from hookadmin.delivery.ping import PingResult
 
 log = logging.getLogger(__name__)
@@ -251,12 +251,22 @@ class EngineHost(QObject):
         self.running_changed.emit(False)
 
 
+@dataclass(frozen=True)
+class PingSecrets:
+    """What a ping is signed with: the hook's secret and, during a reset's 24-hour
+    overlap, the one it replaced (read on the window's keyring lane, never in the
+    ping's thread)."""
+
+    secret: str
+    previous: str | None = None
+
+
 class _PingWorker(QObject):
     done = Signal(object)  # PingResult
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, hook: Hook, secrets: HookSecrets, settings: DeliverySettings,
+    def __init__(self, hook: Hook, secrets: PingSecrets, settings: DeliverySettings,
                  home_thread: QThread) -> None:
         super().__init__()
         self.hook, self.secrets, self.settings = hook, secrets, settings
@@ -278,8 +288,7 @@ class _PingWorker(QObject):
         import asyncio
 
         try:
-            secret = self.secrets.get(self.hook.id)
-            result = asyncio.run(self._send(secret))
+            result = asyncio.run(self._send())
         except asyncio.CancelledError:
             self.failed.emit("The ping was cancelled before the receiver answered.")
         except HookadminError as err:
@@ -293,17 +302,17 @@ class _PingWorker(QObject):
         self.moveToThread(self._home_thread)
         self.finished.emit()
 
-    async def _send(self, secret: str) -> PingResult:
+    async def _send(self) -> PingResult:
         import asyncio
 
-        from hookadmin.delivery.ping import previous_secret, send_ping
+        from hookadmin.delivery.ping import send_ping
 
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         if self._cancelled:
             raise asyncio.CancelledError
-        previous = await asyncio.to_thread(previous_secret, self.secrets, self.hook)
-        return await send_ping(self.hook, secret, self.settings, previous_secret=previous)
+        return await send_ping(self.hook, self.secrets.secret, self.settings,
+                               previous_secret=self.secrets.previous)
 
 
 class PingTask(QObject):
@@ -319,7 +328,7 @@ class PingTask(QObject):
     failed = Signal(str)
     ended = Signal()
 
-    def __init__(self, hook: Hook, secrets: HookSecrets,
+    def __init__(self, hook: Hook, secrets: PingSecrets,
                  settings: DeliverySettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread = QThread(self)

@@ -22,8 +22,9 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.memory_keyring import MemoryKeyring, memory_service
+from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, close_dialog, select_hook
+from tests.ui.gui import click, close_dialog, select_hook, settled
 
 PROMPT_TIMEOUT = 5.0  # a prompt nobody answers fails the call after this many seconds
 
@@ -134,3 +135,29 @@ def test_several_secret_actions_while_locked_prompt_once(
     for dialog in [w for w in window.findChildren(QDialog) if w.objectName() == "secretDialog"]:
         close_dialog(qtbot, dialog)
     assert visible_top_level("secretDialog") is None
+
+
+def test_a_ping_and_a_reveal_while_locked_prompt_once_and_the_ping_is_sent(
+        qtbot: QtBot, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], keyring_backend: PromptingKeyring) -> None:
+    hook = hook_factory(receiver.url, name="ops")
+    window = open_window()
+    qtbot.waitUntil(lambda: window.startup.wait(0), timeout=15000)
+    select_hook(qtbot, window, hook.id)
+    keyring_backend.lock()
+    click(qtbot, window.page.ping_button, settle=False)
+    viewer = visible_top_level("pingViewer")
+    assert viewer is not None  # open at once, while the keyring still asks
+    window.hook_actions.reveal_secret(hook.id)
+    qtbot.waitUntil(lambda: "waiting for the keyring" in window.engine_label.text(),
+                    timeout=3000)
+    keyring_backend.answer()
+    qtbot.waitUntil(lambda: len(receiver.requests()) == 1, timeout=10000)
+    qtbot.waitUntil(lambda: visible_top_level("secretDialog") is not None, timeout=5000)
+    assert keyring_backend.prompts == 1
+    assert keyring_backend.calls_on == {"hookadmin-keyring_0"}
+    settled(qtbot, window)
+    for name in ("secretDialog", "pingViewer"):
+        dialog = visible_top_level(name)
+        assert dialog is not None
+        close_dialog(qtbot, dialog)

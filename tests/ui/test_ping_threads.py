@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.workers import PingTask
+from hookadmin.ui.workers import PingSecrets, PingTask
 from tests.receiver import Receiver
 from tests.ui.conftest import PING_SETTINGS, HookFactory
 
@@ -34,7 +34,7 @@ def test_ping_worker_is_destroyed_in_the_gui_thread(
         service: HookService, open_window: Callable[..., MainWindow]) -> None:
     open_window()
     hook = hook_factory(receiver.url, name="threads")
-    task = PingTask(hook, service.secrets, PING_SETTINGS)
+    task = PingTask(hook, PingSecrets(service.reveal_secret(hook.id)), PING_SETTINGS)
     worker = task._worker
     assert worker is not None
     destroyed_in: list[QThread] = []
