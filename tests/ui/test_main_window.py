@@ -24,6 +24,7 @@ from tests.ui.gui import (
     click_checkbox,
     dialog_button,
     select_hook,
+    settled,
     view_rows,
 )
 
@@ -51,6 +52,7 @@ def test_create_a_hook_through_the_form(qtbot: QtBot, window: MainWindow,
     qtbot.keyClicks(window.form.url_edit, "https://ops.example.com/hooks/etl")
     qtbot.keyClicks(window.form.name_edit, "ops monitor")
     click(qtbot, window.form.submit_button)
+    settled(qtbot, window)
 
     (hook,) = service.hooks()
     assert (hook.name, hook.url, hook.events, hook.active) == (
@@ -83,6 +85,7 @@ def test_each_new_hook_gets_its_own_secret(qtbot: QtBot, window: MainWindow,
         click(qtbot, window.new_button)
         qtbot.keyClicks(window.form.url_edit, url)
         qtbot.keyClick(window.form.url_edit, Qt.Key.Key_Return)  # Enter submits
+        settled(qtbot, window)
         qtbot.waitUntil(lambda u=url: window.page.hook is not None and window.page.hook.url == u)
     first, second = service.hooks()
     assert [r[HOOK_COL] for r in view_rows(window.hooks_view)] == [first.url, second.url]
@@ -97,6 +100,7 @@ def test_an_unticked_active_box_creates_an_inactive_hook(qtbot: QtBot, window: M
     click_checkbox(qtbot, window.form.active_box)
     assert not window.form.active_box.isChecked()
     click(qtbot, window.form.submit_button)
+    settled(qtbot, window)
 
     (hook,) = service.hooks()
     assert hook.active is False
@@ -194,6 +198,7 @@ def test_delete_asks_first_then_removes_the_hook_and_its_secret(
     box = visible_top_level("confirmDelete")
     assert isinstance(box, QMessageBox)
     click(qtbot, dialog_button(box, "Delete"))
+    settled(qtbot, window)
     qtbot.waitUntil(lambda: visible_top_level("confirmDelete") is None)
 
     assert [h.id for h in service.hooks()] == [keep.id]
@@ -247,6 +252,7 @@ def test_ctrl_n_opens_the_new_hook_form_with_the_cursor_in_the_url(
     # The keyboard alone is enough to finish: type the URL and press Enter.
     qtbot.keyClicks(window.form.url_edit, "https://keys.example.com/")
     qtbot.keyClick(window.form.url_edit, Qt.Key.Key_Return)
+    settled(qtbot, window)
     assert [h.url for h in service.hooks()] == ["https://ops.example.com/hooks",
                                                 "https://keys.example.com/"]
 
