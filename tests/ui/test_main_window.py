@@ -8,10 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keyring
+from keyring.backends import fail
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from hookadmin.core.secrets import SecretStore
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
@@ -208,6 +210,39 @@ def test_delete_asks_first_then_removes_the_hook_and_its_secret(
         "keep\nhttps://keep.example.com/hooks"]
     assert window.stack.currentWidget() is window.placeholder
     assert window.statusBar().currentMessage() == f"Deleted hook {doomed.id}."
+
+
+def test_delete_without_a_keyring_says_the_secret_stays(
+        qtbot: QtBot, hook_factory: HookFactory, service: HookService) -> None:
+    doomed = hook_factory("https://doomed.example.com/hooks", name="doomed")
+    store_id = service.store.store_id
+    # keyring's own "no backend" keyring: what hookadmin gets on a desktop without one.
+    no_keyring = SecretStore(store_id, backend=fail.Keyring())
+    with HookService(service.home, secrets=no_keyring) as elsewhere:
+        window = MainWindow(elsewhere, None)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        try:
+            settled(qtbot, window)
+            select_hook(qtbot, window, doomed.id)
+            click(qtbot, window.page.delete_button)
+            qtbot.waitUntil(lambda: visible_top_level("confirmDelete") is not None)
+            box = visible_top_level("confirmDelete")
+            assert isinstance(box, QMessageBox)
+            click(qtbot, dialog_button(box, "Delete"))
+            qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
+                f"Deleted hook {doomed.id}"))
+            assert window.statusBar().currentMessage() == (
+                f"Deleted hook {doomed.id}; its secret stays in the OS keyring until "
+                "hookadmin can use the keyring again.")
+            assert window.stack.currentWidget() is window.placeholder
+        finally:
+            window.close()
+    assert [h.id for h in service.hooks()] == []
+    assert keyring_entry(service, doomed.id) is not None  # kept, and remembered:
+    assert service.orphaned_secrets() == [f"{store_id}/hook/{doomed.id}",
+                                          f"{store_id}/hook/{doomed.id}/previous"]
 
 
 def test_deactivate_and_activate_from_the_hook_page(qtbot: QtBot, hook_factory: HookFactory,
