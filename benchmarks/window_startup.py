@@ -532,15 +532,15 @@ def child(args: argparse.Namespace) -> int:
         window._poll_timer.start()
 
     orig_service, orig_window = ui_app.HookService, ui_app.MainWindow
-    orig_engine = ui_app.EngineHost
+    orig_engine = ui_app.ThreadEngineHost
     ui_app.HookService = timed_service  # type: ignore[assignment,misc]
     ui_app.MainWindow = TimedWindow  # type: ignore[misc]
     if args.no_engine:
-        ui_app.EngineHost = lambda *_a, **_k: None  # type: ignore[assignment,misc]
+        ui_app.ThreadEngineHost = lambda *_a, **_k: None  # type: ignore[assignment,misc]
     try:
         status = ui_app.main(args.home)
     finally:
-        ui_app.HookService, ui_app.MainWindow, ui_app.EngineHost = \
+        ui_app.HookService, ui_app.MainWindow, ui_app.ThreadEngineHost = \
             orig_service, orig_window, orig_engine
         shutil.rmtree(settings_dir, ignore_errors=True)
     result["exit_status"] = status

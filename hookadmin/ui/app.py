@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from hookadmin import __version__
 from hookadmin.core.errors import HookadminError
 from hookadmin.core.service import HookService
+from hookadmin.ui.engine_thread import ThreadEngineHost
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.workers import EngineHost
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -34,7 +34,7 @@ def main(home: str | None = None) -> int:
     except HookadminError as err:
         QMessageBox.critical(None, "hookadmin", str(err))
         return 1
-    engine = EngineHost(service.home)
+    engine = ThreadEngineHost(service.home)
     window = MainWindow(service, engine)
     window.show()
     status = app.exec()

@@ -14,7 +14,8 @@ import os
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,6 @@ from hookadmin.delivery.worker_process import settings_to_json
 if TYPE_CHECKING:  # asyncio, the HTTP stack and the keyring are imported when first needed
     import asyncio
 
-    from hookadmin.core.secrets import HookSecrets
     from hookadmin.delivery.ping import PingResult
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,14 @@ class EngineHost(QObject):
         self._stderr.clear()
         proc.start()
         self.running_changed.emit(True)
+
+    def request_stop(self) -> None:
+        """Ask the engine to stop and return at once (Pause): ``running_changed(False)``
+        follows when its process has ended."""
+        proc = self._proc
+        if proc is not None and proc.state() != QProcess.ProcessState.NotRunning:
+            proc.write(STOP_LINE)
+            proc.closeWriteChannel()
 
     def stop(self, timeout_ms: int = 3000) -> None:
         """Stop the engine and wait for its process, at most ``timeout_ms``: it is asked
@@ -243,14 +251,28 @@ class EngineHost(QObject):
         self.running_changed.emit(False)
 
 
+@dataclass(frozen=True)
+class PingSecrets:
+    """What a ping is signed with: the hook's secret and, during a reset's 24-hour
+    overlap, the one it replaced, and the hook type's option secrets (a Slack URL, a
+    routing key, a basic-auth or SMTP password: ``None`` for a plain web hook); all read
+    on the window's keyring lane, never in the ping's thread."""
+
+    secret: str
+    previous: str | None = None
+    options: Mapping[str, str] | None = None
+
+
 class _PingWorker(QObject):
     done = Signal(object)  # PingResult
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, hook: Hook, secrets: HookSecrets, settings: DeliverySettings) -> None:
+    def __init__(self, hook: Hook, secrets: PingSecrets, settings: DeliverySettings,
+                 home_thread: QThread) -> None:
         super().__init__()
         self.hook, self.secrets, self.settings = hook, secrets, settings
+        self._home_thread = home_thread
 
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -268,8 +290,7 @@ class _PingWorker(QObject):
         import asyncio
 
         try:
-            secret = self.secrets.get(self.hook.id)
-            result = asyncio.run(self._send(secret))
+            result = asyncio.run(self._send())
         except asyncio.CancelledError:
             self.failed.emit("The ping was cancelled before the receiver answered.")
         except HookadminError as err:
@@ -279,25 +300,22 @@ class _PingWorker(QObject):
             self.failed.emit(f"The ping could not be sent: {err}")
         else:
             self.done.emit(result)
+        # Back to the thread that made it, where it is deleted (see PingTask).
+        self.moveToThread(self._home_thread)
         self.finished.emit()
 
-    async def _send(self, secret: str) -> PingResult:
+    async def _send(self) -> PingResult:
         import asyncio
 
-        from hookadmin.delivery.ping import previous_secret, send_ping
+        from hookadmin.delivery.ping import send_ping
 
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         if self._cancelled:
             raise asyncio.CancelledError
-        previous = await asyncio.to_thread(previous_secret, self.secrets, self.hook)
-        options = None
-        if self.hook.type != "web" or not self.hook.options.empty:
-            from hookadmin.core.hook_types import read_option_secrets
-
-            options = await asyncio.to_thread(read_option_secrets, self.secrets, self.hook.id)
-        return await send_ping(self.hook, secret, self.settings, previous_secret=previous,
-                               option_secrets=options)
+        return await send_ping(self.hook, self.secrets.secret, self.settings,
+                               previous_secret=self.secrets.previous,
+                               option_secrets=self.secrets.options)
 
 
 class PingTask(QObject):
@@ -306,31 +324,47 @@ class PingTask(QObject):
     Signals:
         done(PingResult): the request was made (whatever the response).
         failed(str): nothing was sent (e.g. the secret could not be read).
+        ended(): the thread has ended and the worker is gone (after done or failed).
     """
 
     done = Signal(object)
     failed = Signal(str)
+    ended = Signal()
 
-    def __init__(self, hook: Hook, secrets: HookSecrets,
+    def __init__(self, hook: Hook, secrets: PingSecrets,
                  settings: DeliverySettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread = QThread(self)
         self._thread.setObjectName("hookadmin-ping")
-        self._worker = _PingWorker(hook, secrets, settings or DeliverySettings())
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.done.connect(self.done)
-        self._worker.failed.connect(self.failed)
-        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
-        self._thread.finished.connect(self._worker.deleteLater)
+        worker = _PingWorker(hook, secrets, settings or DeliverySettings(),
+                             home_thread=self.thread())
+        worker.moveToThread(self._thread)
+        self._thread.started.connect(worker.run)
+        worker.done.connect(self.done)
+        worker.failed.connect(self.failed)
+        self._worker: _PingWorker | None = worker
+        worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
+        # The worker is deleted in the GUI thread, never in the ping thread: deleting a
+        # Python-owned QObject there needs the interpreter lock, which the GUI thread may
+        # hold while it waits for a Qt lock of that same object (connecting a signal), and
+        # the two threads then wait for each other forever.
+        self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:
         """Start sending."""
         self._thread.start()
 
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:  # moved back to this thread by its last step
+            worker.deleteLater()
+        self.ended.emit()
+
     def cancel(self) -> None:
         """Give up waiting; ``failed`` is emitted with a sentence saying so."""
-        self._worker.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
 
     def wait(self, timeout_ms: int = 20000) -> bool:
         """Block until the thread ends (used at shutdown); True when it ended."""

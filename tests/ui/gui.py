@@ -27,10 +27,23 @@ LEFT = Qt.MouseButton.LeftButton
 HOOK_COL, EVENTS_COL, ACTIVE_COL, LAST_COL = range(4)
 
 
-def click(qtbot: QtBot, button: QAbstractButton) -> None:
-    """Left-click a button in its middle (it must be visible and enabled to react)."""
+def click(qtbot: QtBot, button: QAbstractButton, *, settle: bool = True) -> None:
+    """Left-click a button in its middle (it must be visible and enabled to react),
+    then, with ``settle``, wait until the window has applied what the click started
+    (its reads and keyring calls run off the GUI thread), as a person waits to see
+    the result."""
     assert button.isVisible(), f"{button.objectName() or button.text()!r} is not visible"
     qtbot.mouseClick(button, LEFT)
+    if settle:
+        settle_windows(qtbot)
+
+
+def settle_windows(qtbot: QtBot, timeout_ms: int = 10000) -> None:
+    """Wait until every open main window is idle (nothing read or asked of the
+    keyring is still under way)."""
+    windows = [w for w in QApplication.topLevelWidgets()
+               if isinstance(w, MainWindow) and w.isVisible()]
+    qtbot.waitUntil(lambda: all(w.is_idle() for w in windows), timeout=timeout_ms)
 
 
 def click_checkbox(qtbot: QtBot, box: QCheckBox) -> None:
@@ -47,6 +60,7 @@ def click_row(qtbot: QtBot, view: QTableView, row: int, column: int = 0) -> None
     index = view.model().index(row, column)
     view.scrollTo(index)
     qtbot.mouseClick(view.viewport(), LEFT, pos=view.visualRect(index).center())
+    settle_windows(qtbot)
 
 
 def click_tab(qtbot: QtBot, tabs: QTabWidget, title: str) -> None:
@@ -70,8 +84,16 @@ def close_dialog(qtbot: QtBot, dialog: QWidget) -> None:
     assert box is not None
     close = box.button(QDialogButtonBox.StandardButton.Close)
     assert close is not None
-    click(qtbot, close)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    click(qtbot, close, settle=False)
+
+    def closed() -> bool:
+        try:
+            return not dialog.isVisible()
+        except RuntimeError:  # deleted on close
+            return True
+
+    qtbot.waitUntil(closed)
+    settle_windows(qtbot)
 
 
 def view_rows(view: QTableView) -> list[list[str]]:
@@ -105,6 +127,7 @@ def select_hook(qtbot: QtBot, window: MainWindow, hook_id: int) -> None:
     click_row(qtbot, window.hooks_view, row)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page
                     and window.page.hook is not None and window.page.hook.id == hook_id)
+    settle_windows(qtbot)
 
 
 def choose(qtbot: QtBot, combo: QComboBox, text: str) -> None:
@@ -140,3 +163,17 @@ def status_text(viewer: QDialog) -> str:
     label = find(viewer, QLabel, "pingStatus")
     assert isinstance(label, QLabel)
     return label.text()
+
+
+def settled(qtbot: QtBot, window: MainWindow, timeout_ms: int = 10000) -> None:
+    """Wait until the window's keyring calls (create, reveal, reset, delete run off the
+    GUI thread, one at a time) and its reads have all come back and been applied."""
+    qtbot.waitUntil(window.is_idle, timeout=timeout_ms)
+
+
+def refresh_window(qtbot: QtBot, window: MainWindow, timeout_ms: int = 10000) -> None:
+    """Refresh the window (what its 2 s poll does) and wait until the rows, read off
+    the GUI thread, have been applied."""
+    done: list[bool] = []
+    window.refresh(then=lambda: done.append(True))
+    qtbot.waitUntil(lambda: bool(done), timeout=timeout_ms)

@@ -4,6 +4,7 @@ failing and deactivated hooks; with the window's own engine and real receivers."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,12 +13,13 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
+from hookadmin.ui.engine_thread import ThreadEngineHost
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.workers import EngineHost
 from tests.helpers import FAST, db_rows, drain, resource
-from tests.receiver import Receiver, status
+from tests.receiver import Receiver, delay, status
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import choose, click_tab
+from tests.ui.gui import choose, click_tab, refresh_window
 
 Make = Callable[..., Receiver]
 PAUSE_KEYS = (Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier
@@ -98,7 +100,7 @@ def test_pause_stops_the_engine_and_resume_delivers_what_waited(
     qtbot.wait(int(FAST.poll_interval * 50 * 1000))
     assert receiver.requests() == []
     assert service.store.outbox_waiting() == 1
-    window.refresh()
+    refresh_window(qtbot, window)
     assert window.queue_label.text().startswith("1 events waiting")
     assert window.engine_label.text() == "Delivery engine: paused"
 
@@ -121,17 +123,16 @@ def test_pausing_and_resuming_at_once_from_the_menu(
         qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook_factory(receiver.url, name="ops", events=("job",))
-    engine = EngineHost(home, FAST)
+    engine = ThreadEngineHost(home, FAST)
     window = open_window(engine)
     qtbot.waitUntil(lambda: engine.running)
     menus = {a.text(): a.menu() for a in window.menuBar().actions()}
     assert window.pause_action in menus["De&livery"].actions()
     assert window.pause_action.text() == "&Pause delivery"
     window.pause_action.trigger()  # what choosing Delivery → Pause delivery does
-    assert not engine.running
     assert window.engine_label.text() == "Delivery engine: paused"
-    window.pause_action.trigger()  # and again, before anything else happens
-    assert engine.running
+    window.pause_action.trigger()  # and again, before the engine has even ended
+    qtbot.waitUntil(lambda: engine.running and not engine.stopping)  # started again
     assert window.engine_label.text() == "Delivery engine: running"
 
     service.publish("job.completed", resource("job.completed"))
@@ -184,7 +185,7 @@ def test_the_status_bar_counts_attempts_made_by_any_engine(
     hook_factory(receiver.url, name="ops", events=("job",))
     service.publish_many([("job.completed", resource("job.completed", n)) for n in range(5)])
     assert drain(home) == 5
-    window.refresh()
+    refresh_window(qtbot, window)
     assert (window.queue_label.text(), window.rate_label.text()) == (
         "0 events waiting · 0 deliveries pending", "0.5 deliveries/s")
 
@@ -229,3 +230,24 @@ def test_a_410_deactivates_the_hook_and_says_why(
     assert len(gone.requests()) == 1  # never retried
     qtbot.waitUntil(lambda: window.hooks_model.index(0, 2).data() == "Inactive",
                     timeout=5000)
+
+
+def test_pause_returns_at_once_with_a_delivery_in_flight_and_the_engine_ends_soon(
+        qtbot: QtBot, make_receiver: Callable[..., Receiver], hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    slow = make_receiver(delay(30.0))
+    hook = hook_factory(slow.url, name="slow", events=("job",))
+    engine = ThreadEngineHost(service.home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.running)
+    service.publish("job.completed", resource("job.completed"))
+    slow.wait_for_requests(1)  # in flight: its answer is 30 s away
+
+    started = time.monotonic()
+    window.pause_action.trigger()
+    assert time.monotonic() - started < 0.2  # the GUI thread did not wait for the engine
+    assert window.engine_label.text() == "Delivery engine: paused"
+    qtbot.waitUntil(lambda: not engine.running, timeout=3000)
+    (delivery,) = service.store.list_deliveries(hook_id=hook.id)
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert not window.banner_box.isVisible()

@@ -1,5 +1,5 @@
 """Deliveries in the window: the hook page's delivery list and attempts, and the window's
-own delivery engine (EngineHost) running in a child process."""
+own delivery engine (ThreadEngineHost) running in a thread."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
+from hookadmin.ui.engine_thread import ThreadEngineHost
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.workers import EngineHost
 from tests.helpers import FAST, drain, fixture_files, run_until_idle
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click, click_row, select_hook, view_rows
+from tests.ui.gui import click, click_row, refresh_window, select_hook, view_rows
 
 Make = Callable[..., Receiver]
 JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")
@@ -37,7 +37,7 @@ def test_the_hook_page_lists_deliveries_and_their_attempts(
     body = JOB_FAILED.read_bytes()
     event_id = service.publish("job.failed", body)
     assert run_until_idle(home) == 1
-    window.refresh()
+    refresh_window(qtbot, window)
 
     (request,) = receiver.requests()
     assert request.verified_by == ("ops",)
@@ -64,7 +64,7 @@ def test_the_hook_page_lists_deliveries_and_their_attempts(
     assert "東京" in text  # the request body, decoded and pretty-printed
 
     # A refresh (e.g. the window's 2 s poll) keeps the selection and the attempts.
-    window.refresh()
+    refresh_window(qtbot, window)
     assert page.selected_delivery_id() == delivery_id
     assert f"X-Hook-Delivery: {delivery_id}" in page.attempts_view.toPlainText()
 
@@ -79,7 +79,7 @@ def test_a_failing_receiver_shows_every_attempt(
 
     service.publish("cluster.error", {"id": 7, "status": "error"})
     assert drain(home) == len(FAST.retry_schedule)
-    window.refresh()
+    refresh_window(qtbot, window)
 
     (row,) = view_rows(window.page.deliveries_view)
     assert (row[EVENT_COL], row[RESULT_COL], row[ATTEMPTS_COL]) == (
@@ -98,7 +98,7 @@ def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook = hook_factory(receiver.url, name="live", events=("cluster",))
     receiver.set_secrets({"live": service.reveal_secret(hook.id)})
-    engine = EngineHost(home, FAST)
+    engine = ThreadEngineHost(home, FAST)
     window = open_window(engine)
     qtbot.waitUntil(lambda: engine.running, timeout=3000)
     assert window.engine_label.text() == "Delivery engine: running"
@@ -128,7 +128,7 @@ def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
 @pytest.mark.timeout(30, method="thread")
 def test_closing_the_window_right_after_opening_it_stops_the_engine(
         qtbot: QtBot, home: Path, service: HookService) -> None:
-    engine = EngineHost(home, FAST)
+    engine = ThreadEngineHost(home, FAST)
     window = MainWindow(service, engine)
     qtbot.addWidget(window)
     window.show()  # starts the engine's thread
@@ -186,6 +186,6 @@ def test_a_refresh_keeps_the_reader_s_place_in_the_attempts(
     bar.setValue(bar.maximum() // 2)
     place = bar.value()
 
-    window.refresh()  # what the 2 s poll timer does
+    refresh_window(qtbot, window)  # what the 2 s poll timer does
     assert window.page.selected_delivery_id() is not None
     assert bar.value() == place

@@ -23,7 +23,7 @@ from hookadmin.ui.main_window import MainWindow
 from tests.helpers import drain, fixture_files, resource
 from tests.receiver import Receiver, fail_first, status
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import choose, click, click_row, click_tab, view_rows
+from tests.ui.gui import choose, click, click_row, click_tab, refresh_window, view_rows
 
 Make = Callable[..., Receiver]
 JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")
@@ -142,7 +142,7 @@ def test_every_hook_s_deliveries_newest_first_and_the_filters(
     assert shown(window, ID) == []  # every alerts delivery failed
 
     # The window's own 2 s refresh keeps the chosen filters.
-    window.refresh()
+    refresh_window(qtbot, window)
     assert page.current_filter().hook_id == alerts.id
     assert page.hook_box.currentText() == f"{alerts.id}: alerts"
     assert shown(window, ID) == []
@@ -221,7 +221,7 @@ def test_redeliver_a_failed_delivery_with_the_same_delivery_id(
     assert (first.response_status, second.response_status) == (500, 200)
     done = service.store.get_delivery(failed.id)
     assert (done.status, done.attempts, done.last_status_code) == ("succeeded", 2, 200)
-    window.refresh()
+    refresh_window(qtbot, window)
     assert shown(window, ID, ICON, RESULT, ATTEMPTS) == [(failed.id, "✓", "✓ 200", "2")]
 
 

@@ -36,8 +36,8 @@ def test_pausing_with_a_delivery_in_flight_ends_the_engine_within_3_s_and_it_sta
 
     started = time.monotonic()
     window.pause_action.trigger()
-    assert time.monotonic() - started < 3.0
-    assert not engine.running
+    assert time.monotonic() - started < 0.5  # Pause does not block the GUI thread
+    qtbot.waitUntil(lambda: not engine.running, timeout=3000)
     assert engine.process_id is None
     assert not process_alive(pid)
     assert window.engine_label.text() == "Delivery engine: paused"

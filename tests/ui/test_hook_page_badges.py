@@ -18,7 +18,7 @@ from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import EVENTS_COL, click, select_hook, view_rows
+from tests.ui.gui import EVENTS_COL, click, refresh_window, select_hook, view_rows
 
 INTERNAL = "⌂ internal address"
 PLAIN_HTTP = "⚠ Plain http: deliveries and their signatures travel unencrypted."
@@ -84,10 +84,10 @@ def test_switching_tls_verification_off_and_on_updates_the_page(
     assert page_says(window) == ("", "", SYSTEM_CAS)
     # Changed from the command line; the window's poll (here: refresh) picks it up.
     service.edit_hook(hook.id, insecure_ssl=True)
-    window.refresh()
+    refresh_window(qtbot, window)
     assert page_says(window) == ("", NO_TLS_CHECK, "Certificates not verified (insecure)")
     service.edit_hook(hook.id, insecure_ssl=False)
-    window.refresh()
+    refresh_window(qtbot, window)
     assert page_says(window) == ("", "", SYSTEM_CAS)
 
 

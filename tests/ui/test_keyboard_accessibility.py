@@ -30,7 +30,15 @@ from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.receiver import Receiver
 from tests.ui.conftest import OFFSCREEN_NOISE, HookFactory, visible_top_level
-from tests.ui.gui import click, click_row, dialog_button, select_hook, status_text, view_rows
+from tests.ui.gui import (
+    click,
+    click_row,
+    dialog_button,
+    select_hook,
+    settled,
+    status_text,
+    view_rows,
+)
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView,
@@ -121,6 +129,7 @@ def test_ctrl_n_opens_an_empty_form_with_the_cursor_in_the_url(
     assert window.form.url_edit.text() == ""
     qtbot.keyClicks(window.form.url_edit, "https://new.example.com/hooks")
     qtbot.keyClick(window.form.url_edit, Qt.Key.Key_Return)
+    settled(qtbot, window)
     assert [h.url for h in service.hooks()] == ["https://ops.example.com/hooks",
                                                 "https://new.example.com/hooks"]
 
@@ -180,6 +189,9 @@ def test_delete_key_on_a_selected_hook_asks_first(
     assert isinstance(box, QMessageBox)
     click(qtbot, dialog_button(box, "Delete"))
     qtbot.waitUntil(lambda: visible_top_level("confirmDelete") is None)
+    settled(qtbot, window)
+    window.activateWindow()  # offscreen: the window is left inactive after the box
+    qtbot.waitUntil(window.isActiveWindow)
     assert [h.id for h in service.hooks()] == [keep.id]
 
     # Delete while typing in the filter edits the text, never deletes a hook.
@@ -235,6 +247,7 @@ def test_ctrl_d_duplicates_the_selected_hook_into_the_form(
     assert window.selected_hook_id() is None
     qtbot.waitUntil(form.url_edit.hasFocus)
     qtbot.keyClick(form.url_edit, Qt.Key.Key_Return)
+    settled(qtbot, window)
 
     original, copy = service.hooks()
     assert original.id == hook.id
@@ -254,7 +267,7 @@ def test_the_context_menu_offers_every_action_on_a_hook(
 
     menu = open_context_menu(qtbot, window, hook.id)
     assert [a.text() for a in menu.actions() if not a.isSeparator()] == [
-        "Deactivate", "Ping", "Send test event…", "Duplicate", "Delete…"]
+        "Deactivate", "Edit", "Ping", "Send test event…", "Duplicate", "Delete…"]
     choose_in_menu(qtbot, menu, "Deactivate")
     assert service.hook(hook.id).active is False
 
@@ -290,6 +303,7 @@ def test_the_context_menu_offers_every_action_on_a_hook(
     assert isinstance(box, QMessageBox)
     click(qtbot, dialog_button(box, "Delete"))
     qtbot.waitUntil(lambda: visible_top_level("confirmDelete") is None)
+    settled(qtbot, window)
     assert service.hooks() == []
 
 

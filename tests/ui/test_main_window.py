@@ -8,10 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keyring
+from keyring.backends import fail
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from hookadmin.core.secrets import SecretStore
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
@@ -24,6 +26,7 @@ from tests.ui.gui import (
     click_checkbox,
     dialog_button,
     select_hook,
+    settled,
     view_rows,
 )
 
@@ -51,6 +54,7 @@ def test_create_a_hook_through_the_form(qtbot: QtBot, window: MainWindow,
     qtbot.keyClicks(window.form.url_edit, "https://ops.example.com/hooks/etl")
     qtbot.keyClicks(window.form.name_edit, "ops monitor")
     click(qtbot, window.form.submit_button)
+    settled(qtbot, window)
 
     (hook,) = service.hooks()
     assert (hook.name, hook.url, hook.events, hook.active) == (
@@ -83,6 +87,7 @@ def test_each_new_hook_gets_its_own_secret(qtbot: QtBot, window: MainWindow,
         click(qtbot, window.new_button)
         qtbot.keyClicks(window.form.url_edit, url)
         qtbot.keyClick(window.form.url_edit, Qt.Key.Key_Return)  # Enter submits
+        settled(qtbot, window)
         qtbot.waitUntil(lambda u=url: window.page.hook is not None and window.page.hook.url == u)
     first, second = service.hooks()
     assert [r[HOOK_COL] for r in view_rows(window.hooks_view)] == [first.url, second.url]
@@ -97,6 +102,7 @@ def test_an_unticked_active_box_creates_an_inactive_hook(qtbot: QtBot, window: M
     click_checkbox(qtbot, window.form.active_box)
     assert not window.form.active_box.isChecked()
     click(qtbot, window.form.submit_button)
+    settled(qtbot, window)
 
     (hook,) = service.hooks()
     assert hook.active is False
@@ -194,6 +200,7 @@ def test_delete_asks_first_then_removes_the_hook_and_its_secret(
     box = visible_top_level("confirmDelete")
     assert isinstance(box, QMessageBox)
     click(qtbot, dialog_button(box, "Delete"))
+    settled(qtbot, window)
     qtbot.waitUntil(lambda: visible_top_level("confirmDelete") is None)
 
     assert [h.id for h in service.hooks()] == [keep.id]
@@ -203,6 +210,39 @@ def test_delete_asks_first_then_removes_the_hook_and_its_secret(
         "keep\nhttps://keep.example.com/hooks"]
     assert window.stack.currentWidget() is window.placeholder
     assert window.statusBar().currentMessage() == f"Deleted hook {doomed.id}."
+
+
+def test_delete_without_a_keyring_says_the_secret_stays(
+        qtbot: QtBot, hook_factory: HookFactory, service: HookService) -> None:
+    doomed = hook_factory("https://doomed.example.com/hooks", name="doomed")
+    store_id = service.store.store_id
+    # keyring's own "no backend" keyring: what hookadmin gets on a desktop without one.
+    no_keyring = SecretStore(store_id, backend=fail.Keyring())
+    with HookService(service.home, secrets=no_keyring) as elsewhere:
+        window = MainWindow(elsewhere, None)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        try:
+            settled(qtbot, window)
+            select_hook(qtbot, window, doomed.id)
+            click(qtbot, window.page.delete_button)
+            qtbot.waitUntil(lambda: visible_top_level("confirmDelete") is not None)
+            box = visible_top_level("confirmDelete")
+            assert isinstance(box, QMessageBox)
+            click(qtbot, dialog_button(box, "Delete"))
+            qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
+                f"Deleted hook {doomed.id}"))
+            assert window.statusBar().currentMessage() == (
+                f"Deleted hook {doomed.id}; its secret stays in the OS keyring until "
+                "hookadmin can use the keyring again.")
+            assert window.stack.currentWidget() is window.placeholder
+        finally:
+            window.close()
+    assert [h.id for h in service.hooks()] == []
+    assert keyring_entry(service, doomed.id) is not None  # kept, and remembered:
+    assert service.orphaned_secrets() == [f"{store_id}/hook/{doomed.id}",
+                                          f"{store_id}/hook/{doomed.id}/previous"]
 
 
 def test_deactivate_and_activate_from_the_hook_page(qtbot: QtBot, hook_factory: HookFactory,
@@ -247,6 +287,7 @@ def test_ctrl_n_opens_the_new_hook_form_with_the_cursor_in_the_url(
     # The keyboard alone is enough to finish: type the URL and press Enter.
     qtbot.keyClicks(window.form.url_edit, "https://keys.example.com/")
     qtbot.keyClick(window.form.url_edit, Qt.Key.Key_Return)
+    settled(qtbot, window)
     assert [h.url for h in service.hooks()] == ["https://ops.example.com/hooks",
                                                 "https://keys.example.com/"]
 

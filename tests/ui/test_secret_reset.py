@@ -17,7 +17,7 @@ from hookadmin.ui.main_window import MainWindow
 from tests.helpers import body, run_until_idle
 from tests.receiver import Receiver
 from tests.ui.conftest import visible_top_level
-from tests.ui.gui import click, close_dialog, dialog_button, find, select_hook
+from tests.ui.gui import click, close_dialog, dialog_button, find, refresh_window, select_hook
 
 
 def ask_to_reset(qtbot: QtBot, window: MainWindow) -> QMessageBox:
@@ -96,7 +96,7 @@ def test_confirm_shows_the_new_secret_once_and_the_overlap(
     assert rotation.isVisible()
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires))
     assert rotation.text() == f"The previous secret also signs webhook-signature until {when}."
-    window.refresh()  # the 2 s poll keeps saying so
+    refresh_window(qtbot, window)  # the 2 s poll keeps saying so
     assert rotation.isVisible()
 
     # What the page promises, as a receiver sees it on the next delivery: X-Hook-Signature

@@ -1,0 +1,108 @@
+"""The window's periodic reads as query objects: each is run by the reads lane
+(:mod:`hookadmin.ui.background`) against a store of its own, off the GUI thread, and
+gives back frozen rows that the GUI thread only applies. In team mode every read is a
+round trip to the server, which must never hold up a repaint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hookadmin.core.errors import NotFoundError
+from hookadmin.core.hooks import Hook
+from hookadmin.core.store import Attempt, Delivery, Repository
+from hookadmin.ui.status_bar import StatusCounts, read_status_counts
+
+
+@dataclass(frozen=True)
+class HookPageRows:
+    """One hook and its most recent deliveries (None: the hook is gone)."""
+
+    hook_id: int
+    hook: Hook | None
+    deliveries: list[Delivery]
+
+
+@dataclass(frozen=True)
+class HookPageQuery:
+    """A hook and its ``limit`` most recent deliveries, newest first."""
+
+    hook_id: int
+    limit: int
+
+    def run(self, store: Repository) -> HookPageRows:
+        """Read them.
+
+        Raises:
+            StoreError: the database cannot be read.
+        """
+        try:
+            hook = store.get_hook(self.hook_id)
+        except NotFoundError:
+            return HookPageRows(self.hook_id, None, [])
+        return HookPageRows(self.hook_id, hook,
+                            store.list_deliveries(hook_id=self.hook_id, limit=self.limit))
+
+
+@dataclass(frozen=True)
+class WindowRows:
+    """Everything a refresh of the Webhooks tab and the status bar shows.
+
+    Attributes:
+        hooks: every hook, by id.
+        last: each hook's most recent delivery, by hook id.
+        page: the shown hook's page, when one is shown.
+        counts: the status bar's figures.
+    """
+
+    hooks: list[Hook]
+    last: dict[int, Delivery]
+    page: HookPageRows | None
+    counts: StatusCounts
+
+
+@dataclass(frozen=True)
+class WindowQuery:
+    """The reads of one refresh: hooks, their last deliveries, the shown hook's page
+    (``shown_hook_id``, None when no page is shown) and the status bar's counts."""
+
+    shown_hook_id: int | None
+    limit: int
+
+    def run(self, store: Repository) -> WindowRows:
+        """Read them.
+
+        Raises:
+            StoreError: the database cannot be read.
+        """
+        hooks = store.list_hooks()
+        last = store.last_deliveries()
+        page = (None if self.shown_hook_id is None
+                else HookPageQuery(self.shown_hook_id, self.limit).run(store))
+        return WindowRows(hooks, last, page, read_status_counts(store))
+
+
+@dataclass(frozen=True)
+class DeliveryRows:
+    """One delivery with its attempts and request body."""
+
+    delivery: Delivery
+    attempts: list[Attempt]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class DeliveryQuery:
+    """A delivery's attempts and body, for its details."""
+
+    delivery_id: str
+
+    def run(self, store: Repository) -> DeliveryRows:
+        """Read them.
+
+        Raises:
+            NotFoundError: there is no such delivery (any more).
+            StoreError: the database cannot be read.
+        """
+        delivery = store.get_delivery(self.delivery_id)
+        return DeliveryRows(delivery, store.list_attempts(delivery.seq),
+                            store.delivery_body(self.delivery_id))

@@ -1,0 +1,93 @@
+"""The window's status bar: the delivery engine's state, deliveries per second and
+how much is waiting, all read from the database."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from hookadmin.core.store import DeliveryHistory
+
+STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
+RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """What the status bar shows from the database.
+
+    Attributes:
+        pending: deliveries waiting to be sent (at most ``STATUS_COUNT_CAP``).
+        waiting: events in the outbox not yet fanned out to deliveries.
+        rate: attempts recorded per second over the last ``RATE_WINDOW`` seconds.
+    """
+
+    pending: int
+    waiting: int
+    rate: float
+
+
+def read_status_counts(store: DeliveryHistory) -> StatusCounts:
+    """Read the status bar's figures (any thread, with a store of its own).
+
+    The queue is read before the attempts: an attempt is committed with its
+    delivery's new state, so a delivery no longer counted as pending is already
+    counted in the rate.
+
+    Raises:
+        StoreError: the database cannot be read.
+    """
+    pending = store.pending_count(cap=STATUS_COUNT_CAP)
+    waiting = store.outbox_waiting()
+    attempts = sum(ok + bad for _, ok, bad, _ in
+                   store.activity(since=time.time() - RATE_WINDOW, bucket=RATE_WINDOW))
+    return StatusCounts(pending=pending, waiting=waiting, rate=attempts / RATE_WINDOW)
+
+
+class StatusBar(QObject):
+    """The three labels of the status bar and what they say.
+
+    Args:
+        bar: the window's status bar; the labels are added to it.
+    """
+
+    def __init__(self, bar: QStatusBar) -> None:
+        super().__init__(bar)
+        self.bar = bar
+        self.engine_label = QLabel()
+        self.engine_label.setObjectName("engineState")
+        self.database_label = QLabel()
+        self.database_label.setObjectName("databaseName")
+        self.rate_label = QLabel()
+        self.rate_label.setObjectName("deliveryRate")
+        self.queue_label = QLabel()
+        self.queue_label.setObjectName("queueDepth")
+        bar.addWidget(self.engine_label)
+        bar.addPermanentWidget(self.database_label)
+        bar.addPermanentWidget(self.rate_label)
+        bar.addPermanentWidget(self.queue_label)
+
+    def show_engine_state(self, state: str) -> None:
+        """Say what the engine does: ``running``, ``paused``, ``off``, ``stopped`` or
+        ``waiting for the keyring``."""
+        self.engine_label.setText(f"Delivery engine: {state}")
+
+    def show_database(self, name: str) -> None:
+        """Say which database the window is on (``local database (DIR)`` or a
+        server's name)."""
+        self.database_label.setText(name[:1].upper() + name[1:])
+
+    def show_counts(self, counts: StatusCounts) -> None:
+        """Show figures read by :func:`read_status_counts`."""
+        self.rate_label.setText(f"{counts.rate:.1f} deliveries/s")
+        shown = (f"{STATUS_COUNT_CAP:,}+" if counts.pending >= STATUS_COUNT_CAP
+                 else f"{counts.pending:,}")
+        self.queue_label.setText(f"{counts.waiting:,} events waiting · "
+                                 f"{shown} deliveries pending")
+
+    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
+        """A passing message on the left of the bar."""
+        self.bar.showMessage(text, timeout_ms)

@@ -1,0 +1,77 @@
+"""The window's menus and banners: Hooks → Edit, Help → About, the receiver docs, the
+banner while delivery is paused, and which database the window is on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.help_menu import README, receiver_docs_url
+from hookadmin.ui.main_window import MainWindow
+from tests.ui.conftest import HookFactory, visible_top_level
+from tests.ui.gui import click, dialog_button, select_hook
+
+
+@pytest.fixture
+def service(service_in_memory: HookService) -> HookService:
+    """Secrets in an in-process keyring: these tests are about menus."""
+    return service_in_memory
+
+
+def test_hooks_menu_edit_opens_the_selected_hook_in_the_form(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    hook = hook_factory("https://ops.example.com/hooks", name="ops")
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    qtbot.keyClick(window.hooks_view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.form_scroll)
+    assert window.form.editing is not None
+    assert window.form.editing.id == hook.id
+    assert window.form.url_edit.text() == "https://ops.example.com/hooks"
+
+
+def test_about_box_names_the_version(qtbot: QtBot, window: MainWindow) -> None:
+    from hookadmin import __version__
+
+    window.help_menu.about_action.trigger()
+    qtbot.waitUntil(lambda: visible_top_level("aboutBox") is not None)
+    box = visible_top_level("aboutBox")
+    assert isinstance(box, QMessageBox)
+    assert f"hookadmin {__version__}" in box.text()
+    click(qtbot, dialog_button(box, "Close"))
+    qtbot.waitUntil(lambda: visible_top_level("aboutBox") is None)
+
+
+def test_receiver_docs_point_at_the_readme_section_in_this_copy() -> None:
+    url = receiver_docs_url()
+    assert Path(url.toLocalFile()) == README
+    assert README.is_file()
+    assert url.fragment() == "what-a-receiver-gets"
+    assert "## What a receiver gets" in README.read_text(encoding="utf-8")
+
+
+def test_title_and_status_bar_say_which_database(window: MainWindow,
+                                                 service: HookService) -> None:
+    assert window.windowTitle().endswith(f"local database ({service.home})")
+    assert window.status.database_label.text() == f"Local database ({service.home})"
+
+
+def test_a_banner_says_delivery_is_paused_and_resumes_it(
+        qtbot: QtBot, open_window: Callable[..., MainWindow], service: HookService) -> None:
+    window = open_window(ThreadEngineHost(service.home))
+    assert not window.paused_box.isVisible()
+    window.pause_action.trigger()
+    qtbot.waitUntil(window.paused_box.isVisible)
+    assert window.engine_label.text() == "Delivery engine: paused"
+    click(qtbot, window.resume_button)
+    qtbot.waitUntil(lambda: not window.paused_box.isVisible())
+    assert not window.pause_action.isChecked()
+    qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery engine: running")
+
