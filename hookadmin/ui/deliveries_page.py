@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Delivery, DeliveryHistory, iso
-from hookadmin.ui.hook_page import delivery_panel
+from hookadmin.core.store import Delivery, DeliveryHistory
+from hookadmin.ui.hook_page import delivery_panel, update_delivery_buttons
 from hookadmin.ui.models import (
     ACCESSIBLE,
     DISPLAY,
@@ -48,6 +48,7 @@ from hookadmin.ui.models import (
     DeliveryRowsModel,
     Roles,
     ago,
+    local_time,
     status_brush,
 )
 
@@ -170,13 +171,17 @@ class DeliveryPagesModel(DeliveryRowsModel):
                     FOREGROUND: status_brush(d.status), ACCESSIBLE: d.status,
                     Roles.DELIVERY_ID: d.id}
         if column == "Created":
-            return {DISPLAY: ago(d.created_at), TOOLTIP: iso(d.created_at),
+            return {DISPLAY: ago(d.created_at), TOOLTIP: local_time(d.created_at),
                     Roles.DELIVERY_ID: d.id}
         if column == "Hook":
             text = self._hook_names.get(d.hook_id, f"hook {d.hook_id}")
         else:  # "Next attempt"
-            text = "-" if d.status != "pending" or d.next_attempt_at is None else \
-                time.strftime("%H:%M:%S", time.localtime(d.next_attempt_at))
+            if d.status != "pending" or d.next_attempt_at is None:
+                text = "-"
+            elif d.next_attempt_at <= time.time():  # due, held back by the in-flight limit
+                text = "due now"
+            else:
+                text = local_time(d.next_attempt_at)
         return {DISPLAY: text, Roles.DELIVERY_ID: d.id}
 
 
@@ -383,9 +388,7 @@ class DeliveriesPage(QWidget):
     @Slot(QItemSelection, QItemSelection)
     def _on_selection_changed(self, *_: object) -> None:
         d = self.selected_delivery()
-        self.curl_button.setEnabled(d is not None)
-        self.redeliver_button.setEnabled(d is not None and d.event_type != catalog.PING
-                                         and d.status != "pending")
+        update_delivery_buttons(d, self.redeliver_button, self.curl_button)
         if d is not None:
             self.delivery_selected.emit(d.id)
 

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -305,14 +308,76 @@ class HookForm(QWidget):
         self.insecure_box.toggled.connect(self.insecure_warning.setVisible)
         self.submit_button.clicked.connect(self._on_submit)
         self.cancel_button.clicked.connect(self.cancelled)
-        self.url_edit.returnPressed.connect(self._on_submit)
+        self._saved_state: tuple[object, ...] = ()
+        self._submitting = False
         self.reset()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Return (or the keypad's Enter) submits from any field; Escape cancels. The
+        fields leave these keys to their parent, the form."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self._on_submit()
+        elif event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.cancelled.emit()
+        else:
+            super().keyPressEvent(event)
+
+    def _state(self) -> tuple[object, ...]:
+        """What the fields say, as typed (for telling unsaved edits)."""
+        return (self.url_edit.text().strip(), self.name_edit.text().strip(),
+                tuple(self.events.subscription()), self.active_box.isChecked(),
+                self.ca_edit.text().strip(), self.insecure_box.isChecked())
+
+    def has_unsaved_edits(self) -> bool:
+        """True when a field differs from what the form was opened with (False while
+        the values are being submitted: the window leaves the form once saved)."""
+        return not self._submitting and self._state() != self._saved_state
+
+    def confirm_leave(self, proceed: Callable[[], None], stay: Callable[[], None]) -> bool:
+        """Whether the form may be left now. With unsaved edits, returns False and asks
+        (Save / Discard / Cancel): Discard calls ``proceed``; Save submits and calls
+        ``proceed`` once the form was saved and closed; Cancel calls ``stay``."""
+        if not self.has_unsaved_edits():
+            return True
+        what = "the new hook" if self.editing is None else \
+            f"“{self.editing.display_name}”"
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
+                          f"Save your changes to {what} before leaving?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("unsavedChanges")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: QMessageBox.StandardButton) -> None:
+            if button == QMessageBox.StandardButton.Discard:
+                self._saved_state = self._state()
+                proceed()
+            elif button == QMessageBox.StandardButton.Save:
+                self._on_submit()  # the window saves and shows the saved hook's page
+                if not self.isVisible():
+                    proceed()
+                else:  # not saved (a problem is shown under its field)
+                    stay()
+            else:
+                stay()
+
+        def finished(_: int) -> None:
+            clicked = box.clickedButton()
+            answered(QMessageBox.StandardButton.Cancel if clicked is None
+                     else box.standardButton(clicked))
+
+        box.finished.connect(finished)
+        box.open()
+        return False
 
     def reset(self, hook: Hook | None = None) -> None:
         """Empty the form for a new hook, or fill it with ``hook`` to edit it."""
         self.editing = hook
         self._url_touched = hook is not None
-        self.title.setText("Add webhook" if hook is None else f"Edit hook {hook.id}")
+        self.title.setText("Add webhook" if hook is None else
+                           f"Edit hook “{hook.display_name}”")
         self.submit_button.setText("Create hook" if hook is None else "Save changes")
         self.url_edit.setText("" if hook is None else hook.url)
         self.name_edit.setText("" if hook is None else hook.name)
@@ -323,6 +388,7 @@ class HookForm(QWidget):
         self.show_error(None)
         self._ca_checked = None
         self._validate()
+        self._saved_state = self._state()
 
     def reset_as_copy(self, hook: Hook) -> None:
         """Fill the form for a new hook with a copy of ``hook``'s settings."""
@@ -335,6 +401,7 @@ class HookForm(QWidget):
         self.ca_edit.setText(hook.ca_bundle or "")
         self.insecure_box.setChecked(hook.insecure_ssl)
         self._validate()
+        self._saved_state = self._state()
 
     def show_error(self, error: InputError | None) -> None:
         """Show a service-side error under the field it names (or under the URL)."""
@@ -446,4 +513,8 @@ class HookForm(QWidget):
         self._ca_checked = None
         if not self._validate():
             return
-        self.submitted.emit(self.values())
+        self._submitting = True
+        try:
+            self.submitted.emit(self.values())
+        finally:
+            self._submitting = False

@@ -7,8 +7,8 @@ import shlex
 import time
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QItemSelection, Qt, Signal, SignalInstance, Slot
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtCore import QItemSelection, QSize, Qt, Signal, SignalInstance, Slot
+from PySide6.QtGui import QFont, QFontDatabase, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -95,6 +96,60 @@ def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidge
     split.setSizes(list(sizes))
     return split
 
+def update_delivery_buttons(selected: Delivery | None, redeliver: QPushButton,
+                            curl: QPushButton) -> None:
+    """Enable Redeliver and Copy as curl for the ``selected`` delivery (both off with
+    none). A delivery waiting for its next retry gets "Retry now" instead of
+    "Redeliver" (the same action: due again now); a ping is never redelivered."""
+    curl.setEnabled(selected is not None)
+    waiting = selected is not None and selected.status == "pending"
+    redeliver.setText("Retry &now" if waiting else "Re&deliver")
+    redeliver.setToolTip("Attempt the selected delivery now instead of waiting for its "
+                         "next retry" if waiting else
+                         "Send the selected delivery again: new attempts, same delivery id "
+                         "and body")
+    redeliver.setEnabled(selected is not None and selected.event_type != catalog.PING)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shows as much of its text as fits, ending in "…", with
+    the whole text as its tooltip: a long hook name must not widen the page past the
+    window (and push Delete… and the badges off-screen)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None,
+                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        """Show ``text``, elided to the label's width."""
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        """The text before eliding."""
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance(self._full) + 4),
+                     hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, self._mode,
+                                              max(0, self.width()))
+        super().setText(shown)
+
+
 class HookPage(QWidget):
     """One hook. Signals ask the window to act: ``reveal_requested``,
     ``ping_requested``, ``edit_requested``, ``delete_requested`` (each with the hook
@@ -115,7 +170,7 @@ class HookPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hook: Hook | None = None
-        self.title = QLabel()
+        self.title = ElidedLabel()
         self.title.setObjectName("hookTitle")
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.4)
@@ -128,7 +183,7 @@ class HookPage(QWidget):
         self.reason_label.setWordWrap(True)
         self.reason_label.setStyleSheet("color: #c62828;")
 
-        self.url_label = QLabel()
+        self.url_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.url_label.setObjectName("hookUrl")
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.events_label = QLabel()
@@ -199,12 +254,11 @@ class HookPage(QWidget):
         actions.addWidget(self.delete_button)
 
         header = QHBoxLayout()
-        header.addWidget(self.title)
+        header.addWidget(self.title, 1)
         header.addSpacing(12)
         header.addWidget(self.state_label)
         header.addSpacing(8)
         header.addWidget(self.badges)
-        header.addStretch(1)
 
         self.deliveries = DeliveriesModel(self)
         self.deliveries_view = QTableView()
@@ -306,6 +360,7 @@ class HookPage(QWidget):
                     break
         elif not same:
             self.attempts_view.clear()
+        self._update_actions()
 
     def _show_settings(self, hook: Hook) -> None:
         """The hook's name, state, URL, badges, warnings, TLS and events."""
@@ -363,14 +418,17 @@ class HookPage(QWidget):
 
     @Slot(QItemSelection, QItemSelection)
     def _on_selection_changed(self, *_: object) -> None:
-        delivery_id = self.selected_delivery_id()
-        self.curl_button.setEnabled(delivery_id is not None)
-        selected = None if delivery_id is None else self.deliveries.delivery_at(
-            self.deliveries_view.selectionModel().selectedRows()[0].row())
-        self.redeliver_button.setEnabled(selected is not None and selected.event_type != "ping"
-                                         and selected.status != "pending")
+        delivery_id = self._update_actions()
         if delivery_id is not None:
             self.delivery_selected.emit(delivery_id)
+
+    def _update_actions(self) -> str | None:
+        """Enable the delivery buttons for the selection (a model reset drops it without
+        a signal); returns the selected delivery's id."""
+        rows = self.deliveries_view.selectionModel().selectedRows()
+        selected = self.deliveries.delivery_at(rows[0].row()) if rows else None
+        update_delivery_buttons(selected, self.redeliver_button, self.curl_button)
+        return None if selected is None else selected.id
 
     def _selected_emit(self, signal: SignalInstance) -> None:
         delivery_id = self.selected_delivery_id()

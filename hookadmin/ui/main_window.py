@@ -49,7 +49,7 @@ from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog, VerifyDialog
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage, curl_command, describe_attempts
-from hookadmin.ui.models import HooksModel, Roles
+from hookadmin.ui.models import ElideEndDelegate, HooksModel, Roles
 from hookadmin.ui.notify import Notifier
 from hookadmin.ui.ping_viewer import PingViewer
 from hookadmin.ui.secret_dialog import SecretDialog
@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self.hooks_view.verticalHeader().hide()
         self.hooks_view.setWordWrap(False)
         self.hooks_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.hooks_view.setItemDelegateForColumn(1, ElideEndDelegate(self.hooks_view))
         self.hooks_view.setAlternatingRowColors(True)
         hh = self.hooks_view.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -496,6 +497,9 @@ class MainWindow(QMainWindow):
         if hook_id is None:
             if self.stack.currentWidget() is self.page:
                 self.stack.setCurrentWidget(self.placeholder)
+            return
+        if self.stack.currentWidget() is self.form_scroll and not self.form.confirm_leave(
+                lambda: self.select_hook(hook_id), self.hooks_view.clearSelection):
             return
         self._show_page(hook_id)
 

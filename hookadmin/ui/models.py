@@ -14,14 +14,21 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Delivery
 
 _Index = QModelIndex | QPersistentModelIndex
-GREEN, RED, AMBER = QColor("#2e7d32"), QColor("#c62828"), QColor("#a15c00")
+GREEN, RED, AMBER, GREY = (QColor("#2e7d32"), QColor("#c62828"), QColor("#a15c00"),
+                          QColor("#616161"))
+# On a dark palette the light theme's colours are too dark to read (contrast < 3:1):
+# the same hues, lighter.
+DARK_COLOURS = {"succeeded": QColor("#81c784"), "failed": QColor("#ef9a9a"),
+                "pending": QColor("#ffcc80"), "inactive": QColor("#bdbdbd")}
+LIGHT_COLOURS = {"succeeded": GREEN, "failed": RED, "pending": AMBER, "inactive": GREY}
 
 
 class Roles(IntEnum):
@@ -62,16 +69,46 @@ def delivery_result(d: Delivery) -> str:
     return f"✗ {code}"
 
 
-_BRUSHES: dict[str, QBrush] = {}
+def local_time(ts: float) -> str:
+    """Unix seconds → "2026-12-04 18:20:33" in the local time zone: the one way the
+    window writes an exact time (tables, details and tooltips alike)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def is_dark() -> bool:
+    """True when the application's palette is a dark one (light text on dark)."""
+    palette = QGuiApplication.palette()
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def status_color(status: str) -> QColor:
+    """The colour of a status (``succeeded``, ``failed``, ``pending``, ``inactive``;
+    anything else is amber) with enough contrast on the current palette."""
+    colours = DARK_COLOURS if is_dark() else LIGHT_COLOURS
+    return colours.get(status, colours["pending"])
+
+
+_BRUSHES: dict[tuple[str, bool], QBrush] = {}
 
 
 def status_brush(status: str) -> QBrush:
-    """Green for succeeded, red for failed, amber for pending (one brush per status,
-    made once: a table asks for one per painted cell)."""
-    brush = _BRUSHES.get(status)
+    """Green for succeeded, red for failed, grey for inactive, amber for pending, in
+    the light or dark variant of the current palette (one brush per status and
+    variant, made once: a table asks for one per painted cell)."""
+    key = (status, is_dark())
+    brush = _BRUSHES.get(key)
     if brush is None:
-        brush = _BRUSHES[status] = QBrush({"succeeded": GREEN, "failed": RED}.get(status, AMBER))
+        brush = _BRUSHES[key] = QBrush(status_color(status))
     return brush
+
+
+class ElideEndDelegate(QStyledItemDelegate):
+    """Draws its column's text elided at the end ("Job Notifications, Clus…") whatever
+    the view's elide mode: for lists, whose start matters most."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
 
 
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -111,9 +148,9 @@ class TableModel(QAbstractTableModel):
         for i in range(roleDataSpan.size()):
             # __getitem__ exists at run time; PySide6's stubs leave it out.
             item: QModelRoleData = roleDataSpan[i]  # type: ignore[index]
-            value = values.get(item.role())
-            if value is not None:  # the span starts empty: unanswered roles stay so
-                item.setData(value)
+            # The delegate reuses one span for every cell it paints: a role this cell
+            # does not answer must be cleared, or the previous cell's colour bleeds in.
+            item.setData(values.get(item.role()))
 
     COLUMNS: tuple[str, ...] = ()
 
@@ -201,7 +238,9 @@ class HooksModel(TableModel):
             out[DISPLAY] = "Active" if hook.active else "Inactive"
             if hook.deactivated_reason:
                 out[TOOLTIP] = hook.deactivated_reason
-            out[FOREGROUND] = status_brush("succeeded" if hook.active else "failed")
+            # Switched off by hand is a choice (grey); by the engine, a failure (red).
+            out[FOREGROUND] = status_brush("succeeded" if hook.active else
+                                           "failed" if hook.deactivated_reason else "inactive")
         elif col == self.LAST:
             out[DISPLAY] = self._last_text(hook)
             last = self._last.get(hook.id)

@@ -1,0 +1,229 @@
+"""Defects found by using the window's pages: colours bleeding between cells, actions
+enabled with nothing selected, no "retry now", long names pushing the page's buttons
+off-screen, and the form's keyboard handling and unsaved edits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QScrollArea,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.hooks import Hook
+from hookadmin.core.service import HookService
+from hookadmin.core.store import Delivery
+from hookadmin.ui.hook_form import HookForm
+from hookadmin.ui.hook_page import HookPage
+from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.models import AMBER, DeliveriesModel, ElideEndDelegate, HooksModel
+from tests.ui.conftest import HookFactory, visible_top_level
+from tests.ui.gui import click, click_row, dialog_button, select_hook
+
+NOW = time.time()
+
+
+def delivery(seq: int, status: str, code: int | None = 200, event: str = "job.succeeded",
+             next_at: float | None = None) -> Delivery:
+    """A delivery record as the store lists it."""
+    return Delivery(seq=seq, id=f"d-{seq}", event_id=f"e-{seq}", hook_id=1, event_type=event,
+                    status=status, attempts=1, next_attempt_at=next_at,
+                    last_status_code=code, last_error_kind=None if code else "timeout",
+                    last_duration_ms=12.0, created_at=NOW - 60, updated_at=NOW - 30)
+
+
+def hook(hook_id: int = 1, name: str = "ops", active: bool = True,
+         reason: str | None = None) -> Hook:
+    """A hook record as the store lists it."""
+    return Hook(id=hook_id, name=name, url="https://example.com/hook", events=("job",),
+                active=active, insecure_ssl=False, created_at="2026-12-01T00:00:00Z",
+                updated_at="2026-12-01T00:00:00Z", deactivated_reason=reason)
+
+
+class Delegate(QStyledItemDelegate):
+    """The table's delegate, with its protected ``initStyleOption`` reachable."""
+
+    def style_of(self, index: QModelIndex) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        self.initStyleOption(option, index)
+        return option
+
+
+def test_a_status_colour_does_not_bleed_into_the_next_cell(qtbot: QtBot) -> None:
+    model = DeliveriesModel()
+    model.set_rows([delivery(2, "pending", 500), delivery(1, "succeeded", 200)])
+    delegate = Delegate()
+    result, event = model.COLUMNS.index("Result"), model.COLUMNS.index("Event")
+    first = delegate.style_of(model.index(0, result))
+    assert first.palette.color(QPalette.ColorRole.Text) == AMBER
+    # The same delegate paints the next cell with the span it used for the last one.
+    second = delegate.style_of(model.index(0, event))
+    assert second.palette.color(QPalette.ColorRole.Text) != AMBER
+
+
+def test_redeliver_and_curl_follow_the_selection_across_hooks(qtbot: QtBot) -> None:
+    page = HookPage()
+    qtbot.addWidget(page)
+    page.show_hook(hook(1), [delivery(1, "failed", 500)])
+    page.deliveries_view.selectRow(0)
+    assert page.redeliver_button.isEnabled()
+    assert page.curl_button.isEnabled()
+    page.show_hook(hook(2, "other"), [delivery(5, "succeeded")])
+    assert page.selected_delivery_id() is None
+    assert not page.redeliver_button.isEnabled()
+    assert not page.curl_button.isEnabled()
+
+
+def test_a_waiting_delivery_can_be_retried_now(qtbot: QtBot) -> None:
+    page = HookPage()
+    qtbot.addWidget(page)
+    page.show_hook(hook(1), [delivery(1, "pending", 500, next_at=NOW + 600)])
+    page.deliveries_view.selectRow(0)
+    assert page.redeliver_button.isEnabled()
+    assert page.redeliver_button.text().replace("&", "") == "Retry now"
+    with qtbot.waitSignal(page.redeliver_requested) as sent:
+        page.redeliver_button.click()
+    assert sent.args == ["d-1"]
+
+
+def test_a_long_name_keeps_delete_and_the_badge_on_screen(qtbot: QtBot) -> None:
+    page = HookPage()
+    qtbot.addWidget(page)
+    page.resize(700, 600)
+    page.show()
+    page.show_hook(hook(1, "a very long hook name " * 20), [])
+    qtbot.waitExposed(page)
+    scroll = page.findChild(QScrollArea, "pageScroll")
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
+    right = page.delete_button.mapTo(page, page.delete_button.rect().topRight()).x()
+    assert right <= page.width()
+    assert page.title.toolTip().startswith("a very long hook name")
+    assert page.title.sizeHint().width() < page.width()
+
+
+def test_events_column_elides_at_the_end(qtbot: QtBot) -> None:
+    model = HooksModel()
+    model.set_data([hook(1)], {})
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    delegate = ElideEndDelegate(view)
+    option = QStyleOptionViewItem()
+    delegate.initStyleOption(option, model.index(0, 1))
+    assert option.textElideMode == Qt.TextElideMode.ElideRight
+
+
+def test_a_deactivated_hook_is_grey_and_an_engine_deactivated_one_red(qtbot: QtBot) -> None:
+    model = HooksModel()
+    model.set_data([hook(1, active=False), hook(2, active=False, reason="410 Gone")], {})
+    by_hand = model.index(0, 2).data(Qt.ItemDataRole.ForegroundRole).color()
+    by_engine = model.index(1, 2).data(Qt.ItemDataRole.ForegroundRole).color()
+    assert by_hand != by_engine
+    assert by_hand.saturation() < 60  # grey, not the failure red
+
+
+def test_next_attempt_in_the_past_says_due_now(qtbot: QtBot) -> None:
+    from hookadmin.ui.deliveries_page import DeliveryPagesModel
+
+    class NoStore:
+        def list_deliveries(self, **_: object) -> list[Delivery]:
+            return []
+
+    model = DeliveryPagesModel(NoStore())  # type: ignore[arg-type]
+    model._rows = [delivery(1, "pending", 500, next_at=NOW - 30)]
+    col = model.COLUMNS.index("Next attempt")
+    assert model.index(0, col).data() == "due now"
+
+
+def test_the_edit_title_names_the_hook(qtbot: QtBot) -> None:
+    form = HookForm()
+    qtbot.addWidget(form)
+    form.reset(hook(7, "ops monitor"))
+    assert form.title.text() == "Edit hook “ops monitor”"
+
+
+def test_return_submits_from_any_field_and_escape_cancels(qtbot: QtBot) -> None:
+    form = HookForm()
+    qtbot.addWidget(form)
+    form.show()
+    qtbot.waitExposed(form)
+    form.url_edit.setText("https://example.com/hooks")
+    form.name_edit.setFocus()
+    with qtbot.waitSignal(form.submitted, timeout=2000):
+        qtbot.keyClick(form.name_edit, Qt.Key.Key_Return)
+    box = next(iter(form.events.event_boxes.values()))
+    box.setFocus()
+    with qtbot.waitSignal(form.submitted, timeout=2000):
+        qtbot.keyClick(box, Qt.Key.Key_Enter)
+    with qtbot.waitSignal(form.cancelled, timeout=2000):
+        qtbot.keyClick(form.name_edit, Qt.Key.Key_Escape)
+
+
+def test_the_form_knows_when_it_has_unsaved_edits(qtbot: QtBot) -> None:
+    form = HookForm()
+    qtbot.addWidget(form)
+    form.reset(hook(3, "ops"))
+    assert not form.has_unsaved_edits()
+    form.name_edit.setText("ops 2")
+    assert form.has_unsaved_edits()
+    form.name_edit.setText("ops")
+    assert not form.has_unsaved_edits()
+    form.reset()
+    assert not form.has_unsaved_edits()
+    form.url_edit.setText("https://example.com/x")
+    assert form.has_unsaved_edits()
+
+
+
+def test_clicking_another_hook_during_edit_asks_first(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    second = hook_factory("https://two.example.com/hooks", name="two")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+
+    def other_row() -> None:
+        click_row(qtbot, window.hooks_view, window._view_row(second.id))
+
+    other_row()  # Cancel: the edits stay on screen
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Cancel")
+    assert window.stack.currentWidget() is window.form_scroll
+    assert window.form.name_edit.text() == "one renamed"
+
+    other_row()  # Save: stored, then the clicked hook is shown
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Save")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
+    assert service.hook(first.id).name == "one renamed"
+    assert window.page.hook is not None
+    assert window.page.hook.id == second.id
+
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("thrown away")
+    other_row()  # Discard: nothing stored
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Discard")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
+    assert service.hook(first.id).name == "one renamed"
+    assert window.page.hook is not None
+    assert window.page.hook.id == second.id
+
+
+def close_dialog_with(qtbot: QtBot, text: str) -> None:
+    """Click the button labelled ``text`` of the unsaved-changes question."""
+    box = visible_top_level("unsavedChanges")
+    assert box is not None
+    click(qtbot, dialog_button(box, text))
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is None)
