@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 from hookadmin.core import events as catalog
 from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Attempt, Delivery, iso
-from hookadmin.ui.models import DeliveriesModel
+from hookadmin.core.store import Attempt, Delivery, HookHealth, iso
+from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
 from hookadmin.ui.ping_viewer import pretty_body
 
 MASK = "•" * 24
@@ -170,6 +170,7 @@ class HookPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hook: Hook | None = None
+        self._health: HookHealth | None = None
         self.title = ElidedLabel()
         self.title.setObjectName("hookTitle")
         font = QFont(self.title.font())
@@ -212,6 +213,13 @@ class HookPage(QWidget):
         self.warnings.setObjectName("hookWarnings")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #a15c00;")
+        self.health_label = QLabel()
+        self.health_label.setObjectName("hookHealth")
+        self.health_label.setWordWrap(True)
+        self.health_spark = QLabel()
+        self.health_spark.setObjectName("hookSparkline")
+        self.health_spark.setToolTip("Attempts per hour over the last 24 hours: succeeded "
+                                     "below, failed stacked above")
         self.tls_label = QLabel()
         self.tls_label.setObjectName("hookTls")
         self.tls_label.setWordWrap(True)
@@ -242,6 +250,10 @@ class HookPage(QWidget):
         details = QFormLayout()
         details.addRow("Payload URL", self.url_label)
         details.addRow("Events", self.events_label)
+        health_row = QHBoxLayout()
+        health_row.addWidget(self.health_spark)
+        health_row.addWidget(self.health_label, 1)
+        details.addRow("Health", health_row)
         details.addRow("TLS", self.tls_label)
         details.addRow("Secret", secret_col)
 
@@ -400,6 +412,23 @@ class HookPage(QWidget):
                 labels.append(catalog.event_type(item).label)
         self.events_label.setText(", ".join(labels))
         self.toggle_button.setText("&Deactivate" if hook.active else "&Activate")
+
+    def show_health(self, health: HookHealth | None) -> None:
+        """Show the hook's success rate, last success, failing clock and hourly
+        attempts (None: not known yet)."""
+        if health is None:
+            self.health_label.setText("Not known yet.")
+            self.health_spark.clear()
+            self._health = None
+            return
+        if health == self._health:
+            return  # unchanged on most 2 s refreshes
+        self._health = health
+        self.health_label.setText(health_summary(health))
+        failing = health.failing_since is not None
+        self.health_label.setStyleSheet(
+            f"color: {status_color('failed').name()};" if failing else "")
+        self.health_spark.setPixmap(sparkline(health.hourly, 120, 24))
 
     def selected_delivery_id(self) -> str | None:
         """The id of the selected delivery, if any."""

@@ -365,7 +365,8 @@ class MainWindow(QMainWindow):
         """Reload hooks, the shown hook's deliveries and the status bar."""
         selected = self.selected_hook_id()
         hooks = self.service.hooks()
-        self.hooks_model.set_data(hooks, self.service.store.last_deliveries())
+        self.hooks_model.set_data(hooks, self.service.store.last_deliveries(),
+                                  self.service.store.hook_health())
         self.empty_hint.setVisible(not hooks)
         if selected is not None:
             row = self._view_row(selected)
@@ -489,6 +490,7 @@ class MainWindow(QMainWindow):
             return
         rows = self.service.store.list_deliveries(hook_id=hook_id, limit=DELIVERIES_SHOWN)
         self.page.show_hook(hook, rows)
+        self.page.show_health(self.hooks_model.health_of(hook_id))
         self.stack.setCurrentWidget(self.page)
 
     @Slot(QItemSelection, QItemSelection)

@@ -227,3 +227,29 @@ def close_dialog_with(qtbot: QtBot, text: str) -> None:
     assert box is not None
     click(qtbot, dialog_button(box, text))
     qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is None)
+
+
+def test_health_shows_in_the_list_and_on_the_page(qtbot: QtBot) -> None:
+    from hookadmin.core.store import HookHealth
+
+    hourly = ((0, 0),) * 22 + ((3, 1), (5, 0))
+    good = HookHealth(succeeded=8, failed=1, hourly=hourly, last_success_at=NOW - 300,
+                      failing_since=None)
+    bad = HookHealth(succeeded=0, failed=4, hourly=((0, 4),) * 24, last_success_at=None,
+                     failing_since=NOW - 720)
+    model = HooksModel()
+    model.set_data([hook(1), hook(2, "down")], {}, {1: good, 2: bad})
+    col = model.HEALTH
+    assert model.index(0, col).data() == "88 %"
+    assert model.index(1, col).data() == "failing 12 min"
+    assert not model.index(0, col).data(Qt.ItemDataRole.DecorationRole).isNull()
+    assert "88 % of 9 attempts succeeded in the last 24 h · last success 5 min ago" \
+        == model.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
+    page = HookPage()
+    qtbot.addWidget(page)
+    page.show_hook(hook(2, "down"), [])
+    page.show_health(model.health_of(2))
+    assert page.health_label.text().startswith(
+        "0 % of 4 attempts succeeded")
+    assert "never succeeded · failing since " in page.health_label.text()
+    assert not page.health_spark.pixmap().isNull()

@@ -28,7 +28,13 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
+from hookadmin.core.store.records import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryJob,
+    HookHealth,
+)
 
 
 class HookRepository(Protocol):
@@ -201,6 +207,13 @@ class DeliveryHistory(Protocol):
 
     def last_deliveries(self) -> dict[int, Delivery]:
         """The newest tried delivery of each hook, by hook id."""
+        ...
+
+    def hook_health(self, *, now: float | None = None, hours: int = 24
+                    ) -> dict[int, HookHealth]:
+        """Every hook's health over the last ``hours`` hours (the current one included)
+        by hook id, in two queries whatever the number of hooks (from the per-minute
+        activity, so bounded by 60 * ``hours`` rows per hook)."""
         ...
 
 

@@ -191,6 +191,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE hooks ADD COLUMN deactivated_at double precision;
     """,
+    # 3: per-hook health: each hook's last successful minute in one short index walk
+    """
+    CREATE INDEX activity_succeeded ON activity_minutes(hook_id, minute) WHERE succeeded > 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -58,7 +58,14 @@ from hookadmin.core.store.postgres.schema import (
     migrate,
     unavailable,
 )
-from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
+from hookadmin.core.store.records import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryJob,
+    HookHealth,
+    health_from_rows,
+)
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 P = ParamSpec("P")
@@ -840,6 +847,21 @@ class PostgresStore:
                 " response_headers, response_body, response_truncated, error_kind,"
                 " error_message, number, next_attempt_at FROM attempts"
                 " WHERE delivery_seq = %s ORDER BY number", (delivery_seq,))]
+
+    @_translated
+    def hook_health(self, *, now: float | None = None, hours: int = 24
+                    ) -> dict[int, HookHealth]:
+        """Every hook's health over the last ``hours`` hours, by hook id (see
+        :class:`HookHealth`): two queries whatever the number of hooks."""
+        now = time.time() if now is None else now
+        first_hour = int(now // 3600) - hours + 1
+        hours_rows = self.db.execute(
+            "SELECT hook_id, minute / 60, sum(succeeded), sum(failed) FROM activity_minutes"
+            " WHERE minute >= %s GROUP BY 1, 2", (first_hour * 60,)).fetchall()
+        hooks = self.db.execute(
+            "SELECT h.id, h.failing_since, (SELECT max(m.minute) FROM activity_minutes m"
+            " WHERE m.hook_id = h.id AND m.succeeded > 0) FROM hooks h").fetchall()
+        return health_from_rows(hooks, hours_rows, first_hour, hours)
 
     @_translated
     def activity(self, *, since: float, bucket: float = 60.0,

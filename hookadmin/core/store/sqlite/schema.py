@@ -165,6 +165,10 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE hooks SET deactivated_at = CAST(strftime('%s', updated_at) AS REAL)
         WHERE active = 0 AND deactivated_reason IS NOT NULL;
     """,
+    # 8: per-hook health: each hook's last successful minute in one short index walk
+    """
+    CREATE INDEX activity_succeeded ON activity_minutes(hook_id, minute) WHERE succeeded > 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
