@@ -243,8 +243,8 @@ def test_health_shows_in_the_list_and_on_the_page(qtbot: QtBot) -> None:
     assert model.index(0, col).data() == "88 %"
     assert model.index(1, col).data() == "failing 12 min"
     assert not model.index(0, col).data(Qt.ItemDataRole.DecorationRole).isNull()
-    assert "88 % of 9 attempts succeeded in the last 24 h · last success 5 min ago" \
-        == model.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(0, col).data(Qt.ItemDataRole.ToolTipRole) \
+        == "88 % of 9 attempts succeeded in the last 24 h · last success 5 min ago"
     page = HookPage()
     qtbot.addWidget(page)
     page.show_hook(hook(2, "down"), [])

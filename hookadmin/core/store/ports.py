@@ -36,6 +36,21 @@ from hookadmin.core.store.records import (
     HookHealth,
 )
 
+SEARCH_SCAN = 200_000  # deliveries a text search looks through, newest first
+
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "none")
+
+
+def is_uuid(text: str) -> bool:
+    """True for text shaped like a UUID (delivery and event ids are UUIDs)."""
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
 
 class HookRepository(Protocol):
     """Hooks: their settings, never their secrets."""
@@ -179,8 +194,21 @@ class DeliveryHistory(Protocol):
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
                         limit: int = 100, before_seq: int | None = None,
                         event_type: str | None = None, since: float | None = None,
-                        after_seq: int | None = None) -> list[Delivery]:
-        """Deliveries, newest first, filtered; paged by ``before_seq``/``after_seq``."""
+                        after_seq: int | None = None, search: str | None = None,
+                        status_class: str | None = None) -> list[Delivery]:
+        """Deliveries, newest first, filtered; paged by ``before_seq``/``after_seq``.
+
+        ``search`` finds a delivery id or event id (a UUID, exactly, by index) or else
+        the text in the body (case-sensitive, among the newest
+        :data:`SEARCH_SCAN` deliveries so a search stays quick with millions);
+        ``status_class`` is ``2xx``, ``3xx``, ``4xx``, ``5xx`` (the last answer's
+        status) or ``none`` (tried, no HTTP answer)."""
+        ...
+
+    def count_failed(self, *, hook_id: int | None = None, since: float) -> int:
+        """Failed deliveries (pings left out) updated at or after ``since`` (Unix
+        seconds), of one hook or of every hook: what ``redeliver_failed`` would
+        queue again."""
         ...
 
     def deliveries_by_seq(self, seqs: Sequence[int]) -> list[Delivery]:

@@ -66,6 +66,7 @@ from hookadmin.core.store.records import (
     HookHealth,
     health_from_rows,
 )
+from hookadmin.core.store.search import search_conditions
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 P = ParamSpec("P")
@@ -779,19 +780,32 @@ class PostgresStore:
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
                         limit: int = 100, before_seq: int | None = None,
                         event_type: str | None = None, since: float | None = None,
-                        after_seq: int | None = None) -> list[Delivery]:
+                        after_seq: int | None = None, search: str | None = None,
+                        status_class: str | None = None) -> list[Delivery]:
         """Deliveries, newest first (see :meth:`Store.list_deliveries` for the filters)."""
         conditions = (("d.hook_id = %s", hook_id), ("d.status = %s", status),
                       ("d.event_type = %s", event_type), ("d.created_at >= %s", since),
                       ("d.seq > %s", after_seq), ("d.seq < %s", before_seq))
         where = [sql for sql, value in conditions if value is not None]
         params: list[object] = [value for _, value in conditions if value is not None]
+        where += search_conditions(search, status_class, "%s", params)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self.db.execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e"  # noqa: S608 - fixed fragments
             f" ON e.seq = d.event_seq {clause} ORDER BY d.seq DESC LIMIT %s",
             (*params, limit)).fetchall()
         return [Delivery(*r) for r in rows]
+
+    @_translated
+    def count_failed(self, *, hook_id: int | None = None, since: float) -> int:
+        """Failed deliveries (not pings) updated at or after ``since``, of one hook or
+        all (the ``deliveries_final`` index bounds it by time)."""
+        hook = "" if hook_id is None else " AND hook_id = %s"
+        row = self.db.execute(
+            "SELECT count(*) FROM deliveries WHERE status != 'pending'"  # noqa: S608 - fixed fragments
+            f" AND status = 'failed' AND event_type != 'ping' AND updated_at >= %s{hook}",
+            (since,) if hook_id is None else (since, hook_id)).fetchone()
+        return 0 if row is None else int(row[0])
 
     @_translated
     def deliveries_by_seq(self, seqs: Sequence[int]) -> list[Delivery]:

@@ -169,6 +169,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX activity_succeeded ON activity_minutes(hook_id, minute) WHERE succeeded > 0;
     """,
+    # 9: finding deliveries by event id (the window's delivery search)
+    """
+    CREATE INDEX deliveries_by_event ON deliveries(event_seq);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
