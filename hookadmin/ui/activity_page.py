@@ -94,6 +94,11 @@ class ActivityPage(QWidget):
         self.hook_box = QComboBox()
         self._hook_choices: list[tuple[int, str]] | None = None
         self.hook_box.setObjectName("activityHook")
+        # Sized for about 18 characters, not for the longest hook name: a long name
+        # must not widen the window past the screen.
+        self.hook_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.hook_box.setMinimumContentsLength(18)
         self.hook_box.setAccessibleName("Hook")
         self.hook_box.addItem("All hooks", None)
         self.range_box = QComboBox()

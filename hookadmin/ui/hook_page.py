@@ -242,10 +242,13 @@ class HookPage(QWidget):
         secret_row.addWidget(self.secret_label)
         secret_row.addWidget(self.reveal_button)
         secret_row.addWidget(self.reset_button)
-        secret_row.addWidget(self.verify_button)
         secret_row.addStretch(1)
+        verify_row = QHBoxLayout()  # its own line: the page stays usable when narrow
+        verify_row.addWidget(self.verify_button)
+        verify_row.addStretch(1)
         secret_col = QVBoxLayout()
         secret_col.addLayout(secret_row)
+        secret_col.addLayout(verify_row)
         secret_col.addWidget(self.rotation_label)
         details = QFormLayout()
         details.addRow("Payload URL", self.url_label)
@@ -263,7 +266,6 @@ class HookPage(QWidget):
         actions.addWidget(self.edit_button)
         actions.addWidget(self.toggle_button)
         actions.addStretch(1)
-        actions.addWidget(self.delete_button)
 
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
@@ -271,6 +273,8 @@ class HookPage(QWidget):
         header.addWidget(self.state_label)
         header.addSpacing(8)
         header.addWidget(self.badges)
+        header.addSpacing(8)
+        header.addWidget(self.delete_button)
 
         self.deliveries = DeliveriesModel(self)
         self.deliveries_view = QTableView()
@@ -327,6 +331,10 @@ class HookPage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        # The splitter gives the page at least the width its rows need, so the buttons
+        # stay on screen; the hooks list gives way instead.
+        self.setMinimumWidth(content.minimumSizeHint().width()
+                             + scroll.verticalScrollBar().sizeHint().width())
 
         self.reveal_button.clicked.connect(lambda: self._emit(self.reveal_requested))
         self.ping_button.clicked.connect(lambda: self._emit(self.ping_requested))

@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
         self.page.redeliver_requested.connect(self.redeliver)
         self.deliveries_page.delivery_selected.connect(self._on_all_deliveries_selected)
         self.deliveries_page.redeliver_requested.connect(self.redeliver)
+        self.deliveries_page.redeliver_many_requested.connect(self.redeliver_many)
         self.deliveries_page.copy_curl_requested.connect(self.copy_as_curl)
         self.deliveries_page.redeliver_failed_requested.connect(self.redeliver_failed_since)
         self.page.copy_curl_requested.connect(self.copy_as_curl)
@@ -837,6 +838,21 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Delivery {delivery_id} is queued again.", 5000)
         self.refresh()
+
+    @Slot(list)
+    def redeliver_many(self, delivery_ids: list[str]) -> int:
+        """Queue several deliveries again (new attempts, same ids and bodies); returns
+        how many."""
+        count = 0
+        try:
+            for delivery_id in delivery_ids:
+                self.service.store.redeliver(delivery_id)
+                count += 1
+        except HookadminError as err:
+            self.show_banner(str(err))
+        self.statusBar().showMessage(f"Queued {count} deliveries again.", 5000)
+        self.refresh()
+        return count
 
     @Slot(object, float)
     def redeliver_failed_since(self, hook_id: int | None, since: float) -> int:

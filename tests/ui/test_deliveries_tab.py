@@ -245,6 +245,13 @@ def test_redeliver_all_failed_since_a_chosen_time(
     dialog = open_redeliver_since(qtbot, window)
     assert "every hook" in " ".join(label.text() for label in dialog.findChildren(QLabel))
     type_since(qtbot, dialog, time.time() - 3600)
+    # It says how many before it acts.
+    count = dialog.findChild(QLabel, "redeliverCount")
+    assert isinstance(count, QLabel)
+    assert count.text() == "2 failed deliveries will be sent again."
+    button = dialog.findChild(QPushButton, "confirmRedeliverSince")
+    assert isinstance(button, QPushButton)
+    assert button.text() == "Redeliver 2"
     confirm_redeliver_since(qtbot, dialog)
 
     assert window.statusBar().currentMessage() == "Queued 2 failed deliveries again."

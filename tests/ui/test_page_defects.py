@@ -253,3 +253,20 @@ def test_health_shows_in_the_list_and_on_the_page(qtbot: QtBot) -> None:
         "0 % of 4 attempts succeeded")
     assert "never succeeded · failing since " in page.health_label.text()
     assert not page.health_spark.pixmap().isNull()
+
+
+def test_the_window_is_usable_at_its_minimum_size(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    made = hook_factory("https://example.com/hooks/" + "x" * 200, name="n" * 200)
+    window = open_window()
+    select_hook(qtbot, window, made.id)
+    minimum = window.minimumSizeHint()
+    assert minimum.width() <= 800
+    assert minimum.height() <= 600
+    window.resize(minimum)
+    qtbot.waitUntil(lambda: window.width() <= 800)
+    page = window.page
+    right = page.delete_button.mapTo(window, page.delete_button.rect().topRight()).x()
+    assert right <= window.width()
+    for widget in (page.title, page.url_label):
+        assert widget.mapTo(window, widget.rect().topRight()).x() <= window.width()
