@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -40,8 +38,9 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Delivery, DeliveryHistory
+from hookadmin.core.store import Attempt, Delivery, DeliveryHistory
 from hookadmin.core.store.ports import SEARCH_SCAN
+from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.hook_page import delivery_panel, update_delivery_buttons
 from hookadmin.ui.models import (
     ACCESSIBLE,
@@ -385,11 +384,8 @@ class DeliveriesPage(QWidget):
             hh.resizeSection(col, width)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        self.details = QPlainTextEdit()
+        self.details = AttemptView()
         self.details.setObjectName("deliveryDetails")
-        self.details.setReadOnly(True)
-        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details.setPlaceholderText("Select a delivery to see its attempts.")
         self.details.setAccessibleName("Delivery attempts")
 
         self.redeliver_button = QPushButton("Redeliver")
@@ -502,10 +498,9 @@ class DeliveriesPage(QWidget):
         rows = sorted(i.row() for i in self.view.selectionModel().selectedRows())
         return [self.model.delivery_at(r) for r in rows]
 
-    def show_details(self, text: str) -> None:
-        """Show the attempt account of the selected delivery."""
-        if text != self.details.toPlainText():
-            self.details.setPlainText(text)
+    def show_delivery(self, delivery: Delivery, attempts: list[Attempt], body: bytes) -> None:
+        """Show the selected delivery's attempts (see :class:`AttemptView`)."""
+        self.details.show_delivery(delivery, attempts, body)
 
     def _emit_selected(self, signal: Any) -> None:
         selected = self.selected_delivery()

@@ -8,7 +8,7 @@ import time
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QItemSelection, QSize, Qt, Signal, SignalInstance, Slot
-from PySide6.QtGui import QFont, QFontDatabase, QResizeEvent
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -29,9 +28,9 @@ from PySide6.QtWidgets import (
 from hookadmin.core import events as catalog
 from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Attempt, Delivery, HookHealth, iso
+from hookadmin.core.store import Attempt, Delivery, HookHealth
+from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
-from hookadmin.ui.ping_viewer import pretty_body
 
 MASK = "•" * 24
 
@@ -43,37 +42,6 @@ def curl_command(url: str, headers: dict[str, str], body: bytes) -> str:
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
     return " ".join(parts)
-
-
-def describe_attempts(delivery: Delivery, attempts: list[Attempt], body: bytes) -> str:
-    """A readable account of a delivery's attempts (request and response of each)."""
-    lines = [f"Delivery {delivery.id}", f"Event {delivery.event_type} · event id "
-             f"{delivery.event_id}", f"Status {delivery.status} after {delivery.attempts} "
-             f"attempt(s)"]
-    if delivery.status == "pending" and delivery.next_attempt_at:
-        lines.append(f"Next attempt {iso(delivery.next_attempt_at)}")
-    lines.append("")
-    for a in attempts:
-        result = f"HTTP {a.status_code}" if a.status_code is not None else a.error_kind
-        duration = "-" if a.duration_ms is None else f"{a.duration_ms:.0f} ms"
-        lines.append(f"── Attempt {a.number} · {iso(a.started_at)} · {result} · {duration}")
-        if a.error_message:
-            lines.append(a.error_message)
-        lines.append(f"POST {a.request_url}")
-        lines += [f"{k}: {v}" for k, v in a.request_headers.items()]
-        if a.response_headers is not None:
-            lines.append("")
-            lines.append("Response headers:")
-            lines += [f"{k}: {v}" for k, v in a.response_headers]
-        if a.response_body:
-            lines.append("")
-            lines.append("Response body" + (" (truncated)" if a.response_truncated else "") + ":")
-            lines.append(pretty_body(a.response_body))
-        lines.append("")
-    lines.append("Request body:")
-    lines.append(pretty_body(body))
-    return "\n".join(lines)
-
 
 
 def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidget,
@@ -294,12 +262,15 @@ class HookPage(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         self.deliveries_view.setAccessibleName("Recent deliveries")
-        self.attempts_view = QPlainTextEdit()
+        self.attempts_view = AttemptView()
         self.attempts_view.setObjectName("attempts")
-        self.attempts_view.setReadOnly(True)
-        self.attempts_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.attempts_view.setPlaceholderText("Select a delivery to see its attempts.")
         self.attempts_view.setAccessibleName("Delivery attempts")
+        self.deliveries_empty = QLabel("No deliveries yet. Ping the hook or send a test "
+                                       "event to see one here.")
+        self.deliveries_empty.setObjectName("hookDeliveriesEmpty")
+        self.deliveries_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.deliveries_empty.setEnabled(False)
+        self.deliveries_empty.hide()
         self.redeliver_button = QPushButton("Re&deliver")
         self.redeliver_button.setObjectName("redeliver")
         self.redeliver_button.setToolTip("Send the selected delivery again: new attempts, "
@@ -310,8 +281,13 @@ class HookPage(QWidget):
                                     "last request, signature included")
         for button in (self.redeliver_button, self.curl_button):
             button.setEnabled(False)
-        split = delivery_panel(self.deliveries_view, (self.redeliver_button, self.curl_button),
-                               self.attempts_view, (260, 200))
+        table = QWidget()
+        table_layout = QVBoxLayout(table)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.deliveries_view, 1)
+        table_layout.addWidget(self.deliveries_empty, 1)
+        split = delivery_panel(table, (self.redeliver_button, self.curl_button),
+                               self.attempts_view, (260, 260))
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -370,6 +346,8 @@ class HookPage(QWidget):
             self.rotation_label.hide()
         selected = self.selected_delivery_id() if same else None
         self.deliveries.set_rows(deliveries)
+        self.deliveries_empty.setVisible(not deliveries)
+        self.deliveries_view.setVisible(bool(deliveries))
         if selected is not None:
             for row in range(self.deliveries.rowCount()):
                 if self.deliveries.delivery_at(row).id == selected:
@@ -443,10 +421,10 @@ class HookPage(QWidget):
         rows = self.deliveries_view.selectionModel().selectedRows()
         return self.deliveries.delivery_at(rows[0].row()).id if rows else None
 
-    def show_attempts(self, text: str) -> None:
-        """Show the attempt account of the selected delivery."""
-        if text != self.attempts_view.toPlainText():  # the 2 s refresh must not scroll
-            self.attempts_view.setPlainText(text)
+    def show_delivery(self, delivery: Delivery, attempts: list[Attempt], body: bytes) -> None:
+        """Show the selected delivery's attempts (unchanged data leaves the view as it
+        is: the 2 s refresh must not scroll it or switch its tab)."""
+        self.attempts_view.show_delivery(delivery, attempts, body)
 
     @Slot()
     def _on_toggle_clicked(self) -> None:

@@ -48,7 +48,7 @@ from hookadmin.ui.activity_page import ActivityPage
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.dialogs import SettingsDialog, TestEventDialog, VerifyDialog
 from hookadmin.ui.hook_form import HookForm
-from hookadmin.ui.hook_page import HookPage, curl_command, describe_attempts
+from hookadmin.ui.hook_page import HookPage, curl_command
 from hookadmin.ui.models import ElideEndDelegate, HooksModel, Roles
 from hookadmin.ui.notify import Notifier
 from hookadmin.ui.ping_viewer import PingViewer
@@ -876,8 +876,8 @@ class MainWindow(QMainWindow):
             delivery = store.get_delivery(delivery_id)
         except NotFoundError:
             return
-        self.deliveries_page.show_details(describe_attempts(
-            delivery, store.list_attempts(delivery.seq), store.delivery_body(delivery_id)))
+        self.deliveries_page.show_delivery(
+            delivery, store.list_attempts(delivery.seq), store.delivery_body(delivery_id))
 
     @Slot(str)
     def copy_as_curl(self, delivery_id: str) -> None:
@@ -907,6 +907,5 @@ class MainWindow(QMainWindow):
             delivery = store.get_delivery(delivery_id)
         except NotFoundError:
             return
-        text = describe_attempts(delivery, store.list_attempts(delivery.seq),
-                                 store.delivery_body(delivery_id))
-        self.page.show_attempts(text)
+        self.page.show_delivery(delivery, store.list_attempts(delivery.seq),
+                                store.delivery_body(delivery_id))

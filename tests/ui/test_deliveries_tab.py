@@ -174,7 +174,7 @@ def test_selecting_a_delivery_shows_its_attempts(
     text = page.details.toPlainText()
     assert f"Delivery {delivery_id}" in text
     assert f"event id {event_id}" in text
-    assert "Status failed after 1 attempt(s)" in text
+    assert "Status ✗ 500 after 1 attempt\n" in text
     assert "HTTP 500" in text
     assert "The receiver answered 500." in text
     assert f"X-Hook-Delivery: {delivery_id}" in text

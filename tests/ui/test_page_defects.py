@@ -270,3 +270,42 @@ def test_the_window_is_usable_at_its_minimum_size(
     assert right <= window.width()
     for widget in (page.title, page.url_label):
         assert widget.mapTo(window, widget.rect().topRight()).x() <= window.width()
+
+
+def test_attempt_details_are_structured(qtbot: QtBot) -> None:
+    from hookadmin.core.store import Attempt
+    from hookadmin.ui.attempt_view import AttemptView
+
+    def tried(number: int, status: int | None) -> Attempt:
+        return Attempt(started_at=NOW - 100 + number, duration_ms=15.0,
+                       request_url="https://example.com/hook",
+                       request_headers={"X-Hook-Delivery": "d-1", "X-Hook-Signature": "ab12"},
+                       status_code=status,
+                       response_headers=None if status is None else [("Server", "test")],
+                       response_body=None if status is None else b'{"ok":false}',
+                       response_truncated=False,
+                       error_kind=None if status == 200 else
+                       ("connect" if status is None else "http_status"),
+                       error_message=None if status else "The connection was refused.",
+                       number=number)
+
+    view = AttemptView()
+    qtbot.addWidget(view)
+    assert view.placeholder.text() == "Select a delivery to see its attempts."
+    waiting = delivery(1, "pending", 500, next_at=NOW - 5)
+    view.show_delivery(waiting, [tried(1, None), tried(2, 500)], b'{"id": 9}')
+    assert "Retrying (500) after 1 attempt · next attempt due now" in view.summary.text()
+    assert view.chooser.count() == 2
+    assert view.chooser.currentIndex() == 1  # the last attempt
+    assert view.chooser.currentText().startswith("Attempt 2 · ")
+    assert view.chooser.currentText().endswith(" · HTTP 500 · 15 ms")
+    assert view.response_headers.item(0, 0).text() == "Server"
+    assert view.response_body.toPlainText() == '{\n  "ok": false\n}'
+    assert view.request_line.text() == "POST https://example.com/hook"
+    assert view.request_headers.rowCount() == 2
+    assert view.request_body.toPlainText() == '{\n  "id": 9\n}'
+    view.chooser.setCurrentIndex(0)
+    assert view.response_stack.currentWidget() is view.no_response
+    assert view.no_response.text() == "No response: The connection was refused."
+    assert "UTC" not in view.toPlainText()
+    assert "T" not in view.chooser.itemText(0).split(" · ")[1]  # local time, with a date
