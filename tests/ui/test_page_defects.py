@@ -309,3 +309,49 @@ def test_attempt_details_are_structured(qtbot: QtBot) -> None:
     assert view.no_response.text() == "No response: The connection was refused."
     assert "UTC" not in view.toPlainText()
     assert "T" not in view.chooser.itemText(0).split(" · ")[1]  # local time, with a date
+
+
+def test_the_secret_fields_open_at_their_start(qtbot: QtBot) -> None:
+    from hookadmin.ui.secret_dialog import SecretDialog
+
+    dialog = SecretDialog("ops", "ab" * 32)
+    qtbot.addWidget(dialog)
+    assert dialog.whsec_edit.text().startswith("whsec_")
+    assert dialog.whsec_edit.cursorPosition() == 0
+    assert dialog.secret_edit.cursorPosition() == 0
+
+
+def test_settings_say_no_backticks_and_show_the_whole_schedule(
+        qtbot: QtBot, service_in_memory: HookService) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from hookadmin.ui.dialogs import SettingsDialog
+
+    dialog = SettingsDialog(service_in_memory)
+    qtbot.addWidget(dialog)
+    assert not [label.text() for label in dialog.findChildren(QLabel) if "`" in label.text()]
+    edit = dialog.schedule_edit
+    edit.setText("0, 5, 30, 120, 600, 1800, 3600")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert edit.fontMetrics().horizontalAdvance(edit.text()) < edit.width() - 8
+
+
+def test_activity_starts_with_the_last_hour_and_round_ticks(
+        qtbot: QtBot, service_in_memory: HookService) -> None:
+    from hookadmin.ui.activity_page import ActivityPage, round_range
+
+    page = ActivityPage(service_in_memory.store)
+    qtbot.addWidget(page)
+    assert page.range_box.currentText() == "Last hour"
+    page.refresh()
+    axis = page.rate_chart.x_axis
+    first, last = axis.min().toSecsSinceEpoch(), axis.max().toSecsSinceEpoch()
+    assert axis.min().time().minute() % 10 == 0
+    assert axis.min().time().second() == 0
+    assert (last - first) % 600 == 0
+    assert axis.tickCount() == (last - first) // 600 + 1
+    start, end, ticks = round_range(1_000_000.0, 1_003_600.0, 600.0)
+    assert start <= 1_000_000.0 < start + 600
+    assert end >= 1_003_600.0
+    assert ticks == round((end - start) / 600) + 1
