@@ -262,6 +262,7 @@ class HookPage(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         self.deliveries_view.setAccessibleName("Recent deliveries")
+        self.deliveries_view.setMinimumHeight(120)
         self.attempts_view = AttemptView()
         self.attempts_view.setObjectName("attempts")
         self.attempts_view.setAccessibleName("Delivery attempts")
@@ -299,7 +300,7 @@ class HookPage(QWidget):
         layout.addSpacing(6)
         layout.addWidget(QLabel("Recent deliveries"))
         layout.addWidget(split, 1)
-        scroll = QScrollArea()  # a narrow window scrolls the page instead of clipping it
+        scroll = self._scroll = QScrollArea()  # a narrow window scrolls the page, not clips it
         scroll.setObjectName("pageScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -358,6 +359,8 @@ class HookPage(QWidget):
                     break
         elif not same:
             self.attempts_view.clear()
+        if not same:  # another hook's page starts at its top
+            self._scroll.verticalScrollBar().setValue(0)
         self._update_actions()
 
     def _show_settings(self, hook: Hook) -> None:

@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         hh.resizeSection(1, 150)
-        for col in (2, 3):
+        for col in (2, 3, 4):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         # Rows of one height, with room for two lines (name, then URL): rows sized to
         # their contents were all measured again whenever a cell changed (every 2 s).

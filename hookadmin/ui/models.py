@@ -144,14 +144,15 @@ def sparkline(hourly: tuple[tuple[int, int], ...], width: int, height: int) -> Q
 
 
 def health_text(health: HookHealth | None, now: float | None = None) -> str:
-    """"98 %", "failing 12 min", or "no attempts" (over the health window)."""
+    """The short health of the hooks list: "98 %" (succeeded, rounded down), "failing",
+    or "–" without attempts in the window."""
     if health is None:
         return ""
     if health.failing_since is not None:
-        return f"failing {ago(health.failing_since, now).removesuffix(' ago')}"
+        return "failing"  # since when: in the tooltip and on the hook page
     total = health.succeeded + health.failed
     # Rounded down: 99.6 % must not read as a spotless 100 %.
-    return "no attempts" if not total else f"{health.succeeded * 100 // total} %"
+    return "–" if not total else f"{health.succeeded * 100 // total} %"
 
 
 def health_summary(health: HookHealth, now: float | None = None) -> str:
@@ -237,7 +238,7 @@ class HooksModel(TableModel):
 
     LAST = 3  # the "Last delivery" column
     HEALTH = 4  # the "Health (24 h)" column
-    SPARK = (48, 16)  # the sparkline's width and height, pixels
+    SPARK = (36, 14)  # the sparkline's width and height, pixels
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
