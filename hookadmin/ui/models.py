@@ -145,7 +145,7 @@ def sparkline(hourly: tuple[tuple[int, int], ...], width: int, height: int) -> Q
 
 def health_text(health: HookHealth | None, now: float | None = None) -> str:
     """The short health of the hooks list: "98 %" (succeeded, rounded down), "failing",
-    or "–" without attempts in the window."""
+    or an en dash without attempts in the window."""
     if health is None:
         return ""
     if health.failing_since is not None:
