@@ -411,7 +411,7 @@ class DeliveriesPage(QWidget):
         table_layout.addWidget(self.view, 1)
         table_layout.addWidget(self.empty_label, 1)
         split = delivery_panel(table, (self.redeliver_button, self.curl_button),
-                               self.details, (420, 260))
+                               self.details, (330, 400))
         layout = QVBoxLayout(self)
         layout.addLayout(find)
         layout.addLayout(filters)
@@ -479,7 +479,8 @@ class DeliveriesPage(QWidget):
 
     @Slot()
     def _update_visible(self) -> None:
-        self.model.update_pending(*self._visible_rows())
+        if self.isVisible():  # not for a closed window (its store may be closed too)
+            self.model.update_pending(*self._visible_rows())
 
     def reload(self) -> None:
         """Load the deliveries again from the newest (the selection is dropped)."""

@@ -288,7 +288,12 @@ class HookPage(QWidget):
         table_layout.addWidget(self.deliveries_view, 1)
         table_layout.addWidget(self.deliveries_empty, 1)
         split = delivery_panel(table, (self.redeliver_button, self.curl_button),
-                               self.attempts_view, (260, 260))
+                               self.attempts_view, (220, 300))
+        # The page's word-wrapped labels make the scroll area size it by height-for-width,
+        # which counts each part's preferred height: the deliveries and attempts would
+        # push the page past the window. They take the room left, at least their minimum.
+        split.setMinimumHeight(split.minimumSizeHint().height())
+        split.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
 
         content = QWidget()
         layout = QVBoxLayout(content)
