@@ -147,7 +147,7 @@ class AttemptView(QWidget):
         layout.addWidget(self.stack)
         # Room for the summary, a few header rows and some body: in a short window the
         # page scrolls rather than squeezing the attempt out of sight.
-        self.setMinimumHeight(260)
+        self.setMinimumHeight(220)
         self.chooser.currentIndexChanged.connect(self._on_attempt_chosen)
 
     def toPlainText(self) -> str:

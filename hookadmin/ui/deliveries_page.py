@@ -355,6 +355,7 @@ class DeliveriesPage(QWidget):
         self.view = QTableView()
         self.view.setObjectName("allDeliveries")
         self.view.setAccessibleName("Deliveries")
+        self.view.setMinimumHeight(100)  # a few rows even in a small window
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -356,3 +356,32 @@ def test_activity_starts_with_the_last_hour_and_round_ticks(
     assert start <= 1_000_000.0 < start + 600
     assert end >= 1_003_600.0
     assert ticks == round((end - start) / 600) + 1
+
+
+def test_status_colours_have_contrast_on_a_dark_palette(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+    from hookadmin.ui.models import status_brush
+
+    def contrast(a: QColor, b: QColor) -> float:
+        def lum(c: QColor) -> float:
+            parts = []
+            for v in (c.redF(), c.greenF(), c.blueF()):
+                parts.append(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
+            return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+        hi, lo = sorted((lum(a), lum(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    app = QGuiApplication.instance()
+    assert isinstance(app, QGuiApplication)
+    light = app.palette()
+    try:
+        for base in (QColor("#ffffff"), QColor("#1e1e1e")):
+            palette = QPalette(light)
+            palette.setColor(QPalette.ColorRole.Base, base)
+            app.setPalette(palette)
+            for status in ("succeeded", "failed", "pending", "inactive"):
+                colour = status_brush(status).color()
+                assert contrast(colour, base) >= 4.5, (status, base.name(), colour.name())
+    finally:
+        app.setPalette(light)
