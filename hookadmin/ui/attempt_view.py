@@ -154,10 +154,11 @@ class AttemptView(QWidget):
         """The whole account as plain text ("" when nothing is shown)."""
         return self._text
 
-    def clear(self) -> None:
-        """Show the placeholder."""
+    def clear(self, message: str = PLACEHOLDER) -> None:
+        """Show ``message`` (by default: select a delivery) instead of attempts."""
         self._shown = None
         self._text = ""
+        self.placeholder.setText(message)
         self.stack.setCurrentWidget(self.placeholder)
 
     def show_delivery(self, delivery: Delivery, attempts: list[Attempt], body: bytes) -> None:

@@ -542,6 +542,8 @@ class DeliveriesPage(QWidget):
         if len(self.selected_deliveries()) > 1:
             self.redeliver_button.setText(f"Re&deliver {len(many)}")
             self.redeliver_button.setEnabled(bool(many))
+            self.details.clear(f"{len(self.selected_deliveries())} deliveries selected. "
+                               "Select one to see its attempts.")
         if d is not None:
             self.delivery_selected.emit(d.id)
 

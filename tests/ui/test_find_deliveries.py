@@ -91,6 +91,7 @@ def test_search_filter_sort_and_redeliver_several(
                          | QItemSelectionModel.SelectionFlag.Rows)
     assert page.redeliver_button.text().replace("&", "") == "Redeliver 2"
     assert not page.curl_button.isEnabled()  # one request at a time
+    assert page.details.placeholder.text().startswith("2 deliveries selected.")
     failed_ids = {d.id for d in every if d.status == "failed"}
     click(qtbot, page.redeliver_button)
     assert window.statusBar().currentMessage() == "Queued 2 deliveries again."

@@ -36,7 +36,7 @@ from hookadmin.core.store.records import (
     HookHealth,
 )
 
-SEARCH_SCAN = 200_000  # deliveries a text search looks through, newest first
+SEARCH_SCAN = 100_000  # deliveries a text search looks through, newest first
 
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "none")
 

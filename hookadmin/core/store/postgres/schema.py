@@ -195,6 +195,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX activity_succeeded ON activity_minutes(hook_id, minute) WHERE succeeded > 0;
     """,
+    # 4: counting failed deliveries before redelivering them ("Redeliver all failed
+    # since…" in the window)
+    """
+    CREATE INDEX deliveries_failed ON deliveries (updated_at, hook_id, event_type)
+        WHERE status = 'failed';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

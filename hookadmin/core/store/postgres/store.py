@@ -799,11 +799,11 @@ class PostgresStore:
     @_translated
     def count_failed(self, *, hook_id: int | None = None, since: float) -> int:
         """Failed deliveries (not pings) updated at or after ``since``, of one hook or
-        all (the ``deliveries_final`` index bounds it by time)."""
+        all: an index-only count over the ``deliveries_failed`` index."""
         hook = "" if hook_id is None else " AND hook_id = %s"
         row = self.db.execute(
-            "SELECT count(*) FROM deliveries WHERE status != 'pending'"  # noqa: S608 - fixed fragments
-            f" AND status = 'failed' AND event_type != 'ping' AND updated_at >= %s{hook}",
+            "SELECT count(*) FROM deliveries WHERE status = 'failed'"  # noqa: S608 - fixed fragments
+            f" AND event_type != 'ping' AND updated_at >= %s{hook}",
             (since,) if hook_id is None else (since, hook_id)).fetchone()
         return 0 if row is None else int(row[0])
 

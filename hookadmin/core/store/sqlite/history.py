@@ -97,11 +97,12 @@ class HistoryPart(Connected):
 
     def count_failed(self, *, hook_id: int | None = None, since: float) -> int:
         """Failed deliveries (not pings) updated at or after ``since``, of one hook or
-        all (the ``deliveries_final`` index bounds it by time)."""
-        hook = "" if hook_id is None else " AND hook_id = ?"
+        all: an index-only count over the ``deliveries_failed`` index."""
+        # "+hook_id": walk deliveries_failed by time, not every delivery of the hook
+        hook = "" if hook_id is None else " AND +hook_id = ?"
         row = self._db.execute(
-            "SELECT count(*) FROM deliveries WHERE status != 'pending'"  # noqa: S608 - fixed fragments
-            f" AND status = 'failed' AND event_type != 'ping' AND updated_at >= ?{hook}",
+            "SELECT count(*) FROM deliveries WHERE status = 'failed'"  # noqa: S608 - fixed fragments
+            f" AND event_type != 'ping' AND updated_at >= ?{hook}",
             (since,) if hook_id is None else (since, hook_id)).fetchone()
         return int(row[0])
 

@@ -169,9 +169,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX activity_succeeded ON activity_minutes(hook_id, minute) WHERE succeeded > 0;
     """,
-    # 9: finding deliveries by event id (the window's delivery search)
+    # 9: finding deliveries by event id, and counting failed ones before redelivering
+    # them (the window's delivery search and "Redeliver all failed since…")
     """
     CREATE INDEX deliveries_by_event ON deliveries(event_seq);
+    CREATE INDEX deliveries_failed ON deliveries(updated_at, hook_id, event_type)
+        WHERE status = 'failed';
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
