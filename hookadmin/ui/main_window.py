@@ -367,7 +367,8 @@ class MainWindow(QMainWindow):
         selected = self.selected_hook_id()
         hooks = self.service.hooks()
         self.hooks_model.set_data(hooks, self.service.store.last_deliveries(),
-                                  self.service.store.hook_health())
+                                  self.service.store.hook_health()
+                                  if self.hooks_model.health_due() else None)
         self.empty_hint.setVisible(not hooks)
         if selected is not None:
             row = self._view_row(selected)

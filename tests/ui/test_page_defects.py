@@ -385,3 +385,17 @@ def test_status_colours_have_contrast_on_a_dark_palette(qtbot: QtBot) -> None:
                 assert contrast(colour, base) >= 4.5, (status, base.name(), colour.name())
     finally:
         app.setPalette(light)
+
+
+def test_health_is_read_again_only_when_due(qtbot: QtBot) -> None:
+    from hookadmin.core.store import HookHealth
+
+    quiet = HookHealth(succeeded=0, failed=0, hourly=((0, 0),) * 24, last_success_at=None,
+                       failing_since=None)
+    model = HooksModel()
+    assert model.health_due()
+    model.set_data([hook(1)], {}, {1: quiet})
+    assert not model.health_due()  # read a moment ago
+    model.set_data([hook(1), hook(2)], {}, None)
+    assert model.health_due()  # a new hook has none yet
+    assert model.health_of(1) == quiet  # None kept the last
