@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DB_FILENAME, AttemptRecord
-from hookadmin.ui.deliveries_page import PAGE_SIZE
+from hookadmin.ui.delivery_pages import PAGE_SIZE
 from hookadmin.ui.main_window import MainWindow
 from tests.helpers import drain, fixture_files, resource
 from tests.receiver import Receiver, fail_first, status

@@ -130,7 +130,7 @@ def test_a_deactivated_hook_is_grey_and_an_engine_deactivated_one_red(qtbot: QtB
 
 
 def test_next_attempt_in_the_past_says_due_now(qtbot: QtBot) -> None:
-    from hookadmin.ui.deliveries_page import DeliveryPagesModel
+    from hookadmin.ui.delivery_pages import DeliveryPagesModel
 
     class NoStore:
         def list_deliveries(self, **_: object) -> list[Delivery]:
