@@ -217,8 +217,8 @@ class DeliveriesPage(QWidget):
         table = QWidget()
         table_layout = QVBoxLayout(table)
         table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.empty_label)
         table_layout.addWidget(self.view, 1)
-        table_layout.addWidget(self.empty_label, 1)
         split = delivery_panel(table, (self.redeliver_button, self.curl_button),
                                self.details, (330, 400))
         layout = QVBoxLayout(self)
@@ -271,7 +271,7 @@ class DeliveriesPage(QWidget):
         """Show new arrivals and status changes, the selected delivery's too (it may have
         been queued again), with its buttons and attempts."""
         self.model.refresh(self._visible_rows())
-        if self.empty_label.isVisible() == (self.model.rowCount() > 0):
+        if self.empty_label.isHidden() != (self.model.rowCount() > 0):
             self._show_empty_state()
         rows = self.view.selectionModel().selectedRows()
         if rows:
@@ -339,8 +339,7 @@ class DeliveriesPage(QWidget):
         self.empty_label.setText(
             "No delivery matches these filters." if filtered else
             "No deliveries yet. They appear here as events are sent to your hooks.")
-        self.empty_label.setVisible(empty)
-        self.view.setVisible(not empty)
+        self.empty_label.setVisible(empty)  # above the table, which keeps the focus
 
     @Slot(QItemSelection, QItemSelection)
     def _on_selection_changed(self, *_: object) -> None:

@@ -285,8 +285,8 @@ class HookPage(QWidget):
         table = QWidget()
         table_layout = QVBoxLayout(table)
         table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.deliveries_empty)
         table_layout.addWidget(self.deliveries_view, 1)
-        table_layout.addWidget(self.deliveries_empty, 1)
         split = delivery_panel(table, (self.redeliver_button, self.curl_button),
                                self.attempts_view, (220, 300))
         # The page's word-wrapped labels make the scroll area size it by height-for-width,
@@ -352,8 +352,7 @@ class HookPage(QWidget):
             self.rotation_label.hide()
         selected = self.selected_delivery_id() if same else None
         self.deliveries.set_rows(deliveries)
-        self.deliveries_empty.setVisible(not deliveries)
-        self.deliveries_view.setVisible(bool(deliveries))
+        self.deliveries_empty.setVisible(not deliveries)  # the table stays: it takes focus
         if selected is not None:
             for row in range(self.deliveries.rowCount()):
                 if self.deliveries.delivery_at(row).id == selected:

@@ -233,10 +233,10 @@ def test_health_shows_in_the_list_and_on_the_page(qtbot: QtBot) -> None:
     from hookadmin.core.store import HookHealth
 
     hourly = ((0, 0),) * 22 + ((3, 1), (5, 0))
-    good = HookHealth(succeeded=8, failed=1, hourly=hourly, last_success_at=NOW - 300,
+    good = HookHealth(succeeded=8, failed=1, hourly=hourly, last_success_at=time.time() - 300,
                       failing_since=None)
     bad = HookHealth(succeeded=0, failed=4, hourly=((0, 4),) * 24, last_success_at=None,
-                     failing_since=NOW - 720)
+                     failing_since=time.time() - 720)
     model = HooksModel()
     model.set_data([hook(1), hook(2, "down")], {}, {1: good, 2: bad})
     col = model.HEALTH

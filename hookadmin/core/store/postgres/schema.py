@@ -193,12 +193,13 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: per-hook health: each hook's last successful minute in one short index walk
     """
-    CREATE INDEX activity_succeeded ON activity_minutes(hook_id, minute) WHERE succeeded > 0;
+    CREATE INDEX IF NOT EXISTS activity_succeeded ON activity_minutes(hook_id, minute)
+        WHERE succeeded > 0;
     """,
     # 4: counting failed deliveries before redelivering them ("Redeliver all failed
     # since…" in the window)
     """
-    CREATE INDEX deliveries_failed ON deliveries (updated_at, hook_id, event_type)
+    CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (updated_at, hook_id, event_type)
         WHERE status = 'failed';
     """,
 )

@@ -167,13 +167,14 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 8: per-hook health: each hook's last successful minute in one short index walk
     """
-    CREATE INDEX activity_succeeded ON activity_minutes(hook_id, minute) WHERE succeeded > 0;
+    CREATE INDEX IF NOT EXISTS activity_succeeded ON activity_minutes(hook_id, minute)
+        WHERE succeeded > 0;
     """,
     # 9: finding deliveries by event id, and counting failed ones before redelivering
     # them (the window's delivery search and "Redeliver all failed since…")
     """
-    CREATE INDEX deliveries_by_event ON deliveries(event_seq);
-    CREATE INDEX deliveries_failed ON deliveries(updated_at, hook_id, event_type)
+    CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_seq);
+    CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries(updated_at, hook_id, event_type)
         WHERE status = 'failed';
     """,
 )
