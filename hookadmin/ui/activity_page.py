@@ -1,5 +1,5 @@
 """Activity at a glance: deliveries per minute (succeeded vs failed) and mean latency
-over the last 24 hours, for every hook or one."""
+over the last hour or 24 hours, for every hook or one."""
 
 from __future__ import annotations
 
@@ -20,12 +20,26 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import DeliveryHistory
+from hookadmin.ui.models import is_dark, status_color
 
 WINDOW_SECONDS = 24 * 3600.0
 BUCKET_SECONDS = 60.0
 
 
-RANGES = (("Last 24 hours", 24 * 3600.0), ("Last hour", 3600.0))
+# The last hour first: fresh data over 24 hours is a spike squeezed at the right edge.
+RANGES = (("Last hour", 3600.0), ("Last 24 hours", 24 * 3600.0))
+# Tick spacing (seconds) per range: ticks land on round times (every 10 min, 3 h).
+TICK_SECONDS = {3600.0: 600.0, 24 * 3600.0: 3 * 3600.0}
+
+
+def round_range(start: float, end: float, step: float) -> tuple[float, float, int]:
+    """Widen ``start`` to ``end`` (Unix seconds) to whole steps of ``step`` seconds
+    of local time; returns (start, end, tick count), so each tick falls on a round
+    time."""
+    offset = time.localtime(start).tm_gmtoff
+    first = ((start + offset) // step) * step - offset
+    last = -((-(end + offset)) // step) * step - offset
+    return first, last, round((last - first) / step) + 1
 
 
 def _zero_filled(points: list[tuple[float, float]], start: float,
@@ -58,6 +72,8 @@ class _Chart:
                  y_title: str) -> None:
         self.series = series
         self.chart = QChart()
+        if is_dark():  # follow the system's dark palette: light text on a dark chart
+            self.chart.setTheme(QChart.ChartTheme.ChartThemeDark)
         self.chart.setTitle(title)
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.x_axis = QDateTimeAxis()
@@ -73,16 +89,20 @@ class _Chart:
             s.attachAxis(self.y_axis)
         view.setChart(self.chart)
 
-    def show(self, points: list[list[tuple[float, float]]], start: float, end: float) -> None:
+    def show(self, points: list[list[tuple[float, float]]], start: float, end: float,
+             ticks: int = 7) -> None:
         """Give each series its ``(unix seconds, value)`` points and fit the axes: the
-        x axis from ``start`` to ``end``, the y axis from 0 to a tenth above the top."""
+        x axis from ``start`` to ``end`` with ``ticks`` ticks, the y axis from 0 to a
+        round number above the top."""
         top = 1.0
         for series, values in zip(self.series, points, strict=True):
             series.replace([QPointF(t * 1000.0, v) for t, v in values])
             top = max(top, max((v for _, v in values), default=0.0))
         self.x_axis.setRange(QDateTime.fromSecsSinceEpoch(int(start)),
                              QDateTime.fromSecsSinceEpoch(int(end)))
+        self.x_axis.setTickCount(ticks)
         self.y_axis.setRange(0, top * 1.1)
+        self.y_axis.applyNiceNumbers()  # ticks at 0, 5, 10 … rather than 0, 3.67, 7.33 …
 
 
 class ActivityPage(QWidget):
@@ -94,6 +114,11 @@ class ActivityPage(QWidget):
         self.hook_box = QComboBox()
         self._hook_choices: list[tuple[int, str]] | None = None
         self.hook_box.setObjectName("activityHook")
+        # Sized for about 18 characters, not for the longest hook name: a long name
+        # must not widen the window past the screen.
+        self.hook_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.hook_box.setMinimumContentsLength(18)
         self.hook_box.setAccessibleName("Hook")
         self.hook_box.addItem("All hooks", None)
         self.range_box = QComboBox()
@@ -110,10 +135,12 @@ class ActivityPage(QWidget):
         self.latency_view.setObjectName("latencyChart")
         self.latency_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.rate_chart = _Chart(self.rate_view, "Attempts per minute",
-                                 [_series("Succeeded", "#2e7d32"), _series("Failed", "#c62828")],
+                                 [_series("Succeeded", status_color("succeeded").name()),
+                                  _series("Failed", status_color("failed").name())],
                                  "attempts")
         self.latency_chart = _Chart(self.latency_view, "Mean duration per minute",
-                                    [_series("Duration", "#1f6feb", markers=True)], "ms")
+                                    [_series("Duration", "#58a6ff" if is_dark() else "#1f6feb",
+                                             markers=True)], "ms")
         top = QHBoxLayout()
         top.addWidget(self.range_box)
         top.addWidget(QLabel("for"))
@@ -147,7 +174,9 @@ class ActivityPage(QWidget):
     def refresh(self) -> None:
         """Re-read the chosen range's attempts and redraw the charts in place."""
         end = time.time()
-        start = end - float(self.range_box.currentData() or WINDOW_SECONDS)
+        span = float(self.range_box.currentData() or WINDOW_SECONDS)
+        start = end - span
+        axis_start, axis_end, ticks = round_range(start, end, TICK_SECONDS.get(span, 600.0))
         rows = self._store.activity(since=start, bucket=BUCKET_SECONDS,
                                     hook_id=self.hook_box.currentData())
         ok = [(t, float(n)) for t, n, _, _ in rows]
@@ -156,5 +185,5 @@ class ActivityPage(QWidget):
         self.totals = (sum(n for _, n, _, _ in rows), sum(n for _, _, n, _ in rows))
         self.summary.setText(f"{self.totals[0]} attempts succeeded, {self.totals[1]} failed")
         self.rate_chart.show([_zero_filled(ok, start, end), _zero_filled(bad, start, end)],
-                             start, end)
-        self.latency_chart.show([latency], start, end)
+                             axis_start, axis_end, ticks)
+        self.latency_chart.show([latency], axis_start, axis_end, ticks)

@@ -4,21 +4,17 @@ quick with millions of deliveries), with the attempts of the selected one."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
     QDateTime,
     QItemSelection,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -29,7 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
+    QLineEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -38,153 +34,26 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Delivery, DeliveryHistory, iso
-from hookadmin.ui.hook_page import delivery_panel
-from hookadmin.ui.models import (
-    ACCESSIBLE,
-    DISPLAY,
-    FOREGROUND,
-    TOOLTIP,
-    DeliveryRowsModel,
-    Roles,
-    ago,
-    status_brush,
+from hookadmin.core.store import Attempt, Delivery, DeliveryHistory
+from hookadmin.core.store.ports import SEARCH_SCAN
+from hookadmin.ui.attempt_view import AttemptView
+from hookadmin.ui.delivery_pages import (
+    DeliveryFilter,
+    DeliveryPagesModel,
 )
+from hookadmin.ui.hook_page import delivery_panel, update_delivery_buttons
 
-_Index = QModelIndex | QPersistentModelIndex
-PAGE_SIZE = 200
-NEW_ROWS_LIMIT = 2000  # new arrivals added in one refresh; more start the list again
-MAX_ROWS = 5000  # rows kept loaded while new ones arrive at the top
-STATUS_ICONS = {"succeeded": "✓", "failed": "✗", "pending": "↻"}
 SINCE_CHOICES = (("Any time", None), ("Last hour", 3600.0), ("Last 24 hours", 86400.0),
                  ("Last 7 days", 7 * 86400.0))
-@dataclass(frozen=True)
-class DeliveryFilter:
-    """What the Deliveries view shows; ``None`` fields do not filter."""
-
-    status: str | None = None
-    event_type: str | None = None
-    hook_id: int | None = None
-    since_seconds: float | None = None
-
-
-class DeliveryPagesModel(DeliveryRowsModel):
-    """Deliveries newest first, fetched :data:`PAGE_SIZE` rows at a time through
-    ``canFetchMore``/``fetchMore`` (keyset paging on ``seq``)."""
-
-    COLUMNS = ("", "Event", "Hook", "Result", "Attempts", "Duration", "Next attempt",
-               "Created", "Delivery")
-
-    def __init__(self, store: DeliveryHistory, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._store = store
-        self._more = True
-        self._filter = DeliveryFilter()
-        self._hook_names: dict[int, str] = {}
-
-    def set_hook_names(self, names: dict[int, str]) -> None:
-        """Names shown in the Hook column."""
-        self._hook_names = dict(names)
-
-    def set_filter(self, flt: DeliveryFilter) -> None:
-        """Show deliveries matching ``flt`` from the newest."""
-        self.beginResetModel()
-        self._filter = flt
-        self._rows = []
-        self._more = True
-        self.endResetModel()
-        self.fetchMore(QModelIndex())
-
-    def _query(self, **extra: Any) -> list[Delivery]:
-        f = self._filter
-        since = None if f.since_seconds is None else time.time() - f.since_seconds
-        return self._store.list_deliveries(hook_id=f.hook_id, status=f.status,
-                                           event_type=f.event_type, since=since, **extra)
-
-    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
-        return not parent.isValid() and self._more
-
-    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008 - Qt's signature
-        if parent.isValid() or not self._more:
-            return
-        before = self._rows[-1].seq if self._rows else None
-        page = self._query(limit=PAGE_SIZE, before_seq=before)
-        self._more = len(page) == PAGE_SIZE
-        if page:
-            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
-            self._rows += page
-            self.endInsertRows()
-
-    def refresh(self, visible: tuple[int, int] = (0, PAGE_SIZE - 1)) -> None:
-        """Add deliveries that arrived since, and update the loaded ones still pending in
-        the ``visible`` rows (first, last; the rest are updated when scrolled to, see
-        :meth:`update_pending`)."""
-        if self._rows:
-            new = self._query(limit=NEW_ROWS_LIMIT, after_seq=self._rows[0].seq)
-            if len(new) == NEW_ROWS_LIMIT:  # a flood: start again from the newest
-                self.set_filter(self._filter)
-                return
-            if new:
-                # Inserted, not reset: a reset re-lays out the whole view (a visible
-                # freeze when deliveries stream in).
-                self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
-                self._rows[0:0] = new
-                self.endInsertRows()
-            if len(self._rows) > MAX_ROWS:  # older ones are fetched again on scrolling
-                self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self._rows) - 1)
-                del self._rows[MAX_ROWS:]
-                self._more = True
-                self.endRemoveRows()
-            first, last = visible
-            self.update_pending(first + len(new), last + len(new))
-        else:
-            self.set_filter(self._filter)
-
-    def update_pending(self, first: int, last: int) -> None:
-        """Re-read the pending deliveries among rows ``first`` to ``last`` (the ones on
-        screen, give or take): re-reading every loaded pending row each refresh took
-        tens of milliseconds with thousands in flight."""
-        first = max(0, first)
-        pending = {d.seq: i for i, d in enumerate(self._rows[first:last + 1], start=first)
-                   if d.status == "pending"}
-        changed = []
-        for fresh in self._store.deliveries_by_seq(list(pending)):
-            row = pending[fresh.seq]
-            if fresh != self._rows[row]:
-                self._rows[row] = fresh
-                changed.append(row)
-        if changed:  # one signal: at full speed hundreds of rows change between refreshes
-            self.dataChanged.emit(self.index(min(changed), 0),
-                                  self.index(max(changed), len(self.COLUMNS) - 1))
-
-    def reload_row(self, row: int) -> None:
-        """Re-read one loaded delivery (it may have been queued again)."""
-        for fresh in self._store.deliveries_by_seq([self._rows[row].seq]):
-            if fresh != self._rows[row]:
-                self._rows[row] = fresh
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
-
-    def _own_cell(self, d: Delivery, column: str) -> dict[int, Any]:
-        if column == "":
-            return {DISPLAY: STATUS_ICONS.get(d.status, "?"), TOOLTIP: d.status,
-                    FOREGROUND: status_brush(d.status), ACCESSIBLE: d.status,
-                    Roles.DELIVERY_ID: d.id}
-        if column == "Created":
-            return {DISPLAY: ago(d.created_at), TOOLTIP: iso(d.created_at),
-                    Roles.DELIVERY_ID: d.id}
-        if column == "Hook":
-            text = self._hook_names.get(d.hook_id, f"hook {d.hook_id}")
-        else:  # "Next attempt"
-            text = "-" if d.status != "pending" or d.next_attempt_at is None else \
-                time.strftime("%H:%M:%S", time.localtime(d.next_attempt_at))
-        return {DISPLAY: text, Roles.DELIVERY_ID: d.id}
 
 
 class RedeliverSinceDialog(QDialog):
     """Asks from when failed deliveries should be sent again."""
 
-    def __init__(self, hook_label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, hook_label: str, count: Callable[[float], int],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._count = count
         self.setObjectName("redeliverSinceDialog")
         self.setWindowTitle("Redeliver failed deliveries")
         self.since_edit = QDateTimeEdit(QDateTime.currentDateTime().addDays(-1))
@@ -195,6 +64,9 @@ class RedeliverSinceDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         ok = buttons.addButton("Redeliver", QDialogButtonBox.ButtonRole.AcceptRole)
         ok.setObjectName("confirmRedeliverSince")
+        self.ok_button = ok
+        self.count_label = QLabel()
+        self.count_label.setObjectName("redeliverCount")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout()
@@ -205,7 +77,20 @@ class RedeliverSinceDialog(QDialog):
         note.setWordWrap(True)
         layout.addWidget(note)
         layout.addLayout(form)
+        layout.addWidget(self.count_label)
         layout.addWidget(buttons)
+        self.since_edit.dateTimeChanged.connect(self._on_since_changed)
+        self._on_since_changed()
+
+    @Slot()
+    def _on_since_changed(self) -> None:
+        """Say how many deliveries the chosen time would send again."""
+        n = self._count(self.since())
+        self.count_label.setText(
+            "No failed deliveries since then." if n == 0 else
+            f"{n:,} failed deliver{'y' if n == 1 else 'ies'} will be sent again.")
+        self.ok_button.setText("Redeliver" if n == 0 else f"Redeliver {n:,}")
+        self.ok_button.setEnabled(n > 0)
 
     def since(self) -> float:
         """The chosen time, Unix seconds."""
@@ -215,16 +100,19 @@ class RedeliverSinceDialog(QDialog):
 class DeliveriesPage(QWidget):
     """All deliveries with filters and details. Signals ask the window to act:
     ``delivery_selected(str)``, ``redeliver_requested(str)``,
+    ``redeliver_many_requested(list)`` (delivery ids, several selected),
     ``copy_curl_requested(str)``, ``redeliver_failed_requested(object, float)`` (hook id
     or None for every hook, since in Unix seconds)."""
 
     delivery_selected = Signal(str)
     redeliver_requested = Signal(str)
+    redeliver_many_requested = Signal(list)
     copy_curl_requested = Signal(str)
     redeliver_failed_requested = Signal(object, float)
 
     def __init__(self, store: DeliveryHistory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._store = store
         self.model = DeliveryPagesModel(store, self)
         self.status_box = QComboBox()
         self.status_box.setObjectName("statusFilter")
@@ -242,8 +130,30 @@ class DeliveriesPage(QWidget):
         self.hook_box = QComboBox()
         self._hook_choices: list[tuple[int, str]] | None = None
         self.hook_box.setObjectName("hookFilter")
+        # Sized for about 18 characters, not for the longest hook name: a long name
+        # must not widen the window past the screen.
+        self.hook_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.hook_box.setMinimumContentsLength(18)
         self.hook_box.setAccessibleName("Hook")
         self.hook_box.addItem("All hooks", None)
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("deliverySearch")
+        self.search_edit.setAccessibleName("Search deliveries")
+        self.search_edit.setPlaceholderText("Delivery id, event id or text in the body")
+        self.search_edit.setToolTip("A delivery or event id finds it in the whole history; "
+                                    "other text is looked for (case-sensitive) in the bodies "
+                                    f"of the newest {SEARCH_SCAN:,} deliveries.")
+        self.search_edit.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self)  # search once typing pauses, not per keystroke
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(300)
+        self.class_box = QComboBox()
+        self.class_box.setObjectName("statusClassFilter")
+        self.class_box.setAccessibleName("HTTP status")
+        for label, value in (("Any HTTP status", None), ("2xx", "2xx"), ("3xx", "3xx"),
+                             ("4xx", "4xx"), ("5xx", "5xx"), ("No response", "none")):
+            self.class_box.addItem(label, value)
         self.since_box = QComboBox()
         self.since_box.setObjectName("sinceFilter")
         self.since_box.setAccessibleName("Time")
@@ -253,10 +163,21 @@ class DeliveriesPage(QWidget):
         self.view = QTableView()
         self.view.setObjectName("allDeliveries")
         self.view.setAccessibleName("Deliveries")
+        self.view.setMinimumHeight(100)  # a few rows even in a small window
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSortIndicator(self.model.COLUMNS.index("Created"),
+                                                      Qt.SortOrder.DescendingOrder)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setToolTip("Click a column to sort the loaded "
+                                                "deliveries by it")
+        self.empty_label = QLabel()
+        self.empty_label.setObjectName("deliveriesEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setEnabled(False)
+        self.empty_label.hide()
         # Rows scrolled into view get their pending statuses refreshed (a refresh reads
         # only the rows on screen).
         self._scrolled = QTimer(self)
@@ -272,11 +193,8 @@ class DeliveriesPage(QWidget):
             hh.resizeSection(col, width)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        self.details = QPlainTextEdit()
+        self.details = AttemptView()
         self.details.setObjectName("deliveryDetails")
-        self.details.setReadOnly(True)
-        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details.setPlaceholderText("Select a delivery to see its attempts.")
         self.details.setAccessibleName("Delivery attempts")
 
         self.redeliver_button = QPushButton("Redeliver")
@@ -288,32 +206,47 @@ class DeliveriesPage(QWidget):
         for button in (self.redeliver_button, self.curl_button):
             button.setEnabled(False)
 
+        find = QHBoxLayout()  # two rows, so the window stays usable when narrow
+        find.addWidget(self.search_edit, 1)
+        find.addWidget(self.since_box)
+        find.addWidget(self.redeliver_failed_button)
         filters = QHBoxLayout()
-        for widget in (self.status_box, self.event_box, self.hook_box, self.since_box):
+        for widget in (self.status_box, self.class_box, self.event_box, self.hook_box):
             filters.addWidget(widget)
         filters.addStretch(1)
-        filters.addWidget(self.redeliver_failed_button)
-        split = delivery_panel(self.view, (self.redeliver_button, self.curl_button),
-                               self.details, (420, 260))
+        table = QWidget()
+        table_layout = QVBoxLayout(table)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.empty_label)
+        table_layout.addWidget(self.view, 1)
+        split = delivery_panel(table, (self.redeliver_button, self.curl_button),
+                               self.details, (330, 400))
         layout = QVBoxLayout(self)
+        layout.addLayout(find)
         layout.addLayout(filters)
         layout.addWidget(split, 1)
 
-        for box in (self.status_box, self.event_box, self.hook_box, self.since_box):
+        for box in (self.status_box, self.class_box, self.event_box, self.hook_box,
+                    self.since_box):
             box.currentIndexChanged.connect(self._on_filter_changed)
+        self.search_edit.textChanged.connect(lambda _: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self._on_filter_changed)
+        self._search_timer.timeout.connect(self._on_filter_changed)
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
-        self.redeliver_button.clicked.connect(
-            lambda: self._emit_selected(self.redeliver_requested))
+        self.redeliver_button.clicked.connect(self._on_redeliver_clicked)
         self.curl_button.clicked.connect(lambda: self._emit_selected(self.copy_curl_requested))
         self.redeliver_failed_button.clicked.connect(self._on_redeliver_failed)
         self.model.set_filter(self.current_filter())
+        self._show_empty_state()
 
     def current_filter(self) -> DeliveryFilter:
         """The filter the controls describe."""
         return DeliveryFilter(status=self.status_box.currentData(),
                               event_type=self.event_box.currentData(),
                               hook_id=self.hook_box.currentData(),
-                              since_seconds=self.since_box.currentData())
+                              since_seconds=self.since_box.currentData(),
+                              search=self.search_edit.text().strip() or None,
+                              status_class=self.class_box.currentData())
 
     def set_hooks(self, hooks: list[Hook]) -> None:
         """Update the Hook filter and names (keeps the current choice when it exists)."""
@@ -338,6 +271,8 @@ class DeliveriesPage(QWidget):
         """Show new arrivals and status changes, the selected delivery's too (it may have
         been queued again), with its buttons and attempts."""
         self.model.refresh(self._visible_rows())
+        if self.empty_label.isHidden() != (self.model.rowCount() > 0):
+            self._show_empty_state()
         rows = self.view.selectionModel().selectedRows()
         if rows:
             self.model.reload_row(rows[0].row())
@@ -353,7 +288,8 @@ class DeliveriesPage(QWidget):
 
     @Slot()
     def _update_visible(self) -> None:
-        self.model.update_pending(*self._visible_rows())
+        if self.isVisible():  # not for a closed window (its store may be closed too)
+            self.model.update_pending(*self._visible_rows())
 
     def stop(self) -> None:
         """Stop the pending look at rows scrolled into view (the window is closing and
@@ -365,16 +301,21 @@ class DeliveriesPage(QWidget):
         self.details.clear()
         self.model.set_filter(self.current_filter())
         self._on_selection_changed()  # a model reset drops the selection without a signal
+        self._show_empty_state()
 
     def selected_delivery(self) -> Delivery | None:
-        """The selected delivery, if any."""
+        """The selected delivery when exactly one is selected, else None."""
         rows = self.view.selectionModel().selectedRows()
-        return self.model.delivery_at(rows[0].row()) if rows else None
+        return self.model.delivery_at(rows[0].row()) if len(rows) == 1 else None
 
-    def show_details(self, text: str) -> None:
-        """Show the attempt account of the selected delivery."""
-        if text != self.details.toPlainText():
-            self.details.setPlainText(text)
+    def selected_deliveries(self) -> list[Delivery]:
+        """Every selected delivery, top to bottom."""
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedRows())
+        return [self.model.delivery_at(r) for r in rows]
+
+    def show_delivery(self, delivery: Delivery, attempts: list[Attempt], body: bytes) -> None:
+        """Show the selected delivery's attempts (see :class:`AttemptView`)."""
+        self.details.show_delivery(delivery, attempts, body)
 
     def _emit_selected(self, signal: Any) -> None:
         selected = self.selected_delivery()
@@ -382,15 +323,39 @@ class DeliveriesPage(QWidget):
             signal.emit(selected.id)
 
     @Slot()
+    def _on_redeliver_clicked(self) -> None:
+        chosen = self.selected_deliveries()
+        if len(chosen) > 1:
+            self.redeliver_many_requested.emit(
+                [d.id for d in chosen if d.event_type != catalog.PING])
+        else:
+            self._emit_selected(self.redeliver_requested)
+
+    @Slot()
     def _on_filter_changed(self) -> None:
+        self._search_timer.stop()
         self.reload()
+
+    def _show_empty_state(self) -> None:
+        """Say why the list is empty, instead of showing a blank table."""
+        empty = self.model.rowCount() == 0
+        flt = self.current_filter()
+        filtered = flt != DeliveryFilter()
+        self.empty_label.setText(
+            "No delivery matches these filters." if filtered else
+            "No deliveries yet. They appear here as events are sent to your hooks.")
+        self.empty_label.setVisible(empty)  # above the table, which keeps the focus
 
     @Slot(QItemSelection, QItemSelection)
     def _on_selection_changed(self, *_: object) -> None:
         d = self.selected_delivery()
-        self.curl_button.setEnabled(d is not None)
-        self.redeliver_button.setEnabled(d is not None and d.event_type != catalog.PING
-                                         and d.status != "pending")
+        update_delivery_buttons(d, self.redeliver_button, self.curl_button)
+        many = [x for x in self.selected_deliveries() if x.event_type != catalog.PING]
+        if len(self.selected_deliveries()) > 1:
+            self.redeliver_button.setText(f"Re&deliver {len(many)}")
+            self.redeliver_button.setEnabled(bool(many))
+            self.details.clear(f"{len(self.selected_deliveries())} deliveries selected. "
+                               "Select one to see its attempts.")
         if d is not None:
             self.delivery_selected.emit(d.id)
 
@@ -398,7 +363,8 @@ class DeliveriesPage(QWidget):
     def _on_redeliver_failed(self) -> None:
         hook_id = self.hook_box.currentData()
         label = "every hook" if hook_id is None else self.hook_box.currentText()
-        dialog = RedeliverSinceDialog(label, self)
+        dialog = RedeliverSinceDialog(
+            label, lambda since: self._store.count_failed(hook_id=hook_id, since=since), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
             lambda: self.redeliver_failed_requested.emit(hook_id, dialog.since()))

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QGuiApplication
 
 from hookadmin.core.errors import HookadminError, NotFoundError
-from hookadmin.ui.hook_page import curl_command, describe_attempts
+from hookadmin.ui.hook_page import curl_command
 from hookadmin.ui.queries import DeliveryQuery, DeliveryRows
 
 if TYPE_CHECKING:
@@ -40,6 +40,22 @@ class DeliveryActions(QObject):
         w.status.show_message(f"Delivery {delivery_id} is queued again.")
         w.refresh()
 
+    @Slot(list)
+    def redeliver_many(self, delivery_ids: list[str]) -> int:
+        """Queue several deliveries again (new attempts, same ids and bodies); returns
+        how many."""
+        w = self.window
+        count = 0
+        try:
+            for delivery_id in delivery_ids:
+                w.service.redeliver(delivery_id)
+                count += 1
+        except HookadminError as err:
+            w.show_banner(str(err))
+        w.status.show_message(f"Queued {count} deliveries again.")
+        w.refresh()
+        return count
+
     @Slot(object, float)
     def redeliver_failed_since(self, hook_id: int | None, since: float) -> int:
         """Queue every failed delivery of a hook (or of every hook) since ``since``
@@ -56,11 +72,11 @@ class DeliveryActions(QObject):
         w.refresh()
         return count
 
-    def _details(self, delivery_id: str, show: Callable[[str], None]) -> None:
-        """Read a delivery's attempts on the reads lane, then ``show`` them as text."""
+    def _details(self, delivery_id: str, show: Callable[[DeliveryRows], None]) -> None:
+        """Read a delivery's attempts on the reads lane, then ``show`` them."""
 
         def shown(rows: DeliveryRows) -> None:
-            show(describe_attempts(rows.delivery, rows.attempts, rows.body))
+            show(rows)
 
         def failed(err: HookadminError) -> None:
             if not isinstance(err, NotFoundError):  # a deleted one is simply not shown
@@ -73,10 +89,10 @@ class DeliveryActions(QObject):
         """Show a delivery's attempts on the Deliveries tab."""
         page = self.window.deliveries_page
 
-        def show(text: str) -> None:
+        def show(rows: DeliveryRows) -> None:
             selected = page.selected_delivery()
             if selected is not None and selected.id == delivery_id:
-                page.show_details(text)
+                page.show_delivery(rows.delivery, rows.attempts, rows.body)
 
         self._details(delivery_id, show)
 
@@ -85,9 +101,9 @@ class DeliveryActions(QObject):
         """Show a delivery's attempts on the hook page."""
         page = self.window.page
 
-        def show(text: str) -> None:
+        def show(rows: DeliveryRows) -> None:
             if page.selected_delivery_id() == delivery_id:
-                page.show_attempts(text)
+                page.show_delivery(rows.delivery, rows.attempts, rows.body)
 
         self._details(delivery_id, show)
 

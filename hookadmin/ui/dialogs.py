@@ -127,12 +127,16 @@ class SettingsDialog(QDialog):
                              "fe80::/10, fd00:ec2::254, 100.100.100.200, and IPv6 forms that "
                              "carry them) are always refused. The change applies "
                              "to new requests within a few seconds, in the window and in "
-                             "`hookadmin worker` alike.")
+                             "“hookadmin worker” alike.")
         policy_note.setWordWrap(True)
         policy_note.setEnabled(False)
         options = {**DELIVERY_DEFAULTS, **service.delivery_options()}
         self.schedule_edit = QLineEdit(", ".join(f"{d:g}" for d in options["retry_schedule"]))
         self.schedule_edit.setObjectName("retrySchedule")
+        # Wide enough for a usual schedule ("0, 5, 30, 120, 600, 1800, 3600"), not clipped.
+        self.schedule_edit.setMinimumWidth(
+            self.schedule_edit.fontMetrics().horizontalAdvance("0, 5, 30, 120, 600, 1800, 3600")
+            + 24)
         self.schedule_edit.setAccessibleName("Retry schedule, seconds")
         self.schedule_edit.setToolTip("Seconds to wait before each attempt; after the last "
                                       "one fails the delivery is failed. Each delay gets "

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -22,119 +25,8 @@ from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError
 from hookadmin.core.formats import default_events
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
+from hookadmin.ui.event_picker import EventPicker
 from hookadmin.ui.hook_type_form import HookTypeOptions, uses_url_field
-
-
-class GroupCheckBox(QCheckBox):
-    """A tri-state parent: partially checked when some children are; a click checks
-    all children (or unchecks all when every child is checked)."""
-
-    def nextCheckState(self) -> None:
-        self.setCheckState(Qt.CheckState.Unchecked if self.checkState() == Qt.CheckState.Checked
-                           else Qt.CheckState.Checked)
-
-
-class EventPicker(QWidget):
-    """The ten event checkboxes grouped under their tri-state group parents.
-
-    The selection is read as a subscription: a fully checked group is stored as the
-    group id (``job``: every job event, including any added later).
-
-    Signals:
-        changed(): the selection changed.
-    """
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.group_boxes: dict[str, GroupCheckBox] = {}
-        self.event_boxes: dict[str, QCheckBox] = {}
-        columns = QHBoxLayout(self)  # one column per group keeps the form short
-        columns.setContentsMargins(0, 0, 0, 0)
-        for group in catalog.GROUPS:
-            layout = QVBoxLayout()
-            layout.setSpacing(2)
-            columns.addLayout(layout, 1)
-            parent_box = GroupCheckBox(group.label)
-            parent_box.setTristate(True)
-            parent_box.setObjectName(f"group_{group.id}")
-            parent_box.setAccessibleName(group.label)
-            font = QFont(parent_box.font())
-            font.setBold(True)
-            parent_box.setFont(font)
-            parent_box.clicked.connect(lambda _=False, g=group.id: self._on_group_clicked(g))
-            self.group_boxes[group.id] = parent_box
-            layout.addWidget(parent_box)
-            for event in catalog.EVENT_TYPES:
-                if event.group != group.id:
-                    continue
-                box = QCheckBox(event.label)
-                box.setObjectName(f"event_{event.id}")
-                box.setToolTip(f"{event.id}: {event.description}")
-                box.setAccessibleName(event.label)
-                box.setAccessibleDescription(event.description)
-                box.toggled.connect(lambda _=False, g=group.id: self._on_event_toggled(g))
-                self.event_boxes[event.id] = box
-                note = QLabel(event.description)
-                note.setObjectName("eventDescription")
-                note.setWordWrap(True)
-                note.setEnabled(False)
-                row = QVBoxLayout()
-                row.setContentsMargins(24, 0, 0, 2)
-                row.setSpacing(0)
-                row.addWidget(box)
-                desc = QHBoxLayout()
-                desc.setContentsMargins(22, 0, 0, 0)
-                desc.addWidget(note)
-                row.addLayout(desc)
-                layout.addLayout(row)
-            layout.addStretch(1)
-
-    def subscription(self) -> list[str]:
-        """The canonical event list for the current ticks (may be empty)."""
-        picked: list[str] = []
-        for group in catalog.GROUPS:
-            if self.group_boxes[group.id].checkState() == Qt.CheckState.Checked:
-                picked.append(group.id)
-            else:
-                picked += [e for e in catalog.types_in_group(group.id)
-                           if self.event_boxes[e].isChecked()]
-        return catalog.normalize_subscription(picked) if picked else []
-
-    def set_subscription(self, events: tuple[str, ...] | list[str]) -> None:
-        """Tick the boxes for a stored subscription."""
-        covered = catalog.expand(events)
-        for type_id, box in self.event_boxes.items():
-            box.setChecked(type_id in covered)
-
-    @Slot()
-    def _on_group_clicked(self, group_id: str) -> None:
-        checked = self.group_boxes[group_id].checkState() == Qt.CheckState.Checked
-        for type_id in catalog.types_in_group(group_id):
-            box = self.event_boxes[type_id]
-            box.blockSignals(True)
-            box.setChecked(checked)
-            box.blockSignals(False)
-        self._sync_group(group_id)
-        self.changed.emit()
-
-    @Slot()
-    def _on_event_toggled(self, group_id: str) -> None:
-        self._sync_group(group_id)
-        self.changed.emit()
-
-    def _sync_group(self, group_id: str) -> None:
-        states = [self.event_boxes[t].isChecked() for t in catalog.types_in_group(group_id)]
-        box = self.group_boxes[group_id]
-        box.blockSignals(True)
-        if all(states):
-            box.setCheckState(Qt.CheckState.Checked)
-        elif any(states):
-            box.setCheckState(Qt.CheckState.PartiallyChecked)
-        else:
-            box.setCheckState(Qt.CheckState.Unchecked)
-        box.blockSignals(False)
 
 
 class HookForm(QWidget):
@@ -311,16 +203,85 @@ class HookForm(QWidget):
         self.insecure_box.toggled.connect(self.insecure_warning.setVisible)
         self.submit_button.clicked.connect(self._on_submit)
         self.cancel_button.clicked.connect(self.cancelled)
-        self.url_edit.returnPressed.connect(self._on_submit)
         self.type_options.changed.connect(self._validate)
         self.type_options.type_changed.connect(self._on_type_changed)
+        self._saved_state: tuple[object, ...] = ()
+        self._submitting = False
         self.reset()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Return (or the keypad's Enter) submits from any field; Escape cancels. The
+        fields leave these keys to their parent, the form."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self._on_submit()
+        elif event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.cancelled.emit()
+        else:
+            super().keyPressEvent(event)
+
+    def _state(self) -> tuple[object, ...]:
+        """What the fields say, as typed (for telling unsaved edits)."""
+        return (self.url_edit.text().strip(), self.name_edit.text().strip(),
+                tuple(self.events.subscription()), self.active_box.isChecked(),
+                self.ca_edit.text().strip(), self.insecure_box.isChecked(),
+                self._type_state())
+
+    def _type_state(self) -> object:
+        try:
+            return repr(self.type_options.values())
+        except InputError:
+            return "incomplete"
+
+    def has_unsaved_edits(self) -> bool:
+        """True when a field differs from what the form was opened with (False while
+        the values are being submitted: the window leaves the form once saved)."""
+        return not self._submitting and self._state() != self._saved_state
+
+    def confirm_leave(self, proceed: Callable[[], None], stay: Callable[[], None]) -> bool:
+        """Whether the form may be left now. With unsaved edits, returns False and asks
+        (Save / Discard / Cancel): Discard calls ``proceed``; Save submits and calls
+        ``proceed`` once the form was saved and closed; Cancel calls ``stay``."""
+        if not self.has_unsaved_edits():
+            return True
+        what = "the new hook" if self.editing is None else \
+            f"“{self.editing.display_name}”"
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
+                          f"Save your changes to {what} before leaving?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("unsavedChanges")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: QMessageBox.StandardButton) -> None:
+            if button == QMessageBox.StandardButton.Discard:
+                self._saved_state = self._state()
+                proceed()
+            elif button == QMessageBox.StandardButton.Save:
+                self._on_submit()  # the window saves and shows the saved hook's page
+                if not self.isVisible():
+                    proceed()
+                else:  # not saved (a problem is shown under its field)
+                    stay()
+            else:
+                stay()
+
+        def finished(_: int) -> None:
+            clicked = box.clickedButton()
+            answered(QMessageBox.StandardButton.Cancel if clicked is None
+                     else box.standardButton(clicked))
+
+        box.finished.connect(finished)
+        box.open()
+        return False
 
     def reset(self, hook: Hook | None = None) -> None:
         """Empty the form for a new hook, or fill it with ``hook`` to edit it."""
         self.editing = hook
         self._url_touched = hook is not None
-        self.title.setText("Add webhook" if hook is None else f"Edit hook {hook.id}")
+        self.title.setText("Add webhook" if hook is None else
+                           f"Edit hook “{hook.display_name}”")
         self.submit_button.setText("Create hook" if hook is None else "Save changes")
         self.type_options.reset(hook)
         self.url_edit.setText("" if hook is None or hook.type == "email" else hook.url)
@@ -332,6 +293,7 @@ class HookForm(QWidget):
         self.show_error(None)
         self._ca_checked = None
         self._validate()
+        self._saved_state = self._state()
 
     def reset_as_copy(self, hook: Hook) -> None:
         """Fill the form for a new hook with a copy of ``hook``'s settings."""
@@ -345,6 +307,7 @@ class HookForm(QWidget):
         self.ca_edit.setText(hook.ca_bundle or "")
         self.insecure_box.setChecked(hook.insecure_ssl)
         self._validate()
+        self._saved_state = self._state()
 
     def show_error(self, error: InputError | None) -> None:
         """Show a service-side error under the field it names (or under the URL)."""
@@ -480,4 +443,8 @@ class HookForm(QWidget):
         self._ca_checked = None
         if not self._validate():
             return
-        self.submitted.emit(self.values())
+        self._submitting = True
+        try:
+            self.submitted.emit(self.values())
+        finally:
+            self._submitting = False

@@ -7,8 +7,8 @@ import shlex
 import time
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QItemSelection, Qt, Signal, SignalInstance, Slot
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtCore import QItemSelection, QSize, Qt, Signal, SignalInstance, Slot
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 from hookadmin.core import events as catalog
 from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Attempt, Delivery, iso
-from hookadmin.ui.models import DeliveriesModel
-from hookadmin.ui.ping_viewer import pretty_body
+from hookadmin.core.store import Attempt, Delivery, HookHealth
+from hookadmin.ui.attempt_view import AttemptView
+from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
 
 MASK = "•" * 24
 
@@ -42,37 +42,6 @@ def curl_command(url: str, headers: dict[str, str], body: bytes) -> str:
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
     return " ".join(parts)
-
-
-def describe_attempts(delivery: Delivery, attempts: list[Attempt], body: bytes) -> str:
-    """A readable account of a delivery's attempts (request and response of each)."""
-    lines = [f"Delivery {delivery.id}", f"Event {delivery.event_type} · event id "
-             f"{delivery.event_id}", f"Status {delivery.status} after {delivery.attempts} "
-             f"attempt(s)"]
-    if delivery.status == "pending" and delivery.next_attempt_at:
-        lines.append(f"Next attempt {iso(delivery.next_attempt_at)}")
-    lines.append("")
-    for a in attempts:
-        result = f"HTTP {a.status_code}" if a.status_code is not None else a.error_kind
-        duration = "-" if a.duration_ms is None else f"{a.duration_ms:.0f} ms"
-        lines.append(f"── Attempt {a.number} · {iso(a.started_at)} · {result} · {duration}")
-        if a.error_message:
-            lines.append(a.error_message)
-        lines.append(f"POST {a.request_url}")
-        lines += [f"{k}: {v}" for k, v in a.request_headers.items()]
-        if a.response_headers is not None:
-            lines.append("")
-            lines.append("Response headers:")
-            lines += [f"{k}: {v}" for k, v in a.response_headers]
-        if a.response_body:
-            lines.append("")
-            lines.append("Response body" + (" (truncated)" if a.response_truncated else "") + ":")
-            lines.append(pretty_body(a.response_body))
-        lines.append("")
-    lines.append("Request body:")
-    lines.append(pretty_body(body))
-    return "\n".join(lines)
-
 
 
 def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidget,
@@ -95,6 +64,60 @@ def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidge
     split.setSizes(list(sizes))
     return split
 
+def update_delivery_buttons(selected: Delivery | None, redeliver: QPushButton,
+                            curl: QPushButton) -> None:
+    """Enable Redeliver and Copy as curl for the ``selected`` delivery (both off with
+    none). A delivery waiting for its next retry gets "Retry now" instead of
+    "Redeliver" (the same action: due again now); a ping is never redelivered."""
+    curl.setEnabled(selected is not None)
+    waiting = selected is not None and selected.status == "pending"
+    redeliver.setText("Retry &now" if waiting else "Re&deliver")
+    redeliver.setToolTip("Attempt the selected delivery now instead of waiting for its "
+                         "next retry" if waiting else
+                         "Send the selected delivery again: new attempts, same delivery id "
+                         "and body")
+    redeliver.setEnabled(selected is not None and selected.event_type != catalog.PING)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shows as much of its text as fits, ending in "…", with
+    the whole text as its tooltip: a long hook name must not widen the page past the
+    window (and push Delete… and the badges off-screen)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None,
+                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        """Show ``text``, elided to the label's width."""
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        """The text before eliding."""
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance(self._full) + 4),
+                     hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, self._mode,
+                                              max(0, self.width()))
+        super().setText(shown)
+
+
 class HookPage(QWidget):
     """One hook. Signals ask the window to act: ``reveal_requested``,
     ``ping_requested``, ``edit_requested``, ``delete_requested`` (each with the hook
@@ -115,7 +138,8 @@ class HookPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hook: Hook | None = None
-        self.title = QLabel()
+        self._health: HookHealth | None = None
+        self.title = ElidedLabel()
         self.title.setObjectName("hookTitle")
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.4)
@@ -128,7 +152,7 @@ class HookPage(QWidget):
         self.reason_label.setWordWrap(True)
         self.reason_label.setStyleSheet("color: #c62828;")
 
-        self.url_label = QLabel()
+        self.url_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.url_label.setObjectName("hookUrl")
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.events_label = QLabel()
@@ -157,6 +181,13 @@ class HookPage(QWidget):
         self.warnings.setObjectName("hookWarnings")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #a15c00;")
+        self.health_label = QLabel()
+        self.health_label.setObjectName("hookHealth")
+        self.health_label.setWordWrap(True)
+        self.health_spark = QLabel()
+        self.health_spark.setObjectName("hookSparkline")
+        self.health_spark.setToolTip("Attempts per hour over the last 24 hours: succeeded "
+                                     "below, failed stacked above")
         self.tls_label = QLabel()
         self.tls_label.setObjectName("hookTls")
         self.tls_label.setWordWrap(True)
@@ -179,14 +210,21 @@ class HookPage(QWidget):
         secret_row.addWidget(self.secret_label)
         secret_row.addWidget(self.reveal_button)
         secret_row.addWidget(self.reset_button)
-        secret_row.addWidget(self.verify_button)
         secret_row.addStretch(1)
+        verify_row = QHBoxLayout()  # its own line: the page stays usable when narrow
+        verify_row.addWidget(self.verify_button)
+        verify_row.addStretch(1)
         secret_col = QVBoxLayout()
         secret_col.addLayout(secret_row)
+        secret_col.addLayout(verify_row)
         secret_col.addWidget(self.rotation_label)
         details = QFormLayout()
         details.addRow("Payload URL", self.url_label)
         details.addRow("Events", self.events_label)
+        health_row = QHBoxLayout()
+        health_row.addWidget(self.health_spark)
+        health_row.addWidget(self.health_label, 1)
+        details.addRow("Health", health_row)
         details.addRow("TLS", self.tls_label)
         details.addRow("Secret", secret_col)
 
@@ -196,15 +234,15 @@ class HookPage(QWidget):
         actions.addWidget(self.edit_button)
         actions.addWidget(self.toggle_button)
         actions.addStretch(1)
-        actions.addWidget(self.delete_button)
 
         header = QHBoxLayout()
-        header.addWidget(self.title)
+        header.addWidget(self.title, 1)
         header.addSpacing(12)
         header.addWidget(self.state_label)
         header.addSpacing(8)
         header.addWidget(self.badges)
-        header.addStretch(1)
+        header.addSpacing(8)
+        header.addWidget(self.delete_button)
 
         self.deliveries = DeliveriesModel(self)
         self.deliveries_view = QTableView()
@@ -224,12 +262,16 @@ class HookPage(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         self.deliveries_view.setAccessibleName("Recent deliveries")
-        self.attempts_view = QPlainTextEdit()
+        self.deliveries_view.setMinimumHeight(120)
+        self.attempts_view = AttemptView()
         self.attempts_view.setObjectName("attempts")
-        self.attempts_view.setReadOnly(True)
-        self.attempts_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.attempts_view.setPlaceholderText("Select a delivery to see its attempts.")
         self.attempts_view.setAccessibleName("Delivery attempts")
+        self.deliveries_empty = QLabel("No deliveries yet. Ping the hook or send a test "
+                                       "event to see one here.")
+        self.deliveries_empty.setObjectName("hookDeliveriesEmpty")
+        self.deliveries_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.deliveries_empty.setEnabled(False)
+        self.deliveries_empty.hide()
         self.redeliver_button = QPushButton("Re&deliver")
         self.redeliver_button.setObjectName("redeliver")
         self.redeliver_button.setToolTip("Send the selected delivery again: new attempts, "
@@ -240,8 +282,18 @@ class HookPage(QWidget):
                                     "last request, signature included")
         for button in (self.redeliver_button, self.curl_button):
             button.setEnabled(False)
-        split = delivery_panel(self.deliveries_view, (self.redeliver_button, self.curl_button),
-                               self.attempts_view, (260, 200))
+        table = QWidget()
+        table_layout = QVBoxLayout(table)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.deliveries_empty)
+        table_layout.addWidget(self.deliveries_view, 1)
+        split = delivery_panel(table, (self.redeliver_button, self.curl_button),
+                               self.attempts_view, (220, 300))
+        # The page's word-wrapped labels make the scroll area size it by height-for-width,
+        # which counts each part's preferred height: the deliveries and attempts would
+        # push the page past the window. They take the room left, at least their minimum.
+        split.setMinimumHeight(split.minimumSizeHint().height())
+        split.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -253,7 +305,7 @@ class HookPage(QWidget):
         layout.addSpacing(6)
         layout.addWidget(QLabel("Recent deliveries"))
         layout.addWidget(split, 1)
-        scroll = QScrollArea()  # a narrow window scrolls the page instead of clipping it
+        scroll = self._scroll = QScrollArea()  # a narrow window scrolls the page, not clips it
         scroll.setObjectName("pageScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -261,6 +313,10 @@ class HookPage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        # The splitter gives the page at least the width its rows need, so the buttons
+        # stay on screen; the hooks list gives way instead.
+        self.setMinimumWidth(content.minimumSizeHint().width()
+                             + scroll.verticalScrollBar().sizeHint().width())
 
         self.reveal_button.clicked.connect(lambda: self._emit(self.reveal_requested))
         self.ping_button.clicked.connect(lambda: self._emit(self.ping_requested))
@@ -296,6 +352,7 @@ class HookPage(QWidget):
             self.rotation_label.hide()
         selected = self.selected_delivery_id() if same else None
         self.deliveries.set_rows(deliveries)
+        self.deliveries_empty.setVisible(not deliveries)  # the table stays: it takes focus
         if selected is not None:
             for row in range(self.deliveries.rowCount()):
                 if self.deliveries.delivery_at(row).id == selected:
@@ -306,6 +363,9 @@ class HookPage(QWidget):
                     break
         elif not same:
             self.attempts_view.clear()
+        if not same:  # another hook's page starts at its top
+            self._scroll.verticalScrollBar().setValue(0)
+        self._update_actions()
 
     def _show_settings(self, hook: Hook) -> None:
         """The hook's name, state, URL, badges, warnings, TLS and events."""
@@ -346,15 +406,32 @@ class HookPage(QWidget):
         self.events_label.setText(", ".join(labels))
         self.toggle_button.setText("&Deactivate" if hook.active else "&Activate")
 
+    def show_health(self, health: HookHealth | None) -> None:
+        """Show the hook's success rate, last success, failing clock and hourly
+        attempts (None: not known yet)."""
+        if health is None:
+            self.health_label.setText("Not known yet.")
+            self.health_spark.clear()
+            self._health = None
+            return
+        if health == self._health:
+            return  # unchanged on most 2 s refreshes
+        self._health = health
+        self.health_label.setText(health_summary(health))
+        failing = health.failing_since is not None
+        self.health_label.setStyleSheet(
+            f"color: {status_color('failed').name()};" if failing else "")
+        self.health_spark.setPixmap(sparkline(health.hourly, 120, 24))
+
     def selected_delivery_id(self) -> str | None:
         """The id of the selected delivery, if any."""
         rows = self.deliveries_view.selectionModel().selectedRows()
         return self.deliveries.delivery_at(rows[0].row()).id if rows else None
 
-    def show_attempts(self, text: str) -> None:
-        """Show the attempt account of the selected delivery."""
-        if text != self.attempts_view.toPlainText():  # the 2 s refresh must not scroll
-            self.attempts_view.setPlainText(text)
+    def show_delivery(self, delivery: Delivery, attempts: list[Attempt], body: bytes) -> None:
+        """Show the selected delivery's attempts (unchanged data leaves the view as it
+        is: the 2 s refresh must not scroll it or switch its tab)."""
+        self.attempts_view.show_delivery(delivery, attempts, body)
 
     @Slot()
     def _on_toggle_clicked(self) -> None:
@@ -363,14 +440,17 @@ class HookPage(QWidget):
 
     @Slot(QItemSelection, QItemSelection)
     def _on_selection_changed(self, *_: object) -> None:
-        delivery_id = self.selected_delivery_id()
-        self.curl_button.setEnabled(delivery_id is not None)
-        selected = None if delivery_id is None else self.deliveries.delivery_at(
-            self.deliveries_view.selectionModel().selectedRows()[0].row())
-        self.redeliver_button.setEnabled(selected is not None and selected.event_type != "ping"
-                                         and selected.status != "pending")
+        delivery_id = self._update_actions()
         if delivery_id is not None:
             self.delivery_selected.emit(delivery_id)
+
+    def _update_actions(self) -> str | None:
+        """Enable the delivery buttons for the selection (a model reset drops it without
+        a signal); returns the selected delivery's id."""
+        rows = self.deliveries_view.selectionModel().selectedRows()
+        selected = self.deliveries.delivery_at(rows[0].row()) if rows else None
+        update_delivery_buttons(selected, self.redeliver_button, self.curl_button)
+        return None if selected is None else selected.id
 
     def _selected_emit(self, signal: SignalInstance) -> None:
         delivery_id = self.selected_delivery_id()

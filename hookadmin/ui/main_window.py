@@ -265,6 +265,8 @@ class MainWindow(QMainWindow):
         self.deliveries_page.delivery_selected.connect(
             self.delivery_actions.show_on_deliveries_tab)
         self.deliveries_page.redeliver_requested.connect(self.delivery_actions.redeliver)
+        self.deliveries_page.redeliver_many_requested.connect(
+            self.delivery_actions.redeliver_many)
         self.deliveries_page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
         self.deliveries_page.redeliver_failed_requested.connect(
             self.delivery_actions.redeliver_failed_since)
@@ -348,7 +350,8 @@ class MainWindow(QMainWindow):
         callbacks, self._after_next_refresh = self._after_next_refresh, []
         shown = (self.page.hook.id if self.stack.currentWidget() is self.page
                  and self.page.hook is not None else None)
-        query = WindowQuery(shown_hook_id=shown, limit=DELIVERIES_SHOWN)
+        query = WindowQuery(shown_hook_id=shown, limit=DELIVERIES_SHOWN,
+                            health=self.hooks_model.health_due())
         self.reads.submit(query.run, lambda rows: self._apply_refresh(rows, callbacks),
                           lambda err: self._refresh_failed(err, callbacks))
 
@@ -361,7 +364,7 @@ class MainWindow(QMainWindow):
     def _apply_refresh(self, rows: WindowRows, callbacks: list[Callable[[], None]]) -> None:
         self._refresh_in_flight = False
         selected = self.selected_hook_id()
-        self.hooks_model.set_data(rows.hooks, rows.last)
+        self.hooks_model.set_data(rows.hooks, rows.last, rows.health)
         self.empty_hint.setVisible(not rows.hooks)
         if selected is not None:
             row = self._view_row(selected)
@@ -506,6 +509,7 @@ class MainWindow(QMainWindow):
                 self.stack.setCurrentWidget(self.placeholder)
             return
         self.page.show_hook(rows.hook, rows.deliveries)
+        self.page.show_health(self.hooks_model.health_of(rows.hook_id))
         self.stack.setCurrentWidget(self.page)
 
     @Slot(QItemSelection, QItemSelection)
@@ -515,6 +519,9 @@ class MainWindow(QMainWindow):
             self._page_wanted = None
             if self.stack.currentWidget() is self.page:
                 self.stack.setCurrentWidget(self.placeholder)
+            return
+        if self.stack.currentWidget() is self.form_scroll and not self.form.confirm_leave(
+                lambda: self.select_hook(hook_id), self.hooks_view.clearSelection):
             return
         self._show_page(hook_id)
 

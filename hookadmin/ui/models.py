@@ -12,16 +12,24 @@ from PySide6.QtCore import (
     QModelRoleData,
     QModelRoleDataSpan,
     QPersistentModelIndex,
+    QRectF,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Delivery
+from hookadmin.core.store import Delivery, HookHealth
 
 _Index = QModelIndex | QPersistentModelIndex
-GREEN, RED, AMBER = QColor("#2e7d32"), QColor("#c62828"), QColor("#a15c00")
+GREEN, RED, AMBER, GREY = (QColor("#2e7d32"), QColor("#c62828"), QColor("#a15c00"),
+                          QColor("#616161"))
+# On a dark palette the light theme's colours are too dark to read (contrast < 3:1):
+# the same hues, lighter.
+DARK_COLOURS = {"succeeded": QColor("#81c784"), "failed": QColor("#ef9a9a"),
+                "pending": QColor("#ffcc80"), "inactive": QColor("#bdbdbd")}
+LIGHT_COLOURS = {"succeeded": GREEN, "failed": RED, "pending": AMBER, "inactive": GREY}
 
 
 class Roles(IntEnum):
@@ -62,19 +70,108 @@ def delivery_result(d: Delivery) -> str:
     return f"✗ {code}"
 
 
-_BRUSHES: dict[str, QBrush] = {}
+def local_time(ts: float) -> str:
+    """Unix seconds → "2026-12-04 18:20:33" in the local time zone: the one way the
+    window writes an exact time (tables, details and tooltips alike)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def is_dark() -> bool:
+    """True when the application's palette is a dark one (light text on dark)."""
+    palette = QGuiApplication.palette()
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def status_color(status: str) -> QColor:
+    """The colour of a status (``succeeded``, ``failed``, ``pending``, ``inactive``;
+    anything else is amber) with enough contrast on the current palette."""
+    colours = DARK_COLOURS if is_dark() else LIGHT_COLOURS
+    return colours.get(status, colours["pending"])
+
+
+_BRUSHES: dict[tuple[str, bool], QBrush] = {}
 
 
 def status_brush(status: str) -> QBrush:
-    """Green for succeeded, red for failed, amber for pending (one brush per status,
-    made once: a table asks for one per painted cell)."""
-    brush = _BRUSHES.get(status)
+    """Green for succeeded, red for failed, grey for inactive, amber for pending, in
+    the light or dark variant of the current palette (one brush per status and
+    variant, made once: a table asks for one per painted cell)."""
+    key = (status, is_dark())
+    brush = _BRUSHES.get(key)
     if brush is None:
-        brush = _BRUSHES[status] = QBrush({"succeeded": GREEN, "failed": RED}.get(status, AMBER))
+        brush = _BRUSHES[key] = QBrush(status_color(status))
     return brush
 
 
+class ElideEndDelegate(QStyledItemDelegate):
+    """Draws its column's text elided at the end ("Job Notifications, Clus…") whatever
+    the view's elide mode: for lists, whose start matters most."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
+
+
+def sparkline(hourly: tuple[tuple[int, int], ...], width: int, height: int) -> QPixmap:
+    """A bar per hour of ``(succeeded, failed)`` attempts, ``width`` by ``height``
+    pixels, transparent: the successful part of each bar in the succeeded colour, the
+    failed part stacked on it in the failed colour; an hour without attempts is a
+    baseline dot. Bars share one scale (the busiest hour fills the height)."""
+    ratio = QGuiApplication.primaryScreen().devicePixelRatio() \
+        if QGuiApplication.primaryScreen() else 1.0
+    pixmap = QPixmap(int(width * ratio), int(height * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    if not hourly:
+        return pixmap
+    top = max((ok + bad for ok, bad in hourly), default=0) or 1
+    slot = width / len(hourly)
+    bar = max(1.0, slot - 1.0)
+    painter = QPainter(pixmap)
+    ok_colour, bad_colour = status_color("succeeded"), status_color("failed")
+    quiet = status_color("inactive")
+    for i, (ok, bad) in enumerate(hourly):
+        x = i * slot
+        if ok + bad == 0:
+            painter.fillRect(QRectF(x, height - 1.0, bar, 1.0), quiet)
+            continue
+        ok_h = max(1.0, (height - 1) * ok / top) if ok else 0.0
+        bad_h = max(1.0, (height - 1) * bad / top) if bad else 0.0
+        painter.fillRect(QRectF(x, height - ok_h, bar, ok_h), ok_colour)
+        painter.fillRect(QRectF(x, height - ok_h - bad_h, bar, bad_h), bad_colour)
+    painter.end()
+    return pixmap
+
+
+def health_text(health: HookHealth | None, now: float | None = None) -> str:
+    """The short health of the hooks list: "98 %" (succeeded, rounded down), "failing",
+    or an en dash without attempts in the window."""
+    if health is None:
+        return ""
+    if health.failing_since is not None:
+        return "failing"  # since when: in the tooltip and on the hook page
+    total = health.succeeded + health.failed
+    # Rounded down: 99.6 % must not read as a spotless 100 %.
+    return "–" if not total else f"{health.succeeded * 100 // total} %"
+
+
+def health_summary(health: HookHealth, now: float | None = None) -> str:
+    """One line for people: "98 % of 120 attempts succeeded in 24 h · last success
+    5 min ago" (and "· failing since …" when it is)."""
+    hours = len(health.hourly)
+    total = health.succeeded + health.failed
+    parts = [f"No attempts in the last {hours} h" if not total else
+             f"{health.succeeded * 100 // total} % of {total:,} "
+             f"attempt{'s' if total != 1 else ''} succeeded in the last {hours} h"]
+    parts.append("never succeeded" if health.last_success_at is None else
+                 f"last success {ago(health.last_success_at, now)}")
+    if health.failing_since is not None:
+        parts.append(f"failing since {local_time(health.failing_since)}")
+    return " · ".join(parts)
+
+
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+DECORATION = int(Qt.ItemDataRole.DecorationRole)
 TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
@@ -111,9 +208,9 @@ class TableModel(QAbstractTableModel):
         for i in range(roleDataSpan.size()):
             # __getitem__ exists at run time; PySide6's stubs leave it out.
             item: QModelRoleData = roleDataSpan[i]  # type: ignore[index]
-            value = values.get(item.role())
-            if value is not None:  # the span starts empty: unanswered roles stay so
-                item.setData(value)
+            # The delegate reuses one span for every cell it paints: a role this cell
+            # does not answer must be cleared, or the previous cell's colour bleeds in.
+            item.setData(values.get(item.role()))
 
     COLUMNS: tuple[str, ...] = ()
 
@@ -134,24 +231,44 @@ class TableModel(QAbstractTableModel):
 
 
 class HooksModel(TableModel):
-    """The hooks table: Hook (name and URL), Events, Active, Last delivery."""
+    """The hooks table: Hook (name and URL), Events, Active, Last delivery, Health (the
+    24 h success rate with an hourly attempts sparkline)."""
 
-    COLUMNS = ("Hook", "Events", "Active", "Last delivery")
+    COLUMNS = ("Hook", "Events", "Active", "Last delivery", "Health (24 h)")
 
     LAST = 3  # the "Last delivery" column
+    HEALTH = 4  # the "Health (24 h)" column
+    SPARK = (36, 14)  # the sparkline's width and height, pixels
+    HEALTH_SECONDS = 30.0  # health is read again after this long (it moves slowly)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._hooks: list[Hook] = []
         self._last: dict[int, Delivery] = {}
         self._last_texts: list[str] = []
+        self._health: dict[int, HookHealth] = {}
+        self._health_read = -1e9  # time.monotonic() of the last health given
+        self._sparks: dict[int, tuple[HookHealth, QPixmap]] = {}
 
-    def set_data(self, hooks: list[Hook], last: dict[int, Delivery]) -> None:
-        """Replace the rows. When the same hooks are listed, the rows are updated in
+    def health_due(self) -> bool:
+        """True when the health should be read again: :data:`HEALTH_SECONDS` have passed
+        since the last, or a hook has none yet. Reading it takes 15-20 ms with 20 busy
+        hooks, too much for every 2 s refresh."""
+        return (time.monotonic() - self._health_read > self.HEALTH_SECONDS
+                or any(h.id not in self._health for h in self._hooks))
+
+    def set_data(self, hooks: list[Hook], last: dict[int, Delivery],
+                 health: dict[int, HookHealth] | None = None) -> None:
+        """Replace the rows (``health`` by hook id, from ``hook_health``; None keeps
+        the last). When the same hooks are listed, the rows are updated in
         place: ``dataChanged`` covers only the rows whose hook or last delivery changed,
         and the "Last delivery" cells whose text moved on ("12 s ago"). A reset would drop
         the selection, and a change over every cell made the table measure every cell
         again on each 2 s refresh."""
+        old_health = self._health
+        if health is not None:
+            self._health = dict(health)
+            self._health_read = time.monotonic()
         if self._hooks and [h.id for h in hooks] == [h.id for h in self._hooks]:
             changed = [i for i, (new, old) in enumerate(zip(hooks, self._hooks, strict=True))
                        if new != old or last.get(new.id) != self._last.get(new.id)]
@@ -167,12 +284,21 @@ class HooksModel(TableModel):
             if moved:
                 self.dataChanged.emit(self.index(moved[0], self.LAST),
                                       self.index(moved[-1], self.LAST))
+            healthier = [i for i, h in enumerate(self._hooks)
+                         if old_health.get(h.id) != self._health.get(h.id)]
+            if healthier:
+                self.dataChanged.emit(self.index(healthier[0], self.HEALTH),
+                                      self.index(healthier[-1], self.HEALTH))
             return
         self.beginResetModel()
         self._hooks = list(hooks)
         self._last = dict(last)
         self._last_texts = [self._last_text(h) for h in self._hooks]
         self.endResetModel()
+
+    def health_of(self, hook_id: int) -> HookHealth | None:
+        """The last health given for a hook, or None."""
+        return self._health.get(hook_id)
 
     def _last_text(self, hook: Hook) -> str:
         last = self._last.get(hook.id)
@@ -189,6 +315,13 @@ class HooksModel(TableModel):
     def _row_count(self) -> int:
         return len(self._hooks)
 
+    def _spark(self, hook_id: int, health: HookHealth) -> QPixmap:
+        """The hook's sparkline, drawn again only when its health changed."""
+        cached = self._sparks.get(hook_id)
+        if cached is None or cached[0] != health:
+            cached = self._sparks[hook_id] = (health, sparkline(health.hourly, *self.SPARK))
+        return cached[1]
+
     def _cell(self, row: int, col: int) -> dict[int, Any]:
         hook = self._hooks[row]
         out: dict[int, Any] = {Roles.HOOK_ID: hook.id}
@@ -201,12 +334,25 @@ class HooksModel(TableModel):
             out[DISPLAY] = "Active" if hook.active else "Inactive"
             if hook.deactivated_reason:
                 out[TOOLTIP] = hook.deactivated_reason
-            out[FOREGROUND] = status_brush("succeeded" if hook.active else "failed")
+            # Switched off by hand is a choice (grey); by the engine, a failure (red).
+            out[FOREGROUND] = status_brush("succeeded" if hook.active else
+                                           "failed" if hook.deactivated_reason else "inactive")
         elif col == self.LAST:
             out[DISPLAY] = self._last_text(hook)
             last = self._last.get(hook.id)
             if last is not None:
                 out[FOREGROUND] = status_brush(last.status)
+        elif col == self.HEALTH:
+            health = self._health.get(hook.id)
+            if health is not None:
+                out[DISPLAY] = health_text(health)
+                out[TOOLTIP] = health_summary(health)
+                out[DECORATION] = self._spark(hook.id, health)
+                rate = health.success_rate
+                if health.failing_since is not None or (rate is not None and rate < 0.9):
+                    out[FOREGROUND] = status_brush("failed")
+                elif rate is not None and rate < 0.99:
+                    out[FOREGROUND] = status_brush("pending")
         return out
 
 

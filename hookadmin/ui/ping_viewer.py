@@ -53,7 +53,8 @@ def pretty_body(body: bytes) -> str:
         return text
 
 
-def _headers_table(pairs: list[tuple[str, str]], name: str) -> QTableWidget:
+def headers_table(pairs: list[tuple[str, str]], name: str) -> QTableWidget:
+    """A read-only two-column table (Header, Value) of ``pairs``, named ``name``."""
     table = QTableWidget(len(pairs), 2)
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(["Header", "Value"])
@@ -68,7 +69,8 @@ def _headers_table(pairs: list[tuple[str, str]], name: str) -> QTableWidget:
     return table
 
 
-def _text_view(text: str, name: str) -> QPlainTextEdit:
+def text_view(text: str, name: str) -> QPlainTextEdit:
+    """A read-only monospaced text view of ``text``, named ``name``."""
     view = QPlainTextEdit(text)
     view.setObjectName(name)
     view.setReadOnly(True)
@@ -156,20 +158,27 @@ class PingViewer(QDialog):
         self.tabs.clear()
         response = QWidget()
         rlayout = QVBoxLayout(response)
-        rlayout.addWidget(QLabel("Headers"))
-        rlayout.addWidget(_headers_table(a.response_headers or [], "responseHeaders"), 1)
-        body_label = "Body" + (" (truncated)" if a.response_truncated else "")
-        rlayout.addWidget(QLabel(body_label))
+        answered = [QLabel("Headers"), headers_table(a.response_headers or [], "responseHeaders"),
+                    QLabel("Body" + (" (truncated)" if a.response_truncated else ""))]
         show = pretty_body if self.pretty_box.isChecked() else raw_body
-        rlayout.addWidget(_text_view(show(a.response_body or b""), "responseBody"), 2)
+        answered.append(text_view(show(a.response_body or b""), "responseBody"))
+        for widget, stretch in zip(answered, (0, 1, 0, 2), strict=True):
+            rlayout.addWidget(widget, stretch)
+            widget.setVisible(a.status_code is not None)
+        if a.status_code is None:  # say so instead of an empty table and body
+            nothing = QLabel(f"No response: {a.error_message or 'the receiver did not answer.'}")
+            nothing.setObjectName("noResponse")
+            nothing.setWordWrap(True)
+            nothing.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            rlayout.addWidget(nothing, 1)
         self.tabs.addTab(response, "Response")
 
         request = QWidget()
         qlayout = QVBoxLayout(request)
         qlayout.addWidget(QLabel(f"POST {a.request_url}"))
-        qlayout.addWidget(_headers_table(list(a.request_headers.items()), "requestHeaders"), 1)
+        qlayout.addWidget(headers_table(list(a.request_headers.items()), "requestHeaders"), 1)
         qlayout.addWidget(QLabel("Body"))
-        qlayout.addWidget(_text_view(show(result.body), "requestBody"), 2)
+        qlayout.addWidget(text_view(show(result.body), "requestBody"), 2)
         self.tabs.addTab(request, "Request")
         self.tabs.setEnabled(True)
 

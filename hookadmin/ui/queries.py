@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Attempt, Delivery, Repository
+from hookadmin.core.store import Attempt, Delivery, HookHealth, Repository
 from hookadmin.ui.status_bar import StatusCounts, read_status_counts
 
 
@@ -52,21 +52,25 @@ class WindowRows:
         last: each hook's most recent delivery, by hook id.
         page: the shown hook's page, when one is shown.
         counts: the status bar's figures.
+        health: every hook's health by hook id, when it was read (None: keep the last).
     """
 
     hooks: list[Hook]
     last: dict[int, Delivery]
     page: HookPageRows | None
     counts: StatusCounts
+    health: dict[int, HookHealth] | None = None
 
 
 @dataclass(frozen=True)
 class WindowQuery:
     """The reads of one refresh: hooks, their last deliveries, the shown hook's page
-    (``shown_hook_id``, None when no page is shown) and the status bar's counts."""
+    (``shown_hook_id``, None when no page is shown), the status bar's counts and, with
+    ``health``, every hook's health (a heavier read, done every 30 s)."""
 
     shown_hook_id: int | None
     limit: int
+    health: bool = False
 
     def run(self, store: Repository) -> WindowRows:
         """Read them.
@@ -78,7 +82,8 @@ class WindowQuery:
         last = store.last_deliveries()
         page = (None if self.shown_hook_id is None
                 else HookPageQuery(self.shown_hook_id, self.limit).run(store))
-        return WindowRows(hooks, last, page, read_status_counts(store))
+        health = store.hook_health() if self.health else None
+        return WindowRows(hooks, last, page, read_status_counts(store), health)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ class SecretDialog(QDialog):
         self.whsec_edit.setReadOnly(True)
         self.whsec_edit.setFont(mono)
         self.whsec_edit.setAccessibleName("Standard Webhooks secret")
+        for edit in (self.secret_edit, self.whsec_edit):
+            edit.setCursorPosition(0)  # open at the start ("whsec_…"), not scrolled to the end
         self.copy_whsec_button = QPushButton("Copy")
         self.copy_whsec_button.setObjectName("copyWhsec")
         self.status = QLabel()

@@ -17,7 +17,7 @@ from hookadmin.ui.main_window import MainWindow
 from tests.helpers import FAST, drain, fixture_files, run_until_idle
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click, click_row, refresh_window, select_hook, view_rows
+from tests.ui.gui import click, click_row, click_tab, refresh_window, select_hook, view_rows
 
 Make = Callable[..., Receiver]
 JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")
@@ -56,7 +56,7 @@ def test_the_hook_page_lists_deliveries_and_their_attempts(
     text = page.attempts_view.toPlainText()
     assert f"Delivery {delivery_id}" in text
     assert f"event id {event_id}" in text
-    assert "Status succeeded after 1 attempt(s)" in text
+    assert "Status ✓ 200 after 1 attempt\n" in text  # the table's words, not "succeeded"
     assert "HTTP 200" in text
     assert f"X-Hook-Delivery: {delivery_id}" in text
     assert "X-Hook-Event: job.failed" in text
@@ -181,11 +181,17 @@ def test_a_refresh_keeps_the_reader_s_place_in_the_attempts(
     select_hook(qtbot, window, hook.id)
     click_row(qtbot, window.page.deliveries_view, 0)
     view = window.page.attempts_view
-    bar = view.verticalScrollBar()
-    qtbot.waitUntil(lambda: bar.maximum() > 0)  # three attempts and the body: long
+    first = view.chooser.itemText(0)
+    view.chooser.setCurrentIndex(0)  # the reader looks at the first attempt's request
+    click_tab(qtbot, view.tabs, "Request")
+    bar = view.request_body.verticalScrollBar()
+    view.request_body.resize(view.request_body.width(), 60)
+    qtbot.waitUntil(lambda: bar.maximum() > 0)  # the unicode job body: long
     bar.setValue(bar.maximum() // 2)
     place = bar.value()
 
     refresh_window(qtbot, window)  # what the 2 s poll timer does
     assert window.page.selected_delivery_id() is not None
+    assert view.chooser.currentText() == first
+    assert view.tabs.tabText(view.tabs.currentIndex()) == "Request"
     assert bar.value() == place

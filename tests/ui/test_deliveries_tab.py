@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DB_FILENAME, AttemptRecord
-from hookadmin.ui.deliveries_page import PAGE_SIZE
+from hookadmin.ui.delivery_pages import PAGE_SIZE
 from hookadmin.ui.main_window import MainWindow
 from tests.helpers import drain, fixture_files, resource
 from tests.receiver import Receiver, fail_first, status
@@ -174,7 +174,7 @@ def test_selecting_a_delivery_shows_its_attempts(
     text = page.details.toPlainText()
     assert f"Delivery {delivery_id}" in text
     assert f"event id {event_id}" in text
-    assert "Status failed after 1 attempt(s)" in text
+    assert "Status ✗ 500 after 1 attempt\n" in text
     assert "HTTP 500" in text
     assert "The receiver answered 500." in text
     assert f"X-Hook-Delivery: {delivery_id}" in text
@@ -210,7 +210,8 @@ def test_redeliver_a_failed_delivery_with_the_same_delivery_id(
     again = service.store.get_delivery(failed.id)
     assert (again.status, again.attempts) == ("pending", 1)
     assert shown(window, ID, ICON, RESULT) == [(failed.id, "↻", "retrying (500)")]
-    assert not page.redeliver_button.isEnabled()  # it is pending now
+    # It is waiting now: the same button attempts it at once.
+    assert page.redeliver_button.text().replace("&", "") == "Retry now"
     assert len(flaky.requests()) == 1  # queued, not sent by the window itself
 
     drain(home)  # the engine's next run
@@ -244,6 +245,13 @@ def test_redeliver_all_failed_since_a_chosen_time(
     dialog = open_redeliver_since(qtbot, window)
     assert "every hook" in " ".join(label.text() for label in dialog.findChildren(QLabel))
     type_since(qtbot, dialog, time.time() - 3600)
+    # It says how many before it acts.
+    count = dialog.findChild(QLabel, "redeliverCount")
+    assert isinstance(count, QLabel)
+    assert count.text() == "2 failed deliveries will be sent again."
+    button = dialog.findChild(QPushButton, "confirmRedeliverSince")
+    assert isinstance(button, QPushButton)
+    assert button.text() == "Redeliver 2"
     confirm_redeliver_since(qtbot, dialog)
 
     assert window.statusBar().currentMessage() == "Queued 2 failed deliveries again."

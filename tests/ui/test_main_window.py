@@ -134,7 +134,7 @@ def test_edit_a_hook(qtbot: QtBot, hook_factory: HookFactory,
     click(qtbot, window.page.edit_button)
     form = window.form
     assert window.stack.currentWidget() is window.form_scroll
-    assert form.title.text() == f"Edit hook {hook.id}"
+    assert form.title.text() == f"Edit hook “{hook.display_name}”"
     assert form.submit_button.text() == "Save changes"
     assert form.url_edit.text() == "https://old.example.com/hooks"
     assert form.name_edit.text() == "ops"

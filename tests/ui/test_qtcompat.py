@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pytestqt.qtbot import QtBot
 
 import hookadmin.ui  # noqa: F401 - importing the package applies the workaround
-from hookadmin.ui.hook_form import EventPicker
+from hookadmin.ui.event_picker import EventPicker
 from tests.ui.gui import click_checkbox
 
 

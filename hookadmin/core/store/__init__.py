@@ -23,7 +23,14 @@ from hookadmin.core.store.ports import (
     Repository,
     SettingsRepository,
 )
-from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob, iso
+from hookadmin.core.store.records import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryJob,
+    HookHealth,
+    iso,
+)
 from hookadmin.core.store.sqlite import (
     DB_FILENAME,
     MIGRATIONS,
@@ -93,6 +100,7 @@ __all__ = [
     "DeliveryHistory",
     "DeliveryJob",
     "DeliveryQueue",
+    "HookHealth",
     "HookRepository",
     "Outbox",
     "Repository",

@@ -38,7 +38,28 @@ from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store.audit_records import AuditAction, AuditEntry
 from hookadmin.core.store.metrics_records import AttemptSample, DeliveryGauges
-from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
+from hookadmin.core.store.records import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryJob,
+    HookHealth,
+)
+
+SEARCH_SCAN = 100_000  # deliveries a text search looks through, newest first
+
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "none")
+
+
+def is_uuid(text: str) -> bool:
+    """True for text shaped like a UUID (delivery and event ids are UUIDs)."""
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 class HookRepository(Protocol):
@@ -198,8 +219,21 @@ class DeliveryHistory(Protocol):
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
                         limit: int = 100, before_seq: int | None = None,
                         event_type: str | None = None, since: float | None = None,
-                        after_seq: int | None = None) -> list[Delivery]:
-        """Deliveries, newest first, filtered; paged by ``before_seq``/``after_seq``."""
+                        after_seq: int | None = None, search: str | None = None,
+                        status_class: str | None = None) -> list[Delivery]:
+        """Deliveries, newest first, filtered; paged by ``before_seq``/``after_seq``.
+
+        ``search`` finds a delivery id or event id (a UUID, exactly, by index) or else
+        the text in the body (case-sensitive, among the newest
+        :data:`SEARCH_SCAN` deliveries so a search stays quick with millions);
+        ``status_class`` is ``2xx``, ``3xx``, ``4xx``, ``5xx`` (the last answer's
+        status) or ``none`` (tried, no HTTP answer)."""
+        ...
+
+    def count_failed(self, *, hook_id: int | None = None, since: float) -> int:
+        """Failed deliveries (pings left out) updated at or after ``since`` (Unix
+        seconds), of one hook or of every hook: what ``redeliver_failed`` would
+        queue again."""
         ...
 
     def deliveries_by_seq(self, seqs: Sequence[int]) -> list[Delivery]:
@@ -226,6 +260,13 @@ class DeliveryHistory(Protocol):
 
     def last_deliveries(self) -> dict[int, Delivery]:
         """The newest tried delivery of each hook, by hook id."""
+        ...
+
+    def hook_health(self, *, now: float | None = None, hours: int = 24
+                    ) -> dict[int, HookHealth]:
+        """Every hook's health over the last ``hours`` hours (the current one included)
+        by hook id, in two queries whatever the number of hooks (from the per-minute
+        activity, so bounded by 60 * ``hours`` rows per hook)."""
         ...
 
 

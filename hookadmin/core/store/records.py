@@ -103,6 +103,57 @@ class Delivery:
         }
 
 
+@dataclass(frozen=True)
+class HookHealth:
+    """How a hook has fared lately, for the window's hook list and hook page.
+
+    Attributes:
+        succeeded: attempts that succeeded in the window (the last ``len(hourly)``
+            hours, the current one included).
+        failed: attempts that failed in the window.
+        hourly: ``(succeeded, failed)`` attempts per hour, oldest first, the last
+            entry the current hour (for a sparkline).
+        last_success_at: Unix seconds, to the minute, of the last successful attempt
+            still in the history, or None.
+        failing_since: Unix seconds since when every attempt has failed, or None.
+    """
+
+    succeeded: int
+    failed: int
+    hourly: tuple[tuple[int, int], ...]
+    last_success_at: float | None
+    failing_since: float | None
+
+    @property
+    def success_rate(self) -> float | None:
+        """Succeeded attempts / all attempts in the window (0.0 to 1.0), or None when
+        there were none."""
+        total = self.succeeded + self.failed
+        return self.succeeded / total if total else None
+
+
+def health_from_rows(hooks: list[tuple[int, float | None, float | None]],
+                     hours_rows: list[tuple[int, int, int, int]], first_hour: int,
+                     hours: int) -> dict[int, HookHealth]:
+    """Assemble :class:`HookHealth` per hook from a store's two health queries:
+    ``hooks`` as (hook id, failing since, last successful minute or None) and
+    ``hours_rows`` as (hook id, hour number since the epoch, succeeded, failed)."""
+    per: dict[int, list[tuple[int, int]]] = {h: [(0, 0)] * hours for h, _, _ in hooks}
+    for hook_id, hour, ok, bad in hours_rows:
+        slots = per.get(int(hook_id))
+        if slots is not None and 0 <= int(hour) - first_hour < hours:
+            old = slots[int(hour) - first_hour]
+            slots[int(hour) - first_hour] = (old[0] + int(ok), old[1] + int(bad))
+    out = {}
+    for hook_id, failing, minute in hooks:
+        hourly = tuple(per[hook_id])
+        out[int(hook_id)] = HookHealth(
+            succeeded=sum(ok for ok, _ in hourly), failed=sum(bad for _, bad in hourly),
+            hourly=hourly, last_success_at=None if minute is None else float(minute) * 60,
+            failing_since=None if failing is None else float(failing))
+    return out
+
+
 def iso(ts: float | None) -> str | None:
     """Unix seconds → ``2026-11-29T14:21:29Z`` (or None)."""
     if ts is None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.store.postgres.connection import PostgresConnection, translated
-from hookadmin.core.store.records import Attempt, Delivery
+from hookadmin.core.store.records import Attempt, Delivery, HookHealth, health_from_rows
+from hookadmin.core.store.search import search_conditions
 
 DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.attempts,"
                     " d.next_attempt_at, d.last_status_code, d.last_error_kind,"
@@ -79,19 +81,32 @@ class PostgresHistory(PostgresConnection):
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
                         limit: int = 100, before_seq: int | None = None,
                         event_type: str | None = None, since: float | None = None,
-                        after_seq: int | None = None) -> list[Delivery]:
+                        after_seq: int | None = None, search: str | None = None,
+                        status_class: str | None = None) -> list[Delivery]:
         """Deliveries, newest first (see :meth:`Store.list_deliveries` for the filters)."""
         conditions = (("d.hook_id = %s", hook_id), ("d.status = %s", status),
                       ("d.event_type = %s", event_type), ("d.created_at >= %s", since),
                       ("d.seq > %s", after_seq), ("d.seq < %s", before_seq))
         where = [sql for sql, value in conditions if value is not None]
         params: list[object] = [value for _, value in conditions if value is not None]
+        where += search_conditions(search, status_class, "%s", params)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self.db.execute(
             f"SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e"  # noqa: S608 - fixed fragments
             f" ON e.seq = d.event_seq {clause} ORDER BY d.seq DESC LIMIT %s",
             (*params, limit)).fetchall()
         return [Delivery(*r) for r in rows]
+
+    @translated
+    def count_failed(self, *, hook_id: int | None = None, since: float) -> int:
+        """Failed deliveries (not pings) updated at or after ``since``, of one hook or
+        all: an index-only count over the ``deliveries_failed`` index."""
+        hook = "" if hook_id is None else " AND hook_id = %s"
+        row = self.db.execute(
+            "SELECT count(*) FROM deliveries WHERE status = 'failed'"  # noqa: S608 - fixed fragments
+            f" AND event_type != 'ping' AND updated_at >= %s{hook}",
+            (since,) if hook_id is None else (since, hook_id)).fetchone()
+        return 0 if row is None else int(row[0])
 
     @translated
     def deliveries_by_seq(self, seqs: Sequence[int]) -> list[Delivery]:
@@ -147,6 +162,21 @@ class PostgresHistory(PostgresConnection):
                 " response_headers, response_body, response_truncated, error_kind,"
                 " error_message, number, next_attempt_at FROM attempts"
                 " WHERE delivery_seq = %s ORDER BY number", (delivery_seq,))]
+
+    @translated
+    def hook_health(self, *, now: float | None = None, hours: int = 24
+                    ) -> dict[int, HookHealth]:
+        """Every hook's health over the last ``hours`` hours, by hook id (see
+        :class:`HookHealth`): two queries whatever the number of hooks."""
+        now = time.time() if now is None else now
+        first_hour = int(now // 3600) - hours + 1
+        hours_rows = self.db.execute(
+            "SELECT hook_id, minute / 60, sum(succeeded), sum(failed) FROM activity_minutes"
+            " WHERE minute >= %s GROUP BY 1, 2", (first_hour * 60,)).fetchall()
+        hooks = self.db.execute(
+            "SELECT h.id, h.failing_since, (SELECT max(m.minute) FROM activity_minutes m"
+            " WHERE m.hook_id = h.id AND m.succeeded > 0) FROM hooks h").fetchall()
+        return health_from_rows(hooks, hours_rows, first_hour, hours)
 
     @translated
     def activity(self, *, since: float, bucket: float = 60.0,

@@ -260,6 +260,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit_log
         FOR EACH STATEMENT EXECUTE FUNCTION hookadmin_audit_guard();
     """,
+    # 6: per-hook health: each hook's last successful minute in one short index walk
+    """
+    CREATE INDEX IF NOT EXISTS activity_succeeded ON activity_minutes(hook_id, minute)
+        WHERE succeeded > 0;
+    """,
+    # 7: counting failed deliveries before redelivering them ("Redeliver all failed
+    # since…" in the window)
+    """
+    CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (updated_at, hook_id, event_type)
+        WHERE status = 'failed';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from hookadmin.core.errors import NotFoundError
-from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery
+from hookadmin.core.store.records import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    HookHealth,
+    health_from_rows,
+)
+from hookadmin.core.store.search import search_conditions
 from hookadmin.core.store.sqlite.connection import Connected
 
 
@@ -57,7 +64,8 @@ class HistoryPart(Connected):
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,
                         limit: int = 100, before_seq: int | None = None,
                         event_type: str | None = None, since: float | None = None,
-                        after_seq: int | None = None) -> list[Delivery]:
+                        after_seq: int | None = None, search: str | None = None,
+                        status_class: str | None = None) -> list[Delivery]:
         """Deliveries, newest first. Paging by ``before_seq`` walks the primary key,
         so each page costs the same however many deliveries there are.
 
@@ -69,17 +77,34 @@ class HistoryPart(Connected):
             event_type: only this event type (``ping`` included).
             since: only those created at or after this time (Unix seconds).
             after_seq: only those newer than this ``seq`` (to add new arrivals).
+            search: a delivery or event id (a UUID), else text in the body.
+            status_class: ``2xx`` … ``5xx`` or ``none`` (see the protocol).
+
+        Raises:
+            InputError: an unknown ``status_class``.
         """
         conditions = (("d.hook_id = ?", hook_id), ("d.status = ?", status),
                       ("d.event_type = ?", event_type), ("d.created_at >= ?", since),
                       ("d.seq > ?", after_seq), ("d.seq < ?", before_seq))
         where = [sql for sql, value in conditions if value is not None]
         params: list[object] = [value for _, value in conditions if value is not None]
+        where += search_conditions(search, status_class, "?", params)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._db.execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq"  # noqa: S608 - fixed fragments
             f" {clause} ORDER BY d.seq DESC LIMIT ?", (*params, limit)).fetchall()
         return [Delivery(*r) for r in rows]
+
+    def count_failed(self, *, hook_id: int | None = None, since: float) -> int:
+        """Failed deliveries (not pings) updated at or after ``since``, of one hook or
+        all: an index-only count over the ``deliveries_failed`` index."""
+        # "+hook_id": walk deliveries_failed by time, not every delivery of the hook
+        hook = "" if hook_id is None else " AND +hook_id = ?"
+        row = self._db.execute(
+            "SELECT count(*) FROM deliveries WHERE status = 'failed'"  # noqa: S608 - fixed fragments
+            f" AND event_type != 'ping' AND updated_at >= ?{hook}",
+            (since,) if hook_id is None else (since, hook_id)).fetchone()
+        return int(row[0])
 
     def deliveries_by_seq(self, seqs: Sequence[int]) -> list[Delivery]:
         """The deliveries with these ``seq`` values (any order; missing ones left out)."""
@@ -124,6 +149,20 @@ class HistoryPart(Connected):
                 response_truncated=bool(r[7]), error_kind=r[8], error_message=r[9],
                 number=r[10], next_attempt_at=r[11]))
         return out
+
+    def hook_health(self, *, now: float | None = None, hours: int = 24
+                    ) -> dict[int, HookHealth]:
+        """Every hook's health over the last ``hours`` hours, by hook id (see
+        :class:`HookHealth`): two queries whatever the number of hooks."""
+        now = time.time() if now is None else now
+        first_hour = int(now // 3600) - hours + 1
+        hours_rows = self._db.execute(
+            "SELECT hook_id, minute / 60, sum(succeeded), sum(failed) FROM activity_minutes"
+            " WHERE minute >= ? GROUP BY 1, 2", (first_hour * 60,)).fetchall()
+        hooks = self._db.execute(
+            "SELECT h.id, h.failing_since, (SELECT max(m.minute) FROM activity_minutes m"
+            " WHERE m.hook_id = h.id AND m.succeeded > 0) FROM hooks h").fetchall()
+        return health_from_rows(hooks, hours_rows, first_hour, hours)
 
     def activity(self, *, since: float, bucket: float = 60.0,
                  hook_id: int | None = None) -> list[tuple[float, int, int, float | None]]:

@@ -205,6 +205,18 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT RAISE(ABORT, 'audit log entries cannot be deleted');
     END;
     """,
+    # 10: per-hook health: each hook's last successful minute in one short index walk
+    """
+    CREATE INDEX IF NOT EXISTS activity_succeeded ON activity_minutes(hook_id, minute)
+        WHERE succeeded > 0;
+    """,
+    # 11: finding deliveries by event id, and counting failed ones before redelivering
+    # them (the window's delivery search and "Redeliver all failed since…")
+    """
+    CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_seq);
+    CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries(updated_at, hook_id, event_type)
+        WHERE status = 'failed';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,80 @@
+"""Per-hook health (success rate, hourly attempts, last success, failing since) on both
+store backends: a real SQLite file and a real PostgreSQL database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, Store
+from hookadmin.core.store.postgres import PostgresStore
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
+    """A fresh store of each backend."""
+    if request.param == "sqlite":
+        with Store.in_home(tmp_path / "home") as s:
+            yield s
+    else:
+        with PostgresStore.init(request.getfixturevalue("postgres_url")) as pg:
+            yield pg
+
+
+def attempt(status: int | None, started_at: float) -> AttemptRecord:
+    """One attempt's outcome: a 2xx succeeds, anything else (or None) fails."""
+    ok = status is not None and 200 <= status < 300
+    return AttemptRecord(
+        started_at=started_at, duration_ms=10.0, request_url="https://example.com/h",
+        request_headers={}, status_code=status, response_headers=None, response_body=None,
+        response_truncated=False, error_kind=None if ok else
+        ("timeout" if status is None else "http_status"), error_message=None)
+
+
+def job(store: Repository, hook_id: int) -> DeliveryJob:
+    """A claimed delivery of one event to ``hook_id``."""
+    store.add_events([("job.failed", b"{}")], target_hook_id=hook_id)
+    now = time.time()
+    store.fan_out(now=now)
+    (claimed,) = store.claim_due(now=now, lease_seconds=30, limit=1)
+    return claimed
+
+
+def test_health_of_every_hook_in_one_call(store: Repository) -> None:
+    busy = store.add_hook(name="busy", url="https://example.com/a", events=["job"],
+                          active=True).id
+    broken = store.add_hook(name="broken", url="https://example.com/b", events=["job"],
+                            active=True).id
+    quiet = store.add_hook(name="quiet", url="https://example.com/c", events=["job"],
+                           active=True).id
+    now = time.time()
+    hour = int(now // 3600) * 3600
+    store.record_attempts([
+        (job(store, busy), attempt(200, hour - 2 * 3600 + 5), None),  # two hours ago
+        (job(store, busy), attempt(500, hour + 1), None),
+        (job(store, busy), attempt(200, hour + 2), None),
+        (job(store, busy), attempt(200, hour - 30 * 3600), None),  # outside the day
+        (job(store, broken), attempt(None, hour + 3), 10**10),
+    ])
+    health = store.hook_health(now=hour + 10)
+    assert set(health) == {busy, broken, quiet}
+    day = health[busy]
+    assert (day.succeeded, day.failed) == (2, 1)
+    assert day.success_rate == pytest.approx(2 / 3)
+    assert len(day.hourly) == 24
+    assert day.hourly[-1] == (1, 1)
+    assert day.hourly[-3] == (1, 0)
+    assert sum(ok + bad for ok, bad in day.hourly) == 3
+    assert day.last_success_at == (hour + 2) // 60 * 60
+    assert day.failing_since is None
+    assert health[broken].success_rate == 0.0
+    assert health[broken].last_success_at is None
+    failing = health[broken].failing_since
+    assert failing is not None  # the store's failing clock (set when the failure is recorded)
+    assert hour <= failing <= time.time()
+    assert health[quiet].success_rate is None
+    assert health[quiet].hourly == ((0, 0),) * 24
+    assert store.hook_health(now=hour + 10, hours=1)[busy].hourly == ((1, 1),)

@@ -1,0 +1,401 @@
+"""Defects found by using the window's pages: colours bleeding between cells, actions
+enabled with nothing selected, no "retry now", long names pushing the page's buttons
+off-screen, and the form's keyboard handling and unsaved edits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QScrollArea,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.hooks import Hook
+from hookadmin.core.service import HookService
+from hookadmin.core.store import Delivery
+from hookadmin.ui.hook_form import HookForm
+from hookadmin.ui.hook_page import HookPage
+from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.models import AMBER, DeliveriesModel, ElideEndDelegate, HooksModel
+from tests.ui.conftest import HookFactory, visible_top_level
+from tests.ui.gui import click, click_row, dialog_button, select_hook
+
+NOW = time.time()
+
+
+def delivery(seq: int, status: str, code: int | None = 200, event: str = "job.succeeded",
+             next_at: float | None = None) -> Delivery:
+    """A delivery record as the store lists it."""
+    return Delivery(seq=seq, id=f"d-{seq}", event_id=f"e-{seq}", hook_id=1, event_type=event,
+                    status=status, attempts=1, next_attempt_at=next_at,
+                    last_status_code=code, last_error_kind=None if code else "timeout",
+                    last_duration_ms=12.0, created_at=NOW - 60, updated_at=NOW - 30)
+
+
+def hook(hook_id: int = 1, name: str = "ops", active: bool = True,
+         reason: str | None = None) -> Hook:
+    """A hook record as the store lists it."""
+    return Hook(id=hook_id, name=name, url="https://example.com/hook", events=("job",),
+                active=active, insecure_ssl=False, created_at="2026-12-01T00:00:00Z",
+                updated_at="2026-12-01T00:00:00Z", deactivated_reason=reason)
+
+
+class Delegate(QStyledItemDelegate):
+    """The table's delegate, with its protected ``initStyleOption`` reachable."""
+
+    def style_of(self, index: QModelIndex) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        self.initStyleOption(option, index)
+        return option
+
+
+def test_a_status_colour_does_not_bleed_into_the_next_cell(qtbot: QtBot) -> None:
+    model = DeliveriesModel()
+    model.set_rows([delivery(2, "pending", 500), delivery(1, "succeeded", 200)])
+    delegate = Delegate()
+    result, event = model.COLUMNS.index("Result"), model.COLUMNS.index("Event")
+    first = delegate.style_of(model.index(0, result))
+    assert first.palette.color(QPalette.ColorRole.Text) == AMBER
+    # The same delegate paints the next cell with the span it used for the last one.
+    second = delegate.style_of(model.index(0, event))
+    assert second.palette.color(QPalette.ColorRole.Text) != AMBER
+
+
+def test_redeliver_and_curl_follow_the_selection_across_hooks(qtbot: QtBot) -> None:
+    page = HookPage()
+    qtbot.addWidget(page)
+    page.show_hook(hook(1), [delivery(1, "failed", 500)])
+    page.deliveries_view.selectRow(0)
+    assert page.redeliver_button.isEnabled()
+    assert page.curl_button.isEnabled()
+    page.show_hook(hook(2, "other"), [delivery(5, "succeeded")])
+    assert page.selected_delivery_id() is None
+    assert not page.redeliver_button.isEnabled()
+    assert not page.curl_button.isEnabled()
+
+
+def test_a_waiting_delivery_can_be_retried_now(qtbot: QtBot) -> None:
+    page = HookPage()
+    qtbot.addWidget(page)
+    page.show_hook(hook(1), [delivery(1, "pending", 500, next_at=NOW + 600)])
+    page.deliveries_view.selectRow(0)
+    assert page.redeliver_button.isEnabled()
+    assert page.redeliver_button.text().replace("&", "") == "Retry now"
+    with qtbot.waitSignal(page.redeliver_requested) as sent:
+        page.redeliver_button.click()
+    assert sent.args == ["d-1"]
+
+
+def test_a_long_name_keeps_delete_and_the_badge_on_screen(qtbot: QtBot) -> None:
+    page = HookPage()
+    qtbot.addWidget(page)
+    page.resize(700, 600)
+    page.show()
+    page.show_hook(hook(1, "a very long hook name " * 20), [])
+    qtbot.waitExposed(page)
+    scroll = page.findChild(QScrollArea, "pageScroll")
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
+    right = page.delete_button.mapTo(page, page.delete_button.rect().topRight()).x()
+    assert right <= page.width()
+    assert page.title.toolTip().startswith("a very long hook name")
+    assert page.title.sizeHint().width() < page.width()
+
+
+def test_events_column_elides_at_the_end(qtbot: QtBot) -> None:
+    model = HooksModel()
+    model.set_data([hook(1)], {})
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    delegate = ElideEndDelegate(view)
+    option = QStyleOptionViewItem()
+    delegate.initStyleOption(option, model.index(0, 1))
+    assert option.textElideMode == Qt.TextElideMode.ElideRight
+
+
+def test_a_deactivated_hook_is_grey_and_an_engine_deactivated_one_red(qtbot: QtBot) -> None:
+    model = HooksModel()
+    model.set_data([hook(1, active=False), hook(2, active=False, reason="410 Gone")], {})
+    by_hand = model.index(0, 2).data(Qt.ItemDataRole.ForegroundRole).color()
+    by_engine = model.index(1, 2).data(Qt.ItemDataRole.ForegroundRole).color()
+    assert by_hand != by_engine
+    assert by_hand.saturation() < 60  # grey, not the failure red
+
+
+def test_next_attempt_in_the_past_says_due_now(qtbot: QtBot) -> None:
+    from hookadmin.ui.delivery_pages import DeliveryPagesModel
+
+    class NoStore:
+        def list_deliveries(self, **_: object) -> list[Delivery]:
+            return []
+
+    model = DeliveryPagesModel(NoStore())  # type: ignore[arg-type]
+    model._rows = [delivery(1, "pending", 500, next_at=NOW - 30)]
+    col = model.COLUMNS.index("Next attempt")
+    assert model.index(0, col).data() == "due now"
+
+
+def test_the_edit_title_names_the_hook(qtbot: QtBot) -> None:
+    form = HookForm()
+    qtbot.addWidget(form)
+    form.reset(hook(7, "ops monitor"))
+    assert form.title.text() == "Edit hook “ops monitor”"
+
+
+def test_return_submits_from_any_field_and_escape_cancels(qtbot: QtBot) -> None:
+    form = HookForm()
+    qtbot.addWidget(form)
+    form.show()
+    qtbot.waitExposed(form)
+    form.url_edit.setText("https://example.com/hooks")
+    form.name_edit.setFocus()
+    with qtbot.waitSignal(form.submitted, timeout=2000):
+        qtbot.keyClick(form.name_edit, Qt.Key.Key_Return)
+    box = next(iter(form.events.event_boxes.values()))
+    box.setFocus()
+    with qtbot.waitSignal(form.submitted, timeout=2000):
+        qtbot.keyClick(box, Qt.Key.Key_Enter)
+    with qtbot.waitSignal(form.cancelled, timeout=2000):
+        qtbot.keyClick(form.name_edit, Qt.Key.Key_Escape)
+
+
+def test_the_form_knows_when_it_has_unsaved_edits(qtbot: QtBot) -> None:
+    form = HookForm()
+    qtbot.addWidget(form)
+    form.reset(hook(3, "ops"))
+    assert not form.has_unsaved_edits()
+    form.name_edit.setText("ops 2")
+    assert form.has_unsaved_edits()
+    form.name_edit.setText("ops")
+    assert not form.has_unsaved_edits()
+    form.reset()
+    assert not form.has_unsaved_edits()
+    form.url_edit.setText("https://example.com/x")
+    assert form.has_unsaved_edits()
+
+
+
+def test_clicking_another_hook_during_edit_asks_first(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    second = hook_factory("https://two.example.com/hooks", name="two")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+
+    def other_row() -> None:
+        click_row(qtbot, window.hooks_view, window._view_row(second.id))
+
+    other_row()  # Cancel: the edits stay on screen
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Cancel")
+    assert window.stack.currentWidget() is window.form_scroll
+    assert window.form.name_edit.text() == "one renamed"
+
+    other_row()  # Save: stored, then the clicked hook is shown
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Save")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
+    assert service.hook(first.id).name == "one renamed"
+    assert window.page.hook is not None
+    assert window.page.hook.id == second.id
+
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("thrown away")
+    other_row()  # Discard: nothing stored
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Discard")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
+    assert service.hook(first.id).name == "one renamed"
+    assert window.page.hook is not None
+    assert window.page.hook.id == second.id
+
+
+def close_dialog_with(qtbot: QtBot, text: str) -> None:
+    """Click the button labelled ``text`` of the unsaved-changes question."""
+    box = visible_top_level("unsavedChanges")
+    assert box is not None
+    click(qtbot, dialog_button(box, text))
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is None)
+
+
+def test_health_shows_in_the_list_and_on_the_page(qtbot: QtBot) -> None:
+    from hookadmin.core.store import HookHealth
+
+    hourly = ((0, 0),) * 22 + ((3, 1), (5, 0))
+    good = HookHealth(succeeded=8, failed=1, hourly=hourly, last_success_at=time.time() - 300,
+                      failing_since=None)
+    bad = HookHealth(succeeded=0, failed=4, hourly=((0, 4),) * 24, last_success_at=None,
+                     failing_since=time.time() - 720)
+    model = HooksModel()
+    model.set_data([hook(1), hook(2, "down")], {}, {1: good, 2: bad})
+    col = model.HEALTH
+    assert model.index(0, col).data() == "88 %"
+    assert model.index(1, col).data() == "failing"
+    assert "failing since" in model.index(1, col).data(Qt.ItemDataRole.ToolTipRole)
+    assert not model.index(0, col).data(Qt.ItemDataRole.DecorationRole).isNull()
+    assert model.index(0, col).data(Qt.ItemDataRole.ToolTipRole) \
+        == "88 % of 9 attempts succeeded in the last 24 h · last success 5 min ago"
+    page = HookPage()
+    qtbot.addWidget(page)
+    page.show_hook(hook(2, "down"), [])
+    page.show_health(model.health_of(2))
+    assert page.health_label.text().startswith(
+        "0 % of 4 attempts succeeded")
+    assert "never succeeded · failing since " in page.health_label.text()
+    assert not page.health_spark.pixmap().isNull()
+
+
+def test_the_window_is_usable_at_its_minimum_size(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    made = hook_factory("https://example.com/hooks/" + "x" * 200, name="n" * 200)
+    window = open_window()
+    select_hook(qtbot, window, made.id)
+    minimum = window.minimumSizeHint()
+    assert minimum.width() <= 800
+    assert minimum.height() <= 600
+    window.resize(minimum)
+    qtbot.waitUntil(lambda: window.width() <= 800)
+    page = window.page
+    right = page.delete_button.mapTo(window, page.delete_button.rect().topRight()).x()
+    assert right <= window.width()
+    for widget in (page.title, page.url_label):
+        assert widget.mapTo(window, widget.rect().topRight()).x() <= window.width()
+
+
+def test_attempt_details_are_structured(qtbot: QtBot) -> None:
+    from hookadmin.core.store import Attempt
+    from hookadmin.ui.attempt_view import AttemptView
+
+    def tried(number: int, status: int | None) -> Attempt:
+        return Attempt(started_at=NOW - 100 + number, duration_ms=15.0,
+                       request_url="https://example.com/hook",
+                       request_headers={"X-Hook-Delivery": "d-1", "X-Hook-Signature": "ab12"},
+                       status_code=status,
+                       response_headers=None if status is None else [("Server", "test")],
+                       response_body=None if status is None else b'{"ok":false}',
+                       response_truncated=False,
+                       error_kind=None if status == 200 else
+                       ("connect" if status is None else "http_status"),
+                       error_message=None if status else "The connection was refused.",
+                       number=number)
+
+    view = AttemptView()
+    qtbot.addWidget(view)
+    assert view.placeholder.text() == "Select a delivery to see its attempts."
+    waiting = delivery(1, "pending", 500, next_at=NOW - 5)
+    view.show_delivery(waiting, [tried(1, None), tried(2, 500)], b'{"id": 9}')
+    assert "Retrying (500) after 1 attempt · next attempt due now" in view.summary.text()
+    assert view.chooser.count() == 2
+    assert view.chooser.currentIndex() == 1  # the last attempt
+    assert view.chooser.currentText().startswith("Attempt 2 · ")
+    assert view.chooser.currentText().endswith(" · HTTP 500 · 15 ms")
+    assert view.response_headers.item(0, 0).text() == "Server"
+    assert view.response_body.toPlainText() == '{\n  "ok": false\n}'
+    assert view.request_line.text() == "POST https://example.com/hook"
+    assert view.request_headers.rowCount() == 2
+    assert view.request_body.toPlainText() == '{\n  "id": 9\n}'
+    view.chooser.setCurrentIndex(0)
+    assert view.response_stack.currentWidget() is view.no_response
+    assert view.no_response.text() == "No response: The connection was refused."
+    assert "UTC" not in view.toPlainText()
+    assert "T" not in view.chooser.itemText(0).split(" · ")[1]  # local time, with a date
+
+
+def test_the_secret_fields_open_at_their_start(qtbot: QtBot) -> None:
+    from hookadmin.ui.secret_dialog import SecretDialog
+
+    dialog = SecretDialog("ops", "ab" * 32)
+    qtbot.addWidget(dialog)
+    assert dialog.whsec_edit.text().startswith("whsec_")
+    assert dialog.whsec_edit.cursorPosition() == 0
+    assert dialog.secret_edit.cursorPosition() == 0
+
+
+def test_settings_say_no_backticks_and_show_the_whole_schedule(
+        qtbot: QtBot, service_in_memory: HookService) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from hookadmin.ui.dialogs import SettingsDialog
+
+    dialog = SettingsDialog(service_in_memory)
+    qtbot.addWidget(dialog)
+    assert not [label.text() for label in dialog.findChildren(QLabel) if "`" in label.text()]
+    edit = dialog.schedule_edit
+    edit.setText("0, 5, 30, 120, 600, 1800, 3600")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert edit.fontMetrics().horizontalAdvance(edit.text()) < edit.width() - 8
+
+
+def test_activity_starts_with_the_last_hour_and_round_ticks(
+        qtbot: QtBot, service_in_memory: HookService) -> None:
+    from hookadmin.ui.activity_page import ActivityPage, round_range
+
+    page = ActivityPage(service_in_memory.store)
+    qtbot.addWidget(page)
+    assert page.range_box.currentText() == "Last hour"
+    page.refresh()
+    axis = page.rate_chart.x_axis
+    first, last = axis.min().toSecsSinceEpoch(), axis.max().toSecsSinceEpoch()
+    assert axis.min().time().minute() % 10 == 0
+    assert axis.min().time().second() == 0
+    assert (last - first) % 600 == 0
+    assert axis.tickCount() == (last - first) // 600 + 1
+    start, end, ticks = round_range(1_000_000.0, 1_003_600.0, 600.0)
+    assert start <= 1_000_000.0 < start + 600
+    assert end >= 1_003_600.0
+    assert ticks == round((end - start) / 600) + 1
+
+
+def test_status_colours_have_contrast_on_a_dark_palette(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+    from hookadmin.ui.models import status_brush
+
+    def contrast(a: QColor, b: QColor) -> float:
+        def lum(c: QColor) -> float:
+            parts = []
+            for v in (c.redF(), c.greenF(), c.blueF()):
+                parts.append(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
+            return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+        hi, lo = sorted((lum(a), lum(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    app = QGuiApplication.instance()
+    assert isinstance(app, QGuiApplication)
+    light = app.palette()
+    try:
+        for base in (QColor("#ffffff"), QColor("#1e1e1e")):
+            palette = QPalette(light)
+            palette.setColor(QPalette.ColorRole.Base, base)
+            app.setPalette(palette)
+            for status in ("succeeded", "failed", "pending", "inactive"):
+                colour = status_brush(status).color()
+                assert contrast(colour, base) >= 4.5, (status, base.name(), colour.name())
+    finally:
+        app.setPalette(light)
+
+
+def test_health_is_read_again_only_when_due(qtbot: QtBot) -> None:
+    from hookadmin.core.store import HookHealth
+
+    quiet = HookHealth(succeeded=0, failed=0, hourly=((0, 0),) * 24, last_success_at=None,
+                       failing_since=None)
+    model = HooksModel()
+    assert model.health_due()
+    model.set_data([hook(1)], {}, {1: quiet})
+    assert not model.health_due()  # read a moment ago
+    model.set_data([hook(1), hook(2)], {}, None)
+    assert model.health_due()  # a new hook has none yet
+    assert model.health_of(1) == quiet  # None kept the last
