@@ -54,6 +54,9 @@ class AuditPage(QWidget):
         self.hook = QComboBox()
         self.hook.setObjectName("auditHook")
         self.hook.setAccessibleName("Hook")
+        self.hook.setSizeAdjustPolicy(  # a long hook name must not widen the window
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.hook.setMinimumContentsLength(18)
         self.verify_button = QPushButton("&Verify log")
         self.verify_button.setObjectName("auditVerify")
         self.verify_button.setToolTip("Check that no entry was changed or removed")

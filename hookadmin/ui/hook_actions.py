@@ -156,12 +156,16 @@ class HookActions(QObject):
         if created:
             w.keyring_answered(True)
         w.clear_banner()
-        w.refresh(then=lambda: w.select_hook(hook.id))
+        if w.form.submit_finished(True):  # saved on the way to another hook
+            w.refresh()
+        else:
+            w.refresh(then=lambda: w.select_hook(hook.id))
         w.status.show_message(f"Created hook {hook.id}." if created else f"Saved hook {hook.id}.")
 
     def _not_saved(self, err: HookadminError) -> None:
         w = self.window
         w.form.setEnabled(True)
+        w.form.submit_finished(False)
         if isinstance(err, InputError):
             w.form.show_error(err)
         else:

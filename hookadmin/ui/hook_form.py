@@ -207,6 +207,7 @@ class HookForm(QWidget):
         self.type_options.type_changed.connect(self._on_type_changed)
         self._saved_state: tuple[object, ...] = ()
         self._submitting = False
+        self._leave: tuple[Callable[[], None], Callable[[], None]] | None = None
         self.reset()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -238,6 +239,20 @@ class HookForm(QWidget):
         the values are being submitted: the window leaves the form once saved)."""
         return not self._submitting and self._state() != self._saved_state
 
+    def submit_finished(self, saved: bool) -> bool:
+        """The window's answer to ``submitted``: the values were saved (leaving the form
+        no longer asks) or not (a problem is shown). Returns True when the form was
+        submitted from the unsaved-changes question, whose choice (leave for where the
+        user clicked, or stay) is then carried out; the window shows nothing else."""
+        if saved:
+            self._saved_state = self._state()
+        leave, self._leave = self._leave, None
+        if leave is None:
+            return False
+        proceed, stay = leave
+        (proceed if saved else stay)()
+        return True
+
     def confirm_leave(self, proceed: Callable[[], None], stay: Callable[[], None]) -> bool:
         """Whether the form may be left now. With unsaved edits, returns False and asks
         (Save / Discard / Cancel): Discard calls ``proceed``; Save submits and calls
@@ -259,10 +274,11 @@ class HookForm(QWidget):
                 self._saved_state = self._state()
                 proceed()
             elif button == QMessageBox.StandardButton.Save:
-                self._on_submit()  # the window saves and shows the saved hook's page
-                if not self.isVisible():
-                    proceed()
-                else:  # not saved (a problem is shown under its field)
+                # The window saves (perhaps in the background) and then calls
+                # submit_finished, which leaves (proceed) or stays on the form.
+                self._leave = (proceed, stay)
+                if not self._on_submit():  # a problem is shown under its field
+                    self._leave = None
                     stay()
             else:
                 stay()
@@ -438,13 +454,15 @@ class HookForm(QWidget):
         return ok
 
     @Slot()
-    def _on_submit(self) -> None:
+    def _on_submit(self) -> bool:
+        """Emit ``submitted`` when the fields are valid; returns whether it was."""
         self._url_touched = True
         self._ca_checked = None
         if not self._validate():
-            return
+            return False
         self._submitting = True
         try:
             self.submitted.emit(self.values())
         finally:
             self._submitting = False
+        return True
