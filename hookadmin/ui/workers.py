@@ -296,8 +296,13 @@ class _PingWorker(QObject):
             from hookadmin.core.hook_types import read_option_secrets
 
             options = await asyncio.to_thread(read_option_secrets, self.secrets, self.hook.id)
+        proxy_password = None
+        if self.settings.proxy is not None and "@" in self.settings.proxy:
+            from hookadmin.core.proxy_settings import global_proxy_password
+
+            proxy_password = await asyncio.to_thread(global_proxy_password, self.secrets)
         return await send_ping(self.hook, secret, self.settings, previous_secret=previous,
-                               option_secrets=options)
+                               option_secrets=options, proxy_password=proxy_password)
 
 
 class PingTask(QObject):
