@@ -29,6 +29,7 @@ from hookadmin.core import events as catalog
 from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, iso
+from hookadmin.ui.hook_type_details import HookTypeDetails
 from hookadmin.ui.models import DeliveriesModel
 from hookadmin.ui.ping_viewer import pretty_body
 
@@ -60,6 +61,8 @@ def describe_attempts(delivery: Delivery, attempts: list[Attempt], body: bytes) 
             lines.append(a.error_message)
         lines.append(f"POST {a.request_url}")
         lines += [f"{k}: {v}" for k, v in a.request_headers.items()]
+        if a.request_body is not None:  # a Slack message, a PagerDuty event, an e-mail
+            lines += ["", "Sent:", pretty_body(a.request_body)]
         if a.response_headers is not None:
             lines.append("")
             lines.append("Response headers:")
@@ -188,6 +191,8 @@ class HookPage(QWidget):
         details.addRow("Payload URL", self.url_label)
         details.addRow("Events", self.events_label)
         details.addRow("TLS", self.tls_label)
+        self.type_details = HookTypeDetails()
+        details.addRow(self.type_details)
         details.addRow("Secret", secret_col)
 
         actions = QHBoxLayout()
@@ -345,6 +350,7 @@ class HookPage(QWidget):
                 labels.append(catalog.event_type(item).label)
         self.events_label.setText(", ".join(labels))
         self.toggle_button.setText("&Deactivate" if hook.active else "&Activate")
+        self.type_details.show_hook(hook)
 
     def selected_delivery_id(self) -> str | None:
         """The id of the selected delivery, if any."""

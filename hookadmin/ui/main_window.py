@@ -894,6 +894,7 @@ class MainWindow(QMainWindow):
         body = store.delivery_body(delivery_id)
         if attempts and attempts[-1].request_headers:
             url, headers = attempts[-1].request_url, attempts[-1].request_headers
+            body = attempts[-1].request_body or body  # a Slack message, a PagerDuty event
         else:
             hook = self.service.hook(delivery.hook_id)
             url, headers = hook.url, {"Content-Type": "application/json",

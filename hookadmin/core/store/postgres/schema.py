@@ -260,6 +260,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit_log
         FOR EACH STATEMENT EXECUTE FUNCTION hookadmin_audit_guard();
     """,
+    # 6: hook types: what an attempt sent when it is not the delivery's body (a Slack
+    # message, a PagerDuty event, an e-mail's text), secrets masked
+    """
+    ALTER TABLE attempts ADD COLUMN request_body bytea;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -205,6 +205,11 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT RAISE(ABORT, 'audit log entries cannot be deleted');
     END;
     """,
+    # 10: hook types: what an attempt sent when it is not the delivery's body (a Slack
+    # message, a PagerDuty event, an e-mail's text), secrets masked
+    """
+    ALTER TABLE attempts ADD COLUMN request_body BLOB;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
