@@ -3,6 +3,7 @@ and the Settings dialog sets the global proxy with its password in the keyring."
 
 from __future__ import annotations
 
+import base64
 import datetime
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 from cryptography import x509
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
@@ -24,8 +26,11 @@ from hookadmin.core.hook_types import (
 )
 from hookadmin.core.proxy_settings import global_proxy_password
 from hookadmin.core.service import HookService
+from hookadmin.delivery.ping import ping
 from hookadmin.ui.dialogs import SettingsDialog
 from hookadmin.ui.main_window import MainWindow
+from tests.receiver import Receiver, ok
+from tests.ui.conftest import PING_SETTINGS
 from tests.ui.gui import find, select_hook
 
 SECRETS = ("slack-TOKEN-zz91", "routing-KEY-zz92", "basic-PW-zz93", "header-VALUE-zz94",
@@ -147,3 +152,35 @@ def test_the_settings_dialog_sets_the_global_proxy_and_the_environment_switch(
     assert isinstance(error, QLabel)
     assert "http://proxy.example:3128" in error.text()  # refused in one sentence
     assert service.proxy_setting().url == "http://relay@proxy.example:3128"
+
+
+def test_copy_as_curl_masks_every_option_secret(
+        qtbot: QtBot, service: HookService, make_receiver: Callable[..., Receiver],
+        open_window: Callable[..., MainWindow]) -> None:
+    receiver = make_receiver(ok())
+    slack = service.create_hook(url=receiver.url_for(f"/services/{SECRETS[0]}"),
+                                events=["job"], type="slack")
+    pagerduty = service.create_hook(url=receiver.url_for("/v2/enqueue"),
+                                    events=["job.failed"], type="pagerduty",
+                                    option_secrets={ROUTING_KEY: SECRETS[1]})
+    web = service.create_hook(
+        url=receiver.url, events=["job"],
+        options=HookOptions(basic_auth_user="alice", secret_headers=("X-Api-Key",)),
+        option_secrets={BASIC_AUTH_PASSWORD: SECRETS[2],
+                        HEADER_PREFIX + "X-Api-Key": SECRETS[3]})
+    window = open_window()
+    copied = []
+    for hook in (slack, pagerduty, web):
+        result = ping(service, hook.id, PING_SETTINGS)
+        assert result.attempt.succeeded
+        window.copy_as_curl(result.delivery_id)
+        text = QGuiApplication.clipboard().text()
+        assert text.startswith("curl ")
+        copied.append(text)
+    assert len(receiver.requests()) == 3
+    assert "routing_key" in copied[1]  # the PagerDuty event itself, its key masked
+    assert "Basic ***" in copied[2]
+    for text in copied:
+        for secret in SECRETS:
+            assert secret not in text
+            assert base64.b64encode(f"alice:{secret}".encode()).decode() not in text
