@@ -174,3 +174,27 @@ def test_a_bad_global_proxy_is_refused_in_one_sentence(home: Path) -> None:
     assert result.returncode == 2
     assert "http://proxy.example:3128" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_http_client_reads_the_environment_by_itself() -> None:
+    """hookadmin picks the environment's proxy itself (delivery/proxy.py), so the policy
+    always sees the destination: the clients never look (``trust_env=False``), even with
+    the setting on."""
+    import asyncio
+    import dataclasses
+
+    from hookadmin.delivery.http import make_client, make_session
+    from hookadmin.delivery.policy import DeliverySettings
+
+    settings = dataclasses.replace(DeliverySettings(), proxy_from_env=True)
+
+    async def made() -> tuple[bool, bool]:
+        session = make_session(settings)
+        client = make_client(settings)
+        try:
+            return session.trust_env, client.trust_env
+        finally:
+            await session.close()
+            await client.aclose()
+
+    assert asyncio.run(made()) == (False, False)
