@@ -96,7 +96,8 @@ class ProxySettings(Operations):
 
         Raises:
             InputError: the URL is not a valid proxy URL.
-            SecretStoreError: the secret store cannot be used (nothing is changed).
+            SecretStoreError: the secret store cannot be used (the setting is left as it
+                was).
         """
         current = self.proxy_setting()
         new_url = current.url
@@ -112,7 +113,9 @@ class ProxySettings(Operations):
             elif password is None and (current.url is None or urlsplit(current.url).username
                                        != urlsplit(new_url).username):
                 self.secrets.delete(GLOBAL_SECRETS_ID, options=True)
-        if password is not None and new_url is not None:
+        if password is not None and (new_url is None or not urlsplit(new_url).username):
+            password = None  # a proxy without a user name takes no password
+        if password is not None:
             self.secrets.set(GLOBAL_SECRETS_ID, json.dumps({PROXY_PASSWORD: password}),
                              options=True)
         env = current.from_environment if from_environment is None else from_environment
