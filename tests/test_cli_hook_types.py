@@ -143,6 +143,14 @@ def test_events_types_lists_the_hook_types() -> None:
     listed = json.loads(run_main("events", "--types", "--json").stdout)
     assert [t["name"] for t in listed] == ["web", "slack", "pagerduty", "email"]
     assert listed[0]["title"] == "Webhook"
+    text = run_main("events", "--types").stdout
+    # argparse wraps lines, at hyphens too ("incoming-" / "webhook")
+    help_text = " ".join(run_main("hooks", "add", "--help").stdout.split()).replace("- ", "-")
+    for hook_type in listed:
+        assert f"{hook_type['name']:10} {hook_type['title']}: {hook_type['description']}" \
+            in text
+        assert f"{hook_type['name']} ({hook_type['title']}): {hook_type['description']}" \
+            in help_text
 
 
 def test_a_filtered_hook_gets_only_matching_events_from_the_worker(

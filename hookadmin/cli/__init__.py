@@ -97,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--attempt-timeout", type=float, metavar="SECONDS")
     st.add_argument("--response-cap", type=int, metavar="BYTES",
                     help="response body bytes kept per attempt")
+    st.add_argument("--proxy", metavar="URL",
+                    help="the proxy of every HTTP hook without its own: "
+                         "http://user:password@proxy.example:3128 (the password goes to the "
+                         "keyring); '' for none")
+    st.add_argument("--proxy-from-env", choices=("on", "off"),
+                    help="honour HTTPS_PROXY/HTTP_PROXY/NO_PROXY for hooks without a proxy "
+                         "(default off)")
 
     verify.add_parser(sub)
     audit.add_parser(sub)
@@ -445,7 +452,11 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
                                  connect_timeout=args.connect_timeout,
                                  attempt_timeout=args.attempt_timeout,
                                  response_cap=args.response_cap)
+    if args.proxy is not None or args.proxy_from_env is not None:
+        service.set_proxy(url=args.proxy, from_environment=None if args.proxy_from_env is None
+                          else args.proxy_from_env == "on")
     options = {**DELIVERY_DEFAULTS, **service.delivery_options()}
+    proxy = service.proxy_setting()
     print(f"retention-days: {service.retention_days()}")
     print(f"audit-retention-days: {service.audit_retention_days() or 0}")
     print(f"failing-alert-minutes: {service.failing_alert_after() / 60:g}")
@@ -454,6 +465,8 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
     print(f"connect-timeout: {options['connect_timeout']:g}")
     print(f"attempt-timeout: {options['attempt_timeout']:g}")
     print(f"response-cap: {options['response_cap']}")
+    print(f"proxy: {proxy.url or 'none'}")
+    print(f"proxy-from-env: {'on' if proxy.from_environment else 'off'}")
     return 0
 
 

@@ -90,10 +90,14 @@ def iso_ms(ts: float | None) -> str | None:
 def attempt_json(a: Attempt) -> dict[str, Any]:
     """One stored attempt as JSON: times ISO-8601 UTC with milliseconds, the duration
     in milliseconds, the response body as text (invalid UTF-8 replaced), at most the
-    response cap in bytes (``response_truncated`` says when it was cut)."""
+    response cap in bytes (``response_truncated`` says when it was cut); the request's
+    ``body`` is what was sent when it is not the delivery's body (a Slack message, a
+    PagerDuty event, an e-mail's text; secrets masked), else null."""
     return {
         "number": a.number, "started_at": iso_ms(a.started_at), "duration_ms": a.duration_ms,
-        "request": {"url": a.request_url, "headers": a.request_headers},
+        "request": {"url": a.request_url, "headers": a.request_headers,
+                    "body": None if a.request_body is None
+                    else a.request_body.decode("utf-8", "replace")},
         "status_code": a.status_code, "error_kind": a.error_kind, "error": a.error_message,
         "response_headers": None if a.response_headers is None
         else [list(pair) for pair in a.response_headers],
@@ -139,6 +143,8 @@ def _describe(service: HookService, d: Delivery, attempts: list[Attempt],
             lines.append(f"Error ({a.error_kind}): {a.error_message or '-'}")
         lines.append(f"POST {a.request_url}")
         lines += [f"{k}: {v}" for k, v in a.request_headers.items()]
+        if a.request_body is not None:  # a Slack message, a PagerDuty event, an e-mail
+            lines += ["", "Sent:", pretty(a.request_body)]
         if a.response_headers is not None:
             lines += ["", f"Response {a.status_code} headers:"]
             lines += [f"{k}: {v}" for k, v in a.response_headers]

@@ -13,6 +13,7 @@ from hookadmin.core.errors import InputError
 from hookadmin.core.hook_types import (
     BASIC_AUTH_PASSWORD,
     HEADER_PREFIX,
+    HOOK_TYPES,
     KEY_PASSPHRASE,
     PROXY_PASSWORD,
     ROUTING_KEY,
@@ -33,7 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, adding: bool) -> None:
     """Add the type and endpoint options to ``hooks add`` (``adding``) or ``hooks edit``."""
     if adding:
         parser.add_argument("--type", default="web", choices=TYPE_NAMES,
-                            help="web (default), slack, pagerduty or email")
+                            help="the hook type (default web), as GET hooks/types lists "
+                                 "them: " + "; ".join(f"{t.name} ({t.title}): "
+                                                      f"{t.description}"
+                                                      for t in HOOK_TYPES).replace("%", "%%"))
     parser.add_argument("--basic-auth-file", metavar="F",
                         help="file with user:password on one line (the password goes to the "
                              "keyring); '' on edit removes basic auth")

@@ -25,8 +25,8 @@ from hookadmin.core.hook_types import (
     read_option_secrets,
 )
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
-from hookadmin.core.operations import Operations
 from hookadmin.core.paths import data_home
+from hookadmin.core.proxy_settings import ProxySettings
 from hookadmin.core.resources import validate_resource
 from hookadmin.core.signing import check_secret, new_secret
 from hookadmin.core.store import Repository, SettingsRepository, open_store
@@ -55,7 +55,7 @@ DELIVERY_DEFAULTS: dict[str, Any] = {
 }
 
 
-class HookService(Operations):
+class HookService(ProxySettings):
     """Hooks, secrets and the outbox of one data directory.
 
     Args:

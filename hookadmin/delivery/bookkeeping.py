@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, TypeVar
 from hookadmin.core.errors import SecretStoreError, StoreFault
 from hookadmin.core.hooks import Hook
 from hookadmin.core.ordering import ordered_hooks
+from hookadmin.core.proxy_settings import proxy_setting
 from hookadmin.core.service import delivery_options, network_policy, prune_history
 from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, open_store
 from hookadmin.delivery import retry
@@ -70,7 +71,7 @@ from hookadmin.delivery.bookkeeping_wire import (
     job_to_wire,
 )
 from hookadmin.delivery.operator import AttemptSummary, OperatorEvents
-from hookadmin.delivery.policy import DeliverySettings, with_options
+from hookadmin.delivery.policy import DeliverySettings, with_options, with_proxy
 
 if TYPE_CHECKING:  # the child never imports asyncio or the keyring it does not need
     import asyncio
@@ -276,9 +277,10 @@ class Bookkeeper:
         """The settings as the Settings dialog (network policy, retry schedule, timeouts,
         response cap) has them now."""
         strict = self.forced_strict or network_policy(self.store) == "strict"
-        return dataclasses.replace(with_options(self.base_settings,
-                                                delivery_options(self.store)),
-                                   strict_network=strict)
+        return with_proxy(dataclasses.replace(with_options(self.base_settings,
+                                                           delivery_options(self.store)),
+                                              strict_network=strict),
+                          proxy_setting(self.store))
 
     def _prune_when_due(self) -> None:
         now = time.monotonic()

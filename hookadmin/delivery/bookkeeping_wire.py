@@ -30,9 +30,10 @@ from hookadmin.delivery.policy import DeliverySettings
 
 # (seq, hook id, attempts before, started_at, duration_ms, request_url, request_headers,
 #  status_code, response_headers, response_body, response_truncated, error_kind,
-#  error_message)
+#  error_message, request_body)
 FinishedWire = tuple[int, int, int, float, float | None, str, dict[str, str], int | None,
-                     list[tuple[str, str]] | None, bytes | None, bool, str | None, str | None]
+                     list[tuple[str, str]] | None, bytes | None, bool, str | None, str | None,
+                     bytes | None]
 # (seq, id, hook id, event type, body, attempts): a DeliveryJob's fields in order
 JobWire = tuple[int, str, int, str, bytes, int]
 # A recorded attempt's delivery: its new status and its next attempt time (or None)
@@ -64,7 +65,8 @@ class Finished:
         """The attempt ``a`` of the claimed ``job`` as a plain tuple."""
         return (job.seq, job.hook_id, job.attempts, a.started_at, a.duration_ms,
                 a.request_url, a.request_headers, a.status_code, a.response_headers,
-                a.response_body, a.response_truncated, a.error_kind, a.error_message)
+                a.response_body, a.response_truncated, a.error_kind, a.error_message,
+                a.request_body)
 
     @classmethod
     def from_wire(cls, wire: FinishedWire) -> Finished:

@@ -179,7 +179,15 @@ def send_email_now(hook: Hook, *, event_type: str, delivery_id: str, body: bytes
         started_at=started, duration_ms=round((time.perf_counter() - t0) * 1000.0, 3),
         request_url=hook.url, request_headers=shown, status_code=status,
         response_headers=None, response_body=reply or None, response_truncated=False,
-        error_kind=kind, error_message=message)
+        error_kind=kind, error_message=message, request_body=_text(msg))
+
+
+def _text(msg: EmailMessage) -> bytes | None:
+    """The message's plain-text part as sent (UTF-8), for the delivery log."""
+    part = msg.get_body(preferencelist=("plain",))
+    if not isinstance(part, EmailMessage):
+        return None
+    return str(part.get_content()).encode("utf-8")
 
 
 async def send_email(hook: Hook, *, event_type: str, delivery_id: str, body: bytes,

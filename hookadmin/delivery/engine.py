@@ -37,6 +37,7 @@ from hookadmin.core.hook_types import (
     read_option_secrets,
 )
 from hookadmin.core.hooks import Hook, redact_url
+from hookadmin.core.proxy_settings import global_proxy_password
 from hookadmin.core.secrets import HookSecrets, SecretStore
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord, DeliveryJob, open_change_feed
@@ -52,7 +53,7 @@ from hookadmin.delivery.bookkeeping_wire import (
 )
 from hookadmin.delivery.http import ERROR_SENTENCES, ClientCert, make_session, send
 from hookadmin.delivery.policy import DeliverySettings
-from hookadmin.delivery.proxy import send_via_proxy
+from hookadmin.delivery.proxy import choose_route, send_via_proxy, wants_proxy
 from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ class _Run:
         # Hooks of other types or with options (see delivery/typed.py): their option
         # secrets by (hook id, updated_at), and the next free time of rate-limited ones.
         self.option_cache: dict[tuple[int, str], OptionSecrets] = {}
+        self.proxy_password: tuple[int, str | None] | None = None  # (proxy_serial, value)
         self.pace: dict[int, float] = {}
         self.wake = asyncio.Event()
         self.closing = False
@@ -514,7 +516,7 @@ class _Run:
         hook = self.hooks.get(job.hook_id)
         if hook is None:
             return None  # deleted with its deliveries (claims come after the hooks' re-read)
-        if hook.type != WEB or not hook.options.empty:
+        if hook.type != WEB or not hook.options.empty or wants_proxy(hook, self.settings):
             return await self._deliver_typed(job, hook)
         try:
             secret = self.secret_cache.get(_secret_key(hook, False)) \
@@ -576,17 +578,22 @@ class _Run:
         await self._wait_for_rate(hook)
         secrets = self.option_cache.get((hook.id, hook.updated_at), {})
         try:
+            route = choose_route(hook, request.url, self.settings, hook_secrets=secrets,
+                                 global_password=await self._global_proxy_password())
+        except SecretStoreError as err:
+            return self._secret_missing(job, hook, err)
+        try:
             session = self._session(hook, client_cert(hook, secrets),
-                                    proxied=hook.options.proxy is not None)
+                                    proxied=route is not None)
         except InputError as err:
             return _Ended(job, hook, request.masked(AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
                 request_headers={}, status_code=None, response_headers=None,
                 response_body=None, response_truncated=False, error_kind="tls",
                 error_message=str(err))))
-        if hook.options.proxy is not None:
-            attempt = await send_via_proxy(session, hook, request.url, request.headers,
-                                           request.body, self.settings, secrets)
+        if route is not None:
+            attempt = await send_via_proxy(session, route, request.url, request.headers,
+                                           request.body, self.settings)
         else:
             attempt = await send(session, request.url, request.headers, request.body,
                                  self.settings)
@@ -633,6 +640,22 @@ class _Run:
                                  if k[0] != hook.id}
             self.option_cache[key] = cached
         return cached
+
+    async def _global_proxy_password(self) -> str | None:
+        """The global proxy's password (None without a global proxy or user), read once
+        per change of the proxy setting.
+
+        Raises:
+            SecretStoreError: the store cannot be read.
+        """
+        proxy = self.settings.proxy
+        if proxy is None or "@" not in proxy:
+            return None
+        serial = self.settings.proxy_serial
+        if self.proxy_password is None or self.proxy_password[0] != serial:
+            value = await self.loop_.run_in_executor(None, global_proxy_password, self.secrets)
+            self.proxy_password = (serial, value)
+        return self.proxy_password[1]
 
     def _finish_internal_error(self, job: DeliveryJob, error: BaseException) -> None:
         """A bug or an unexpected failure, not the receiver's doing: record it as an

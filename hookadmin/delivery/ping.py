@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from hookadmin.core.errors import InputError
 from hookadmin.core.hook_types import EMAIL, SMTP_PASSWORD, WEB, read_option_secrets
 from hookadmin.core.hooks import Hook
+from hookadmin.core.proxy_settings import global_proxy_password
 from hookadmin.core.secrets import HookSecrets
 from hookadmin.core.service import HookService
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord
 from hookadmin.delivery.http import make_client, make_session, post
-from hookadmin.delivery.policy import DeliverySettings, with_options
-from hookadmin.delivery.proxy import send_via_proxy
+from hookadmin.delivery.policy import DeliverySettings, with_options, with_proxy
+from hookadmin.delivery.proxy import choose_route, send_via_proxy, wants_proxy
 from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 ZEN = (
@@ -60,14 +61,17 @@ def ping_body(hook: Hook, *, zen: str | None = None) -> bytes:
 
 async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None = None,
                     *, previous_secret: str | None = None,
-                    option_secrets: Mapping[str, str] | None = None) -> PingResult:
+                    option_secrets: Mapping[str, str] | None = None,
+                    proxy_password: str | None = None) -> PingResult:
     """Sign and POST a ping to ``hook`` now, under the same network policy and TLS
     settings as deliveries. Never raises for network errors.
 
     A hook of another type sends its own test message (a Slack message, a PagerDuty
     ``resolve`` of a key no incident has, an e-mail) with its option secrets
     (``option_secrets``, see :func:`hookadmin.core.hook_types.read_option_secrets`);
-    the result's body and attempt mask every secret.
+    the result's body and attempt mask every secret. It goes through the proxy a
+    delivery would take (:func:`hookadmin.delivery.proxy.choose_route`; the global
+    proxy's password is ``proxy_password``).
 
     Raises:
         InputError: the hook's CA bundle cannot be used, or an option secret it needs
@@ -83,7 +87,7 @@ async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None =
         attempt = await send_email(hook, event_type="ping", delivery_id=delivery_id, body=body,
                                    password=secrets.get(SMTP_PASSWORD), settings=settings)
         return PingResult(hook.id, delivery_id, body, attempt)
-    if hook.type == WEB and hook.options.empty:
+    if hook.type == WEB and hook.options.empty and not wants_proxy(hook, settings):
         headers = delivery_headers(secret=secret, event_type="ping", delivery_id=delivery_id,
                                    timestamp=int(time.time()), body=body,
                                    previous_secret=previous_secret)
@@ -97,13 +101,15 @@ async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None =
                            option_secrets=secrets, timestamp=int(time.time()), ping=True)
     except MissingOptionSecret as err:
         raise InputError(str(err)) from None
-    if hook.options.proxy is not None:  # aiohttp's proxy support, as the engine uses it
+    route = choose_route(hook, request.url, settings, hook_secrets=secrets,
+                         global_password=proxy_password)
+    if route is not None:  # aiohttp's proxy support, as the engine uses it
         session = make_session(settings, verify=not hook.insecure_ssl,
                                ca_bundle=hook.ca_bundle, client_cert=client_cert(hook, secrets),
                                proxied=True)
         async with session:
-            attempt = await send_via_proxy(session, hook, request.url, request.headers,
-                                           request.body, settings, dict(secrets))
+            attempt = await send_via_proxy(session, route, request.url, request.headers,
+                                           request.body, settings)
         return PingResult(hook.id, delivery_id, request.shown_body(), request.masked(attempt))
     async with make_client(settings, verify=not hook.insecure_ssl, ca_bundle=hook.ca_bundle,
                            client_cert=client_cert(hook, secrets)) as client:
@@ -126,9 +132,10 @@ def previous_secret(secrets: HookSecrets, hook: Hook) -> str | None:
 
 def ping_settings(service: HookService, settings: DeliverySettings | None = None
                   ) -> DeliverySettings:
-    """``settings`` (or the defaults) with the data directory's delivery options and
-    network policy."""
-    settings = with_options(settings or DeliverySettings(), service.delivery_options())
+    """``settings`` (or the defaults) with the data directory's delivery options,
+    network policy and proxy setting."""
+    settings = with_proxy(with_options(settings or DeliverySettings(),
+                                       service.delivery_options()), service.proxy_setting())
     if service.network_policy() == "strict" and not settings.strict_network:
         settings = dataclasses.replace(settings, strict_network=True)
     return settings
@@ -146,9 +153,12 @@ def ping(service: HookService, hook_id: int, settings: DeliverySettings | None =
     secret = service.secrets.get(hook.id)
     option_secrets = None if hook.type == WEB and hook.options.empty \
         else read_option_secrets(service.secrets, hook.id)
-    result = asyncio.run(send_ping(hook, secret, ping_settings(service, settings),
+    settings = ping_settings(service, settings)
+    password = global_proxy_password(service.secrets) \
+        if settings.proxy is not None and "@" in settings.proxy else None
+    result = asyncio.run(send_ping(hook, secret, settings,
                                    previous_secret=previous_secret(service.secrets, hook),
-                                   option_secrets=option_secrets))
+                                   option_secrets=option_secrets, proxy_password=password))
     service.store.record_ping(hook.id, result.delivery_id, result.body, result.attempt)
     return result
 

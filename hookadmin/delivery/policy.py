@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from hookadmin.core.proxy_settings import ProxySetting
 from hookadmin.core.store import AttemptRecord
 
 # Delays before attempt 1, 2, 3, … in seconds: immediately, 5 s, 5 min, 30 min, 2 h,
@@ -74,6 +75,13 @@ class DeliverySettings:
             receiver's backlog does not take the engine from fresh events.
         deactivate_after: seconds; a hook whose every attempt has failed for this long
             (no success in between) is deactivated with the reason recorded.
+        proxy: the global proxy (``http://user@proxy.example:3128``, no password) every
+            HTTP hook without a proxy of its own sends through, or None; see
+            :mod:`hookadmin.core.proxy_settings`.
+        proxy_from_env: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` for hooks
+            with neither their own proxy nor a global one (never otherwise).
+        proxy_serial: changes with every change of the proxy setting (its password
+            included), so the engine reads the password again.
     """
 
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
@@ -98,6 +106,9 @@ class DeliverySettings:
     deactivate_after: float = 5 * 86400.0
     retry_in_flight: int = 16
     retry_per_hook_in_flight: int = 2
+    proxy: str | None = None
+    proxy_from_env: bool = False
+    proxy_serial: int = 0
 
     @property
     def claimed_per_hook(self) -> int:
@@ -149,6 +160,13 @@ def with_options(settings: DeliverySettings, options: Mapping[str, Any]) -> Deli
         changes["response_cap"] = int(options["response_cap"])
     return dataclasses.replace(settings, **changes) if changes else settings
 
+
+
+def with_proxy(settings: DeliverySettings, setting: ProxySetting) -> DeliverySettings:
+    """``settings`` with the global proxy setting applied."""
+    return dataclasses.replace(settings, proxy=setting.url,
+                               proxy_from_env=setting.from_environment,
+                               proxy_serial=setting.serial)
 
 
 def engine_share(settings: DeliverySettings, engines: int) -> DeliverySettings:

@@ -1,18 +1,24 @@
-"""Deliveries through a hook's proxy (``--proxy``): the proxy's password comes from the
-option secrets, and the network policy is applied to the final destination, since
-the connection itself goes to the proxy."""
+"""Deliveries through a proxy: the hook's own (``--proxy``), else the global one
+(Settings), else, only when Settings allow it, the environment's ``HTTPS_PROXY`` /
+``HTTP_PROXY`` (``NO_PROXY`` honoured). The HTTP sessions never read the environment
+themselves (``trust_env=False``): the proxy is chosen here, so the network policy is
+always applied to the final destination, since the connection itself goes to the
+proxy. Proxy passwords come from the option secrets (a hook's, or the settings')."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import time
-from urllib.parse import urlsplit
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
 from hookadmin.core.addresses import refusal
-from hookadmin.core.hook_types import PROXY_PASSWORD
+from hookadmin.core.hook_types import EMAIL, PROXY_PASSWORD
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store.records import AttemptRecord
 from hookadmin.delivery.http import send
@@ -43,23 +49,84 @@ async def destination_refusal(url: str, *, strict: bool) -> str | None:
     return None
 
 
-def proxy_parts(hook: Hook, secrets: dict[str, str]) -> tuple[str, dict[str, str] | None]:
-    """The hook's proxy URL without user information, and the ``Proxy-Authorization``
-    header for its credentials (or None)."""
-    assert hook.options.proxy is not None
-    parts = urlsplit(hook.options.proxy)
+@dataclass(frozen=True)
+class ProxyRoute:
+    """The proxy one request goes through.
+
+    Attributes:
+        url: the proxy's URL without user information.
+        auth: the ``Proxy-Authorization`` header for its credentials, or None.
+        source: ``hook`` (the hook's own ``--proxy``), ``global`` (Settings) or
+            ``environment`` (``HTTPS_PROXY``/``HTTP_PROXY``, when Settings allow it).
+    """
+
+    url: str
+    auth: dict[str, str] | None
+    source: str
+
+
+def _route(proxy: str, password: str | None, source: str) -> ProxyRoute:
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
     bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     if not parts.username:
-        return bare, None
-    return bare, {"Proxy-Authorization": aiohttp.encode_basic_auth(
-        parts.username, secrets.get(PROXY_PASSWORD, ""))}
+        return ProxyRoute(bare, None, source)
+    return ProxyRoute(bare, {"Proxy-Authorization": aiohttp.encode_basic_auth(
+        unquote(parts.username), password or "")}, source)
 
 
-async def send_via_proxy(session: aiohttp.ClientSession, hook: Hook, url: str,
-                         headers: dict[str, str], body: bytes, settings: DeliverySettings,
-                         secrets: dict[str, str]) -> AttemptRecord:
-    """One attempt through the hook's proxy (see :func:`hookadmin.delivery.http.send`),
-    after the destination passed the network policy. Never raises for network errors.
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY`` or ``HTTP_PROXY`` by
+    its scheme, none when ``NO_PROXY`` covers its host), or None. Read only when the
+    administrator turned the setting on."""
+    proxies = urllib.request.getproxies_environment()
+    parts = urlsplit(url)
+    proxy = proxies.get(parts.scheme)
+    # proxy_bypass_environment: NO_PROXY's rules (not in typeshed, in urllib since 3.x)
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if not proxy or bypass(parts.hostname or "", proxies):
+        return None
+    return proxy
+
+
+def wants_proxy(hook: Hook, settings: DeliverySettings) -> bool:
+    """Whether a request of ``hook`` may go through a proxy (its own, the global one,
+    or the environment's): if not, the engine's direct path is taken."""
+    return hook.type != EMAIL and (hook.options.proxy is not None or settings.proxy is not None
+                                   or settings.proxy_from_env)
+
+
+def choose_route(hook: Hook, url: str, settings: DeliverySettings, *,
+                 hook_secrets: Mapping[str, str],
+                 global_password: str | None) -> ProxyRoute | None:
+    """The proxy for one request of ``hook`` to ``url``: the hook's own, else the global
+    one, else (only when Settings allow it) the environment's; None to connect directly.
+
+    Args:
+        hook_secrets: the hook's option secrets (its proxy's password).
+        global_password: the global proxy's password, or None.
+    """
+    if hook.type == EMAIL:
+        return None
+    if hook.options.proxy is not None:
+        return _route(hook.options.proxy, hook_secrets.get(PROXY_PASSWORD), "hook")
+    if settings.proxy is not None:
+        return _route(settings.proxy, global_password, "global")
+    if settings.proxy_from_env:
+        proxy = environment_proxy(url)
+        if proxy is not None:
+            parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+            return _route(proxy, unquote(parts.password) if parts.password else None,
+                          "environment")
+    return None
+
+
+async def send_via_proxy(session: aiohttp.ClientSession, route: ProxyRoute, url: str,
+                         headers: dict[str, str], body: bytes,
+                         settings: DeliverySettings) -> AttemptRecord:
+    """One attempt through ``route`` (see :func:`hookadmin.delivery.http.send`), after
+    the destination passed the network policy. Never raises for network errors. The
+    record's headers may hold the proxy's credentials: callers record the masked
+    headers (:meth:`hookadmin.delivery.typed.Outgoing.masked`).
 
     Args:
         session: from ``make_session(..., proxied=True)``.
@@ -71,9 +138,10 @@ async def send_via_proxy(session: aiohttp.ClientSession, hook: Hook, url: str,
             request_headers=dict(headers), status_code=None, response_headers=None,
             response_body=None, response_truncated=False, error_kind="policy",
             error_message=reason)
-    proxy, auth = proxy_parts(hook, secrets)
-    if auth is not None and url.startswith("http://"):
+    if route.auth is not None and url.startswith("http://"):
         # A plain-HTTP request goes to the proxy as it is (absolute form), so the proxy's
         # credentials ride on it; the caller records the masked headers, not these.
-        return await send(session, url, {**headers, **auth}, body, settings, proxy=proxy)
-    return await send(session, url, headers, body, settings, proxy=proxy, proxy_headers=auth)
+        return await send(session, url, {**headers, **route.auth}, body, settings,
+                          proxy=route.url)
+    return await send(session, url, headers, body, settings, proxy=route.url,
+                      proxy_headers=route.auth)

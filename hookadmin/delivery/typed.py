@@ -44,6 +44,8 @@ class Outgoing:
         shown_url: the URL the delivery log shows.
         shown_headers: the headers the log shows (secret values as ``***``).
         hidden: secret values to scrub from error messages and recorded bodies.
+        own_body: the body is not the delivery's (a Slack message, a PagerDuty event),
+            so the attempt's record keeps it (masked).
     """
 
     url: str
@@ -52,6 +54,7 @@ class Outgoing:
     shown_url: str
     shown_headers: dict[str, str]
     hidden: tuple[str, ...]
+    own_body: bool = False
 
     def shown_body(self) -> bytes:
         """The body as the log keeps it (a routing key masked)."""
@@ -61,14 +64,15 @@ class Outgoing:
         return body
 
     def masked(self, attempt: AttemptRecord) -> AttemptRecord:
-        """``attempt`` as recorded: the shown URL and headers, secrets scrubbed from
-        the error message."""
+        """``attempt`` as recorded: the shown URL and headers, the body sent when it is
+        not the delivery's (secrets masked), secrets scrubbed from the error message."""
         message = attempt.error_message
         if message is not None:
             message = _scrub(message, (self.url, *self.hidden), self.shown_url)
         return dataclasses.replace(attempt, request_url=self.shown_url,
                                    request_headers=dict(self.shown_headers),
-                                   error_message=message)
+                                   error_message=message,
+                                   request_body=self.shown_body() if self.own_body else None)
 
 
 def client_cert(hook: Hook, secrets: Mapping[str, str]) -> ClientCert | None:
@@ -117,7 +121,7 @@ def outgoing(hook: Hook, *, event_type: str, delivery_id: str, body: bytes, secr
     shown = dict(headers)
     _add_options(hook.options, hook.id, option_secrets, headers, shown, hidden)
     return Outgoing(url=url, headers=headers, body=sent, shown_url=hook.url,
-                    shown_headers=shown, hidden=tuple(hidden))
+                    shown_headers=shown, hidden=tuple(hidden), own_body=sent is not body)
 
 
 def _add_options(options: HookOptions, hook_id: int, secrets: Mapping[str, str],

@@ -57,6 +57,8 @@ def describe_attempts(delivery: Delivery, attempts: list[Attempt], body: bytes) 
             lines.append(a.error_message)
         lines.append(f"POST {a.request_url}")
         lines += [f"{k}: {v}" for k, v in a.request_headers.items()]
+        if a.request_body is not None:  # a Slack message, a PagerDuty event, an e-mail
+            lines += ["", "Sent:", pretty_body(a.request_body)]
         if a.response_headers is not None:
             lines.append("")
             lines.append("Response headers:")
@@ -208,6 +210,8 @@ class AttemptView(QWidget):
             self.response_stack.setCurrentWidget(self.no_response)
             self.request_line.setText("")
             _fill(self.request_headers, [])
+            if self._shown is not None:
+                _set_text(self.request_body, pretty_body(self._shown[2]))
             return
         a = attempts[index]
         outcome = attempt_result(a) + (f": {a.error_message}" if a.error_message else "")
@@ -226,6 +230,11 @@ class AttemptView(QWidget):
             self.response_stack.setCurrentIndex(0)
         self.request_line.setText(f"POST {a.request_url}")
         _fill(self.request_headers, list(a.request_headers.items()))
+        # What this attempt sent: a Slack message, a PagerDuty event or an e-mail's text
+        # is recorded with the attempt; a web hook sends the delivery's body.
+        sent = a.request_body if a.request_body is not None else self._shown[2] \
+            if self._shown is not None else b""
+        _set_text(self.request_body, pretty_body(sent))
 
 
 def _fill(table: QTableWidget, pairs: list[tuple[str, str]]) -> None:

@@ -121,6 +121,7 @@ class DeliveryActions(QObject):
         body = store.delivery_body(delivery_id)
         if attempts and attempts[-1].request_headers:
             url, headers = attempts[-1].request_url, attempts[-1].request_headers
+            body = attempts[-1].request_body or body  # a Slack message, a PagerDuty event
         else:
             hook = w.service.hook(delivery.hook_id)
             url, headers = hook.url, {"Content-Type": "application/json",

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from hookadmin.core import events as catalog
-from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.core.errors import HookadminError, InputError, SecretStoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
 from hookadmin.core.simulate import sample_resource
@@ -168,6 +168,20 @@ class SettingsDialog(QDialog):
                                      "the window delivers; taken up when the engine next "
                                      "starts.")
         self.metrics_port.setValue(service.metrics_port() or 0)
+        proxy = service.proxy_setting()
+        self.proxy_edit = QLineEdit(proxy.url or "")
+        self.proxy_edit.setObjectName("globalProxy")
+        self.proxy_edit.setAccessibleName("Proxy of every HTTP hook without its own")
+        self.proxy_edit.setPlaceholderText("none, or http://user@proxy.example:3128")
+        self.proxy_password = QLineEdit()
+        self.proxy_password.setObjectName("globalProxyPassword")
+        self.proxy_password.setAccessibleName("Proxy password")
+        self.proxy_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.proxy_password.setPlaceholderText("password (kept in the keyring; empty: keep)")
+        self.proxy_env = QCheckBox("Use HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the "
+                                   "environment for hooks without a proxy")
+        self.proxy_env.setObjectName("proxyFromEnvironment")
+        self.proxy_env.setChecked(proxy.from_environment)
         self.error_label = QLabel()
         self.error_label.setObjectName("settingsError")
         self.error_label.setWordWrap(True)
@@ -184,6 +198,9 @@ class SettingsDialog(QDialog):
         form.addRow("&Attempt timeout", self.attempt_timeout)
         form.addRow("&Response body kept", self.response_cap)
         form.addRow("&Metrics port", self.metrics_port)
+        form.addRow("&Proxy", self.proxy_edit)
+        form.addRow("", self.proxy_password)
+        form.addRow("", self.proxy_env)
         theme = QLabel("The window follows the system's light or dark theme.")
         theme.setEnabled(False)
         layout = QVBoxLayout(self)
@@ -211,7 +228,10 @@ class SettingsDialog(QDialog):
             self._service.set_metrics_port(self.metrics_port.value() or None)
             self._service.set_network_policy("strict" if self.strict.isChecked()
                                              else "workstation")
-        except InputError as err:
+            self._service.set_proxy(url=self.proxy_edit.text().strip(),
+                                    password=self.proxy_password.text() or None,
+                                    from_environment=self.proxy_env.isChecked())
+        except (InputError, SecretStoreError) as err:
             self.error_label.setText(str(err))
             self.error_label.show()
             return

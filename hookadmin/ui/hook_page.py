@@ -31,6 +31,7 @@ from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, HookHealth
 from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
+from hookadmin.ui.hook_type_details import HookTypeDetails
 
 MASK = "•" * 24
 
@@ -226,6 +227,8 @@ class HookPage(QWidget):
         health_row.addWidget(self.health_label, 1)
         details.addRow("Health", health_row)
         details.addRow("TLS", self.tls_label)
+        self.type_details = HookTypeDetails()
+        details.addRow(self.type_details)
         details.addRow("Secret", secret_col)
 
         actions = QHBoxLayout()
@@ -405,6 +408,7 @@ class HookPage(QWidget):
                 labels.append(catalog.event_type(item).label)
         self.events_label.setText(", ".join(labels))
         self.toggle_button.setText("&Deactivate" if hook.active else "&Activate")
+        self.type_details.show_hook(hook)
 
     def show_health(self, health: HookHealth | None) -> None:
         """Show the hook's success rate, last success, failing clock and hourly

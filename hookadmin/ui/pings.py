@@ -25,13 +25,16 @@ def read_ping_secrets(service: HookService, hook: Hook) -> PingSecrets:
         SecretStoreError: the keyring cannot be read, or holds no secret for the hook.
     """
     from hookadmin.core.hook_types import read_option_secrets
+    from hookadmin.core.proxy_settings import global_proxy_password
     from hookadmin.delivery.ping import previous_secret
 
     options = None
     if hook.type != "web" or not hook.options.empty:
         options = read_option_secrets(service.secrets, hook.id)
+    proxy = service.proxy_setting().url
+    password = global_proxy_password(service.secrets) if proxy and "@" in proxy else None
     return PingSecrets(service.secrets.get(hook.id), previous_secret(service.secrets, hook),
-                       options)
+                       options, password)
 
 
 class Pings(QObject):

@@ -255,12 +255,14 @@ class EngineHost(QObject):
 class PingSecrets:
     """What a ping is signed with: the hook's secret and, during a reset's 24-hour
     overlap, the one it replaced, and the hook type's option secrets (a Slack URL, a
-    routing key, a basic-auth or SMTP password: ``None`` for a plain web hook); all read
+    routing key, a basic-auth or SMTP password: ``None`` for a plain web hook) and the
+    global proxy's password (when the proxy URL names a user); all read
     on the window's keyring lane, never in the ping's thread."""
 
     secret: str
     previous: str | None = None
     options: Mapping[str, str] | None = None
+    proxy_password: str | None = None
 
 
 class _PingWorker(QObject):
@@ -315,7 +317,8 @@ class _PingWorker(QObject):
             raise asyncio.CancelledError
         return await send_ping(self.hook, self.secrets.secret, self.settings,
                                previous_secret=self.secrets.previous,
-                               option_secrets=self.secrets.options)
+                               option_secrets=self.secrets.options,
+                               proxy_password=self.secrets.proxy_password)
 
 
 class PingTask(QObject):

@@ -44,6 +44,9 @@ class AttemptRecord:
         error_kind: None on success, else ``timeout``, ``dns``, ``connect``, ``tls``,
             ``redirect``, ``http_status``, ``protocol``, ``secret_unavailable``, ...
         error_message: one sentence for people, or None.
+        request_body: what was sent when it is not the delivery's body (a Slack message,
+            a PagerDuty event, an e-mail's text), every secret masked; None when the
+            delivery's body was sent as it is.
     """
 
     started_at: float
@@ -56,6 +59,7 @@ class AttemptRecord:
     response_truncated: bool
     error_kind: str | None
     error_message: str | None
+    request_body: bytes | None = None
 
     @property
     def succeeded(self) -> bool:

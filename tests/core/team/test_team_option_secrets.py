@@ -44,3 +44,28 @@ def test_option_secrets_are_sealed_in_the_team_database_and_used(
     (request,) = receiver.wait_for_requests(1)
     assert request.header("Authorization") == "Basic " + base64.b64encode(
         f"team:{PASSWORD}".encode()).decode()
+
+
+def test_the_global_proxy_password_is_sealed_in_the_team_database_and_used(
+        home: Path, team_url: str, store: EncryptedSecretStore,  # noqa: F811 - fixtures
+        make_receiver: Make, tmp_path: Path) -> None:
+    from tests.forward_proxy import ForwardProxy
+
+    secret = "team-proxy-Pa55-3e"
+    proxy = ForwardProxy(tmp_path, user="gate", password=secret)
+    try:
+        receiver = make_receiver()
+        with HookService(home, secrets=store) as service:
+            service.create_hook(url=receiver.url, events=["job"])
+            service.set_proxy(url=proxy.url.replace("http://", f"http://gate:{secret}@"))
+            service.publish("job.failed", body("job.failed"))
+        with psycopg.connect(team_url) as db:
+            rows = db.execute("SELECT name, ciphertext FROM hook_secrets ORDER BY name"
+                              ).fetchall()
+        assert "hook/0/options" in [r[0] for r in rows]
+        assert all(secret.encode() not in bytes(r[1]) for r in rows)
+        assert Engine(home, settings=FAST, secrets=store).run(until_idle=True) == 1
+        receiver.wait_for_requests(1)
+        assert [r["authorized"] for r in proxy.requests()] == [True]
+    finally:
+        proxy.stop()

@@ -156,11 +156,12 @@ class PostgresHistory(PostgresConnection):
             response_headers=None if r[5] is None else [tuple(p) for p in json.loads(r[5])],
             response_body=None if r[6] is None else bytes(r[6]),
             response_truncated=bool(r[7]), error_kind=r[8], error_message=r[9],
-            number=r[10], next_attempt_at=r[11])
+            number=r[10], next_attempt_at=r[11],
+            request_body=None if r[12] is None else bytes(r[12]))
             for r in self.db.execute(
                 "SELECT started_at, duration_ms, request_url, request_headers, status_code,"
                 " response_headers, response_body, response_truncated, error_kind,"
-                " error_message, number, next_attempt_at FROM attempts"
+                " error_message, number, next_attempt_at, request_body FROM attempts"
                 " WHERE delivery_seq = %s ORDER BY number", (delivery_seq,))]
 
     @translated

@@ -69,11 +69,11 @@ SELECT * FROM leased
 INSERT_ATTEMPTS = """
 INSERT INTO attempts (delivery_seq, hook_id, number, started_at, duration_ms, request_url,
     request_headers, status_code, response_headers, response_body, response_truncated,
-    error_kind, error_message, next_attempt_at)
+    error_kind, error_message, next_attempt_at, request_body)
 SELECT a.* FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::float8[], %s::float8[],
     %s::text[], %s::text[], %s::int[], %s::text[], %s::bytea[], %s::bool[], %s::text[],
-    %s::text[], %s::float8[]) AS a(ds, hid, num, st, dur, url, rh, sc, resh, body, trunc,
-    ek, em, nat)
+    %s::text[], %s::float8[], %s::bytea[]) AS a(ds, hid, num, st, dur, url, rh, sc, resh,
+    body, trunc, ek, em, nat, reqb)
 WHERE EXISTS (SELECT 1 FROM deliveries WHERE seq = a.ds)
 """
 

@@ -466,7 +466,7 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
                 else:
                     db.execute("UPDATE hooks SET failing_since = %s WHERE id = %s"
                                " AND failing_since IS NULL", (now, hook_id))
-            db.execute(INSERT_ATTEMPTS, _columns(attempts, 14))
+            db.execute(INSERT_ATTEMPTS, _columns(attempts, ATTEMPT_COLUMNS))
             db.execute(UPDATE_DELIVERIES,
                        (now, *_columns([deliveries[s] for s in sorted(deliveries)], 7)))
             db.execute("DELETE FROM delivery_leases WHERE seq = ANY(%s)", (sorted(deliveries),))
@@ -492,7 +492,8 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
                  attempt.error_kind, attempt.duration_ms, now, now)).fetchone()
             assert delivery is not None
             db.execute(INSERT_ATTEMPTS,
-                       _columns([_attempt_row(delivery[0], hook_id, 1, attempt, None)], 14))
+                       _columns([_attempt_row(delivery[0], hook_id, 1, attempt, None)],
+                                ATTEMPT_COLUMNS))
 
     @translated
     def redeliver(self, delivery_id: str, *, now: float | None = None) -> Delivery:
@@ -566,13 +567,16 @@ _SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at
                  " filtered_out FROM hooks")
 
 
+ATTEMPT_COLUMNS = 15  # the values of one row of INSERT_ATTEMPTS
+
+
 def _attempt_row(delivery_seq: int, hook_id: int, number: int, a: AttemptRecord,
                  next_attempt_at: float | None) -> tuple[Any, ...]:
     return (delivery_seq, hook_id, number, a.started_at, a.duration_ms, a.request_url,
             json.dumps(a.request_headers), a.status_code,
             None if a.response_headers is None else json.dumps(a.response_headers),
             a.response_body, a.response_truncated, a.error_kind, a.error_message,
-            next_attempt_at)
+            next_attempt_at, a.request_body)
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:

@@ -139,7 +139,7 @@ class HistoryPart(Connected):
         for r in self._db.execute(
                 "SELECT started_at, duration_ms, request_url, request_headers, status_code,"
                 " response_headers, response_body, response_truncated, error_kind,"
-                " error_message, number, next_attempt_at FROM attempts"
+                " error_message, number, next_attempt_at, request_body FROM attempts"
                 " WHERE delivery_seq = ? ORDER BY number", (delivery_seq,)):
             out.append(Attempt(
                 started_at=r[0], duration_ms=r[1], request_url=r[2],
@@ -147,7 +147,8 @@ class HistoryPart(Connected):
                 response_headers=None if r[5] is None else [tuple(p) for p in json.loads(r[5])],
                 response_body=None if r[6] is None else bytes(r[6]),
                 response_truncated=bool(r[7]), error_kind=r[8], error_message=r[9],
-                number=r[10], next_attempt_at=r[11]))
+                number=r[10], next_attempt_at=r[11],
+                request_body=None if r[12] is None else bytes(r[12])))
         return out
 
     def hook_health(self, *, now: float | None = None, hours: int = 24
@@ -263,8 +264,8 @@ _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.at
 INSERT_ATTEMPT = (
     "INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,"
     " request_headers, status_code, response_headers, response_body, response_truncated,"
-    " error_kind, error_message, next_attempt_at)"
-    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13")
+    " error_kind, error_message, next_attempt_at, request_body)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14")
 # The same, skipping a delivery deleted meanwhile (its hook was deleted while it was sent).
 INSERT_ATTEMPT_IF_DELIVERY = (INSERT_ATTEMPT  # noqa: S608 - constant text only
                                + " WHERE EXISTS (SELECT 1 FROM deliveries WHERE seq = ?1)")
@@ -277,5 +278,5 @@ def attempt_row(delivery_seq: int, number: int, a: AttemptRecord,
             json.dumps(a.request_headers), a.status_code,
             None if a.response_headers is None else json.dumps(a.response_headers),
             a.response_body, int(a.response_truncated), a.error_kind, a.error_message,
-            next_attempt_at)
+            next_attempt_at, a.request_body)
 

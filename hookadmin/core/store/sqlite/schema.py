@@ -217,6 +217,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries(updated_at, hook_id, event_type)
         WHERE status = 'failed';
     """,
+    # 12: hook types: what an attempt sent when it is not the delivery's body (a Slack
+    # message, a PagerDuty event, an e-mail's text), secrets masked
+    """
+    ALTER TABLE attempts ADD COLUMN request_body BLOB;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
