@@ -30,8 +30,8 @@ from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, HookHealth
 from hookadmin.ui.attempt_view import AttemptView
-from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
 from hookadmin.ui.hook_type_details import HookTypeDetails
+from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
 
 MASK = "•" * 24
 
