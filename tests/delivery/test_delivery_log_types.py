@@ -15,7 +15,7 @@ from hookadmin.core.service import HookService
 from hookadmin.core.store import AttemptRecord, Repository, open_store
 from hookadmin.core.store.postgres import PostgresStore
 from hookadmin.delivery.engine import Engine
-from hookadmin.ui.hook_page import describe_attempts
+from hookadmin.ui.attempt_view import describe_attempts
 from tests import receiver as rx
 from tests.helpers import FAST, FIXTURES_DIR
 from tests.security.support import run_main
