@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hookadmin.core.errors import (
     HookadminError,
@@ -22,7 +21,7 @@ from hookadmin.core.errors import (
     StoreError,
 )
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import AttemptRecord, DeliveryJob
+from hookadmin.core.store import AttemptRecord, DeliveryJob, StoreLocation
 from hookadmin.delivery.policy import DeliverySettings
 
 # (seq, hook id, attempts before, started_at, duration_ms, request_url, request_headers,
@@ -81,10 +80,10 @@ def job_from_wire(wire: JobWire) -> DeliveryJob:
 
 @dataclass(frozen=True)
 class Start:
-    """The first message: open the store of ``home`` with the engine's ``settings``
+    """The first message: open the store at ``home`` with the engine's ``settings``
     (before the Settings dialog's options are applied). Reply: :class:`Started`."""
 
-    home: Path
+    home: StoreLocation
     settings: DeliverySettings
 
 

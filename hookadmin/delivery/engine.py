@@ -30,9 +30,16 @@ import aiohttp
 
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hooks import Hook, redact_url
-from hookadmin.core.secrets import HookSecrets, SecretStore
+from hookadmin.core.secret_source import open_hook_secrets
+from hookadmin.core.secrets import HookSecrets
 from hookadmin.core.signing import delivery_headers
-from hookadmin.core.store import AttemptRecord, DeliveryJob, open_change_feed
+from hookadmin.core.store import (
+    AttemptRecord,
+    DeliveryJob,
+    StoreLocation,
+    as_location,
+    open_change_feed,
+)
 from hookadmin.delivery.bookkeeping import BookkeepingProcess
 from hookadmin.delivery.bookkeeping_wire import (
     ClaimRequest,
@@ -68,20 +75,23 @@ class AttemptOutcome:
 
 
 class Engine:
-    """Delivers the outbox of one data directory.
+    """Delivers the outbox of one store.
 
     Args:
-        home: the data directory.
+        home: a :class:`StoreLocation`, or a data directory (``$HOOKADMIN_DATABASE``
+            then selects a team database).
         settings: retry schedule, timeouts and limits.
-        secrets: where secrets are read; defaults to the OS keyring for this database.
+        secrets: where secrets are read; defaults to the OS keyring for this database,
+            or the team database's sealed secrets in team mode.
         on_attempt: called (on the engine's thread) with an :class:`AttemptOutcome`
             after every recorded attempt.
     """
 
-    def __init__(self, home: Path, *, settings: DeliverySettings | None = None,
+    def __init__(self, home: StoreLocation | Path, *, settings: DeliverySettings | None = None,
                  secrets: HookSecrets | None = None,
                  on_attempt: Callable[[AttemptOutcome], None] | None = None) -> None:
-        self.home = home
+        self.location = as_location(home)
+        self.home = self.location.home
         self.settings = settings or DeliverySettings()
         self._secrets = secrets
         self._on_attempt = on_attempt
@@ -125,11 +135,11 @@ class Engine:
         # DNS hangs cannot hold up other hooks.
         self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32,
                                                            thread_name_prefix="hookadmin"))
-        keeper = await BookkeepingProcess.start(self.home, self.settings)
+        keeper = await BookkeepingProcess.start(self.location, self.settings)
         try:
             opened = await keeper.open()
-            secrets = self._secrets or SecretStore(opened.store_id,
-                                                   parent_ids=opened.parent_store_ids)
+            secrets = self._secrets or open_hook_secrets(self.location, opened.store_id,
+                                                         opened.parent_store_ids)
             run = self._run = _Run(self, keeper, opened, secrets)
             try:
                 return await run.loop(until_idle=until_idle)
@@ -183,7 +193,7 @@ class _Run:
         self.closing = False
         self.attempts = 0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
-        self.changes = open_change_feed(engine.home)
+        self.changes = open_change_feed(engine.location)
         self.next_look = 0.0
         self.claims_exhausted = False
         self.busy_at = time.monotonic()  # when there last was something to do

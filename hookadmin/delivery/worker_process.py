@@ -1,7 +1,8 @@
 """The delivery engine as a child process of the window (no Qt here).
 
 The window starts ``python -m hookadmin.delivery.worker_process HOME [--settings JSON]``
-and talks to it through three pipes:
+(a team database's URL, which may hold a password, comes in the environment variable
+``HOOKADMIN_DATABASE``, never on the command line) and talks to it through three pipes:
 
 * **stdout**: one line of JSON per recorded attempt, the fields of
   :class:`~hookadmin.delivery.engine.AttemptOutcome` (``delivery_id``, ``hook_id``,
@@ -229,12 +230,14 @@ class _Worker:
         from hookadmin.core.service import HookService
         from hookadmin.delivery.engine import Engine  # the HTTP stack: about 1 s to import
 
+        # HOME, and the team database in HOOKADMIN_DATABASE (inherited, never on the
+        # command line: its URL may hold a password).
         with HookService(self.home) as service:  # opens and migrates, or fails clearly
-            home = service.home
+            location = service.location
         with self.lock:
             if self.stop_requested.is_set():
                 return 0
-            self.engine = engine = Engine(home, settings=self.settings,
+            self.engine = engine = Engine(location, settings=self.settings,
                                           on_attempt=lambda o: self.output.put(
                                               outcome_to_json(o)))
         try:

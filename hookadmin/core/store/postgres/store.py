@@ -55,6 +55,7 @@ from hookadmin.core.store.postgres.schema import (
     LOCK_CLASS,
     RETRYABLE,
     describe,
+    has_schema,
     migrate,
     unavailable,
 )
@@ -183,6 +184,7 @@ class PostgresStore:
         self._changes = 0
         self._db = connect(url, self.where)
         try:
+            self.created = create and not has_schema(self._db)
             self._schema_version, self.store_id = migrate(self._db, self.where, create=create)
         except (psycopg.OperationalError, psycopg.InterfaceError) as err:
             self._db.close()
@@ -194,8 +196,21 @@ class PostgresStore:
 
     @classmethod
     def init(cls, url: str) -> PostgresStore:
-        """Open ``url``, creating hookadmin's schema if the database is empty."""
-        return cls(url, create=True)
+        """Create hookadmin's schema in the empty database ``url`` and open it.
+
+        Raises:
+            StoreUnavailable: as the constructor.
+            StoreError: the database holds other tables, or hookadmin's schema already
+                (it was set up before: nothing changed).
+        """
+        store = cls(url, create=True)
+        if not store.created:
+            store.close()
+            raise StoreError(f"The {store.where} is already set up for hookadmin (team "
+                             f"database {store.store_id}); use it with --database or "
+                             "HOOKADMIN_DATABASE, and get its team key with `hookadmin "
+                             "team export-key FILE` on a machine that has it.")
+        return store
 
     def close(self) -> None:
         """Close the connections."""
