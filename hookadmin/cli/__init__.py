@@ -29,7 +29,7 @@ from hookadmin.cli.team import add_team_parser, run_team
 from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.core.events import EVENT_TYPES, GROUPS, catalog_json, event_type
 from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
-from hookadmin.core.store import iso
+from hookadmin.core.store import StoreLocation, iso, resolve_location
 
 __all__ = ["MAX_ID", "build_parser", "main", "parse_since"]
 
@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"hookadmin {__version__}")
     p.add_argument("--home", metavar="DIR",
                    help="data directory (default: $HOOKADMIN_HOME or the user data folder)")
+    p.add_argument("--database", metavar="URL",
+                   help="a team's PostgreSQL database, postgresql://USER@HOST:PORT/DBNAME "
+                        "(default: $HOOKADMIN_DATABASE, else SQLite in the data directory)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("gui", help="open the admin window")
@@ -176,13 +179,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _events(args)
     if args.command == "verify":
         return verify.run(args)
-    if args.command == "worker":
-        return _worker(args)
     if args.command == "simulate":
         return _simulate(args)
+    location = resolve_location(args.home, args.database)
+    if args.command == "worker":
+        return _worker(args, location)
     if args.command == "team":
-        return run_team(args)
-    with HookService(args.home) as service:
+        return run_team(args, location)
+    with HookService(location) as service:
         if args.command == "hooks":
             return hooks.run(service, args)
         if args.command == "publish":
@@ -216,8 +220,7 @@ def _publish(service: HookService, args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(args: argparse.Namespace) -> int:
-    from hookadmin.core.paths import data_home
+def _worker(args: argparse.Namespace, location: StoreLocation) -> int:
     from hookadmin.delivery.engine import AttemptOutcome, Engine
     from hookadmin.delivery.policy import DeliverySettings, engine_share
 
@@ -229,19 +232,20 @@ def _worker(args: argparse.Namespace) -> int:
             line += f" (next attempt {iso(o.next_attempt_at)})"
         print(line, file=sys.stderr, flush=True)
 
-    home = data_home(args.home)
-    HookService(home).close()  # opens (and migrates) the database, or fails clearly
-    engine = Engine(home, settings=engine_share(DeliverySettings(),
+    HookService(location).close()  # opens (and migrates) the database, or fails clearly
+    engine = Engine(location, settings=engine_share(DeliverySettings(),
                                                 args.share_of or args.processes),
                     on_attempt=report)
     # The other engines: the same command, one process each (-P: never a hookadmin
-    # folder in the working directory instead of this one).
-    command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(home), "worker",
+    # folder in the working directory instead of this one). A team database's URL goes
+    # in their environment, never on a command line (it may hold a password).
+    command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(location.home),
+               "worker",
                "--share-of", str(args.processes),
                *(["--until-idle"] if args.until_idle else [])]
     # Each tells its number of attempts on its standard output when it ends.
     others = [subprocess.Popen(command, stdin=subprocess.DEVNULL,  # noqa: S603 - our own
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True, env=location.environ())
               for _ in range(args.processes - 1)]
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -354,7 +358,7 @@ def _simulate(args: argparse.Namespace) -> int:
             out.flush()
             print(summary("Printed"), file=sys.stderr)
             return 0
-        with HookService(args.home) as service:
+        with HookService(resolve_location(args.home, args.database)) as service:
             if args.rate is not None:
                 for type_id, resource in events:  # one transaction each: visible at once
                     service.publish(type_id, resource)

@@ -25,12 +25,20 @@ from hookadmin.core.store.ports import (
     ChangeFeed,
     DeliveryHistory,
     DeliveryQueue,
+    HistoryImport,
     HookRepository,
     Outbox,
     Repository,
     SettingsRepository,
 )
-from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob, iso
+from hookadmin.core.store.records import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryJob,
+    ImportedDelivery,
+    iso,
+)
 from hookadmin.core.store.sqlite import (
     DB_FILENAME,
     MIGRATIONS,
@@ -124,7 +132,9 @@ __all__ = [
     "DeliveryHistory",
     "DeliveryJob",
     "DeliveryQueue",
+    "HistoryImport",
     "HookRepository",
+    "ImportedDelivery",
     "Outbox",
     "Repository",
     "SQLiteChangeFeed",

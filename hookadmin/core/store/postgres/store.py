@@ -59,7 +59,13 @@ from hookadmin.core.store.postgres.schema import (
     migrate,
     unavailable,
 )
-from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
+from hookadmin.core.store.records import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryJob,
+    ImportedDelivery,
+)
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 P = ParamSpec("P")
@@ -671,6 +677,45 @@ class PostgresStore:
             assert delivery is not None
             db.execute(_INSERT_ATTEMPTS,
                        _columns([_attempt_row(delivery[0], hook_id, 1, attempt, None)], 14))
+
+    @_translated
+    def import_deliveries(self, items: Sequence[ImportedDelivery]) -> int:
+        """Insert deliveries of another store with their events and attempts, keeping
+        their ids, in one transaction (``hookadmin team import-local``). A delivery
+        whose id is already here is skipped, attempts and all; an event already here
+        is shared.
+
+        Returns:
+            How many deliveries were new.
+        """
+        added = 0
+        if not items:
+            return added
+        with self.transaction() as db:
+            for item in items:
+                d = item.delivery
+                db.execute("INSERT INTO events (id, type, body, occurred_at, fanned_out)"
+                           " VALUES (%s, %s, %s, %s, true) ON CONFLICT (id) DO NOTHING",
+                           (d.event_id, d.event_type, item.body, d.created_at))
+                row = db.execute(
+                    "INSERT INTO deliveries (id, event_seq, hook_id, event_type, status,"
+                    " attempts, next_attempt_at, last_status_code, last_error_kind,"
+                    " last_duration_ms, created_at, updated_at)"
+                    " SELECT %s, seq, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM events"
+                    " WHERE id = %s ON CONFLICT (id) DO NOTHING RETURNING seq",
+                    (d.id, item.hook_id, d.event_type, d.status, d.attempts,
+                     d.next_attempt_at, d.last_status_code, d.last_error_kind,
+                     d.last_duration_ms, d.created_at, d.updated_at, d.event_id)).fetchone()
+                if row is None:
+                    continue
+                added += 1
+                if item.attempts:
+                    db.execute(_INSERT_ATTEMPTS, _columns(
+                        [_attempt_row(row[0], item.hook_id, a.number, a, a.next_attempt_at)
+                         for a in item.attempts], 14))
+            if added:
+                self._notify("deliveries")
+        return added
 
     @_translated
     def redeliver(self, delivery_id: str, *, now: float | None = None) -> Delivery:
