@@ -194,7 +194,9 @@ def _print_hook(service: HookService, hook: Hook, *, as_json: bool) -> None:
         print(f"  Rotation: the replaced secret also signs webhook-signature until "
               f"{iso(hook.previous_secret_expires_at)}")
     print(f"  Created:  {hook.created_at}    Updated: {hook.updated_at}")
-    print(f"  Secret:   in the OS keyring; reveal it with `hookadmin hooks secret {hook.id}`")
+    where = "in the team database, sealed with the team key" if service.location.team \
+        else "in the OS keyring"
+    print(f"  Secret:   {where}; reveal it with `hookadmin hooks secret {hook.id}`")
 
 
 def _export(service: HookService, args: argparse.Namespace) -> int:

@@ -153,8 +153,8 @@ def _import_local(args: argparse.Namespace, location: StoreLocation) -> int:
 
     if not location.team:
         raise InputError(NO_DATABASE.format(action="import-local"), field="database")
-    workstation = StoreLocation(args.from_home and Path(args.from_home).expanduser()
-                                or location.home)
+    workstation = StoreLocation(Path(args.from_home).expanduser() if args.from_home
+                                else location.home)
     if not (workstation.home / DB_FILENAME).exists():
         raise InputError(f"There is no hookadmin database in {workstation.home}; name the "
                          "workstation's data directory with --home DIR.", field="home")

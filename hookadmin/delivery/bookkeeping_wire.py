@@ -19,6 +19,7 @@ from hookadmin.core.errors import (
     NotFoundError,
     SecretStoreError,
     StoreError,
+    StoreUnavailable,
 )
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import AttemptRecord, DeliveryJob, StoreLocation
@@ -186,6 +187,7 @@ class ErrorKind(enum.Enum):
     """Which error a :class:`Failure` stands for."""
 
     STORE = "store"
+    STORE_UNAVAILABLE = "store_unavailable"  # the database server cannot be reached
     NOT_FOUND = "not_found"
     INPUT = "input"
     SECRET_STORE = "secret_store"  # noqa: S105 - a name, not a password
@@ -232,7 +234,8 @@ class Failure:
 
 
 _ERRORS: tuple[tuple[ErrorKind, type[HookadminError]], ...] = (
-    (ErrorKind.STORE, StoreError), (ErrorKind.BOOKKEEPING, BookkeepingError))
+    (ErrorKind.STORE_UNAVAILABLE, StoreUnavailable), (ErrorKind.STORE, StoreError),
+    (ErrorKind.BOOKKEEPING, BookkeepingError))
 
 Reply = Started | Opened | TurnResult | WoundUp | Logs | Failure
 

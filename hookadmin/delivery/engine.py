@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 
-from hookadmin.core.errors import InputError, SecretStoreError
+from hookadmin.core.errors import InputError, SecretStoreError, StoreUnavailable
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.secret_source import open_hook_secrets
 from hookadmin.core.secrets import HookSecrets
@@ -198,6 +198,7 @@ class _Run:
         self.claims_exhausted = False
         self.busy_at = time.monotonic()  # when there last was something to do
         self.turns = 0  # bookkeeper turns (see Engine.bookkeeper_turns)
+        self.outage: _Outage | None = None  # the database cannot be reached
         self._apply_hooks(opened.hooks)
 
     # -- the loop ---------------------------------------------------------------------
@@ -212,6 +213,9 @@ class _Run:
                     self._session(hook)
         while not stop.is_set():
             self.wake.clear()  # what happens from here on wakes the next turn
+            if self.outage is not None and time.monotonic() < self.outage.retry_at:
+                await self._pause()  # the database is away: keep sending, try later
+                continue
             finished, self.finished = self.finished, []
             renew: list[int] | None = None
             if time.monotonic() >= self.next_renew:
@@ -220,12 +224,21 @@ class _Run:
                 renew += [j.seq for queue in self.ready.values() for j in queue]
             check_idle = until_idle and not self.in_flight and not self.ready_count
             release, self.to_release = self.to_release, []
-            claim = self._claim_request()
+            claim = self._claim_request() if self.outage is None else None
             if finished or renew is not None or release or check_idle \
-                    or self._database_changed(claim):
-                turn = await self.keeper.turn(TurnRequest(
-                    [_for_bookkeeper(f) for f in finished], renew, release, claim,
-                    check_idle))
+                    or self.outage is not None or self._database_changed(claim):
+                try:
+                    turn = await self.keeper.turn(TurnRequest(
+                        [_for_bookkeeper(f) for f in finished], renew, release, claim,
+                        check_idle))
+                except StoreUnavailable as err:
+                    # Nothing of this turn was committed: keep it for the next one.
+                    self.finished[:0] = finished
+                    self.to_release[:0] = release
+                    self._database_lost(err)
+                    await self._pause()
+                    continue
+                self._database_back()
                 self.turns += 1
                 self.claims_exhausted = claim is not None and not turn.jobs
                 if finished or turn.jobs or turn.hooks is not None:
@@ -237,10 +250,34 @@ class _Run:
                     break
             if stop.is_set():
                 break
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._wait_interval()):
-                    await self.wake.wait()
+            await self._pause()
         return self.attempts
+
+    async def _pause(self) -> None:
+        """Wait until something wakes the loop, or the next look is due."""
+        interval = self._wait_interval()
+        if self.outage is not None:
+            interval = max(0.0, min(interval, self.outage.retry_at - time.monotonic()))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await self.wake.wait()
+
+    def _database_lost(self, err: StoreUnavailable) -> None:
+        """A turn failed because the database cannot be reached: keep what is in flight,
+        claim nothing more, and try again with a growing delay (said once)."""
+        if self.outage is None:
+            self.outage = _Outage(time.monotonic())
+            log.warning("%s Deliveries in flight go on; nothing more is claimed until it "
+                        "is back, and what they sent is recorded then (hookadmin tries "
+                        "again every few seconds).", err)
+        self.outage.delay = min(OUTAGE_MAX_DELAY, self.outage.delay * 2)
+        self.outage.retry_at = time.monotonic() + self.outage.delay
+
+    def _database_back(self) -> None:
+        if self.outage is not None:
+            log.warning("The database is back after %.0f s; delivering again.",
+                        time.monotonic() - self.outage.since)
+            self.outage = None
 
     def _wait_interval(self) -> float:
         """Seconds until the next look: ``wake_interval``, or ``idle_wake_interval``
@@ -606,6 +643,18 @@ class _Run:
 
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
+OUTAGE_FIRST_DELAY = 0.25  # seconds before the first try after the database was lost
+OUTAGE_MAX_DELAY = 5.0  # the longest wait between tries
+
+
+class _Outage:
+    """Since when the database has been away, and when to try it again (monotonic
+    seconds)."""
+
+    def __init__(self, since: float) -> None:
+        self.since = since
+        self.delay = OUTAGE_FIRST_DELAY / 2
+        self.retry_at = since
 
 
 _SecretKey = tuple[int, str, float | None, bool]

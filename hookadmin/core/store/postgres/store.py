@@ -282,7 +282,7 @@ class PostgresStore:
         Raises:
             StoreUnavailable: the listening connection cannot be made or was lost.
         """
-        got = self._change_feed().wait(timeout)
+        got = self._feed_wait(timeout)
         self._changes += len(got)
         return bool(got)
 
@@ -291,13 +291,21 @@ class PostgresStore:
         """A number that changes when any machine has published events, changed a hook
         or made deliveries due since the last call (the notifications that arrived),
         without waiting; the counterpart of SQLite's ``PRAGMA data_version``."""
-        self._changes += len(self._change_feed().wait(0))
+        self._changes += len(self._feed_wait(0))
         return self._changes
 
-    def _change_feed(self) -> ChangeFeed:
+    def _feed_wait(self, timeout: float) -> list[str]:
+        """The change feed's notifications; a lost feed is dropped, so the next call
+        listens again (and counts as a change: what happened meanwhile is unknown)."""
         if self._feed is None:
             self._feed = ChangeFeed(self.url)
-        return self._feed
+            self._changes += 1
+        try:
+            return self._feed.wait(timeout)
+        except StoreUnavailable:
+            self._feed.close()
+            self._feed = None
+            raise
 
     # -- hooks ----------------------------------------------------------------------------
 
