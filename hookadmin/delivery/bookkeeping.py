@@ -436,7 +436,10 @@ def _serve(sock: socket.socket) -> None:
     incoming = sock.makefile("rb")
     keeper: Bookkeeper | None = None
     while True:
-        header = incoming.read(4)
+        try:
+            header = incoming.read(4)
+        except OSError:  # the engine died (kill -9) with a request half-written
+            break
         if len(header) < 4:
             break  # the engine closed its end (or died)
         request = pickle.loads(incoming.read(int.from_bytes(header, "big")))  # noqa: S301

@@ -101,7 +101,7 @@ def init_team_store(location: StoreLocation) -> Repository:
         raise ValueError("team databases are PostgreSQL databases")
     from hookadmin.core.store.postgres import PostgresStore
 
-    return PostgresStore.init(location.url)
+    return PostgresStore.init_new(location.url)
 
 
 def open_change_feed(location: Path | str | StoreLocation) -> ChangeFeed | None:

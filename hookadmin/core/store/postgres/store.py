@@ -173,6 +173,8 @@ class PostgresStore:
 
     Attributes:
         store_id: the database id (a UUID), the same for every machine using it.
+        created: this instance set up the schema (``create`` and the database was
+            empty).
         parent_store_ids: always empty (a shared database is never a copy).
         where: ``PostgreSQL database user@host:port/dbname``, for messages.
 
@@ -202,7 +204,14 @@ class PostgresStore:
 
     @classmethod
     def init(cls, url: str) -> PostgresStore:
-        """Create hookadmin's schema in the empty database ``url`` and open it.
+        """Open ``url``, creating hookadmin's schema if the database is empty
+        (``created`` then says so)."""
+        return cls(url, create=True)
+
+    @classmethod
+    def init_new(cls, url: str) -> PostgresStore:
+        """Create hookadmin's schema in the empty database ``url`` and open it
+        (``hookadmin team init``).
 
         Raises:
             StoreUnavailable: as the constructor.
