@@ -230,7 +230,12 @@ class Bookkeeper:
     # -- claims and housekeeping --------------------------------------------------------
 
     def _claim(self, request: ClaimRequest) -> list[DeliveryJob]:
-        per_hook = self.settings.claimed_per_hook
+        # A team database is shared by engines on other machines, each unaware of the
+        # others' requests in flight: every delivery of a hook that any engine holds
+        # counts against the hook's limit there, so no engine holds (and with it sends)
+        # more than the limit leaves. Alone (SQLite), an engine keeps ready rounds too.
+        per_hook = self.settings.per_hook_in_flight if self.location.team \
+            else self.settings.claimed_per_hook
         full = [h for h, n in request.held.items() if n >= per_hook]
         return self.store.claim_due(now=time.time(), lease_seconds=self.settings.lease_seconds,
                                     limit=request.room, skip_hooks=full,

@@ -22,6 +22,7 @@ from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
 from hookadmin.core.team.key import KEY_FILE_ENV, keyring_entry_name
+from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import FAST, REPO_ROOT, body, run_cli, run_until_idle
 from tests.receiver import Receiver, delay
 
@@ -352,3 +353,24 @@ def test_a_worker_that_loses_the_database_waits_and_records_everything(
         == [("succeeded", events)]
     # What was sent while the database was away was recorded once it was back.
     assert _rows(postgres_url, "SELECT count(*) FROM attempts")[0][0] >= events
+
+
+@pytest.mark.slow
+def test_a_hooks_limit_of_requests_in_flight_holds_across_two_workers(
+        postgres_url: str, team: str, home: Path, make_receiver: Make) -> None:
+    events = 80
+    receiver = make_receiver(delay(0.2))  # each request holds its slot for 0.2 s
+    _add_hook(postgres_url, home, receiver)
+    workers = [_start_worker(postgres_url, home), _start_worker(postgres_url, home)]
+    try:
+        _publish(postgres_url, home, events)
+        requests = receiver.wait_for_requests(events, timeout=120)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.communicate(timeout=30)
+    arrivals = sorted(r.received_at for r in requests)
+    busiest = max(sum(1 for u in arrivals if t - 0.19 < u <= t) for t in arrivals)
+    assert busiest <= DeliverySettings().per_hook_in_flight, busiest
+    assert len({r.header("X-Hook-Delivery") for r in requests}) == events
