@@ -5,7 +5,7 @@ Run by hand from the repository root, under the test keyring and the throw-away
 PostgreSQL cluster (it creates a database of its own per phase there)::
 
     dbus-run-session -- scripts/with-test-keyring.sh scripts/with-test-postgres.sh \\
-        .venv/bin/python benchmarks/team_throughput.py [--events 5000] [--hooks 4]
+        .venv/bin/python benchmarks/team_throughput.py [--events 5000] [--child] [--kill 10000]
 
 Needs nginx (``apt-get install -y nginx-light``). One run, one nginx (``return 204``),
 phases side by side:
@@ -17,9 +17,9 @@ phases side by side:
 * **pg-1**, **pg-2**: one and two engines on PostgreSQL, each in a process of its own
   (what two ``hookadmin worker`` processes on two machines are), each with the whole
   per-hook limit: the database holds it across both.
-* **pg-1-inline** (``--inline``): one engine on PostgreSQL whose bookkeeping runs in a
-  thread of the engine's process instead of a child process: does the child still pay
-  off with a server database?
+* **pg-1-child**, **pg-2-child** (``--child``): the same with each engine's bookkeeping
+  in a child process, as on SQLite, instead of the thread the engine uses for a team
+  database: does the child process pay off with a server database?
 
 Every engine phase: the engines start and go idle, then the events are published in
 batches of 1,000 (``HookService.publish_many``) and the clock runs until every delivery
@@ -36,7 +36,6 @@ duplicate request carries an id the database has (same delivery, same id).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import multiprocessing
 import os
 import resource
@@ -70,8 +69,9 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=5000, help="events (default 5000)")
     p.add_argument("--hooks", type=int, default=4, help="hooks per event (default 4)")
-    p.add_argument("--inline", action="store_true",
-                   help="also run one PostgreSQL engine with its bookkeeping in a thread")
+    p.add_argument("--child", action="store_true",
+                   help="also run the PostgreSQL engines with their bookkeeping in a child "
+                        "process (as on SQLite) instead of a thread")
     p.add_argument("--kill", type=int, default=0, metavar="N",
                    help="also run the kill -9 phase with N deliveries (e.g. 10000)")
     p.add_argument("--only-kill", action="store_true", help="run only the kill -9 phase")
@@ -150,14 +150,13 @@ def _engine_process(location: StoreLocation, inline: bool, ready: Connection, st
     """Child: run one engine until ``stop``; count attempts into ``attempts``; report
     the CPU it and its bookkeeper used."""
     benchlib.exit_on_sigterm()
-    if inline:
-        _use_inline_bookkeeping()
     settings = DeliverySettings(retry_schedule=retries)
 
     def on_attempt(outcome: AttemptOutcome) -> None:
         attempts.value += 1  # this process's own counter: no lock a kill -9 could keep
 
     engine = Engine(location, settings=settings, on_attempt=on_attempt)
+    engine.inline_bookkeeping = inline
     threading.Thread(target=lambda: (stop.wait(), engine.stop()), daemon=True).start()
     ready.send(True)
     engine.run()
@@ -167,61 +166,10 @@ def _engine_process(location: StoreLocation, inline: bool, ready: Connection, st
                  "bookkeeper": kids.ru_utime + kids.ru_stime})
 
 
-def _use_inline_bookkeeping() -> None:
-    """Replace the bookkeeping child process with a Bookkeeper run in a thread of the
-    engine's process (for the --inline comparison)."""
-    from hookadmin.delivery import bookkeeping, engine
-    from hookadmin.delivery.bookkeeping_wire import Failure, Request, Start
-
-    class Inline:
-        def __init__(self, keeper: bookkeeping.Bookkeeper) -> None:
-            self.keeper = keeper
-            self.lock = threading.Lock()
-
-        @classmethod
-        async def start(cls, home: Any, settings: DeliverySettings) -> Inline:
-            keeper = await asyncio.to_thread(bookkeeping.Bookkeeper,
-                                             Start(home, settings).home, settings)
-            return cls(keeper)
-
-        async def _call(self, request: Request, expected: type[Any]) -> Any:
-            def run() -> Any:
-                with self.lock:
-                    try:
-                        return self.keeper.answer(request)
-                    except Exception as err:  # noqa: BLE001 - as the child does
-                        return Failure.of(err)
-            reply = await asyncio.to_thread(run)
-            if isinstance(reply, Failure):
-                raise reply.error()
-            return reply
-
-        async def open(self) -> Any:
-            from hookadmin.delivery.bookkeeping_wire import Open, Opened
-            return await self._call(Open(), Opened)
-
-        async def turn(self, request: Any) -> Any:
-            from hookadmin.delivery.bookkeeping_wire import TurnResult
-            return await self._call(request, TurnResult)
-
-        async def wind_up(self, finished: Any, leftover: Any) -> Any:
-            from hookadmin.delivery.bookkeeping_wire import WindUp, WoundUp
-            return (await self._call(WindUp(finished, leftover), WoundUp)).statuses
-
-        async def take_logs(self) -> Any:
-            from hookadmin.delivery.bookkeeping_wire import Logs, TakeLogs
-            return (await self._call(TakeLogs(), Logs)).entries
-
-        async def close(self) -> None:
-            self.keeper.close()
-
-    engine.BookkeepingProcess = Inline  # type: ignore[misc,assignment]
-
-
 class Engines:
     """N engine processes on one store, started idle."""
 
-    def __init__(self, location: StoreLocation, count: int, *, inline: bool = False,
+    def __init__(self, location: StoreLocation, count: int, *, inline: bool = True,
                  retries: tuple[float, ...] = (0,)) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.stop = ctx.Event()
@@ -279,7 +227,7 @@ def _hooks(location: StoreLocation, urls: list[str]) -> None:
 
 def run_engines(name: str, location: StoreLocation, count: int, urls: list[str],
                 bodies: list[bytes], args: argparse.Namespace,
-                team: TeamDatabase | None, *, inline: bool = False) -> dict[str, Any]:
+                team: TeamDatabase | None, *, inline: bool = True) -> dict[str, Any]:
     total = len(bodies) * len(urls)
     _hooks(location, urls)
     engines = Engines(location, count, inline=inline)
@@ -370,9 +318,9 @@ def main() -> int:
                                         args.max_seconds))
             results.append(run_engines("sqlite-1", StoreLocation(Path(tmp) / "sqlite"), 1,
                                        urls, bodies, args, None))
-            phases = [("pg-1", 1, False), ("pg-2", 2, False)]
-            if args.inline:
-                phases.append(("pg-1-inline", 1, True))
+            phases = [("pg-1", 1, True), ("pg-2", 2, True)]
+            if args.child:
+                phases += [("pg-1-child", 1, False), ("pg-2-child", 2, False)]
             for name, count, inline in phases:
                 with TeamDatabase() as team:
                     location = StoreLocation(Path(tmp) / name, team.url)

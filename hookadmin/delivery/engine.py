@@ -41,6 +41,7 @@ from hookadmin.core.store import (
     open_change_feed,
 )
 from hookadmin.delivery.bookkeeping import BookkeepingProcess
+from hookadmin.delivery.bookkeeping_thread import BookkeepingThread
 from hookadmin.delivery.bookkeeping_wire import (
     ClaimRequest,
     Finished,
@@ -99,6 +100,9 @@ class Engine:
         self._stop_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._run: _Run | None = None
+        # Team database: the bookkeeper runs on a thread (False: in a child process, as
+        # for SQLite; the benchmarks compare both).
+        self.inline_bookkeeping = True
 
     @property
     def bookkeeper_turns(self) -> int:
@@ -135,7 +139,13 @@ class Engine:
         # DNS hangs cannot hold up other hooks.
         self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32,
                                                            thread_name_prefix="hookadmin"))
-        keeper = await BookkeepingProcess.start(self.location, self.settings)
+        # A team database: bookkeeping on a thread (it waits for the server, which holds
+        # no GIL); SQLite: in a process of its own (docs/decisions.md).
+        keeper: BookkeepingProcess | BookkeepingThread
+        if self.location.team and self.inline_bookkeeping:
+            keeper = await BookkeepingThread.start(self.location, self.settings)
+        else:
+            keeper = await BookkeepingProcess.start(self.location, self.settings)
         try:
             opened = await keeper.open()
             secrets = self._secrets or open_hook_secrets(self.location, opened.store_id,
@@ -165,7 +175,8 @@ class _Run:
     delivery.
     """
 
-    def __init__(self, engine: Engine, keeper: BookkeepingProcess, opened: Opened,
+    def __init__(self, engine: Engine, keeper: BookkeepingProcess | BookkeepingThread,
+                 opened: Opened,
                  secrets: HookSecrets) -> None:
         self.engine = engine
         self.keeper = keeper
