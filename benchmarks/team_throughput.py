@@ -5,7 +5,7 @@ Run by hand from the repository root, under the test keyring and the throw-away
 PostgreSQL cluster (it creates a database of its own per phase there)::
 
     dbus-run-session -- scripts/with-test-keyring.sh scripts/with-test-postgres.sh \\
-        .venv/bin/python benchmarks/team_throughput.py [--events 5000] [--child] [--kill 10000]
+        .venv/bin/python benchmarks/team_throughput.py [--events 5000] [--thread] [--kill 10000]
 
 Needs nginx (``apt-get install -y nginx-light``). One run, one nginx (``return 204``),
 phases side by side:
@@ -17,9 +17,10 @@ phases side by side:
 * **pg-1**, **pg-2**: one and two engines on PostgreSQL, each in a process of its own
   (what two ``hookadmin worker`` processes on two machines are), each with the whole
   per-hook limit: the database holds it across both.
-* **pg-1-child**, **pg-2-child** (``--child``): the same with each engine's bookkeeping
-  in a child process, as on SQLite, instead of the thread the engine uses for a team
-  database: does the child process pay off with a server database?
+* **pg-1-thread**, **pg-2-thread** (``--thread``): the same with each engine's
+  bookkeeping on a thread of the engine's process
+  (:class:`~hookadmin.delivery.bookkeeping_thread.BookkeepingThread`) instead of a child
+  process: does the child process still pay off with a server database?
 
 Every engine phase: the engines start and go idle, then the events are published in
 batches of 1,000 (``HookService.publish_many``) and the clock runs until every delivery
@@ -69,9 +70,9 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=5000, help="events (default 5000)")
     p.add_argument("--hooks", type=int, default=4, help="hooks per event (default 4)")
-    p.add_argument("--child", action="store_true",
-                   help="also run the PostgreSQL engines with their bookkeeping in a child "
-                        "process (as on SQLite) instead of a thread")
+    p.add_argument("--thread", action="store_true",
+                   help="also run the PostgreSQL engines with their bookkeeping on a thread "
+                        "of their process instead of a child process")
     p.add_argument("--kill", type=int, default=0, metavar="N",
                    help="also run the kill -9 phase with N deliveries (e.g. 10000)")
     p.add_argument("--only-kill", action="store_true", help="run only the kill -9 phase")
@@ -169,19 +170,22 @@ def _engine_process(location: StoreLocation, inline: bool, ready: Connection, st
 class Engines:
     """N engine processes on one store, started idle."""
 
-    def __init__(self, location: StoreLocation, count: int, *, inline: bool = True,
+    def __init__(self, location: StoreLocation, count: int, *, inline: bool = False,
                  retries: tuple[float, ...] = (0,)) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self.stop = ctx.Event()
+        # One stop event each: a process killed while waiting on a shared one would
+        # leave its set() waiting for that process forever.
+        self.stops: list[MpEvent] = []
         self.counters: list[Any] = []
         self.reports: list[Connection] = []
         self.procs = []
         for _ in range(count):
             self.counters.append(ctx.Value("q", 0, lock=False))
+            self.stops.append(ctx.Event())
             ready_r, ready_w = ctx.Pipe(duplex=False)
             report_r, report_w = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_engine_process, daemon=True,
-                               args=(location, inline, ready_w, self.stop,
+                               args=(location, inline, ready_w, self.stops[-1],
                                      self.counters[-1], report_w, retries))
             proc.start()
             if not ready_r.poll(60):
@@ -203,7 +207,9 @@ class Engines:
         return False
 
     def finish(self) -> dict[str, float]:
-        self.stop.set()
+        for proc, stop in zip(self.procs, self.stops, strict=True):
+            if proc.is_alive():
+                stop.set()
         cpu = {"engine": 0.0, "bookkeeper": 0.0}
         for proc, report in zip(self.procs, self.reports, strict=True):
             if proc.is_alive() and report.poll(30):
@@ -227,7 +233,7 @@ def _hooks(location: StoreLocation, urls: list[str]) -> None:
 
 def run_engines(name: str, location: StoreLocation, count: int, urls: list[str],
                 bodies: list[bytes], args: argparse.Namespace,
-                team: TeamDatabase | None, *, inline: bool = True) -> dict[str, Any]:
+                team: TeamDatabase | None, *, inline: bool = False) -> dict[str, Any]:
     total = len(bodies) * len(urls)
     _hooks(location, urls)
     engines = Engines(location, count, inline=inline)
@@ -282,8 +288,6 @@ def run_kill(total: int, args: argparse.Namespace) -> dict[str, Any]:
                 seconds = time.perf_counter() - started
                 stored = {str(i): str(s) for i, s in db.execute(
                     "SELECT id, status FROM deliveries").fetchall()}
-            engines.procs = engines.procs[1:]
-            engines.reports = engines.reports[1:]
             engines.finish()
             requests = receiver.requests()
         finally:
@@ -318,9 +322,9 @@ def main() -> int:
                                         args.max_seconds))
             results.append(run_engines("sqlite-1", StoreLocation(Path(tmp) / "sqlite"), 1,
                                        urls, bodies, args, None))
-            phases = [("pg-1", 1, True), ("pg-2", 2, True)]
-            if args.child:
-                phases += [("pg-1-child", 1, False), ("pg-2-child", 2, False)]
+            phases = [("pg-1", 1, False), ("pg-2", 2, False)]
+            if args.thread:
+                phases += [("pg-1-thread", 1, True), ("pg-2-thread", 2, True)]
             for name, count, inline in phases:
                 with TeamDatabase() as team:
                     location = StoreLocation(Path(tmp) / name, team.url)

@@ -1,12 +1,11 @@
-"""The engine's database work in a thread of its own process, for a team database.
+"""The engine's database work on a thread of its own process: the alternative to the
+bookkeeping child process that ``benchmarks/team_throughput.py --thread`` measures for
+a team database (``Engine.inline_bookkeeping``; off by default: with PostgreSQL too the
+child process delivered more per second, docs/decisions.md).
 
-With PostgreSQL the bookkeeping is mostly waiting for the server, which holds no GIL,
-and ``benchmarks/team_throughput.py --inline`` measured the same deliveries per second
-with the bookkeeping in a child process as in a thread, for more CPU per delivery
-(docs/decisions.md). So for a team database the engine runs its
-:class:`~hookadmin.delivery.bookkeeping.Bookkeeper` here: one thread, one call at a
-time, the same typed requests and replies as the child process, and the same errors
-raised (they never cross a process, so they are the bookkeeper's own).
+One thread runs the :class:`~hookadmin.delivery.bookkeeping.Bookkeeper`, one call at a
+time, with the same typed requests and replies as the child process; errors are the
+bookkeeper's own (they never cross a process).
 """
 
 from __future__ import annotations

@@ -100,9 +100,9 @@ class Engine:
         self._stop_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._run: _Run | None = None
-        # Team database: the bookkeeper runs on a thread (False: in a child process, as
-        # for SQLite; the benchmarks compare both).
-        self.inline_bookkeeping = True
+        # Team database: True runs the bookkeeper on a thread instead of a child process
+        # (measured slower: docs/decisions.md; benchmarks/team_throughput.py --thread).
+        self.inline_bookkeeping = False
 
     @property
     def bookkeeper_turns(self) -> int:
@@ -139,8 +139,8 @@ class Engine:
         # DNS hangs cannot hold up other hooks.
         self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32,
                                                            thread_name_prefix="hookadmin"))
-        # A team database: bookkeeping on a thread (it waits for the server, which holds
-        # no GIL); SQLite: in a process of its own (docs/decisions.md).
+        # Bookkeeping in a process of its own, also for a team database (measured:
+        # docs/decisions.md); a thread only when asked (inline_bookkeeping).
         keeper: BookkeepingProcess | BookkeepingThread
         if self.location.team and self.inline_bookkeeping:
             keeper = await BookkeepingThread.start(self.location, self.settings)
@@ -210,6 +210,7 @@ class _Run:
         self.busy_at = time.monotonic()  # when there last was something to do
         self.turns = 0  # bookkeeper turns (see Engine.bookkeeper_turns)
         self.outage: _Outage | None = None  # the database cannot be reached
+        self.shared = engine.location.team  # other machines' engines claim too
         self._apply_hooks(opened.hooks)
 
     # -- the loop ---------------------------------------------------------------------
@@ -439,8 +440,12 @@ class _Run:
             # Wake the loop to record a full batch, to claim more for a hook that has
             # just run low (whatever other hooks, e.g. one that hangs, hold), or to
             # record at once the last delivery of a hook that ran dry.
+            # On a team database an engine holds no more of a hook than may be in flight
+            # (the limit is shared by every worker), so each finished request is room
+            # to claim another at once.
             held = self.held.get(job.hook_id, 0)
-            if len(self.finished) >= _FLUSH_BATCH or held in (0, self._low_water()):
+            if len(self.finished) >= _FLUSH_BATCH or held in (0, self._low_water()) \
+                    or self.shared:
                 self.wake.set()
             if self.closing:
                 return
