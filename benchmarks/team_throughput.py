@@ -5,7 +5,7 @@ Run by hand from the repository root, under the test keyring and the throw-away
 PostgreSQL cluster (it creates a database of its own per phase there)::
 
     dbus-run-session -- scripts/with-test-keyring.sh scripts/with-test-postgres.sh \\
-        .venv/bin/python benchmarks/team_throughput.py [--events 5000] [--thread] [--kill 10000]
+        .venv/bin/python benchmarks/team_throughput.py [--events 5000] [--process] [--kill 10000]
 
 Needs nginx (``apt-get install -y nginx-light``). One run, one nginx (``return 204``),
 phases side by side:
@@ -17,10 +17,10 @@ phases side by side:
 * **pg-1**, **pg-2**: one and two engines on PostgreSQL, each in a process of its own
   (what two ``hookadmin worker`` processes on two machines are), each with the whole
   per-hook limit: the database holds it across both.
-* **pg-1-thread**, **pg-2-thread** (``--thread``): the same with each engine's
-  bookkeeping on a thread of the engine's process
-  (:class:`~hookadmin.delivery.bookkeeping_thread.BookkeepingThread`) instead of a child
-  process: does the child process still pay off with a server database?
+* **pg-1-process**, **pg-2-process** (``--process``): the same with each engine's
+  bookkeeping in a child process, as on SQLite, instead of the thread
+  (:class:`~hookadmin.delivery.bookkeeping_thread.BookkeepingThread`) an engine uses for
+  a team database: does the child process pay off with a server database?
 
 Every engine phase: the engines start and go idle, then the events are published in
 batches of 1,000 (``HookService.publish_many``) and the clock runs until every delivery
@@ -70,9 +70,9 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=5000, help="events (default 5000)")
     p.add_argument("--hooks", type=int, default=4, help="hooks per event (default 4)")
-    p.add_argument("--thread", action="store_true",
-                   help="also run the PostgreSQL engines with their bookkeeping on a thread "
-                        "of their process instead of a child process")
+    p.add_argument("--process", action="store_true",
+                   help="also run the PostgreSQL engines with their bookkeeping in a child "
+                        "process (as on SQLite) instead of on a thread")
     p.add_argument("--kill", type=int, default=0, metavar="N",
                    help="also run the kill -9 phase with N deliveries (e.g. 10000)")
     p.add_argument("--only-kill", action="store_true", help="run only the kill -9 phase")
@@ -170,7 +170,7 @@ def _engine_process(location: StoreLocation, inline: bool, ready: Connection, st
 class Engines:
     """N engine processes on one store, started idle."""
 
-    def __init__(self, location: StoreLocation, count: int, *, inline: bool = False,
+    def __init__(self, location: StoreLocation, count: int, *, inline: bool = True,
                  retries: tuple[float, ...] = (0,)) -> None:
         ctx = multiprocessing.get_context("spawn")
         # One stop event each: a process killed while waiting on a shared one would
@@ -233,7 +233,7 @@ def _hooks(location: StoreLocation, urls: list[str]) -> None:
 
 def run_engines(name: str, location: StoreLocation, count: int, urls: list[str],
                 bodies: list[bytes], args: argparse.Namespace,
-                team: TeamDatabase | None, *, inline: bool = False) -> dict[str, Any]:
+                team: TeamDatabase | None, *, inline: bool = True) -> dict[str, Any]:
     total = len(bodies) * len(urls)
     _hooks(location, urls)
     engines = Engines(location, count, inline=inline)
@@ -322,9 +322,9 @@ def main() -> int:
                                         args.max_seconds))
             results.append(run_engines("sqlite-1", StoreLocation(Path(tmp) / "sqlite"), 1,
                                        urls, bodies, args, None))
-            phases = [("pg-1", 1, False), ("pg-2", 2, False)]
-            if args.thread:
-                phases += [("pg-1-thread", 1, True), ("pg-2-thread", 2, True)]
+            phases = [("pg-1", 1, True), ("pg-2", 2, True)]
+            if args.process:
+                phases += [("pg-1-process", 1, False), ("pg-2-process", 2, False)]
             for name, count, inline in phases:
                 with TeamDatabase() as team:
                     location = StoreLocation(Path(tmp) / name, team.url)

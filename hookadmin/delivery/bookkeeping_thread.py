@@ -1,7 +1,9 @@
-"""The engine's database work on a thread of its own process: the alternative to the
-bookkeeping child process that ``benchmarks/team_throughput.py --thread`` measures for
-a team database (``Engine.inline_bookkeeping``; off by default: with PostgreSQL too the
-child process delivered more per second, docs/decisions.md).
+"""The engine's database work on a thread of its own process, for a team database.
+
+With PostgreSQL the bookkeeping mostly waits for the server, and
+``benchmarks/team_throughput.py --thread`` measured a thread at least as fast as the
+child process SQLite needs, for less CPU per delivery (docs/decisions.md), so an engine
+on a team database uses this (``Engine.inline_bookkeeping``).
 
 One thread runs the :class:`~hookadmin.delivery.bookkeeping.Bookkeeper`, one call at a
 time, with the same typed requests and replies as the child process; errors are the

@@ -6,9 +6,13 @@ processes). Several engines may run on one data directory at once: deliveries ar
 leased in the database, so each is sent by one engine at a time, and a dead engine's
 leases expire and are taken over.
 
-Each engine sends from its event loop and leaves every SQLite statement to its
-bookkeeping process (:mod:`hookadmin.delivery.bookkeeping`), which it starts and which
-ends with it.
+Each engine sends from its event loop and leaves every database statement to its
+bookkeeper (:mod:`hookadmin.delivery.bookkeeping`): a process of its own for SQLite,
+which it starts and which ends with it, or a thread for a team database
+(:mod:`hookadmin.delivery.bookkeeping_thread`). A team database is shared with engines
+on other machines: a hook's limit of requests in flight holds for all of them together,
+and an engine that loses the database keeps sending what it holds, claims nothing new
+and records what it sent once the database is back.
 
 At-least-once: a delivery is marked done only after its response is recorded, so a
 crash between the POST and the record sends it again, with the same delivery id.
@@ -100,9 +104,9 @@ class Engine:
         self._stop_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._run: _Run | None = None
-        # Team database: True runs the bookkeeper on a thread instead of a child process
-        # (measured slower: docs/decisions.md; benchmarks/team_throughput.py --thread).
-        self.inline_bookkeeping = False
+        # Team database: the bookkeeper runs on a thread, not in a child process (it
+        # did not pay off there: docs/decisions.md); False for the benchmarks' comparison.
+        self.inline_bookkeeping = True
 
     @property
     def bookkeeper_turns(self) -> int:
@@ -139,8 +143,8 @@ class Engine:
         # DNS hangs cannot hold up other hooks.
         self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32,
                                                            thread_name_prefix="hookadmin"))
-        # Bookkeeping in a process of its own, also for a team database (measured:
-        # docs/decisions.md); a thread only when asked (inline_bookkeeping).
+        # SQLite: bookkeeping in a process of its own; a team database: on a thread (it
+        # waits for the server, which holds no GIL; measured in docs/decisions.md).
         keeper: BookkeepingProcess | BookkeepingThread
         if self.location.team and self.inline_bookkeeping:
             keeper = await BookkeepingThread.start(self.location, self.settings)
