@@ -363,7 +363,8 @@ import json, sys
 from pathlib import Path
 from hookadmin.core.errors import TeamKeyMissing
 from hookadmin.core.team.key import import_team_key
-from hookadmin.core.team.secrets import EncryptedSecretStore, PostgresSecretBlobs
+from hookadmin.core.team.secrets import EncryptedSecretStore
+from hookadmin.core.store.postgres.secret_blobs import PostgresSecretBlobs
 
 url, database_id, key_file = sys.argv[1:4]
 store = EncryptedSecretStore(database_id, PostgresSecretBlobs(url))
