@@ -374,3 +374,32 @@ def test_a_hooks_limit_of_requests_in_flight_holds_across_two_workers(
     busiest = max(sum(1 for u in arrivals if t - 0.19 < u <= t) for t in arrivals)
     assert busiest <= DeliverySettings().per_hook_in_flight, busiest
     assert len({r.header("X-Hook-Delivery") for r in requests}) == events
+
+
+def test_hooks_export_and_import_move_hooks_between_the_two_stores(
+        postgres_url: str, team: str, home: Path, tmp_path: Path) -> None:
+    added = run_cli("hooks", "add", "--url", "https://ops.example.com/h", "--name", "ops",
+                    home=home, env={DATABASE_ENV: None})
+    assert added.returncode == 0, added.stderr
+    secret = run_cli("hooks", "secret", "1", home=home, env={DATABASE_ENV: None}).stdout
+    hooks_file, secrets_file = tmp_path / "hooks.json", tmp_path / "secrets.json"
+    exported = run_cli("hooks", "export", str(hooks_file), "--secrets", str(secrets_file),
+                       home=home, env={DATABASE_ENV: None})
+    assert exported.returncode == 0, exported.stderr
+    imported = run_cli("--database", postgres_url, "hooks", "import", str(hooks_file),
+                       "--secrets", str(secrets_file), home=home)
+    assert imported.returncode == 0, imported.stderr
+    listed = run_cli("--database", postgres_url, "hooks", "list", "--json", home=home)
+    assert [h["name"] for h in json.loads(listed.stdout)] == ["ops"]
+    revealed = run_cli("--database", postgres_url, "hooks", "secret", "1", home=home)
+    assert revealed.stdout == secret
+    # And back: the team database's hooks into a new workstation.
+    back = run_cli("--database", postgres_url, "hooks", "export", str(tmp_path / "b.json"),
+                   "--secrets", str(tmp_path / "b-secrets.json"), home=home)
+    assert back.returncode == 0, back.stderr
+    other = tmp_path / "other-home"
+    again = run_cli("hooks", "import", str(tmp_path / "b.json"), "--secrets",
+                    str(tmp_path / "b-secrets.json"), home=other, env={DATABASE_ENV: None})
+    assert again.returncode == 0, again.stderr
+    assert run_cli("hooks", "secret", "1", home=other, env={DATABASE_ENV: None}).stdout \
+        == secret
