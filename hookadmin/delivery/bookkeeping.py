@@ -41,7 +41,14 @@ from hookadmin.core.errors import SecretStoreError, StoreFault
 from hookadmin.core.hooks import Hook
 from hookadmin.core.ordering import ordered_hooks
 from hookadmin.core.service import delivery_options, network_policy, prune_history
-from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, open_store
+from hookadmin.core.store import (
+    AttemptRecord,
+    DeliveryJob,
+    Repository,
+    StoreLocation,
+    as_location,
+    open_store,
+)
 from hookadmin.delivery import retry
 from hookadmin.delivery.bookkeeping_wire import (
     REPLIES,
@@ -75,7 +82,7 @@ from hookadmin.delivery.policy import DeliverySettings, with_options
 if TYPE_CHECKING:  # the child never imports asyncio or the keyring it does not need
     import asyncio
 
-    from hookadmin.core.secrets import SecretStore
+    from hookadmin.core.secrets import HookSecrets
 
 __all__ = [  # the wire's names, for the engine and the tests
     "BookkeepingError", "BookkeepingProcess", "ClaimRequest", "Finished", "Opened",
@@ -93,7 +100,7 @@ class Bookkeeper:
     """One engine run's database work (see the module's docstring).
 
     Args:
-        home: the data directory.
+        home: the store's location (a data directory: SQLite there).
         settings: the engine's settings before the Settings dialog's options (the
             network policy, retry schedule, timeouts, response cap) are applied.
 
@@ -101,9 +108,10 @@ class Bookkeeper:
         StoreError: the database cannot be opened.
     """
 
-    def __init__(self, home: Path, settings: DeliverySettings) -> None:
-        self.store: Repository = open_store(home, durable=False)
-        self.secrets: SecretStore | None = None  # made when a replaced secret expires
+    def __init__(self, home: StoreLocation | Path, settings: DeliverySettings) -> None:
+        self.location = as_location(home)
+        self.store: Repository = open_store(self.location, durable=False)
+        self.secrets: HookSecrets | None = None  # made when a replaced secret expires
         self.base_settings = settings
         self.forced_strict = settings.strict_network
         self.settings = self._wanted_settings()
@@ -239,7 +247,12 @@ class Bookkeeper:
     # -- claims and housekeeping --------------------------------------------------------
 
     def _claim(self, request: ClaimRequest) -> list[DeliveryJob]:
-        per_hook = self.settings.claimed_per_hook
+        # A team database is shared by engines on other machines, each unaware of the
+        # others' requests in flight: every delivery of a hook that any engine holds
+        # counts against the hook's limit there, so no engine holds (and with it sends)
+        # more than the limit leaves. Alone (SQLite), an engine keeps ready rounds too.
+        per_hook = self.settings.per_hook_in_flight if self.location.team \
+            else self.settings.claimed_per_hook
         full = [h for h, n in request.held.items() if n >= per_hook]
         now = time.time()
         jobs = self.store.claim_due(now=now, lease_seconds=self.settings.lease_seconds,
@@ -293,10 +306,10 @@ class Bookkeeper:
             expiry = hook.previous_secret_expires_at
             if expiry is not None and expiry <= time.time():
                 if self.secrets is None:
-                    from hookadmin.core.secrets import SecretStore
+                    from hookadmin.core.secret_source import open_hook_secrets
 
-                    self.secrets = SecretStore(self.store.store_id,
-                                               parent_ids=self.store.parent_store_ids)
+                    self.secrets = open_hook_secrets(self.location, self.store.store_id,
+                                                     self.store.parent_store_ids)
                 try:
                     self.secrets.delete(hook.id, previous=True)
                 except SecretStoreError:
@@ -325,8 +338,11 @@ class BookkeepingProcess:
         self._exchange: asyncio.Future[Reply] | None = None
 
     @classmethod
-    async def start(cls, home: Path, settings: DeliverySettings) -> BookkeepingProcess:
-        """Start the child and its :class:`Bookkeeper` for ``home``.
+    async def start(cls, home: StoreLocation | Path,
+                    settings: DeliverySettings) -> BookkeepingProcess:
+        """Start the child and its :class:`Bookkeeper` for ``home`` (its location,
+        a team database's URL included, goes through the socket, never on the child's
+        command line).
 
         Raises:
             BookkeepingError: the child did not start within :data:`START_SECONDS`.
@@ -349,7 +365,7 @@ class BookkeepingProcess:
         keeper = cls(proc, reader, writer)
         try:
             async with asyncio.timeout(START_SECONDS):
-                await keeper._ask(Start(home, settings), Started)
+                await keeper._ask(Start(as_location(home), settings), Started)
         except TimeoutError:
             await keeper.close()
             raise BookkeepingError("The engine's bookkeeping process did not start within "

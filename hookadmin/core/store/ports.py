@@ -32,13 +32,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store.audit_records import AuditAction, AuditEntry
 from hookadmin.core.store.metrics_records import AttemptSample, DeliveryGauges
-from hookadmin.core.store.records import Attempt, AttemptRecord, Delivery, DeliveryJob
+from hookadmin.core.store.records import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    DeliveryJob,
+    ImportedDelivery,
+)
 
 
 class HookRepository(Protocol):
@@ -226,6 +232,23 @@ class DeliveryHistory(Protocol):
 
     def last_deliveries(self) -> dict[int, Delivery]:
         """The newest tried delivery of each hook, by hook id."""
+        ...
+
+
+@runtime_checkable
+class HistoryImport(Protocol):
+    """Taking in another store's deliveries with their history (``hookadmin team
+    import-local``: a workstation's SQLite history into the team database). Only the
+    PostgreSQL store offers it."""
+
+    def import_deliveries(self, items: Sequence[ImportedDelivery]) -> int:
+        """Insert deliveries with their events and attempts, keeping their ids, in one
+        transaction; a delivery whose id is already here is skipped with its attempts,
+        so importing the same history twice copies nothing twice.
+
+        Returns:
+            How many deliveries were new.
+        """
         ...
 
 
