@@ -255,15 +255,55 @@ class Bookkeeper:
             else self.settings.claimed_per_hook
         full = [h for h, n in request.held.items() if n >= per_hook]
         now = time.time()
+        fresh: bool | list[int] = []
+        if self.location.team:
+            fresh = self._retry_lane_full(request)
         jobs = self.store.claim_due(now=now, lease_seconds=self.settings.lease_seconds,
                                     limit=request.room, skip_hooks=full + list(self.ordered),
-                                    per_hook_limit=per_hook, in_flight=request.held)
+                                    per_hook_limit=per_hook, in_flight=request.held,
+                                    first_attempts_only=fresh)
+        if self.location.team:
+            jobs = self._within_retry_lane(jobs, request)
         # An ordered hook: its oldest pending delivery only, one at a time.
         free = sorted(h for h in self.ordered if not request.held.get(h))
         if free:
             jobs += self.store.claim_ordered(free, now=now,
                                              lease_seconds=self.settings.lease_seconds)
         return jobs
+
+    # On a team database the claim counts every engine's held deliveries against a
+    # hook's limit of requests in flight, so retries that the retry lane will not start
+    # yet must not be held: they would keep fresh events from being claimed by this
+    # engine or any other. An engine holds at most the retries its lane may start.
+
+    def _retry_lane_full(self, request: ClaimRequest) -> bool | list[int]:
+        """The hooks to claim first attempts only for (True: every hook)."""
+        held = request.held_retries
+        if sum(held.values()) >= self.settings.retry_in_flight:
+            return True
+        return sorted(h for h, n in held.items()
+                      if n >= self.settings.retry_per_hook_in_flight)
+
+    def _within_retry_lane(self, jobs: list[DeliveryJob],
+                           request: ClaimRequest) -> list[DeliveryJob]:
+        """``jobs`` without the retries beyond the retry lane's room, whose leases are
+        dropped again at once (in this turn's transaction)."""
+        per_hook = dict(request.held_retries)
+        total = sum(per_hook.values())
+        kept: list[DeliveryJob] = []
+        extra: list[int] = []
+        for job in jobs:
+            if job.attempts:
+                if total >= self.settings.retry_in_flight or \
+                        per_hook.get(job.hook_id, 0) >= self.settings.retry_per_hook_in_flight:
+                    extra.append(job.seq)
+                    continue
+                total += 1
+                per_hook[job.hook_id] = per_hook.get(job.hook_id, 0) + 1
+            kept.append(job)
+        if extra:
+            self.store.release(extra)
+        return kept
 
     def _idle(self) -> bool:
         """Nothing to fan out and nothing due now, including deliveries another engine

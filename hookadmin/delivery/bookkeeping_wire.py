@@ -103,11 +103,14 @@ class ClaimRequest:
     """How much to claim: ``room`` deliveries in all, ``held`` (hook id → deliveries
     already claimed by this engine) counted against the per-hook limit;
     ``running_low``: some hook is about to run out, so claim even in a turn that would
-    otherwise only record."""
+    otherwise only record; ``held_retries`` (hook id → how many of ``held`` were tried
+    before), so a team database's claim takes no more retries than the retry lane
+    starts."""
 
     room: int
     held: dict[int, int]
     running_low: bool
+    held_retries: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -432,7 +432,10 @@ class _Run:
         room = self.settings.claimed_per_engine - len(self.in_flight) - self.ready_count
         if room < max(1, self.settings.max_in_flight // 4) and self.ready_count:
             return None
-        return ClaimRequest(room, dict(self.held), self._running_low())
+        retries = {h: n for h, queue in self.ready.items()
+                   if (n := sum(1 for j in queue if j.attempts) + self.retrying.get(h, 0))}
+        retries.update((h, n) for h, n in self.retrying.items() if n and h not in retries)
+        return ClaimRequest(room, dict(self.held), self._running_low(), retries)
 
     def _start_ready(self) -> int:
         """Start ready deliveries while there is room, taking hooks in turn."""

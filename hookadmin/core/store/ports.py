@@ -119,10 +119,12 @@ class DeliveryQueue(Protocol):
 
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
                   skip_hooks: Sequence[int] = (), per_hook_limit: int | None = None,
-                  in_flight: Mapping[int, int] | None = None) -> list[DeliveryJob]:
+                  in_flight: Mapping[int, int] | None = None,
+                  first_attempts_only: bool | Sequence[int] = ()) -> list[DeliveryJob]:
         """Lease up to ``limit`` due deliveries for ``lease_seconds``, oldest due first,
         at most ``per_hook_limit`` per hook counting ``in_flight`` (hook id → held),
-        none for ``skip_hooks``."""
+        none for ``skip_hooks``; for the hooks in ``first_attempts_only`` (every hook
+        when True) only deliveries never tried before (their retry lane is full)."""
         ...
 
     def claim_ordered(self, hook_ids: Sequence[int], *, now: float,

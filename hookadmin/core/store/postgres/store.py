@@ -315,7 +315,8 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
     @translated
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
                   skip_hooks: Sequence[int] = (), per_hook_limit: int | None = None,
-                  in_flight: Mapping[int, int] | None = None) -> list[DeliveryJob]:
+                  in_flight: Mapping[int, int] | None = None,
+                  first_attempts_only: bool | Sequence[int] = ()) -> list[DeliveryJob]:
         """Lease up to ``limit`` due pending deliveries for sending, oldest due first.
 
         A leased delivery is not claimed again until ``now + lease_seconds`` passes, so
@@ -331,6 +332,8 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
                 (and ``in_flight``, hook id → deliveries the caller already holds, when
                 it says more). A hook that another engine is claiming for at this very
                 moment is left out of this claim.
+            first_attempts_only: hooks (every hook when True) for which only deliveries
+                never tried before are claimed (their retry lane is full).
 
         The rows are locked with ``FOR UPDATE SKIP LOCKED``; the oldest due deliveries
         come from the ``deliveries_due`` or ``deliveries_due_by_hook`` index, so the
@@ -343,6 +346,8 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
         held = dict(in_flight or {})
         full = set(skip_hooks) | ({h for h, n in held.items() if n >= cap}
                                   if cap is not None else set())
+        fresh_all = first_attempts_only is True
+        fresh = [] if isinstance(first_attempts_only, bool) else sorted(first_attempts_only)
         with self.transaction() as db:
             if cap is None:
                 eligible = [int(h) for (h,) in db.execute(
@@ -381,14 +386,15 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
                 if not wanted:
                     return []
                 return db.execute(SEEK, ([h for h, _ in wanted], [n for _, n in wanted],
-                                          now, now)).fetchall()
+                                          now, now, fresh_all, fresh)).fetchall()
 
             eligible = [h for h in eligible if room(h) > 0]
             if len(eligible) <= _SEEK_HOOKS:
                 take(seek({h: min(room(h), limit) for h in eligible}))
             elif eligible:
                 window = 2 * limit
-                rows = db.execute(WINDOW, (now, now, eligible, window)).fetchall()
+                rows = db.execute(WINDOW, (now, now, eligible, fresh_all, fresh, window)
+                                  ).fetchall()
                 take(rows)
                 if len(rows) == window and len(picked) < limit:
                     # The oldest due deliveries belong to hooks that are full (one that
