@@ -86,12 +86,14 @@ def run_team(args: argparse.Namespace, location: StoreLocation) -> int:
                              "URL (or HOOKADMIN_DATABASE), or name its id with "
                              "--database-id UUID.")
         export_team_key(chosen, path)
+        _audit(location, "team_key.exported", chosen, path)
         sys.stderr.write(f"Exported the team key of team database {chosen} to {path} (mode "
                          "0600); carry it privately, run `hookadmin team import-key FILE` "
                          "on the other machine, then delete the file.\n")
         return 0
     if args.team_command == "import-key":
         team_key, stored = import_team_key(path, database_id=chosen)
+        _audit(location, "team_key.imported", team_key.database_id, path, changed=stored)
         if stored:
             sys.stderr.write(f"Imported the team key of team database {team_key.database_id} "
                              "into this machine's keyring.\n")
@@ -100,6 +102,26 @@ def run_team(args: argparse.Namespace, location: StoreLocation) -> int:
                              f"database {team_key.database_id}; nothing changed.\n")
         return 0
     raise AssertionError(args.team_command)  # pragma: no cover - argparse limits actions
+
+
+def _audit(location: StoreLocation, action: str, database_id: str, path: Path,
+           changed: bool | None = None) -> None:
+    """Record a team key's export or import (``action``) in the audit log of the store
+    in use (the team database in team mode, with its database role): the team
+    database's id, the key file's absolute path and, for an import, whether the
+    keyring changed. Never the key.
+
+    Raises:
+        StoreError: the store cannot be written.
+    """
+    from hookadmin.core.service import HookService
+
+    details: dict[str, str | bool] = {"database_id": database_id,
+                                      "file": str(path.absolute())}
+    if changed is not None:
+        details["changed"] = changed
+    with HookService(location) as service:
+        service.audit(action, hook_id=None, **details)
 
 
 def _database_id(location: StoreLocation) -> str:

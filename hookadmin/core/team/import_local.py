@@ -4,8 +4,11 @@ deliveries and its history, moved into the team database.
 Idempotent: which workstation hook became which team hook is kept in the team
 database's settings (``import_local/<workstation store id>``), and deliveries keep
 their ids, so running it again copies nothing twice and picks up what is new.
-Secrets are read from the workstation's keyring and sealed with the team key; the
-workstation's database and keyring are left as they were.
+Secrets (a hook's signing secret, the one a reset replaced while it still signs, and
+its option secrets: passwords, Slack URL, routing key, secret headers) are read from
+the workstation's keyring and sealed with the team key; the workstation's database and
+keyring are left as they were. Each hook copied is recorded in the team database's
+audit log as ``hook.imported``, in the transaction that creates it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from hookadmin.core import audit
 from hookadmin.core.errors import InputError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
@@ -29,8 +33,8 @@ class ImportSummary:
     Attributes:
         hooks_added: hooks created in the team database.
         hooks_known: hooks imported by an earlier run (left as they are).
-        secrets: secrets sealed into the team database (a hook's current one, and the
-            one a reset replaced while it still signs).
+        secrets: secrets sealed into the team database (a hook's current one, the
+            one a reset replaced while it still signs, and its option secrets as one).
         deliveries_added: deliveries copied with their attempts.
         deliveries_known: deliveries the team database already had.
     """
@@ -69,6 +73,8 @@ def import_local(source: HookService, target: HookService) -> ImportSummary:
     now = time.time()
     hooks = source.hooks()
     current = source.secrets.get_many([h.id for h in hooks])
+    options = {h.id: text for h in hooks
+               if (text := source.secrets.get_optional(h.id, options=True)) is not None}
     previous = {h.id: s for h in hooks if _overlapping(h, now)
                 and (s := source.secrets.get_optional(h.id, previous=True)) is not None}
     key = MAPPING_KEY.format(store_id=source.store.store_id)
@@ -80,7 +86,8 @@ def import_local(source: HookService, target: HookService) -> ImportSummary:
         with team.transaction():
             new = team.add_hook(name=hook.name, url=hook.url, events=hook.events,
                                 active=hook.active, insecure_ssl=hook.insecure_ssl,
-                                ca_bundle=hook.ca_bundle)
+                                ca_bundle=hook.ca_bundle, type=hook.type,
+                                options=hook.options)
             if hook.deactivated_reason is not None or hook.id in previous:
                 team.update_hook(new.id, deactivated_reason=hook.deactivated_reason,
                                  previous_secret_expires_at=hook.previous_secret_expires_at
@@ -93,6 +100,11 @@ def import_local(source: HookService, target: HookService) -> ImportSummary:
             if hook.id in previous:
                 target.secrets.set(new.id, previous[hook.id], previous=True)
                 secrets += 1
+            if hook.id in options:
+                target.secrets.set(new.id, options[hook.id], options=True)
+                secrets += 1
+            target.audit("hook.imported", hook_id=new.id, hook=audit.hook_snapshot(new),
+                         source_store=source.store.store_id, source_hook_id=hook.id)
         added += 1
     copied = known = 0
     before: int | None = None
