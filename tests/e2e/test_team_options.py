@@ -140,3 +140,18 @@ def test_team_key_export_and_import_are_audited_in_the_team_database(
     assert entries[1].details["changed"] is False  # this machine had the key already
     listed = run_cli("--database", team.url, "audit", home=home)
     assert "team_key.exported" in listed.stdout
+
+
+def test_metrics_read_the_team_database(team: StoreLocation, home: Path,
+                                        make_receiver: Make) -> None:
+    receiver = make_receiver()
+    assert team.url is not None
+    with HookService(team) as service:
+        service.create_hook(url=receiver.url, events=["job"])
+        service.publish("job.completed", body("job.completed", 1))
+    run_until_idle(team, FAST)  # type: ignore[arg-type]
+    shown = run_cli("metrics", home=home, env={DATABASE_ENV: team.url})
+    assert shown.returncode == 0, shown.stderr
+    assert 'hookadmin_attempts_total{hook="1",result="success"} 1.0' in shown.stdout
+    local = run_cli("metrics", home=home, env={DATABASE_ENV: None})
+    assert 'result="success"' not in local.stdout  # the workstation's store is empty
