@@ -39,9 +39,9 @@ import benchlib
 import psycopg
 from psycopg import sql
 
-from hookadmin.core import postgres_sql
 from hookadmin.core.store import AttemptRecord
 from hookadmin.core.store.postgres import PostgresStore
+from hookadmin.core.store.postgres import sql as postgres_sql
 
 SCRIPT = "pg_claim_latency.py"
 URL_ENV = "HOOKADMIN_TEST_POSTGRES_URL"
@@ -107,10 +107,10 @@ def plan(url: str, many: bool, eligible: list[int]) -> str:
     with psycopg.connect(url) as db:
         if many:
             query = postgres_sql.WINDOW
-            params: tuple[Any, ...] = (now, now, eligible, 128)
+            params: tuple[Any, ...] = (now, now, eligible, False, [], 128)
         else:
             query = postgres_sql.SEEK
-            params = (eligible, [40] * len(eligible), now, now)
+            params = (eligible, [40] * len(eligible), now, now, False, [])
         rows = db.execute("EXPLAIN " + query, params).fetchall()
         db.rollback()
     return "\n".join(r[0] for r in rows)

@@ -31,7 +31,7 @@ from hookadmin.cli.team import add_team_parser, run_team
 from hookadmin.core.errors import HookadminError, InputError, StoreError, StoreFault
 from hookadmin.core.events import EVENT_TYPES, GROUPS, catalog_json, event_type
 from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
-from hookadmin.core.store import iso
+from hookadmin.core.store import StoreLocation, iso, resolve_location
 
 if TYPE_CHECKING:
     from hookadmin.delivery.engine import Engine
@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"hookadmin {__version__}")
     p.add_argument("--home", metavar="DIR",
                    help="data directory (default: $HOOKADMIN_HOME or the user data folder)")
+    p.add_argument("--database", metavar="URL",
+                   help="a team's PostgreSQL database, postgresql://USER@HOST:PORT/DBNAME "
+                        "(default: $HOOKADMIN_DATABASE, else SQLite in the data directory)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("gui", help="open the admin window")
@@ -212,13 +215,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _events(args)
     if args.command == "verify":
         return verify.run(args)
-    if args.command == "worker":
-        return _worker(args)
     if args.command == "simulate":
         return _simulate(args)
+    location = resolve_location(args.home, args.database)
+    if args.command == "worker":
+        return _worker(args, location)
     if args.command == "team":
-        return run_team(args)
-    with HookService(args.home) as service:
+        return run_team(args, location)
+    with HookService(location) as service:
         _remove_orphaned_secrets(service)
         if args.command == "hooks":
             return hooks.run(service, args)
@@ -277,8 +281,7 @@ ORPHAN_STOP_SECONDS = 10.0
 first has gone."""
 
 
-def _worker(args: argparse.Namespace) -> int:
-    from hookadmin.core.paths import data_home
+def _worker(args: argparse.Namespace, location: StoreLocation) -> int:
     from hookadmin.delivery.engine import AttemptOutcome, Engine
     from hookadmin.delivery.policy import DeliverySettings, engine_share
 
@@ -304,24 +307,25 @@ def _worker(args: argparse.Namespace) -> int:
             line += f" (next attempt {iso(o.next_attempt_at)})"
         print(line, file=sys.stderr, flush=True)
 
-    home = data_home(args.home)
-    with HookService(home) as service:  # opens (and migrates) the database, or fails
+    with HookService(location) as service:  # opens (and migrates) the database, or fails
         _remove_orphaned_secrets(service)
     running = [True]
-    server = metrics.start_for_worker(home, args, lambda: running[0])
-    engine = Engine(home, settings=engine_share(DeliverySettings(),
+    server = metrics.start_for_worker(location, args, lambda: running[0])
+    engine = Engine(location, settings=engine_share(DeliverySettings(),
                                                 args.share_of or args.processes),
                     on_attempt=report, on_keyring=on_keyring)
     # The other engines: the same command, one process each (-P: never a hookadmin
-    # folder in the working directory instead of this one).
-    command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(home), "worker",
+    # folder in the working directory instead of this one). A team database's URL goes
+    # in their environment, never on a command line (it may hold a password).
+    command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(location.home),
+               "worker",
                "--share-of", str(args.processes),
                *(["--until-idle"] if args.until_idle else [])]
     # Each tells its number of attempts on its standard output when it ends. Their
     # standard input is a pipe this process never writes to: its end (this process
     # ended, even by kill -9) stops them, so no engine outlives the first.
     others = [subprocess.Popen(command, stdin=subprocess.PIPE,  # noqa: S603 - our own
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True, env=location.environ())
               for _ in range(args.processes - 1)]
 
     def stop_others() -> None:
@@ -499,7 +503,7 @@ def _simulate(args: argparse.Namespace) -> int:
             out.flush()
             print(summary("Printed"), file=sys.stderr)
             return 0
-        with HookService(args.home) as service:
+        with HookService(resolve_location(args.home, args.database)) as service:
             if args.rate is not None:
                 for type_id, resource in events:  # one transaction each: visible at once
                     service.publish(type_id, resource)

@@ -277,7 +277,9 @@ def _print_hook(service: HookService, hook: Hook, *, as_json: bool) -> None:
               + ("" if blocked is None else f"; blocked by {blocked.id} (attempt "
                  f"{blocked.attempts + 1} at {iso(blocked.next_attempt_at)})"))
     print(f"  Created:  {hook.created_at}    Updated: {hook.updated_at}")
-    print(f"  Secret:   in the OS keyring; reveal it with `hookadmin hooks secret {hook.id}`")
+    where = "in the team database, sealed with the team key" if service.location.team \
+        else "in the OS keyring"
+    print(f"  Secret:   {where}; reveal it with `hookadmin hooks secret {hook.id}`")
 
 
 def option_lines(hook: Hook) -> list[str]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hookadmin.cli.common import print_json
 from hookadmin.core.service import HookService
+from hookadmin.core.store import StoreLocation
 
 if TYPE_CHECKING:  # the worker imports the server only when asked for
     from hookadmin.delivery.metrics import MetricsServer
@@ -42,7 +42,7 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def start_for_worker(home: Path, args: argparse.Namespace,
+def start_for_worker(location: StoreLocation, args: argparse.Namespace,
                      engine_up: Callable[[], bool]) -> MetricsServer | None:
     """Start the worker's metrics server when ``--metrics-port`` was given (only the
     first engine of ``--processes N`` serves).
@@ -54,7 +54,7 @@ def start_for_worker(home: Path, args: argparse.Namespace,
         return None
     from hookadmin.delivery.metrics import MetricsServer
 
-    server = MetricsServer(home, args.metrics_port, address=args.metrics_address,
+    server = MetricsServer(location, args.metrics_port, address=args.metrics_address,
                            engine_up=engine_up)
     print(f"hookadmin worker: metrics on http://{_host(server.address)}:{server.port}"
           "/metrics", file=sys.stderr, flush=True)

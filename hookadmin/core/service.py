@@ -25,11 +25,16 @@ from hookadmin.core.hook_types import (
     read_option_secrets,
 )
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
-from hookadmin.core.paths import data_home
 from hookadmin.core.proxy_settings import ProxySettings
 from hookadmin.core.resources import validate_resource
 from hookadmin.core.signing import check_secret, new_secret
-from hookadmin.core.store import Repository, SettingsRepository, open_store
+from hookadmin.core.store import (
+    Repository,
+    SettingsRepository,
+    StoreLocation,
+    as_location,
+    open_store,
+)
 
 if TYPE_CHECKING:  # the keyring package is imported on first use: the window opens sooner
     from hookadmin.core.secrets import HookSecrets
@@ -56,23 +61,30 @@ DELIVERY_DEFAULTS: dict[str, Any] = {
 
 
 class HookService(ProxySettings):
-    """Hooks, secrets and the outbox of one data directory.
+    """Hooks, secrets and the outbox of one store: SQLite in a data directory, or a
+    team's PostgreSQL database.
 
     Args:
-        home: the data directory (see :func:`hookadmin.core.paths.data_home`).
+        home: a :class:`StoreLocation`, or a data directory (see
+            :func:`hookadmin.core.paths.data_home`; ``$HOOKADMIN_DATABASE`` then selects
+            a team database, as ``--database`` does).
         secrets: the secret store; defaults to the OS keyring namespaced by the
-            database's store id.
+            database's store id, or in team mode the team database's secrets sealed
+            with this machine's team key.
         origin: where actions come from, for the audit log: ``cli`` or ``window``.
 
     Raises:
-        StoreError: the database cannot be opened.
+        InputError: ``$HOOKADMIN_DATABASE`` is not a PostgreSQL URL.
+        StoreUnavailable: the team database cannot be reached.
+        StoreError: the database cannot be opened, or is not hookadmin's.
     """
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, *,
+    def __init__(self, home: StoreLocation | str | os.PathLike[str] | None = None, *,
                  secrets: HookSecrets | None = None, origin: str = "cli") -> None:
-        self.home: Path = data_home(home)
+        self.location: StoreLocation = as_location(home)
+        self.home: Path = self.location.home
         self.actor = audit.Actor.current(origin)
-        self.store: Repository = open_store(self.home)
+        self.store: Repository = open_store(self.location)
         self._secrets = secrets
         self._secrets_lock = threading.Lock()
 
@@ -82,10 +94,10 @@ class HookService(ProxySettings):
         any thread)."""
         with self._secrets_lock:
             if self._secrets is None:
-                from hookadmin.core.secrets import SecretStore
+                from hookadmin.core.secret_source import open_hook_secrets
 
-                self._secrets = SecretStore(self.store.store_id,
-                                            parent_ids=self.store.parent_store_ids)
+                self._secrets = open_hook_secrets(self.location, self.store.store_id,
+                                                  self.store.parent_store_ids)
             return self._secrets
 
     def close(self) -> None:

@@ -42,7 +42,14 @@ from hookadmin.core.hooks import Hook
 from hookadmin.core.ordering import ordered_hooks
 from hookadmin.core.proxy_settings import proxy_setting
 from hookadmin.core.service import delivery_options, network_policy, prune_history
-from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, open_store
+from hookadmin.core.store import (
+    AttemptRecord,
+    DeliveryJob,
+    Repository,
+    StoreLocation,
+    as_location,
+    open_store,
+)
 from hookadmin.delivery import retry
 from hookadmin.delivery.bookkeeping_wire import (
     REPLIES,
@@ -76,7 +83,7 @@ from hookadmin.delivery.policy import DeliverySettings, with_options, with_proxy
 if TYPE_CHECKING:  # the child never imports asyncio or the keyring it does not need
     import asyncio
 
-    from hookadmin.core.secrets import SecretStore
+    from hookadmin.core.secrets import HookSecrets
 
 __all__ = [  # the wire's names, for the engine and the tests
     "BookkeepingError", "BookkeepingProcess", "ClaimRequest", "Finished", "Opened",
@@ -94,7 +101,7 @@ class Bookkeeper:
     """One engine run's database work (see the module's docstring).
 
     Args:
-        home: the data directory.
+        home: the store's location (a data directory: SQLite there).
         settings: the engine's settings before the Settings dialog's options (the
             network policy, retry schedule, timeouts, response cap) are applied.
 
@@ -102,9 +109,10 @@ class Bookkeeper:
         StoreError: the database cannot be opened.
     """
 
-    def __init__(self, home: Path, settings: DeliverySettings) -> None:
-        self.store: Repository = open_store(home, durable=False)
-        self.secrets: SecretStore | None = None  # made when a replaced secret expires
+    def __init__(self, home: StoreLocation | Path, settings: DeliverySettings) -> None:
+        self.location = as_location(home)
+        self.store: Repository = open_store(self.location, durable=False)
+        self.secrets: HookSecrets | None = None  # made when a replaced secret expires
         self.base_settings = settings
         self.forced_strict = settings.strict_network
         self.settings = self._wanted_settings()
@@ -240,18 +248,63 @@ class Bookkeeper:
     # -- claims and housekeeping --------------------------------------------------------
 
     def _claim(self, request: ClaimRequest) -> list[DeliveryJob]:
-        per_hook = self.settings.claimed_per_hook
+        # A team database is shared by engines on other machines, each unaware of the
+        # others' requests in flight: every delivery of a hook that any engine holds
+        # counts against the hook's limit there, so no engine holds (and with it sends)
+        # more than the limit leaves. Alone (SQLite), an engine keeps ready rounds too.
+        per_hook = self.settings.per_hook_in_flight if self.location.team \
+            else self.settings.claimed_per_hook
         full = [h for h, n in request.held.items() if n >= per_hook]
         now = time.time()
+        fresh: bool | list[int] = []
+        if self.location.team:
+            fresh = self._retry_lane_full(request)
         jobs = self.store.claim_due(now=now, lease_seconds=self.settings.lease_seconds,
                                     limit=request.room, skip_hooks=full + list(self.ordered),
-                                    per_hook_limit=per_hook, in_flight=request.held)
+                                    per_hook_limit=per_hook, in_flight=request.held,
+                                    first_attempts_only=fresh)
+        if self.location.team:
+            jobs = self._within_retry_lane(jobs, request)
         # An ordered hook: its oldest pending delivery only, one at a time.
         free = sorted(h for h in self.ordered if not request.held.get(h))
         if free:
             jobs += self.store.claim_ordered(free, now=now,
                                              lease_seconds=self.settings.lease_seconds)
         return jobs
+
+    # On a team database the claim counts every engine's held deliveries against a
+    # hook's limit of requests in flight, so retries that the retry lane will not start
+    # yet must not be held: they would keep fresh events from being claimed by this
+    # engine or any other. An engine holds at most the retries its lane may start.
+
+    def _retry_lane_full(self, request: ClaimRequest) -> bool | list[int]:
+        """The hooks to claim first attempts only for (True: every hook)."""
+        held = request.held_retries
+        if sum(held.values()) >= self.settings.retry_in_flight:
+            return True
+        return sorted(h for h, n in held.items()
+                      if n >= self.settings.retry_per_hook_in_flight)
+
+    def _within_retry_lane(self, jobs: list[DeliveryJob],
+                           request: ClaimRequest) -> list[DeliveryJob]:
+        """``jobs`` without the retries beyond the retry lane's room, whose leases are
+        dropped again at once (in this turn's transaction)."""
+        per_hook = dict(request.held_retries)
+        total = sum(per_hook.values())
+        kept: list[DeliveryJob] = []
+        extra: list[int] = []
+        for job in jobs:
+            if job.attempts:
+                if total >= self.settings.retry_in_flight or \
+                        per_hook.get(job.hook_id, 0) >= self.settings.retry_per_hook_in_flight:
+                    extra.append(job.seq)
+                    continue
+                total += 1
+                per_hook[job.hook_id] = per_hook.get(job.hook_id, 0) + 1
+            kept.append(job)
+        if extra:
+            self.store.release(extra)
+        return kept
 
     def _idle(self) -> bool:
         """Nothing to fan out and nothing due now, including deliveries another engine
@@ -295,10 +348,10 @@ class Bookkeeper:
             expiry = hook.previous_secret_expires_at
             if expiry is not None and expiry <= time.time():
                 if self.secrets is None:
-                    from hookadmin.core.secrets import SecretStore
+                    from hookadmin.core.secret_source import open_hook_secrets
 
-                    self.secrets = SecretStore(self.store.store_id,
-                                               parent_ids=self.store.parent_store_ids)
+                    self.secrets = open_hook_secrets(self.location, self.store.store_id,
+                                                     self.store.parent_store_ids)
                 try:
                     self.secrets.delete(hook.id, previous=True)
                 except SecretStoreError:
@@ -327,8 +380,11 @@ class BookkeepingProcess:
         self._exchange: asyncio.Future[Reply] | None = None
 
     @classmethod
-    async def start(cls, home: Path, settings: DeliverySettings) -> BookkeepingProcess:
-        """Start the child and its :class:`Bookkeeper` for ``home``.
+    async def start(cls, home: StoreLocation | Path,
+                    settings: DeliverySettings) -> BookkeepingProcess:
+        """Start the child and its :class:`Bookkeeper` for ``home`` (its location,
+        a team database's URL included, goes through the socket, never on the child's
+        command line).
 
         Raises:
             BookkeepingError: the child did not start within :data:`START_SECONDS`.
@@ -351,7 +407,7 @@ class BookkeepingProcess:
         keeper = cls(proc, reader, writer)
         try:
             async with asyncio.timeout(START_SECONDS):
-                await keeper._ask(Start(home, settings), Started)
+                await keeper._ask(Start(as_location(home), settings), Started)
         except TimeoutError:
             await keeper.close()
             raise BookkeepingError("The engine's bookkeeping process did not start within "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hookadmin.core.errors import (
     HookadminError,
@@ -23,9 +22,10 @@ from hookadmin.core.errors import (
     StoreError,
     StoreFault,
     StoreFullError,
+    StoreUnavailable,
 )
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import AttemptRecord, DeliveryJob
+from hookadmin.core.store import AttemptRecord, DeliveryJob, StoreLocation
 from hookadmin.delivery.policy import DeliverySettings
 
 # (seq, hook id, attempts before, started_at, duration_ms, request_url, request_headers,
@@ -88,10 +88,10 @@ def job_from_wire(wire: JobWire) -> DeliveryJob:
 
 @dataclass(frozen=True)
 class Start:
-    """The first message: open the store of ``home`` with the engine's ``settings``
+    """The first message: open the store at ``home`` with the engine's ``settings``
     (before the Settings dialog's options are applied). Reply: :class:`Started`."""
 
-    home: Path
+    home: StoreLocation
     settings: DeliverySettings
 
 
@@ -105,11 +105,14 @@ class ClaimRequest:
     """How much to claim: ``room`` deliveries in all, ``held`` (hook id → deliveries
     already claimed by this engine) counted against the per-hook limit;
     ``running_low``: some hook is about to run out, so claim even in a turn that would
-    otherwise only record."""
+    otherwise only record; ``held_retries`` (hook id → how many of ``held`` were tried
+    before), so a team database's claim takes no more retries than the retry lane
+    starts."""
 
     room: int
     held: dict[int, int]
     running_low: bool
+    held_retries: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ class ErrorKind(enum.Enum):
     STORE_FULL = "store_full"  # the disk under the database is full
     STORE_BUSY = "store_busy"  # another process held the database's lock too long
     STORE_FAULT = "store_fault"  # the disk under the database failed otherwise
+    STORE_UNAVAILABLE = "store_unavailable"  # the database server cannot be reached
     NOT_FOUND = "not_found"
     INPUT = "input"
     SECRET_STORE = "secret_store"  # noqa: S105 - a name, not a password
@@ -255,7 +259,8 @@ class Failure:
 
 
 _ERRORS: tuple[tuple[ErrorKind, type[HookadminError]], ...] = (
-    (ErrorKind.STORE, StoreError), (ErrorKind.BOOKKEEPING, BookkeepingError))
+    (ErrorKind.STORE_UNAVAILABLE, StoreUnavailable), (ErrorKind.STORE, StoreError),
+    (ErrorKind.BOOKKEEPING, BookkeepingError))
 # Most specific first: the first class an error is an instance of names its kind.
 _FAULTS: tuple[tuple[ErrorKind, type[StoreFault]], ...] = (
     (ErrorKind.STORE_FULL, StoreFullError), (ErrorKind.STORE_BUSY, StoreBusyError),

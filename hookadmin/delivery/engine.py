@@ -6,9 +6,13 @@ processes). Several engines may run on one data directory at once: deliveries ar
 leased in the database, so each is sent by one engine at a time, and a dead engine's
 leases expire and are taken over.
 
-Each engine sends from its event loop and leaves every SQLite statement to its
-bookkeeping process (:mod:`hookadmin.delivery.bookkeeping`), which it starts and which
-ends with it.
+Each engine sends from its event loop and leaves every database statement to its
+bookkeeper (:mod:`hookadmin.delivery.bookkeeping`): a process of its own for SQLite,
+which it starts and which ends with it, or a thread for a team database
+(:mod:`hookadmin.delivery.bookkeeping_thread`). A team database is shared with engines
+on other machines: a hook's limit of requests in flight holds for all of them together,
+and an engine that loses the database keeps sending what it holds, claims nothing new
+and records what it sent once the database is back.
 
 At-least-once: a delivery is marked done only after its response is recorded, so a
 crash between the POST and the record sends it again, with the same delivery id.
@@ -28,7 +32,12 @@ from pathlib import Path
 
 import aiohttp
 
-from hookadmin.core.errors import InputError, SecretStoreError, StoreBusyError
+from hookadmin.core.errors import (
+    InputError,
+    SecretStoreError,
+    StoreBusyError,
+    StoreUnavailable,
+)
 from hookadmin.core.hook_types import (
     EMAIL,
     SMTP_PASSWORD,
@@ -38,10 +47,18 @@ from hookadmin.core.hook_types import (
 )
 from hookadmin.core.hooks import Hook, redact_url
 from hookadmin.core.proxy_settings import global_proxy_password
-from hookadmin.core.secrets import HookSecrets, SecretStore
+from hookadmin.core.secret_source import open_hook_secrets
+from hookadmin.core.secrets import HookSecrets
 from hookadmin.core.signing import delivery_headers
-from hookadmin.core.store import AttemptRecord, DeliveryJob, open_change_feed
+from hookadmin.core.store import (
+    AttemptRecord,
+    DeliveryJob,
+    StoreLocation,
+    as_location,
+    open_change_feed,
+)
 from hookadmin.delivery.bookkeeping import BookkeepingProcess
+from hookadmin.delivery.bookkeeping_thread import BookkeepingThread
 from hookadmin.delivery.bookkeeping_wire import (
     ClaimRequest,
     Finished,
@@ -78,12 +95,14 @@ class AttemptOutcome:
 
 
 class Engine:
-    """Delivers the outbox of one data directory.
+    """Delivers the outbox of one store.
 
     Args:
-        home: the data directory.
+        home: a :class:`StoreLocation`, or a data directory (``$HOOKADMIN_DATABASE``
+            then selects a team database).
         settings: retry schedule, timeouts and limits.
-        secrets: where secrets are read; defaults to the OS keyring for this database.
+        secrets: where secrets are read; defaults to the OS keyring for this database,
+            or the team database's sealed secrets in team mode.
         on_attempt: called (on the engine's thread) with an :class:`AttemptOutcome`
             after every recorded attempt.
         on_keyring: called (on the engine's thread) when the OS keyring stops being
@@ -92,11 +111,12 @@ class Engine:
             read again after that. Once per change, not per delivery.
     """
 
-    def __init__(self, home: Path, *, settings: DeliverySettings | None = None,
+    def __init__(self, home: StoreLocation | Path, *, settings: DeliverySettings | None = None,
                  secrets: HookSecrets | None = None,
                  on_attempt: Callable[[AttemptOutcome], None] | None = None,
                  on_keyring: Callable[[str | None], None] | None = None) -> None:
-        self.home = home
+        self.location = as_location(home)
+        self.home = self.location.home
         self.settings = settings or DeliverySettings()
         self._secrets = secrets
         self._on_attempt = on_attempt
@@ -105,6 +125,9 @@ class Engine:
         self._stop_requested = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._run: _Run | None = None
+        # Team database: the bookkeeper runs on a thread, not in a child process (it
+        # did not pay off there: docs/decisions.md); False for the benchmarks' comparison.
+        self.inline_bookkeeping = True
 
     @property
     def bookkeeper_turns(self) -> int:
@@ -141,11 +164,17 @@ class Engine:
         # DNS hangs cannot hold up other hooks.
         self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32,
                                                            thread_name_prefix="hookadmin"))
-        keeper = await BookkeepingProcess.start(self.home, self.settings)
+        # SQLite: bookkeeping in a process of its own; a team database: on a thread (it
+        # waits for the server, which holds no GIL; measured in docs/decisions.md).
+        keeper: BookkeepingProcess | BookkeepingThread
+        if self.location.team and self.inline_bookkeeping:
+            keeper = await BookkeepingThread.start(self.location, self.settings)
+        else:
+            keeper = await BookkeepingProcess.start(self.location, self.settings)
         try:
             opened = await keeper.open()
-            secrets = self._secrets or SecretStore(opened.store_id,
-                                                   parent_ids=opened.parent_store_ids)
+            secrets = self._secrets or open_hook_secrets(self.location, opened.store_id,
+                                                         opened.parent_store_ids)
             run = self._run = _Run(self, keeper, opened, secrets)
             try:
                 return await run.loop(until_idle=until_idle)
@@ -175,7 +204,8 @@ class _Run:
     delivery.
     """
 
-    def __init__(self, engine: Engine, keeper: BookkeepingProcess, opened: Opened,
+    def __init__(self, engine: Engine, keeper: BookkeepingProcess | BookkeepingThread,
+                 opened: Opened,
                  secrets: HookSecrets) -> None:
         self.engine = engine
         self.keeper = keeper
@@ -212,13 +242,15 @@ class _Run:
         self.closing = False
         self.attempts = 0
         self.next_renew = time.monotonic() + self.settings.lease_renew_interval
-        self.changes = open_change_feed(engine.home)
+        self.changes = open_change_feed(engine.location)
         self.next_look = 0.0
         self.claims_exhausted = False
         self.busy_at = time.monotonic()  # when there last was something to do
         self.turns = 0  # bookkeeper turns (see Engine.bookkeeper_turns)
         self.locked_since: float | None = None  # monotonic, while the database is locked
         self.lock_waits = 0
+        self.outage: _Outage | None = None  # the database cannot be reached
+        self.shared = engine.location.team  # other machines' engines claim too
         self._apply_hooks(opened.hooks)
 
     # -- the loop ---------------------------------------------------------------------
@@ -233,6 +265,9 @@ class _Run:
                     self._session(hook)
         while not stop.is_set():
             self.wake.clear()  # what happens from here on wakes the next turn
+            if self.outage is not None and time.monotonic() < self.outage.retry_at:
+                await self._pause()  # the database is away: keep sending, try later
+                continue
             finished, self.finished = self.finished, []
             renew: list[int] | None = None
             if time.monotonic() >= self.next_renew:
@@ -241,9 +276,9 @@ class _Run:
                 renew += [j.seq for queue in self.ready.values() for j in queue]
             check_idle = until_idle and not self.in_flight and not self.ready_count
             release, self.to_release = self.to_release, []
-            claim = self._claim_request()
+            claim = self._claim_request() if self.outage is None else None
             if finished or renew is not None or release or check_idle \
-                    or self._database_changed(claim):
+                    or self.outage is not None or self._database_changed(claim):
                 try:
                     turn = await self.keeper.turn(TurnRequest(
                         [_for_bookkeeper(f) for f in finished], renew, release, claim,
@@ -256,11 +291,21 @@ class _Run:
                         self.next_renew = 0.0
                     await self._wait_for_lock(err, stop)
                     continue
+                except StoreUnavailable as err:
+                    # Nothing of this turn was committed: keep it for the next one.
+                    self.finished[:0] = finished
+                    self.to_release[:0] = release
+                    if renew is not None:
+                        self.next_renew = 0.0
+                    self._database_lost(err)
+                    await self._pause()
+                    continue
                 if self.locked_since is not None:
                     log.warning("the database is no longer locked; delivery resumed after "
                                 "%.0f s", time.monotonic() - self.locked_since)
                     self.locked_since = None
                     self.lock_waits = 0
+                self._database_back()
                 self.turns += 1
                 self.claims_exhausted = claim is not None and not turn.jobs
                 if finished or turn.jobs or turn.hooks is not None:
@@ -272,9 +317,7 @@ class _Run:
                     break
             if stop.is_set():
                 break
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._wait_interval()):
-                    await self.wake.wait()
+            await self._pause()
         return self.attempts
 
     async def _wait_for_lock(self, err: StoreBusyError, stop: asyncio.Event) -> None:
@@ -291,6 +334,32 @@ class _Run:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(pause):
                 await stop.wait()
+
+    async def _pause(self) -> None:
+        """Wait until something wakes the loop, or the next look is due."""
+        interval = self._wait_interval()
+        if self.outage is not None:
+            interval = max(0.0, min(interval, self.outage.retry_at - time.monotonic()))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await self.wake.wait()
+
+    def _database_lost(self, err: StoreUnavailable) -> None:
+        """A turn failed because the database cannot be reached: keep what is in flight,
+        claim nothing more, and try again with a growing delay (said once)."""
+        if self.outage is None:
+            self.outage = _Outage(time.monotonic())
+            log.warning("%s Deliveries in flight go on; nothing more is claimed until it "
+                        "is back, and what they sent is recorded then (hookadmin tries "
+                        "again every few seconds).", err)
+        self.outage.delay = min(OUTAGE_MAX_DELAY, self.outage.delay * 2)
+        self.outage.retry_at = time.monotonic() + self.outage.delay
+
+    def _database_back(self) -> None:
+        if self.outage is not None:
+            log.warning("The database is back after %.0f s; delivering again.",
+                        time.monotonic() - self.outage.since)
+            self.outage = None
 
     def _wait_interval(self) -> float:
         """Seconds until the next look: ``wake_interval``, or ``idle_wake_interval``
@@ -365,7 +434,10 @@ class _Run:
         room = self.settings.claimed_per_engine - len(self.in_flight) - self.ready_count
         if room < max(1, self.settings.max_in_flight // 4) and self.ready_count:
             return None
-        return ClaimRequest(room, dict(self.held), self._running_low())
+        retries = {h: n for h, queue in self.ready.items()
+                   if (n := sum(1 for j in queue if j.attempts) + self.retrying.get(h, 0))}
+        retries.update((h, n) for h, n in self.retrying.items() if n and h not in retries)
+        return ClaimRequest(room, dict(self.held), self._running_low(), retries)
 
     def _start_ready(self) -> int:
         """Start ready deliveries while there is room, taking hooks in turn."""
@@ -455,8 +527,12 @@ class _Run:
             # Wake the loop to record a full batch, to claim more for a hook that has
             # just run low (whatever other hooks, e.g. one that hangs, hold), or to
             # record at once the last delivery of a hook that ran dry.
+            # On a team database an engine holds no more of a hook than may be in flight
+            # (the limit is shared by every worker), so each finished request is room
+            # to claim another at once.
             held = self.held.get(job.hook_id, 0)
-            if len(self.finished) >= _FLUSH_BATCH or held in (0, self._low_water()):
+            if len(self.finished) >= _FLUSH_BATCH or held in (0, self._low_water()) \
+                    or self.shared:
                 self.wake.set()
             if self.closing:
                 return
@@ -823,6 +899,18 @@ class _Run:
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
 _LOCK_BACKOFF_MAX = 30.0  # seconds between tries while the database stays locked
+OUTAGE_FIRST_DELAY = 0.25  # seconds before the first try after the database was lost
+OUTAGE_MAX_DELAY = 5.0  # the longest wait between tries
+
+
+class _Outage:
+    """Since when the database has been away, and when to try it again (monotonic
+    seconds)."""
+
+    def __init__(self, since: float) -> None:
+        self.since = since
+        self.delay = OUTAGE_FIRST_DELAY / 2
+        self.retry_at = since
 
 
 _SecretKey = tuple[int, str, float | None, bool]

@@ -34,7 +34,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from hookadmin.core.errors import HookadminError
-from hookadmin.core.store import Repository, open_store
+from hookadmin.core.store import Repository, StoreLocation, open_store
 from hookadmin.core.store.metrics_records import AttemptSample, DeliveryGauges
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -225,7 +225,8 @@ class MetricsServer:
         StoreError: the store cannot be opened.
     """
 
-    def __init__(self, location: Path | str, port: int, *, address: str = "127.0.0.1",
+    def __init__(self, location: Path | str | StoreLocation, port: int, *,
+                 address: str = "127.0.0.1",
                  engine_up: Callable[[], bool] | None = None) -> None:
         self.store = open_store(location)
         self.registry = CollectorRegistry(auto_describe=False)

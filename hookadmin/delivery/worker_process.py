@@ -1,7 +1,8 @@
 """The delivery engine as a child process of the window (no Qt here).
 
 The window starts ``python -m hookadmin.delivery.worker_process HOME [--settings JSON]``
-and talks to it through three pipes:
+(a team database's URL, which may hold a password, comes in the environment variable
+``HOOKADMIN_DATABASE``, never on the command line) and talks to it through three pipes:
 
 * **stdout**: one line of JSON per recorded attempt, the fields of
   :class:`~hookadmin.delivery.engine.AttemptOutcome` (``delivery_id``, ``hook_id``,
@@ -49,8 +50,7 @@ from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.delivery.policy import DeliverySettings
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
+    from hookadmin.core.store import StoreLocation
     from hookadmin.delivery.engine import AttemptOutcome, Engine
     from hookadmin.delivery.metrics import MetricsServer
 
@@ -232,16 +232,18 @@ class _Worker:
         from hookadmin.core.service import HookService
         from hookadmin.delivery.engine import Engine  # the HTTP stack: about 1 s to import
 
+        # HOME, and the team database in HOOKADMIN_DATABASE (inherited, never on the
+        # command line: its URL may hold a password).
         with HookService(self.home) as service:  # opens and migrates, or fails clearly
-            home = service.home
+            location = service.location
             metrics_port = service.metrics_port()
         with self.lock:
             if self.stop_requested.is_set():
                 return 0
-            self.engine = engine = Engine(home, settings=self.settings,
+            self.engine = engine = Engine(location, settings=self.settings,
                                           on_attempt=lambda o: self.output.put(
                                               outcome_to_json(o)))
-        server = _metrics_server(home, metrics_port)
+        server = _metrics_server(location, metrics_port)
         try:
             engine.run()
         finally:
@@ -251,7 +253,7 @@ class _Worker:
         return 0
 
 
-def _metrics_server(home: Path, port: int | None) -> MetricsServer | None:
+def _metrics_server(location: StoreLocation, port: int | None) -> MetricsServer | None:
     """The Settings dialog's ``/metrics`` on 127.0.0.1:``port``, or None (also when the
     port cannot be used: delivering matters more, so that is only logged)."""
     if port is None:
@@ -259,7 +261,7 @@ def _metrics_server(home: Path, port: int | None) -> MetricsServer | None:
     from hookadmin.delivery.metrics import MetricsServer
 
     try:
-        return MetricsServer(home, port, engine_up=lambda: True)
+        return MetricsServer(location, port, engine_up=lambda: True)
     except HookadminError as err:
         log.warning("%s", err)
         return None

@@ -573,9 +573,9 @@ def test_claims_read_indexes_not_the_table(store: PostgresStore, postgres_url: s
     now = time.time()
     with psycopg.connect(postgres_url) as db:
         seek = "\n".join(r[0] for r in db.execute(
-            "EXPLAIN " + SEEK, (hooks[:8], [40] * 8, now, now)))
+            "EXPLAIN " + SEEK, (hooks[:8], [40] * 8, now, now, False, hooks[:2])))
         window = "\n".join(r[0] for r in db.execute(
-            "EXPLAIN " + WINDOW, (now, now, hooks, 128)))
+            "EXPLAIN " + WINDOW, (now, now, hooks, False, hooks[:2], 128)))
     assert "Index Scan using deliveries_due_by_hook on deliveries" in seek, seek
     assert "Index Scan using deliveries_due on deliveries" in window, window
     for plan in (seek, window):

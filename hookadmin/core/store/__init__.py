@@ -14,10 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hookadmin.core.store.location import (
+    DATABASE_ENV,
+    URL_SCHEMES,
+    StoreLocation,
+    as_location,
+    resolve_location,
+)
 from hookadmin.core.store.ports import (
     ChangeFeed,
     DeliveryHistory,
     DeliveryQueue,
+    HistoryImport,
     HookRepository,
     Outbox,
     Repository,
@@ -29,6 +37,7 @@ from hookadmin.core.store.records import (
     Delivery,
     DeliveryJob,
     HookHealth,
+    ImportedDelivery,
     iso,
 )
 from hookadmin.core.store.sqlite import (
@@ -41,16 +50,21 @@ from hookadmin.core.store.sqlite import (
 
 Store = SQLiteStore  # the name this class had before storage had an interface
 
-URL_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_database_url(location: Path | str) -> bool:
+def is_database_url(location: Path | str | StoreLocation) -> bool:
     """True when ``location`` is a PostgreSQL URL (``postgresql://…`` or
-    ``postgres://…``), not a data directory."""
+    ``postgres://…``, or a :class:`StoreLocation` with one), not a data directory."""
+    if isinstance(location, StoreLocation):
+        return location.team
     return isinstance(location, str) and location.startswith(URL_SCHEMES)
 
 
-def open_store(location: Path | str, *, durable: bool = True) -> Repository:
+def _target(location: Path | str | StoreLocation) -> Path | str:
+    if isinstance(location, StoreLocation):
+        return location.url if location.url is not None else location.home
+    return location
+
+
+def open_store(location: Path | str | StoreLocation, *, durable: bool = True) -> Repository:
     """Open a store: a ``postgresql://`` URL (libpq conventions) opens that PostgreSQL
     database; anything else is a data directory, whose SQLite database is created and
     migrated when needed.
@@ -67,6 +81,7 @@ def open_store(location: Path | str, *, durable: bool = True) -> Repository:
             empty PostgreSQL database is set up by ``hookadmin team init``), or was
             written by a newer hookadmin.
     """
+    location = _target(location)
     if is_database_url(location):
         from hookadmin.core.store.postgres import PostgresStore
 
@@ -74,9 +89,26 @@ def open_store(location: Path | str, *, durable: bool = True) -> Repository:
     return SQLiteStore.in_home(Path(location), durable=durable)
 
 
-def open_change_feed(location: Path | str) -> ChangeFeed | None:
+def init_team_store(location: StoreLocation) -> Repository:
+    """Set up hookadmin's schema in the empty PostgreSQL database of ``location``
+    (``hookadmin team init``) and open it.
+
+    Raises:
+        StoreUnavailable: the server cannot be reached or refuses the connection.
+        StoreError: the database is not empty: it holds another application's tables,
+            or hookadmin's schema already (nothing is changed then).
+    """
+    if location.url is None:
+        raise ValueError("team databases are PostgreSQL databases")
+    from hookadmin.core.store.postgres import PostgresStore
+
+    return PostgresStore.init_new(location.url)
+
+
+def open_change_feed(location: Path | str | StoreLocation) -> ChangeFeed | None:
     """A change feed of the store at ``location`` (as for :func:`open_store`), or None
     when it cannot be opened (then look at the store every time)."""
+    location = _target(location)
     if is_database_url(location):
         from hookadmin.core.errors import StoreUnavailable
         from hookadmin.core.store.postgres import PostgresChangeFeed
@@ -89,6 +121,7 @@ def open_change_feed(location: Path | str) -> ChangeFeed | None:
 
 
 __all__ = [
+    "DATABASE_ENV",
     "DB_FILENAME",
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -100,16 +133,22 @@ __all__ = [
     "DeliveryHistory",
     "DeliveryJob",
     "DeliveryQueue",
+    "HistoryImport",
     "HookHealth",
     "HookRepository",
+    "ImportedDelivery",
     "Outbox",
     "Repository",
     "SQLiteChangeFeed",
     "SQLiteStore",
     "SettingsRepository",
     "Store",
+    "StoreLocation",
+    "as_location",
+    "init_team_store",
     "is_database_url",
     "iso",
     "open_change_feed",
     "open_store",
+    "resolve_location",
 ]

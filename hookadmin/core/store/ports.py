@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook
@@ -44,6 +44,7 @@ from hookadmin.core.store.records import (
     Delivery,
     DeliveryJob,
     HookHealth,
+    ImportedDelivery,
 )
 
 SEARCH_SCAN = 100_000  # deliveries a text search looks through, newest first
@@ -134,10 +135,12 @@ class DeliveryQueue(Protocol):
 
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
                   skip_hooks: Sequence[int] = (), per_hook_limit: int | None = None,
-                  in_flight: Mapping[int, int] | None = None) -> list[DeliveryJob]:
+                  in_flight: Mapping[int, int] | None = None,
+                  first_attempts_only: bool | Sequence[int] = ()) -> list[DeliveryJob]:
         """Lease up to ``limit`` due deliveries for ``lease_seconds``, oldest due first,
         at most ``per_hook_limit`` per hook counting ``in_flight`` (hook id → held),
-        none for ``skip_hooks``."""
+        none for ``skip_hooks``; for the hooks in ``first_attempts_only`` (every hook
+        when True) only deliveries never tried before (their retry lane is full)."""
         ...
 
     def claim_ordered(self, hook_ids: Sequence[int], *, now: float,
@@ -267,6 +270,23 @@ class DeliveryHistory(Protocol):
         """Every hook's health over the last ``hours`` hours (the current one included)
         by hook id, in two queries whatever the number of hooks (from the per-minute
         activity, so bounded by 60 * ``hours`` rows per hook)."""
+        ...
+
+
+@runtime_checkable
+class HistoryImport(Protocol):
+    """Taking in another store's deliveries with their history (``hookadmin team
+    import-local``: a workstation's SQLite history into the team database). Only the
+    PostgreSQL store offers it."""
+
+    def import_deliveries(self, items: Sequence[ImportedDelivery]) -> int:
+        """Insert deliveries with their events and attempts, keeping their ids, in one
+        transaction; a delivery whose id is already here is skipped with its attempts,
+        so importing the same history twice copies nothing twice.
+
+        Returns:
+            How many deliveries were new.
+        """
         ...
 
 

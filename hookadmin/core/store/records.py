@@ -158,6 +158,25 @@ def health_from_rows(hooks: list[tuple[int, float | None, float | None]],
     return out
 
 
+@dataclass(frozen=True)
+class ImportedDelivery:
+    """A delivery with its history, as another store holds it, for
+    :meth:`~hookadmin.core.store.ports.HistoryImport.import_deliveries`.
+
+    Attributes:
+        delivery: the delivery as the other store has it (its ``id``, ``event_id``,
+            status, attempt count and times are kept; ``seq`` is not).
+        hook_id: the hook it belongs to here (ids differ between stores).
+        body: the bytes it sends.
+        attempts: its attempts, first to last.
+    """
+
+    delivery: Delivery
+    hook_id: int
+    body: bytes
+    attempts: tuple[Attempt, ...]
+
+
 def iso(ts: float | None) -> str | None:
     """Unix seconds → ``2026-11-29T14:21:29Z`` (or None)."""
     if ts is None:

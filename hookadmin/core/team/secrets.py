@@ -242,3 +242,16 @@ def copy_secrets(source: HookSecrets, target: HookSecrets, hook_ids: Sequence[in
     for hook_id, secret in replaced.items():
         target.set(hook_id, secret, previous=True)
     return len(current) + len(replaced)
+
+
+def team_secrets(url: str, database_id: str) -> EncryptedSecretStore:
+    """The hook secrets of the team database at ``url`` (a ``postgresql://`` URL) whose
+    id is ``database_id``, sealed with this machine's team key for it.
+
+    Nothing is connected until the first read or write, which raises
+    :class:`~hookadmin.core.errors.SecretStoreError` (never with the URL's password)
+    when the database cannot be reached.
+    """
+    from hookadmin.core.store.postgres.secret_blobs import PostgresSecretBlobs
+
+    return EncryptedSecretStore(database_id, PostgresSecretBlobs(url))

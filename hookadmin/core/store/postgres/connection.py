@@ -25,7 +25,14 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from hookadmin.core.errors import StoreError, StoreUnavailable
-from hookadmin.core.store.postgres.schema import CHANNEL, RETRYABLE, describe, migrate, unavailable
+from hookadmin.core.store.postgres.schema import (
+    CHANNEL,
+    RETRYABLE,
+    describe,
+    has_schema,
+    migrate,
+    unavailable,
+)
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 P = ParamSpec("P")
@@ -159,6 +166,8 @@ class PostgresConnection:
 
     Attributes:
         store_id: the database id (a UUID), the same for every machine using it.
+        created: this instance set up the schema (``create`` and the database was
+            empty).
         parent_store_ids: always empty (a shared database is never a copy).
         where: ``PostgreSQL database user@host:port/dbname``, for messages.
 
@@ -176,6 +185,7 @@ class PostgresConnection:
         self._changes = 0
         self._db = connect(url, self.where)
         try:
+            self.created = create and not has_schema(self._db)
             self._schema_version, self.store_id = migrate(self._db, self.where, create=create)
         except (psycopg.OperationalError, psycopg.InterfaceError) as err:
             self._db.close()
@@ -184,7 +194,6 @@ class PostgresConnection:
             self._db.close()
             raise
         self.parent_store_ids: list[str] = []
-
 
     def close(self) -> None:
         """Close the connections."""

@@ -34,7 +34,7 @@ from typing import Any
 from psycopg import Connection, errors
 from psycopg.conninfo import conninfo_to_dict
 
-from hookadmin.core.errors import StoreError, StoreUnavailable
+from hookadmin.core.errors import InputError, StoreError, StoreUnavailable
 
 CHANNEL = "hookadmin_outbox"
 """The ``LISTEN``/``NOTIFY`` channel: ``events`` (published), ``hooks`` (a hook
@@ -296,6 +296,25 @@ def describe(url: str) -> str:
     return f"PostgreSQL database {text}"
 
 
+def check_url(url: str, source: str) -> None:
+    """Make sure ``url`` parses as a libpq connection URL.
+
+    Args:
+        source: where it came from (``--database``, ``HOOKADMIN_DATABASE``), for the
+            message.
+
+    Raises:
+        InputError: it does not (one sentence, without the URL).
+    """
+    try:
+        conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - any parse failure is the user's URL
+        raise InputError(f"{source} is not a valid PostgreSQL connection URL; use "
+                         "postgresql://USER@HOST:PORT/DBNAME (percent-encode special "
+                         "characters in the user name or password).",
+                         field="database") from None
+
+
 def unavailable(err: Exception, where: str) -> StoreUnavailable:
     """One sentence for a connection or server error: what went wrong and what to do.
 
@@ -379,6 +398,11 @@ def migrate(db: Connection[Any], where: str, *, create: bool) -> tuple[int, str]
         if not db.broken:
             db.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, MIGRATION_LOCK))
     return SCHEMA_VERSION, _store_id(db, where)
+
+
+def has_schema(db: Connection[Any]) -> bool:
+    """True when the database has hookadmin's ``hookadmin_meta`` table."""
+    return _version(db) is not None
 
 
 def _version(db: Connection[Any]) -> int | None:

@@ -30,22 +30,26 @@ SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM made),
     (SELECT array_agg(seq) FROM done)
 """
 
-# Each listed hook's oldest due deliveries, as many as given, from the per-hook index.
+# Each listed hook's oldest due deliveries, as many as given, from the per-hook index;
+# only first attempts for every hook (the first flag) or the hooks listed last.
 SEEK = """
 SELECT c.seq, c.hook_id FROM unnest(%s::bigint[], %s::int[]) AS h(id, n)
 CROSS JOIN LATERAL (
     SELECT seq, hook_id, next_attempt_at FROM deliveries
     WHERE hook_id = h.id AND status = 'pending' AND next_attempt_at <= %s
       AND (lease_until IS NULL OR lease_until < %s)
+      AND (attempts = 0 OR NOT (%s OR h.id = ANY(%s)))
     ORDER BY next_attempt_at, seq LIMIT h.n FOR UPDATE SKIP LOCKED
 ) c ORDER BY c.next_attempt_at, c.seq
 """
 
-# The oldest due deliveries of the listed hooks, in time order.
+# The oldest due deliveries of the listed hooks, in time order (first attempts only as
+# in SEEK).
 WINDOW = """
 SELECT seq, hook_id FROM deliveries
 WHERE status = 'pending' AND next_attempt_at <= %s
   AND (lease_until IS NULL OR lease_until < %s) AND hook_id = ANY(%s)
+  AND (attempts = 0 OR NOT (%s OR hook_id = ANY(%s)))
 ORDER BY next_attempt_at, seq LIMIT %s FOR UPDATE SKIP LOCKED
 """
 

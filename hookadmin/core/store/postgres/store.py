@@ -44,7 +44,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hookadmin.core.errors import InputError, NotFoundError
+from hookadmin.core.errors import InputError, NotFoundError, StoreError
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.filters import filtered_fan_out
 from hookadmin.core.hook_types import WEB, HookOptions
@@ -52,6 +52,7 @@ from hookadmin.core.hooks import Hook, utc_now_iso
 from hookadmin.core.store.postgres.audit import AuditPart
 from hookadmin.core.store.postgres.connection import translated
 from hookadmin.core.store.postgres.history import PostgresHistory
+from hookadmin.core.store.postgres.importing import import_deliveries
 from hookadmin.core.store.postgres.metrics import MetricsPart
 from hookadmin.core.store.postgres.ordered import OrderedPart
 from hookadmin.core.store.postgres.schema import LOCK_CLASS
@@ -63,7 +64,12 @@ from hookadmin.core.store.postgres.sql import (
     UPDATE_DELIVERIES,
     WINDOW,
 )
-from hookadmin.core.store.records import AttemptRecord, Delivery, DeliveryJob
+from hookadmin.core.store.records import (
+    AttemptRecord,
+    Delivery,
+    DeliveryJob,
+    ImportedDelivery,
+)
 
 _SEEK_HOOKS = 32  # as in Store.claim_due: at most this many hooks are sought one by one
 
@@ -77,12 +83,32 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
     @classmethod
     def init(cls, url: str) -> PostgresStore:
         """Open ``url``, creating hookadmin's schema if the database is empty
-        (``hookadmin team init``); an existing hookadmin database is just opened.
+        (``hookadmin team init``, ``created`` then says so); an existing hookadmin
+        database is just opened.
 
         Raises:
             StoreUnavailable, StoreError: as opening does.
         """
         return cls(url, create=True)
+
+    @classmethod
+    def init_new(cls, url: str) -> PostgresStore:
+        """Create hookadmin's schema in the empty database ``url`` and open it
+        (``hookadmin team init``).
+
+        Raises:
+            StoreUnavailable: as the constructor.
+            StoreError: the database holds other tables, or hookadmin's schema already
+                (it was set up before: nothing changed).
+        """
+        store = cls(url, create=True)
+        if not store.created:
+            store.close()
+            raise StoreError(f"The {store.where} is already set up for hookadmin (team "
+                             f"database {store.store_id}); use it with --database or "
+                             "HOOKADMIN_DATABASE, and get its team key with `hookadmin "
+                             "team export-key FILE` on a machine that has it.")
+        return store
 
     # -- hooks ----------------------------------------------------------------------------
 
@@ -289,7 +315,8 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
     @translated
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
                   skip_hooks: Sequence[int] = (), per_hook_limit: int | None = None,
-                  in_flight: Mapping[int, int] | None = None) -> list[DeliveryJob]:
+                  in_flight: Mapping[int, int] | None = None,
+                  first_attempts_only: bool | Sequence[int] = ()) -> list[DeliveryJob]:
         """Lease up to ``limit`` due pending deliveries for sending, oldest due first.
 
         A leased delivery is not claimed again until ``now + lease_seconds`` passes, so
@@ -305,6 +332,8 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
                 (and ``in_flight``, hook id → deliveries the caller already holds, when
                 it says more). A hook that another engine is claiming for at this very
                 moment is left out of this claim.
+            first_attempts_only: hooks (every hook when True) for which only deliveries
+                never tried before are claimed (their retry lane is full).
 
         The rows are locked with ``FOR UPDATE SKIP LOCKED``; the oldest due deliveries
         come from the ``deliveries_due`` or ``deliveries_due_by_hook`` index, so the
@@ -317,6 +346,8 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
         held = dict(in_flight or {})
         full = set(skip_hooks) | ({h for h, n in held.items() if n >= cap}
                                   if cap is not None else set())
+        fresh_all = first_attempts_only is True
+        fresh = [] if isinstance(first_attempts_only, bool) else sorted(first_attempts_only)
         with self.transaction() as db:
             if cap is None:
                 eligible = [int(h) for (h,) in db.execute(
@@ -355,14 +386,15 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
                 if not wanted:
                     return []
                 return db.execute(SEEK, ([h for h, _ in wanted], [n for _, n in wanted],
-                                          now, now)).fetchall()
+                                          now, now, fresh_all, fresh)).fetchall()
 
             eligible = [h for h in eligible if room(h) > 0]
             if len(eligible) <= _SEEK_HOOKS:
                 take(seek({h: min(room(h), limit) for h in eligible}))
             elif eligible:
                 window = 2 * limit
-                rows = db.execute(WINDOW, (now, now, eligible, window)).fetchall()
+                rows = db.execute(WINDOW, (now, now, eligible, fresh_all, fresh, window)
+                                  ).fetchall()
                 take(rows)
                 if len(rows) == window and len(picked) < limit:
                     # The oldest due deliveries belong to hooks that are full (one that
@@ -494,6 +526,24 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
             db.execute(INSERT_ATTEMPTS,
                        _columns([_attempt_row(delivery[0], hook_id, 1, attempt, None)],
                                 ATTEMPT_COLUMNS))
+
+    @translated
+    def import_deliveries(self, items: Sequence[ImportedDelivery]) -> int:
+        """Insert deliveries of another store with their events and attempts, keeping
+        their ids, in one transaction (``hookadmin team import-local``). A delivery
+        whose id is already here is skipped, attempts and all; an event already here
+        is shared.
+
+        Returns:
+            How many deliveries were new.
+        """
+        if not items:
+            return 0
+        with self.transaction() as db:
+            added = import_deliveries(db, items)
+            if added:
+                self._notify("deliveries")
+        return added
 
     @translated
     def redeliver(self, delivery_id: str, *, now: float | None = None) -> Delivery:

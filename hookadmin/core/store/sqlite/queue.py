@@ -115,7 +115,8 @@ class QueuePart(Connected):
 
     def claim_due(self, *, now: float, lease_seconds: float, limit: int,
                   skip_hooks: Sequence[int] = (), per_hook_limit: int | None = None,
-                  in_flight: Mapping[int, int] | None = None) -> list[DeliveryJob]:
+                  in_flight: Mapping[int, int] | None = None,
+                  first_attempts_only: bool | Sequence[int] = ()) -> list[DeliveryJob]:
         """Lease up to ``limit`` due pending deliveries for sending, oldest due first.
 
         A leased delivery is not claimed again until ``now + lease_seconds`` passes, so
@@ -128,6 +129,8 @@ class QueuePart(Connected):
             skip_hooks: hook ids not to claim for (e.g. at their concurrency limit).
             per_hook_limit: at most this many per hook, counting ``in_flight`` (hook
                 id → deliveries the caller already holds).
+            first_attempts_only: hooks (every hook when True) for which only deliveries
+                never tried before are claimed.
 
         The cost does not grow with the queue: the oldest due deliveries are read from
         the ``deliveries_due`` index, at most ``4 * limit`` of them; when those belong
@@ -140,6 +143,11 @@ class QueuePart(Connected):
         skip = set(skip_hooks)
         held = dict(in_flight or {})
         cap = per_hook_limit
+        fresh_all = first_attempts_only is True
+        fresh = set() if isinstance(first_attempts_only, bool) else set(first_attempts_only)
+
+        def allowed(row: tuple[Any, ...]) -> bool:  # (seq, id, hook_id, type, attempts, ...)
+            return row[4] == 0 or not (fresh_all or row[2] in fresh)
 
         def room(hook_id: int) -> int:
             if hook_id in skip:
@@ -151,18 +159,21 @@ class QueuePart(Connected):
 
         def take(rows: Sequence[tuple[Any, ...]]) -> None:
             for row in rows:
-                if row[0] not in seen and len(picked) < limit and room(row[2]) > 0:
+                if row[0] not in seen and len(picked) < limit and room(row[2]) > 0 \
+                        and allowed(row):
                     picked.append(row)
                     held[row[2]] = held.get(row[2], 0) + 1
                     seen.add(row[0])
 
         def seek(hook_id: int, count: int) -> list[tuple[Any, ...]]:
+            only_fresh = fresh_all or hook_id in fresh
             return self._db.execute(
                 "SELECT seq, id, hook_id, event_type, attempts, event_seq, next_attempt_at"
                 " FROM deliveries INDEXED BY deliveries_due_by_hook"
                 " WHERE hook_id = ? AND status = 'pending' AND next_attempt_at <= ?"
-                " AND (lease_until IS NULL OR lease_until < ?)"
-                " ORDER BY next_attempt_at LIMIT ?", (hook_id, now, now, count)).fetchall()
+                " AND (lease_until IS NULL OR lease_until < ?) AND (attempts = 0 OR NOT ?)"
+                " ORDER BY next_attempt_at LIMIT ?",
+                (hook_id, now, now, only_fresh, count)).fetchall()
 
         with self.transaction():
             eligible = [h for (h,) in self._db.execute(
