@@ -173,7 +173,7 @@ def test_copy_as_curl_masks_every_option_secret(
     for hook in (slack, pagerduty, web):
         result = ping(service, hook.id, PING_SETTINGS)
         assert result.attempt.succeeded
-        window.copy_as_curl(result.delivery_id)
+        window.delivery_actions.copy_as_curl(result.delivery_id)
         text = QGuiApplication.clipboard().text()
         assert text.startswith("curl ")
         copied.append(text)
