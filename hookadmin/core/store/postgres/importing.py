@@ -44,7 +44,7 @@ def import_deliveries(db: Connection[tuple[Any, ...]],
         added += 1
         if item.attempts:
             rows = [_attempt_row(row[0], item.hook_id, a) for a in item.attempts]
-            db.execute(INSERT_ATTEMPTS, [[r[i] for r in rows] for i in range(14)])
+            db.execute(INSERT_ATTEMPTS, [[r[i] for r in rows] for i in range(len(rows[0]))])
     return added
 
 
@@ -53,4 +53,4 @@ def _attempt_row(delivery_seq: int, hook_id: int, a: Attempt) -> tuple[Any, ...]
             json.dumps(a.request_headers), a.status_code,
             None if a.response_headers is None else json.dumps(a.response_headers),
             a.response_body, a.response_truncated, a.error_kind, a.error_message,
-            a.next_attempt_at)
+            a.next_attempt_at, a.request_body)
