@@ -17,7 +17,7 @@ from hookadmin.core.service import HookService
 from tests.forward_proxy import ForwardProxy
 from tests.helpers import FAST, body, drain, run_until_idle
 from tests.receiver import Receiver
-from tests.security.support import TLSFiles, make_tls_files, run_main
+from tests.security.support import TLSFiles, make_tls_files, one_line_error, run_main
 
 PASSWORD = "tunnel-Pa55-3f9a"
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
@@ -212,3 +212,17 @@ def test_strict_policy_refuses_an_internal_destination_behind_a_tunnel(
     assert "localhost resolves to" in ping.stdout + ping.stderr
     assert proxy.requests() == []
     assert receiver.requests() == []
+
+
+
+@pytest.mark.parametrize("destination", ["http", "https"])
+def test_a_metadata_address_behind_a_proxy_is_refused_when_saved(
+        home: Path, proxies: dict[str, ForwardProxy], destination: str) -> None:
+    proxy = proxies["http"]
+    result = run_main("hooks", "add", "--url", f"{destination}://169.254.169.254/hook",
+                      "--event", "job", "--proxy", _with_user(proxy.url), home=home)
+    assert result.returncode == 2
+    assert "cloud metadata" in one_line_error(result.stderr)
+    assert PASSWORD not in result.stderr
+    assert run_main("hooks", "list", "--json", home=home).stdout.strip() == "[]"
+    assert proxy.requests() == []

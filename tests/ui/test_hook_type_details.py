@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
@@ -18,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.hook_types import (
     BASIC_AUTH_PASSWORD,
     HEADER_PREFIX,
+    KEY_PASSPHRASE,
     PROXY_PASSWORD,
     ROUTING_KEY,
     SMTP_PASSWORD,
@@ -29,12 +31,25 @@ from hookadmin.core.service import HookService
 from hookadmin.delivery.ping import ping
 from hookadmin.ui.dialogs import SettingsDialog
 from hookadmin.ui.main_window import MainWindow
+from tests.forward_proxy import ForwardProxy
 from tests.receiver import Receiver, ok
 from tests.ui.conftest import PING_SETTINGS
 from tests.ui.gui import find, select_hook
 
 SECRETS = ("slack-TOKEN-zz91", "routing-KEY-zz92", "basic-PW-zz93", "header-VALUE-zz94",
-           "proxy-PW-zz95", "smtp-PW-zz96")
+           "proxy-PW-zz95", "smtp-PW-zz96", "key-PASSPHRASE-zz97")
+
+
+def _encrypted_client_key(folder: Path, passphrase: str) -> tuple[Path, Path]:
+    """A client certificate and its key, encrypted with ``passphrase`` (PEM files)."""
+    leaf = trustme.CA().issue_cert("hookadmin-client.example")
+    cert, key = folder / "client.pem", folder / "client-enc.key"
+    leaf.cert_chain_pems[0].write_to_path(str(cert))
+    private = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), password=None)
+    key.write_bytes(private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode())))
+    return cert, key
 
 
 @pytest.fixture
@@ -156,8 +171,10 @@ def test_the_settings_dialog_sets_the_global_proxy_and_the_environment_switch(
 
 def test_copy_as_curl_masks_every_option_secret(
         qtbot: QtBot, service: HookService, make_receiver: Callable[..., Receiver],
-        open_window: Callable[..., MainWindow]) -> None:
+        open_window: Callable[..., MainWindow], tmp_path: Path) -> None:
     receiver = make_receiver(ok())
+    proxy = ForwardProxy(tmp_path, user="relay", password=SECRETS[4])
+    cert, key = _encrypted_client_key(tmp_path, SECRETS[6])
     slack = service.create_hook(url=receiver.url_for(f"/services/{SECRETS[0]}"),
                                 events=["job"], type="slack")
     pagerduty = service.create_hook(url=receiver.url_for("/v2/enqueue"),
@@ -168,19 +185,29 @@ def test_copy_as_curl_masks_every_option_secret(
         options=HookOptions(basic_auth_user="alice", secret_headers=("X-Api-Key",)),
         option_secrets={BASIC_AUTH_PASSWORD: SECRETS[2],
                         HEADER_PREFIX + "X-Api-Key": SECRETS[3]})
+    proxied = service.create_hook(
+        url=receiver.url, events=["job"],
+        options=HookOptions(proxy=proxy.url.replace("http://", "http://relay@"),
+                            client_cert=str(cert), client_key=str(key)),
+        option_secrets={PROXY_PASSWORD: SECRETS[4], KEY_PASSPHRASE: SECRETS[6]})
     window = open_window()
     copied = []
-    for hook in (slack, pagerduty, web):
-        result = ping(service, hook.id, PING_SETTINGS)
-        assert result.attempt.succeeded
-        window.delivery_actions.copy_as_curl(result.delivery_id)
-        text = QGuiApplication.clipboard().text()
-        assert text.startswith("curl ")
-        copied.append(text)
-    assert len(receiver.requests()) == 3
+    try:
+        for hook in (slack, pagerduty, web, proxied):
+            result = ping(service, hook.id, PING_SETTINGS)
+            assert result.attempt.succeeded, result.attempt.error_message
+            window.delivery_actions.copy_as_curl(result.delivery_id)
+            text = QGuiApplication.clipboard().text()
+            assert text.startswith("curl ")
+            copied.append(text)
+        assert [r["authorized"] for r in proxy.requests()] == [True]
+    finally:
+        proxy.stop()
+    assert len(receiver.requests()) == 4
     assert "routing_key" in copied[1]  # the PagerDuty event itself, its key masked
     assert "Basic ***" in copied[2]
     for text in copied:
         for secret in SECRETS:
             assert secret not in text
-            assert base64.b64encode(f"alice:{secret}".encode()).decode() not in text
+            for user in ("alice", "relay"):
+                assert base64.b64encode(f"{user}:{secret}".encode()).decode() not in text
