@@ -80,10 +80,12 @@ passphrase or None)."""
 
 
 def tls_context(*, verify: bool = True, ca_bundle: str | None = None,
-                client_cert: ClientCert | None = None) -> ssl.SSLContext:
-    """The TLS settings of a hook: the system's trusted CAs (plus ``ca_bundle``, a PEM
-    file, when given), or no verification at all when ``verify`` is False; with
-    ``client_cert``, the certificate hookadmin presents (mTLS).
+                client_cert: ClientCert | None = None,
+                proxy_ca_bundle: str | None = None) -> ssl.SSLContext:
+    """The TLS settings of a hook: the system's trusted CAs (plus ``ca_bundle`` and
+    ``proxy_ca_bundle``, PEM files, when given: the hook's, and the global proxy's),
+    or no verification at all when ``verify`` is False; with ``client_cert``, the
+    certificate hookadmin presents (mTLS).
 
     Raises:
         InputError: the CA bundle or the client certificate cannot be read or used.
@@ -96,11 +98,13 @@ def tls_context(*, verify: bool = True, ca_bundle: str | None = None,
         return ctx
     ctx = ssl.create_default_context(cafile=certifi.where())
     _load_client_cert(ctx, client_cert)
-    if ca_bundle:
+    for bundle in (ca_bundle, proxy_ca_bundle):
+        if not bundle:
+            continue
         try:
-            ctx.load_verify_locations(cafile=ca_bundle)
+            ctx.load_verify_locations(cafile=bundle)
         except (OSError, ssl.SSLError) as err:
-            raise InputError(f"The CA bundle {ca_bundle} cannot be used ({err}); give a PEM "
+            raise InputError(f"The CA bundle {bundle} cannot be used ({err}); give a PEM "
                              "file of CA certificates.", field="ca_bundle") from None
     return ctx
 
@@ -167,16 +171,19 @@ def make_client(settings: DeliverySettings, *, verify: bool = True,
 
 def make_session(settings: DeliverySettings, *, verify: bool = True,
                  ca_bundle: str | None = None, client_cert: ClientCert | None = None,
-                 proxied: bool = False) -> aiohttp.ClientSession:
+                 proxied: bool = False,
+                 proxy_ca_bundle: str | None = None) -> aiohttp.ClientSession:
     """An :class:`aiohttp.ClientSession` for the engine's deliveries: the same
     connection limits, timeouts, network policy and TLS settings as
     :func:`make_client`; no cookies are kept between deliveries. Must be created (and
-    closed) on the event loop that uses it.
+    closed) on the event loop that uses it. ``proxied`` sessions go through a proxy
+    (whose CA bundle, for the global or environment's proxy, is ``proxy_ca_bundle``).
 
     Raises:
         InputError: the CA bundle cannot be used.
     """
-    ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert)
+    ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert,
+                      proxy_ca_bundle=proxy_ca_bundle)
     # Through a proxy the connection goes to the proxy, which the administrator chose;
     # the policy is applied to the destination instead (delivery/proxy.py).
     connector = aiohttp.TCPConnector(
@@ -262,7 +269,8 @@ def _proxy_error(chain: list[BaseException], proxy: str) -> tuple[str, str] | No
         cert_error = getattr(cert, "certificate_error", cert)
         detail = getattr(cert_error, "verify_message", None) or "not trusted"
         return "tls", (f"The proxy {where}'s TLS certificate was not accepted ({detail}); "
-                       "trust its CA with the hook's CA bundle, or fix the certificate.")
+                       "trust its CA with the hook's CA bundle (for a hook's own proxy) or "
+                       "the proxy CA bundle in Settings (for the global proxy).")
     if any(isinstance(exc, ssl.SSLError | aiohttp.ClientSSLError) for exc in chain):
         return "tls", (f"The TLS handshake with the proxy {where} failed; check that it is "
                        "an https:// proxy, or name it with http://.")

@@ -74,6 +74,15 @@ def _route(proxy: str, password: str | None, source: str) -> ProxyRoute:
         unquote(parts.username), password or "")}, source)
 
 
+def route_ca_bundle(route: ProxyRoute | None, settings: DeliverySettings) -> str | None:
+    """The CA bundle Settings trust the proxy of ``route`` with: the global proxy's
+    (``settings --proxy-ca-bundle``) for the global and the environment's proxy, None
+    for a hook's own (its ``--ca-bundle`` serves) or no proxy."""
+    if route is None or route.source == "hook":
+        return None
+    return settings.proxy_ca_bundle
+
+
 def environment_proxy(url: str) -> str | None:
     """The proxy the environment names for ``url`` (``HTTPS_PROXY`` or ``HTTP_PROXY`` by
     its scheme, none when ``NO_PROXY`` covers its host), or None. Read only when the

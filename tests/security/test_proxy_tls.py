@@ -7,6 +7,7 @@ destination of a tunnel."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.receiver import Receiver
 from tests.security.support import TLSFiles, make_tls_files, one_line_error, run_main
 
 PASSWORD = "tunnel-Pa55-3f9a"
+ONE_TRY = dataclasses.replace(FAST, retry_schedule=(0,))
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
                    "http_proxy", "https_proxy", "no_proxy", "all_proxy")
 
@@ -135,12 +137,17 @@ def test_a_proxy_that_is_down_is_one_sentence_and_retried(
     proxy = proxies["http"]
     proxy.stop()  # nothing listens on its port any more
     receiver = receivers[destination]
-    _add(home, receiver.url, "--proxy", _with_user(proxy.url), "--ca-bundle", str(tls.ca))
-    service.publish("job.failed", body("job.failed"))
+    hook_id = _add(home, receiver.url, "--proxy", _with_user(proxy.url),
+                   "--ca-bundle", str(tls.ca))
+    ping = run_main("ping", str(hook_id), home=home)
+    assert ping.returncode == 1
+    assert f"The proxy 127.0.0.1:{proxy.port} could not be reached" in ping.stdout + ping.stderr
+    assert "Traceback" not in ping.stdout + ping.stderr
+    event_id = service.publish("job.failed", body("job.failed"))
     drain(home, FAST)
-    (delivery,) = service.store.list_deliveries()
-    attempts = service.store.list_attempts(delivery.seq)
+    (delivery,) = [d for d in service.store.list_deliveries() if d.event_id == event_id]
     assert delivery.status == "failed"
+    attempts = service.store.list_attempts(delivery.seq)
     assert len(attempts) == len(FAST.retry_schedule)  # retried on its schedule
     for attempt in attempts:
         assert attempt.error_kind == "connect"
@@ -226,3 +233,61 @@ def test_a_metadata_address_behind_a_proxy_is_refused_when_saved(
     assert PASSWORD not in result.stderr
     assert run_main("hooks", "list", "--json", home=home).stdout.strip() == "[]"
     assert proxy.requests() == []
+
+
+def test_the_global_https_proxy_is_trusted_with_the_settings_ca_bundle(
+        service: HookService, home: Path, tls: TLSFiles, receivers: dict[str, Receiver],
+        proxies: dict[str, ForwardProxy]) -> None:
+    receiver, proxy = receivers["http"], proxies["https"]
+    hook_id = _add(home, receiver.url)  # no CA bundle of its own
+    result = run_main("settings", "--proxy", _with_user(proxy.url), home=home)
+    assert result.returncode == 0, result.stderr
+    assert "proxy-ca-bundle: none" in result.stdout
+    first = service.publish("job.failed", body("job.failed"))
+    run_until_idle(home, ONE_TRY)
+    (delivery,) = [d for d in service.store.list_deliveries() if d.event_id == first]
+    assert delivery.status == "failed"
+    (attempt,) = service.store.list_attempts(delivery.seq)
+    assert attempt.error_kind == "tls"
+    assert (attempt.error_message or "").startswith(f"The proxy 127.0.0.1:{proxy.port}'s")
+
+    result = run_main("settings", "--proxy-ca-bundle", str(tls.ca), home=home)
+    assert result.returncode == 0, result.stderr
+    assert f"proxy-ca-bundle: {tls.ca.resolve()}" in result.stdout
+    second = service.publish("job.failed", body("job.failed"))
+    run_until_idle(home, FAST)
+    assert run_main("ping", str(hook_id), home=home).returncode == 0
+    (delivery,) = [d for d in service.store.list_deliveries() if d.event_id == second]
+    assert delivery.status == "succeeded"
+    assert proxy.requests() == [{"method": "POST", "target": receiver.url,
+                                 "authorized": True}] * 2
+    assert len(receiver.requests()) == 2
+
+    result = run_main("settings", "--proxy-ca-bundle", "", home=home)
+    assert "proxy-ca-bundle: none" in result.stdout
+    assert service.proxy_setting().ca_bundle is None
+
+
+def test_a_hooks_own_proxy_does_not_take_the_settings_ca_bundle(
+        service: HookService, home: Path, tls: TLSFiles, receivers: dict[str, Receiver],
+        proxies: dict[str, ForwardProxy]) -> None:
+    receiver, proxy = receivers["http"], proxies["https"]
+    _add(home, receiver.url, "--proxy", _with_user(proxy.url))
+    service.set_proxy(ca_bundle=str(tls.ca))
+    service.publish("job.failed", body("job.failed"))
+    run_until_idle(home, FAST)
+    (delivery,) = service.store.list_deliveries()
+    (attempt, *_) = service.store.list_attempts(delivery.seq)
+    assert attempt.error_kind == "tls"  # its own --ca-bundle is what trusts it
+    assert receiver.requests() == []
+
+
+def test_an_unusable_proxy_ca_bundle_is_refused_in_one_sentence(
+        service: HookService, home: Path, tmp_path: Path) -> None:
+    not_pem = tmp_path / "not-a-bundle.txt"
+    not_pem.write_text("hello\n")
+    for path in (tmp_path / "missing.pem", not_pem):
+        result = run_main("settings", "--proxy-ca-bundle", str(path), home=home)
+        assert result.returncode == 2
+        assert "CA bundle" in one_line_error(result.stderr)
+    assert service.proxy_setting().ca_bundle is None

@@ -124,28 +124,34 @@ def test_the_hook_page_shows_each_types_details_and_no_secret(
 
 
 def test_the_settings_dialog_sets_the_global_proxy_and_the_environment_switch(
-        qtbot: QtBot, service: HookService) -> None:
+        qtbot: QtBot, service: HookService, tmp_path: Path) -> None:
+    ca_file = tmp_path / "proxy-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca_file))
     dialog = SettingsDialog(service)
     qtbot.addWidget(dialog)
     url, password = find(dialog, QLineEdit, "globalProxy"), \
         find(dialog, QLineEdit, "globalProxyPassword")
     env = find(dialog, QCheckBox, "proxyFromEnvironment")
+    ca = find(dialog, QLineEdit, "globalProxyCaBundle")
     assert isinstance(url, QLineEdit)
     assert isinstance(password, QLineEdit)
     assert isinstance(env, QCheckBox)
+    assert isinstance(ca, QLineEdit)
     assert not env.isChecked()  # the environment is ignored by default
     assert password.echoMode() == QLineEdit.EchoMode.Password
-    url.setText("http://relay@proxy.example:3128")
+    url.setText("https://relay@proxy.example:8443")
     password.setText(SECRETS[4])
     env.setChecked(True)
+    ca.setText(str(ca_file))
     buttons = dialog.findChild(QDialogButtonBox)
     assert buttons is not None
     save = buttons.button(QDialogButtonBox.StandardButton.Save)
     assert save is not None
     save.click()
     setting = service.proxy_setting()
-    assert setting.url == "http://relay@proxy.example:3128"
+    assert setting.url == "https://relay@proxy.example:8443"
     assert setting.from_environment
+    assert setting.ca_bundle == str(ca_file.resolve())
     assert global_proxy_password(service.secrets) == SECRETS[4]
     assert SECRETS[4] not in str(service.store.get_setting("proxy"))
 
@@ -155,8 +161,11 @@ def test_the_settings_dialog_sets_the_global_proxy_and_the_environment_switch(
     password2 = find(again, QLineEdit, "globalProxyPassword")
     assert isinstance(url2, QLineEdit)
     assert isinstance(password2, QLineEdit)
-    assert url2.text() == "http://relay@proxy.example:3128"
+    assert url2.text() == "https://relay@proxy.example:8443"
     assert password2.text() == ""  # never shown; left empty, the stored one is kept
+    ca2 = find(again, QLineEdit, "globalProxyCaBundle")
+    assert isinstance(ca2, QLineEdit)
+    assert ca2.text() == str(ca_file.resolve())
     url2.setText("socks5://proxy.example:1080")
     buttons2 = again.findChild(QDialogButtonBox)
     assert buttons2 is not None
@@ -166,7 +175,12 @@ def test_the_settings_dialog_sets_the_global_proxy_and_the_environment_switch(
     error = find(again, QLabel, "settingsError")
     assert isinstance(error, QLabel)
     assert "http://proxy.example:3128" in error.text()  # refused in one sentence
-    assert service.proxy_setting().url == "http://relay@proxy.example:3128"
+    assert service.proxy_setting().url == "https://relay@proxy.example:8443"
+    url2.setText("https://relay@proxy.example:8443")
+    ca2.setText(str(tmp_path / "missing.pem"))
+    save2.click()
+    assert "CA bundle" in error.text()
+    assert service.proxy_setting().ca_bundle == str(ca_file.resolve())
 
 
 def test_copy_as_curl_masks_every_option_secret(
