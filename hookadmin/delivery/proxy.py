@@ -97,6 +97,19 @@ def environment_proxy(url: str) -> str | None:
     return proxy
 
 
+def shown_proxy(hook: Hook, url: str, settings: DeliverySettings) -> tuple[str, str | None] | None:
+    """The proxy a request of ``hook`` to ``url`` takes, as people may see it: (its URL
+    without user information, its user or None), or None for a direct request. Reads
+    no secret; the same choice as :func:`choose_route`."""
+    route = choose_route(hook, url, settings, hook_secrets={}, global_password=None)
+    if route is None:
+        return None
+    chosen = {"hook": hook.options.proxy, "global": settings.proxy}.get(route.source) \
+        or environment_proxy(url) or ""
+    user = urlsplit(chosen if "://" in chosen else f"http://{chosen}").username
+    return route.url, unquote(user) if user else None
+
+
 def wants_proxy(hook: Hook, settings: DeliverySettings) -> bool:
     """Whether a request of ``hook`` may go through a proxy (its own, the global one,
     or the environment's): if not, the engine's direct path is taken."""

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
+import shlex
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -220,8 +224,42 @@ def test_copy_as_curl_masks_every_option_secret(
     assert len(receiver.requests()) == 4
     assert "routing_key" in copied[1]  # the PagerDuty event itself, its key masked
     assert "Basic ***" in copied[2]
+    assert "--proxy" not in copied[2]
+    assert f"--proxy {proxy.url} --proxy-user 'relay:***'" in copied[3]
     for text in copied:
         for secret in SECRETS:
             assert secret not in text
             for user in ("alice", "relay"):
                 assert base64.b64encode(f"{user}:{secret}".encode()).decode() not in text
+
+
+def test_copy_as_curl_of_a_proxied_hook_goes_through_its_proxy(
+        qtbot: QtBot, service: HookService, make_receiver: Callable[..., Receiver],
+        open_window: Callable[..., MainWindow], tmp_path: Path) -> None:
+    curl = shutil.which("curl")
+    assert curl is not None, "curl must be installed to check the copied command"
+    receiver = make_receiver(ok())
+    proxy = ForwardProxy(tmp_path, user="relay", password=SECRETS[4])
+    try:
+        hook = service.create_hook(
+            url=receiver.url, events=["job"],
+            options=HookOptions(proxy=proxy.url.replace("http://", "http://relay@")),
+            option_secrets={PROXY_PASSWORD: SECRETS[4]})
+        result = ping(service, hook.id, PING_SETTINGS)
+        assert result.attempt.succeeded, result.attempt.error_message
+        window = open_window()
+        window.delivery_actions.copy_as_curl(result.delivery_id)
+        command = QGuiApplication.clipboard().text()
+        assert SECRETS[4] not in command
+        # The person copying it fills in the proxy's password.
+        filled = command.replace("'relay:***'", shlex.quote(f"relay:{SECRETS[4]}"))
+        done = subprocess.run(["sh", "-c", filled], capture_output=True, timeout=30,
+                              check=False, env={"PATH": os.environ["PATH"]})
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+        assert proxy.requests() == [{"method": "POST", "target": receiver.url,
+                                     "authorized": True}] * 2
+    finally:
+        proxy.stop()
+    first, again = receiver.wait_for_requests(2)
+    assert again.body == first.body
+    assert again.header("X-Hook-Signature") == first.header("X-Hook-Signature")
