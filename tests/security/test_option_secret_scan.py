@@ -1,8 +1,7 @@
 """The secret scan, for option secrets: a hook of every type with a distinctive value in
 each of its option secrets (the Slack URL's token, a routing key, a basic-auth password,
 a secret header value, an SMTP password, a hook's (``https://``) and the global proxy's
-passwords, a
-client key's passphrase), run through the command line: none of them is in any output
+passwords, a client key's passphrase), run through the command line: none of them is in any output
 (``--json`` included), the worker's log, the audit log, the delivery log and its error
 messages, an export without ``--secrets``, or any file of the data directory."""
 
