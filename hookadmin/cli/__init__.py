@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the proxy of every HTTP hook without its own: "
                          "http://user:password@proxy.example:3128 (the password goes to the "
                          "keyring); '' for none")
+    st.add_argument("--proxy-ca-bundle", metavar="F",
+                    help="a PEM file of CA certificates the global or environment's proxy "
+                         "is trusted with (an https:// proxy with a private CA); '' for none")
     st.add_argument("--proxy-from-env", choices=("on", "off"),
                     help="honour HTTPS_PROXY/HTTP_PROXY/NO_PROXY for hooks without a proxy "
                          "(default off)")
@@ -456,9 +459,10 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
                                  connect_timeout=args.connect_timeout,
                                  attempt_timeout=args.attempt_timeout,
                                  response_cap=args.response_cap)
-    if args.proxy is not None or args.proxy_from_env is not None:
+    if args.proxy is not None or args.proxy_from_env is not None \
+            or args.proxy_ca_bundle is not None:
         service.set_proxy(url=args.proxy, from_environment=None if args.proxy_from_env is None
-                          else args.proxy_from_env == "on")
+                          else args.proxy_from_env == "on", ca_bundle=args.proxy_ca_bundle)
     options = {**DELIVERY_DEFAULTS, **service.delivery_options()}
     proxy = service.proxy_setting()
     print(f"retention-days: {service.retention_days()}")
@@ -471,6 +475,7 @@ def _settings(service: HookService, args: argparse.Namespace) -> int:
     print(f"response-cap: {options['response_cap']}")
     print(f"proxy: {proxy.url or 'none'}")
     print(f"proxy-from-env: {'on' if proxy.from_environment else 'off'}")
+    print(f"proxy-ca-bundle: {proxy.ca_bundle or 'none'}")
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from hookadmin.core.hook_types import PROXY_PASSWORD, parse_proxy_url, read_option_secrets
+from hookadmin.core.hooks import validate_ca_bundle
 from hookadmin.core.operations import Operations
 
 if TYPE_CHECKING:
@@ -40,15 +41,20 @@ class ProxySetting:
             with neither their own proxy nor a global one.
         serial: grows at every change (a new password included), so a running engine
             knows to read the password again.
+        ca_bundle: the absolute path of a PEM file of CA certificates trusted, besides
+            the usual ones, by requests through the global or the environment's proxy
+            (an ``https://`` proxy's certificate from a private CA), or None.
     """
 
     url: str | None = None
     from_environment: bool = False
     serial: int = 0
+    ca_bundle: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
-        return {"url": self.url, "environment": self.from_environment, "serial": self.serial}
+        return {"url": self.url, "environment": self.from_environment, "serial": self.serial,
+                "ca_bundle": self.ca_bundle}
 
 
 def proxy_setting(store: SettingsRepository) -> ProxySetting:
@@ -57,9 +63,11 @@ def proxy_setting(store: SettingsRepository) -> ProxySetting:
     if not isinstance(value, dict):
         return ProxySetting()
     url, env, serial = value.get("url"), value.get("environment"), value.get("serial")
+    bundle = value.get("ca_bundle")
     return ProxySetting(url=url if isinstance(url, str) and url else None,
                         from_environment=env is True,
-                        serial=serial if isinstance(serial, int) else 0)
+                        serial=serial if isinstance(serial, int) else 0,
+                        ca_bundle=bundle if isinstance(bundle, str) and bundle else None)
 
 
 def global_proxy_password(secrets: HookSecrets) -> str | None:
@@ -81,7 +89,8 @@ class ProxySettings(Operations):
         return proxy_setting(self.store)
 
     def set_proxy(self, *, url: str | None = None, password: str | None = None,
-                  from_environment: bool | None = None) -> ProxySetting:
+                  from_environment: bool | None = None,
+                  ca_bundle: str | None = None) -> ProxySetting:
         """Change the global proxy; ``None`` leaves a value as it is.
 
         Args:
@@ -90,16 +99,21 @@ class ProxySettings(Operations):
             password: the proxy's password when it is not in ``url``; a URL with the
                 same user and no password keeps the stored one.
             from_environment: honour the environment's proxy variables.
+            ca_bundle: a PEM file of CA certificates the global or environment's proxy
+                is trusted with (see :class:`ProxySetting`); an empty string removes it.
 
         Returns:
             The new setting.
 
         Raises:
-            InputError: the URL is not a valid proxy URL.
+            InputError: the URL is not a valid proxy URL, or the CA bundle is not a
+                readable PEM file of certificates.
             SecretStoreError: the secret store cannot be used (the setting is left as it
                 was).
         """
         current = self.proxy_setting()
+        bundle = current.ca_bundle if ca_bundle is None \
+            else validate_ca_bundle(ca_bundle) or None
         new_url = current.url
         if url is not None:
             new_url = None
@@ -119,10 +133,11 @@ class ProxySettings(Operations):
             self.secrets.set(GLOBAL_SECRETS_ID, json.dumps({PROXY_PASSWORD: password}),
                              options=True)
         env = current.from_environment if from_environment is None else from_environment
-        changed = (new_url, env) != (current.url, current.from_environment) \
-            or password is not None
+        changed = (new_url, env, bundle) != (current.url, current.from_environment,
+                                             current.ca_bundle) or password is not None
         if not changed:
             return current
-        setting = ProxySetting(url=new_url, from_environment=env, serial=current.serial + 1)
+        setting = ProxySetting(url=new_url, from_environment=env, serial=current.serial + 1,
+                               ca_bundle=bundle)
         self._set_setting(PROXY_KEY, setting.to_json())
         return setting

@@ -70,7 +70,12 @@ from hookadmin.delivery.bookkeeping_wire import (
 )
 from hookadmin.delivery.http import ERROR_SENTENCES, ClientCert, make_session, send
 from hookadmin.delivery.policy import DeliverySettings
-from hookadmin.delivery.proxy import choose_route, send_via_proxy, wants_proxy
+from hookadmin.delivery.proxy import (
+    choose_route,
+    route_ca_bundle,
+    send_via_proxy,
+    wants_proxy,
+)
 from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 log = logging.getLogger(__name__)
@@ -224,7 +229,7 @@ class _Run:
         self.unsent: list[int] = []  # cancelled while in flight, to release
         self.to_release: list[int] = []  # claimed but not to be sent (hook stopped)
         self.gone: set[int] = set()  # hooks that answered 410, until seen inactive
-        self.sessions: dict[tuple[bool, str | None, ClientCert | None, bool],
+        self.sessions: dict[tuple[bool, str | None, ClientCert | None, bool, str | None],
                             aiohttp.ClientSession] = {}
         self.retired_sessions: list[aiohttp.ClientSession] = []
         self.hooks: dict[int, Hook] = {}
@@ -660,7 +665,8 @@ class _Run:
             return self._secret_missing(job, hook, err)
         try:
             session = self._session(hook, client_cert(hook, secrets),
-                                    proxied=route is not None)
+                                    proxied=route is not None,
+                                    proxy_ca=route_ca_bundle(route, self.settings))
         except InputError as err:
             return _Ended(job, hook, request.masked(AttemptRecord(
                 started_at=time.time(), duration_ms=None, request_url=hook.url,
@@ -859,13 +865,13 @@ class _Run:
                     fut.set_result(found.get(hook_id))
 
     def _session(self, hook: Hook, cert: ClientCert | None = None, *,
-                 proxied: bool = False) -> aiohttp.ClientSession:
-        key = (not hook.insecure_ssl, hook.ca_bundle, cert, proxied)
+                 proxied: bool = False, proxy_ca: str | None = None) -> aiohttp.ClientSession:
+        key = (not hook.insecure_ssl, hook.ca_bundle, cert, proxied, proxy_ca)
         session = self.sessions.get(key)
         if session is None:
-            session = self.sessions[key] = make_session(self.settings, verify=key[0],
-                                                        ca_bundle=hook.ca_bundle,
-                                                        client_cert=cert, proxied=proxied)
+            session = self.sessions[key] = make_session(
+                self.settings, verify=key[0], ca_bundle=hook.ca_bundle, client_cert=cert,
+                proxied=proxied, proxy_ca_bundle=proxy_ca)
         return session
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ network policy in the resolver and name errors with :func:`classify`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import re
@@ -79,10 +80,12 @@ passphrase or None)."""
 
 
 def tls_context(*, verify: bool = True, ca_bundle: str | None = None,
-                client_cert: ClientCert | None = None) -> ssl.SSLContext:
-    """The TLS settings of a hook: the system's trusted CAs (plus ``ca_bundle``, a PEM
-    file, when given), or no verification at all when ``verify`` is False; with
-    ``client_cert``, the certificate hookadmin presents (mTLS).
+                client_cert: ClientCert | None = None,
+                proxy_ca_bundle: str | None = None) -> ssl.SSLContext:
+    """The TLS settings of a hook: the system's trusted CAs (plus ``ca_bundle`` and
+    ``proxy_ca_bundle``, PEM files, when given: the hook's, and the global proxy's),
+    or no verification at all when ``verify`` is False; with ``client_cert``, the
+    certificate hookadmin presents (mTLS).
 
     Raises:
         InputError: the CA bundle or the client certificate cannot be read or used.
@@ -95,11 +98,13 @@ def tls_context(*, verify: bool = True, ca_bundle: str | None = None,
         return ctx
     ctx = ssl.create_default_context(cafile=certifi.where())
     _load_client_cert(ctx, client_cert)
-    if ca_bundle:
+    for bundle in (ca_bundle, proxy_ca_bundle):
+        if not bundle:
+            continue
         try:
-            ctx.load_verify_locations(cafile=ca_bundle)
+            ctx.load_verify_locations(cafile=bundle)
         except (OSError, ssl.SSLError) as err:
-            raise InputError(f"The CA bundle {ca_bundle} cannot be used ({err}); give a PEM "
+            raise InputError(f"The CA bundle {bundle} cannot be used ({err}); give a PEM "
                              "file of CA certificates.", field="ca_bundle") from None
     return ctx
 
@@ -166,16 +171,19 @@ def make_client(settings: DeliverySettings, *, verify: bool = True,
 
 def make_session(settings: DeliverySettings, *, verify: bool = True,
                  ca_bundle: str | None = None, client_cert: ClientCert | None = None,
-                 proxied: bool = False) -> aiohttp.ClientSession:
+                 proxied: bool = False,
+                 proxy_ca_bundle: str | None = None) -> aiohttp.ClientSession:
     """An :class:`aiohttp.ClientSession` for the engine's deliveries: the same
     connection limits, timeouts, network policy and TLS settings as
     :func:`make_client`; no cookies are kept between deliveries. Must be created (and
-    closed) on the event loop that uses it.
+    closed) on the event loop that uses it. ``proxied`` sessions go through a proxy
+    (whose CA bundle, for the global or environment's proxy, is ``proxy_ca_bundle``).
 
     Raises:
         InputError: the CA bundle cannot be used.
     """
-    ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert)
+    ctx = tls_context(verify=verify, ca_bundle=ca_bundle, client_cert=client_cert,
+                      proxy_ca_bundle=proxy_ca_bundle)
     # Through a proxy the connection goes to the proxy, which the administrator chose;
     # the policy is applied to the destination instead (delivery/proxy.py).
     connector = aiohttp.TCPConnector(
@@ -209,15 +217,71 @@ async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
     """
     async def exchange(response: _Response) -> None:
         # The session's total timeout covers the whole attempt, body included.
-        async with session.post(url, data=body, headers=headers, allow_redirects=False,
-                                proxy=proxy, proxy_headers=proxy_headers) as resp:
-            response.status = resp.status
-            response.headers = list(resp.headers.items())
-            if not resp.content.at_eof():  # e.g. a 204 has no body to read
-                await response.read(resp.content.iter_any(), settings.response_cap)
+        try:
+            async with session.post(url, data=body, headers=headers, allow_redirects=False,
+                                    proxy=proxy, proxy_headers=proxy_headers) as resp:
+                response.status = resp.status
+                response.headers = list(resp.headers.items())
+                if not resp.content.at_eof():  # e.g. a 204 has no body to read
+                    await response.read(resp.content.iter_any(), settings.response_cap)
+        except aiohttp.ClientHttpProxyError as err:  # the proxy refused the tunnel
+            response.status = err.status
+            response.headers = list((err.headers or {}).items())
 
-    return await _run(url, headers, settings, exchange,
-                      (TimeoutError, aiohttp.ClientError, OSError))
+    record = await _run(url, headers, settings, exchange,
+                        (TimeoutError, aiohttp.ClientError, OSError), proxy=proxy)
+    if proxy is not None and record.status_code in (407, 502, 503, 504) \
+            and record.error_kind == "http_status":
+        return dataclasses.replace(record, error_message=_proxy_status_sentence(
+            record.status_code, proxy))
+    return record
+
+
+def _proxy_where(proxy: str) -> tuple[str, int]:
+    """The proxy's (host, port) as aiohttp connects to it."""
+    parts = urlsplit(proxy)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _proxy_status_sentence(status: int | None, proxy: str) -> str:
+    """The sentence of an error status that came from the proxy, or may have."""
+    host, port = _proxy_where(proxy)
+    if status == 407:
+        return (f"The proxy {host}:{port} answered 407 (proxy authentication required); "
+                "check the proxy's user and password in the hook's or the global proxy "
+                "setting.")
+    return (f"The answer was {status}, from the proxy {host}:{port} or from the receiver "
+            "behind it; check that the proxy can reach the receiver.")
+
+
+def _proxy_error(chain: list[BaseException], proxy: str) -> tuple[str, str] | None:
+    """(error kind, sentence) when the error in ``chain`` is the connection to the proxy
+    (not to the receiver behind it), else None."""
+    host, port = _proxy_where(proxy)
+    failed = next((exc for exc in chain if isinstance(exc, aiohttp.ClientConnectorError)
+                   and (isinstance(exc, aiohttp.ClientProxyConnectionError)
+                        or (exc.host, exc.port) == (host, port))), None)
+    if failed is None:
+        return None
+    where = f"{host}:{port}"
+    cert = next((exc for exc in chain if isinstance(exc, ssl.SSLCertVerificationError)), None)
+    if cert is not None:
+        cert_error = getattr(cert, "certificate_error", cert)
+        detail = getattr(cert_error, "verify_message", None) or "not trusted"
+        return "tls", (f"The proxy {where}'s TLS certificate was not accepted ({detail}); "
+                       "trust its CA with the hook's CA bundle (for a hook's own proxy) or "
+                       "the proxy CA bundle in Settings (for the global proxy).")
+    if any(isinstance(exc, ssl.SSLError | aiohttp.ClientSSLError) for exc in chain):
+        return "tls", (f"The TLS handshake with the proxy {where} failed; check that it is "
+                       "an https:// proxy, or name it with http://.")
+    if any(isinstance(exc, socket.gaierror | aiohttp.ClientConnectorDNSError)
+           for exc in chain):
+        return "dns", (f"The proxy's host name {host} could not be resolved; check the "
+                       "proxy setting.")
+    reason = "connection refused" if any(isinstance(exc, ConnectionRefusedError)
+                                         for exc in chain) else _detail(failed.os_error)
+    return "connect", (f"The proxy {where} could not be reached ({reason}); check that it "
+                       "is running and that the proxy setting names it.")
 
 
 class _Response:
@@ -248,10 +312,11 @@ class _Response:
 
 async def _run(url: str, headers: dict[str, str], settings: DeliverySettings,
                exchange: Callable[[_Response], Awaitable[None]],
-               errors: tuple[type[BaseException], ...]) -> AttemptRecord:
+               errors: tuple[type[BaseException], ...],
+               proxy: str | None = None) -> AttemptRecord:
     """One attempt with either client: the network policy's check of a literal address,
     the ``exchange`` (the request and its capped response), its ``errors`` named by
-    :func:`classify`, and the record."""
+    :func:`classify` (through ``proxy``, when given), and the record."""
     started = time.time()
     t0 = time.perf_counter()
     refused = _refused(url, headers, settings, started)
@@ -263,7 +328,7 @@ async def _run(url: str, headers: dict[str, str], settings: DeliverySettings,
     try:
         await exchange(response)
     except errors as err:
-        kind, message = classify(err, timeout=settings.attempt_timeout)
+        kind, message = classify(err, timeout=settings.attempt_timeout, proxy=proxy)
     return _attempt(url, headers, started, t0, response, kind, message)
 
 
@@ -338,16 +403,19 @@ async def post(client: httpx.AsyncClient, url: str, headers: dict[str, str], bod
                       (TimeoutError, httpx.HTTPError, aiohttp.ClientError))
 
 
-def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, str]:
+def classify(err: BaseException, *, timeout: float | None = None,
+             proxy: str | None = None) -> tuple[str, str]:
     """Name a network error: (error kind, one sentence for people).
 
     Looks through the whole exception chain (httpx wraps the transport's errors), so
-    the most specific cause wins: DNS, TLS, refused or reset connections, then
-    timeouts, then what httpx reports.
+    the most specific cause wins: the policy, the connection to the proxy (when
+    ``proxy`` is given), DNS, TLS, refused or reset connections, then timeouts, then
+    what httpx reports.
 
     Args:
         err: the exception raised by the request.
         timeout: the attempt timeout in seconds, for the sentence.
+        proxy: the proxy's URL (without user information) the request went through.
     """
     chain: list[BaseException] = []
     cur: BaseException | None = err
@@ -362,6 +430,9 @@ def classify(err: BaseException, *, timeout: float | None = None) -> tuple[str, 
     refused = next((exc for exc in chain if isinstance(exc, PolicyRefused)), None)
     if refused is not None:
         return "policy", str(refused)
+    named = _proxy_error(chain, proxy) if proxy is not None else None
+    if named is not None:
+        return named
     for exc in chain:
         if isinstance(exc, socket.gaierror | aiohttp.ClientConnectorDNSError):
             return "dns", "The host name could not be resolved; check the URL's spelling."

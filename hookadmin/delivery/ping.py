@@ -25,7 +25,12 @@ from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import AttemptRecord
 from hookadmin.delivery.http import make_client, make_session, post
 from hookadmin.delivery.policy import DeliverySettings, with_options, with_proxy
-from hookadmin.delivery.proxy import choose_route, send_via_proxy, wants_proxy
+from hookadmin.delivery.proxy import (
+    choose_route,
+    route_ca_bundle,
+    send_via_proxy,
+    wants_proxy,
+)
 from hookadmin.delivery.typed import MissingOptionSecret, client_cert, outgoing
 
 ZEN = (
@@ -106,7 +111,7 @@ async def send_ping(hook: Hook, secret: str, settings: DeliverySettings | None =
     if route is not None:  # aiohttp's proxy support, as the engine uses it
         session = make_session(settings, verify=not hook.insecure_ssl,
                                ca_bundle=hook.ca_bundle, client_cert=client_cert(hook, secrets),
-                               proxied=True)
+                               proxied=True, proxy_ca_bundle=route_ca_bundle(route, settings))
         async with session:
             attempt = await send_via_proxy(session, route, request.url, request.headers,
                                            request.body, settings)

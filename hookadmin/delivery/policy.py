@@ -82,6 +82,8 @@ class DeliverySettings:
             with neither their own proxy nor a global one (never otherwise).
         proxy_serial: changes with every change of the proxy setting (its password
             included), so the engine reads the password again.
+        proxy_ca_bundle: a PEM file of CA certificates also trusted by requests through
+            the global or the environment's proxy, or None.
     """
 
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
@@ -109,6 +111,7 @@ class DeliverySettings:
     proxy: str | None = None
     proxy_from_env: bool = False
     proxy_serial: int = 0
+    proxy_ca_bundle: str | None = None
 
     @property
     def claimed_per_hook(self) -> int:
@@ -166,7 +169,8 @@ def with_proxy(settings: DeliverySettings, setting: ProxySetting) -> DeliverySet
     """``settings`` with the global proxy setting applied."""
     return dataclasses.replace(settings, proxy=setting.url,
                                proxy_from_env=setting.from_environment,
-                               proxy_serial=setting.serial)
+                               proxy_serial=setting.serial,
+                               proxy_ca_bundle=setting.ca_bundle)
 
 
 def engine_share(settings: DeliverySettings, engines: int) -> DeliverySettings:

@@ -74,6 +74,15 @@ def _route(proxy: str, password: str | None, source: str) -> ProxyRoute:
         unquote(parts.username), password or "")}, source)
 
 
+def route_ca_bundle(route: ProxyRoute | None, settings: DeliverySettings) -> str | None:
+    """The CA bundle Settings trust the proxy of ``route`` with: the global proxy's
+    (``settings --proxy-ca-bundle``) for the global and the environment's proxy, None
+    for a hook's own (its ``--ca-bundle`` serves) or no proxy."""
+    if route is None or route.source == "hook":
+        return None
+    return settings.proxy_ca_bundle
+
+
 def environment_proxy(url: str) -> str | None:
     """The proxy the environment names for ``url`` (``HTTPS_PROXY`` or ``HTTP_PROXY`` by
     its scheme, none when ``NO_PROXY`` covers its host), or None. Read only when the
@@ -86,6 +95,19 @@ def environment_proxy(url: str) -> str | None:
     if not proxy or bypass(parts.hostname or "", proxies):
         return None
     return proxy
+
+
+def shown_proxy(hook: Hook, url: str, settings: DeliverySettings) -> tuple[str, str | None] | None:
+    """The proxy a request of ``hook`` to ``url`` takes, as people may see it: (its URL
+    without user information, its user or None), or None for a direct request. Reads
+    no secret; the same choice as :func:`choose_route`."""
+    route = choose_route(hook, url, settings, hook_secrets={}, global_password=None)
+    if route is None:
+        return None
+    chosen = {"hook": hook.options.proxy, "global": settings.proxy}.get(route.source) \
+        or environment_proxy(url) or ""
+    user = urlsplit(chosen if "://" in chosen else f"http://{chosen}").username
+    return route.url, unquote(user) if user else None
 
 
 def wants_proxy(hook: Hook, settings: DeliverySettings) -> bool:

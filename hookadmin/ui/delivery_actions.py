@@ -10,6 +10,8 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QGuiApplication
 
 from hookadmin.core.errors import HookadminError, NotFoundError
+from hookadmin.delivery.policy import DeliverySettings, with_proxy
+from hookadmin.delivery.proxy import shown_proxy
 from hookadmin.ui.hook_page import curl_command
 from hookadmin.ui.queries import DeliveryQuery, DeliveryRows
 
@@ -119,13 +121,20 @@ class DeliveryActions(QObject):
             return
         attempts = store.list_attempts(delivery.seq)
         body = store.delivery_body(delivery_id)
+        try:
+            hook = w.service.hook(delivery.hook_id)
+        except NotFoundError as err:
+            w.show_banner(str(err))
+            return
         if attempts and attempts[-1].request_headers:
             url, headers = attempts[-1].request_url, attempts[-1].request_headers
             body = attempts[-1].request_body or body  # a Slack message, a PagerDuty event
         else:
-            hook = w.service.hook(delivery.hook_id)
             url, headers = hook.url, {"Content-Type": "application/json",
                                       "X-Hook-Event": delivery.event_type,
                                       "X-Hook-Delivery": delivery.id}
-        QGuiApplication.clipboard().setText(curl_command(url, headers, body))
+        # The proxy it goes through now (the hook's, the global or the environment's).
+        proxy = shown_proxy(hook, url, with_proxy(DeliverySettings(),
+                                                  w.service.proxy_setting()))
+        QGuiApplication.clipboard().setText(curl_command(url, headers, body, proxy))
         w.status.show_message("Copied a curl command for this delivery.")

@@ -178,6 +178,11 @@ class SettingsDialog(QDialog):
         self.proxy_password.setAccessibleName("Proxy password")
         self.proxy_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.proxy_password.setPlaceholderText("password (kept in the keyring; empty: keep)")
+        self.proxy_ca = QLineEdit(proxy.ca_bundle or "")
+        self.proxy_ca.setObjectName("globalProxyCaBundle")
+        self.proxy_ca.setAccessibleName("CA bundle the proxy is trusted with")
+        self.proxy_ca.setPlaceholderText("CA bundle of an https:// proxy (PEM file), if "
+                                         "its CA is private")
         self.proxy_env = QCheckBox("Use HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the "
                                    "environment for hooks without a proxy")
         self.proxy_env.setObjectName("proxyFromEnvironment")
@@ -200,6 +205,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Metrics port", self.metrics_port)
         form.addRow("&Proxy", self.proxy_edit)
         form.addRow("", self.proxy_password)
+        form.addRow("", self.proxy_ca)
         form.addRow("", self.proxy_env)
         theme = QLabel("The window follows the system's light or dark theme.")
         theme.setEnabled(False)
@@ -230,7 +236,8 @@ class SettingsDialog(QDialog):
                                              else "workstation")
             self._service.set_proxy(url=self.proxy_edit.text().strip(),
                                     password=self.proxy_password.text() or None,
-                                    from_environment=self.proxy_env.isChecked())
+                                    from_environment=self.proxy_env.isChecked(),
+                                    ca_bundle=self.proxy_ca.text().strip())
         except (InputError, SecretStoreError) as err:
             self.error_label.setText(str(err))
             self.error_label.show()

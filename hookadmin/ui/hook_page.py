@@ -36,9 +36,16 @@ from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, stat
 MASK = "•" * 24
 
 
-def curl_command(url: str, headers: dict[str, str], body: bytes) -> str:
-    """A shell command that repeats a request with curl (POSIX shell quoting)."""
+def curl_command(url: str, headers: dict[str, str], body: bytes,
+                 proxy: tuple[str, str | None] | None = None) -> str:
+    """A shell command that repeats a request with curl (POSIX shell quoting); through
+    ``proxy`` (its URL and user, :func:`hookadmin.delivery.proxy.shown_proxy`) when
+    given, its password as ``***`` to fill in."""
     parts = ["curl", "-sS", "-X", "POST", shlex.quote(url)]
+    if proxy is not None:
+        parts += ["--proxy", shlex.quote(proxy[0])]
+        if proxy[1] is not None:
+            parts += ["--proxy-user", shlex.quote(f"{proxy[1]}:***")]
     for name, value in headers.items():
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]

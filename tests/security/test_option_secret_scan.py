@@ -1,7 +1,7 @@
 """The secret scan, for option secrets: a hook of every type with a distinctive value in
 each of its option secrets (the Slack URL's token, a routing key, a basic-auth password,
-a secret header value, an SMTP password, a hook's and the global proxy's passwords, a
-client key's passphrase), run through the command line: none of them is in any output
+a secret header value, an SMTP password, a hook's (``https://``) and the global proxy's
+passwords, a client key's passphrase), run through the command line: none of them is in any output
 (``--json`` included), the worker's log, the audit log, the delivery log and its error
 messages, an export without ``--secrets``, or any file of the data directory."""
 
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from tests.forward_proxy import ForwardProxy
 from tests.helpers import body, run_cli
 from tests.receiver import Receiver, ok, status
-from tests.security.support import run_main
+from tests.security.support import TLSFiles, make_tls_files, run_main
 from tests.smtp_server import SmtpServer
 
 Make = Callable[..., Receiver]
@@ -60,8 +60,14 @@ def test_the_scan_finds_an_option_secret_when_there_is_one() -> None:
 
 
 @pytest.fixture
-def proxies(tmp_path: Path) -> Iterator[tuple[ForwardProxy, ForwardProxy]]:
-    own = ForwardProxy(tmp_path, user="relay", password=HOOK_PROXY)
+def tls(tmp_path: Path) -> TLSFiles:
+    return make_tls_files(tmp_path / "tls")
+
+
+@pytest.fixture
+def proxies(tmp_path: Path, tls: TLSFiles) -> Iterator[tuple[ForwardProxy, ForwardProxy]]:
+    """The web hook's own ``https://`` proxy, and the global ``http://`` one."""
+    own = ForwardProxy(tmp_path, user="relay", password=HOOK_PROXY, tls=(tls.cert, tls.key))
     shared = ForwardProxy(tmp_path, user="gate", password=GLOBAL_PROXY)
     yield own, shared
     own.stop()
@@ -88,7 +94,7 @@ def _client_files(folder: Path) -> tuple[Path, Path]:
 
 @pytest.mark.slow
 def test_no_option_secret_leaks_after_a_full_cli_run(
-        home: Path, tmp_path: Path, make_receiver: Make, smtp: SmtpServer,
+        home: Path, tmp_path: Path, make_receiver: Make, smtp: SmtpServer, tls: TLSFiles,
         proxies: tuple[ForwardProxy, ForwardProxy], monkeypatch: pytest.MonkeyPatch) -> None:
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -121,7 +127,8 @@ def test_no_option_secret_leaks_after_a_full_cli_run(
     cli("hooks", "add", "--url", receiver.url, "--event", "job",
         "--basic-auth-file", secret_file("auth.txt", f"alice:{BASIC}"),
         "--secret-header", f"X-Api-Key: {HEADER}", "--header", "X-Team: data",
-        "--proxy", own_proxy.url.replace("http://", f"http://relay:{HOOK_PROXY}@"),
+        "--proxy", own_proxy.url.replace("https://", f"https://relay:{HOOK_PROXY}@"),
+        "--ca-bundle", str(tls.ca),
         "--client-cert", str(cert), "--client-key", str(key),
         "--client-key-passphrase-file", secret_file("pass.txt", PASSPHRASE))
     cli("hooks", "add", "--type", "email", "--event", "job", "--to", "ops@example.com",

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
+import shlex
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import trustme
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
@@ -18,6 +23,7 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.hook_types import (
     BASIC_AUTH_PASSWORD,
     HEADER_PREFIX,
+    KEY_PASSPHRASE,
     PROXY_PASSWORD,
     ROUTING_KEY,
     SMTP_PASSWORD,
@@ -29,12 +35,25 @@ from hookadmin.core.service import HookService
 from hookadmin.delivery.ping import ping
 from hookadmin.ui.dialogs import SettingsDialog
 from hookadmin.ui.main_window import MainWindow
+from tests.forward_proxy import ForwardProxy
 from tests.receiver import Receiver, ok
 from tests.ui.conftest import PING_SETTINGS
 from tests.ui.gui import find, select_hook
 
 SECRETS = ("slack-TOKEN-zz91", "routing-KEY-zz92", "basic-PW-zz93", "header-VALUE-zz94",
-           "proxy-PW-zz95", "smtp-PW-zz96")
+           "proxy-PW-zz95", "smtp-PW-zz96", "key-PASSPHRASE-zz97")
+
+
+def _encrypted_client_key(folder: Path, passphrase: str) -> tuple[Path, Path]:
+    """A client certificate and its key, encrypted with ``passphrase`` (PEM files)."""
+    leaf = trustme.CA().issue_cert("hookadmin-client.example")
+    cert, key = folder / "client.pem", folder / "client-enc.key"
+    leaf.cert_chain_pems[0].write_to_path(str(cert))
+    private = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), password=None)
+    key.write_bytes(private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode())))
+    return cert, key
 
 
 @pytest.fixture
@@ -109,28 +128,34 @@ def test_the_hook_page_shows_each_types_details_and_no_secret(
 
 
 def test_the_settings_dialog_sets_the_global_proxy_and_the_environment_switch(
-        qtbot: QtBot, service: HookService) -> None:
+        qtbot: QtBot, service: HookService, tmp_path: Path) -> None:
+    ca_file = tmp_path / "proxy-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca_file))
     dialog = SettingsDialog(service)
     qtbot.addWidget(dialog)
     url, password = find(dialog, QLineEdit, "globalProxy"), \
         find(dialog, QLineEdit, "globalProxyPassword")
     env = find(dialog, QCheckBox, "proxyFromEnvironment")
+    ca = find(dialog, QLineEdit, "globalProxyCaBundle")
     assert isinstance(url, QLineEdit)
     assert isinstance(password, QLineEdit)
     assert isinstance(env, QCheckBox)
+    assert isinstance(ca, QLineEdit)
     assert not env.isChecked()  # the environment is ignored by default
     assert password.echoMode() == QLineEdit.EchoMode.Password
-    url.setText("http://relay@proxy.example:3128")
+    url.setText("https://relay@proxy.example:8443")
     password.setText(SECRETS[4])
     env.setChecked(True)
+    ca.setText(str(ca_file))
     buttons = dialog.findChild(QDialogButtonBox)
     assert buttons is not None
     save = buttons.button(QDialogButtonBox.StandardButton.Save)
     assert save is not None
     save.click()
     setting = service.proxy_setting()
-    assert setting.url == "http://relay@proxy.example:3128"
+    assert setting.url == "https://relay@proxy.example:8443"
     assert setting.from_environment
+    assert setting.ca_bundle == str(ca_file.resolve())
     assert global_proxy_password(service.secrets) == SECRETS[4]
     assert SECRETS[4] not in str(service.store.get_setting("proxy"))
 
@@ -140,8 +165,11 @@ def test_the_settings_dialog_sets_the_global_proxy_and_the_environment_switch(
     password2 = find(again, QLineEdit, "globalProxyPassword")
     assert isinstance(url2, QLineEdit)
     assert isinstance(password2, QLineEdit)
-    assert url2.text() == "http://relay@proxy.example:3128"
+    assert url2.text() == "https://relay@proxy.example:8443"
     assert password2.text() == ""  # never shown; left empty, the stored one is kept
+    ca2 = find(again, QLineEdit, "globalProxyCaBundle")
+    assert isinstance(ca2, QLineEdit)
+    assert ca2.text() == str(ca_file.resolve())
     url2.setText("socks5://proxy.example:1080")
     buttons2 = again.findChild(QDialogButtonBox)
     assert buttons2 is not None
@@ -151,13 +179,20 @@ def test_the_settings_dialog_sets_the_global_proxy_and_the_environment_switch(
     error = find(again, QLabel, "settingsError")
     assert isinstance(error, QLabel)
     assert "http://proxy.example:3128" in error.text()  # refused in one sentence
-    assert service.proxy_setting().url == "http://relay@proxy.example:3128"
+    assert service.proxy_setting().url == "https://relay@proxy.example:8443"
+    url2.setText("https://relay@proxy.example:8443")
+    ca2.setText(str(tmp_path / "missing.pem"))
+    save2.click()
+    assert "CA bundle" in error.text()
+    assert service.proxy_setting().ca_bundle == str(ca_file.resolve())
 
 
 def test_copy_as_curl_masks_every_option_secret(
         qtbot: QtBot, service: HookService, make_receiver: Callable[..., Receiver],
-        open_window: Callable[..., MainWindow]) -> None:
+        open_window: Callable[..., MainWindow], tmp_path: Path) -> None:
     receiver = make_receiver(ok())
+    proxy = ForwardProxy(tmp_path, user="relay", password=SECRETS[4])
+    cert, key = _encrypted_client_key(tmp_path, SECRETS[6])
     slack = service.create_hook(url=receiver.url_for(f"/services/{SECRETS[0]}"),
                                 events=["job"], type="slack")
     pagerduty = service.create_hook(url=receiver.url_for("/v2/enqueue"),
@@ -168,19 +203,63 @@ def test_copy_as_curl_masks_every_option_secret(
         options=HookOptions(basic_auth_user="alice", secret_headers=("X-Api-Key",)),
         option_secrets={BASIC_AUTH_PASSWORD: SECRETS[2],
                         HEADER_PREFIX + "X-Api-Key": SECRETS[3]})
+    proxied = service.create_hook(
+        url=receiver.url, events=["job"],
+        options=HookOptions(proxy=proxy.url.replace("http://", "http://relay@"),
+                            client_cert=str(cert), client_key=str(key)),
+        option_secrets={PROXY_PASSWORD: SECRETS[4], KEY_PASSPHRASE: SECRETS[6]})
     window = open_window()
     copied = []
-    for hook in (slack, pagerduty, web):
-        result = ping(service, hook.id, PING_SETTINGS)
-        assert result.attempt.succeeded
-        window.delivery_actions.copy_as_curl(result.delivery_id)
-        text = QGuiApplication.clipboard().text()
-        assert text.startswith("curl ")
-        copied.append(text)
-    assert len(receiver.requests()) == 3
+    try:
+        for hook in (slack, pagerduty, web, proxied):
+            result = ping(service, hook.id, PING_SETTINGS)
+            assert result.attempt.succeeded, result.attempt.error_message
+            window.delivery_actions.copy_as_curl(result.delivery_id)
+            text = QGuiApplication.clipboard().text()
+            assert text.startswith("curl ")
+            copied.append(text)
+        assert [r["authorized"] for r in proxy.requests()] == [True]
+    finally:
+        proxy.stop()
+    assert len(receiver.requests()) == 4
     assert "routing_key" in copied[1]  # the PagerDuty event itself, its key masked
     assert "Basic ***" in copied[2]
+    assert "--proxy" not in copied[2]
+    assert f"--proxy {proxy.url} --proxy-user 'relay:***'" in copied[3]
     for text in copied:
         for secret in SECRETS:
             assert secret not in text
-            assert base64.b64encode(f"alice:{secret}".encode()).decode() not in text
+            for user in ("alice", "relay"):
+                assert base64.b64encode(f"{user}:{secret}".encode()).decode() not in text
+
+
+def test_copy_as_curl_of_a_proxied_hook_goes_through_its_proxy(
+        qtbot: QtBot, service: HookService, make_receiver: Callable[..., Receiver],
+        open_window: Callable[..., MainWindow], tmp_path: Path) -> None:
+    curl = shutil.which("curl")
+    assert curl is not None, "curl must be installed to check the copied command"
+    receiver = make_receiver(ok())
+    proxy = ForwardProxy(tmp_path, user="relay", password=SECRETS[4])
+    try:
+        hook = service.create_hook(
+            url=receiver.url, events=["job"],
+            options=HookOptions(proxy=proxy.url.replace("http://", "http://relay@")),
+            option_secrets={PROXY_PASSWORD: SECRETS[4]})
+        result = ping(service, hook.id, PING_SETTINGS)
+        assert result.attempt.succeeded, result.attempt.error_message
+        window = open_window()
+        window.delivery_actions.copy_as_curl(result.delivery_id)
+        command = QGuiApplication.clipboard().text()
+        assert SECRETS[4] not in command
+        # The person copying it fills in the proxy's password.
+        filled = command.replace("'relay:***'", shlex.quote(f"relay:{SECRETS[4]}"))
+        done = subprocess.run(["sh", "-c", filled], capture_output=True, timeout=30,
+                              check=False, env={"PATH": os.environ["PATH"]})
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+        assert proxy.requests() == [{"method": "POST", "target": receiver.url,
+                                     "authorized": True}] * 2
+    finally:
+        proxy.stop()
+    first, again = receiver.wait_for_requests(2)
+    assert again.body == first.body
+    assert again.header("X-Hook-Signature") == first.header("X-Hook-Signature")
