@@ -343,8 +343,8 @@ def test_a_worker_that_loses_the_database_waits_and_records_everything(
             worker.kill()
         worker.communicate()
     text = "".join(lines.lines)
-    assert text.count("nothing more is claimed") == 1  # said once
-    assert text.count("is back after") == 1
+    assert text.count("nothing more is claimed") == 1, text  # said once
+    assert text.count("is back after") == 1, text
     assert _password(postgres_url) not in text
     assert during < events
     requests = receiver.requests()

@@ -59,6 +59,7 @@ def translated(method: Callable[Concatenate[C, P], R]) -> Callable[Concatenate[C
                     raise StoreConflict(f"A change to the {self.where} collided with "
                                         "another machine's; try again.") from None
             except (psycopg.OperationalError, psycopg.InterfaceError) as err:
+                self.drop_connections()
                 raise unavailable(err, self.where) from None
         raise AssertionError("unreachable")
 
@@ -241,9 +242,20 @@ class PostgresConnection:
             raise StoreConflict(f"A change to the {self.where} collided with another "
                                 "machine's; try again.") from None
         except (psycopg.OperationalError, psycopg.InterfaceError) as err:
+            self.drop_connections()
             raise unavailable(err, self.where) from None
         finally:
             self._depth = 0
+
+    def drop_connections(self) -> None:
+        """Close both connections after one of them was found lost; the next use
+        makes them again. When the server cuts its connections (a restart, an
+        administrator terminating them), it does so one by one: the other one may
+        still answer for a moment, and a turn on it would pass for the database's
+        return while it is going away."""
+        self._db.close()
+        if self._feed is not None:
+            self._feed.close()
 
     def _notify(self, payload: str) -> None:
         self.db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
