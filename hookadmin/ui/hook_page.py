@@ -30,6 +30,7 @@ from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, HookHealth
 from hookadmin.ui.attempt_view import AttemptView
+from hookadmin.ui.banners import OrderedBanner
 from hookadmin.ui.hook_type_details import HookTypeDetails
 from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
 
@@ -122,7 +123,8 @@ class ElidedLabel(QLabel):
 class HookPage(QWidget):
     """One hook. Signals ask the window to act: ``reveal_requested``,
     ``ping_requested``, ``edit_requested``, ``delete_requested`` (each with the hook
-    id), ``active_toggle_requested(int, bool)`` and ``delivery_selected(str)``."""
+    id), ``active_toggle_requested(int, bool)``, ``delivery_selected(str)`` and
+    ``open_delivery_requested(str)`` (the delivery an ordered hook waits behind)."""
 
     reveal_requested = Signal(int)
     ping_requested = Signal(int)
@@ -135,6 +137,7 @@ class HookPage(QWidget):
     delivery_selected = Signal(str)
     redeliver_requested = Signal(str)
     copy_curl_requested = Signal(str)
+    open_delivery_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -152,6 +155,8 @@ class HookPage(QWidget):
         self.reason_label.setObjectName("deactivatedReason")
         self.reason_label.setWordWrap(True)
         self.reason_label.setStyleSheet("color: #c62828;")
+        self.ordered_banner = OrderedBanner()
+        self.ordered_banner.open_requested.connect(self.open_delivery_requested)
 
         self.url_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.url_label.setObjectName("hookUrl")
@@ -302,6 +307,7 @@ class HookPage(QWidget):
         layout = QVBoxLayout(content)
         layout.addLayout(header)
         layout.addWidget(self.reason_label)
+        layout.addWidget(self.ordered_banner)
         layout.addWidget(self.warnings)
         layout.addLayout(details)
         layout.addLayout(actions)
@@ -339,9 +345,15 @@ class HookPage(QWidget):
         if self.hook is not None:
             signal.emit(self.hook.id)
 
-    def show_hook(self, hook: Hook, deliveries: list[Delivery]) -> None:
-        """Show ``hook`` and its recent deliveries (newest first)."""
+    def show_hook(self, hook: Hook, deliveries: list[Delivery],
+                  blocking: Delivery | None = None, head_seq: int | None = None) -> None:
+        """Show ``hook`` and its recent deliveries (newest first); for an ordered hook
+        the delivery the others wait behind while it is retried (``blocking``, shown in
+        a banner) and its oldest pending delivery's ``seq`` (``head_seq``: the later
+        pending ones say "waits in order")."""
         same = self.hook is not None and self.hook.id == hook.id
+        self.ordered_banner.show_blocking(blocking)
+        self.deliveries.set_order_heads({} if head_seq is None else {hook.id: head_seq})
         if hook != self.hook:  # the same hook on most refreshes: style sheets cost a relayout
             self._show_settings(hook)
         self.hook = hook

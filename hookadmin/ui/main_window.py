@@ -271,6 +271,7 @@ class MainWindow(QMainWindow):
         self.deliveries_page.redeliver_failed_requested.connect(
             self.delivery_actions.redeliver_failed_since)
         self.page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
+        self.page.open_delivery_requested.connect(self.delivery_actions.open_on_deliveries_tab)
 
         # An attempt refreshes the window 1 s later, so while the engine delivers at
         # full speed the tables are reloaded and repainted once a second (a full repaint
@@ -375,6 +376,7 @@ class MainWindow(QMainWindow):
         if rows.page is not None:
             self._apply_page(rows.page)
         self.deliveries_page.set_hooks(rows.hooks)
+        self.deliveries_page.model.set_order_heads(rows.order_heads)
         self.activity_page.set_hooks(rows.hooks)
         if self.tabs.currentWidget() is self.deliveries_page:
             self.deliveries_page.refresh()
@@ -508,7 +510,7 @@ class MainWindow(QMainWindow):
             if self.stack.currentWidget() is self.page:
                 self.stack.setCurrentWidget(self.placeholder)
             return
-        self.page.show_hook(rows.hook, rows.deliveries)
+        self.page.show_hook(rows.hook, rows.deliveries, rows.blocking, rows.head_seq)
         self.page.show_health(self.hooks_model.health_of(rows.hook_id))
         self.stack.setCurrentWidget(self.page)
 
