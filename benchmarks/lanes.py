@@ -160,7 +160,9 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
         asyncio.run(main())
         db = sqlite3.connect(home / DB_FILENAME)
         rows = db.execute(
-            "SELECT at.started_at + at.duration_ms / 1000.0 - e.occurred_at"
+            "SELECT at.started_at + at.duration_ms / 1000.0 - e.occurred_at,"
+            " d.created_at - e.occurred_at, at.started_at - d.created_at,"
+            " at.duration_ms / 1000.0"
             " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
             " JOIN attempts at ON at.delivery_seq = d.seq"
             " WHERE d.hook_id = ? AND at.status_code BETWEEN 200 AND 299"
@@ -171,11 +173,18 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
                             (a.id,)).fetchone()[0]
         db.close()
     latencies = sorted(r[0] * 1000.0 for r in rows)
+
+    def part(i: int) -> float:
+        return round(benchlib.percentile(sorted(r[i] * 1000.0 for r in rows), 50), 2)
+
     out = {"phase": name, "b_delivered": len(latencies), "a_retries_sent": a_sent,
            "p50_ms": round(benchlib.percentile(latencies, 50), 2),
            "p95_ms": round(benchlib.percentile(latencies, 95), 2),
            "p99_ms": round(benchlib.percentile(latencies, 99), 2),
-           "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None}
+           "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
+           # where B's time goes (p50 of each): publish -> fanned out, -> request
+           # started, the request itself
+           "fan_out_p50_ms": part(1), "start_p50_ms": part(2), "request_p50_ms": part(3)}
     attempts = a_done[0] + b_done[0] - counted_from[0]
     cpu = meter.as_dict(max(1, attempts), client_extra=-publisher_cpu[0])
     out |= {"attempts": attempts, "seconds": round(meter.wall, 2),
@@ -183,8 +192,9 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
             "engine_cpu_us_per_attempt": cpu["client_cpu_us_per_req"],
             "publisher_cpu_s": round(publisher_cpu[0], 3),
             "others_busy_cores": cpu["others_busy_cores"], "load1_end": cpu["load1_end"]}
-    benchlib.log(f"{name}: B p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms; "
-                 f"A retries sent {a_sent}")
+    benchlib.log(f"{name}: B p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms (p50s: fan-out "
+                 f"{out['fan_out_p50_ms']}, start {out['start_p50_ms']}, request "
+                 f"{out['request_p50_ms']}); A retries sent {a_sent}")
     return out
 
 
@@ -194,9 +204,12 @@ def human(result: dict[str, Any]) -> None:
     print(f"\nlanes {'on' if p['lanes'] else 'OFF'}: {p['events']} fresh events to B at "
           f"{p['rate']:g}/s, alone and while {p['retries']} retries to A are due\n")
     benchlib.print_table(["phase", "B delivered", "A retries sent", "p50 ms", "p95 ms",
-                          "p99 ms", "mean ms", "CPU µs/attempt", "others' cores", "load1"],
+                          "p99 ms", "mean ms", "p50 fan-out/start/request ms",
+                          "CPU µs/attempt", "others' cores", "load1"],
                          [[r["phase"], r["b_delivered"], r["a_retries_sent"], r["p50_ms"],
                            r["p95_ms"], r["p99_ms"], r["mean_ms"],
+                           f"{r['fan_out_p50_ms']} / {r['start_p50_ms']} / "
+                           f"{r['request_p50_ms']}",
                            r["engine_cpu_us_per_attempt"], r["others_busy_cores"],
                            r["load1_end"]] for r in result["phases"]])
     print()
