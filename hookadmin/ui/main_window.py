@@ -260,6 +260,7 @@ class MainWindow(QMainWindow):
         self.page.verify_requested.connect(self.hook_actions.show_verify_snippets)
         self.page.test_event_requested.connect(self.hook_actions.send_test_event)
         self.page.active_toggle_requested.connect(self.hook_actions.set_active)
+        self.page.ordered_toggle_requested.connect(self.hook_actions.set_ordered)
         self.page.delivery_selected.connect(self.delivery_actions.show_on_hook_page)
         self.page.redeliver_requested.connect(self.delivery_actions.redeliver)
         self.deliveries_page.delivery_selected.connect(
@@ -510,7 +511,8 @@ class MainWindow(QMainWindow):
             if self.stack.currentWidget() is self.page:
                 self.stack.setCurrentWidget(self.placeholder)
             return
-        self.page.show_hook(rows.hook, rows.deliveries, rows.blocking, rows.head_seq)
+        self.page.show_hook(rows.hook, rows.deliveries, rows.blocking, rows.head_seq,
+                            rows.ordered)
         self.page.show_health(self.hooks_model.health_of(rows.hook_id))
         self.stack.setCurrentWidget(self.page)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.hooks import Hook
-from hookadmin.core.ordering import blocking_delivery, order_heads
+from hookadmin.core.ordering import blocking_delivery, order_heads, ordered_hooks
 from hookadmin.core.store import Attempt, Delivery, HookHealth, Repository
 from hookadmin.ui.status_bar import StatusCounts, read_status_counts
 
@@ -18,13 +18,15 @@ from hookadmin.ui.status_bar import StatusCounts, read_status_counts
 class HookPageRows:
     """One hook and its most recent deliveries (None: the hook is gone); for an ordered
     hook, the delivery the others wait behind while it is retried (``blocking``) and
-    its oldest pending delivery's ``seq`` (``head_seq``)."""
+    its oldest pending delivery's ``seq`` (``head_seq``); ``ordered``: the hook is
+    ordered."""
 
     hook_id: int
     hook: Hook | None
     deliveries: list[Delivery]
     blocking: Delivery | None = None
     head_seq: int | None = None
+    ordered: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class HookPageQuery:
         head = order_heads(store).get(self.hook_id)
         return HookPageRows(self.hook_id, hook, deliveries,
                             blocking_delivery(store, self.hook_id) if head else None,
-                            None if head is None else head.seq)
+                            None if head is None else head.seq,
+                            self.hook_id in ordered_hooks(store))
 
 
 @dataclass(frozen=True)

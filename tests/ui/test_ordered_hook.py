@@ -18,7 +18,7 @@ from hookadmin.ui.models import local_time
 from tests.helpers import FAST, resource, run_until_idle
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory
-from tests.ui.gui import click, refresh_window, select_hook, view_rows
+from tests.ui.gui import click, click_checkbox, refresh_window, select_hook, view_rows
 
 Make = Callable[..., Receiver]
 LATER = dataclasses.replace(FAST, retry_schedule=(0, 600))  # the retry in ten minutes
@@ -102,8 +102,27 @@ def test_an_unordered_hook_has_no_banner_and_nothing_waits(
     window = open_window()
     select_hook(qtbot, window, hook_id)
     qtbot.waitUntil(window.page.ordered_banner.isVisible)
-    service.set_ordered(hook_id, False)  # as `hooks ordered ID off` would
-    refresh_window(qtbot, window)
-    assert not window.page.ordered_banner.isVisible()
+    box = window.page.ordered_box
+    assert box.isChecked()
+    click_checkbox(qtbot, box)  # off: later deliveries may overtake again
+    qtbot.waitUntil(lambda: not window.page.ordered_banner.isVisible())
+    assert hook_id not in service.ordered_hooks()
+    assert not box.isChecked()
     results = [r[PAGE_RESULT] for r in view_rows(window.page.deliveries_view)]
     assert results == ["queued", "queued", "retrying (503)"]
+
+
+def test_the_hook_page_makes_a_hook_ordered_and_the_change_is_audited(
+        qtbot: QtBot, service: HookService, hook_factory: HookFactory,
+        window: MainWindow) -> None:
+    hook = hook_factory("https://example.com/h", events=("job",))
+    refresh_window(qtbot, window)  # the window was open before the hook was made
+    select_hook(qtbot, window, hook.id)
+    box = window.page.ordered_box
+    assert not box.isChecked()
+    click_checkbox(qtbot, box)
+    qtbot.waitUntil(lambda: hook.id in service.ordered_hooks())
+    refresh_window(qtbot, window)
+    assert box.isChecked()  # read back from the database
+    entry = service.store.list_audit()[-1]
+    assert (entry.action, entry.hook_id) == ("hook.ordered", hook.id)
