@@ -13,11 +13,16 @@ process, default settings) and our nginx (``return 204``) as both receivers:
 2. **storm**: the same, while hook A has ``--retries`` deliveries due now, each already
    tried once (a receiver that has just recovered): the engine starts on them, and
    B's events are published once A's retries are being sent.
-3. alternating again (``--rounds``), so drift on a shared machine shows.
+3. alternating (``--rounds`` storms, each between two alone phases), so drift on a
+   shared machine shows and each storm is compared with its own neighbours.
 
 Latency of each of B's deliveries = end of its successful attempt - publish time, read
-from the database afterwards. Ratio = median latency alone / median latency in the storm
-(target >= 0.9: fresh events keep at least 0.9x their speed).
+from the database afterwards; every phase first sends one event to B (not counted), so
+both kinds measure a running engine, not its start. Each storm's ratio = the mean of
+its two neighbouring alone phases' p50 / its own p50 (target >= 0.9: fresh events keep
+at least 0.9x their speed); the run reports the median of these ratios with their
+spread (min-max), and the engine's CPU per attempt in each phase (this process and its
+bookkeeping process, without the publisher thread).
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ def parse_args() -> argparse.Namespace:
                    help="fresh events published to hook B per phase (default 400)")
     p.add_argument("--rate", type=float, default=100.0,
                    help="B's events per second (default 100)")
-    p.add_argument("--rounds", type=int, default=2, help="storm phases (default 2)")
+    p.add_argument("--rounds", type=int, default=4, help="storm phases (default 4)")
     p.add_argument("--no-lanes", action="store_true",
                    help="turn the retry lane off (retries may use every slot), for comparison")
     p.add_argument("--tmpdir", help="where the data directories go (default: $TMPDIR)")
@@ -96,8 +101,12 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
             _make_retries(home, a.id, args.retries, body)
         a_done = [0]
         b_done = [0]
+        publisher_cpu = [0.0]
         a_started = threading.Event()
+        warmed = threading.Event()  # B's warm-up event was delivered: the engine is up
         finished = threading.Event()
+        meter = benchlib.CpuMeter(nginx, bookkeepers=True)
+        counted_from = [0]  # attempts made before the measured part
 
         def on_attempt(o: AttemptOutcome) -> None:
             if o.hook_id == a.id:
@@ -106,7 +115,8 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
                     a_started.set()
             elif o.hook_id == b.id:
                 b_done[0] += 1
-                if b_done[0] >= args.events:
+                warmed.set()
+                if b_done[0] >= args.events + 1:
                     finished.set()
 
         settings = DeliverySettings()
@@ -116,15 +126,23 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
         engine = Engine(home, settings=settings, on_attempt=on_attempt)
 
         def publisher() -> None:
-            if storm:
-                a_started.wait(60)
             with HookService(home) as pub:
+                # Both kinds of phase measure a running engine: one event to B first
+                # (not counted), and in a storm A's retries under way too.
+                pub.publish("job.completed", body)
+                warmed.wait(60)
+                if storm:
+                    a_started.wait(60)
+                counted_from[0] = a_done[0] + b_done[0]
+                meter.__enter__()
+                cpu = time.thread_time()
                 start = time.perf_counter()
                 for n in range(args.events):
                     delay = start + n / args.rate - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)  # pacing the load, not synchronisation
                     pub.publish("job.completed", body)
+            publisher_cpu[0] = time.thread_time() - cpu
 
         async def main() -> None:
             task = asyncio.create_task(engine.run_async())
@@ -132,32 +150,51 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
             thread.start()
             deadline = time.monotonic() + 120
             while not finished.is_set() and time.monotonic() < deadline and not task.done():
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # polling the wall-clock cap of a benchmark
+            thread.join()
+            meter.__exit__()  # before the stop: the bookkeeping process exits with it
             engine.stop()
             await task
-            thread.join()
 
         benchlib.log(f"{name}: engine running ...")
         asyncio.run(main())
         db = sqlite3.connect(home / DB_FILENAME)
         rows = db.execute(
-            "SELECT at.started_at + at.duration_ms / 1000.0 - e.occurred_at"
+            "SELECT at.started_at + at.duration_ms / 1000.0 - e.occurred_at,"
+            " d.created_at - e.occurred_at, at.started_at - d.created_at,"
+            " at.duration_ms / 1000.0"
             " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
             " JOIN attempts at ON at.delivery_seq = d.seq"
-            " WHERE d.hook_id = ? AND at.status_code BETWEEN 200 AND 299",
-            (b.id,)).fetchall()
+            " WHERE d.hook_id = ? AND at.status_code BETWEEN 200 AND 299"
+            " AND d.seq > (SELECT min(seq) FROM deliveries WHERE hook_id = ?)",  # warm-up
+            (b.id, b.id)).fetchall()
         a_sent = db.execute("SELECT count(*) FROM attempts a JOIN deliveries d"
                             " ON d.seq = a.delivery_seq WHERE d.hook_id = ? AND a.number > 1",
                             (a.id,)).fetchone()[0]
         db.close()
     latencies = sorted(r[0] * 1000.0 for r in rows)
+
+    def part(i: int) -> float:
+        return round(benchlib.percentile(sorted(r[i] * 1000.0 for r in rows), 50), 2)
+
     out = {"phase": name, "b_delivered": len(latencies), "a_retries_sent": a_sent,
            "p50_ms": round(benchlib.percentile(latencies, 50), 2),
            "p95_ms": round(benchlib.percentile(latencies, 95), 2),
            "p99_ms": round(benchlib.percentile(latencies, 99), 2),
-           "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None}
-    benchlib.log(f"{name}: B p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms; "
-                 f"A retries sent {a_sent}")
+           "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
+           # where B's time goes (p50 of each): publish -> fanned out, -> request
+           # started, the request itself
+           "fan_out_p50_ms": part(1), "start_p50_ms": part(2), "request_p50_ms": part(3)}
+    attempts = a_done[0] + b_done[0] - counted_from[0]
+    cpu = meter.as_dict(max(1, attempts), client_extra=-publisher_cpu[0])
+    out |= {"attempts": attempts, "seconds": round(meter.wall, 2),
+            "engine_cpu_s": cpu["client_cpu_s"],
+            "engine_cpu_us_per_attempt": cpu["client_cpu_us_per_req"],
+            "publisher_cpu_s": round(publisher_cpu[0], 3),
+            "others_busy_cores": cpu["others_busy_cores"], "load1_end": cpu["load1_end"]}
+    benchlib.log(f"{name}: B p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms (p50s: fan-out "
+                 f"{out['fan_out_p50_ms']}, start {out['start_p50_ms']}, request "
+                 f"{out['request_p50_ms']}); A retries sent {a_sent}")
     return out
 
 
@@ -167,12 +204,17 @@ def human(result: dict[str, Any]) -> None:
     print(f"\nlanes {'on' if p['lanes'] else 'OFF'}: {p['events']} fresh events to B at "
           f"{p['rate']:g}/s, alone and while {p['retries']} retries to A are due\n")
     benchlib.print_table(["phase", "B delivered", "A retries sent", "p50 ms", "p95 ms",
-                          "p99 ms", "mean ms"],
+                          "p99 ms", "mean ms", "p50 fan-out/start/request ms",
+                          "CPU µs/attempt", "others' cores", "load1"],
                          [[r["phase"], r["b_delivered"], r["a_retries_sent"], r["p50_ms"],
-                           r["p95_ms"], r["p99_ms"], r["mean_ms"]] for r in result["phases"]])
+                           r["p95_ms"], r["p99_ms"], r["mean_ms"],
+                           f"{r['fan_out_p50_ms']} / {r['start_p50_ms']} / "
+                           f"{r['request_p50_ms']}",
+                           r["engine_cpu_us_per_attempt"], r["others_busy_cores"],
+                           r["load1_end"]] for r in result["phases"]])
     print()
     for name, value in result["ratios"].items():
-        print(f"{name:<58} {value}")
+        print(f"{name:<62} {value}")
 
 
 def main() -> int:
@@ -197,11 +239,33 @@ def main() -> int:
         values = [r[key] for r in rows if r[key] is not None]
         return float(statistics.median(values)) if values else None
 
+    def pairs(key: str) -> list[float]:
+        """Each storm against the mean of the alone phases either side of it."""
+        out = []
+        for n, one in enumerate(storm):
+            around = [alone[n][key], alone[n + 1][key]]
+            r = benchlib.ratio(statistics.fmean(around), one[key])
+            if r is not None:
+                out.append(r)
+        return out
+
+    def summary(values: list[float]) -> str:
+        if not values:
+            return "-"
+        return (f"median {statistics.median(values):.2f} (spread {min(values):.2f}-"
+                f"{max(values):.2f}; each: {', '.join(f'{v:.2f}' for v in values)})")
+
+    per_attempt = [r["engine_cpu_us_per_attempt"] for r in phases
+                   if r["engine_cpu_us_per_attempt"] is not None]
     ratios = {
-        "B latency alone / in the storm, p50 medians  [target >= 0.9]":
+        "B p50 alone / in the storm, per storm  [target >= 0.9]": summary(pairs("p50_ms")),
+        "same, p95": summary(pairs("p95_ms")),
+        "same, mean": summary(pairs("mean_ms")),
+        "B p50 medians over all phases, alone / storm":
             benchlib.ratio(med(alone, "p50_ms"), med(storm, "p50_ms")),
-        "same, p95": benchlib.ratio(med(alone, "p95_ms"), med(storm, "p95_ms")),
-        "same, mean": benchlib.ratio(med(alone, "mean_ms"), med(storm, "mean_ms")),
+        "engine CPU per attempt, µs (median alone; median storm)":
+            f"{med(alone, 'engine_cpu_us_per_attempt')}; "
+            f"{med(storm, 'engine_cpu_us_per_attempt')}" if per_attempt else "-",
     }
     result = {"benchmark": "lanes", "machine": info,
               "command": " ".join([Path(sys.executable).name, *sys.argv]),

@@ -17,8 +17,9 @@ from hookadmin.core.errors import InputError
 from hookadmin.core.formats import default_events as type_default_events
 from hookadmin.core.hook_types import SMTP_PASSWORD
 from hookadmin.core.hooks import Hook
+from hookadmin.core.ordering import blocking_delivery
 from hookadmin.core.service import HookService
-from hookadmin.core.store import Delivery, iso
+from hookadmin.core.store import iso
 
 
 def add_parser(sub: Any) -> None:
@@ -189,16 +190,9 @@ def hook_json(service: HookService, hook: Hook) -> dict[str, Any]:
         out["deactivated_at"] = iso(service.store.deactivated_at(hook.id))
     if hook.id in service.ordered_hooks():
         out["ordered"] = True
-        blocked = blocked_by(service, hook)
+        blocked = blocking_delivery(service.store, hook.id)
         out["blocked_by"] = None if blocked is None else blocked.id
     return out
-
-
-def blocked_by(service: HookService, hook: Hook) -> Delivery | None:
-    """For an ordered hook: the earlier delivery the others wait behind while it is
-    retried (its oldest pending delivery, once tried), or None."""
-    head = service.store.first_pending(hook.id)
-    return head if head is not None and head.attempts > 0 else None
 
 
 def _secret(service: HookService, args: argparse.Namespace) -> int:
@@ -272,7 +266,7 @@ def _print_hook(service: HookService, hook: Hook, *, as_json: bool) -> None:
         print(f"  Rotation: the replaced secret also signs webhook-signature until "
               f"{iso(hook.previous_secret_expires_at)}")
     if hook.id in service.ordered_hooks():
-        blocked = blocked_by(service, hook)
+        blocked = blocking_delivery(service.store, hook.id)
         print("  Ordered:  yes, one delivery at a time in publish order"
               + ("" if blocked is None else f"; blocked by {blocked.id} (attempt "
                  f"{blocked.attempts + 1} at {iso(blocked.next_attempt_at)})"))

@@ -312,7 +312,7 @@ class Bookkeeper:
         ``lease_seconds`` and they are claimed here."""
         if self.store.outbox_waiting():
             return False
-        due = self.store.next_due(count_leases=False)
+        due = self.store.next_due(count_leases=False, ordered=self.ordered)
         return due is None or due > time.time()
 
     def _changed_hooks(self) -> dict[int, Hook] | None:

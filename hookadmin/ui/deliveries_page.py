@@ -303,6 +303,26 @@ class DeliveriesPage(QWidget):
         self._on_selection_changed()  # a model reset drops the selection without a signal
         self._show_empty_state()
 
+    def find_delivery(self, delivery_id: str) -> bool:
+        """Show one delivery by id, selected with its attempts: the filters are cleared
+        and the id searched for (a delivery id is found in the whole history). Returns
+        False when there is no such delivery (any more)."""
+        for box in (self.status_box, self.class_box, self.event_box, self.hook_box,
+                    self.since_box):
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.search_edit.blockSignals(True)
+        self.search_edit.setText(delivery_id)
+        self.search_edit.blockSignals(False)
+        self.reload()
+        for row in range(self.model.rowCount()):
+            if self.model.delivery_at(row).id == delivery_id:
+                self.view.selectRow(row)
+                self.view.setFocus()
+                return True
+        return False
+
     def selected_delivery(self) -> Delivery | None:
         """The selected delivery when exactly one is selected, else None."""
         rows = self.view.selectionModel().selectedRows()

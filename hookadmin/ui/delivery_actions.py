@@ -99,6 +99,16 @@ class DeliveryActions(QObject):
         self._details(delivery_id, show)
 
     @Slot(str)
+    def open_on_deliveries_tab(self, delivery_id: str) -> None:
+        """Switch to the Deliveries tab with one delivery found and selected (the hook
+        page's *Open delivery*); says so in the banner when it is gone."""
+        w = self.window
+        w.tabs.setCurrentWidget(w.deliveries_page)
+        if not w.deliveries_page.find_delivery(delivery_id):
+            w.show_banner(f"Delivery {delivery_id} is no longer in the history; it may have "
+                          "been pruned.")
+
+    @Slot(str)
     def show_on_hook_page(self, delivery_id: str) -> None:
         """Show a delivery's attempts on the hook page."""
         page = self.window.page

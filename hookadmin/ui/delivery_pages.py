@@ -201,6 +201,8 @@ class DeliveryPagesModel(DeliveryRowsModel):
         else:  # "Next attempt"
             if d.status != "pending" or d.next_attempt_at is None:
                 text = "-"
+            elif self.waits_in_order(d):
+                text = "waits in order"
             elif d.next_attempt_at <= time.time():  # due, held back by the in-flight limit
                 text = "due now"
             else:

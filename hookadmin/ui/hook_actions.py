@@ -242,6 +242,17 @@ class HookActions(QObject):
             return
         self.window.refresh()
 
+    @Slot(int, bool)
+    def set_ordered(self, hook_id: int, ordered: bool) -> None:
+        """Make a hook ordered (one delivery at a time, in publish order) or not; the
+        change is audited and running engines take it up within a few seconds."""
+        try:
+            self.service.set_ordered(hook_id, ordered)
+        except NotFoundError as err:
+            self.window.hook_gone(err)
+            return
+        self.window.refresh()
+
     # -- secret -------------------------------------------------------------------------
 
     @Slot(int)

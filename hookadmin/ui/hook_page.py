@@ -11,6 +11,7 @@ from PySide6.QtCore import QItemSelection, QSize, Qt, Signal, SignalInstance, Sl
 from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -30,6 +31,7 @@ from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, HookHealth
 from hookadmin.ui.attempt_view import AttemptView
+from hookadmin.ui.banners import OrderedBanner
 from hookadmin.ui.hook_type_details import HookTypeDetails
 from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
 
@@ -129,7 +131,9 @@ class ElidedLabel(QLabel):
 class HookPage(QWidget):
     """One hook. Signals ask the window to act: ``reveal_requested``,
     ``ping_requested``, ``edit_requested``, ``delete_requested`` (each with the hook
-    id), ``active_toggle_requested(int, bool)`` and ``delivery_selected(str)``."""
+    id), ``active_toggle_requested(int, bool)``, ``delivery_selected(str)`` and
+    ``open_delivery_requested(str)`` (the delivery an ordered hook waits behind) and
+    ``ordered_toggle_requested(int, bool)``."""
 
     reveal_requested = Signal(int)
     ping_requested = Signal(int)
@@ -142,6 +146,8 @@ class HookPage(QWidget):
     delivery_selected = Signal(str)
     redeliver_requested = Signal(str)
     copy_curl_requested = Signal(str)
+    open_delivery_requested = Signal(str)
+    ordered_toggle_requested = Signal(int, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -159,6 +165,8 @@ class HookPage(QWidget):
         self.reason_label.setObjectName("deactivatedReason")
         self.reason_label.setWordWrap(True)
         self.reason_label.setStyleSheet("color: #c62828;")
+        self.ordered_banner = OrderedBanner()
+        self.ordered_banner.open_requested.connect(self.open_delivery_requested)
 
         self.url_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.url_label.setObjectName("hookUrl")
@@ -196,6 +204,11 @@ class HookPage(QWidget):
         self.health_spark.setObjectName("hookSparkline")
         self.health_spark.setToolTip("Attempts per hour over the last 24 hours: succeeded "
                                      "below, failed stacked above")
+        self.ordered_box = QCheckBox("One at a time, in publish order")
+        self.ordered_box.setToolTip("Ordered delivery: one request at a time, and a later "
+                                    "delivery waits while an earlier one is retried")
+        self.ordered_box.setObjectName("orderedHook")
+        self.ordered_box.setAccessibleName("Ordered delivery")
         self.tls_label = QLabel()
         self.tls_label.setObjectName("hookTls")
         self.tls_label.setWordWrap(True)
@@ -234,6 +247,7 @@ class HookPage(QWidget):
         health_row.addWidget(self.health_label, 1)
         details.addRow("Health", health_row)
         details.addRow("TLS", self.tls_label)
+        details.addRow("Ordered", self.ordered_box)
         self.type_details = HookTypeDetails()
         details.addRow(self.type_details)
         details.addRow("Secret", secret_col)
@@ -309,6 +323,7 @@ class HookPage(QWidget):
         layout = QVBoxLayout(content)
         layout.addLayout(header)
         layout.addWidget(self.reason_label)
+        layout.addWidget(self.ordered_banner)
         layout.addWidget(self.warnings)
         layout.addLayout(details)
         layout.addLayout(actions)
@@ -336,6 +351,7 @@ class HookPage(QWidget):
         self.verify_button.clicked.connect(lambda: self._emit(self.verify_requested))
         self.test_event_button.clicked.connect(lambda: self._emit(self.test_event_requested))
         self.toggle_button.clicked.connect(self._on_toggle_clicked)
+        self.ordered_box.clicked.connect(self._on_ordered_clicked)
         self.redeliver_button.clicked.connect(
             lambda: self._selected_emit(self.redeliver_requested))
         self.curl_button.clicked.connect(lambda: self._selected_emit(self.copy_curl_requested))
@@ -346,9 +362,18 @@ class HookPage(QWidget):
         if self.hook is not None:
             signal.emit(self.hook.id)
 
-    def show_hook(self, hook: Hook, deliveries: list[Delivery]) -> None:
-        """Show ``hook`` and its recent deliveries (newest first)."""
+    def show_hook(self, hook: Hook, deliveries: list[Delivery],
+                  blocking: Delivery | None = None, head_seq: int | None = None,
+                  ordered: bool = False) -> None:
+        """Show ``hook`` and its recent deliveries (newest first); whether it is
+        ``ordered``, and for an ordered hook the delivery the others wait behind while
+        it is retried (``blocking``, shown in a banner) and its oldest pending
+        delivery's ``seq`` (``head_seq``: the later pending ones say "waits in
+        order")."""
         same = self.hook is not None and self.hook.id == hook.id
+        self.ordered_box.setChecked(ordered)  # clicked, not toggled: no signal
+        self.ordered_banner.show_blocking(blocking)
+        self.deliveries.set_order_heads({} if head_seq is None else {hook.id: head_seq})
         if hook != self.hook:  # the same hook on most refreshes: style sheets cost a relayout
             self._show_settings(hook)
         self.hook = hook
@@ -443,6 +468,11 @@ class HookPage(QWidget):
         """Show the selected delivery's attempts (unchanged data leaves the view as it
         is: the 2 s refresh must not scroll it or switch its tab)."""
         self.attempts_view.show_delivery(delivery, attempts, body)
+
+    @Slot(bool)
+    def _on_ordered_clicked(self, on: bool) -> None:
+        if self.hook is not None:
+            self.ordered_toggle_requested.emit(self.hook.id, on)
 
     @Slot()
     def _on_toggle_clicked(self) -> None:

@@ -260,6 +260,7 @@ class MainWindow(QMainWindow):
         self.page.verify_requested.connect(self.hook_actions.show_verify_snippets)
         self.page.test_event_requested.connect(self.hook_actions.send_test_event)
         self.page.active_toggle_requested.connect(self.hook_actions.set_active)
+        self.page.ordered_toggle_requested.connect(self.hook_actions.set_ordered)
         self.page.delivery_selected.connect(self.delivery_actions.show_on_hook_page)
         self.page.redeliver_requested.connect(self.delivery_actions.redeliver)
         self.deliveries_page.delivery_selected.connect(
@@ -271,6 +272,7 @@ class MainWindow(QMainWindow):
         self.deliveries_page.redeliver_failed_requested.connect(
             self.delivery_actions.redeliver_failed_since)
         self.page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
+        self.page.open_delivery_requested.connect(self.delivery_actions.open_on_deliveries_tab)
 
         # An attempt refreshes the window 1 s later, so while the engine delivers at
         # full speed the tables are reloaded and repainted once a second (a full repaint
@@ -375,6 +377,7 @@ class MainWindow(QMainWindow):
         if rows.page is not None:
             self._apply_page(rows.page)
         self.deliveries_page.set_hooks(rows.hooks)
+        self.deliveries_page.model.set_order_heads(rows.order_heads)
         self.activity_page.set_hooks(rows.hooks)
         if self.tabs.currentWidget() is self.deliveries_page:
             self.deliveries_page.refresh()
@@ -508,7 +511,8 @@ class MainWindow(QMainWindow):
             if self.stack.currentWidget() is self.page:
                 self.stack.setCurrentWidget(self.placeholder)
             return
-        self.page.show_hook(rows.hook, rows.deliveries)
+        self.page.show_hook(rows.hook, rows.deliveries, rows.blocking, rows.head_seq,
+                            rows.ordered)
         self.page.show_health(self.hooks_model.health_of(rows.hook_id))
         self.stack.setCurrentWidget(self.page)
 

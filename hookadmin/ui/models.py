@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
+from hookadmin.core.ordering import waits_in_order
 from hookadmin.core.store import Delivery, HookHealth
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -362,10 +364,24 @@ class DeliveryRowsModel(TableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[Delivery] = []
+        self._heads: dict[int, int] = {}
 
     def delivery_at(self, row: int) -> Delivery:
         """The delivery shown in ``row``."""
         return self._rows[row]
+
+    def set_order_heads(self, heads: Mapping[int, int]) -> None:
+        """Each ordered hook's oldest pending delivery's ``seq`` by hook id: the later
+        pending ones show "waits in order" (see :func:`waits_in_order`)."""
+        if dict(heads) != self._heads:
+            self._heads = dict(heads)
+            if self._rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1,
+                                                                   len(self.COLUMNS) - 1))
+
+    def waits_in_order(self, d: Delivery) -> bool:
+        """True when ``d`` is pending behind an earlier delivery of its ordered hook."""
+        return waits_in_order(d, self._heads)
 
     def _row_count(self) -> int:
         return len(self._rows)
@@ -375,6 +391,11 @@ class DeliveryRowsModel(TableModel):
         d = self._rows[row]
         name = self.COLUMNS[col]
         if name == "Result":
+            if self.waits_in_order(d):
+                return {DISPLAY: "waits in order", FOREGROUND: status_brush(d.status),
+                        TOOLTIP: "This ordered hook sends one delivery at a time: this one "
+                                 "waits until the earlier ones have succeeded or failed",
+                        Roles.DELIVERY_ID: d.id}
             return {DISPLAY: delivery_result(d), FOREGROUND: status_brush(d.status),
                     Roles.DELIVERY_ID: d.id}
         if name == "Event":

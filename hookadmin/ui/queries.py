@@ -5,21 +5,28 @@ round trip to the server, which must never hold up a repaint."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.hooks import Hook
+from hookadmin.core.ordering import blocking_delivery, order_heads, ordered_hooks
 from hookadmin.core.store import Attempt, Delivery, HookHealth, Repository
 from hookadmin.ui.status_bar import StatusCounts, read_status_counts
 
 
 @dataclass(frozen=True)
 class HookPageRows:
-    """One hook and its most recent deliveries (None: the hook is gone)."""
+    """One hook and its most recent deliveries (None: the hook is gone); for an ordered
+    hook, the delivery the others wait behind while it is retried (``blocking``) and
+    its oldest pending delivery's ``seq`` (``head_seq``); ``ordered``: the hook is
+    ordered."""
 
     hook_id: int
     hook: Hook | None
     deliveries: list[Delivery]
+    blocking: Delivery | None = None
+    head_seq: int | None = None
+    ordered: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,8 +46,12 @@ class HookPageQuery:
             hook = store.get_hook(self.hook_id)
         except NotFoundError:
             return HookPageRows(self.hook_id, None, [])
-        return HookPageRows(self.hook_id, hook,
-                            store.list_deliveries(hook_id=self.hook_id, limit=self.limit))
+        deliveries = store.list_deliveries(hook_id=self.hook_id, limit=self.limit)
+        head = order_heads(store).get(self.hook_id)
+        return HookPageRows(self.hook_id, hook, deliveries,
+                            blocking_delivery(store, self.hook_id) if head else None,
+                            None if head is None else head.seq,
+                            self.hook_id in ordered_hooks(store))
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,8 @@ class WindowRows:
         page: the shown hook's page, when one is shown.
         counts: the status bar's figures.
         health: every hook's health by hook id, when it was read (None: keep the last).
+        order_heads: each ordered hook's oldest pending delivery's ``seq``, by hook id
+            (the later pending ones wait in order behind it).
     """
 
     hooks: list[Hook]
@@ -60,6 +73,7 @@ class WindowRows:
     page: HookPageRows | None
     counts: StatusCounts
     health: dict[int, HookHealth] | None = None
+    order_heads: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,7 +97,8 @@ class WindowQuery:
         page = (None if self.shown_hook_id is None
                 else HookPageQuery(self.shown_hook_id, self.limit).run(store))
         health = store.hook_health() if self.health else None
-        return WindowRows(hooks, last, page, read_status_counts(store), health)
+        heads = {hook_id: d.seq for hook_id, d in order_heads(store).items()}
+        return WindowRows(hooks, last, page, read_status_counts(store), health, heads)
 
 
 @dataclass(frozen=True)

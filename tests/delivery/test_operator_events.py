@@ -73,11 +73,14 @@ def test_a_410_reports_hook_disabled_with_the_reason(service: HookService,
     gone = make_receiver(status(410))
     ops = make_receiver()
     hook = service.create_hook(url=gone.url, events=["job"])
-    service.create_hook(url=ops.url, events=["hook.disabled"])
+    admin = service.create_hook(url=ops.url, events=["hook.disabled"])
+    ops.set_secrets({"ops": service.reveal_secret(admin.id)})
     service.publish("job.failed", resource("job.failed"))
     drain(service.home, FAST)
     (report,) = ops.requests()
     body = report.json()
+    assert report.verified_by == ("ops",)  # signed like every delivery
+    assert report.standard_verified_by == ("ops",)
     assert report.header("X-Hook-Event") == "hook.disabled"
     assert body["hook"]["id"] == hook.id
     assert body["hook"]["active"] is False

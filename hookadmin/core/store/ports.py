@@ -30,7 +30,7 @@ never an implementation's own exceptions (``sqlite3``, ``psycopg``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -177,9 +177,12 @@ class DeliveryQueue(Protocol):
         """Store many attempts in one transaction; returns each new status, in order."""
         ...
 
-    def next_due(self, *, count_leases: bool = True) -> float | None:
-        """When the earliest pending delivery of an active hook may be attempted (its
-        lease counted unless ``count_leases`` is False), or None."""
+    def next_due(self, *, count_leases: bool = True,
+                 ordered: Collection[int] = ()) -> float | None:
+        """When (Unix seconds) the earliest pending delivery of an active hook may be
+        attempted (its lease counted unless ``count_leases`` is False), or None. Of the
+        ``ordered`` hooks' deliveries only each one's oldest pending delivery counts:
+        the later ones are held behind it (see :mod:`hookadmin.core.ordering`)."""
         ...
 
     def outbox_waiting(self) -> int:

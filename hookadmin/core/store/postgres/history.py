@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from hookadmin.core.errors import NotFoundError
@@ -65,17 +65,28 @@ class PostgresHistory(PostgresConnection):
                            " WHERE status = 'pending' LIMIT %s) p", (cap,))
 
     @translated
-    def next_due(self, *, count_leases: bool = True) -> float | None:
+    def next_due(self, *, count_leases: bool = True,
+                 ordered: Collection[int] = ()) -> float | None:
         """When (Unix seconds) the earliest pending delivery of an active hook may be
         attempted, its lease counted (with ``count_leases`` False: when it is due,
-        whoever holds it); None when nothing is pending."""
+        whoever holds it); None when nothing is pending. For the ``ordered`` hook ids
+        only the oldest pending delivery counts: the others are held behind it."""
         due = "greatest(next_attempt_at, coalesce(lease_until, 0))" if count_leases \
             else "next_attempt_at"
+        held = sorted(ordered)
         row = self.db.execute(
             f"SELECT {due} FROM deliveries WHERE status = 'pending'"  # noqa: S608 - one of two constant texts
             " AND hook_id IN (SELECT id FROM hooks WHERE active)"
-            " ORDER BY next_attempt_at, seq LIMIT 1").fetchone()
-        return None if row is None or row[0] is None else float(row[0])
+            " AND hook_id <> ALL(%s::bigint[])"
+            " ORDER BY next_attempt_at, seq LIMIT 1", (held,)).fetchone()
+        times = [] if row is None or row[0] is None else [float(row[0])]
+        for (head,) in self.db.execute(
+                f"SELECT (SELECT {due} FROM deliveries d"  # noqa: S608 - as above
+                " WHERE d.hook_id = h.id AND d.status = 'pending' ORDER BY d.seq LIMIT 1)"
+                " FROM hooks h WHERE h.active AND h.id = ANY(%s::bigint[])", (held,)):
+            if head is not None:
+                times.append(float(head))
+        return min(times, default=None)
 
     @translated
     def list_deliveries(self, *, hook_id: int | None = None, status: str | None = None,

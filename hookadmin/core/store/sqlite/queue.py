@@ -11,7 +11,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from hookadmin.core.errors import InputError
@@ -372,19 +372,32 @@ class QueuePart(Connected):
                 " (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)", (older_than,))
         return total
 
-    def next_due(self, *, count_leases: bool = True) -> float | None:
+    def next_due(self, *, count_leases: bool = True,
+                 ordered: Collection[int] = ()) -> float | None:
         """When (Unix seconds) the earliest pending delivery may be attempted, its lease
         counted (with ``count_leases`` False: when it is due, whoever holds it); None
         when nothing is pending. Deliveries of inactive hooks are not counted: they are
-        never claimed until the hook is switched on again. Reads one row of the
-        ``deliveries_due`` index, however long the queue."""
+        never claimed until the hook is switched on again. For the ``ordered`` hook ids
+        only the oldest pending delivery counts: the others are held behind it, however
+        long ago their own time came. Reads one row of the ``deliveries_due`` index,
+        however long the queue, and one row per ordered hook."""
         due = "max(next_attempt_at, coalesce(lease_until, 0))" if count_leases \
             else "next_attempt_at"
+        held = json.dumps(sorted(ordered))
         row = self._db.execute(
             f"SELECT {due} FROM deliveries"  # noqa: S608 - one of two constant texts
             " WHERE status = 'pending' AND +hook_id IN (SELECT id FROM hooks WHERE active = 1)"
-            " ORDER BY next_attempt_at LIMIT 1").fetchone()
-        return None if row is None or row[0] is None else float(row[0])
+            " AND +hook_id NOT IN (SELECT value FROM json_each(?))"
+            " ORDER BY next_attempt_at LIMIT 1", (held,)).fetchone()
+        times = [] if row is None or row[0] is None else [float(row[0])]
+        for (head,) in self._db.execute(
+                f"SELECT (SELECT {due} FROM deliveries d"  # noqa: S608 - as above
+                " WHERE d.hook_id = h.id AND d.status = 'pending' ORDER BY d.seq LIMIT 1)"
+                " FROM hooks h WHERE h.active = 1 AND h.id IN (SELECT value FROM json_each(?))",
+                (held,)):
+            if head is not None:
+                times.append(float(head))
+        return min(times, default=None)
 
 
 # A random (version 4) UUID made by SQLite, as text: 8-4-4-4-12 hex digits, the
