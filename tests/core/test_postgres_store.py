@@ -564,7 +564,7 @@ def test_claims_read_indexes_not_the_table(store: PostgresStore, postgres_url: s
     """With a long queue (and fresh statistics) both ways of claiming are index scans
     that stop after the rows they need; benchmarks/pg_claim_latency.py times them
     with 1,000,000 pending."""
-    from hookadmin.core.store.postgres.sql import SEEK, WINDOW
+    from hookadmin.core.store.postgres.sql import SEEK, SEEK_AND_LEASE, WINDOW
 
     hooks = [_hook(store, ["job"]) for _ in range(40)]
     store.add_events([("job.started", b"{}")] * 1000)
@@ -576,8 +576,15 @@ def test_claims_read_indexes_not_the_table(store: PostgresStore, postgres_url: s
             "EXPLAIN " + SEEK, (hooks[:8], [40] * 8, now, now, False, hooks[:2])))
         window = "\n".join(r[0] for r in db.execute(
             "EXPLAIN " + WINDOW, (now, now, hooks, False, hooks[:2], 128)))
+        seek_and_lease = "\n".join(r[0] for r in db.execute(
+            "EXPLAIN " + SEEK_AND_LEASE, {
+                "hooks": hooks[:8], "counts": [40] * 8, "now": now, "fresh_all": False,
+                "fresh": hooks[:2], "limit": 64, "until": now + 10}))
+        db.rollback()
     assert "Index Scan using deliveries_due_by_hook on deliveries" in seek, seek
     assert "Index Scan using deliveries_due on deliveries" in window, window
-    for plan in (seek, window):
+    assert "Index Scan using deliveries_due_by_hook on deliveries" in seek_and_lease, \
+        seek_and_lease
+    for plan in (seek, window, seek_and_lease):
         assert "Seq Scan on deliveries" not in plan, plan
         assert "Limit" in plan, plan
