@@ -108,10 +108,11 @@ def plan(url: str, many: bool, eligible: list[int]) -> str:
         if many:
             query = postgres_sql.WINDOW
             params: tuple[Any, ...] = (now, now, eligible, False, [], 128)
-        else:
-            query = postgres_sql.SEEK
-            params = (eligible, [40] * len(eligible), now, now, False, [])
-        rows = db.execute("EXPLAIN " + query, params).fetchall()
+            rows = db.execute("EXPLAIN " + query, params).fetchall()
+        else:  # at most 32 hooks: sought and leased in one statement
+            rows = db.execute("EXPLAIN " + postgres_sql.SEEK_AND_LEASE, {
+                "hooks": eligible, "counts": [40] * len(eligible), "now": now,
+                "fresh_all": False, "fresh": [], "limit": 64, "until": now + 10}).fetchall()
         db.rollback()
     return "\n".join(r[0] for r in rows)
 

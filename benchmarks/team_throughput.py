@@ -5,13 +5,20 @@ Run by hand from the repository root, under the test keyring and the throw-away
 PostgreSQL cluster (it creates a database of its own per phase there)::
 
     dbus-run-session -- scripts/with-test-keyring.sh scripts/with-test-postgres.sh \\
-        .venv/bin/python benchmarks/team_throughput.py [--events 5000] [--process] [--kill 10000]
+        .venv/bin/python benchmarks/team_throughput.py [--events 2500] [--hooks 8] \\
+        [--process] [--kill 10000]
 
 Needs nginx (``apt-get install -y nginx-light``). One run, one nginx (``return 204``),
 phases side by side:
 
 * **aiohttp**: a bare ``aiohttp.ClientSession`` sending events x hooks POSTs at the
-  engine's ``max_in_flight`` (run first and last; the ratios use the mean).
+  engine's ``max_in_flight`` (64; run first and last; the ratios use the mean).
+
+The per-hook limit of requests in flight (8) holds for all engines on a team database
+together, so with 4 hooks a whole team has at most 32 requests in flight, half the
+aiohttp loop's 64: that caps the engines, not the database. The default of 8 hooks
+lets the engines have as many in flight as the loop (8 x 8 = 64); ``--hooks 4`` shows
+the capped case.
 * **sqlite-1**: one engine (:class:`~hookadmin.delivery.engine.Engine` with its
   bookkeeping process) on SQLite.
 * **pg-1**, **pg-2**: one and two engines on PostgreSQL, each in a process of its own
@@ -68,8 +75,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--events", type=int, default=5000, help="events (default 5000)")
-    p.add_argument("--hooks", type=int, default=4, help="hooks per event (default 4)")
+    p.add_argument("--events", type=int, default=2500, help="events (default 2500)")
+    p.add_argument("--hooks", type=int, default=8,
+                   help="hooks per event (default 8: with each hook's limit of 8 requests "
+                        "in flight, shared by every engine, the team may have 64 in flight, "
+                        "as many as the aiohttp loop)")
     p.add_argument("--process", action="store_true",
                    help="also run the PostgreSQL engines with their bookkeeping in a child "
                         "process (as on SQLite) instead of on a thread")

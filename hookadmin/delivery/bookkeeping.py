@@ -157,7 +157,9 @@ class Bookkeeper:
         claim = request.claim
         claiming = claim is not None and (full or claim.running_low)
         if request.finished or request.release or request.renew or full or claiming:
-            with self.store.transaction():  # one commit per turn
+            # One commit per turn; batched: the writes that return nothing (records,
+            # releases, renewals) reach a team database with the turn's next read.
+            with self.store.transaction(batched=True):
                 if request.finished:
                     statuses = self._record([Finished.from_wire(f) for f in request.finished])
                 if request.release:

@@ -1,8 +1,9 @@
 """The engine's database work on a thread of its own process, for a team database.
 
 With PostgreSQL the bookkeeping mostly waits for the server, and
-``benchmarks/team_throughput.py --thread`` measured a thread at least as fast as the
-child process SQLite needs, for less CPU per delivery (docs/decisions.md), so an engine
+``benchmarks/team_throughput.py --process`` measured a thread at least as fast as the
+child process SQLite needs (about twice as fast since a turn is pipelined), for less CPU
+per delivery (docs/decisions.md), so an engine
 on a team database uses this (``Engine.inline_bookkeeping``).
 
 One thread runs the :class:`~hookadmin.delivery.bookkeeping.Bookkeeper`, one call at a

@@ -564,7 +564,7 @@ def test_claims_read_indexes_not_the_table(store: PostgresStore, postgres_url: s
     """With a long queue (and fresh statistics) both ways of claiming are index scans
     that stop after the rows they need; benchmarks/pg_claim_latency.py times them
     with 1,000,000 pending."""
-    from hookadmin.core.store.postgres.sql import SEEK, WINDOW
+    from hookadmin.core.store.postgres.sql import SEEK, SEEK_AND_LEASE, WINDOW
 
     hooks = [_hook(store, ["job"]) for _ in range(40)]
     store.add_events([("job.started", b"{}")] * 1000)
@@ -576,8 +576,62 @@ def test_claims_read_indexes_not_the_table(store: PostgresStore, postgres_url: s
             "EXPLAIN " + SEEK, (hooks[:8], [40] * 8, now, now, False, hooks[:2])))
         window = "\n".join(r[0] for r in db.execute(
             "EXPLAIN " + WINDOW, (now, now, hooks, False, hooks[:2], 128)))
+        seek_and_lease = "\n".join(r[0] for r in db.execute(
+            "EXPLAIN " + SEEK_AND_LEASE, {
+                "hooks": hooks[:8], "counts": [40] * 8, "now": now, "fresh_all": False,
+                "fresh": hooks[:2], "limit": 64, "until": now + 10}))
+        db.rollback()
     assert "Index Scan using deliveries_due_by_hook on deliveries" in seek, seek
     assert "Index Scan using deliveries_due on deliveries" in window, window
-    for plan in (seek, window):
+    assert "Index Scan using deliveries_due_by_hook on deliveries" in seek_and_lease, \
+        seek_and_lease
+    for plan in (seek, window, seek_and_lease):
         assert "Seq Scan on deliveries" not in plan, plan
         assert "Limit" in plan, plan
+
+
+# -- batched transactions (a bookkeeping turn) ----------------------------------------------
+
+def test_a_batched_transaction_records_and_claims_in_one_commit(store: PostgresStore,
+                                                               postgres_url: str) -> None:
+    """Writes whose results are not read (the records) are seen by the claim that
+    follows them in the same batched transaction, and all of it is committed."""
+    hook = _hook(store, ["job"])
+    store.add_events([("job.started", b"{}")] * 3)
+    store.fan_out()
+    first = store.claim_due(now=time.time(), lease_seconds=30, limit=1, per_hook_limit=1)
+    assert len(first) == 1
+    with store.transaction(batched=True):
+        store.record_attempts([(first[0], _attempt(), None)])
+        # The hook's one place is free again only if the record above was applied.
+        second = store.claim_due(now=time.time(), lease_seconds=30, limit=5,
+                                 per_hook_limit=1)
+    assert len(second) == 1
+    assert second[0].seq != first[0].seq
+    assert _sql(postgres_url, "SELECT status FROM deliveries WHERE seq = %s",
+                (first[0].seq,)) == [("succeeded",)]
+    assert _sql(postgres_url, "SELECT seq FROM delivery_leases WHERE hook_id = %s",
+                (hook,)) == [(second[0].seq,)]
+
+
+def test_a_failed_write_in_a_batched_transaction_commits_nothing(store: PostgresStore,
+                                                                postgres_url: str) -> None:
+    """A write whose error surfaces only at a later read still rolls the whole
+    transaction back: nothing it recorded is committed."""
+    _hook(store, ["job"])
+    store.add_events([("job.started", b"{}")])
+    store.fan_out()
+    job = store.claim_due(now=time.time(), lease_seconds=30, limit=1)[0]
+
+    def record_then_fail() -> None:
+        with store.transaction(batched=True) as db:
+            store.record_attempts([(job, _attempt(), None)])
+            db.execute("INSERT INTO hookadmin_meta (key) VALUES (NULL)")  # NOT NULL fails
+            store.list_hooks()  # the first read: the failure surfaces here
+
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        record_then_fail()
+    assert _sql(postgres_url, "SELECT status, attempts FROM deliveries WHERE seq = %s",
+                (job.seq,)) == [("pending", 0)]
+    assert _sql(postgres_url, "SELECT count(*) FROM attempts") == [(0,)]
+    assert store.list_hooks()  # the connection is usable again

@@ -383,9 +383,17 @@ class Repository(HookRepository, Outbox, DeliveryQueue, DeliveryHistory, Setting
         """The ids of the databases this one was copied from, newest first."""
         ...
 
-    def transaction(self) -> AbstractContextManager[object]:
+    def transaction(self, *, batched: bool = False) -> AbstractContextManager[object]:
         """One transaction: committed at the end, rolled back on any exception; nested
-        uses join the outer one."""
+        uses join the outer one.
+
+        Args:
+            batched: statements whose results are not read inside it may be sent to the
+                server together with the next one that is read (PostgreSQL's pipeline
+                mode: ``BEGIN`` and the writes of a bookkeeping turn travel with its
+                claim); their errors then surface there or at the commit. SQLite
+                ignores it.
+        """
         ...
 
     def close(self) -> None:

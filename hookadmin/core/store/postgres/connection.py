@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import psycopg
@@ -221,9 +221,17 @@ class PostgresConnection:
         return self._db
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, *, batched: bool = False) -> Iterator[Connection]:
         """``BEGIN`` … ``COMMIT``, rolled back on any exception; a transaction inside
         one is part of it (as in :meth:`Store.transaction`).
+
+        Args:
+            batched: run it in psycopg's pipeline mode: ``BEGIN`` and every statement
+                whose result is not read go to the server together with the next one
+                whose result is read (or with ``COMMIT``), one round trip instead of
+                one each. Inside it ``cursor.rowcount`` is unknown (-1) until a later
+                result is read, and a failed statement's error is raised at that
+                point; a bookkeeping turn reads no row count.
 
         Raises:
             StoreUnavailable: the connection was lost (nothing was committed).
@@ -236,7 +244,7 @@ class PostgresConnection:
         db = self.db
         self._depth = 1
         try:
-            with db.transaction():
+            with db.pipeline() if batched else nullcontext(), db.transaction():
                 yield db
         except RETRYABLE:
             raise StoreConflict(f"A change to the {self.where} collided with another "

@@ -40,7 +40,8 @@ class OrderedPart:
         """The connection (provided by the store)."""
         raise NotImplementedError
 
-    def transaction(self) -> AbstractContextManager[Connection[tuple[Any, ...]]]:
+    def transaction(self, *, batched: bool = False
+                    ) -> AbstractContextManager[Connection[tuple[Any, ...]]]:
         """One transaction (provided by the store)."""
         raise NotImplementedError
 

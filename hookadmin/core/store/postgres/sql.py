@@ -89,3 +89,54 @@ FROM unnest(%s::bigint[], %s::text[], %s::int[], %s::float8[], %s::int[], %s::te
     %s::float8[]) AS v(seq, status, attempts, nat, sc, ek, dur)
 WHERE d.seq = v.seq
 """
+
+# SEEK and LEASE in one statement: at most %(limit)s of the sought deliveries, oldest due
+# first, leased and noted as LEASE does (%(hooks)s[i] wants at most %(counts)s[i]).
+SEEK_AND_LEASE = """
+WITH picked AS (
+    SELECT c.seq FROM unnest(%(hooks)s::bigint[], %(counts)s::int[]) AS h(id, n)
+    CROSS JOIN LATERAL (
+        SELECT seq, next_attempt_at FROM deliveries
+        WHERE hook_id = h.id AND status = 'pending' AND next_attempt_at <= %(now)s
+          AND (lease_until IS NULL OR lease_until < %(now)s)
+          AND (attempts = 0 OR NOT (%(fresh_all)s OR h.id = ANY(%(fresh)s)))
+        ORDER BY next_attempt_at, seq LIMIT h.n FOR UPDATE SKIP LOCKED
+    ) c ORDER BY c.next_attempt_at, c.seq LIMIT %(limit)s
+), leased AS (
+    UPDATE deliveries d SET lease_until = %(until)s FROM events e
+    WHERE d.seq IN (SELECT seq FROM picked) AND e.seq = d.event_seq
+    RETURNING d.next_attempt_at, d.seq, d.id, d.hook_id, d.event_type, e.body, d.attempts
+), noted AS (
+    INSERT INTO delivery_leases SELECT seq, hook_id, %(until)s FROM leased
+    ON CONFLICT (seq) DO UPDATE SET hook_id = excluded.hook_id,
+        lease_until = excluded.lease_until
+)
+SELECT * FROM leased
+"""
+
+# Each engine's leased deliveries per hook, for every active hook not listed (full): a
+# statement of its own after the advisory locks (see PostgresStore.claim_due).
+LEASES_PER_HOOK = """
+SELECT hook_id, count(*) FROM delivery_leases
+WHERE lease_until >= %s
+  AND hook_id IN (SELECT id FROM hooks WHERE active AND id <> ALL(%s))
+GROUP BY hook_id
+"""
+
+# Whether each hook's attempts are failing, in one statement: %(hooks)s[i] gets
+# %(changes)s[i] (clear: failing no more; set: failing since now; set_if_unset: since
+# now unless it already was). Rows are locked in id order, so two engines recording at
+# once never wait for each other in a circle, and a hook whose value would not change
+# is not written.
+FAILING_SINCE = """
+WITH wanted AS (
+    SELECT h.id, v.change FROM hooks h
+    JOIN unnest(%(hooks)s::bigint[], %(changes)s::text[]) AS v(id, change) ON h.id = v.id
+    WHERE (v.change = 'clear' AND h.failing_since IS NOT NULL) OR v.change = 'set'
+       OR (v.change = 'set_if_unset' AND h.failing_since IS NULL)
+    ORDER BY h.id FOR UPDATE OF h
+)
+UPDATE hooks h SET failing_since = CASE WHEN w.change = 'clear' THEN NULL
+    ELSE %(now)s END
+FROM wanted w WHERE h.id = w.id
+"""

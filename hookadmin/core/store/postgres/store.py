@@ -57,10 +57,13 @@ from hookadmin.core.store.postgres.metrics import MetricsPart
 from hookadmin.core.store.postgres.ordered import OrderedPart
 from hookadmin.core.store.postgres.schema import LOCK_CLASS
 from hookadmin.core.store.postgres.sql import (
+    FAILING_SINCE,
     FAN_OUT,
     INSERT_ATTEMPTS,
     LEASE,
+    LEASES_PER_HOOK,
     SEEK,
+    SEEK_AND_LEASE,
     UPDATE_DELIVERIES,
     WINDOW,
 )
@@ -356,17 +359,16 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
             else:
                 # Only one claim at a time per hook, so no two see the same room; the
                 # count below is a later statement, so it sees every claim committed
-                # before this one got the lock.
-                eligible = [int(h) for (h,) in db.execute(
-                    "SELECT id FROM (SELECT id FROM hooks WHERE active AND id <> ALL(%s)"
-                    " ORDER BY id OFFSET 0) h WHERE pg_try_advisory_xact_lock(%s, id::int)",
-                    (list(full), LOCK_CLASS))]
-                if eligible:
-                    for hook_id, leased in db.execute(
-                            "SELECT hook_id, count(*) FROM delivery_leases"
-                            " WHERE lease_until >= %s AND hook_id = ANY(%s) GROUP BY hook_id",
-                            (now, eligible)):
-                        held[hook_id] = max(held.get(hook_id, 0), int(leased))
+                # before this one got the lock. Both go to the server in one round trip.
+                with db.pipeline():
+                    locked = db.execute(
+                        "SELECT id FROM (SELECT id FROM hooks WHERE active AND id <> ALL(%s)"
+                        " ORDER BY id OFFSET 0) h WHERE pg_try_advisory_xact_lock(%s, id::int)",
+                        (list(full), LOCK_CLASS))
+                    leases = db.execute(LEASES_PER_HOOK, (now, list(full)))
+                eligible = [int(h) for (h,) in locked.fetchall()]
+                for hook_id, leased in leases.fetchall():
+                    held[hook_id] = max(held.get(hook_id, 0), int(leased))
 
             def room(hook_id: int) -> int:
                 return limit if cap is None else cap - held.get(hook_id, 0)
@@ -389,9 +391,16 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
                                           now, now, fresh_all, fresh)).fetchall()
 
             eligible = [h for h in eligible if room(h) > 0]
+            if not eligible:
+                return []
             if len(eligible) <= _SEEK_HOOKS:
-                take(seek({h: min(room(h), limit) for h in eligible}))
-            elif eligible:
+                # Each hook's room is its count, so what the seek finds is taken as it
+                # is: sought and leased in one statement.
+                jobs = db.execute(SEEK_AND_LEASE, {
+                    "hooks": eligible, "counts": [min(room(h), limit) for h in eligible],
+                    "now": now, "fresh_all": fresh_all, "fresh": fresh, "limit": limit,
+                    "until": now + lease_seconds}).fetchall()
+            else:
                 window = 2 * limit
                 rows = db.execute(WINDOW, (now, now, eligible, fresh_all, fresh, window)
                                   ).fetchall()
@@ -401,10 +410,10 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
                     # hangs, with a long backlog): look at the others one by one.
                     take(seek({h: min(room(h), limit - len(picked)) + len(seen)
                                for h in eligible if room(h) > 0}))
-            if not picked:
-                return []
-            jobs = db.execute(LEASE, {"until": now + lease_seconds, "seqs": picked}
-                              ).fetchall()
+                if not picked:
+                    return []
+                jobs = db.execute(LEASE, {"until": now + lease_seconds, "seqs": picked}
+                                  ).fetchall()
         jobs.sort(key=lambda r: (r[0], r[1]))
         return [DeliveryJob(seq, id_, hook_id, type_, bytes(body), attempts)
                 for _, seq, id_, hook_id, type_, body, attempts in jobs]
@@ -452,7 +461,8 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
     def record_attempts(self, items: Sequence[tuple[DeliveryJob, AttemptRecord, float | None]]
                         ) -> list[str]:
         """Store many attempts (each as :meth:`record_attempt` would) in one transaction,
-        in three statements whatever their number.
+        in four statements whatever their number (none reads a result, so in a batched
+        transaction they reach the server together).
 
         Args:
             items: (claimed delivery, what happened, when to try again or None), in the
@@ -487,17 +497,9 @@ class PostgresStore(PostgresHistory, AuditPart, MetricsPart, OrderedPart):
         with self.transaction() as db:
             # Locks in a fixed order (hooks by id, then deliveries by seq), so two
             # engines recording at once never wait for each other in a circle.
-            for hook_id in sorted(failing):
-                change = failing[hook_id]
-                if change == "clear":
-                    db.execute("UPDATE hooks SET failing_since = NULL WHERE id = %s"
-                               " AND failing_since IS NOT NULL", (hook_id,))
-                elif change == "set":
-                    db.execute("UPDATE hooks SET failing_since = %s WHERE id = %s",
-                               (now, hook_id))
-                else:
-                    db.execute("UPDATE hooks SET failing_since = %s WHERE id = %s"
-                               " AND failing_since IS NULL", (now, hook_id))
+            if failing:
+                db.execute(FAILING_SINCE, {"hooks": sorted(failing), "now": now,
+                                           "changes": [failing[h] for h in sorted(failing)]})
             db.execute(INSERT_ATTEMPTS, _columns(attempts, ATTEMPT_COLUMNS))
             db.execute(UPDATE_DELIVERIES,
                        (now, *_columns([deliveries[s] for s in sorted(deliveries)], 7)))

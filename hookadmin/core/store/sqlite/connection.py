@@ -17,10 +17,10 @@ class Connected:
     path: Path
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, batched: bool = False) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception (a failed
         ``COMMIT`` included, such as on a full disk); inside another transaction it
-        joins that one.
+        joins that one. ``batched`` changes nothing here (see the repository protocol).
 
         Raises:
             StoreBusyError: another process held the write lock for longer than the
