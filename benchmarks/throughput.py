@@ -281,7 +281,7 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
         secrets, keyring_counter = benchlib.counting_secret_store(home)
         loop = EventLoop.parse(args.event_loop)
         engine = Engine(home, settings=settings, secrets=secrets, on_attempt=on_attempt,
-                        event_loop=loop)
+                        **({"event_loop": loop} if loop is EventLoop.UVLOOP else {}))
 
         async def main() -> benchlib.CpuMeter:
             task = asyncio.create_task(engine.run_async())
@@ -348,7 +348,7 @@ def run_engines(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, An
         child, go, report_r = _start_publisher(home, args)
         worker = subprocess.Popen(
             [sys.executable, "-m", "hookadmin", "--home", str(home), "worker", "--processes",
-             str(n), "--event-loop", args.event_loop],
+             str(n), *(["--event-loop", "uvloop"] if args.event_loop == "uvloop" else [])],
             stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(3.0)  # every engine is up and idle before the first publish
         pids = [worker.pid, *benchlib.descendant_pids(worker.pid)]  # bookkeepers too
