@@ -16,8 +16,6 @@ from hookadmin.delivery.event_loop import EventLoop, run
 from tests import receiver as rx
 from tests.helpers import FAST, body
 
-uvloop = pytest.importorskip("uvloop")
-
 
 async def _loop_module() -> str:
     return type(asyncio.get_running_loop()).__module__
