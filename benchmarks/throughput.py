@@ -64,6 +64,8 @@ from hookadmin.core.service import HookService
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import DB_FILENAME
 from hookadmin.delivery.engine import AttemptOutcome, Engine
+from hookadmin.delivery.event_loop import EventLoop
+from hookadmin.delivery.event_loop import run as run_on
 from hookadmin.delivery.policy import DeliverySettings, engine_share
 
 SCRIPT = "throughput.py"
@@ -108,6 +110,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--max-seconds", type=float, default=120.0,
                    help="cap on each phase; a phase that hits it reports the rate of what it "
                         "completed (column 'done' = no) (default 120)")
+    p.add_argument("--event-loop", choices=("asyncio", "uvloop"), default="asyncio",
+                   help="the event loop of the aiohttp, httpx and engine phases and of "
+                        "`worker --event-loop` in the engines phase (default asyncio)")
     p.add_argument("--tmpdir", help="where the engine's data directory goes (default: $TMPDIR)")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="print the result as JSON on stdout instead of the table; with FILE, "
@@ -151,13 +156,14 @@ async def _httpx_run(urls: list[str], bodies: list[bytes], total: int,
 
 
 def run_baseline(name: str, nginx: benchlib.Nginx, urls: list[str], bodies: list[bytes],
-                 total: int, concurrency: int, max_seconds: float) -> dict[str, Any]:
+                 total: int, concurrency: int, max_seconds: float,
+                 loop: EventLoop = EventLoop.STANDARD) -> dict[str, Any]:
     runner = _aiohttp_run if name.startswith("aiohttp") else _httpx_run
     benchlib.log(f"{name}: {total} POSTs at concurrency {concurrency} (at most "
                  f"{max_seconds:g} s) ...")
     with benchlib.CpuMeter(nginx) as meter:
-        statuses = asyncio.run(runner(urls, bodies, total, concurrency,
-                                      time.perf_counter() + max_seconds))
+        statuses = run_on(runner(urls, bodies, total, concurrency,
+                                 time.perf_counter() + max_seconds), loop)
     ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
     sent = sum(statuses.values())
     out = {"phase": name, "requests": sent, "ok": ok, "complete": sent == total,
@@ -273,7 +279,9 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
                 done.set()
 
         secrets, keyring_counter = benchlib.counting_secret_store(home)
-        engine = Engine(home, settings=settings, secrets=secrets, on_attempt=on_attempt)
+        loop = EventLoop.parse(args.event_loop)
+        engine = Engine(home, settings=settings, secrets=secrets, on_attempt=on_attempt,
+                        **({"event_loop": loop} if loop is EventLoop.UVLOOP else {}))
 
         async def main() -> benchlib.CpuMeter:
             task = asyncio.create_task(engine.run_async())
@@ -297,7 +305,7 @@ def run_engine(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, Any
 
         benchlib.log(f"engine: {args.events} events x {args.hooks} hooks = {expected} "
                      f"deliveries (publish batches of {args.batch}) ...")
-        meter = asyncio.run(main())
+        meter = run_on(main(), loop)
         pub = report_r.recv() if report_r.poll(30) else {}
         child.join(10)
         db = _db_counts(home)
@@ -340,7 +348,8 @@ def run_engines(nginx: benchlib.Nginx, args: argparse.Namespace) -> dict[str, An
         child, go, report_r = _start_publisher(home, args)
         worker = subprocess.Popen(
             [sys.executable, "-m", "hookadmin", "--home", str(home), "worker", "--processes",
-             str(n)], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             str(n), *(["--event-loop", "uvloop"] if args.event_loop == "uvloop" else [])],
+            stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(3.0)  # every engine is up and idle before the first publish
         pids = [worker.pid, *benchlib.descendant_pids(worker.pid)]  # bookkeepers too
         benchlib.log(f"engines: {n} engine processes {pids}, {args.events} events x "
@@ -472,20 +481,20 @@ def main() -> int:
                                "concurrency": args.concurrency})
         if "aiohttp" in only:
             phases.append(run_baseline("aiohttp", nginx, urls, bodies, total, args.concurrency,
-                                  args.max_seconds))
+                                  args.max_seconds, EventLoop.parse(args.event_loop)))
         if "httpx" in only:
             phases.append(run_baseline("httpx", nginx, urls, bodies, total, args.concurrency,
-                                       args.max_seconds))
+                                       args.max_seconds, EventLoop.parse(args.event_loop)))
         if "aiohttp-eff" in only:
             phases.append(run_baseline("aiohttp-eff", nginx, urls, bodies, total, effective,
-                                       args.max_seconds))
+                                       args.max_seconds, EventLoop.parse(args.event_loop)))
         if "engine" in only:
             phases.append(run_engine(nginx, args))
         if "engines" in only:
             phases.append(run_engines(nginx, args))
         if "aiohttp" in only and ("engine" in only or "engines" in only):
             again = run_baseline("aiohttp", nginx, urls, bodies, total, args.concurrency,
-                                  args.max_seconds)
+                                  args.max_seconds, EventLoop.parse(args.event_loop))
             again["phase"] = "aiohttp (again)"
             phases.append(again)
     by = {r["phase"]: r["req_per_s"] for r in phases}
@@ -511,7 +520,7 @@ def main() -> int:
         ratios["CPU-based: (a) client CPU/req / engine CPU/req"] = benchlib.ratio(
             sum(a_cpu) / len(a_cpu), cpu["engine"])
     result: dict[str, Any] = {
-        "benchmark": "throughput", "machine": info,
+        "benchmark": "throughput", "machine": info, "event_loop": args.event_loop,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "params": {"events": args.events, "hooks": args.hooks, "deliveries": total,
                    "batch": args.batch, "concurrency": args.concurrency,

@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="engines to run side by side, each in its own process (default "
                              "1); they share the queue through leases, so more of them use "
                              "more CPU cores")
+    worker.add_argument("--event-loop", choices=("asyncio", "uvloop"), default=None,
+                        help="the engine's event loop (default: $HOOKADMIN_EVENT_LOOP, else "
+                             "asyncio); uvloop needs pip install 'hookadmin[uvloop]'")
     # One of N engines started by `worker --processes N` (set on the others it starts).
     worker.add_argument("--share-of", type=_processes, default=None, help=argparse.SUPPRESS)
     metrics.add_worker_options(worker)
@@ -286,6 +289,7 @@ first has gone."""
 
 def _worker(args: argparse.Namespace, location: StoreLocation) -> int:
     from hookadmin.delivery.engine import AttemptOutcome, Engine
+    from hookadmin.delivery.event_loop import EventLoop
     from hookadmin.delivery.policy import DeliverySettings, engine_share
 
     keyring_down = False
@@ -316,13 +320,15 @@ def _worker(args: argparse.Namespace, location: StoreLocation) -> int:
     server = metrics.start_for_worker(location, args, lambda: running[0])
     engine = Engine(location, settings=engine_share(DeliverySettings(),
                                                 args.share_of or args.processes),
-                    on_attempt=report, on_keyring=on_keyring)
+                    on_attempt=report, on_keyring=on_keyring,
+                    event_loop=EventLoop.parse(args.event_loop) if args.event_loop else None)
     # The other engines: the same command, one process each (-P: never a hookadmin
     # folder in the working directory instead of this one). A team database's URL goes
     # in their environment, never on a command line (it may hold a password).
     command = [sys.executable, "-P", "-m", "hookadmin", "--home", str(location.home),
                "worker",
                "--share-of", str(args.processes),
+               *(["--event-loop", args.event_loop] if args.event_loop else []),
                *(["--until-idle"] if args.until_idle else [])]
     # Each tells its number of attempts on its standard output when it ends. Their
     # standard input is a pipe this process never writes to: its end (this process
