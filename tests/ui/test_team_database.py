@@ -293,3 +293,14 @@ def test_without_the_key_the_dialog_says_so_and_connects_when_asked(
             "database": split_password(postgres_url)[0]}
     finally:
         dialog.service.close()
+
+
+def test_return_in_the_fields_connects(qtbot: QtBot, home: Path) -> None:
+    dialog = _dialog(qtbot, home)
+    dialog.url_edit.setText("mysql://admin@127.0.0.1/hooks")
+    dialog.password_edit.setFocus()
+    with qtbot.waitSignal(dialog.tested, timeout=WAIT_MS) as blocker:
+        qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    assert "must start with postgresql://" in str(blocker.args[0])
+    assert dialog.isVisible()
+    dialog.reject()
