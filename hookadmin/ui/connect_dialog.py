@@ -119,6 +119,8 @@ class ConnectDialog(QDialog):
         self.connect_button.setText(CONNECT)
         self.connect_button.setObjectName("connectButton")
         self.connect_button.setDefault(True)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setAutoDefault(False)  # Return never cancels, whatever has the focus
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -187,8 +189,12 @@ class ConnectDialog(QDialog):
     # -- state --------------------------------------------------------------------------
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
-        for widget in (self.url_edit, self.password_edit, self.connect_button):
-            widget.setEnabled(not busy)
+        # Read-only, not disabled: a disabled field would hand the focus to Cancel,
+        # and Return would then cancel instead of trying again.
+        for edit in (self.url_edit, self.password_edit):
+            edit.setReadOnly(busy)
+        self.connect_button.setEnabled(not busy)
+        self.connect_button.setDefault(True)
         if busy:
             self._show(text, error=False)
 

@@ -303,4 +303,12 @@ def test_return_in_the_fields_connects(qtbot: QtBot, home: Path) -> None:
         qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
     assert "must start with postgresql://" in str(blocker.args[0])
     assert dialog.isVisible()
+    # Again after a connection that failed on the dialog's thread: still Connect.
+    dialog.url_edit.setText(f"postgresql://postgres@127.0.0.1:{_free_port()}/hooks")
+    for _ in range(2):
+        with qtbot.waitSignal(dialog.tested, timeout=WAIT_MS) as blocker:
+            qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+        assert "nothing accepts connections there" in str(blocker.args[0])
+        assert dialog.isVisible()
+        assert dialog.focusWidget() is dialog.password_edit
     dialog.reject()
