@@ -65,6 +65,8 @@ class StatusBar(QObject):
         self.rate_label.setObjectName("deliveryRate")
         self.queue_label = QLabel()
         self.queue_label.setObjectName("queueDepth")
+        for label in (self.database_label, self.rate_label):
+            label.setContentsMargins(0, 0, 12, 0)  # room between the permanent figures
         bar.addWidget(self.engine_label)
         bar.addPermanentWidget(self.database_label)
         bar.addPermanentWidget(self.rate_label)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from hookadmin.core.service import HookService
 from hookadmin.core.store import StoreLocation
@@ -40,13 +40,16 @@ class WindowHost(QObject):
         self._ping_settings = ping_settings
         self.window: MainWindow | None = None
 
-    def open(self, service: HookService, geometry: QByteArray | None = None) -> MainWindow:
-        """Show the window on ``service`` (which the host closes with the window), at
-        ``geometry`` (``QWidget.saveGeometry``; default: where it was last closed)."""
+    def open(self, service: HookService, like: MainWindow | None = None) -> MainWindow:
+        """Show the window on ``service`` (which the host closes with the window),
+        where ``like`` is and in its state (default: where it was last closed)."""
         window = MainWindow(service, self._make_engine(service.location),
                             ping_settings=self._ping_settings)
-        if geometry is not None:
-            window.restoreGeometry(geometry)
+        if like is not None:
+            window.setGeometry(like.geometry())
+            window.setWindowState(like.windowState())
+            window.splitter.setSizes(like.splitter.sizes())
+            window.tabs.setCurrentIndex(like.tabs.currentIndex())
         window.switch_requested.connect(self.switch)
         self.window = window
         window.show()
@@ -60,7 +63,7 @@ class WindowHost(QObject):
         old = self.window
         if old is not None and old.engine is not None:
             old.engine.stop()
-        self.open(service, old.saveGeometry() if old is not None else None)
+        self.open(service, old)
         if old is not None:
             old.close()
             old.service.close()

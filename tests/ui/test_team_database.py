@@ -216,6 +216,7 @@ def test_connecting_switches_the_window_and_its_engine_and_is_remembered(
         name = f"Team: 127.0.0.1/{urlsplit(postgres_url).path.lstrip('/')}"
         assert team_window.windowTitle() == f"hookadmin — service hooks — {name}"
         assert team_window.status.database_label.text() == name
+        assert team_window.geometry() == local.geometry()
         assert not local.isVisible()
         assert not old_engine.running
         assert team_window.service.location.url is not None
