@@ -4,12 +4,15 @@ exit status 2, before any window opens."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from hookadmin.core.store import DATABASE_ENV
 from hookadmin.ui.app import main, start_location
+from tests.helpers import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +63,32 @@ def test_the_option_wins_over_the_environment_and_the_remembered_choice(
     (config_dir / "database.json").write_text('{"database": null}', encoding="utf-8")
     location, remembered = start_location(None, None)
     assert (location.url, remembered) == (None, False)
+
+
+def test_hookadmin_gui_takes_the_global_database_option(home: Path) -> None:
+    result = run_cli("--database", "postgresql://admin@db.example/hooks?no_such_option=1",
+                     "gui", home=home)
+    assert result.returncode == 2
+    assert result.stderr.startswith("hookadmin: --database is not a valid PostgreSQL "
+                                    "connection URL")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_the_window_refuses_a_database_it_cannot_reach_with_exit_1(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a remembered choice but one given: no local window instead, exit 1 (the
+    message box is answered by the test instead of waiting for a click)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    shown: list[str] = []
+
+    def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    assert main(argv=["--database", f"postgresql://admin@127.0.0.1:{port}/hooks"]) == 1
+    assert len(shown) == 1
+    assert "nothing accepts connections there" in shown[0]
