@@ -10,6 +10,7 @@ what it cannot do and may connect anyway."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,15 +50,20 @@ class _Opened:
     service: HookService
 
 
-def _open(location: StoreLocation) -> _Opened:
+def _open(location: StoreLocation, cancelled: threading.Event) -> _Opened | None:
     """Check the database of ``location`` and open a window's service on it (on the
-    dialog's thread).
+    dialog's thread). None when the dialog was closed meanwhile (the service opened is
+    closed again, so no connection is left behind).
 
     Raises:
         StoreUnavailable, StoreError: see :func:`check_team_database`.
     """
     check = check_team_database(location)
-    return _Opened(check, HookService(location, origin="window"))
+    service = HookService(location, origin="window")
+    if cancelled.is_set():
+        service.close()
+        return None
+    return _Opened(check, service)
 
 
 class ConnectDialog(QDialog):
@@ -89,6 +95,7 @@ class ConnectDialog(QDialog):
         self._opened: _Opened | None = None
         self._location: StoreLocation | None = None
         self._lane: Lane[object] = Lane("hookadmin-connect", object, parent=self)
+        self._cancelled = threading.Event()
 
         intro = QLabel("Every window and worker of a team shares one PostgreSQL database. "
                        "Its administrator gives you its URL; a password you enter here is "
@@ -153,10 +160,14 @@ class ConnectDialog(QDialog):
             return
         location = self._location = StoreLocation(self._home, url)
         self._set_busy(True, f"Connecting to {location.describe()}…")
-        self._lane.submit(lambda _: _open(location), self._on_opened, self._on_failed)
+        cancelled = self._cancelled
+        self._lane.submit(lambda _: _open(location, cancelled), self._on_opened,
+                          self._on_failed)
 
-    def _on_opened(self, opened: _Opened) -> None:
+    def _on_opened(self, opened: _Opened | None) -> None:
         self._set_busy(False)
+        if opened is None:
+            return
         if not opened.check.key_problem:
             self._remember(opened)
             return
@@ -215,11 +226,12 @@ class ConnectDialog(QDialog):
             self._opened = None
 
     def done(self, result: int) -> None:
-        """Close the dialog; a service opened but not taken is closed, and the
-        dialog's thread ends (waiting for a connection test under way)."""
+        """Close the dialog at once; a service opened but not taken is closed, and so
+        is the one a connection test still under way opens (its thread ends then)."""
         if result != QDialog.DialogCode.Accepted:
             self._drop_opened()
-        self._lane.close(wait=True)
+        self._cancelled.set()
+        self._lane.close()
         super().done(result)
 
     def closeEvent(self, event: QCloseEvent) -> None:

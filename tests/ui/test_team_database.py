@@ -9,6 +9,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -313,3 +314,33 @@ def test_return_in_the_fields_connects(qtbot: QtBot, home: Path) -> None:
         assert dialog.isVisible()
         assert dialog.focusWidget() is dialog.password_edit
     dialog.reject()
+
+
+def test_cancel_during_a_test_closes_at_once(qtbot: QtBot, home: Path) -> None:
+    """The connection test of a server that never answers is not waited for: the dialog
+    closes while the server still holds the connection (a 10 s connect timeout)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    accepted: list[socket.socket] = []
+    release = threading.Event()
+
+    def accept() -> None:
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        release.wait(WAIT_MS / 1000)
+        conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    dialog = _dialog(qtbot, home)
+    dialog.url_edit.setText(f"postgresql://postgres@127.0.0.1:{port}/hooks")
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(accepted), timeout=WAIT_MS)
+    started = time.monotonic()
+    dialog.reject()
+    assert time.monotonic() - started < 2.0
+    assert not dialog.isVisible()
+    assert thread.is_alive()  # the server has not answered yet
+    release.set()
+    thread.join(5)
+    listener.close()
