@@ -186,6 +186,7 @@ class ConnectDialog(QDialog):
         assert location is not None
         assert location.url is not None
         url = location.url
+        self._opened = opened  # kept (and closed on Cancel) if saving fails: Connect retries
         self._set_busy(True, "Saving the choice…")
 
         def done(_: None) -> None:
