@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         from hookadmin.ui.app import main as gui_main
 
-        return gui_main(home=args.home)
+        return gui_main(home=args.home, database=args.database, argv=())
     try:
         return _dispatch(args)
     except InputError as err:

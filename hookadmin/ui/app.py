@@ -1,25 +1,78 @@
-"""Start the admin window: ``hookadmin`` or ``hookadmin gui``."""
+"""Start the admin window: ``hookadmin``, ``hookadmin gui`` or ``hookadmin-gui``.
+
+The window opens on ``--database URL``, else ``$HOOKADMIN_DATABASE``, else the team
+database last chosen in *File → Connect to team database…* (see
+:mod:`hookadmin.core.team.database_choice`), else SQLite in the data directory."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hookadmin import __version__
-from hookadmin.core.errors import HookadminError
+from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.core.service import HookService
+from hookadmin.core.store import DATABASE_ENV, StoreLocation, resolve_location
+from hookadmin.core.team.database_choice import remembered_location
 from hookadmin.ui.engine_thread import ThreadEngineHost
-from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.window_host import WindowHost
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
-def main(home: str | None = None) -> int:
-    """Open the window on the data directory ``home`` (default per DESIGN.md §5) and
-    run until it is closed. Returns the exit status."""
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The options of ``hookadmin-gui``: ``--home DIR`` and ``--database URL``, as the
+    command line has them. Bad usage exits with status 2 and one line on stderr."""
+    parser = argparse.ArgumentParser(
+        prog="hookadmin-gui", description="Open the hookadmin window.")
+    parser.add_argument("--version", action="version", version=f"hookadmin {__version__}")
+    parser.add_argument("--home", metavar="DIR",
+                        help="data directory (default: $HOOKADMIN_HOME or the user data folder)")
+    parser.add_argument("--database", metavar="URL",
+                        help="a team's PostgreSQL database, postgresql://USER@HOST:PORT/DBNAME "
+                             f"(default: ${DATABASE_ENV}, else the one last connected to from "
+                             "the window, else SQLite in the data directory)")
+    return parser.parse_args(argv)
+
+
+def start_location(home: str | None, database: str | None) -> tuple[StoreLocation, bool]:
+    """Where the window opens, and whether that is the remembered choice (not
+    ``--database`` or ``$HOOKADMIN_DATABASE``).
+
+    Raises:
+        InputError: ``--database`` or ``$HOOKADMIN_DATABASE`` is not a PostgreSQL URL.
+        SecretStoreError: the remembered database's password cannot be read.
+    """
+    location = resolve_location(home, database)
+    if location.team:
+        return location, False
+    remembered = remembered_location(location.home)
+    return (remembered, True) if remembered is not None else (location, False)
+
+
+def main(home: str | None = None, database: str | None = None,
+         argv: Sequence[str] | None = None) -> int:
+    """Open the window (see the module's docstring for which database) and run until
+    it is closed. ``home`` and ``database`` come from ``hookadmin gui``; without them
+    the options are read from ``argv`` (default: ``sys.argv[1:]``), as for
+    ``hookadmin-gui``. Returns the exit status: 2 for a bad option or URL, 1 when the
+    database cannot be opened."""
+    if home is None and database is None:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        home, database = args.home, args.database
+    try:
+        location, remembered = start_location(home, database)
+    except InputError as err:
+        sys.stderr.write(f"hookadmin: {err}\n")
+        return 2
+    except HookadminError as err:
+        sys.stderr.write(f"hookadmin: {err}\n")
+        return 1
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("hookadmin")
@@ -30,13 +83,20 @@ def main(home: str | None = None) -> int:
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     try:
-        service = HookService(home, origin="window")
+        service = HookService(location, origin="window")
     except HookadminError as err:
-        QMessageBox.critical(None, "hookadmin", str(err))
-        return 1
-    engine = ThreadEngineHost(service.home)
-    window = MainWindow(service, engine)
-    window.show()
+        if not remembered:
+            QMessageBox.critical(None, "hookadmin", str(err))
+            return 1
+        QMessageBox.warning(None, "hookadmin", f"{err} The window opens on the local "
+                            "database; File → Connect to team database… tries again.")
+        try:
+            service = HookService(StoreLocation(location.home), origin="window")
+        except HookadminError as local_err:
+            QMessageBox.critical(None, "hookadmin", str(local_err))
+            return 1
+    host = WindowHost(ThreadEngineHost)
+    host.open(service)
     status = app.exec()
-    service.close()
+    host.close()
     return int(status)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from hookadmin.core.errors import HookadminError
+from hookadmin.core.store import StoreLocation
 from hookadmin.delivery.policy import DeliverySettings
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class _EngineThread(QThread):
     """Imports the engine (the HTTP stack, about a second: never on the GUI thread),
     then runs one until it stops; ``problem`` is the sentence of a failure."""
 
-    def __init__(self, home: Path, settings: DeliverySettings | None,
+    def __init__(self, home: StoreLocation | Path, settings: DeliverySettings | None,
                  on_attempt: Callable[[AttemptOutcome], None],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,7 +78,7 @@ class ThreadEngineHost(QObject):
     :class:`~hookadmin.ui.workers.EngineHost`.
 
     Args:
-        home: the data directory.
+        home: the store (a data directory: as ``Engine`` resolves it).
         settings: the engine's settings (None: the defaults, plus the user's delivery
             options, which the engine reads from the database).
         parent: the Qt parent.
@@ -93,10 +94,11 @@ class ThreadEngineHost(QObject):
     running_changed = Signal(bool)
     errored = Signal(str)
 
-    def __init__(self, home: Path, settings: DeliverySettings | None = None,
+    def __init__(self, home: StoreLocation | Path, settings: DeliverySettings | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._home, self._settings = Path(home), settings
+        self._home: StoreLocation | Path = home
+        self._settings = settings
         self._thread: _EngineThread | None = None
         self._stopping = self._restart = False
         self._outcomes: deque[AttemptOutcome] = deque()

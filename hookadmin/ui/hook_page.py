@@ -188,6 +188,11 @@ class HookPage(QWidget):
         self.verify_button.setObjectName("verifySnippets")
         self.verify_button.setToolTip("Receiver code (Python, Node.js, Go, shell) that checks "
                                       "this hook's signatures")
+        self.key_notice = QLabel()
+        self.key_notice.setObjectName("teamKeyMissing")
+        self.key_notice.setWordWrap(True)
+        self.key_notice.setStyleSheet("color: #a15c00;")
+        self.key_notice.hide()
         self.rotation_label = QLabel()
         self.rotation_label.setObjectName("secretRotation")
         self.rotation_label.setWordWrap(True)
@@ -325,6 +330,7 @@ class HookPage(QWidget):
         layout.addWidget(self.reason_label)
         layout.addWidget(self.ordered_banner)
         layout.addWidget(self.warnings)
+        layout.addWidget(self.key_notice)
         layout.addLayout(details)
         layout.addLayout(actions)
         layout.addSpacing(6)
@@ -357,6 +363,21 @@ class HookPage(QWidget):
         self.curl_button.clicked.connect(lambda: self._selected_emit(self.copy_curl_requested))
         self.deliveries_view.selectionModel().selectionChanged.connect(
             self._on_selection_changed)
+
+    def set_signing_unavailable(self, sentence: str) -> None:
+        """This machine cannot read the hooks' secrets (a team database without its
+        team key): show ``sentence`` on the page and disable Reveal, Reset and Ping,
+        their tooltips saying why. An empty ``sentence`` enables them again."""
+        self.key_notice.setText(sentence)
+        self.key_notice.setVisible(bool(sentence))
+        for button, tip in ((self.reveal_button, "Show the secret, with buttons to copy it"),
+                            (self.reset_button, "Replace the secret; the old one keeps "
+                             "signing webhook-signature for 24 hours"),
+                            (self.ping_button, "Send a signed test notification now and "
+                             "show the response")):
+            button.setEnabled(not sentence)
+            button.setToolTip("This machine has no team key, so it cannot reveal, ping "
+                              "or sign." if sentence else tip)
 
     def _emit(self, signal: SignalInstance) -> None:
         if self.hook is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import (
     QByteArray,
@@ -38,12 +39,13 @@ from PySide6.QtWidgets import (
 from hookadmin.core.errors import HookadminError, NotFoundError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
-from hookadmin.core.store import Repository, open_store
+from hookadmin.core.store import Repository, StoreLocation, open_store
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.ui.activity_page import ActivityPage
 from hookadmin.ui.audit_page import AuditPage
 from hookadmin.ui.background import Lane
 from hookadmin.ui.banners import PausedBanner, ProblemBanner
+from hookadmin.ui.database_actions import DatabaseActions
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.delivery_actions import DeliveryActions
 from hookadmin.ui.engine_thread import ThreadEngineHost
@@ -65,14 +67,20 @@ if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first
     from hookadmin.delivery.engine import AttemptOutcome
 
 DELIVERIES_SHOWN = 200
+TEAM_KEY_CAUSES = ("team_key_missing", "team_key_mismatch", "team_key_invalid")
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
                   "never sent unsigned.")
 
 
-def database_name(service: HookService) -> str:
-    """Which database the window is on, for its title and status bar: ``local
-    database`` (SQLite in the data directory), with the directory."""
-    return f"local database ({service.home})"
+def database_name(location: StoreLocation) -> str:
+    """Which database the window is on, for its title and status bar: ``Local
+    (SQLite)``, or ``Team: HOST/DBNAME`` for a team database (never a password)."""
+    if location.url is None:
+        return "Local (SQLite)"
+    parts = urlsplit(location.url)
+    host = parts.hostname or "local socket"
+    dbname = unquote(parts.path.lstrip("/")) or "default"
+    return f"Team: {host}/{dbname}"
 
 
 class _AfterFirstPaint(QObject):
@@ -103,10 +111,14 @@ class MainWindow(QMainWindow):
         keyring_checked(bool): the check of the OS keyring made after the first paint is
             done: True when the keyring can be used (else the banner says why).
         refreshed(): the rows of a refresh have been read and applied.
+        switch_requested(HookService): *File → Connect to team database…* or *Use local
+            database* opened the service of another database, for the window's host to
+            switch to (:class:`~hookadmin.ui.window_host.WindowHost`).
     """
 
     keyring_checked = Signal(bool)
     refreshed = Signal()
+    switch_requested = Signal(object)
 
     def __init__(self, service: HookService, engine: EngineHost | ThreadEngineHost | None = None,
                  ping_settings: DeliverySettings | None = None) -> None:
@@ -123,13 +135,14 @@ class MainWindow(QMainWindow):
         # window goes on painting meanwhile.
         self.keyring_lane: Lane[HookService] = Lane(
             "hookadmin-keyring",
-            lambda: HookService(service.home, secrets=service.secrets),
+            lambda: HookService(service.location, secrets=service.secrets),
             lambda lane_service: lane_service.close(), parent=self)
         self._keyring_problem = False
+        self.team_key_problem = ""  # why this machine cannot sign for the team database
         self.keyring_lane.busy_changed.connect(self._update_engine_state)
         # The periodic reads run on this lane, with a store of its own.
         self.reads: Lane[Repository] = Lane(
-            "hookadmin-reads", lambda: open_store(service.home),
+            "hookadmin-reads", lambda: open_store(service.location),
             lambda store: store.close(), parent=self)
         self._refresh_in_flight = self._refresh_wanted = False
         self._page_wanted: int | None = None  # a page asked for, its rows not yet read
@@ -138,9 +151,9 @@ class MainWindow(QMainWindow):
         self.delivery_actions = DeliveryActions(self)
         self.pings = Pings(self, self.ping_settings)
 
-        self.database_name: str = database_name(service)
+        self.database_name: str = database_name(service.location)
         self.setWindowTitle(f"hookadmin — service hooks — {self.database_name}")
-        self.status.show_database(self.database_name)
+        self.status.show_database(self.database_name, service.location.describe())
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
 
@@ -210,6 +223,9 @@ class MainWindow(QMainWindow):
         import_action = file_menu.addAction("&Import hooks…")
         import_action.setObjectName("importHooks")
         import_action.triggered.connect(self.transfer.ask_import)
+        file_menu.addSeparator()
+        self.database_actions = DatabaseActions(self)
+        self.database_actions.add_to(file_menu)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -300,6 +316,12 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_keyring_checked(self, problem: str) -> None:
+        if problem and self.startup.cause in TEAM_KEY_CAUSES:
+            self.team_key_problem = problem
+            self.page.set_signing_unavailable(problem)
+            self._update_engine_state()
+            self.keyring_checked.emit(False)
+            return
         if problem:
             self.show_banner(f"{problem} {KEYRING_ADVICE}")
         self.keyring_answered(not problem)
@@ -437,6 +459,8 @@ class MainWindow(QMainWindow):
         """What the status bar says the engine does."""
         if self.engine is not None and self.pause_action.isChecked():
             return "paused"
+        if self.team_key_problem:
+            return "not sending: no team key on this machine"
         if self._keyring_problem or self.keyring_lane.busy:
             return "waiting for the keyring"
         if self.engine is None:

@@ -65,20 +65,24 @@ class StatusBar(QObject):
         self.rate_label.setObjectName("deliveryRate")
         self.queue_label = QLabel()
         self.queue_label.setObjectName("queueDepth")
+        for label in (self.database_label, self.rate_label):
+            label.setContentsMargins(0, 0, 12, 0)  # room between the permanent figures
         bar.addWidget(self.engine_label)
         bar.addPermanentWidget(self.database_label)
         bar.addPermanentWidget(self.rate_label)
         bar.addPermanentWidget(self.queue_label)
 
     def show_engine_state(self, state: str) -> None:
-        """Say what the engine does: ``running``, ``paused``, ``off``, ``stopped`` or
-        ``waiting for the keyring``."""
+        """Say what the engine does: ``running``, ``paused``, ``off``, ``stopped``,
+        ``waiting for the keyring`` or ``not sending: no team key on this machine``."""
         self.engine_label.setText(f"Delivery engine: {state}")
 
-    def show_database(self, name: str) -> None:
-        """Say which database the window is on (``local database (DIR)`` or a
-        server's name)."""
-        self.database_label.setText(name[:1].upper() + name[1:])
+    def show_database(self, name: str, where: str = "") -> None:
+        """Say which database the window is on: ``name`` (``Local (SQLite)`` or
+        ``Team: HOST/DBNAME``), with ``where`` (its full description, never a password)
+        as the tooltip."""
+        self.database_label.setText(name)
+        self.database_label.setToolTip(where)
 
     def show_counts(self, counts: StatusCounts) -> None:
         """Show figures read by :func:`read_status_counts`."""

@@ -31,7 +31,7 @@ from PySide6.QtCore import (
 )
 
 import hookadmin
-from hookadmin.core.errors import HookadminError
+from hookadmin.core.errors import HookadminError, SecretStoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.delivery.worker_process import MODULE as WORKER_MODULE
@@ -393,7 +393,8 @@ class StartupChecks(QObject):
 
     Signals:
         keyring_checked(str): the problem in one sentence, or "" when the keyring
-            answered. Emitted once, in the GUI thread.
+            answered. Emitted once, in the GUI thread; :attr:`cause` then holds the
+            problem's kind (``SecretStoreError.cause``, e.g. ``team_key_missing``).
     """
 
     keyring_checked = Signal(str)
@@ -404,6 +405,7 @@ class StartupChecks(QObject):
         super().__init__(parent)
         self._check = check
         self._thread: threading.Thread | None = None
+        self.cause: str | None = None  # the problem's kind (SecretStoreError.cause)
 
     def start(self) -> None:
         """Start the thread (once)."""
@@ -424,6 +426,7 @@ class StartupChecks(QObject):
             self._check()
         except HookadminError as err:
             problem = str(err)
+            self.cause = err.cause if isinstance(err, SecretStoreError) else None
         except Exception as err:  # an unexpected keyring failure still gets a sentence
             log.exception("keyring check failed")
             problem = f"The OS keyring could not be checked ({err})."

@@ -121,9 +121,10 @@ def visible_top_level(object_name: str) -> QWidget | None:
 
 
 def select_hook(qtbot: QtBot, window: MainWindow, hook_id: int) -> None:
-    """Click the hook's row in the table and wait for its page."""
+    """Wait for the hook's row (a refresh under way reads it on the reads lane), click
+    it and wait for its page."""
+    qtbot.waitUntil(lambda: window.hooks_model.row_of(hook_id) >= 0, timeout=10_000)
     row = window.hooks_model.row_of(hook_id)
-    assert row >= 0, f"hook {hook_id} is not in the table"
     click_row(qtbot, window.hooks_view, row)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page
                     and window.page.hook is not None and window.page.hook.id == hook_id)

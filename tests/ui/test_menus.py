@@ -59,8 +59,9 @@ def test_receiver_docs_point_at_the_readme_section_in_this_copy() -> None:
 
 def test_title_and_status_bar_say_which_database(window: MainWindow,
                                                  service: HookService) -> None:
-    assert window.windowTitle().endswith(f"local database ({service.home})")
-    assert window.status.database_label.text() == f"Local database ({service.home})"
+    assert window.windowTitle() == "hookadmin — service hooks — Local (SQLite)"
+    assert window.status.database_label.text() == "Local (SQLite)"
+    assert str(service.home) in window.status.database_label.toolTip()
 
 
 def test_a_banner_says_delivery_is_paused_and_resumes_it(
