@@ -151,6 +151,7 @@ class HookForm(QWidget):
         # addRow(str, layout) gives the label no buddy, so its mnemonic would do nothing.
         url_label = QLabel("Payload &URL *")
         url_label.setBuddy(self.url_edit)
+        form.addRow(self.type_options.type_label, self.type_options.type_list)
         form.addRow(url_label, url_col)
         name_col = QVBoxLayout()
         name_col.setSpacing(2)
@@ -175,8 +176,8 @@ class HookForm(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(intro)
         layout.addSpacing(8)
-        layout.addWidget(self.type_options)
         layout.addLayout(form)
+        layout.addWidget(self.type_options)
         layout.addSpacing(8)
         layout.addWidget(events_title)
         layout.addWidget(events_frame)
