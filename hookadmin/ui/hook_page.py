@@ -227,9 +227,8 @@ class HookPage(QWidget):
         health_row.addWidget(self.health_label, 1)
         details.addRow("Health", health_row)
         details.addRow("TLS", self.tls_label)
-        self.type_details = HookTypeDetails()
-        details.addRow(self.type_details)
         details.addRow("Secret", secret_col)
+        self.type_details = HookTypeDetails(details, self.tls_label)
 
         actions = QHBoxLayout()
         actions.addWidget(self.ping_button)
