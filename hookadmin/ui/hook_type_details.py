@@ -93,7 +93,10 @@ class HookTypeDetails:
         for _label, value in self._rows:
             self._form.removeRow(value)  # deletes both widgets
         self._rows = []
-        row, _role = self._form.getWidgetPosition(self._after)
+        # PySide6 returns getWidgetPosition's (row, role) as a tuple; its stubs say object.
+        position: tuple[int, QFormLayout.ItemRole] = \
+            self._form.getWidgetPosition(self._after)  # type: ignore[assignment]
+        row = position[0]
         for label_text, text in type_details(hook):
             label = QLabel(label_text)
             value = QLabel(text)
