@@ -61,7 +61,7 @@ class HooksPanel(QWidget):
         hh = self.view.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        hh.resizeSection(1, 150)
+        hh.resizeSection(1, 120)  # the Hook column (stretched) keeps the most room
         for col in (2, 3, 4):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         # Rows of one height, with room for two lines (name, then URL): rows sized to

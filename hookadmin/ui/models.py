@@ -302,7 +302,9 @@ class HooksModel(TableModel):
 
     def _last_text(self, hook: Hook) -> str:
         last = self._last.get(hook.id)
-        return "never" if last is None else f"{delivery_result(last)} · {ago(last.updated_at)}"
+        # Two lines, as the Hook column's name and URL: one line made the column wide
+        # enough to squeeze the hook's name to a few letters.
+        return "never" if last is None else f"{delivery_result(last)}\n{ago(last.updated_at)}"
 
     def hook_at(self, row: int) -> Hook:
         """The hook shown in ``row``."""

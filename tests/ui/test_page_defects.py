@@ -399,3 +399,27 @@ def test_health_is_read_again_only_when_due(qtbot: QtBot) -> None:
     model.set_data([hook(1), hook(2)], {}, None)
     assert model.health_due()  # a new hook has none yet
     assert model.health_of(1) == quiet  # None kept the last
+
+
+def test_a_long_last_delivery_leaves_the_hook_name_its_room(qtbot: QtBot) -> None:
+    """A delivery retrying after timeouts ("retrying (timeout) · 27 s ago") made the
+    Last delivery column so wide that the hook's name was cut to a few letters: the
+    result and its age are two lines, as the name and URL are, and the Hook column
+    stays the widest."""
+    from hookadmin.ui.hooks_panel import HooksPanel
+
+    panel = HooksPanel()
+    qtbot.addWidget(panel)
+    panel.resize(548, 400)
+    long_name = "Operations monitor for the nightly warehouse loads and every cluster"
+    retrying = delivery(1, "pending", code=None, next_at=NOW + 30)
+    panel.model.set_data([hook(1, long_name)], {1: retrying})
+    panel.show()
+    qtbot.waitExposed(panel)
+    text = panel.model.index(0, HooksModel.LAST).data()
+    result, age = text.splitlines()
+    assert result == "retrying (timeout)"
+    assert age.endswith(" s ago")
+    header = panel.view.horizontalHeader()
+    widths = [header.sectionSize(col) for col in range(header.count())]
+    assert widths[0] == max(widths), widths
