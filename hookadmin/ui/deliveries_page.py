@@ -220,7 +220,7 @@ class DeliveriesPage(QWidget):
         table_layout.addWidget(self.empty_label)
         table_layout.addWidget(self.view, 1)
         split = delivery_panel(table, (self.redeliver_button, self.curl_button),
-                               self.details, (330, 400))
+                               self.details, (330, 400), scroll_details=True)
         layout = QVBoxLayout(self)
         layout.addLayout(find)
         layout.addLayout(filters)

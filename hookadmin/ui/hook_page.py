@@ -46,10 +46,12 @@ def curl_command(url: str, headers: dict[str, str], body: bytes) -> str:
 
 
 def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidget,
-                   sizes: tuple[int, int]) -> QSplitter:
+                   sizes: tuple[int, int], *, scroll_details: bool = False) -> QSplitter:
     """Deliveries above, the selected one's actions (a row of ``buttons``) and
     ``details`` below, in a vertical splitter of ``sizes`` pixels: the hook page's and
-    the Deliveries tab's shared layout."""
+    the Deliveries tab's shared layout. With ``scroll_details`` the lower part scrolls
+    when the window is too short for the details (for a view that does not scroll as
+    a whole)."""
     actions = QHBoxLayout()
     for button in buttons:
         actions.addWidget(button)
@@ -61,7 +63,14 @@ def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidge
     lower_layout.addWidget(details, 1)
     split = QSplitter(Qt.Orientation.Vertical)
     split.addWidget(table)
-    split.addWidget(lower)
+    if scroll_details:
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(lower)
+        split.addWidget(scroll)
+    else:
+        split.addWidget(lower)
     split.setSizes(list(sizes))
     return split
 

@@ -423,3 +423,37 @@ def test_a_long_last_delivery_leaves_the_hook_name_its_room(qtbot: QtBot) -> Non
     header = panel.view.horizontalHeader()
     widths = [header.sectionSize(col) for col in range(header.count())]
     assert widths[0] == max(widths), widths
+
+
+def test_the_attempt_details_keep_room_for_headers_and_body(qtbot: QtBot) -> None:
+    """At its smallest the attempt view still shows three header rows and four lines
+    of body (on the hook page the lower half of a 900 px window squeezed the headers
+    table to its header row and the body to one line): the page scrolls instead."""
+    from hookadmin.core.store import Attempt
+    from hookadmin.ui.attempt_view import AttemptView
+
+    answered = Attempt(started_at=NOW - 50, duration_ms=15.0,
+                       request_url="https://example.com/hook",
+                       request_headers={"X-Hook-Delivery": "d-1", "X-Hook-Signature": "ab12",
+                                        "Content-Type": "application/json"},
+                       status_code=500,
+                       response_headers=[("Server", "test"), ("Date", "today"),
+                                         ("Content-Type", "application/json")],
+                       response_body=b'{"ok": false, "error": "down", "retry": true}',
+                       response_truncated=False, error_kind="http_status",
+                       error_message=None, number=1)
+    view = AttemptView()
+    qtbot.addWidget(view)
+    view.show_delivery(delivery(1, "pending", 500, next_at=NOW + 60), [answered],
+                       b'{"id": 9, "a": 1}')
+    view.resize(600, 1)  # a top-level widget stops at its layout's minimum
+    view.show()
+    qtbot.waitExposed(view)
+    line = view.response_body.fontMetrics().lineSpacing()
+    for tab, table, body in ((0, view.response_headers, view.response_body),
+                             (1, view.request_headers, view.request_body)):
+        view.tabs.setCurrentIndex(tab)
+        qtbot.waitUntil(table.isVisible)
+        rows = table.verticalHeader().defaultSectionSize()
+        assert table.viewport().height() >= 3 * rows, tab
+        assert body.viewport().height() >= 4 * line, tab
