@@ -200,6 +200,9 @@ def test_clicking_another_hook_during_edit_asks_first(
     close_dialog_with(qtbot, "Cancel")
     assert window.stack.currentWidget() is window.form_scroll
     assert window.form.name_edit.text() == "one renamed"
+    # The list shows the hook being edited again, not the clicked one (or none).
+    assert window.selected_hook_id() == first.id
+    assert visible_top_level("unsavedChanges") is None
 
     other_row()  # Save: stored, then the clicked hook is shown
     qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
