@@ -240,6 +240,11 @@ class HookForm(QWidget):
         the values are being submitted: the window leaves the form once saved)."""
         return not self._submitting and self._state() != self._saved_state
 
+    def forget_edits(self) -> None:
+        """Treat the values on screen as the saved ones (Cancel and Escape throw the
+        edits away on purpose: leaving must not ask about them)."""
+        self._saved_state = self._state()
+
     def submit_finished(self, saved: bool) -> bool:
         """The window's answer to ``submitted``: the values were saved (leaving the form
         no longer asks) or not (a problem is shown). Returns True when the form was
@@ -272,7 +277,7 @@ class HookForm(QWidget):
 
         def answered(button: QMessageBox.StandardButton) -> None:
             if button == QMessageBox.StandardButton.Discard:
-                self._saved_state = self._state()
+                self.forget_edits()
                 proceed()
             elif button == QMessageBox.StandardButton.Save:
                 # The window saves (perhaps in the background) and then calls

@@ -460,3 +460,27 @@ def test_the_attempt_details_keep_room_for_headers_and_body(qtbot: QtBot) -> Non
         rows = table.verticalHeader().defaultSectionSize()
         assert table.viewport().height() >= 3 * rows, tab
         assert body.viewport().height() >= 4 * line, tab
+
+
+def test_escape_leaves_the_edit_for_the_hook_s_page_without_a_stray_question(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """Escape throws the edits away on purpose and shows the hook's page. With the hook
+    not selected in the list (here: hidden by the list's filter) going back selected it
+    again, which asked "Save your changes?" over the page already shown, and Cancel
+    there left an empty page with the edits gone."""
+    made = hook_factory("https://one.example.com/hooks", name="one")
+    window = open_window()
+    select_hook(qtbot, window, made.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+    window.filter_edit.setText("nothing matches this")
+    qtbot.waitUntil(lambda: window.selected_hook_id() is None)
+    window.form.name_edit.setFocus()
+    qtbot.keyClick(window.form.name_edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
+    assert visible_top_level("unsavedChanges") is None
+    assert window.page.hook is not None
+    assert window.page.hook.name == "one"
+    assert window.selected_hook_id() == made.id
+    assert service.hook(made.id).name == "one"
