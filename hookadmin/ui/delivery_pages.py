@@ -59,11 +59,19 @@ class DeliveryPagesModel(DeliveryRowsModel):
         self._more = True
         self._filter = DeliveryFilter()
         self._hook_names: dict[int, str] = {}
+        self._inactive: set[int] = set()
         self._sort: tuple[str, bool] | None = None  # (column, descending); None: newest first
 
-    def set_hook_names(self, names: dict[int, str]) -> None:
-        """Names shown in the Hook column."""
+    def set_hook_names(self, names: dict[int, str],
+                       inactive: set[int] | frozenset[int] = frozenset()) -> None:
+        """Names shown in the Hook column, by hook id; ``inactive``: ids of inactive
+        hooks, whose waiting deliveries are held until the hook is active again."""
         self._hook_names = dict(names)
+        if set(inactive) != self._inactive:
+            self._inactive = set(inactive)
+            if self._rows:
+                col = self.COLUMNS.index("Next attempt")
+                self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col))
 
     def set_filter(self, flt: DeliveryFilter) -> None:
         """Show deliveries matching ``flt`` from the newest."""
@@ -201,6 +209,10 @@ class DeliveryPagesModel(DeliveryRowsModel):
         else:  # "Next attempt"
             if d.status != "pending" or d.next_attempt_at is None:
                 text = "-"
+            elif d.hook_id in self._inactive:  # the engine sends nothing to it
+                return {DISPLAY: "when the hook is active", Roles.DELIVERY_ID: d.id,
+                        TOOLTIP: "The hook is inactive: this delivery waits until the "
+                                 "hook is activated again."}
             elif d.next_attempt_at <= time.time():  # due, held back by the in-flight limit
                 text = "due now"
             else:

@@ -142,6 +142,38 @@ def test_next_attempt_in_the_past_says_due_now(qtbot: QtBot) -> None:
     assert model.index(0, col).data() == "due now"
 
 
+def test_a_delivery_waiting_for_an_inactive_hook_says_so(qtbot: QtBot) -> None:
+    """Deliveries queued for a hook that answered 410 (or was switched off) wait until
+    it is active again: "Next attempt" said "due now" for them, forever."""
+    from hookadmin.ui.delivery_pages import DeliveryPagesModel
+
+    class NoStore:
+        def list_deliveries(self, **_: object) -> list[Delivery]:
+            return []
+
+    model = DeliveryPagesModel(NoStore())  # type: ignore[arg-type]
+    model.set_hook_names({1: "gone"}, inactive={1})
+    model._rows = [delivery(1, "pending", None, next_at=NOW - 30)]
+    col = model.COLUMNS.index("Next attempt")
+    assert model.index(0, col).data() == "when the hook is active"
+    assert "inactive" in model.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
+    model.set_hook_names({1: "gone"}, inactive=set())
+    assert model.index(0, col).data() == "due now"
+
+
+def test_the_next_attempt_column_shows_the_whole_time(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    """"Next attempt" is wide enough for a date and time ("2026-12-05 08:45:12"); it
+    showed "2026-12-05 …"."""
+    from hookadmin.ui.models import local_time
+
+    window = open_window()
+    view = window.deliveries_page.view
+    col = window.deliveries_page.model.COLUMNS.index("Next attempt")
+    needed = view.fontMetrics().horizontalAdvance(local_time(NOW)) + 12
+    assert view.horizontalHeader().sectionSize(col) >= needed
+
+
 def test_the_edit_title_names_the_hook(qtbot: QtBot) -> None:
     form = HookForm()
     qtbot.addWidget(form)
