@@ -210,7 +210,7 @@ class DeliveryPagesModel(DeliveryRowsModel):
             if d.status != "pending" or d.next_attempt_at is None:
                 text = "-"
             elif d.hook_id in self._inactive:  # the engine sends nothing to it
-                return {DISPLAY: "when the hook is active", Roles.DELIVERY_ID: d.id,
+                return {DISPLAY: "hook inactive", Roles.DELIVERY_ID: d.id,
                         TOOLTIP: "The hook is inactive: this delivery waits until the "
                                  "hook is activated again."}
             elif d.next_attempt_at <= time.time():  # due, held back by the in-flight limit
