@@ -27,6 +27,7 @@ from hookadmin.core.formats import default_events
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.ui.event_picker import EventPicker
 from hookadmin.ui.hook_type_form import HookTypeOptions, uses_url_field
+from hookadmin.ui.models import status_color
 
 
 class HookForm(QWidget):
@@ -69,12 +70,12 @@ class HookForm(QWidget):
         self.url_error = QLabel()
         self.url_error.setObjectName("urlError")
         self.url_error.setWordWrap(True)
-        self.url_error.setStyleSheet("color: #c62828;")
+        self.url_error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.url_error.hide()
         self.url_warning = QLabel()
         self.url_warning.setObjectName("urlWarning")
         self.url_warning.setWordWrap(True)
-        self.url_warning.setStyleSheet("color: #a15c00;")
+        self.url_warning.setStyleSheet(f"color: {status_color('pending').name()};")
         self.url_warning.hide()
 
         self.name_edit = QLineEdit()
@@ -83,7 +84,7 @@ class HookForm(QWidget):
         self.name_edit.setAccessibleName("Name")
         self.name_error = QLabel()
         self.name_error.setObjectName("nameError")
-        self.name_error.setStyleSheet("color: #c62828;")
+        self.name_error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.name_error.hide()
 
         self.type_options = HookTypeOptions()
@@ -92,7 +93,7 @@ class HookForm(QWidget):
         self.events = EventPicker()
         self.events_error = QLabel("Choose at least one event.")
         self.events_error.setObjectName("eventsError")
-        self.events_error.setStyleSheet("color: #c62828;")
+        self.events_error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.events_error.hide()
 
         self.active_box = QCheckBox("Active")
@@ -111,7 +112,7 @@ class HookForm(QWidget):
         self.ca_error = QLabel()
         self.ca_error.setObjectName("caError")
         self.ca_error.setWordWrap(True)
-        self.ca_error.setStyleSheet("color: #c62828;")
+        self.ca_error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.ca_error.hide()
         self.insecure_box = QCheckBox("Skip TLS certificate verification (not recommended)")
         self.insecure_box.setObjectName("insecureSsl")
@@ -120,7 +121,7 @@ class HookForm(QWidget):
                                        "receiver's CA above.")
         self.insecure_warning.setObjectName("insecureWarning")
         self.insecure_warning.setWordWrap(True)
-        self.insecure_warning.setStyleSheet("color: #a15c00;")
+        self.insecure_warning.setStyleSheet(f"color: {status_color('pending').name()};")
         self.insecure_warning.hide()
         tls_box = QFrame()
         tls_box.setFrameShape(QFrame.Shape.StyledPanel)

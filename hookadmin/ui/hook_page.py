@@ -160,7 +160,6 @@ class HookPage(QWidget):
         self.reason_label = QLabel()
         self.reason_label.setObjectName("deactivatedReason")
         self.reason_label.setWordWrap(True)
-        self.reason_label.setStyleSheet("color: #c62828;")
 
         self.url_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.url_label.setObjectName("hookUrl")
@@ -190,7 +189,6 @@ class HookPage(QWidget):
         self.warnings = QLabel()
         self.warnings.setObjectName("hookWarnings")
         self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet("color: #a15c00;")
         self.health_label = QLabel()
         self.health_label.setObjectName("hookHealth")
         self.health_label.setWordWrap(True)
@@ -382,7 +380,12 @@ class HookPage(QWidget):
         """The hook's name, state, URL, badges, warnings, TLS and events."""
         self.title.setText(hook.display_name)
         self.state_label.setText("● Active" if hook.active else "○ Inactive")
-        self.state_label.setStyleSheet("color: #2e7d32;" if hook.active else "color: #757575;")
+        # Colours of the current palette (light or dark), read at each show: the
+        # window follows the system's theme.
+        self.state_label.setStyleSheet(
+            f"color: {status_color('succeeded' if hook.active else 'inactive').name()};")
+        self.reason_label.setStyleSheet(f"color: {status_color('failed').name()};")
+        self.warnings.setStyleSheet(f"color: {status_color('pending').name()};")
         self.reason_label.setText(hook.deactivated_reason or "")
         self.reason_label.setVisible(bool(hook.deactivated_reason))
         self.url_label.setText(hook.url)

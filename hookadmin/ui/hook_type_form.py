@@ -46,6 +46,7 @@ from hookadmin.core.hook_types import (
     validate_filter,
 )
 from hookadmin.core.hooks import Hook
+from hookadmin.ui.models import status_color
 
 
 def _secret_edit(name: str, placeholder: str) -> QLineEdit:
@@ -128,7 +129,7 @@ class HookTypeOptions(QWidget):
         self.error = QLabel()
         self.error.setObjectName("optionsError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.error.hide()
 
         self.pagerduty_box = QGroupBox("PagerDuty")

@@ -516,3 +516,59 @@ def test_escape_leaves_the_edit_for_the_hook_s_page_without_a_stray_question(
     assert window.page.hook.name == "one"
     assert window.selected_hook_id() == made.id
     assert service.hook(made.id).name == "one"
+
+
+def test_the_hook_page_s_coloured_texts_have_contrast_on_a_dark_palette(
+        qtbot: QtBot) -> None:
+    """"● Active", a deactivation reason, the plain-http warning and the form's errors
+    were drawn in the light theme's fixed colours, too dark to read on a dark window
+    (under 3:1)."""
+    from PySide6.QtGui import QColor, QGuiApplication
+
+    def lum(c: QColor) -> float:
+        parts = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+                 for v in (c.redF(), c.greenF(), c.blueF())]
+        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+
+    def contrast(a: QColor, b: QColor) -> float:
+        hi, lo = sorted((lum(a), lum(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    app = QGuiApplication.instance()
+    assert isinstance(app, QGuiApplication)
+    light = app.palette()
+    try:
+        for background in (QColor("#ffffff"), QColor("#2b2b2b")):
+            palette = QPalette(light)
+            for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):
+                palette.setColor(role, background)
+            app.setPalette(palette)
+            page = HookPage()
+            qtbot.addWidget(page)
+            gone = Hook(id=1, name="ops", url="http://example.com/hook", events=("job",),
+                        active=False, insecure_ssl=False,
+                        created_at="2026-12-01T00:00:00Z",
+                        updated_at="2026-12-01T00:00:00Z",
+                        deactivated_reason="The receiver answered 410 Gone.")
+            for shown in (hook(1), gone):
+                page.show_hook(shown, [])
+                page.show()
+                qtbot.waitExposed(page)
+                for label in (page.state_label, page.reason_label, page.warnings):
+                    if not label.text():
+                        continue
+                    colour = label.palette().color(label.foregroundRole())
+                    assert contrast(colour, background) >= 4.5, (
+                        label.objectName(), background.name(), colour.name())
+            page.close()
+            form = HookForm()  # its error and warning texts, as typing shows them
+            qtbot.addWidget(form)
+            form.show()
+            qtbot.waitExposed(form)
+            for label in (form.url_error, form.url_warning):
+                colour = label.palette().color(label.foregroundRole())
+                assert contrast(colour, background) >= 4.5, (
+                    label.objectName(), background.name(), colour.name())
+            form.close()
+    finally:
+        app.setPalette(light)
