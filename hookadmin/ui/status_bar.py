@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from hookadmin.core.store import DeliveryHistory
+from hookadmin.ui.hook_page import ElidedLabel
 
 STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
 RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
@@ -59,14 +60,18 @@ class StatusBar(QObject):
         self.bar = bar
         self.engine_label = QLabel()
         self.engine_label.setObjectName("engineState")
-        self.database_label = QLabel()
+        # The database's path gives way when the window is narrow (shortened in its
+        # middle, whole in its tooltip): the engine state and the counts stay whole.
+        self.database_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
+        self.database_label.setAlignment(Qt.AlignmentFlag.AlignRight
+                                         | Qt.AlignmentFlag.AlignVCenter)
         self.database_label.setObjectName("databaseName")
         self.rate_label = QLabel()
         self.rate_label.setObjectName("deliveryRate")
         self.queue_label = QLabel()
         self.queue_label.setObjectName("queueDepth")
         bar.addWidget(self.engine_label)
-        bar.addPermanentWidget(self.database_label)
+        bar.addPermanentWidget(self.database_label, 1)
         bar.addPermanentWidget(self.rate_label)
         bar.addPermanentWidget(self.queue_label)
 
