@@ -71,7 +71,7 @@ class StatusBar(QObject):
         self.queue_label = QLabel()
         self.queue_label.setObjectName("queueDepth")
         bar.addWidget(self.engine_label)
-        bar.addPermanentWidget(self.database_label, 1)
+        bar.addPermanentWidget(self.database_label)
         bar.addPermanentWidget(self.rate_label)
         bar.addPermanentWidget(self.queue_label)
 
