@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from hookadmin.core.store import DeliveryHistory
-from hookadmin.ui.hook_page import ElidedLabel
 
 STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
 RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
@@ -60,11 +59,7 @@ class StatusBar(QObject):
         self.bar = bar
         self.engine_label = QLabel()
         self.engine_label.setObjectName("engineState")
-        # The database's path gives way when the window is narrow (shortened in its
-        # middle, whole in its tooltip): the engine state and the counts stay whole.
-        self.database_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
-        self.database_label.setAlignment(Qt.AlignmentFlag.AlignRight
-                                         | Qt.AlignmentFlag.AlignVCenter)
+        self.database_label = QLabel()
         self.database_label.setObjectName("databaseName")
         self.rate_label = QLabel()
         self.rate_label.setObjectName("deliveryRate")
@@ -75,23 +70,39 @@ class StatusBar(QObject):
         bar.addPermanentWidget(self.rate_label)
         bar.addPermanentWidget(self.queue_label)
 
+    def _fit(self) -> None:
+        """Keep the window at least as wide as the labels' texts, so none is cut off
+        at the window's minimum size."""
+        labels = (self.engine_label, self.database_label, self.rate_label, self.queue_label)
+        spacing = 3 * self.bar.fontMetrics().averageCharWidth()
+        self.bar.setMinimumWidth(sum(label.sizeHint().width() + spacing for label in labels))
+
     def show_engine_state(self, state: str) -> None:
         """Say what the engine does: ``running``, ``paused``, ``off``, ``stopped`` or
         ``waiting for the keyring``."""
-        self.engine_label.setText(f"Delivery engine: {state}")
+        self.engine_label.setText(f"Delivery: {state}")
+        self._fit()
 
     def show_database(self, name: str) -> None:
         """Say which database the window is on (``local database (DIR)`` or a
-        server's name)."""
-        self.database_label.setText(name[:1].upper() + name[1:])
+        server's name): the kind in the bar, the whole name in its tooltip (and the
+        window's title), so a long path does not push the engine state and the counts
+        out of a narrow window."""
+        whole = name[:1].upper() + name[1:]
+        self.database_label.setText(whole.split(" (", 1)[0])
+        self.database_label.setToolTip(whole)
+        self._fit()
 
     def show_counts(self, counts: StatusCounts) -> None:
         """Show figures read by :func:`read_status_counts`."""
         self.rate_label.setText(f"{counts.rate:.1f} deliveries/s")
         shown = (f"{STATUS_COUNT_CAP:,}+" if counts.pending >= STATUS_COUNT_CAP
                  else f"{counts.pending:,}")
-        self.queue_label.setText(f"{counts.waiting:,} events waiting · "
-                                 f"{shown} deliveries pending")
+        events = "event" if counts.waiting == 1 else "events"
+        deliveries = "delivery" if shown == "1" else "deliveries"
+        self.queue_label.setText(f"{counts.waiting:,} {events} waiting · "
+                                 f"{shown} {deliveries} pending")
+        self._fit()
 
     def show_message(self, text: str, timeout_ms: int = 5000) -> None:
         """A passing message on the left of the bar."""
