@@ -255,7 +255,22 @@ class HooksModel(TableModel):
         since the last, or a hook has none yet. Reading it takes 15-20 ms with 20 busy
         hooks, too much for every 2 s refresh."""
         return (time.monotonic() - self._health_read > self.HEALTH_SECONDS
-                or any(h.id not in self._health for h in self._hooks))
+                or any(h.id not in self._health or self._contradicted(h.id)
+                       for h in self._hooks))
+
+    def _contradicted(self, hook_id: int) -> bool:
+        """True when the hook's last delivery is an outcome its health does not count
+        (a success with no success counted, a failure with no failure counted): the
+        health was read before that attempt, and "never succeeded" or "100 %" beside
+        "✓ 200" or "✗ 500" must not stay on screen until the next 30 s read."""
+        last, health = self._last.get(hook_id), self._health.get(hook_id)
+        if last is None or health is None or last.attempts == 0:
+            return False
+        if time.time() - last.updated_at >= len(health.hourly) * 3600:
+            return False  # older than the health's window: it rightly does not count it
+        if last.status == "succeeded":
+            return health.succeeded == 0
+        return health.failed == 0
 
     def set_data(self, hooks: list[Hook], last: dict[int, Delivery],
                  health: dict[int, HookHealth] | None = None) -> None:

@@ -436,6 +436,27 @@ def test_health_is_read_again_only_when_due(qtbot: QtBot) -> None:
     assert model.health_of(1) == quiet  # None kept the last
 
 
+def test_health_is_read_again_when_it_contradicts_the_last_delivery(qtbot: QtBot) -> None:
+    """A window opened before the first deliveries said "No attempts in the last 24 h ·
+    never succeeded" (and a dash in the list) for 30 s while the list showed "✓ 200 · 12 s
+    ago": health that does not account for the last delivery is read again at once."""
+    from hookadmin.core.store import HookHealth
+
+    quiet = HookHealth(succeeded=0, failed=0, hourly=((0, 0),) * 24, last_success_at=None,
+                       failing_since=None)
+    good = HookHealth(succeeded=1, failed=0, hourly=((0, 0),) * 23 + ((1, 0),),
+                      last_success_at=NOW, failing_since=None)
+    model = HooksModel()
+    model.set_data([hook(1)], {}, {1: quiet})
+    assert not model.health_due()
+    model.set_data([hook(1)], {1: delivery(1, "succeeded", 200)}, None)
+    assert model.health_due()  # a success the health does not count
+    model.set_data([hook(1)], {1: delivery(1, "succeeded", 200)}, {1: good})
+    assert not model.health_due()
+    model.set_data([hook(1)], {1: delivery(2, "pending", 500, next_at=NOW + 60)}, None)
+    assert model.health_due()  # a failure the health does not count
+
+
 def test_a_long_last_delivery_leaves_the_hook_name_its_room(qtbot: QtBot) -> None:
     """A delivery retrying after timeouts ("retrying (timeout) · 27 s ago") made the
     Last delivery column so wide that the hook's name was cut to a few letters: the
