@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hookadmin.ui.models import ElideEndDelegate, HooksModel
+from hookadmin.ui.models import ElideEndDelegate, HookCellDelegate, HooksModel
 
 
 class HooksPanel(QWidget):
@@ -56,6 +56,7 @@ class HooksPanel(QWidget):
         self.view.verticalHeader().hide()
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setItemDelegateForColumn(0, HookCellDelegate(self.view))
         self.view.setItemDelegateForColumn(1, ElideEndDelegate(self.view))
         self.view.setAlternatingRowColors(True)
         hh = self.view.horizontalHeader()

@@ -112,6 +112,26 @@ class ElideEndDelegate(QStyledItemDelegate):
         option.textElideMode = Qt.TextElideMode.ElideRight
 
 
+class HookCellDelegate(QStyledItemDelegate):
+    """Draws the hooks list's Hook cell ("name" over "URL") with the name elided at its
+    end (its start names the hook) and the URL in its middle (scheme, host and the end
+    of its path stay), each to the cell's width."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
+        super().initStyleOption(option, index)
+        lines = option.text.replace("\u2028", "\n").split("\n")
+        if option.rect.width() <= 0:
+            return
+        metrics = option.fontMetrics
+        width = option.rect.width() - 8  # the view's text margins on both sides
+        modes: tuple[Qt.TextElideMode, ...] = (Qt.TextElideMode.ElideRight,
+                                               Qt.TextElideMode.ElideMiddle)
+        if len(lines) == 1:
+            modes = (Qt.TextElideMode.ElideMiddle,)  # a hook without a name: its URL
+        option.text = "\u2028".join(metrics.elidedText(line, mode, width)
+                                     for line, mode in zip(lines, modes, strict=False))
+
+
 def sparkline(hourly: tuple[tuple[int, int], ...], width: int, height: int) -> QPixmap:
     """A bar per hour of ``(succeeded, failed)`` attempts, ``width`` by ``height``
     pixels, transparent: the successful part of each bar in the succeeded colour, the

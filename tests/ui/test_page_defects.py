@@ -55,6 +55,12 @@ class Delegate(QStyledItemDelegate):
         self.initStyleOption(option, index)
         return option
 
+    @staticmethod
+    def style_of_with(delegate: QStyledItemDelegate, option: QStyleOptionViewItem,
+                      index: QModelIndex) -> None:
+        """Let ``delegate`` fill ``option`` (its rect already set) for ``index``."""
+        delegate.initStyleOption(option, index)
+
 
 def test_a_status_colour_does_not_bleed_into_the_next_cell(qtbot: QtBot) -> None:
     model = DeliveriesModel()
@@ -118,6 +124,35 @@ def test_events_column_elides_at_the_end(qtbot: QtBot) -> None:
     option = QStyleOptionViewItem()
     delegate.initStyleOption(option, model.index(0, 1))
     assert option.textElideMode == Qt.TextElideMode.ElideRight
+
+
+def test_the_hook_column_keeps_a_long_name_s_start_and_the_url_s_ends(
+        qtbot: QtBot) -> None:
+    """"Data warehouse…d APAC fleets": the name was cut in its middle like the URL. The
+    name keeps its start (elided at the end), the URL its scheme and path (elided in
+    the middle)."""
+    from hookadmin.ui.hooks_panel import HooksPanel
+
+    panel = HooksPanel()
+    qtbot.addWidget(panel)
+    name = "Data warehouse loader for the nightly reconciliation of every regional cluster"
+    long_url = Hook(id=1, name=name, url="https://hooks.warehouse.example.com/ingest/" +
+                    "x" * 80 + "/end", events=("job",), active=True, insecure_ssl=False,
+                    created_at="2026-12-01T00:00:00Z", updated_at="2026-12-01T00:00:00Z")
+    panel.model.set_data([long_url], {})
+    delegate = panel.view.itemDelegateForIndex(panel.model.index(0, 0))
+    assert isinstance(delegate, QStyledItemDelegate)
+    option = QStyleOptionViewItem()
+    option.initFrom(panel.view)
+    option.rect = panel.view.visualRect(panel.model.index(0, 0)).adjusted(0, 0, 0, 0)
+    option.rect.setWidth(160)
+    Delegate.style_of_with(delegate, option, panel.model.index(0, 0))
+    first, second = option.text.replace("\u2028", "\n").split("\n")
+    assert first.startswith("Data ware")
+    assert first.endswith("…")
+    assert second.startswith("https://")
+    assert second.endswith("/end")
+    assert "…" in second
 
 
 def test_a_deactivated_hook_is_grey_and_an_engine_deactivated_one_red(qtbot: QtBot) -> None:
