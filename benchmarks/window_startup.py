@@ -310,9 +310,9 @@ def child(args: argparse.Namespace) -> int:
     held: dict[str, Any] = {}
     calls: list[tuple[str, float]] = []  # (store method, ms) while recording
 
-    def timed_service(home: str | None) -> HookService:
+    def timed_service(home: str | None, origin: str = "cli") -> HookService:
         t = time.time()
-        service = HookService(home)
+        service = HookService(home, origin=origin)
         mark("service_opened")
         result["service_open_ms"] = round((marks["service_opened"] - t) * 1000, 1)
         store = service.store

@@ -151,9 +151,16 @@ class AttemptView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        # Room for the summary, a few header rows and some body: in a short window the
-        # page scrolls rather than squeezing the attempt out of sight.
-        self.setMinimumHeight(220)
+        # Room for three header rows and four lines of body under the summary: in a
+        # short window the page scrolls rather than squeezing the attempt out of sight.
+        for table in (self.response_headers, self.request_headers):
+            table.setMinimumHeight(table.horizontalHeader().sizeHint().height()
+                                   + 3 * table.verticalHeader().defaultSectionSize()
+                                   + 2 * table.frameWidth() + 2)
+        for body in (self.response_body, self.request_body):
+            body.setMinimumHeight(4 * body.fontMetrics().lineSpacing()
+                                  + 2 * body.frameWidth()
+                                  + int(2 * body.document().documentMargin()) + 2)
         self.chooser.currentIndexChanged.connect(self._on_attempt_chosen)
 
     def toPlainText(self) -> str:

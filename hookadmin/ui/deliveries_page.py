@@ -4,6 +4,7 @@ quick with millions of deliveries), with the attempts of the selected one."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ from hookadmin.ui.delivery_pages import (
     DeliveryPagesModel,
 )
 from hookadmin.ui.hook_page import delivery_panel, update_delivery_buttons
+from hookadmin.ui.models import local_time
 
 SINCE_CHOICES = (("Any time", None), ("Last hour", 3600.0), ("Last 24 hours", 86400.0),
                  ("Last 7 days", 7 * 86400.0))
@@ -189,7 +191,9 @@ class DeliveriesPage(QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
         hh = self.view.horizontalHeader()
-        for col, width in enumerate((28, 150, 160, 120, 70, 80, 100, 90)):
+        # "Next attempt" fits a date and time ("2026-12-05 08:45:12").
+        next_width = self.view.fontMetrics().horizontalAdvance(local_time(time.time())) + 16
+        for col, width in enumerate((28, 150, 160, 120, 70, 80, next_width, 90)):
             hh.resizeSection(col, width)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
@@ -220,7 +224,7 @@ class DeliveriesPage(QWidget):
         table_layout.addWidget(self.empty_label)
         table_layout.addWidget(self.view, 1)
         split = delivery_panel(table, (self.redeliver_button, self.curl_button),
-                               self.details, (330, 400))
+                               self.details, (330, 400), scroll_details=True)
         layout = QVBoxLayout(self)
         layout.addLayout(find)
         layout.addLayout(filters)
@@ -250,12 +254,13 @@ class DeliveriesPage(QWidget):
 
     def set_hooks(self, hooks: list[Hook]) -> None:
         """Update the Hook filter and names (keeps the current choice when it exists)."""
+        self.model.set_hook_names({h.id: h.display_name for h in hooks},
+                                  {h.id for h in hooks if not h.active})
         choices = [(h.id, f"{h.id}: {h.display_name}") for h in hooks]
         if choices == self._hook_choices:
             return  # usually unchanged: refilling the box costs a relayout every 2 s
         self._hook_choices = choices
         chosen = self.hook_box.currentData()
-        self.model.set_hook_names({h.id: h.display_name for h in hooks})
         self.hook_box.blockSignals(True)
         self.hook_box.clear()
         self.hook_box.addItem("All hooks", None)

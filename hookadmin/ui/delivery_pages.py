@@ -59,11 +59,19 @@ class DeliveryPagesModel(DeliveryRowsModel):
         self._more = True
         self._filter = DeliveryFilter()
         self._hook_names: dict[int, str] = {}
+        self._inactive: set[int] = set()
         self._sort: tuple[str, bool] | None = None  # (column, descending); None: newest first
 
-    def set_hook_names(self, names: dict[int, str]) -> None:
-        """Names shown in the Hook column."""
+    def set_hook_names(self, names: dict[int, str],
+                       inactive: set[int] | frozenset[int] = frozenset()) -> None:
+        """Names shown in the Hook column, by hook id; ``inactive``: ids of inactive
+        hooks, whose waiting deliveries are held until the hook is active again."""
         self._hook_names = dict(names)
+        if set(inactive) != self._inactive:
+            self._inactive = set(inactive)
+            if self._rows:
+                col = self.COLUMNS.index("Next attempt")
+                self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col))
 
     def set_filter(self, flt: DeliveryFilter) -> None:
         """Show deliveries matching ``flt`` from the newest."""
@@ -203,6 +211,10 @@ class DeliveryPagesModel(DeliveryRowsModel):
                 text = "-"
             elif self.waits_in_order(d):
                 text = "waits in order"
+            elif d.hook_id in self._inactive:  # the engine sends nothing to it
+                return {DISPLAY: "hook inactive", Roles.DELIVERY_ID: d.id,
+                        TOOLTIP: "The hook is inactive: this delivery waits until the "
+                                 "hook is activated again."}
             elif d.next_attempt_at <= time.time():  # due, held back by the in-flight limit
                 text = "due now"
             else:

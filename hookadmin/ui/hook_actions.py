@@ -179,8 +179,10 @@ class HookActions(QObject):
 
     @Slot()
     def cancel_form(self) -> None:
-        """Leave the form: back to the edited hook's page, or to the placeholder."""
+        """Leave the form, its edits thrown away: back to the edited hook's page, or to
+        the placeholder."""
         w = self.window
+        w.form.forget_edits()  # selecting the hook again must not ask to save them
         if w.form.editing is not None:
             w.select_hook(w.form.editing.id)
         else:

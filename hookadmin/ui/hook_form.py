@@ -27,6 +27,7 @@ from hookadmin.core.formats import default_events
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
 from hookadmin.ui.event_picker import EventPicker
 from hookadmin.ui.hook_type_form import HookTypeOptions, uses_url_field
+from hookadmin.ui.models import status_color
 
 
 class HookForm(QWidget):
@@ -69,12 +70,12 @@ class HookForm(QWidget):
         self.url_error = QLabel()
         self.url_error.setObjectName("urlError")
         self.url_error.setWordWrap(True)
-        self.url_error.setStyleSheet("color: #c62828;")
+        self.url_error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.url_error.hide()
         self.url_warning = QLabel()
         self.url_warning.setObjectName("urlWarning")
         self.url_warning.setWordWrap(True)
-        self.url_warning.setStyleSheet("color: #a15c00;")
+        self.url_warning.setStyleSheet(f"color: {status_color('pending').name()};")
         self.url_warning.hide()
 
         self.name_edit = QLineEdit()
@@ -83,7 +84,7 @@ class HookForm(QWidget):
         self.name_edit.setAccessibleName("Name")
         self.name_error = QLabel()
         self.name_error.setObjectName("nameError")
-        self.name_error.setStyleSheet("color: #c62828;")
+        self.name_error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.name_error.hide()
 
         self.type_options = HookTypeOptions()
@@ -92,7 +93,7 @@ class HookForm(QWidget):
         self.events = EventPicker()
         self.events_error = QLabel("Choose at least one event.")
         self.events_error.setObjectName("eventsError")
-        self.events_error.setStyleSheet("color: #c62828;")
+        self.events_error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.events_error.hide()
 
         self.active_box = QCheckBox("Active")
@@ -111,7 +112,7 @@ class HookForm(QWidget):
         self.ca_error = QLabel()
         self.ca_error.setObjectName("caError")
         self.ca_error.setWordWrap(True)
-        self.ca_error.setStyleSheet("color: #c62828;")
+        self.ca_error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.ca_error.hide()
         self.insecure_box = QCheckBox("Skip TLS certificate verification (not recommended)")
         self.insecure_box.setObjectName("insecureSsl")
@@ -120,7 +121,7 @@ class HookForm(QWidget):
                                        "receiver's CA above.")
         self.insecure_warning.setObjectName("insecureWarning")
         self.insecure_warning.setWordWrap(True)
-        self.insecure_warning.setStyleSheet("color: #a15c00;")
+        self.insecure_warning.setStyleSheet(f"color: {status_color('pending').name()};")
         self.insecure_warning.hide()
         tls_box = QFrame()
         tls_box.setFrameShape(QFrame.Shape.StyledPanel)
@@ -151,6 +152,7 @@ class HookForm(QWidget):
         # addRow(str, layout) gives the label no buddy, so its mnemonic would do nothing.
         url_label = QLabel("Payload &URL *")
         url_label.setBuddy(self.url_edit)
+        form.addRow(self.type_options.type_label, self.type_options.type_list)
         form.addRow(url_label, url_col)
         name_col = QVBoxLayout()
         name_col.setSpacing(2)
@@ -175,8 +177,8 @@ class HookForm(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(intro)
         layout.addSpacing(8)
-        layout.addWidget(self.type_options)
         layout.addLayout(form)
+        layout.addWidget(self.type_options)
         layout.addSpacing(8)
         layout.addWidget(events_title)
         layout.addWidget(events_frame)
@@ -239,6 +241,11 @@ class HookForm(QWidget):
         the values are being submitted: the window leaves the form once saved)."""
         return not self._submitting and self._state() != self._saved_state
 
+    def forget_edits(self) -> None:
+        """Treat the values on screen as the saved ones (Cancel and Escape throw the
+        edits away on purpose: leaving must not ask about them)."""
+        self._saved_state = self._state()
+
     def submit_finished(self, saved: bool) -> bool:
         """The window's answer to ``submitted``: the values were saved (leaving the form
         no longer asks) or not (a problem is shown). Returns True when the form was
@@ -271,7 +278,7 @@ class HookForm(QWidget):
 
         def answered(button: QMessageBox.StandardButton) -> None:
             if button == QMessageBox.StandardButton.Discard:
-                self._saved_state = self._state()
+                self.forget_edits()
                 proceed()
             elif button == QMessageBox.StandardButton.Save:
                 # The window saves (perhaps in the background) and then calls

@@ -55,10 +55,12 @@ def curl_command(url: str, headers: dict[str, str], body: bytes,
 
 
 def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidget,
-                   sizes: tuple[int, int]) -> QSplitter:
+                   sizes: tuple[int, int], *, scroll_details: bool = False) -> QSplitter:
     """Deliveries above, the selected one's actions (a row of ``buttons``) and
     ``details`` below, in a vertical splitter of ``sizes`` pixels: the hook page's and
-    the Deliveries tab's shared layout."""
+    the Deliveries tab's shared layout. With ``scroll_details`` the lower part scrolls
+    when the window is too short for the details (for a view that does not scroll as
+    a whole)."""
     actions = QHBoxLayout()
     for button in buttons:
         actions.addWidget(button)
@@ -70,7 +72,14 @@ def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidge
     lower_layout.addWidget(details, 1)
     split = QSplitter(Qt.Orientation.Vertical)
     split.addWidget(table)
-    split.addWidget(lower)
+    if scroll_details:
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(lower)
+        split.addWidget(scroll)
+    else:
+        split.addWidget(lower)
     split.setSizes(list(sizes))
     return split
 
@@ -164,7 +173,6 @@ class HookPage(QWidget):
         self.reason_label = QLabel()
         self.reason_label.setObjectName("deactivatedReason")
         self.reason_label.setWordWrap(True)
-        self.reason_label.setStyleSheet("color: #c62828;")
         self.ordered_banner = OrderedBanner()
         self.ordered_banner.open_requested.connect(self.open_delivery_requested)
 
@@ -201,7 +209,6 @@ class HookPage(QWidget):
         self.warnings = QLabel()
         self.warnings.setObjectName("hookWarnings")
         self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet("color: #a15c00;")
         self.health_label = QLabel()
         self.health_label.setObjectName("hookHealth")
         self.health_label.setWordWrap(True)
@@ -253,9 +260,8 @@ class HookPage(QWidget):
         details.addRow("Health", health_row)
         details.addRow("TLS", self.tls_label)
         details.addRow("Ordered", self.ordered_box)
-        self.type_details = HookTypeDetails()
-        details.addRow(self.type_details)
         details.addRow("Secret", secret_col)
+        self.type_details = HookTypeDetails(details, self.tls_label)
 
         actions = QHBoxLayout()
         actions.addWidget(self.ping_button)
@@ -427,7 +433,12 @@ class HookPage(QWidget):
         """The hook's name, state, URL, badges, warnings, TLS and events."""
         self.title.setText(hook.display_name)
         self.state_label.setText("● Active" if hook.active else "○ Inactive")
-        self.state_label.setStyleSheet("color: #2e7d32;" if hook.active else "color: #757575;")
+        # Colours of the current palette (light or dark), read at each show: the
+        # window follows the system's theme.
+        self.state_label.setStyleSheet(
+            f"color: {status_color('succeeded' if hook.active else 'inactive').name()};")
+        self.reason_label.setStyleSheet(f"color: {status_color('failed').name()};")
+        self.warnings.setStyleSheet(f"color: {status_color('pending').name()};")
         self.reason_label.setText(hook.deactivated_reason or "")
         self.reason_label.setVisible(bool(hook.deactivated_reason))
         self.url_label.setText(hook.url)

@@ -73,39 +73,44 @@ def certificate_summary(path: str) -> str:
     return f"{cert.subject.rfc4514_string()}, {state} {until:%Y-%m-%d} ({path})"
 
 
-class HookTypeDetails(QWidget):
-    """A form of :func:`type_details`' rows, refreshed by :meth:`show_hook`."""
+class HookTypeDetails:
+    """:func:`type_details`' rows, kept in the hook page's own form right after the row
+    of ``after`` (so their labels and values line up with the page's other rows) and
+    refreshed by :meth:`show_hook`.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("hookTypeDetails")
-        self._form = QFormLayout(self)
-        self._form.setContentsMargins(0, 0, 0, 0)
+    Args:
+        form: the page's form layout.
+        after: a field widget of ``form``; the type rows follow its row.
+    """
+
+    def __init__(self, form: QFormLayout, after: QWidget) -> None:
+        self._form = form
+        self._after = after
+        self._rows: list[tuple[QLabel, QLabel]] = []
 
     def show_hook(self, hook: Hook) -> None:
         """Show ``hook``'s type and non-secret options."""
-        while self._form.rowCount():
-            self._form.removeRow(0)
-        for label, text in type_details(hook):
+        for _label, value in self._rows:
+            self._form.removeRow(value)  # deletes both widgets
+        self._rows = []
+        # PySide6 returns getWidgetPosition's (row, role) as a tuple; its stubs say object.
+        position: tuple[int, QFormLayout.ItemRole] = \
+            self._form.getWidgetPosition(self._after)  # type: ignore[assignment]
+        row = position[0]
+        for label_text, text in type_details(hook):
+            label = QLabel(label_text)
             value = QLabel(text)
-            value.setObjectName("typeDetail" + label.replace(" ", ""))
+            value.setObjectName("typeDetail" + label_text.replace(" ", ""))
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self._form.addRow(label, value)
+            row += 1
+            self._form.insertRow(row, label, value)
+            self._rows.append((label, value))
 
     def text(self) -> str:
         """Every row as ``label: text`` lines (for tests and screen readers)."""
         return "\n".join(f"{label}: {text}" for label, text in self.rows())
 
     def rows(self) -> list[tuple[str, str]]:
-        """The rows shown."""
-        out = []
-        for row in range(self._form.rowCount()):
-            label = self._form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            field = self._form.itemAt(row, QFormLayout.ItemRole.FieldRole)
-            if label is None or field is None:
-                continue
-            label_widget, field_widget = label.widget(), field.widget()
-            if isinstance(label_widget, QLabel) and isinstance(field_widget, QLabel):
-                out.append((label_widget.text(), field_widget.text()))
-        return out
+        """The rows shown, as ``(label, text)``."""
+        return [(label.text(), value.text()) for label, value in self._rows]

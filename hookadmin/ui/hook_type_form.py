@@ -46,6 +46,7 @@ from hookadmin.core.hook_types import (
     validate_filter,
 )
 from hookadmin.core.hooks import Hook
+from hookadmin.ui.models import status_color
 
 
 def _secret_edit(name: str, placeholder: str) -> QLineEdit:
@@ -128,7 +129,7 @@ class HookTypeOptions(QWidget):
         self.error = QLabel()
         self.error.setObjectName("optionsError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setStyleSheet(f"color: {status_color('failed').name()};")
         self.error.hide()
 
         self.pagerduty_box = QGroupBox("PagerDuty")
@@ -155,13 +156,12 @@ class HookTypeOptions(QWidget):
         common.addRow("Filter", self.filter_edit)
         common.addRow("Rate limit", self.rate_edit)
 
-        type_row = QFormLayout()
-        type_label = QLabel("Hook &type")
-        type_label.setBuddy(self.type_list)
-        type_row.addRow(type_label, self.type_list)
+        # The form puts this label and the type list in its first row, above the
+        # Payload URL; the boxes below follow its Name.
+        self.type_label = QLabel("Hook &type")
+        self.type_label.setBuddy(self.type_list)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(type_row)
         for box in (self.pagerduty_box, self.email_box, self.http_box, self.common_box):
             layout.addWidget(box)
         layout.addWidget(self.error)

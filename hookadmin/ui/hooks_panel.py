@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hookadmin.ui.models import ElideEndDelegate, HooksModel
+from hookadmin.ui.models import ElideEndDelegate, HookCellDelegate, HooksModel
 
 
 class HooksPanel(QWidget):
@@ -56,12 +56,13 @@ class HooksPanel(QWidget):
         self.view.verticalHeader().hide()
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setItemDelegateForColumn(0, HookCellDelegate(self.view))
         self.view.setItemDelegateForColumn(1, ElideEndDelegate(self.view))
         self.view.setAlternatingRowColors(True)
         hh = self.view.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        hh.resizeSection(1, 150)
+        hh.resizeSection(1, 120)  # the Hook column (stretched) keeps the most room
         for col in (2, 3, 4):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         # Rows of one height, with room for two lines (name, then URL): rows sized to

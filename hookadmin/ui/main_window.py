@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.service = service
         self.engine = engine
+        self._keeping_selection = False  # True while the form's hook is selected again
         self.ping_settings = ping_settings or DeliverySettings()
         self.status = StatusBar(self.statusBar())
         self.engine_label = self.status.engine_label
@@ -548,10 +549,26 @@ class MainWindow(QMainWindow):
             if self.stack.currentWidget() is self.page:
                 self.stack.setCurrentWidget(self.placeholder)
             return
+        if self._keeping_selection:
+            return
         if self.stack.currentWidget() is self.form_scroll and not self.form.confirm_leave(
-                lambda: self.select_hook(hook_id), self.hooks_view.clearSelection):
+                lambda: self.select_hook(hook_id), self._select_edited_hook):
             return
         self._show_page(hook_id)
+
+    def _select_edited_hook(self) -> None:
+        """Select the row of the hook the form edits (none for a new hook) without
+        leaving the form: the list must not show another hook while its edits stay."""
+        editing = self.form.editing
+        row = -1 if editing is None else self._view_row(editing.id)
+        self._keeping_selection = True
+        try:
+            if row >= 0:
+                self.hooks_view.selectRow(row)
+            else:
+                self.hooks_view.clearSelection()
+        finally:
+            self._keeping_selection = False
 
     # -- messages -----------------------------------------------------------------------
 

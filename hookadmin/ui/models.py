@@ -114,6 +114,26 @@ class ElideEndDelegate(QStyledItemDelegate):
         option.textElideMode = Qt.TextElideMode.ElideRight
 
 
+class HookCellDelegate(QStyledItemDelegate):
+    """Draws the hooks list's Hook cell ("name" over "URL") with the name elided at its
+    end (its start names the hook) and the URL in its middle (scheme, host and the end
+    of its path stay), each to the cell's width."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
+        super().initStyleOption(option, index)
+        lines = option.text.replace("\u2028", "\n").split("\n")
+        if option.rect.width() <= 0:
+            return
+        metrics = option.fontMetrics
+        width = option.rect.width() - 8  # the view's text margins on both sides
+        modes: tuple[Qt.TextElideMode, ...] = (Qt.TextElideMode.ElideRight,
+                                               Qt.TextElideMode.ElideMiddle)
+        if len(lines) == 1:
+            modes = (Qt.TextElideMode.ElideMiddle,)  # a hook without a name: its URL
+        option.text = "\u2028".join(metrics.elidedText(line, mode, width)
+                                     for line, mode in zip(lines, modes, strict=False))
+
+
 def sparkline(hourly: tuple[tuple[int, int], ...], width: int, height: int) -> QPixmap:
     """A bar per hour of ``(succeeded, failed)`` attempts, ``width`` by ``height``
     pixels, transparent: the successful part of each bar in the succeeded colour, the
@@ -257,7 +277,22 @@ class HooksModel(TableModel):
         since the last, or a hook has none yet. Reading it takes 15-20 ms with 20 busy
         hooks, too much for every 2 s refresh."""
         return (time.monotonic() - self._health_read > self.HEALTH_SECONDS
-                or any(h.id not in self._health for h in self._hooks))
+                or any(h.id not in self._health or self._contradicted(h.id)
+                       for h in self._hooks))
+
+    def _contradicted(self, hook_id: int) -> bool:
+        """True when the hook's last delivery is an outcome its health does not count
+        (a success with no success counted, a failure with no failure counted): the
+        health was read before that attempt, and "never succeeded" or "100 %" beside
+        "✓ 200" or "✗ 500" must not stay on screen until the next 30 s read."""
+        last, health = self._last.get(hook_id), self._health.get(hook_id)
+        if last is None or health is None or last.attempts == 0:
+            return False
+        if time.time() - last.updated_at >= len(health.hourly) * 3600:
+            return False  # older than the health's window: it rightly does not count it
+        if last.status == "succeeded":
+            return health.succeeded == 0
+        return health.failed == 0
 
     def set_data(self, hooks: list[Hook], last: dict[int, Delivery],
                  health: dict[int, HookHealth] | None = None) -> None:
@@ -304,7 +339,9 @@ class HooksModel(TableModel):
 
     def _last_text(self, hook: Hook) -> str:
         last = self._last.get(hook.id)
-        return "never" if last is None else f"{delivery_result(last)} · {ago(last.updated_at)}"
+        # Two lines, as the Hook column's name and URL: one line made the column wide
+        # enough to squeeze the hook's name to a few letters.
+        return "never" if last is None else f"{delivery_result(last)}\n{ago(last.updated_at)}"
 
     def hook_at(self, row: int) -> Hook:
         """The hook shown in ``row``."""

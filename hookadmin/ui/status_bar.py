@@ -72,10 +72,18 @@ class StatusBar(QObject):
         bar.addPermanentWidget(self.rate_label)
         bar.addPermanentWidget(self.queue_label)
 
+    def _fit(self) -> None:
+        """Keep the window at least as wide as the labels' texts, so none is cut off
+        at the window's minimum size."""
+        labels = (self.engine_label, self.database_label, self.rate_label, self.queue_label)
+        spacing = 3 * self.bar.fontMetrics().averageCharWidth()
+        self.bar.setMinimumWidth(sum(label.sizeHint().width() + spacing for label in labels))
+
     def show_engine_state(self, state: str) -> None:
         """Say what the engine does: ``running``, ``paused``, ``off``, ``stopped``,
         ``waiting for the keyring`` or ``not sending: no team key on this machine``."""
-        self.engine_label.setText(f"Delivery engine: {state}")
+        self.engine_label.setText(f"Delivery: {state}")
+        self._fit()
 
     def show_database(self, name: str, where: str = "") -> None:
         """Say which database the window is on: ``name`` (``Local (SQLite)`` or
@@ -83,14 +91,18 @@ class StatusBar(QObject):
         as the tooltip."""
         self.database_label.setText(name)
         self.database_label.setToolTip(where)
+        self._fit()
 
     def show_counts(self, counts: StatusCounts) -> None:
         """Show figures read by :func:`read_status_counts`."""
         self.rate_label.setText(f"{counts.rate:.1f} deliveries/s")
         shown = (f"{STATUS_COUNT_CAP:,}+" if counts.pending >= STATUS_COUNT_CAP
                  else f"{counts.pending:,}")
-        self.queue_label.setText(f"{counts.waiting:,} events waiting · "
-                                 f"{shown} deliveries pending")
+        events = "event" if counts.waiting == 1 else "events"
+        deliveries = "delivery" if shown == "1" else "deliveries"
+        self.queue_label.setText(f"{counts.waiting:,} {events} waiting · "
+                                 f"{shown} {deliveries} pending")
+        self._fit()
 
     def show_message(self, text: str, timeout_ms: int = 5000) -> None:
         """A passing message on the left of the bar."""

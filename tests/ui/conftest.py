@@ -140,6 +140,8 @@ def open_window(qtbot: QtBot, service: HookService) -> Iterator[Callable[..., Ma
         qtbot.waitExposed(win)
         win.activateWindow()
         qtbot.waitUntil(win.isActiveWindow)
+        # Its first read (started when it was made) is back: the hooks are listed.
+        qtbot.waitUntil(win.is_idle, timeout=10000)
         return win
 
     yield open_

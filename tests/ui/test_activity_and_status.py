@@ -85,14 +85,14 @@ def test_pause_stops_the_engine_and_resume_delivers_what_waited(
     engine = EngineHost(home, FAST)
     window = open_window(engine)
     qtbot.waitUntil(lambda: engine.running)
-    assert window.engine_label.text() == "Delivery engine: running"
+    assert window.engine_label.text() == "Delivery: running"
     assert window.pause_action.isEnabled()
     assert window.pause_action.shortcut().toString() == "Ctrl+Shift+P"
 
     qtbot.keyClick(window, *PAUSE_KEYS)
     assert window.pause_action.isChecked()
     qtbot.waitUntil(lambda: not engine.running)
-    assert window.engine_label.text() == "Delivery engine: paused"
+    assert window.engine_label.text() == "Delivery: paused"
 
     event_id = service.publish("job.completed", resource("job.completed"))
     # While paused nothing is fanned out or sent, however long it waits (here 50 of the
@@ -101,13 +101,13 @@ def test_pause_stops_the_engine_and_resume_delivers_what_waited(
     assert receiver.requests() == []
     assert service.store.outbox_waiting() == 1
     refresh_window(qtbot, window)
-    assert window.queue_label.text().startswith("1 events waiting")
-    assert window.engine_label.text() == "Delivery engine: paused"
+    assert window.queue_label.text().startswith("1 event waiting")
+    assert window.engine_label.text() == "Delivery: paused"
 
     qtbot.keyClick(window, *PAUSE_KEYS)
     assert not window.pause_action.isChecked()
     qtbot.waitUntil(lambda: engine.running)
-    assert window.engine_label.text() == "Delivery engine: running"
+    assert window.engine_label.text() == "Delivery: running"
     (request,) = receiver.wait_for_requests(1)
     assert request.header("X-Hook-Event") == "job.completed"
     qtbot.waitUntil(lambda: [d.status for d in service.store.list_deliveries()] == [
@@ -130,10 +130,10 @@ def test_pausing_and_resuming_at_once_from_the_menu(
     assert window.pause_action in menus["De&livery"].actions()
     assert window.pause_action.text() == "&Pause delivery"
     window.pause_action.trigger()  # what choosing Delivery → Pause delivery does
-    assert window.engine_label.text() == "Delivery engine: paused"
+    assert window.engine_label.text() == "Delivery: paused"
     window.pause_action.trigger()  # and again, before the engine has even ended
     qtbot.waitUntil(lambda: engine.running and not engine.stopping)  # started again
-    assert window.engine_label.text() == "Delivery engine: running"
+    assert window.engine_label.text() == "Delivery: running"
 
     service.publish("job.completed", resource("job.completed"))
     receiver.wait_for_requests(1)
@@ -246,7 +246,7 @@ def test_pause_returns_at_once_with_a_delivery_in_flight_and_the_engine_ends_soo
     started = time.monotonic()
     window.pause_action.trigger()
     assert time.monotonic() - started < 0.2  # the GUI thread did not wait for the engine
-    assert window.engine_label.text() == "Delivery engine: paused"
+    assert window.engine_label.text() == "Delivery: paused"
     qtbot.waitUntil(lambda: not engine.running, timeout=3000)
     (delivery,) = service.store.list_deliveries(hook_id=hook.id)
     assert (delivery.status, delivery.attempts) == ("pending", 0)

@@ -101,7 +101,7 @@ def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
     engine = ThreadEngineHost(home, FAST)
     window = open_window(engine)
     qtbot.waitUntil(lambda: engine.running, timeout=3000)
-    assert window.engine_label.text() == "Delivery engine: running"
+    assert window.engine_label.text() == "Delivery: running"
 
     event_id = service.publish("cluster.available", {"id": 3, "status": "available"})
     qtbot.waitUntil(lambda: len(receiver.requests()) == 1, timeout=10_000)
@@ -120,7 +120,7 @@ def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
     window.close()
     qtbot.waitUntil(lambda: not engine.running, timeout=3000)
     assert time.monotonic() - started < 3.0
-    assert window.engine_label.text() == "Delivery engine: stopped"
+    assert window.engine_label.text() == "Delivery: stopped"
 
 
 # Before the fix this hung for ever inside QThread.wait(), where the default "signal"

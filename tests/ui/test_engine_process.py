@@ -40,7 +40,7 @@ def test_pausing_with_a_delivery_in_flight_ends_the_engine_within_3_s_and_it_sta
     qtbot.waitUntil(lambda: not engine.running, timeout=3000)
     assert engine.process_id is None
     assert not process_alive(pid)
-    assert window.engine_label.text() == "Delivery engine: paused"
+    assert window.engine_label.text() == "Delivery: paused"
     assert not window.banner.isVisible()  # a stop asked for is no error
     (delivery,) = service.store.list_deliveries(hook_id=hook.id)
     assert (delivery.status, delivery.attempts) == ("pending", 0)
@@ -69,7 +69,7 @@ def test_an_engine_process_that_dies_is_reported_and_resume_starts_a_new_one(
     assert not engine.running
     assert window.banner.isVisible()
     assert window.banner.text() == "The delivery engine stopped: its process crashed."
-    assert window.engine_label.text() == "Delivery engine: stopped"
+    assert window.engine_label.text() == "Delivery: stopped"
 
     window.pause_action.trigger()  # Delivery → Pause, then resume: a new engine process
     window.pause_action.trigger()
@@ -79,4 +79,4 @@ def test_an_engine_process_that_dies_is_reported_and_resume_starts_a_new_one(
     service.publish("job.completed", resource("job.completed", 2))
     qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=20_000)
     assert len(receiver.requests()) == 2
-    assert window.engine_label.text() == "Delivery engine: running"
+    assert window.engine_label.text() == "Delivery: running"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.hook_types import HookOptions
@@ -254,3 +254,17 @@ def test_submit_emits_the_canonical_values(qtbot: QtBot, form: HookForm) -> None
 def test_cancel_emits_cancelled(qtbot: QtBot, form: HookForm) -> None:
     with qtbot.waitSignal(form.cancelled, timeout=2000):
         click(qtbot, form.cancel_button)
+
+
+def test_the_webhook_form_asks_for_the_url_before_the_optional_endpoint_options(
+        form: HookForm) -> None:
+    """Type, Payload URL and Name come first, as on GitHub's form: the optional endpoint
+    and delivery options (basic auth, headers, proxy, client certificate, filter, rate
+    limit) follow them instead of pushing the one required field below the fold."""
+    def top(widget: QWidget) -> int:
+        return widget.mapTo(form, widget.rect().topLeft()).y()
+
+    type_list = form.type_options.type_list
+    assert top(type_list) < top(form.url_edit) < top(form.name_edit)
+    assert top(form.name_edit) < top(form.type_options.http_box)
+    assert top(form.name_edit) < top(form.type_options.common_box)

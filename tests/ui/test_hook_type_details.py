@@ -263,3 +263,26 @@ def test_copy_as_curl_of_a_proxied_hook_goes_through_its_proxy(
     first, again = receiver.wait_for_requests(2)
     assert again.body == first.body
     assert again.header("X-Hook-Signature") == first.header("X-Hook-Signature")
+            assert base64.b64encode(f"alice:{secret}".encode()).decode() not in text
+
+
+def test_the_type_rows_line_up_with_the_hook_page_s_other_rows(
+        qtbot: QtBot, service: HookService, open_window: Callable[..., MainWindow]) -> None:
+    """"Type" and its value sit in the page's label and value columns, under "Payload
+    URL" and its value, not in a narrower form of their own."""
+    hook = service.create_hook(url="https://ops.example.com/hooks", events=["job"])
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    page = window.page
+
+    def left(widget: QLabel) -> int:
+        return widget.mapTo(page, widget.rect().topLeft()).x()
+
+    value = page.findChild(QLabel, "typeDetailType")
+    assert value is not None
+    assert value.isVisible()
+    assert left(value) == left(page.url_label)
+    labels = [w for w in page.findChildren(QLabel) if w.text() in ("Type", "Payload URL")
+              and w.isVisible()]
+    assert len(labels) == 2
+    assert left(labels[0]) == left(labels[1])

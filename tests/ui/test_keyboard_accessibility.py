@@ -321,14 +321,21 @@ def test_every_control_has_a_name_for_assistive_technology(
     assert {QLineEdit, QComboBox, QCheckBox, QPlainTextEdit} <= found
 
 
-def test_the_form_s_tab_order_goes_url_name_then_the_events(
+def test_the_form_s_tab_order_goes_url_name_options_then_the_events(
         qtbot: QtBot, window: MainWindow) -> None:
+    """Tab follows the form from top to bottom: Payload URL, Name, the endpoint
+    options under them, then the events."""
     press(qtbot, window, Qt.Key.Key_N)
     form = window.form
     qtbot.waitUntil(form.url_edit.hasFocus)
     qtbot.keyClick(form.url_edit, Qt.Key.Key_Tab)
     qtbot.waitUntil(form.name_edit.hasFocus)
     qtbot.keyClick(form.name_edit, Qt.Key.Key_Tab)
+    qtbot.waitUntil(form.type_options.auth_user.hasFocus)
+    rate = form.type_options.rate_edit  # the last of the options
+    rate.setFocus()
+    qtbot.waitUntil(rate.hasFocus)
+    qtbot.keyClick(rate, Qt.Key.Key_Tab)
     first_event_box = form.events.findChildren(QCheckBox)[0]
     assert first_event_box is form.events.group_boxes["job"]  # "All Job Notifications"
     qtbot.waitUntil(first_event_box.hasFocus)
@@ -339,4 +346,4 @@ def test_the_form_s_tab_order_goes_url_name_then_the_events(
                    Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClick(QApplication.focusWidget() or form, Qt.Key.Key_Backtab,
                    Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(form.name_edit.hasFocus)
+    qtbot.waitUntil(rate.hasFocus)

@@ -70,9 +70,27 @@ def test_a_banner_says_delivery_is_paused_and_resumes_it(
     assert not window.paused_box.isVisible()
     window.pause_action.trigger()
     qtbot.waitUntil(window.paused_box.isVisible)
-    assert window.engine_label.text() == "Delivery engine: paused"
+    assert window.engine_label.text() == "Delivery: paused"
     click(qtbot, window.resume_button)
     qtbot.waitUntil(lambda: not window.paused_box.isVisible())
     assert not window.pause_action.isChecked()
-    qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery engine: running")
+    qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery: running")
 
+
+
+def test_the_status_bar_fits_the_window_at_its_minimum_size(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """At the window's minimum width the engine state and the counts are shown whole
+    ("waiting for the keyrin", "pendir" were cut off): the database's path is in the
+    label's tooltip (and the window's title), not in the bar."""
+    window.status.show_engine_state("waiting for the keyring")
+    window.resize(window.minimumSizeHint())
+    qtbot.waitUntil(lambda: window.width() <= 800)
+    status = window.status
+    for label in (status.engine_label, status.rate_label, status.queue_label):
+        shown = label.contentsRect().width()
+        assert shown >= label.fontMetrics().horizontalAdvance(label.text()), label.objectName()
+    right = status.queue_label.mapTo(window, status.queue_label.rect().topRight()).x()
+    assert right <= window.width()
+    assert status.database_label.contentsRect().width() >= \
+        status.database_label.fontMetrics().horizontalAdvance(status.database_label.text())

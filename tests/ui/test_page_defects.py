@@ -55,6 +55,12 @@ class Delegate(QStyledItemDelegate):
         self.initStyleOption(option, index)
         return option
 
+    @staticmethod
+    def style_of_with(delegate: QStyledItemDelegate, option: QStyleOptionViewItem,
+                      index: QModelIndex) -> None:
+        """Let ``delegate`` fill ``option`` (its rect already set) for ``index``."""
+        delegate.initStyleOption(option, index)
+
 
 def test_a_status_colour_does_not_bleed_into_the_next_cell(qtbot: QtBot) -> None:
     model = DeliveriesModel()
@@ -120,6 +126,35 @@ def test_events_column_elides_at_the_end(qtbot: QtBot) -> None:
     assert option.textElideMode == Qt.TextElideMode.ElideRight
 
 
+def test_the_hook_column_keeps_a_long_name_s_start_and_the_url_s_ends(
+        qtbot: QtBot) -> None:
+    """"Data warehouse…d APAC fleets": the name was cut in its middle like the URL. The
+    name keeps its start (elided at the end), the URL its scheme and path (elided in
+    the middle)."""
+    from hookadmin.ui.hooks_panel import HooksPanel
+
+    panel = HooksPanel()
+    qtbot.addWidget(panel)
+    name = "Data warehouse loader for the nightly reconciliation of every regional cluster"
+    long_url = Hook(id=1, name=name, url="https://hooks.warehouse.example.com/ingest/" +
+                    "x" * 80 + "/end", events=("job",), active=True, insecure_ssl=False,
+                    created_at="2026-12-01T00:00:00Z", updated_at="2026-12-01T00:00:00Z")
+    panel.model.set_data([long_url], {})
+    delegate = panel.view.itemDelegateForIndex(panel.model.index(0, 0))
+    assert isinstance(delegate, QStyledItemDelegate)
+    option = QStyleOptionViewItem()
+    option.initFrom(panel.view)
+    option.rect = panel.view.visualRect(panel.model.index(0, 0)).adjusted(0, 0, 0, 0)
+    option.rect.setWidth(160)
+    Delegate.style_of_with(delegate, option, panel.model.index(0, 0))
+    first, second = option.text.replace("\u2028", "\n").split("\n")
+    assert first.startswith("Data ware")
+    assert first.endswith("…")
+    assert second.startswith("https://")
+    assert second.endswith("/end")
+    assert "…" in second
+
+
 def test_a_deactivated_hook_is_grey_and_an_engine_deactivated_one_red(qtbot: QtBot) -> None:
     model = HooksModel()
     model.set_data([hook(1, active=False), hook(2, active=False, reason="410 Gone")], {})
@@ -140,6 +175,38 @@ def test_next_attempt_in_the_past_says_due_now(qtbot: QtBot) -> None:
     model._rows = [delivery(1, "pending", 500, next_at=NOW - 30)]
     col = model.COLUMNS.index("Next attempt")
     assert model.index(0, col).data() == "due now"
+
+
+def test_a_delivery_waiting_for_an_inactive_hook_says_so(qtbot: QtBot) -> None:
+    """Deliveries queued for a hook that answered 410 (or was switched off) wait until
+    it is active again: "Next attempt" said "due now" for them, forever."""
+    from hookadmin.ui.delivery_pages import DeliveryPagesModel
+
+    class NoStore:
+        def list_deliveries(self, **_: object) -> list[Delivery]:
+            return []
+
+    model = DeliveryPagesModel(NoStore())  # type: ignore[arg-type]
+    model.set_hook_names({1: "gone"}, inactive={1})
+    model._rows = [delivery(1, "pending", None, next_at=NOW - 30)]
+    col = model.COLUMNS.index("Next attempt")
+    assert model.index(0, col).data() == "hook inactive"
+    assert "inactive" in model.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
+    model.set_hook_names({1: "gone"}, inactive=set())
+    assert model.index(0, col).data() == "due now"
+
+
+def test_the_next_attempt_column_shows_the_whole_time(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    """"Next attempt" is wide enough for a date and time ("2026-12-05 08:45:12"); it
+    showed "2026-12-05 …"."""
+    from hookadmin.ui.models import local_time
+
+    window = open_window()
+    view = window.deliveries_page.view
+    col = window.deliveries_page.model.COLUMNS.index("Next attempt")
+    needed = view.fontMetrics().horizontalAdvance(local_time(NOW)) + 12
+    assert view.horizontalHeader().sectionSize(col) >= needed
 
 
 def test_the_edit_title_names_the_hook(qtbot: QtBot) -> None:
@@ -200,6 +267,9 @@ def test_clicking_another_hook_during_edit_asks_first(
     close_dialog_with(qtbot, "Cancel")
     assert window.stack.currentWidget() is window.form_scroll
     assert window.form.name_edit.text() == "one renamed"
+    # The list shows the hook being edited again, not the clicked one (or none).
+    assert window.selected_hook_id() == first.id
+    assert visible_top_level("unsavedChanges") is None
 
     other_row()  # Save: stored, then the clicked hook is shown
     qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
@@ -399,3 +469,162 @@ def test_health_is_read_again_only_when_due(qtbot: QtBot) -> None:
     model.set_data([hook(1), hook(2)], {}, None)
     assert model.health_due()  # a new hook has none yet
     assert model.health_of(1) == quiet  # None kept the last
+
+
+def test_health_is_read_again_when_it_contradicts_the_last_delivery(qtbot: QtBot) -> None:
+    """A window opened before the first deliveries said "No attempts in the last 24 h ·
+    never succeeded" (and a dash in the list) for 30 s while the list showed "✓ 200 · 12 s
+    ago": health that does not account for the last delivery is read again at once."""
+    from hookadmin.core.store import HookHealth
+
+    quiet = HookHealth(succeeded=0, failed=0, hourly=((0, 0),) * 24, last_success_at=None,
+                       failing_since=None)
+    good = HookHealth(succeeded=1, failed=0, hourly=((0, 0),) * 23 + ((1, 0),),
+                      last_success_at=NOW, failing_since=None)
+    model = HooksModel()
+    model.set_data([hook(1)], {}, {1: quiet})
+    assert not model.health_due()
+    model.set_data([hook(1)], {1: delivery(1, "succeeded", 200)}, None)
+    assert model.health_due()  # a success the health does not count
+    model.set_data([hook(1)], {1: delivery(1, "succeeded", 200)}, {1: good})
+    assert not model.health_due()
+    model.set_data([hook(1)], {1: delivery(2, "pending", 500, next_at=NOW + 60)}, None)
+    assert model.health_due()  # a failure the health does not count
+
+
+def test_a_long_last_delivery_leaves_the_hook_name_its_room(qtbot: QtBot) -> None:
+    """A delivery retrying after timeouts ("retrying (timeout) · 27 s ago") made the
+    Last delivery column so wide that the hook's name was cut to a few letters: the
+    result and its age are two lines, as the name and URL are, and the Hook column
+    stays the widest."""
+    from hookadmin.ui.hooks_panel import HooksPanel
+
+    panel = HooksPanel()
+    qtbot.addWidget(panel)
+    panel.resize(548, 400)
+    long_name = "Operations monitor for the nightly warehouse loads and every cluster"
+    retrying = delivery(1, "pending", code=None, next_at=NOW + 30)
+    panel.model.set_data([hook(1, long_name)], {1: retrying})
+    panel.show()
+    qtbot.waitExposed(panel)
+    text = panel.model.index(0, HooksModel.LAST).data()
+    result, age = text.splitlines()
+    assert result == "retrying (timeout)"
+    assert age.endswith(" ago")
+    header = panel.view.horizontalHeader()
+    widths = [header.sectionSize(col) for col in range(header.count())]
+    assert widths[0] == max(widths), widths
+
+
+def test_the_attempt_details_keep_room_for_headers_and_body(qtbot: QtBot) -> None:
+    """At its smallest the attempt view still shows three header rows and four lines
+    of body (on the hook page the lower half of a 900 px window squeezed the headers
+    table to its header row and the body to one line): the page scrolls instead."""
+    from hookadmin.core.store import Attempt
+    from hookadmin.ui.attempt_view import AttemptView
+
+    answered = Attempt(started_at=NOW - 50, duration_ms=15.0,
+                       request_url="https://example.com/hook",
+                       request_headers={"X-Hook-Delivery": "d-1", "X-Hook-Signature": "ab12",
+                                        "Content-Type": "application/json"},
+                       status_code=500,
+                       response_headers=[("Server", "test"), ("Date", "today"),
+                                         ("Content-Type", "application/json")],
+                       response_body=b'{"ok": false, "error": "down", "retry": true}',
+                       response_truncated=False, error_kind="http_status",
+                       error_message=None, number=1)
+    view = AttemptView()
+    qtbot.addWidget(view)
+    view.show_delivery(delivery(1, "pending", 500, next_at=NOW + 60), [answered],
+                       b'{"id": 9, "a": 1}')
+    view.resize(600, 1)  # a top-level widget stops at its layout's minimum
+    view.show()
+    qtbot.waitExposed(view)
+    line = view.response_body.fontMetrics().lineSpacing()
+    for tab, table, body in ((0, view.response_headers, view.response_body),
+                             (1, view.request_headers, view.request_body)):
+        view.tabs.setCurrentIndex(tab)
+        qtbot.waitUntil(table.isVisible)
+        rows = table.verticalHeader().defaultSectionSize()
+        assert table.viewport().height() >= 3 * rows, tab
+        assert body.viewport().height() >= 4 * line, tab
+
+
+def test_escape_leaves_the_edit_for_the_hook_s_page_without_a_stray_question(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """Escape throws the edits away on purpose and shows the hook's page. With the hook
+    not selected in the list (here: hidden by the list's filter) going back selected it
+    again, which asked "Save your changes?" over the page already shown, and Cancel
+    there left an empty page with the edits gone."""
+    made = hook_factory("https://one.example.com/hooks", name="one")
+    window = open_window()
+    select_hook(qtbot, window, made.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+    window.filter_edit.setText("nothing matches this")
+    qtbot.waitUntil(lambda: window.selected_hook_id() is None)
+    window.form.name_edit.setFocus()
+    qtbot.keyClick(window.form.name_edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
+    assert visible_top_level("unsavedChanges") is None
+    assert window.page.hook is not None
+    assert window.page.hook.name == "one"
+    assert window.selected_hook_id() == made.id
+    assert service.hook(made.id).name == "one"
+
+
+def test_the_hook_page_s_coloured_texts_have_contrast_on_a_dark_palette(
+        qtbot: QtBot) -> None:
+    """"● Active", a deactivation reason, the plain-http warning and the form's errors
+    were drawn in the light theme's fixed colours, too dark to read on a dark window
+    (under 3:1)."""
+    from PySide6.QtGui import QColor, QGuiApplication
+
+    def lum(c: QColor) -> float:
+        parts = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+                 for v in (c.redF(), c.greenF(), c.blueF())]
+        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+
+    def contrast(a: QColor, b: QColor) -> float:
+        hi, lo = sorted((lum(a), lum(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    app = QGuiApplication.instance()
+    assert isinstance(app, QGuiApplication)
+    light = app.palette()
+    try:
+        for background in (QColor("#ffffff"), QColor("#2b2b2b")):
+            palette = QPalette(light)
+            for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):
+                palette.setColor(role, background)
+            app.setPalette(palette)
+            page = HookPage()
+            qtbot.addWidget(page)
+            gone = Hook(id=1, name="ops", url="http://example.com/hook", events=("job",),
+                        active=False, insecure_ssl=False,
+                        created_at="2026-12-01T00:00:00Z",
+                        updated_at="2026-12-01T00:00:00Z",
+                        deactivated_reason="The receiver answered 410 Gone.")
+            for shown in (hook(1), gone):
+                page.show_hook(shown, [])
+                page.show()
+                qtbot.waitExposed(page)
+                for label in (page.state_label, page.reason_label, page.warnings):
+                    if not label.text():
+                        continue
+                    colour = label.palette().color(label.foregroundRole())
+                    assert contrast(colour, background) >= 4.5, (
+                        label.objectName(), background.name(), colour.name())
+            page.close()
+            form = HookForm()  # its error and warning texts, as typing shows them
+            qtbot.addWidget(form)
+            form.show()
+            qtbot.waitExposed(form)
+            for label in (form.url_error, form.url_warning):
+                colour = label.palette().color(label.foregroundRole())
+                assert contrast(colour, background) >= 4.5, (
+                    label.objectName(), background.name(), colour.name())
+            form.close()
+    finally:
+        app.setPalette(light)

@@ -1,0 +1,98 @@
+"""The baseline for ``window_startup.py``: how long a bare PySide6 window takes to paint.
+
+Run by hand from the repository root, right before or after ``window_startup.py`` on the
+same machine, so the two are measured side by side::
+
+    .venv/bin/python benchmarks/bare_window.py                 # offscreen, 3 runs
+    DISPLAY=:58 .venv/bin/python benchmarks/bare_window.py --platforms offscreen,xcb
+
+Each run starts a fresh ``python`` process (as ``window_startup.py`` starts the window)
+that imports PySide6, makes a ``QApplication`` and an empty ``QMainWindow`` with a menu bar
+and a status bar at the window's default size (1280 x 820), shows it and stops at the end
+of its first paint pass (a 0-ms timer queued from the first paint event). It prints the
+wall-clock seconds from the parent's spawn to that point and the child's CPU seconds; the
+summary is the median per platform. Divide ``window_startup.py``'s "spawn to first paint
+pass" by this figure for the ratio.
+"""
+
+from __future__ import annotations
+
+import time
+
+_T_MAIN = time.time()  # the child's first statement
+
+import argparse  # noqa: E402 - after the timestamp on purpose
+import json  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+SPAWN_ENV = "HOOKADMIN_BENCH_SPAWN"
+
+
+def child() -> int:
+    """Show a bare window and print ``RESULT {json}`` after its first paint pass."""
+    spawn = float(os.environ.get(SPAWN_ENV, _T_MAIN))
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+    app = QApplication([sys.argv[0]])
+    window = QMainWindow()
+    window.menuBar().addMenu("&File")
+    window.statusBar().addWidget(QLabel("ready"))
+    window.setCentralWidget(QLabel("bare window"))
+    window.resize(1280, 820)
+    result: dict[str, float] = {}
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not result:
+                result["first_paint"] = time.time() - spawn
+
+                def done() -> None:
+                    result["paint_pass"] = time.time() - spawn
+                    result["cpu"] = time.process_time()
+                    app.quit()
+                QTimer.singleShot(0, done)
+            return False
+
+    watcher = FirstPaint()
+    app.installEventFilter(watcher)
+    window.show()
+    app.exec()
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+def main() -> int:
+    """Run the children and print the medians (seconds)."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=3, help="runs per platform (default 3)")
+    p.add_argument("--platforms", default="offscreen",
+                   help="comma-separated Qt platforms (default offscreen)")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        return child()
+    for platform in args.platforms.split(","):
+        runs = []
+        for _ in range(args.runs):
+            env = dict(os.environ, QT_QPA_PLATFORM=platform)
+            env[SPAWN_ENV] = repr(time.time())
+            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child"],
+                                  env=env, capture_output=True, text=True, timeout=120,
+                                  check=True)
+            line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+            runs.append(json.loads(line[len("RESULT "):]))
+        paint = statistics.median(r["paint_pass"] for r in runs)
+        cpu = statistics.median(r["cpu"] for r in runs)
+        print(f"{platform}: bare PySide6 window, spawn to first paint pass {paint:.2f} s "
+              f"(median of {len(runs)}: " + ", ".join(f"{r['paint_pass']:.2f}" for r in runs)
+              + f"); CPU {cpu:.2f} s; load average {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
