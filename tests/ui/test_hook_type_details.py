@@ -263,7 +263,6 @@ def test_copy_as_curl_of_a_proxied_hook_goes_through_its_proxy(
     first, again = receiver.wait_for_requests(2)
     assert again.body == first.body
     assert again.header("X-Hook-Signature") == first.header("X-Hook-Signature")
-            assert base64.b64encode(f"alice:{secret}".encode()).decode() not in text
 
 
 def test_the_type_rows_line_up_with_the_hook_page_s_other_rows(
