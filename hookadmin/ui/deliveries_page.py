@@ -142,10 +142,12 @@ class DeliveriesPage(QWidget):
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("deliverySearch")
         self.search_edit.setAccessibleName("Search deliveries")
-        self.search_edit.setPlaceholderText("Delivery id, event id or text in the body")
+        self.search_edit.setPlaceholderText(
+            "Delivery id, event id, event type, hook name or body text")
         self.search_edit.setToolTip("A delivery or event id finds it in the whole history; "
-                                    "other text is looked for (case-sensitive) in the bodies "
-                                    f"of the newest {SEARCH_SCAN:,} deliveries.")
+                                    "other text is looked for in the bodies (case-sensitive), "
+                                    "event types and hook names (any case) of the newest "
+                                    f"{SEARCH_SCAN:,} deliveries.")
         self.search_edit.setClearButtonEnabled(True)
         self._search_timer = QTimer(self)  # search once typing pauses, not per keystroke
         self._search_timer.setSingleShot(True)

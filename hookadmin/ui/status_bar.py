@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from hookadmin.core.store import DeliveryHistory
@@ -71,6 +71,7 @@ class StatusBar(QObject):
         bar.addPermanentWidget(self.database_label)
         bar.addPermanentWidget(self.rate_label)
         bar.addPermanentWidget(self.queue_label)
+        bar.messageChanged.connect(lambda text: None if text else bar.setToolTip(""))
 
     def _fit(self) -> None:
         """Keep the window at least as wide as the labels' texts, so none is cut off
@@ -105,5 +106,17 @@ class StatusBar(QObject):
         self._fit()
 
     def show_message(self, text: str, timeout_ms: int = 5000) -> None:
-        """A passing message on the left of the bar."""
-        self.bar.showMessage(text, timeout_ms)
+        """A passing message on the left of the bar for ``timeout_ms`` milliseconds,
+        elided at its end where it would run under the permanent labels; the whole text
+        is then the bar's tooltip until the message goes."""
+        room = self._message_room()
+        shown = self.bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room)
+        self.bar.setToolTip(text if shown != text else "")
+        self.bar.showMessage(shown, timeout_ms)
+
+    def _message_room(self) -> int:
+        """The width in pixels a message has: up to the leftmost permanent label."""
+        lefts = [label.x() for label in (self.database_label, self.rate_label,
+                                         self.queue_label) if label.isVisible()]
+        right = min(lefts) if lefts else self.bar.width()
+        return max(0, right - 4 * self.bar.fontMetrics().averageCharWidth())

@@ -1,5 +1,6 @@
-"""Finding deliveries (by delivery id, event id or body text; by HTTP status class) and
-counting failed ones before redelivering them, on both store backends."""
+"""Finding deliveries (by delivery id, event id, body text, event type or hook name;
+by HTTP status class) and counting failed ones before redelivering them, on both store
+backends."""
 
 from __future__ import annotations
 
@@ -73,3 +74,21 @@ def test_count_failed_says_what_redeliver_failed_queues(store: Repository) -> No
     assert store.redeliver_failed(hook, since) == 2
     assert store.count_failed(since=since) == 2
     assert store.count_failed(hook_id=other, since=since) == 2
+
+
+def test_search_matches_event_type_and_hook_name(store: Repository) -> None:
+    nightly = store.add_hook(name="Orders nightly", url="https://example.com/a",
+                             events=["job"], active=True).id
+    store.add_hook(name="", url="https://example.com/b", events=["job"], active=True)
+    store.add_events([("job.failed", b"{}"), ("job.completed", b"{}")])
+    store.fan_out(now=time.time())
+
+    def found(text: str) -> set[tuple[int, str]]:
+        return {(d.hook_id, d.event_type) for d in store.list_deliveries(search=text)}
+
+    assert len(found("job.failed")) == 2
+    assert {t for _, t in found("failed")} == {"job.failed"}
+    assert {t for _, t in found("JOB.COMPLETED")} == {"job.completed"}  # any case
+    assert {h for h, _ in found("nightly")} == {nightly}
+    assert {h for h, _ in found("orders NIGHTLY")} == {nightly}
+    assert found("job.started") == set()

@@ -251,3 +251,27 @@ def test_pause_returns_at_once_with_a_delivery_in_flight_and_the_engine_ends_soo
     (delivery,) = service.store.list_deliveries(hook_id=hook.id)
     assert (delivery.status, delivery.attempts) == ("pending", 0)
     assert not window.banner_box.isVisible()
+
+
+def test_a_long_status_message_is_elided_with_its_whole_text_as_tooltip(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    window = open_window()
+    window.resize(window.minimumSizeHint())
+    qtbot.waitUntil(lambda: window.status.queue_label.text() != "")
+    bar = window.statusBar()
+    long = "Imported 12 hooks from " + "/very/long/folder" * 20 + "/hooks.json."
+    window.status.show_message(long, 60_000)
+    shown = bar.currentMessage()
+    assert shown != long
+    assert shown.endswith("…")
+    assert long.startswith(shown[:-1])
+    leftmost = min(label.x() for label in (window.status.database_label,
+                                           window.status.rate_label,
+                                           window.status.queue_label))
+    assert bar.fontMetrics().horizontalAdvance(shown) < leftmost
+    assert bar.toolTip() == long
+    window.status.show_message("Saved hook 1.")
+    assert bar.currentMessage() == "Saved hook 1."
+    assert bar.toolTip() == ""
+    bar.clearMessage()
+    assert bar.toolTip() == ""

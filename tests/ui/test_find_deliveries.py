@@ -1,6 +1,6 @@
-"""Finding deliveries in the Deliveries tab: search by delivery id, event id or body
-text, filter by HTTP status class, sort by a column, select several and redeliver them,
-and the empty states, against real receiver processes."""
+"""Finding deliveries in the Deliveries tab: search by delivery id, event id, body
+text, event type or hook name, filter by HTTP status class, sort by a column, select
+several and redeliver them, and the empty states, against real receiver processes."""
 
 from __future__ import annotations
 
@@ -61,6 +61,12 @@ def test_search_filter_sort_and_redeliver_several(
     qtbot.waitUntil(lambda: sorted(shown(window, EVENT)) == [("job.failed",)] * 2)
     search(qtbot, window, "orders-job.started")
     qtbot.waitUntil(lambda: shown(window, EVENT) == [("job.started",)])
+    search(qtbot, window, "job.failed")  # the event type, not in the body
+    qtbot.waitUntil(lambda: sorted(shown(window, EVENT)) == [("job.failed",)] * 2)
+    search(qtbot, window, "Comple")  # a part of an event type, in another case
+    qtbot.waitUntil(lambda: sorted(shown(window, EVENT)) == [("job.completed",)] * 2)
+    search(qtbot, window, "broken")  # the hook's name
+    qtbot.waitUntil(lambda: shown(window, RESULT) == [("✗ 503",)])
     search(qtbot, window, "no delivery has this text")
     qtbot.waitUntil(page.empty_label.isVisible)
     assert page.empty_label.text() == "No delivery matches these filters."

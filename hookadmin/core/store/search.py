@@ -18,8 +18,9 @@ def search_conditions(search: str | None, status_class: str | None, mark: str,
     """SQL conditions on ``deliveries d JOIN events e`` for a search text and a status
     class, their values appended to ``params`` (``mark`` is the placeholder: ``?`` or
     ``%s``). A UUID matches the delivery or event id by their unique indexes; other
-    text is looked for in the body bytes (UTF-8, case-sensitive) among the newest
-    :data:`SEARCH_SCAN` deliveries.
+    text is looked for in the body bytes (UTF-8, case-sensitive), in the event type and
+    in the hook's name (both in any case) among the newest :data:`SEARCH_SCAN`
+    deliveries.
 
     Raises:
         InputError: ``status_class`` is not one of :data:`STATUS_CLASSES`.
@@ -41,11 +42,20 @@ def search_conditions(search: str | None, status_class: str | None, mark: str,
     else:
         out.append(f"d.seq > (SELECT coalesce(max(seq), 0) FROM deliveries) - {mark}")  # noqa: S608 - placeholders only
         params.append(SEARCH_SCAN)
-        out.append(_contains(mark))
-        params.append(text.encode())
+        folded = text.lower()
+        hooks = f"SELECT id FROM hooks WHERE {_text_contains('name', mark)}"  # noqa: S608 - placeholders only
+        out.append(f"({_contains(mark)} OR {_text_contains('d.event_type', mark)}"
+                   f" OR d.hook_id IN ({hooks}))")
+        params += [text.encode(), folded, folded]
     return out
 
 
 def _contains(mark: str) -> str:
     """The body-contains test: ``instr`` in SQLite, ``position`` in PostgreSQL."""
     return f"instr(e.body, {mark}) > 0" if mark == "?" else f"position({mark} in e.body) > 0"
+
+
+def _text_contains(column: str, mark: str) -> str:
+    """The test that a text ``column`` contains a lower-case value, in any case."""
+    return (f"instr(lower({column}), {mark}) > 0" if mark == "?"
+            else f"position({mark} in lower({column})) > 0")
