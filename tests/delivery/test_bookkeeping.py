@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import hookadmin.delivery.engine as engine_module
 from hookadmin.core.errors import (
     NotFoundError,
     SecretStoreError,
@@ -22,7 +21,6 @@ from hookadmin.core.errors import (
 )
 from hookadmin.core.service import HookService
 from hookadmin.delivery.bookkeeping import BookkeepingProcess
-from hookadmin.delivery.bookkeeping_thread import BookkeepingThread
 from hookadmin.delivery.bookkeeping_wire import (
     BookkeepingError,
     ClaimRequest,
@@ -158,31 +156,3 @@ def test_a_backlog_is_fanned_out_batch_after_batch_without_waiting_for_the_clock
     settings = dataclasses.replace(FAST, fan_out_batch=10, poll_interval=60.0)
     assert run_until_idle(home, settings, timeout=30) == 50
     assert len(receiver.wait_for_requests(50)) == 50
-
-
-def test_a_turn_records_at_most_the_cap_and_carries_the_rest_to_the_next_turn(
-        home: Path, service: HookService, make_receiver: Callable[..., Receiver],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    receiver = make_receiver()
-    service.create_hook(url=receiver.url, events=["job"])
-    service.publish_many([("job.failed", body("job.failed", i)) for i in range(60)])
-    monkeypatch.setattr(engine_module, "RECORD_CAP", 5)
-    recorded: list[int] = []
-    for keeper in (BookkeepingProcess, BookkeepingThread):
-        original = keeper.turn
-
-        async def turn(self: object, request: TurnRequest, _original: Callable[..., object]
-                       = original) -> TurnResult:
-            recorded.append(len(request.finished))
-            result = await _original(self, request)  # type: ignore[misc]
-            assert isinstance(result, TurnResult)
-            return result
-
-        monkeypatch.setattr(keeper, "turn", turn)
-    # A full look by the clock only every 60 s: the carried attempts are recorded
-    # without waiting for it.
-    settings = dataclasses.replace(FAST, poll_interval=60.0)
-    assert run_until_idle(home, settings, timeout=30) == 60
-    assert len(receiver.wait_for_requests(60)) == 60
-    assert max(recorded) == 5, recorded
-    assert sum(recorded) == 60  # every attempt was recorded once (none sent again)
