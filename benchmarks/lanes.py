@@ -41,7 +41,6 @@ from typing import Any
 
 import benchlib
 
-import hookadmin.delivery.engine as engine_module
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DB_FILENAME
 from hookadmin.delivery.engine import AttemptOutcome, Engine
@@ -62,9 +61,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=4, help="storm phases (default 4)")
     p.add_argument("--no-lanes", action="store_true",
                    help="turn the retry lane off (retries may use every slot), for comparison")
-    p.add_argument("--record-cap", type=int, default=None, metavar="N",
-                   help="finished attempts one bookkeeper turn records at most (default: "
-                        "the engine's RECORD_CAP; 0 = no cap, as before it existed)")
     p.add_argument("--tmpdir", help="where the data directories go (default: $TMPDIR)")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="print the result as JSON on stdout; with FILE, write it there and "
@@ -127,8 +123,6 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
         if args.no_lanes:
             settings = dataclasses.replace(settings, retry_in_flight=settings.max_in_flight,
                                            retry_per_hook_in_flight=settings.per_hook_in_flight)
-        if args.record_cap is not None:
-            engine_module.RECORD_CAP = args.record_cap or 10**9
         engine = Engine(home, settings=settings, on_attempt=on_attempt)
 
         def publisher() -> None:

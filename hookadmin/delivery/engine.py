@@ -200,7 +200,6 @@ class _Run:
         self.sender = Sender(self.secrets, self.sessions, self.settings)
         self.senders: set[asyncio.Task[None]] = set()
         self.finished: list[Ended] = []
-        self.record_cap = RECORD_CAP  # finished attempts one turn records at most
         self.unsent: list[int] = []  # cancelled while in flight, to release
         self.warm_task: asyncio.Task[None] | None = None
         self.wake = asyncio.Event()
@@ -234,11 +233,7 @@ class _Run:
             if self.outage is not None and time.monotonic() < self.outage.retry_at:
                 await self._pause()  # the database is away: keep sending, try later
                 continue
-            # At most record_cap attempts per turn: the rest wait for the next turn, so
-            # a retry storm's recording does not hold up the fan-out and claim of fresh
-            # events in the same transaction.
-            cap = self.record_cap
-            finished, self.finished = self.finished[:cap], self.finished[cap:]
+            finished, self.finished = self.finished, []
             renew: list[int] | None = None
             if time.monotonic() >= self.next_renew:
                 self.next_renew = time.monotonic() + self.settings.lease_renew_interval
@@ -280,8 +275,6 @@ class _Run:
                     break
             if stop.is_set():
                 break
-            if self.finished:
-                continue  # attempts carried past the cap: record them in the next turn
             await self._pause()
         return self.attempts
 
@@ -475,7 +468,6 @@ class _Run:
 
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
-RECORD_CAP = 256  # finished attempts one turn records at most; the rest go in the next
 _LOCK_BACKOFF_MAX = 30.0  # seconds between tries while the database stays locked
 OUTAGE_FIRST_DELAY = 0.25  # seconds before the first try after the database was lost
 OUTAGE_MAX_DELAY = 5.0  # the longest wait between tries
