@@ -64,7 +64,12 @@ def blocking_delivery(store: OrderingSource, hook_id: int) -> Delivery | None:
     """
     if hook_id not in ordered_hooks(store):
         return None
-    head = store.first_pending(hook_id)
+    return head_blocks(store.first_pending(hook_id))
+
+
+def head_blocks(head: Delivery | None) -> Delivery | None:
+    """``head``, an ordered hook's oldest pending delivery, when the hook's later
+    deliveries wait behind its retry (it has been tried: ``attempts`` > 0); else None."""
     return head if head is not None and head.attempts > 0 else None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.hooks import Hook
-from hookadmin.core.ordering import blocking_delivery, order_heads, ordered_hooks
+from hookadmin.core.ordering import head_blocks, order_heads, ordered_hooks
 from hookadmin.core.store import Attempt, Delivery, HookHealth, Repository
 from hookadmin.ui.status_bar import StatusCounts, read_status_counts
 
@@ -47,11 +47,10 @@ class HookPageQuery:
         except NotFoundError:
             return HookPageRows(self.hook_id, None, [])
         deliveries = store.list_deliveries(hook_id=self.hook_id, limit=self.limit)
-        head = order_heads(store).get(self.hook_id)
-        return HookPageRows(self.hook_id, hook, deliveries,
-                            blocking_delivery(store, self.hook_id) if head else None,
-                            None if head is None else head.seq,
-                            self.hook_id in ordered_hooks(store))
+        ordered = self.hook_id in ordered_hooks(store)
+        head = store.first_pending(self.hook_id) if ordered else None
+        return HookPageRows(self.hook_id, hook, deliveries, head_blocks(head),
+                            None if head is None else head.seq, ordered)
 
 
 @dataclass(frozen=True)
