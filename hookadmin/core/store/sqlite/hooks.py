@@ -11,6 +11,7 @@ from typing import Any
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook, utc_now_iso
+from hookadmin.core.store.hook_rows import SELECT_HOOKS, hook_from_row, options_text
 from hookadmin.core.store.sqlite.connection import Connected
 
 
@@ -27,7 +28,7 @@ class HooksPart(Connected):
             " created_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (name, url, json.dumps(list(events)), int(active), int(insecure_ssl), ca_bundle,
-             type, _options_text(options), now, now))
+             type, options_text(options), now, now))
         assert cur.lastrowid is not None
         return self.get_hook(cur.lastrowid)
 
@@ -82,7 +83,7 @@ class HooksPart(Connected):
         if clear_previous_secret:
             changes["previous_secret_expires_at"] = None
         if options is not None:
-            changes["options"] = _options_text(options)
+            changes["options"] = options_text(options)
         if active is not None:
             changes["active"] = int(active)
             changes["deactivated_reason"] = None if active else deactivated_reason
@@ -132,27 +133,3 @@ def fetch_hook(db: sqlite3.Connection, hook_id: int) -> Hook:
         raise NotFoundError(f"There is no hook {hook_id}; `hookadmin hooks list` shows "
                             "the hooks that exist.", field="id")
     return hook_from_row(row)
-
-
-SELECT_HOOKS = ("SELECT id, name, url, events, active, insecure_ssl, created_at, updated_at,"
-                 " deactivated_reason, ca_bundle, previous_secret_expires_at, type, options,"
-                 " filtered_out FROM hooks")
-
-
-def hook_from_row(row: Sequence[Any]) -> Hook:
-    """A row of :data:`SELECT_HOOKS` as a :class:`Hook`."""
-    (id_, name, url, events, active, insecure_ssl, created_at, updated_at, reason, ca_bundle,
-     previous_expiry, type_, options, filtered_out) = row
-    return Hook(id=id_, name=name, url=url, events=tuple(json.loads(events)),
-                active=bool(active), insecure_ssl=bool(insecure_ssl), created_at=created_at,
-                updated_at=updated_at, deactivated_reason=reason, ca_bundle=ca_bundle,
-                previous_secret_expires_at=previous_expiry, type=type_,
-                options=HookOptions.from_json(json.loads(options)) if options
-                else HookOptions(), filtered_out=int(filtered_out))
-
-
-def _options_text(options: HookOptions | None) -> str | None:
-    """A hook's options as stored: JSON text, or NULL when it has none."""
-    if options is None or options.empty:
-        return None
-    return json.dumps(options.to_json())

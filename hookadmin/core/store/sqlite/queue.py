@@ -18,6 +18,7 @@ from hookadmin.core.errors import InputError
 from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.filters import filtered_fan_out
 from hookadmin.core.hooks import Hook
+from hookadmin.core.store.hook_rows import SELECT_HOOKS, hook_from_row
 from hookadmin.core.store.records import AttemptRecord, Delivery, DeliveryJob
 from hookadmin.core.store.sqlite.connection import Connected
 from hookadmin.core.store.sqlite.history import (
@@ -25,7 +26,7 @@ from hookadmin.core.store.sqlite.history import (
     attempt_row,
     fetch_delivery,
 )
-from hookadmin.core.store.sqlite.hooks import SELECT_HOOKS, fetch_hook, hook_from_row
+from hookadmin.core.store.sqlite.hooks import fetch_hook
 
 
 class QueuePart(Connected):
