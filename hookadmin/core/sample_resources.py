@@ -37,7 +37,12 @@ def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _epoch(moment: datetime) -> int:
+def epoch_seconds(moment: datetime) -> int:
+    """``moment`` as whole Unix seconds (fractions dropped).
+
+    Raises:
+        InputError: ``moment`` has no time zone.
+    """
     if moment.tzinfo is None:
         raise InputError("Give the start time with a time zone (UTC).", field="start")
     return int(moment.timestamp())
@@ -150,8 +155,10 @@ _CLUSTER_NAMES = (
 
 
 @dataclass(frozen=True)
-class _Cluster:
-    """One cluster's fixed settings; times are seconds from the simulation's start."""
+class Cluster:
+    """One cluster's fixed settings (made by :func:`new_cluster`); times are seconds
+    from the simulation's start. :meth:`resource` renders it at one stage of its
+    lifecycle."""
 
     id: int
     name: str
@@ -199,8 +206,11 @@ class _Cluster:
         }
 
 
-def _new_cluster(rng: random.Random, cluster_id: int, requested_at: int,
-                 taken: set[str]) -> _Cluster:
+def new_cluster(rng: random.Random, cluster_id: int, requested_at: int,
+                 taken: set[str]) -> Cluster:
+    """A cluster of random, realistic settings requested at ``requested_at`` (seconds
+    from the simulation's start), named unlike the names in ``taken``, to which its
+    name is added."""
     name, description = rng.choice(_CLUSTER_NAMES)
     base, n = name, 2
     while name in taken:
@@ -213,7 +223,7 @@ def _new_cluster(rng: random.Random, cluster_id: int, requested_at: int,
     if rng.random() < 0.4:
         actions = (("https://artifacts.example.com/bootstrap/install-drivers.sh",
                     ("--jdbc", rng.choice(("postgres", "mysql", "sqlserver")))),)
-    return _Cluster(
+    return Cluster(
         id=cluster_id, name=name, description=description,
         type="production" if production else "sandbox",
         nodes=rng.randint(2, 8) if production else 1, plan_id=3 if production else 1,
@@ -236,8 +246,9 @@ class _Output:
 
 
 @dataclass(frozen=True)
-class _Job:
-    """One job run; times are seconds from the simulation's start."""
+class Job:
+    """One job run (made by :func:`new_job`); times are seconds from the simulation's
+    start."""
 
     id: int
     cluster_id: int
@@ -290,8 +301,12 @@ class _Job:
         }
 
 
-def _new_job(rng: random.Random, job_id: int, next_output_id: Callable[[], int],
-             cluster_id: int, times: tuple[int, int, int], outcome: str) -> _Job:
+def new_job(rng: random.Random, job_id: int, next_output_id: Callable[[], int],
+             cluster_id: int, times: tuple[int, int, int], outcome: str) -> Job:
+    """A job of a random package on cluster ``cluster_id``, run at ``times``
+    ((submitted, started, ended), seconds from the simulation's start, as
+    :func:`job_times` gives) and ending as ``outcome`` (one of :data:`JOB_OUTCOMES`);
+    a completed job's outputs get their ids from ``next_output_id``."""
     submitted, started, ended = times
     package = rng.choice(_PACKAGES)
     outputs = []
@@ -302,13 +317,13 @@ def _new_job(rng: random.Random, job_id: int, next_output_id: Callable[[], int],
                 id=next_output_id(), template=template,
                 records_count=int(template.typical_records * rng.uniform(0.5, 1.5)),
                 created_at=created, updated_at=max(created, ended - rng.randint(1, 5))))
-    return _Job(id=job_id, cluster_id=cluster_id, package=package, creator=_creator(rng),
+    return Job(id=job_id, cluster_id=cluster_id, package=package, creator=_creator(rng),
                 submitted_at=submitted, started_at=started, ended_at=ended, outcome=outcome,
                 final_progress=round(rng.uniform(0.05, 0.95), 2), outputs=tuple(outputs),
                 errors=rng.choice(_FAILURES) if outcome == "failed" else "")
 
 
-def _job_times(rng: random.Random, after: int) -> tuple[int, int, int]:
+def job_times(rng: random.Random, after: int) -> tuple[int, int, int]:
     """(submitted, started, ended): submitted 10 s to 5 min after ``after``, started 5 to
     90 s later, running 1 to 30 min."""
     submitted = after + rng.randint(10, 300)
@@ -343,21 +358,21 @@ def sample_resource(event_type: str, rng: random.Random | None = None, *,
     group = catalog.event_type(event_type).group
     kind = event_type.split(".", 1)[1]
     rng = rng if rng is not None else random.Random()  # noqa: S311 - sample data, not secrets
-    end = _epoch(now) if now is not None else int(time.time())
-    cluster = _new_cluster(rng, rng.randint(700, 999), 0, set())
+    end = epoch_seconds(now) if now is not None else int(time.time())
+    cluster = new_cluster(rng, rng.randint(700, 999), 0, set())
     available = rng.randint(180, 600)
     if group == "cluster":
         at, kwargs = _cluster_stage(rng, cluster, kind, available)
         return cluster.resource(end - at, status=kwargs.pop("status"), at=at, **kwargs)
     outcome = kind if kind in JOB_OUTCOMES else rng.choices(JOB_OUTCOMES, JOB_OUTCOME_WEIGHTS)[0]
     output_ids = itertools.count(rng.randint(90000, 99000))
-    job = _new_job(rng, rng.randint(48000, 49999), functools.partial(next, output_ids),
-                   cluster.id, _job_times(rng, available), outcome)
+    job = new_job(rng, rng.randint(48000, 49999), functools.partial(next, output_ids),
+                   cluster.id, job_times(rng, available), outcome)
     at = {"submitted": job.submitted_at, "started": job.started_at}.get(kind, job.ended_at)
     return job.resource(end - at, stage=kind)
 
 
-def _cluster_stage(rng: random.Random, cluster: _Cluster, kind: str,
+def _cluster_stage(rng: random.Random, cluster: Cluster, kind: str,
                    available: int) -> tuple[int, dict[str, Any]]:
     """The time and resource arguments of a cluster right after ``cluster.<kind>``."""
     busy_until = available + rng.randint(600, 7200)

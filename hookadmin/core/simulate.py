@@ -31,12 +31,12 @@ from hookadmin.core.errors import InputError
 from hookadmin.core.sample_resources import (
     JOB_OUTCOME_WEIGHTS,
     JOB_OUTCOMES,
+    Cluster,
     Resource,
-    _Cluster,
-    _epoch,
-    _job_times,
-    _new_cluster,
-    _new_job,
+    epoch_seconds,
+    job_times,
+    new_cluster,
+    new_job,
     sample_resource,
 )
 
@@ -89,9 +89,9 @@ def simulate(clusters: int = 2, jobs: int = 10, seed: int | None = None, *,
     rng = random.Random(seed)  # noqa: S311 - simulated data, not secrets
     timeline = _timeline(rng, clusters, jobs)
     if start is not None:
-        offset = _epoch(start)
+        offset = epoch_seconds(start)
     elif seed is not None:
-        offset = _epoch(DEFAULT_START)
+        offset = epoch_seconds(DEFAULT_START)
     else:
         offset = int(time.time()) - (timeline[-1][0] if timeline else 0)
     return ((event_type, build(offset)) for _, _, event_type, build in timeline)
@@ -110,12 +110,12 @@ def _timeline(rng: random.Random, n_clusters: int,
         events.append((at, len(events), event_type, build))
 
     names: set[str] = set()
-    available: list[tuple[_Cluster, int]] = []
+    available: list[tuple[Cluster, int]] = []
     first_cluster_id = rng.randint(700, 899)
     requested = 0
     for i in range(n_clusters):
         requested += rng.randint(0, 600) if i else 0
-        cluster = _new_cluster(rng, first_cluster_id + i, requested, names)
+        cluster = new_cluster(rng, first_cluster_id + i, requested, names)
         add(requested, "cluster.requested",
             functools.partial(cluster.resource, status="pending", at=requested))
         if rng.random() < CLUSTER_ERROR_RATE and not (n_jobs and i == 0):
@@ -137,7 +137,7 @@ def _timeline(rng: random.Random, n_clusters: int,
         # cluster's time_to_idle (15 min or more): it never idles while jobs come in.
         submitted, last_end = since, since
         for _ in range(count):
-            times = _job_times(rng, submitted)
+            times = job_times(rng, submitted)
             submitted, last_end = times[0], max(last_end, times[2])
             runs.append((times, cluster.id,
                          rng.choices(JOB_OUTCOMES, JOB_OUTCOME_WEIGHTS)[0]))
@@ -148,7 +148,7 @@ def _timeline(rng: random.Random, n_clusters: int,
     first_job_id = rng.randint(48000, 48999)
     output_ids = itertools.count(rng.randint(90000, 90999))
     for number, (times, cluster_id, outcome) in enumerate(runs):
-        job = _new_job(rng, first_job_id + number, functools.partial(next, output_ids),
+        job = new_job(rng, first_job_id + number, functools.partial(next, output_ids),
                        cluster_id, times, outcome)
         add(job.submitted_at, "job.submitted", functools.partial(job.resource, stage="submitted"))
         add(job.started_at, "job.started", functools.partial(job.resource, stage="started"))
@@ -159,7 +159,7 @@ def _timeline(rng: random.Random, n_clusters: int,
 
 
 def _add_cluster_end(rng: random.Random, add: Callable[[int, str, _Build], None],
-                     cluster: _Cluster, since: int, last_end: int) -> None:
+                     cluster: Cluster, since: int, last_end: int) -> None:
     """The end of an available cluster whose last job ended at ``last_end``: idle then
     terminated (on idle, or later by a user), or terminated by a user before idling."""
     idle = last_end + cluster.time_to_idle
