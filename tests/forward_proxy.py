@@ -2,7 +2,7 @@
 
 Server side::
 
-    python tests/forward_proxy.py --log FILE [--user U --password P] [--cert F --key F]
+    python -m tests.forward_proxy --log FILE [--user U --password P] [--cert F --key F]
 
 binds ``127.0.0.1`` on a free port and prints the port alone as the first line of
 standard output. It forwards each absolute-form request (``POST http://host/path``)
@@ -15,7 +15,8 @@ PEM certificate chain and its key) the proxy itself speaks TLS: an ``https://``
 proxy. One request per connection (answers carry ``Connection: close``); a tunnel
 lasts until either side closes. Standard library only (asyncio).
 
-Client side: :class:`ForwardProxy` starts it and reads its log.
+Client side: :class:`ForwardProxy` starts it (see :mod:`tests.server_process`) and
+reads its log.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ import base64
 import contextlib
 import json
 import ssl
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.server_process import ServerProcess
 
 _HOP_BY_HOP = ("proxy-authorization", "proxy-connection", "connection", "keep-alive", "host")
 
@@ -135,7 +136,7 @@ async def _serve(log: Path, expected: str | None, tls: ssl.SSLContext | None) ->
         await server.serve_forever()
 
 
-class ForwardProxy:
+class ForwardProxy(ServerProcess):
     """The proxy process; ``url`` is ``http://127.0.0.1:<port>`` (``https://`` with
     ``tls``).
 
@@ -148,32 +149,18 @@ class ForwardProxy:
 
     def __init__(self, workdir: Path, *, user: str | None = None,
                  password: str | None = None, tls: tuple[Path, Path] | None = None) -> None:
-        self.log = workdir / f"proxy-{id(self)}.jsonl"
-        self.log.touch()
-        cmd = [sys.executable, __file__, "--log", str(self.log)]
+        args: list[str] = []
         if user is not None:
-            cmd += ["--user", user, "--password", password or ""]
+            args += ["--user", user, "--password", password or ""]
         if tls is not None:
-            cmd += ["--cert", str(tls[0]), "--key", str(tls[1])]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.strip().isdigit():
-            self.stop()
-            raise RuntimeError("The test proxy did not start; see its stderr above.")
-        self.port = int(line)
+            args += ["--cert", str(tls[0]), "--key", str(tls[1])]
+        super().__init__("tests.forward_proxy", workdir / f"proxy-{id(self)}.jsonl", args,
+                         what="test proxy")
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
 
     def requests(self) -> list[dict[str, Any]]:
         """Every request the proxy got, in order."""
         return [json.loads(line) for line in self.log.read_text().splitlines()]
-
-    def stop(self) -> None:
-        """End the process."""
-        self.proc.kill()
-        self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 
 Server side::
 
-    python tests/smtp_server.py --log FILE [--user U --password P]
+    python -m tests.smtp_server --log FILE [--user U --password P]
 
 binds ``127.0.0.1`` on a free port, prints the port alone as the first line of
 standard output, and appends one JSON object per message received to ``--log``:
 ``{"mail_from", "rcpt_tos", "data"}`` (``data`` is the raw message, latin-1). With
 ``--user``/``--password`` it requires that login (over plain SMTP: a test server).
 
-Client side: :class:`SmtpServer` starts it and reads the messages back.
+Client side: :class:`SmtpServer` starts it (see :mod:`tests.server_process`) and
+reads the messages back.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import email
 import email.policy
 import json
 import socket
-import subprocess
-import sys
 import threading
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+from tests.server_process import ServerProcess
 
 
 def _serve(log: Path, user: str | None, password: str | None) -> None:
@@ -61,7 +62,7 @@ def _serve(log: Path, user: str | None, password: str | None) -> None:
     threading.Event().wait()  # until killed
 
 
-class SmtpServer:
+class SmtpServer(ServerProcess):
     """The test SMTP server process.
 
     Args:
@@ -74,18 +75,9 @@ class SmtpServer:
 
     def __init__(self, workdir: Path, *, user: str | None = None,
                  password: str | None = None) -> None:
-        self.log = workdir / f"smtp-{id(self)}.jsonl"
-        self.log.touch()
-        cmd = [sys.executable, __file__, "--log", str(self.log)]
-        if user is not None:
-            cmd += ["--user", user, "--password", password or ""]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # the port, once it accepts connections
-        if not line.strip().isdigit():
-            self.stop()
-            raise RuntimeError("The test SMTP server did not start; see its stderr above.")
-        self.port = int(line)
+        args = [] if user is None else ["--user", user, "--password", password or ""]
+        super().__init__("tests.smtp_server", workdir / f"smtp-{id(self)}.jsonl", args,
+                         what="test SMTP server")
 
     def messages(self) -> list[tuple[dict[str, Any], EmailMessage]]:
         """Every message received: (envelope record, parsed message)."""
@@ -97,13 +89,6 @@ class SmtpServer:
             assert isinstance(msg, EmailMessage)
             out.append((record, msg))
         return out
-
-    def stop(self) -> None:
-        """End the process."""
-        self.proc.kill()
-        self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
 
 
 if __name__ == "__main__":
