@@ -324,15 +324,15 @@ def test_a_batch_file_with_a_byte_order_mark_is_accepted(home: Path, tmp_path: P
 
 
 def test_every_database_error_is_one_sentence_naming_what_was_left_undone() -> None:
-    from hookadmin.cli import _store_sentence
+    from hookadmin.cli.dispatch import store_sentence
 
     full = StoreFullError("The disk holding hookadmin's database is full",
                           "free some space and try again")
-    assert _store_sentence(full, "publish") == (
+    assert store_sentence(full, "publish") == (
         "The disk holding hookadmin's database is full, so nothing was queued; free some "
         "space and try again.")
-    assert _store_sentence(full, "hooks") == str(full)  # "nothing was saved"
+    assert store_sentence(full, "hooks") == str(full)  # "nothing was saved"
     with pytest.raises(StoreUnavailable) as down:  # a real refused connection
         open_store("postgresql://hookadmin@127.0.0.1:1/hookadmin?connect_timeout=5")
-    assert _store_sentence(down.value, "publish") == str(down.value)
+    assert store_sentence(down.value, "publish") == str(down.value)
     assert "\n" not in str(down.value)

@@ -4,7 +4,7 @@ check of its hash chain."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hookadmin.cli.common import Parser, hook_id, print_json
 from hookadmin.core import audit
@@ -12,10 +12,13 @@ from hookadmin.core.errors import InputError
 from hookadmin.core.service import HookService
 from hookadmin.core.store import iso
 
+if TYPE_CHECKING:
+    from hookadmin.cli.common import Subcommands
+
 MAX_LIMIT = 1_000_000
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Subcommands) -> None:
     """Add ``audit`` (with ``verify``) to ``sub`` (the top parser's subparsers)."""
     au = sub.add_parser("audit", help="who did what and when (oldest first); `audit verify` "
                                       "checks that no entry was changed or removed")

@@ -1,5 +1,6 @@
 """What every command group of the command line shares: the parser class that keeps
-errors to one line, argument types, reading input files and printing JSON."""
+errors to one line and the type of its subcommands, argument types, reading input
+files, printing JSON, and tidying the keyring before a command."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import json
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from hookadmin.core.errors import InputError
+from hookadmin.core.errors import HookadminError, InputError
+
+if TYPE_CHECKING:
+    from hookadmin.core.service import HookService
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -21,6 +25,11 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line on stderr (DESIGN.md §6); the usage is one `--help` away.
         self.exit(2, f"hookadmin: {message}; see `{self.prog} --help`.\n")
+
+
+if TYPE_CHECKING:
+    Subcommands = argparse._SubParsersAction[Parser]
+    """The top parser's subcommands, to which each command group adds its parsers."""
 
 
 def hook_id(text: str) -> int:
@@ -95,3 +104,18 @@ def pretty(body: bytes) -> str:
 # Why the OS keyring could not be used, by SecretStoreError.cause, for messages.
 KEYRING_STATE = {"no_backend": "no OS keyring was found", "locked": "the keyring is locked",
                  "unavailable": "the keyring did not answer"}
+
+
+def remove_orphaned_secrets(service: HookService) -> None:
+    """Remove the keyring entries of hooks deleted while the keyring was unavailable,
+    and say so; when it still is, they wait for a later run (silently: the command
+    itself says what is wrong with the keyring if it needs it)."""
+    waiting = len(service.orphaned_secrets())
+    if not waiting:
+        return
+    try:
+        service.remove_orphaned_secrets()
+    except HookadminError:
+        return
+    print(f"hookadmin: removed from the OS keyring the secrets of deleted hooks that it "
+          f"could not remove when they were deleted ({waiting} entries).", file=sys.stderr)

@@ -6,15 +6,18 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookadmin.cli.common import Parser, delivery_id, hook_id, pretty, print_json
 from hookadmin.core.errors import InputError
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Attempt, Delivery, iso
 
+if TYPE_CHECKING:
+    from hookadmin.cli.common import Subcommands
 
-def add_parsers(sub: Any) -> None:
+
+def add_parsers(sub: Subcommands) -> None:
     """Add ``deliveries`` (with ``show``) and ``redeliver`` to ``sub`` (the top
     parser's subparsers)."""
     dl = sub.add_parser("deliveries", help="the delivery history, newest first; "

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookadmin.cli import hook_options
 from hookadmin.cli.common import KEYRING_STATE, Parser, hook_id, print_json, read_input
@@ -21,8 +21,11 @@ from hookadmin.core.ordering import blocking_delivery
 from hookadmin.core.service import HookService
 from hookadmin.core.store import iso
 
+if TYPE_CHECKING:
+    from hookadmin.cli.common import Subcommands
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: Subcommands) -> None:
     """Add ``hooks`` and its actions to ``sub`` (the top parser's subparsers)."""
     hooks = sub.add_parser("hooks", help="list, add, show, edit and delete hooks")
     hsub = hooks.add_subparsers(dest="hooks_command", metavar="ACTION", required=True,

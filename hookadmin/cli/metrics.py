@@ -12,11 +12,14 @@ from hookadmin.cli.common import print_json
 from hookadmin.core.service import HookService
 from hookadmin.core.store import StoreLocation
 
-if TYPE_CHECKING:  # the worker imports the server only when asked for
+if TYPE_CHECKING:
+    from hookadmin.cli.common import Subcommands
+
+    # the worker imports the server only when asked for
     from hookadmin.delivery.metrics import MetricsServer
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Subcommands) -> None:
     """Add ``metrics`` to ``sub`` (the top parser's subparsers)."""
     met = sub.add_parser("metrics", help="the Prometheus figures once, from the database "
                                          "(queue counts, and attempts of the last hour)")

@@ -17,17 +17,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
 from hookadmin.core.errors import InputError
 from hookadmin.core.store import StoreLocation
 
-_P = TypeVar("_P", bound=argparse.ArgumentParser)
+if TYPE_CHECKING:
+    from hookadmin.cli.common import Subcommands
+
 NO_DATABASE = ("`hookadmin team {action}` needs the team's PostgreSQL database; give it "
                "with --database postgresql://USER@HOST:PORT/DBNAME or HOOKADMIN_DATABASE.")
 
 
-def add_team_parser(sub: argparse._SubParsersAction[_P]) -> None:
+def add_team_parser(sub: Subcommands) -> None:
     """Add ``team`` and its actions to the subcommands ``sub`` (their parsers are of
     the class ``sub`` makes)."""
     team = sub.add_parser("team", help="a team database shared by several machines")

@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hookadmin.cli.common import read_input
 from hookadmin.core.errors import InputError
 
+if TYPE_CHECKING:
+    from hookadmin.cli.common import Subcommands
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: Subcommands) -> None:
     """Add ``verify`` to ``sub`` (the top parser's subparsers)."""
     ver = sub.add_parser("verify", help="receiver-side check of a delivery's signature")
     ver.add_argument("body", nargs="?", default="-", metavar="BODY_FILE|-")
