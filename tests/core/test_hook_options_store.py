@@ -4,31 +4,15 @@ saved comes back, and a filter decides at fan-out which events become deliveries
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from hookadmin.core.hook_types import HookOptions, RateLimit
-from hookadmin.core.store import Repository, open_store
-from hookadmin.core.store.postgres import PostgresStore
+from hookadmin.core.store import Repository
 from tests.helpers import FIXTURES_DIR
 
 FAILED = json.loads((FIXTURES_DIR / "job-failed-unicode.json").read_bytes())
 OPTIONS = HookOptions(basic_auth_user="alice", headers=(("X-Team", "ops"),),
                       secret_headers=("X-Api-Key",), filter="status == 'failed'",
                       rate_limit=RateLimit(10, 60.0))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
-    if request.param == "sqlite":
-        with open_store(tmp_path) as s:
-            yield s
-    else:
-        url = request.getfixturevalue("postgres_url")
-        with PostgresStore.init(url) as s:
-            yield s
 
 
 def _job(status: str, package_id: int = 12) -> tuple[str, bytes]:

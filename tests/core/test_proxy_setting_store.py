@@ -3,25 +3,8 @@ back, and a damaged value reads as no proxy with the environment ignored."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from hookadmin.core.proxy_settings import PROXY_KEY, ProxySetting, proxy_setting
-from hookadmin.core.store import Repository, open_store
-from hookadmin.core.store.postgres import PostgresStore
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
-    if request.param == "sqlite":
-        with open_store(tmp_path) as s:
-            yield s
-    else:
-        url = request.getfixturevalue("postgres_url")
-        with PostgresStore.init(url) as s:
-            yield s
+from hookadmin.core.store import Repository
 
 
 def test_the_proxy_setting_comes_back_as_saved(store: Repository) -> None:

@@ -1,67 +1,41 @@
-"""The SQLite store: schema, migrations, fan-out, leasing and attempt recording."""
+"""The store's contract on both backends (the ``store`` fixture of
+tests/core/conftest.py: a real SQLite file and a real PostgreSQL database): hooks,
+fan-out, leasing, attempt recording and queries; and what is SQLite's own: its schema,
+migrations and change feed. PostgreSQL's own (its schema, migrations, query plans,
+batched transactions) is in test_postgres_store.py."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from hookadmin.core.errors import NotFoundError, StoreError
+from hookadmin.core.errors import InputError, NotFoundError, StoreError
 from hookadmin.core.store import (
     DB_FILENAME,
     SCHEMA_VERSION,
-    AttemptRecord,
-    DeliveryJob,
     Repository,
     SQLiteStore,
     Store,
     open_change_feed,
     open_store,
 )
+from tests.core.stores import add_hook, attempt, count_rows, one_job, sqlite_rows
 
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.in_home(tmp_path / "home") as s:
-        yield s
-
-
-def _raw(path: Path, sql: str) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
-
-
-def _attempt(status: int | None = 200, kind: str | None = None) -> AttemptRecord:
-    return AttemptRecord(
-        started_at=time.time(), duration_ms=12.5, request_url="https://example.com/h",
-        request_headers={"X-Hook-Event": "job.failed"}, status_code=status,
-        response_headers=None if status is None else [("Content-Type", "text/plain")],
-        response_body=None if status is None else b"ok", response_truncated=False,
-        error_kind=kind, error_message=None if kind is None else f"it was {kind}")
-
-
-def _hook(store: Store, events: list[str], *, active: bool = True) -> int:
-    return store.add_hook(name="", url="https://example.com/h", events=events,
-                          active=active).id
-
-
-# -- schema -----------------------------------------------------------------------------
+# -- schema (SQLite's own; PostgreSQL's are in test_postgres_store.py) -----------------
 
 def test_new_database_has_current_schema_and_wal(tmp_path: Path) -> None:
     home = tmp_path / "new" / "deeper"
     with Store.in_home(home) as store:
         assert store.schema_version == SCHEMA_VERSION
     db = home / DB_FILENAME
-    assert _raw(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    assert _raw(db, "PRAGMA journal_mode") == [("wal",)]
-    tables = {r[0] for r in _raw(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert sqlite_rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert sqlite_rows(db, "PRAGMA journal_mode") == [("wal",)]
+    tables = {r[0] for r in sqlite_rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"meta", "hooks", "events", "deliveries", "attempts"} <= tables
 
 
@@ -86,7 +60,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer hookadmin"):
         Store(path)
-    assert _raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION + 1,)]  # left untouched
+    assert sqlite_rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION + 1,)]  # left untouched
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
@@ -106,11 +80,12 @@ def test_store_id_is_stable_across_reopen_and_differs_between_homes(tmp_path: Pa
     assert uuid.UUID(first)
 
 
-# -- hooks ------------------------------------------------------------------------------
+# -- hooks -----------------------------------------------------------------------------
 
-def test_hook_crud(store: Store) -> None:
+def test_hook_crud(store: Repository) -> None:
     hook = store.add_hook(name="n", url="https://example.com/h", events=["job"], active=True)
     assert store.get_hook(hook.id) == hook
+    assert store.list_hooks() == [hook]
     changed = store.update_hook(hook.id, active=False, deactivated_reason="gone")
     assert (changed.active, changed.deactivated_reason) == (False, "gone")
     again = store.update_hook(hook.id, active=True)
@@ -124,13 +99,39 @@ def test_hook_crud(store: Store) -> None:
         store.update_hook(hook.id, name="x")
 
 
-# -- fan-out ----------------------------------------------------------------------------
+def test_hooks_generation_follows_changes_that_matter_for_sending(store: Repository
+                                                                  ) -> None:
+    start = store.hooks_generation()
+    hook = add_hook(store, ["job"])
+    added = store.hooks_generation()
+    assert added != start
+    job = one_job(store, hook)
+    store.record_attempt(job, attempt(500, "http_status"), next_attempt_at=None)
+    assert store.failing_since(hook) is not None
+    assert store.hooks_generation() == added  # the engine's own bookkeeping: no change
+    store.update_hook(hook, ca_bundle="/tmp/ca.pem")
+    changed = store.hooks_generation()
+    assert changed != added
+    store.delete_hook(hook)
+    assert store.hooks_generation() not in {added, changed}
 
-def test_fan_out_matches_groups_and_types_and_skips_inactive(store: Store) -> None:
-    all_jobs = _hook(store, ["job"])
-    failures = _hook(store, ["job.failed", "cluster.error"])
-    clusters = _hook(store, ["cluster"])
-    off = _hook(store, ["job", "cluster"], active=False)
+
+def test_settings(store: Repository) -> None:
+    assert store.get_setting("retention_days") is None
+    store.set_setting("retention_days", 7)
+    store.set_setting("retention_days", 8)
+    store.set_setting("schedule", [1, 2.5, None])
+    assert store.get_setting("retention_days") == 8
+    assert store.get_setting("schedule") == [1, 2.5, None]
+
+
+# -- fan-out ---------------------------------------------------------------------------
+
+def test_fan_out_matches_groups_and_types_and_skips_inactive(store: Repository) -> None:
+    all_jobs = add_hook(store, ["job"])
+    failures = add_hook(store, ["job.failed", "cluster.error"])
+    clusters = add_hook(store, ["cluster"])
+    off = add_hook(store, ["job", "cluster"], active=False)
     store.add_events([("job.failed", b'{"id": 1}'), ("job.completed", b'{"id": 2}'),
                       ("cluster.error", b'{"id": 3}'), ("cluster.idled", b'{"id": 4}')])
     assert store.outbox_waiting() == 4
@@ -146,29 +147,49 @@ def test_fan_out_matches_groups_and_types_and_skips_inactive(store: Store) -> No
     assert store.list_deliveries(hook_id=off) == []
     assert all(d.status == "pending" and d.attempts == 0 for d in store.list_deliveries())
     assert len({d.id for d in store.list_deliveries()}) == 6
+    assert all(str(uuid.UUID(d.id)) == d.id for d in store.list_deliveries())
 
 
-def test_fan_out_of_an_event_nobody_wants_still_empties_the_outbox(store: Store) -> None:
-    _hook(store, ["cluster"])
+def test_a_test_event_goes_to_its_target_only_when_active(store: Repository) -> None:
+    target = add_hook(store, ["cluster"])
+    other = add_hook(store, ["job"])
+    store.add_events([("job.failed", b"{}")], target_hook_id=target)
+    assert store.fan_out() == 1
+    assert [(d.hook_id, d.event_type) for d in store.list_deliveries()] \
+        == [(target, "job.failed")]
+    store.update_hook(target, active=False)
+    store.add_events([("job.failed", b"{}")], target_hook_id=target)
+    assert store.fan_out() == 1
+    assert len(store.list_deliveries()) == 1
+    assert store.list_deliveries(hook_id=other) == []
+
+
+def test_fan_out_of_an_event_nobody_wants_still_empties_the_outbox(store: Repository
+                                                                   ) -> None:
+    add_hook(store, ["cluster"])
     store.add_events([("job.started", b"{}")])
     assert store.fan_out() == 1
     assert store.outbox_waiting() == 0
     assert store.list_deliveries() == []
 
 
-def test_fan_out_respects_its_limit(store: Store) -> None:
-    _hook(store, ["job"])
-    store.add_events([("job.started", b"{}")] * 5)
+def test_fan_out_respects_its_limit_and_keeps_event_order(store: Repository) -> None:
+    add_hook(store, ["job"])
+    ids = store.add_events([("job.started", f'{{"n": {n}}}'.encode()) for n in range(5)])
     assert store.fan_out(limit=2) == 2
     assert store.outbox_waiting() == 3
     assert store.fan_out(limit=10) == 3
-    assert len(store.list_deliveries()) == 5
+    deliveries = store.list_deliveries()
+    assert len(deliveries) == 5
+    assert [d.event_id for d in reversed(deliveries)] == ids
+    assert [store.delivery_body(d.id) for d in reversed(deliveries)] \
+        == [f'{{"n": {n}}}'.encode() for n in range(5)]
 
 
-# -- claiming ---------------------------------------------------------------------------
+# -- claiming --------------------------------------------------------------------------
 
-def test_claim_due_leases_until_expiry(store: Store) -> None:
-    hook = _hook(store, ["job"])
+def test_claim_due_leases_until_expiry(store: Repository) -> None:
+    hook = add_hook(store, ["job"])
     body = '{"name": "Zoë", "errors": "a\\nb"}'.encode()
     store.add_events([("job.failed", body)])
     now = time.time()
@@ -181,12 +202,13 @@ def test_claim_due_leases_until_expiry(store: Store) -> None:
     assert store.claim_due(now=now + 1, lease_seconds=30, limit=10) == []
     assert store.claim_due(now=now + 29.9, lease_seconds=30, limit=10) == []
     assert store.next_due() == pytest.approx(now + 30)
+    assert store.next_due(count_leases=False) == pytest.approx(now)
     again = store.claim_due(now=now + 30.1, lease_seconds=30, limit=10)
     assert [j.id for j in again] == [job.id]
 
 
-def test_release_makes_a_claimed_delivery_due_again(store: Store) -> None:
-    _hook(store, ["job"])
+def test_release_makes_a_claimed_delivery_due_again(store: Repository) -> None:
+    add_hook(store, ["job"])
     store.add_events([("job.failed", b"{}")])
     now = time.time()
     store.fan_out(now=now)
@@ -195,9 +217,18 @@ def test_release_makes_a_claimed_delivery_due_again(store: Store) -> None:
     assert [j.id for j in store.claim_due(now=now, lease_seconds=30, limit=10)] == [job.id]
 
 
-def test_claim_due_limit_order_skip_and_inactive(store: Store) -> None:
-    a = _hook(store, ["job"])
-    b = _hook(store, ["job"])
+def test_renew_extends_a_lease(store: Repository) -> None:
+    job = one_job(store)
+    now = time.time()
+    store.renew([job.seq], now + 100)
+    assert store.claim_due(now=now + 50, lease_seconds=30, limit=10) == []
+    assert [j.id for j in store.claim_due(now=now + 101, lease_seconds=30, limit=10)] \
+        == [job.id]
+
+
+def test_claim_due_limit_order_skip_and_inactive(store: Repository) -> None:
+    a = add_hook(store, ["job"])
+    b = add_hook(store, ["job"])
     store.add_events([("job.started", b'{"n": 1}'), ("job.started", b'{"n": 2}')])
     now = time.time()
     store.fan_out(now=now)
@@ -214,13 +245,14 @@ def test_claim_due_limit_order_skip_and_inactive(store: Store) -> None:
     assert len(store.claim_due(now=now, lease_seconds=30, limit=10)) == 1
 
 
+
 @pytest.mark.parametrize("hooks", [4, 40], ids=["per-hook seeks", "oldest first, then seeks"])
-def test_a_full_hook_with_a_long_backlog_does_not_starve_the_others(store: Store,
+def test_a_full_hook_with_a_long_backlog_does_not_starve_the_others(store: Repository,
                                                                     hooks: int) -> None:
     """The first hook's 500 deliveries are the oldest due; it is full (skipped), so a
     claim must still find the other hooks' deliveries behind that backlog, with few or
     many hooks (the two ways claim_due looks)."""
-    ids = [_hook(store, ["job"]) for _ in range(hooks)]
+    ids = [add_hook(store, ["job"]) for _ in range(hooks)]
     busy, others = ids[0], ids[1:]
     store.add_events([("job.started", b'{"n": 0}')] * 500, target_hook_id=busy)
     store.fan_out(now=time.time() - 60, limit=1000)  # due for a minute already
@@ -234,22 +266,20 @@ def test_a_full_hook_with_a_long_backlog_does_not_starve_the_others(store: Store
     # Not skipped, the backlog comes first (oldest due first), within the per-hook limit.
     first = store.claim_due(now=time.time(), lease_seconds=30, limit=3, per_hook_limit=2)
     assert [j.hook_id for j in first].count(busy) == 2
+    # Unskipped with a whole window of the busy hook's backlog in front: the others'
+    # deliveries are still found behind it. (What the caller holds is in in_flight, as an
+    # engine passes it: SQLite counts only that, PostgreSQL every engine's leases too.)
+    held = Counter(j.hook_id for j in jobs + first)
+    rest = store.claim_due(now=time.time(), lease_seconds=30, limit=40, per_hook_limit=2,
+                           in_flight=held)
+    assert {j.hook_id for j in rest} == set(others) - {j.hook_id for j in jobs + first}
 
 
-# -- recording --------------------------------------------------------------------------
+# -- recording -------------------------------------------------------------------------
 
-def _one_job(store: Store) -> DeliveryJob:
-    _hook(store, ["job"])
-    store.add_events([("job.failed", b'{"id": 9}')])
-    now = time.time()
-    store.fan_out(now=now)
-    (job,) = store.claim_due(now=now, lease_seconds=30, limit=1)
-    return job
-
-
-def test_record_attempt_success(store: Store) -> None:
-    job = _one_job(store)
-    assert store.record_attempt(job, _attempt(204), next_attempt_at=time.time() + 5) \
+def test_record_attempt_success(store: Repository) -> None:
+    job = one_job(store)
+    assert store.record_attempt(job, attempt(204), next_attempt_at=time.time() + 5) \
         == "succeeded"
     d = store.get_delivery(job.id)
     assert (d.status, d.attempts, d.last_status_code, d.last_error_kind, d.next_attempt_at) \
@@ -260,22 +290,24 @@ def test_record_attempt_success(store: Store) -> None:
     assert (a.number, a.status_code, a.response_body, a.response_headers, a.request_headers) \
         == (1, 204, b"ok", [("Content-Type", "text/plain")], {"X-Hook-Event": "job.failed"})
     assert store.delivery_body(job.id) == b'{"id": 9}'
+    assert store.deliveries_by_seq([d.seq, 10**9]) == [d]
 
 
-def test_record_attempt_retry_then_final_failure(store: Store) -> None:
-    job = _one_job(store)
+def test_record_attempt_retry_then_final_failure(store: Repository) -> None:
+    job = one_job(store)
     later = time.time() + 60
-    assert store.record_attempt(job, _attempt(500, "http_status"), next_attempt_at=later) \
+    assert store.record_attempt(job, attempt(500, "http_status"), next_attempt_at=later) \
         == "pending"
     d = store.get_delivery(job.id)
     assert (d.status, d.attempts, d.last_status_code, d.last_error_kind) \
         == ("pending", 1, 500, "http_status")
     assert d.next_attempt_at == pytest.approx(later)
     assert store.next_due() == pytest.approx(later)  # the lease was cleared
+    assert store.failing_since(job.hook_id) is not None
     assert store.claim_due(now=later - 1, lease_seconds=30, limit=1) == []
     (job2,) = store.claim_due(now=later, lease_seconds=30, limit=1)
     assert (job2.id, job2.attempts) == (job.id, 1)
-    assert store.record_attempt(job2, _attempt(None, "timeout"), next_attempt_at=None) \
+    assert store.record_attempt(job2, attempt(None, "timeout"), next_attempt_at=None) \
         == "failed"
     d = store.get_delivery(job.id)
     assert (d.status, d.attempts, d.last_status_code, d.last_error_kind) \
@@ -286,19 +318,41 @@ def test_record_attempt_retry_then_final_failure(store: Store) -> None:
     assert attempts[0].next_attempt_at == pytest.approx(later)
     assert attempts[1].next_attempt_at is None
     assert attempts[1].error_message == "it was timeout"
+    assert store.counted_attempts(d.seq) == 2
     assert store.claim_due(now=later + 1000, lease_seconds=30, limit=1) == []
 
 
+def test_failing_since_is_cleared_by_a_success_and_kept_by_secret_waits(store: Repository
+                                                                        ) -> None:
+    hook = add_hook(store, ["job"])
+    a, b, c = (one_job(store, hook) for _ in range(3))
+    store.record_attempts([(a, attempt(None, "secret_unavailable"), time.time() + 60)])
+    assert store.failing_since(hook) is None
+    assert store.counted_attempts(a.seq) == 0
+    store.record_attempts([(b, attempt(500, "http_status"), None)])
+    since = store.failing_since(hook)
+    assert since is not None
+    store.record_attempts([(c, attempt(200), None)])
+    assert store.failing_since(hook) is None
+
+
+def test_attempts_of_a_deleted_hook_are_skipped(store: Repository) -> None:
+    job = one_job(store)
+    store.delete_hook(job.hook_id)
+    assert store.record_attempts([(job, attempt(200), None)]) == ["succeeded"]
+    assert store.list_deliveries() == []
+
+
 def test_a_3xx_or_error_kind_is_never_success() -> None:
-    assert not _attempt(301, "redirect").succeeded
-    assert not _attempt(200, "protocol").succeeded
-    assert not _attempt(None, "connect").succeeded
-    assert _attempt(299).succeeded
+    assert not attempt(301, "redirect").succeeded
+    assert not attempt(200, "protocol").succeeded
+    assert not attempt(None, "connect").succeeded
+    assert attempt(299).succeeded
 
 
-def test_record_ping(store: Store) -> None:
-    hook = _hook(store, ["job"])
-    store.record_ping(hook, "ping-delivery-id", b'{"zen": "x"}', _attempt(200))
+def test_record_ping(store: Repository) -> None:
+    hook = add_hook(store, ["job"])
+    store.record_ping(hook, "ping-delivery-id", b'{"zen": "x"}', attempt(200))
     (d,) = store.list_deliveries()
     assert (d.id, d.event_type, d.status, d.attempts) == ("ping-delivery-id", "ping",
                                                           "succeeded", 1)
@@ -306,21 +360,40 @@ def test_record_ping(store: Store) -> None:
     assert store.outbox_waiting() == 0
     assert store.pending_count() == 0
     assert store.fan_out() == 0  # a ping is never fanned out to other hooks
+    with pytest.raises(InputError, match="Pings are not redelivered"):
+        store.redeliver(d.id)
 
 
-# -- queries ----------------------------------------------------------------------------
+def test_redeliver_and_redeliver_failed(store: Repository) -> None:
+    hook = add_hook(store, ["job"])
+    a, b = one_job(store, hook), one_job(store, hook)
+    store.record_attempts([(a, attempt(500, "http_status"), None),
+                           (b, attempt(200), None)])
+    now = time.time()
+    again = store.redeliver(b.id, now=now)
+    assert (again.id, again.status, again.attempts) == (b.id, "pending", 1)
+    assert store.redeliver_failed(hook, since=now - 60, now=now) == 1
+    assert store.get_delivery(a.id).status == "pending"
+    assert {j.id for j in store.claim_due(now=now, lease_seconds=30, limit=10)} == {a.id, b.id}
+    with pytest.raises(NotFoundError):
+        store.redeliver("no-such-delivery")
+    with pytest.raises(NotFoundError):
+        store.redeliver_failed(hook + 100, since=0)
 
-def test_list_deliveries_filters_and_pages(store: Store) -> None:
-    a = _hook(store, ["job"])
-    b = _hook(store, ["job"])
+
+# -- queries ---------------------------------------------------------------------------
+
+def test_list_deliveries_filters_and_pages(store: Repository) -> None:
+    a = add_hook(store, ["job"])
+    b = add_hook(store, ["job"])
     store.add_events([("job.started", b"{}"), ("job.failed", b"{}")])
     now = time.time()
     store.fan_out(now=now)
     jobs = store.claim_due(now=now, lease_seconds=30, limit=10)
     assert len(jobs) == 4
     by_hook_type = {(j.hook_id, j.event_type): j for j in jobs}
-    store.record_attempt(by_hook_type[a, "job.started"], _attempt(200), next_attempt_at=None)
-    store.record_attempt(by_hook_type[b, "job.failed"], _attempt(500, "http_status"),
+    store.record_attempt(by_hook_type[a, "job.started"], attempt(200), next_attempt_at=None)
+    store.record_attempt(by_hook_type[b, "job.failed"], attempt(500, "http_status"),
                          next_attempt_at=None)
     everything = store.list_deliveries()
     assert [d.seq for d in everything] == sorted((d.seq for d in everything), reverse=True)
@@ -333,24 +406,36 @@ def test_list_deliveries_filters_and_pages(store: Store) -> None:
     assert len(store.list_deliveries(status="pending")) == 2
     assert store.list_deliveries(hook_id=a, status="failed") == []
     assert len(store.list_deliveries(limit=3)) == 3
+    assert len(store.list_deliveries(event_type="job.failed")) == 2
+    assert len(store.list_deliveries(since=now - 1)) == 4
+    assert store.list_deliveries(since=time.time() + 60) == []
     page2 = store.list_deliveries(before_seq=everything[1].seq)
     assert [d.seq for d in page2] == [d.seq for d in everything[2:]]
+    newer = store.list_deliveries(after_seq=everything[2].seq)
+    assert [d.seq for d in newer] == [d.seq for d in everything[:2]]
     with pytest.raises(NotFoundError):
         store.get_delivery("no-such-delivery")
-    assert set(store.last_deliveries()) == {a, b}
+    with pytest.raises(NotFoundError):
+        store.delivery_body("no-such-delivery")
+    last = store.last_deliveries()
+    assert set(last) == {a, b}
+    assert last[a].status == "succeeded"
+    assert store.pending_count(cap=1) == 1
+    assert store.pending_count() == 2
 
 
-def test_deleting_a_hook_deletes_its_deliveries_and_attempts(store: Store) -> None:
-    job = _one_job(store)
-    store.record_attempt(job, _attempt(200), next_attempt_at=None)
+def test_deleting_a_hook_deletes_its_deliveries_and_attempts(store: Repository) -> None:
+    job = one_job(store)
+    store.record_attempt(job, attempt(200), next_attempt_at=None)
     store.delete_hook(job.hook_id)
     assert store.list_deliveries() == []
-    assert _raw(store.path, "SELECT count(*) FROM attempts") == [(0,)]
+    assert count_rows(store, "attempts") == 0
+    assert count_rows(store, "activity_minutes") == 0
 
 
-def test_next_due_ignores_deliveries_of_inactive_hooks(store: Store) -> None:
-    on = _hook(store, ["job"])
-    off = _hook(store, ["job"])
+def test_next_due_ignores_deliveries_of_inactive_hooks(store: Repository) -> None:
+    on = add_hook(store, ["job"])
+    off = add_hook(store, ["job"])
     store.add_events([("job.failed", b"{}")])
     now = time.time()
     store.fan_out(now=now)
@@ -358,12 +443,14 @@ def test_next_due_ignores_deliveries_of_inactive_hooks(store: Store) -> None:
     assert store.next_due() == pytest.approx(now)
     (job,) = store.claim_due(now=now, lease_seconds=30, limit=10)
     assert job.hook_id == on
-    store.record_attempt(job, _attempt(200), next_attempt_at=None)
+    store.record_attempt(job, attempt(200), next_attempt_at=None)
     assert store.pending_count() == 1  # the inactive hook's delivery waits ...
     assert store.next_due() is None  # ... but is never due while the hook is off
     store.update_hook(off, active=True)
     assert store.next_due() == pytest.approx(now)
 
+
+# -- the change feed and opening (SQLite) ----------------------------------------------
 
 def test_the_change_feed_sees_commits_of_other_connections_only_once(tmp_path: Path) -> None:
     home = tmp_path / "home"

@@ -4,24 +4,10 @@ store backends: a real SQLite file and a real PostgreSQL database."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository, Store
-from hookadmin.core.store.postgres import PostgresStore
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
-    """A fresh store of each backend."""
-    if request.param == "sqlite":
-        with Store.in_home(tmp_path / "home") as s:
-            yield s
-    else:
-        with PostgresStore.init(request.getfixturevalue("postgres_url")) as pg:
-            yield pg
+from hookadmin.core.store import AttemptRecord, DeliveryJob, Repository
 
 
 def attempt(status: int | None, started_at: float) -> AttemptRecord:

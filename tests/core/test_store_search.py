@@ -10,9 +10,7 @@ import pytest
 
 from hookadmin.core.errors import InputError
 from hookadmin.core.store import Repository
-from tests.core.test_store_health import attempt, store
-
-__all__ = ["store"]
+from tests.core.test_store_health import attempt
 
 
 def test_search_by_id_body_text_and_status_class(store: Repository) -> None:
