@@ -8,8 +8,9 @@ Times are Unix seconds (float).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,58 @@ class AttemptRecord:
         """True for a 2xx response."""
         return self.error_kind is None and self.status_code is not None \
             and 200 <= self.status_code < 300
+
+
+FailingChange = Literal["clear", "set", "set_if_unset"]
+"""What recorded attempts do to a hook's ``failing_since``: clear it (a success), set it
+to now (a failure after a success in the same batch), or set it to now if unset (a
+failure)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording one attempt does to its delivery (see :func:`plan_recording`).
+
+    Attributes:
+        status: the delivery's new status: ``succeeded``, ``pending`` or ``failed``.
+        number: the attempt's number (1-based).
+        next_attempt_at: Unix seconds of the next attempt, or None (finished).
+    """
+
+    status: str
+    number: int
+    next_attempt_at: float | None
+
+
+def plan_recording(items: Sequence[tuple[DeliveryJob, AttemptRecord, float | None]]
+                   ) -> tuple[list[Recorded], dict[int, FailingChange]]:
+    """What a batch of attempts does, the same in every store, before any is written.
+
+    Args:
+        items: (claimed delivery, what happened, when to try again or None), in the
+            order the attempts ended.
+
+    Returns:
+        Each attempt's :class:`Recorded`, in the order of ``items``; and per hook id,
+        what the batch does to its ``failing_since``, in order: any success clears it; a
+        failure sets it if unset, or to now if a success earlier in the batch cleared
+        it; waiting for an unavailable secret changes nothing. Recorded when the failure
+        is recorded, not when its attempt began: an attempt that began before a success
+        must not backdate it.
+    """
+    recorded: list[Recorded] = []
+    failing: dict[int, FailingChange] = {}
+    for job, attempt, next_attempt_at in items:
+        if attempt.succeeded:
+            recorded.append(Recorded("succeeded", job.attempts + 1, None))
+            failing[job.hook_id] = "clear"
+            continue
+        recorded.append(Recorded("pending" if next_attempt_at is not None else "failed",
+                                 job.attempts + 1, next_attempt_at))
+        if attempt.error_kind != "secret_unavailable":
+            failing[job.hook_id] = "set" if failing.get(job.hook_id) == "clear" \
+                else failing.get(job.hook_id, "set_if_unset")
+    return recorded, failing
 
 
 @dataclass(frozen=True)

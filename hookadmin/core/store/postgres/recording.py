@@ -12,7 +12,12 @@ from typing import Any
 from hookadmin.core.store.postgres.connection import PostgresConnection, translated
 from hookadmin.core.store.postgres.importing import import_deliveries
 from hookadmin.core.store.postgres.sql import FAILING_SINCE, INSERT_ATTEMPTS, UPDATE_DELIVERIES
-from hookadmin.core.store.records import AttemptRecord, DeliveryJob, ImportedDelivery
+from hookadmin.core.store.records import (
+    AttemptRecord,
+    DeliveryJob,
+    ImportedDelivery,
+    plan_recording,
+)
 
 
 class RecordingPart(PostgresConnection):
@@ -55,25 +60,13 @@ class RecordingPart(PostgresConnection):
             Each delivery's new status, in the order of ``items``.
         """
         now = time.time()
-        statuses: list[str] = []
-        attempts: list[tuple[Any, ...]] = []
-        deliveries: dict[int, tuple[Any, ...]] = {}
-        failing: dict[int, str] = {}  # per hook, as in Store.record_attempts
-        for job, attempt, next_attempt_at in items:
-            if attempt.succeeded:
-                status, next_at = "succeeded", None
-                failing[job.hook_id] = "clear"
-            else:
-                status = "pending" if next_attempt_at is not None else "failed"
-                next_at = next_attempt_at
-                if attempt.error_kind != "secret_unavailable":
-                    failing[job.hook_id] = "set" if failing.get(job.hook_id) == "clear" \
-                        else failing.get(job.hook_id, "set_if_unset")
-            statuses.append(status)
-            number = job.attempts + 1
-            attempts.append(_attempt_row(job.seq, job.hook_id, number, attempt, next_at))
-            deliveries[job.seq] = (job.seq, status, number, next_at, attempt.status_code,
-                                   attempt.error_kind, attempt.duration_ms)
+        recorded, failing = plan_recording(items)
+        attempts = [_attempt_row(job.seq, job.hook_id, r.number, attempt, r.next_attempt_at)
+                    for (job, attempt, _), r in zip(items, recorded, strict=True)]
+        deliveries = {job.seq: (job.seq, r.status, r.number, r.next_attempt_at,
+                                attempt.status_code, attempt.error_kind, attempt.duration_ms)
+                      for (job, attempt, _), r in zip(items, recorded, strict=True)}
+        statuses = [r.status for r in recorded]
         if not items:
             return statuses
         with self.transaction() as db:

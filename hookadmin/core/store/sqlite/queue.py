@@ -19,7 +19,7 @@ from hookadmin.core.events import EVENT_TYPES, subscribes_to
 from hookadmin.core.filters import filtered_fan_out
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store.hook_rows import SELECT_HOOKS, hook_from_row
-from hookadmin.core.store.records import AttemptRecord, Delivery, DeliveryJob
+from hookadmin.core.store.records import AttemptRecord, Delivery, DeliveryJob, plan_recording
 from hookadmin.core.store.sqlite.connection import Connected
 from hookadmin.core.store.sqlite.history import (
     INSERT_ATTEMPT_IF_DELIVERY,
@@ -267,29 +267,13 @@ class QueuePart(Connected):
             Each delivery's new status, in the order of ``items``.
         """
         now = time.time()
-        statuses: list[str] = []
-        attempt_rows: list[tuple[Any, ...]] = []
-        delivery_rows: list[tuple[Any, ...]] = []
-        # Per hook, what the batch does to failing_since, in order: any success clears
-        # it; a failure sets it if unset, or to now if a success earlier in the batch
-        # cleared it. Recorded when the failure is recorded, not when its attempt
-        # began: an attempt that began before a success must not backdate it.
-        failing: dict[int, str] = {}
-        for job, attempt, next_attempt_at in items:
-            if attempt.succeeded:
-                status, next_at = "succeeded", None
-                failing[job.hook_id] = "clear"
-            else:
-                status = "pending" if next_attempt_at is not None else "failed"
-                next_at = next_attempt_at
-                if attempt.error_kind != "secret_unavailable":
-                    failing[job.hook_id] = "set" if failing.get(job.hook_id) == "clear" \
-                        else failing.get(job.hook_id, "set_if_unset")
-            statuses.append(status)
-            number = job.attempts + 1
-            attempt_rows.append(attempt_row(job.seq, number, attempt, next_at))
-            delivery_rows.append((status, number, next_at, attempt.status_code,
-                                  attempt.error_kind, attempt.duration_ms, now, job.seq))
+        recorded, failing = plan_recording(items)
+        attempt_rows = [attempt_row(job.seq, r.number, attempt, r.next_attempt_at)
+                        for (job, attempt, _), r in zip(items, recorded, strict=True)]
+        delivery_rows = [(r.status, r.number, r.next_attempt_at, attempt.status_code,
+                          attempt.error_kind, attempt.duration_ms, now, job.seq)
+                         for (job, attempt, _), r in zip(items, recorded, strict=True)]
+        statuses = [r.status for r in recorded]
         with self.transaction():
             for hook_id, change in failing.items():
                 if change == "clear":
