@@ -251,7 +251,9 @@ class _Run:
                         [f.to_wire() for f in finished], renew, release, claim, check_idle),
                         self._take_claims)
                 except (StoreBusyError, StoreUnavailable) as err:
-                    # Nothing of this turn was committed: keep it for the next one.
+                    # Nothing of this turn's records, releases and renewals was
+                    # committed (its claims may have been, and are queued): keep
+                    # them for the next one.
                     self.finished[:0] = finished
                     dispatch.give_back_releases(release)
                     if renew is not None:
