@@ -6,7 +6,7 @@ child process SQLite needs (about twice as fast since a turn is pipelined), for 
 per delivery (docs/decisions.md), so an engine
 on a team database uses this (``Engine.inline_bookkeeping``).
 
-One thread runs the :class:`~hookadmin.delivery.bookkeeping.Bookkeeper`, one call at a
+One thread runs the :class:`~hookadmin.delivery.bookkeeper.Bookkeeper`, one call at a
 time, with the same typed requests and replies as the child process; errors are the
 bookkeeper's own (they never cross a process).
 """
@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from hookadmin.core.store import StoreLocation, as_location
-from hookadmin.delivery.bookkeeping import Bookkeeper
+from hookadmin.delivery.bookkeeper import Bookkeeper
 from hookadmin.delivery.bookkeeping_wire import (
+    Claimed,
     FinishedWire,
     LogEntry,
     Opened,
@@ -77,9 +78,24 @@ class BookkeepingThread:
         """See :meth:`Bookkeeper.open`."""
         return await self._run(self._keeper.open)
 
-    async def turn(self, request: TurnRequest) -> TurnResult:
-        """See :meth:`Bookkeeper.turn`."""
-        return await self._run(self._keeper.turn, request)
+    async def turn(self, request: TurnRequest,
+                   on_claimed: Callable[[Claimed], None] | None = None) -> TurnResult:
+        """See :meth:`Bookkeeper.turn`: ``on_claimed`` is called (on the event loop) with
+        the turn's claims as soon as they are committed, before the turn records what
+        finished; without it they come in the returned result.
+
+        Raises:
+            as the class says; when ``on_claimed`` was called before, its claims stand.
+        """
+        if on_claimed is None:
+            return await self._run(self._keeper.turn, request)
+        loop = asyncio.get_running_loop()
+
+        def early(claimed: Claimed) -> None:
+            # Scheduled before the turn's own result, so it runs first on the loop.
+            loop.call_soon_threadsafe(on_claimed, claimed)
+
+        return await self._run(self._keeper.turn, request, early)
 
     async def wind_up(self, finished: list[FinishedWire], leftover: list[int]) -> list[Status]:
         """See :meth:`Bookkeeper.wind_up`."""

@@ -120,7 +120,8 @@ class TurnRequest:
     """One turn's work: record ``finished`` (in the order the attempts ended), renew
     the leases of ``renew`` (delivery seqs; None: not due), release ``release``, claim
     per ``claim`` (None: the engine has no room), and with ``check_idle`` tell whether
-    nothing is queued or due now. Reply: :class:`TurnResult`."""
+    nothing is queued or due now. Reply: :class:`TurnResult`, perhaps after a
+    :class:`Claimed`."""
 
     finished: list[FinishedWire]
     renew: list[int] | None
@@ -177,6 +178,27 @@ class TurnResult:
     settings: DeliverySettings | None = None
     idle: bool = False
     logs: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The first part of a turn's reply, sent once the turn's fan-out and claim are
+    committed and before it records the finished attempts it was given (see
+    :meth:`hookadmin.delivery.bookkeeper.Bookkeeper.turn`): the claimed ``jobs``, every
+    hook by id when one changed (else None) and the delivery settings when they were
+    re-read (else None). The :class:`TurnResult` that follows then carries none of
+    these."""
+
+    jobs: list[JobWire]
+    hooks: dict[int, Hook] | None = None
+    settings: DeliverySettings | None = None
+
+    def merged(self, rest: TurnResult) -> TurnResult:
+        """The turn's whole reply: this part and the :class:`TurnResult` after it."""
+        return TurnResult(rest.statuses, self.jobs + rest.jobs,
+                          self.hooks if rest.hooks is None else rest.hooks,
+                          self.settings if rest.settings is None else rest.settings,
+                          rest.idle, rest.logs)
 
 
 @dataclass(frozen=True)
@@ -266,7 +288,7 @@ _FAULTS: tuple[tuple[ErrorKind, type[StoreFault]], ...] = (
     (ErrorKind.STORE_FULL, StoreFullError), (ErrorKind.STORE_BUSY, StoreBusyError),
     (ErrorKind.STORE_FAULT, StoreFault))
 
-Reply = Started | Opened | TurnResult | WoundUp | Logs | Failure
+Reply = Started | Opened | Claimed | TurnResult | WoundUp | Logs | Failure
 
 # The reply each request gets (besides a Failure).
 REPLIES: dict[type[Request], type[Reply]] = {

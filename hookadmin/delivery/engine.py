@@ -37,6 +37,7 @@ from hookadmin.core.store import DeliveryJob, StoreLocation, as_location, open_c
 from hookadmin.delivery.bookkeeping import BookkeepingProcess
 from hookadmin.delivery.bookkeeping_thread import BookkeepingThread
 from hookadmin.delivery.bookkeeping_wire import (
+    Claimed,
     ClaimRequest,
     Opened,
     TurnRequest,
@@ -211,6 +212,7 @@ class _Run:
         self.claims_exhausted = False
         self.busy_at = time.monotonic()  # when there last was something to do
         self.turns = 0  # bookkeeper turns (see Engine.bookkeeper_turns)
+        self.claimed_early = 0  # deliveries the current turn's first part brought
         self.locked_since: float | None = None  # monotonic, while the database is locked
         self.lock_waits = 0
         self.outage: _Outage | None = None  # the database cannot be reached
@@ -243,11 +245,15 @@ class _Run:
             claim = dispatch.claim_request() if self.outage is None else None
             if finished or renew is not None or release or check_idle \
                     or self.outage is not None or self._database_changed(claim):
+                self.claimed_early = 0
                 try:
                     turn = await self.keeper.turn(TurnRequest(
-                        [f.to_wire() for f in finished], renew, release, claim, check_idle))
+                        [f.to_wire() for f in finished], renew, release, claim, check_idle),
+                        self._take_claims)
                 except (StoreBusyError, StoreUnavailable) as err:
-                    # Nothing of this turn was committed: keep it for the next one.
+                    # Nothing of this turn's records, releases and renewals was
+                    # committed (its claims may have been, and are queued): keep
+                    # them for the next one.
                     self.finished[:0] = finished
                     dispatch.give_back_releases(release)
                     if renew is not None:
@@ -265,8 +271,9 @@ class _Run:
                     self.lock_waits = 0
                 self._database_back()
                 self.turns += 1
-                self.claims_exhausted = claim is not None and not turn.jobs
-                if finished or turn.jobs or turn.hooks is not None:
+                claimed = len(turn.jobs) + self.claimed_early
+                self.claims_exhausted = claim is not None and not claimed
+                if finished or claimed or turn.hooks is not None:
                     self.busy_at = time.monotonic()
                 self._apply_turn(turn, finished)
                 started = self._start_ready()
@@ -345,17 +352,32 @@ class _Run:
             return True
         return False
 
+    def _take_claims(self, claimed: Claimed) -> None:
+        """A turn's first part (its claims, committed before it records what finished):
+        queue the deliveries and start them at once."""
+        if self.closing:  # winding up: their leases run out, they are sent again later
+            return
+        self._apply_hooks(claimed.hooks)
+        self._apply_settings(claimed.settings)
+        for wire in claimed.jobs:
+            self.dispatch.add(job_from_wire(wire))
+        self.claimed_early += len(claimed.jobs)
+        self._start_ready()
+
+    def _apply_settings(self, settings: DeliverySettings | None) -> None:
+        """Use re-read delivery settings (None: not re-read)."""
+        if settings is not None and settings != self.settings:
+            self.settings = self.dispatch.settings = self.sender.settings = settings
+            self.sessions.renew(settings)
+            log.info("delivery settings changed (network policy %s)",
+                     "strict" if settings.strict_network else "workstation")
+
     def _apply_turn(self, turn: TurnResult, finished: list[Ended]) -> None:
         """Take a turn's results on the event loop's thread."""
         for level, message in turn.logs:
             log.log(level, message)
-        if turn.hooks is not None:
-            self._apply_hooks(turn.hooks)
-        if turn.settings is not None and turn.settings != self.settings:
-            self.settings = self.dispatch.settings = self.sender.settings = turn.settings
-            self.sessions.renew(turn.settings)
-            log.info("delivery settings changed (network policy %s)",
-                     "strict" if turn.settings.strict_network else "workstation")
+        self._apply_hooks(turn.hooks)
+        self._apply_settings(turn.settings)
         debug = log.isEnabledFor(logging.DEBUG)
         for f, (status, next_at) in zip(finished, turn.statuses, strict=True):
             if debug:

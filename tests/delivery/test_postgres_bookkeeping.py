@@ -1,5 +1,6 @@
 """The engine's bookkeeping turns on the PostgreSQL store: the hot path (fan-out,
-claim, record, renew, release, idle) in one transaction per turn, as with SQLite.
+claim, record, renew, release, idle) in one transaction per turn, or two when the
+claims go ahead of the records, as with SQLite.
 
 The bookkeeper opens the SQLite store of its data directory; until team mode chooses
 the store by URL, these tests put a :class:`PostgresStore` in its place."""
@@ -14,8 +15,9 @@ import pytest
 
 from hookadmin.core.store import AttemptRecord, DeliveryJob
 from hookadmin.core.store.postgres import PostgresStore
+from hookadmin.delivery.bookkeeper import Bookkeeper
 from hookadmin.delivery.bookkeeping import (
-    Bookkeeper,
+    Claimed,
     ClaimRequest,
     Finished,
     TurnRequest,
@@ -103,3 +105,34 @@ def test_released_and_renewed_leases_and_retries(keeper: Bookkeeper) -> None:
         == ("pending", 1, 503)
     assert store.failing_since(hook.id) is not None
     assert isinstance(again[0], DeliveryJob)
+
+
+def test_with_attempts_to_record_the_claims_are_committed_first(keeper: Bookkeeper,
+                                                                postgres_url: str) -> None:
+    store = keeper.store
+    store.add_hook(name="", url="https://example.com/a", events=["job.failed"], active=True)
+    b = store.add_hook(name="", url="https://example.com/b", events=["job.completed"],
+                       active=True)
+    keeper.open()
+    store.add_events([("job.failed", b"{}")] * 5)
+    retries = [job_from_wire(w) for w in keeper.turn(_claim()).jobs]
+    store.add_events([("job.completed", b"{}")])
+    seen: list[tuple[list[int], str, str, int]] = []
+
+    def early(claimed: Claimed) -> None:
+        # Between the two commits, seen from another connection (another machine).
+        (fresh,) = [job_from_wire(w) for w in claimed.jobs]
+        with PostgresStore.init(postgres_url) as other:
+            seen.append(([fresh.hook_id], other.get_delivery(retries[0].id).status,
+                         other.get_delivery(fresh.id).status,
+                         len(other.claim_due(now=time.time(), lease_seconds=10, limit=10))))
+
+    turn = keeper.turn(TurnRequest([Finished.to_wire(j, _answer(200)) for j in retries],
+                                   None, [], ClaimRequest(room=10, held={}, running_low=True),
+                                   check_idle=False), early)
+    # B's delivery was claimed (nothing left to claim for another engine) while A's
+    # attempts were not yet recorded; they were once the turn returned.
+    assert seen == [([b.id], "pending", "pending", 0)]
+    assert turn.jobs == []
+    assert [s for s, _ in turn.statuses] == ["succeeded"] * 5
+    assert {store.get_delivery(j.id).status for j in retries} == {"succeeded"}

@@ -130,6 +130,7 @@ def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
     try:
         qtbot.waitUntil(lambda: len(outcomes) >= 2 * EVENTS, timeout=120_000)
     finally:
+        measured = time.perf_counter() - measure_from
         ticks.stop()
         publisher.wait(30)
     assert publisher.returncode == 0
@@ -138,7 +139,9 @@ def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
     assert {d.status for d in service.store.list_deliveries(limit=2 * EVENTS)} == {
         "succeeded"}
     stalls = ticks.stalls(measure_from)
-    assert len(stalls) > 100  # the timer really ticked all along
+    # The timer really ticked all along: at least half of its 10 ms ticks (a fixed count
+    # failed once the 2,000 deliveries took less than a second).
+    assert len(stalls) > max(20, measured / 0.010 / 2), (len(stalls), measured)
     worst, worst_gap = stalls[0]
     top = ", ".join(f"{s * 1000:.0f} ({g * 1000:.0f})" for s, g in stalls[:8])
     print(f"{view}: {len(stalls)} ticks; largest stalls in ms (between ticks): {top}")
