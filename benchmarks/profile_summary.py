@@ -145,6 +145,34 @@ def summarize(text: str, *, top: int = 15) -> dict[str, Any]:
     }
 
 
+_PROCESS = re.compile(r'^process (?P<pid>\d+):"(?P<cmd>[^"]*)"$')
+
+
+def split_processes(text: str) -> dict[str, str]:
+    """A profile recorded with ``--subprocesses`` → {"PID command": its stacks}; a
+    profile of one process → {"": text}."""
+    out: dict[str, list[str]] = {}
+    for raw in text.splitlines():
+        frames = raw.split(";")
+        key = ""
+        while len(frames) > 1 and (m := _PROCESS.match(frames[0].strip())):
+            key = f"{m['pid']} {m['cmd'][:80]}"  # a child's stacks name its parents first
+            frames.pop(0)
+        out.setdefault(key, []).append(";".join(frames))
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+def summarize_processes_file(path: str | Path, *, top: int = 15) -> dict[str, Any]:
+    """Each process's summary (see :func:`summarize`), most samples first, and a
+    ``text`` rendering of all of them."""
+    parts = split_processes(Path(path).read_text(errors="replace"))
+    per = {k: summarize(v, top=top) for k, v in parts.items()}
+    order = sorted(per, key=lambda k: -per[k]["samples"])
+    text = "\n\n".join((f"== process {k} ==\n" if k else "") + per[k]["text"] for k in order)
+    return {"processes": {k: {kk: vv for kk, vv in per[k].items() if kk != "text"}
+                          for k in order}, "text": text}
+
+
 def summarize_file(path: str | Path, *, top: int = 15) -> dict[str, Any]:
     return summarize(Path(path).read_text(errors="replace"), top=top)
 
@@ -156,7 +184,7 @@ def main() -> int:
     p.add_argument("--top", type=int, default=15, help="how many leaf lines to list")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = p.parse_args()
-    result = summarize_file(args.file, top=args.top)
+    result = summarize_processes_file(args.file, top=args.top)
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "text"}, indent=2))
     else:
