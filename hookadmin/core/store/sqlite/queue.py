@@ -22,6 +22,7 @@ from hookadmin.core.store.records import AttemptRecord, Delivery, DeliveryJob
 from hookadmin.core.store.sqlite.connection import Connected
 from hookadmin.core.store.sqlite.history import (
     INSERT_ATTEMPT_IF_DELIVERY,
+    add_activity,
     attempt_row,
     fetch_delivery,
 )
@@ -301,6 +302,7 @@ class QueuePart(Connected):
                     self._db.execute("UPDATE hooks SET failing_since = ? WHERE id = ?"
                                      " AND failing_since IS NULL", (now, hook_id))
             self._db.executemany(INSERT_ATTEMPT_IF_DELIVERY, attempt_rows)
+            add_activity(self._db, ((job.hook_id, attempt) for job, attempt, _ in items))
             self._db.executemany(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
                 " lease_until = NULL, last_status_code = ?, last_error_kind = ?,"
