@@ -145,20 +145,21 @@ def summarize(text: str, *, top: int = 15) -> dict[str, Any]:
     }
 
 
-_PROCESS = re.compile(r'^process (?P<pid>\d+):"(?P<cmd>[^"]*)"$')
+_PROCESS = re.compile(r'^process (?P<pid>\d+):"')
 
 
 def split_processes(text: str) -> dict[str, str]:
     """A profile recorded with ``--subprocesses`` → {"PID command": its stacks}; a
-    profile of one process → {"": text}."""
+    profile of one process → {"": text}. A stack starts with one ``process PID:"CMD"``
+    frame per process from the recorded one down to its own (a command line may hold
+    ``;`` and quotes, but not ``";``)."""
     out: dict[str, list[str]] = {}
     for raw in text.splitlines():
-        frames = raw.split(";")
-        key = ""
-        while len(frames) > 1 and (m := _PROCESS.match(frames[0].strip())):
-            key = f"{m['pid']} {m['cmd'][:80]}"  # a child's stacks name its parents first
-            frames.pop(0)
-        out.setdefault(key, []).append(";".join(frames))
+        rest, key = raw, ""
+        while (m := _PROCESS.match(rest)) and '";' in rest:
+            cmd, _, rest = rest[m.end():].partition('";')
+            key = f"{m['pid']} {cmd[:80]}"  # the innermost process names the stack
+        out.setdefault(key, []).append(rest)
     return {k: "\n".join(v) for k, v in out.items()}
 
 
