@@ -180,9 +180,8 @@ class HistoryPart(Connected):
             buckets without attempts are left out.
         """
         # Whole minutes come from activity_minutes (kept as attempts are recorded and
-        # pruned); only attempts
-        # before the first whole minute, or all of them for a bucket that is not whole
-        # minutes, are read from the attempts themselves.
+        # pruned); only attempts before the first whole minute, or all of them for a
+        # bucket that is not whole minutes, are read from the attempts themselves.
         whole = bucket >= 60 and bucket % 60 == 0
         first_minute = math.ceil(since / 60) if whole else None
         params: list[object] = [bucket, bucket, since]
