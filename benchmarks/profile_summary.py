@@ -146,6 +146,35 @@ def summarize(text: str, *, top: int = 15) -> dict[str, Any]:
     }
 
 
+_PROCESS = re.compile(r'^process (?P<pid>\d+):"')
+
+
+def split_processes(text: str) -> dict[str, str]:
+    """A profile recorded with ``--subprocesses`` → {"PID command": its stacks}; a
+    profile of one process → {"": text}. A stack starts with one ``process PID:"CMD"``
+    frame per process from the recorded one down to its own (a command line may hold
+    ``;`` and quotes, but not ``";``)."""
+    out: dict[str, list[str]] = {}
+    for raw in text.splitlines():
+        rest, key = raw, ""
+        while (m := _PROCESS.match(rest)) and '";' in rest:
+            cmd, _, rest = rest[m.end():].partition('";')
+            key = f"{m['pid']} {cmd[:80]}"  # the innermost process names the stack
+        out.setdefault(key, []).append(rest)
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+def summarize_processes_file(path: str | Path, *, top: int = 15) -> dict[str, Any]:
+    """Each process's summary (see :func:`summarize`), most samples first, and a
+    ``text`` rendering of all of them."""
+    parts = split_processes(Path(path).read_text(errors="replace"))
+    per = {k: summarize(v, top=top) for k, v in parts.items()}
+    order = sorted(per, key=lambda k: -per[k]["samples"])
+    text = "\n\n".join((f"== process {k} ==\n" if k else "") + per[k]["text"] for k in order)
+    return {"processes": {k: {kk: vv for kk, vv in per[k].items() if kk != "text"}
+                          for k in order}, "text": text}
+
+
 def summarize_file(path: str | Path, *, top: int = 15) -> dict[str, Any]:
     return summarize(Path(path).read_text(errors="replace"), top=top)
 
@@ -157,7 +186,7 @@ def main() -> int:
     p.add_argument("--top", type=int, default=15, help="how many leaf lines to list")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = p.parse_args()
-    result = summarize_file(args.file, top=args.top)
+    result = summarize_processes_file(args.file, top=args.top)
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "text"}, indent=2))
     else:

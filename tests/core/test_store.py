@@ -164,6 +164,21 @@ def test_a_test_event_goes_to_its_target_only_when_active(store: Repository) -> 
     assert store.list_deliveries(hook_id=other) == []
 
 
+def test_fanned_out_delivery_ids_are_time_ordered_uuids(tmp_path: Path) -> None:
+    with Store.in_home(tmp_path) as store:
+        hooks = [add_hook(store, ["job"]) for _ in range(3)]
+        store.add_events([("job.failed", b"{}")] * 200)
+        now = 1_796_476_403.692
+        assert store.fan_out(now=now) == 200
+        ids = [d.id for d in store.list_deliveries(limit=1000)]
+        assert len(ids) == len(set(ids)) == 600
+        for text in ids:
+            u = uuid.UUID(text)
+            assert (str(u), u.version, u.variant) == (text, 7, uuid.RFC_4122)
+            assert u.int >> 80 == 1_796_476_403_692  # the fan-out's time in milliseconds
+        assert {d.hook_id for d in store.list_deliveries(limit=1000)} == set(hooks)
+
+
 def test_fan_out_of_an_event_nobody_wants_still_empties_the_outbox(store: Repository
                                                                    ) -> None:
     add_hook(store, ["cluster"])

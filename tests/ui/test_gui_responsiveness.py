@@ -36,7 +36,7 @@ from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory
 from tests.ui.gui import click_tab, select_hook
 
-EVENTS = 1000  # each to both hooks: 2,000 deliveries
+EVENTS = 2000  # each to both hooks: 4,000 deliveries, over a second of ticks on a quick engine
 BOUND = 0.050
 SETTLE = 1.0  # seconds after the window is shown that are not measured
 SCHEDSTAT = Path("/proc/thread-self/schedstat")

@@ -8,7 +8,7 @@ import math
 import sqlite3
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hookadmin.core.errors import NotFoundError
@@ -44,6 +44,7 @@ class HistoryPart(Connected):
                  attempt.error_kind, attempt.duration_ms, now, now))
             assert cur.lastrowid is not None
             insert_attempt(self._db, cur.lastrowid, 1, attempt, None)
+            add_activity(self._db, [(hook_id, attempt)])
 
 
     def outbox_waiting(self) -> int:
@@ -178,9 +179,9 @@ class HistoryPart(Connected):
             ``(bucket start, succeeded, failed, mean duration in ms)`` rows, oldest first;
             buckets without attempts are left out.
         """
-        # Whole minutes come from activity_minutes (kept by triggers); only attempts
-        # before the first whole minute, or all of them for a bucket that is not whole
-        # minutes, are read from the attempts themselves.
+        # Whole minutes come from activity_minutes (kept as attempts are recorded and
+        # pruned); only attempts before the first whole minute, or all of them for a
+        # bucket that is not whole minutes, are read from the attempts themselves.
         whole = bucket >= 60 and bucket % 60 == 0
         first_minute = math.ceil(since / 60) if whole else None
         params: list[object] = [bucket, bucket, since]
@@ -269,6 +270,38 @@ INSERT_ATTEMPT = (
 # The same, skipping a delivery deleted meanwhile (its hook was deleted while it was sent).
 INSERT_ATTEMPT_IF_DELIVERY = (INSERT_ATTEMPT  # noqa: S608 - constant text only
                                + " WHERE EXISTS (SELECT 1 FROM deliveries WHERE seq = ?1)")
+
+
+# Adds one (minute, hook) row's counts to the activity chart's table; nothing for a
+# hook deleted meanwhile (its rows went with it, and its attempts were not stored).
+ADD_ACTIVITY = (
+    "INSERT INTO activity_minutes (minute, hook_id, succeeded, failed, duration_sum,"
+    " duration_count) SELECT ?1, ?2, ?3, ?4, ?5, ?6"
+    " WHERE EXISTS (SELECT 1 FROM hooks WHERE id = ?2)"
+    " ON CONFLICT (minute, hook_id) DO UPDATE SET"
+    " succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,"
+    " duration_sum = duration_sum + excluded.duration_sum,"
+    " duration_count = duration_count + excluded.duration_count")
+
+
+def add_activity(db: sqlite3.Connection, attempts: Iterable[tuple[int, AttemptRecord]]
+                 ) -> None:
+    """Count attempts into ``activity_minutes`` (inside the caller's transaction, with
+    the attempts themselves): one upsert per minute and hook, however many attempts.
+
+    Args:
+        attempts: (hook id, what happened) pairs; the minute is the attempt's
+            ``started_at`` (Unix seconds) // 60.
+    """
+    rows: dict[tuple[int, int], list[float]] = {}
+    for hook_id, a in attempts:
+        row = rows.setdefault((int(a.started_at / 60), hook_id), [0, 0, 0.0, 0])
+        row[0 if a.succeeded else 1] += 1
+        if a.duration_ms is not None:
+            row[2] += a.duration_ms
+            row[3] += 1
+    db.executemany(ADD_ACTIVITY, [(minute, hook_id, *sums)
+                                  for (minute, hook_id), sums in rows.items()])
 
 
 def attempt_row(delivery_seq: int, number: int, a: AttemptRecord,

@@ -222,6 +222,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE attempts ADD COLUMN request_body BLOB;
     """,
+    # 13: activity_minutes is kept by the code that records attempts, one upsert per
+    # minute and hook of a batch, instead of a trigger's lookup and upsert per attempt
+    # (deletes still go through activity_remove)
+    """
+    DROP TRIGGER IF EXISTS activity_add;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
