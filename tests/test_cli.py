@@ -158,6 +158,22 @@ def test_home_from_env_and_from_option(tmp_path: Path) -> None:
     assert env_secret != opt_secret
 
 
+@pytest.mark.parametrize(("args", "help_command"), [
+    (["settings", "--metrics-port", "9000"], "hookadmin settings --help"),
+    (["hooks", "add", "--url", "https://example.com/h", "--evnt", "job"],
+     "hookadmin hooks add --help"),
+    (["worker", "--until-idel"], "hookadmin worker --help"),
+])
+def test_an_unknown_option_points_at_its_subcommands_help(home: Path, args: list[str],
+                                                          help_command: str) -> None:
+    result = run_cli(*args, home=home)
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "unrecognized arguments" in lines[0], lines[0]
+    assert lines[0].endswith(f"see `{help_command}`."), lines[0]
+
+
 @pytest.mark.parametrize(("args", "fragment"), [
     (["hooks", "add", "--url", "ftp://example.com/h", "--event", "job"], "scheme 'ftp'"),
     (["hooks", "add", "--url", "https://user:pw@example.com/", "--event", "job"],

@@ -8,13 +8,16 @@ import argparse
 import json
 import sys
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from hookadmin.core.errors import HookadminError, InputError
 
 if TYPE_CHECKING:
     from hookadmin.core.service import HookService
+
+_N = TypeVar("_N")
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -25,6 +28,31 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line on stderr (DESIGN.md §6); the usage is one `--help` away.
         self.exit(2, f"hookadmin: {message}; see `{self.prog} --help`.\n")
+
+    @overload
+    def parse_known_args(self, args: Iterable[str] | None = None,
+                         namespace: None = None) -> tuple[argparse.Namespace, list[str]]: ...
+
+    @overload
+    def parse_known_args(self, args: Iterable[str] | None,
+                         namespace: _N) -> tuple[_N, list[str]]: ...
+
+    @overload
+    def parse_known_args(self, *, namespace: _N) -> tuple[_N, list[str]]: ...
+
+    def parse_known_args(self, args: Iterable[str] | None = None,
+                         namespace: object = None) -> tuple[object, list[str]]:
+        """Parse what this parser knows; a subcommand's parser (its ``prog`` names the
+        subcommand) rejects what is left itself, so the usage error points at its own
+        ``--help`` rather than the top parser's.
+
+        Raises:
+            SystemExit: status 2 for unknown arguments of a subcommand.
+        """
+        parsed, rest = super().parse_known_args(args, namespace)
+        if rest and " " in self.prog:
+            self.error(f"unrecognized arguments: {' '.join(rest)}")
+        return parsed, rest
 
 
 if TYPE_CHECKING:
