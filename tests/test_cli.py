@@ -352,3 +352,15 @@ def test_every_database_error_is_one_sentence_naming_what_was_left_undone() -> N
         open_store("postgresql://hookadmin@127.0.0.1:1/hookadmin?connect_timeout=5")
     assert store_sentence(down.value, "publish") == str(down.value)
     assert "\n" not in str(down.value)
+
+
+def test_deliveries_table_columns_line_up_with_an_error_kind_in_code(home: Path) -> None:
+    _add(home, "--url", "http://127.0.0.1:9/closed", "--event", "job")
+    assert run_cli("ping", "1", home=home).returncode == 1
+    result = run_cli("deliveries", home=home)
+    assert result.returncode == 0, result
+    header, row = result.stdout.splitlines()[:2]
+    assert "connect" in row
+    created = ISO_Z.search(row)
+    assert created is not None
+    assert created.start() == header.index("CREATED"), result.stdout

@@ -65,11 +65,14 @@ def run_deliveries(service: HookService, args: argparse.Namespace) -> int:
         filtered = args.status is not None or args.hook is not None
         print("No deliveries match." if filtered else "No deliveries yet.")
         return 0
+    # The code column is as wide as its widest entry: an error kind such as
+    # ``secret_unavailable`` is longer than any HTTP status.
+    code_width = max(4, *(len(_code(d)) for d in rows))
     print(f"{'DELIVERY':36}  {'HOOK':>4}  {'EVENT':18}  {'STATUS':9}  {'TRIES':>5}  "
-          f"{'CODE':>4}  {'MS':>6}  CREATED")
+          f"{'CODE':>{code_width}}  {'MS':>6}  CREATED")
     for d in rows:
         print(f"{d.id:36}  {d.hook_id:>4}  {d.event_type:18}  {d.status:9}  {d.attempts:>5}  "
-              f"{_code(d):>4}  {_ms(d):>6}  {iso(d.created_at)}")
+              f"{_code(d):>{code_width}}  {_ms(d):>6}  {iso(d.created_at)}")
     return 0
 
 
