@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.paused_box)
         central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.notifier = Notifier(self)
+        self.notifier = Notifier(self, self.status)
         self.failure_notices = FailureNotices(self.notifier, self.refresher.read_hook)
 
         self.menus = WindowMenus(self)
