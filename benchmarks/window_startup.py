@@ -59,21 +59,18 @@ _T_MAIN = time.time()  # the child's first statement: interpreter start-up ends 
 import argparse  # noqa: E402 - after the timestamp on purpose
 import json  # noqa: E402
 import os  # noqa: E402
-import random  # noqa: E402
 import shutil  # noqa: E402
-import sqlite3  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from window_data import MARKER, build, rebase  # noqa: E402
+from window_report import code_fingerprint, human, machine, summarize  # noqa: E402
+from window_stats import dist, log  # noqa: E402
+
 SCRIPT = "window_startup.py"
-MARKER = "window_startup.json"
-DAY = 86400.0
-BATCH = 50_000
 SPAWN_ENV = "HOOKADMIN_BENCH_SPAWN"
 STORE_METHODS = ("list_hooks", "last_deliveries", "outbox_waiting", "pending_count",
                  "list_deliveries", "deliveries_by_seq", "activity", "get_hook",
@@ -113,173 +110,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, round(p / 100.0 * len(s) + 0.5) - 1))
-    return s[k]
-
-
-def dist(values: list[float]) -> dict[str, float]:
-    """p50/p95/max/mean of milliseconds, rounded."""
-    if not values:
-        return {"n": 0}
-    return {"n": len(values), "p50": round(pct(values, 50), 2), "p95": round(pct(values, 95), 2),
-            "max": round(max(values), 2), "mean": round(statistics.fmean(values), 2)}
-
-
-# -- the data ----------------------------------------------------------------------------
-
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
-
-
-def _bodies() -> list[tuple[str, bytes]]:
-    """(event type, body) pairs: the real fixtures where present, else a small JSON."""
-    pairs = []
-    for name, type_ in (("job-completed.json", "job.completed"),
-                        ("job-failed-unicode.json", "job.failed"),
-                        ("cluster-available.json", "cluster.available"),
-                        ("cluster-error.json", "cluster.error")):
-        path = FIXTURES / name
-        body = path.read_bytes() if path.exists() else json.dumps(
-            {"id": 1, "type": type_, "detail": "x" * 900}).encode()
-        pairs.append((type_, body))
-    return pairs
-
-
-def build(home: Path, n: int, n_hooks: int, seed: int) -> dict[str, Any]:
-    """Create the data directory: hooks through the service, deliveries by executemany."""
-    from hookadmin.core.service import HookService
-    from hookadmin.core.store import DB_FILENAME
-
-    rng = random.Random(seed)
-    t0 = time.perf_counter()
-    with HookService(home) as service:
-        hooks = [service.create_hook(url=f"http://127.0.0.1:9/hooks/receiver-{i:02d}",
-                                     name=f"Receiver {i:02d}", events=["job", "cluster"])
-                 for i in range(1, n_hooks + 1)]
-    hook_ids = [h.id for h in hooks]
-    hook_urls = {h.id: h.url for h in hooks}
-    db = sqlite3.connect(home / DB_FILENAME, isolation_level=None)
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA cache_size=-1048576")  # 1 GiB for the build only
-    now = time.time()
-    start = now - DAY
-    bodies = _bodies()
-    events = []
-    db.execute("BEGIN")
-    for i in range(64):
-        type_, body = bodies[i % len(bodies)]
-        cur = db.execute("INSERT INTO events (id, type, body, occurred_at, fanned_out)"
-                         " VALUES (?, ?, ?, ?, 1)", (str(uuid.uuid4()), type_, body,
-                                                     start + i * DAY / 64))
-        events.append((cur.lastrowid, type_))
-    db.execute("COMMIT")
-    seq = db.execute("SELECT coalesce(max(seq), 0) FROM deliveries").fetchone()[0]
-    counts = {"succeeded": 0, "failed": 0, "pending": 0}
-    sig = "0123456789abcdef" * 4
-    failures = ((500, "http_status", "The receiver answered with an error status."),
-                (502, "http_status", "The receiver answered with an error status."),
-                (503, "http_status", "The receiver answered with an error status."),
-                (404, "http_status", "The receiver answered with an error status."),
-                (None, "timeout", "The receiver did not answer within 15 s."),
-                (None, "connect", "The connection was refused."))
-    resp_headers = json.dumps([["Content-Type", "application/json"], ["Content-Length", "16"],
-                               ["Server", "nginx"]])
-    done = 0
-    while done < n:
-        size = min(BATCH, n - done)
-        deliveries = []
-        attempts = []
-        for k in range(size):
-            i = done + k
-            seq += 1
-            created = start + (i + rng.random()) * DAY / n
-            event_seq, type_ = events[rng.randrange(len(events))]
-            hook_id = hook_ids[rng.randrange(len(hook_ids))]
-            did = str(uuid.uuid4())
-            started = created + rng.random() * 0.05
-            r = rng.random()
-            next_at = None
-            if r < 0.93:
-                status = "succeeded"
-                code, kind, message = (204 if rng.random() < 0.2 else 200), None, None
-                ms = rng.lognormvariate(4.0, 0.6)  # ~55 ms median
-                body: bytes | None = b'{"received":true}'
-            else:
-                status = "failed" if r < 0.98 else "pending"
-                code, kind, message = failures[rng.randrange(len(failures))]
-                ms = 15000.0 if kind == "timeout" else rng.lognormvariate(3.0, 0.8)
-                body = b'{"error":"unavailable"}' if code is not None else None
-                if status == "pending":
-                    next_at = now + 3600 + rng.random() * 9 * 3600
-            counts[status] += 1
-            updated = started + ms / 1000.0
-            headers = json.dumps({
-                "Content-Type": "application/json", "User-Agent": "hookadmin/1.0",
-                "X-Hook-Event": type_, "X-Hook-Delivery": did,
-                "X-Hook-Signature": f"sha256={sig}", "webhook-id": did,
-                "webhook-timestamp": str(int(started)),
-                "webhook-signature": "v1,c2lnbmF0dXJlLW9mLXRoZS1ib2R5LWZvci1iZW5jaG1hcms="})
-            deliveries.append((seq, did, event_seq, hook_id, type_, status, 1, next_at, code,
-                               kind, ms, created, updated))
-            attempts.append((seq, 1, started, ms, hook_urls[hook_id], headers, code,
-                             resp_headers if code is not None else None, body,
-                             kind, message, next_at))
-        db.execute("BEGIN")
-        db.executemany(
-            "INSERT INTO deliveries (seq, id, event_seq, hook_id, event_type, status, attempts,"
-            " next_attempt_at, last_status_code, last_error_kind, last_duration_ms,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            deliveries)
-        db.executemany(
-            "INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,"
-            " request_headers, status_code, response_headers, response_body,"
-            " response_truncated, error_kind, error_message, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)", attempts)
-        db.execute("COMMIT")
-        done += size
-        if done % 200_000 == 0 or done == n:
-            log(f"  {done:,} deliveries inserted ({time.perf_counter() - t0:.0f} s)")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    info = {"deliveries": n, "hooks": n_hooks, "seed": seed, "built_at": now,
-            "build_seconds": round(time.perf_counter() - t0, 1), "status_counts": counts}
-    (home / MARKER).write_text(json.dumps(info, indent=2) + "\n")
-    return info
-
-
-def rebase(home: Path, info: dict[str, Any]) -> None:
-    """Move every time in a reused database forward by its age, so the last 24 h still
-    hold the history and no pending delivery has fallen due."""
-    from hookadmin.core.store import DB_FILENAME
-
-    shift = time.time() - float(info["built_at"])
-    if shift < 600:
-        return
-    log(f"rebasing the reused database's times by {shift / 3600:.1f} h ...")
-    t0 = time.perf_counter()
-    db = sqlite3.connect(home / DB_FILENAME, isolation_level=None)
-    db.execute("BEGIN")
-    db.execute("UPDATE deliveries SET created_at = created_at + ?1, updated_at = updated_at + ?1,"
-               " next_attempt_at = next_attempt_at + ?1", (shift,))
-    db.execute("UPDATE attempts SET started_at = started_at + ?1,"
-               " next_attempt_at = next_attempt_at + ?1", (shift,))
-    db.execute("UPDATE events SET occurred_at = occurred_at + ?1", (shift,))
-    db.execute("COMMIT")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    info["built_at"] = float(info["built_at"]) + shift
-    (home / MARKER).write_text(json.dumps(info, indent=2) + "\n")
-    log(f"  rebased in {time.perf_counter() - t0:.0f} s")
-
-
 # -- the child: one window process -------------------------------------------------------
 
 def child(args: argparse.Namespace) -> int:
@@ -301,6 +131,7 @@ def child(args: argparse.Namespace) -> int:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
 
     import hookadmin.ui.app as ui_app
+    import hookadmin.ui.window_host as window_host
     from hookadmin.core.service import HookService
     from hookadmin.ui.main_window import MainWindow
     mark("hookadmin_imported")
@@ -412,7 +243,7 @@ def child(args: argparse.Namespace) -> int:
         window.close()
 
     def run_scenarios(window: Any) -> None:
-        window._poll_timer.stop()  # (d) measures refresh(); keep it out of the steps
+        window.refresher.poll_timer.stop()  # (d) measures refresh(); keep it out of the steps
         page = window.deliveries_page
         view = page.view
         probe.watch(view.viewport())
@@ -515,7 +346,7 @@ def child(args: argparse.Namespace) -> int:
         measure("activity_tab")
 
         def force_redraw() -> None:
-            window._activity_drawn = 0.0
+            window.refresher.activity_drawn = 0.0
         measure("activity_tab_with_chart_redraw", force_redraw, min(args.refreshes, 5))
         window.tabs.setCurrentWidget(page)
         app.processEvents()
@@ -529,18 +360,18 @@ def child(args: argparse.Namespace) -> int:
             app.processEvents()
             measure("webhooks_tab_hook_selected")
         result["refresh"] = refresh
-        window._poll_timer.start()
+        window.refresher.poll_timer.start()
 
-    orig_service, orig_window = ui_app.HookService, ui_app.MainWindow
+    orig_service, orig_window = ui_app.HookService, window_host.MainWindow
     orig_engine = ui_app.ThreadEngineHost
     ui_app.HookService = timed_service  # type: ignore[assignment,misc]
-    ui_app.MainWindow = TimedWindow  # type: ignore[misc]
+    window_host.MainWindow = TimedWindow  # type: ignore[misc]
     if args.no_engine:
         ui_app.ThreadEngineHost = lambda *_a, **_k: None  # type: ignore[assignment,misc]
     try:
         status = ui_app.main(args.home)
     finally:
-        ui_app.HookService, ui_app.MainWindow, ui_app.ThreadEngineHost = \
+        ui_app.HookService, window_host.MainWindow, ui_app.ThreadEngineHost = \
             orig_service, orig_window, orig_engine
         shutil.rmtree(settings_dir, ignore_errors=True)
     result["exit_status"] = status
@@ -557,20 +388,6 @@ def child(args: argparse.Namespace) -> int:
 
 
 # -- the parent ----------------------------------------------------------------------------
-
-def code_fingerprint() -> dict[str, str]:
-    """Where the imported hookadmin lives and a hash of its .py files: the tree is edited
-    by others while this runs, so say exactly what was measured."""
-    import hashlib
-
-    import hookadmin
-
-    root = Path(hookadmin.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return {"path": str(root), "sha256": digest.hexdigest()[:12]}
-
 
 def run_child(args: argparse.Namespace, home: Path, platform: str) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--home", str(home),
@@ -589,99 +406,6 @@ def run_child(args: argparse.Namespace, home: Path, platform: str) -> dict[str, 
         raise SystemExit(f"{SCRIPT}: the window process failed ({proc.returncode}); "
                          f"stderr:\n{proc.stderr[-3000:]}")
     return json.loads(lines[-1][len("RESULT "):])
-
-
-def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    def med(get: Any) -> float | None:
-        values = [v for v in (get(r) for r in runs) if v is not None]
-        return round(statistics.median(values), 1) if values else None
-    all_steps = [x for r in runs for x in r["scroll"]["all_ms"]]
-    return {
-        "spawn_to_painted_ms": med(lambda r: r["ms_from_spawn"].get("painted")),
-        "spawn_to_first_paint_ms": med(lambda r: r["ms_from_spawn"].get("first_paint")),
-        "qapp_to_painted_ms": med(lambda r: r["ms_from_qapplication"].get("painted")),
-        "window_init_ms": med(lambda r: r.get("window_init_ms")),
-        "deliveries_tab_ms": med(lambda r: r.get("deliveries_tab_ms")),
-        "scroll_steps": dist(all_steps),
-        "scroll_steps_gui_cpu": dist([x for r in runs for x in r["scroll"]["all_cpu_ms"]]),
-        "gui_cpu_at_painted_ms": med(lambda r: r["gui_thread_cpu_ms"].get("painted")),
-        "process_cpu_at_painted_ms": med(lambda r: r.get("process_cpu_ms_at_painted")),
-        "activity_gui_cpu_ms": med(lambda r: r["activity"]["gui_cpu_ms"]),
-        "activity_tab_ms": med(lambda r: r["activity"]["total_ms"]),
-        "activity_query_ms": med(lambda r: r["activity"]["store_ms"].get("activity")),
-        "refresh_call_p50_ms": {k: med(lambda r, k=k: r["refresh"][k]["call"]["p50"])
-                                for k in runs[0]["refresh"]},
-        "refresh_call_max_ms": {k: max(r["refresh"][k]["call"]["max"] for r in runs)
-                                for k in runs[0]["refresh"]},
-        "refresh_gui_cpu_p50_ms": {k: med(lambda r, k=k: r["refresh"][k]["call_gui_cpu"]["p50"])
-                                   for k in runs[0]["refresh"]},
-        "loadavg_1min": [r["loadavg_1min"] for r in runs],
-    }
-
-
-def machine() -> dict[str, Any]:
-    import platform as pf
-
-    from PySide6 import QtCore
-
-    def first(path: str, key: str) -> str:
-        try:
-            for line in Path(path).read_text().splitlines():
-                if line.startswith(key):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return "?"
-    return {"nproc": os.cpu_count(), "cpu_model": first("/proc/cpuinfo", "model name"),
-            "memory": first("/proc/meminfo", "MemTotal"), "python": pf.python_version(),
-            "pyside6": QtCore.__version__, "qt": QtCore.qVersion(),
-            "sqlite": sqlite3.sqlite_version, "os": f"Linux {pf.release()}",
-            "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-            "display": os.environ.get("DISPLAY")}
-
-
-def human(result: dict[str, Any]) -> None:
-    m = result["machine"]
-    print(f"machine: {m['nproc']} cores ({m['cpu_model']}), {m['memory']}, Python "
-          f"{m['python']}, PySide6 {m['pyside6']} / Qt {m['qt']}, SQLite {m['sqlite']}")
-    d = result["data"]
-    print(f"code: {result['code']['path']} (sha256 of its .py {result['code']['sha256']})")
-    print(f"data: {d['deliveries']:,} deliveries over {d['hooks']} hooks {d['status_counts']}, "
-          f"database {d.get('db_mib')} MiB; engine {'on' if result['engine'] else 'off'}")
-    for platform, block in result["platforms"].items():
-        s = block["summary"]
-        print(f"\n== {platform} ({len(block['runs'])} runs; medians) ==")
-        print(f"(a) spawn -> window painted      {s['spawn_to_painted_ms']} ms "
-              f"(first paint event {s['spawn_to_first_paint_ms']} ms; from QApplication "
-              f"{s['qapp_to_painted_ms']} ms; MainWindow() {s['window_init_ms']} ms)")
-        print(f"    CPU by then: GUI thread {s['gui_cpu_at_painted_ms']} ms, process "
-              f"{s['process_cpu_at_painted_ms']} ms; 1-min load at start/end of each run "
-              f"{s['loadavg_1min']}")
-        for i, r in enumerate(block["runs"], 1):
-            f = r["ms_from_spawn"]
-            print(f"    run {i}: " + ", ".join(f"{k} {v}" for k, v in f.items())
-                  + f"; MainWindow() store calls {r['window_init_store_ms']}"
-                  + (f"; keyring check {r['keyring_check_ms']} ms" if "keyring_check_ms" in r
-                     else f"; keyring usable {r.get('keyring_usable')}"))
-        print(f"(b) Deliveries tab shown          {s['deliveries_tab_ms']} ms")
-        st = s["scroll_steps"]
-        print(f"    page-down steps: n={st['n']} p50 {st['p50']} ms, p95 {st['p95']} ms, "
-              f"max {st['max']} ms")
-        sc = s["scroll_steps_gui_cpu"]
-        print(f"    GUI-thread CPU per step: p50 {sc['p50']} ms, p95 {sc['p95']} ms, "
-              f"max {sc['max']} ms")
-        r0 = block["runs"][0]["scroll"]
-        print(f"    run 1: with fetchMore {r0['steps_with_fetch']}, without "
-              f"{r0['steps_without_fetch']}, list_deliveries {r0['fetchMore_query_ms']}, "
-              f"rows loaded {r0['rows_loaded']}")
-        print(f"(c) Activity tab shown            {s['activity_tab_ms']} ms "
-              f"(query {s['activity_query_ms']} ms; GUI-thread CPU {s['activity_gui_cpu_ms']} ms)")
-        print("(d) refresh()                     p50 / max ms (GUI CPU p50); store ms per "
-              "refresh (run 1)")
-        for k, v in s["refresh_call_p50_ms"].items():
-            print(f"    {k:32s} {v} / {s['refresh_call_max_ms'][k]} "
-                  f"({s['refresh_gui_cpu_p50_ms'][k]})   "
-                  f"{block['runs'][0]['refresh'][k]['store_ms_per_refresh']}")
 
 
 def main() -> int:

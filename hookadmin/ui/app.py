@@ -7,6 +7,7 @@ database last chosen in *File → Connect to team database…* (see
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,6 +98,10 @@ def main(home: str | None = None, database: str | None = None,
             return 1
     host = WindowHost(ThreadEngineHost)
     host.open(service)
+    # What start-up made (Qt wrappers, modules, the window) lives as long as the
+    # process: frozen, a full collection no longer walks it on the GUI thread
+    # (a gen-2 collection 12.9 ms -> under 0.1 ms with 100,000 deliveries; README).
+    gc.freeze()
     status = app.exec()
     host.close()
     return int(status)

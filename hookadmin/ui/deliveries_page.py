@@ -42,7 +42,7 @@ from hookadmin.ui.delivery_pages import (
     DeliveryFilter,
     DeliveryPagesModel,
 )
-from hookadmin.ui.hook_page import delivery_panel, update_delivery_buttons
+from hookadmin.ui.delivery_panel import delivery_panel, update_delivery_buttons
 from hookadmin.ui.models import local_time
 
 SINCE_CHOICES = (("Any time", None), ("Last hour", 3600.0), ("Last 24 hours", 86400.0),

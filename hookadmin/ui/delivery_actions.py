@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 
 from hookadmin.core.errors import HookadminError, NotFoundError
 from hookadmin.delivery.policy import DeliverySettings, with_proxy
-from hookadmin.ui.hook_page import curl_command
+from hookadmin.ui.delivery_panel import curl_command
 from hookadmin.ui.queries import DeliveryQuery, DeliveryRows
 
 if TYPE_CHECKING:

@@ -26,7 +26,6 @@ from hookadmin.core import events as catalog
 from hookadmin.core.errors import HookadminError, InputError, SecretStoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
-from hookadmin.core.simulate import sample_resource
 
 ERROR_STYLE = "color: #c62828;"
 
@@ -88,6 +87,8 @@ class TestEventDialog(QDialog):
 
     @Slot()
     def _on_type_changed(self) -> None:
+        from hookadmin.core.simulate import sample_resource  # its data only when used
+
         resource = sample_resource(self.event_type())
         self.resource_edit.setPlainText(json.dumps(resource, indent=2, ensure_ascii=False))
         self.error_label.hide()

@@ -1,27 +1,23 @@
-"""The hook page: settings, events, the masked secret with Reveal, Ping, and the
-hook's recent deliveries with their attempts."""
+"""The hook page: settings, events, health, the masked secret with Reveal, Ping, and
+the hook's recent deliveries with their attempts (:mod:`hookadmin.ui.recent_deliveries`;
+its health row is :mod:`hookadmin.ui.hook_health`, its ordered banner
+:class:`~hookadmin.ui.banners.OrderedBanner`)."""
 
 from __future__ import annotations
 
-import shlex
 import time
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QItemSelection, QSize, Qt, Signal, SignalInstance, Slot
-from PySide6.QtGui import QFont, QResizeEvent
+from PySide6.QtCore import Qt, Signal, SignalInstance, Slot
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,111 +26,14 @@ from hookadmin.core import events as catalog
 from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, HookHealth
-from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.banners import OrderedBanner
+from hookadmin.ui.elided_label import ElidedLabel
+from hookadmin.ui.hook_health import HookHealthRow
 from hookadmin.ui.hook_type_details import HookTypeDetails
-from hookadmin.ui.models import DeliveriesModel, health_summary, sparkline, status_color
+from hookadmin.ui.models import status_color
+from hookadmin.ui.recent_deliveries import RecentDeliveries
 
 MASK = "•" * 24
-
-
-def curl_command(url: str, headers: dict[str, str], body: bytes,
-                 proxy: tuple[str, str | None] | None = None) -> str:
-    """A shell command that repeats a request with curl (POSIX shell quoting); through
-    ``proxy`` (its URL and user, :func:`hookadmin.delivery.proxy.shown_proxy`) when
-    given, its password as ``***`` to fill in."""
-    parts = ["curl", "-sS", "-X", "POST", shlex.quote(url)]
-    if proxy is not None:
-        parts += ["--proxy", shlex.quote(proxy[0])]
-        if proxy[1] is not None:
-            parts += ["--proxy-user", shlex.quote(f"{proxy[1]}:***")]
-    for name, value in headers.items():
-        parts += ["-H", shlex.quote(f"{name}: {value}")]
-    parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
-    return " ".join(parts)
-
-
-def delivery_panel(table: QWidget, buttons: tuple[QWidget, ...], details: QWidget,
-                   sizes: tuple[int, int], *, scroll_details: bool = False) -> QSplitter:
-    """Deliveries above, the selected one's actions (a row of ``buttons``) and
-    ``details`` below, in a vertical splitter of ``sizes`` pixels: the hook page's and
-    the Deliveries tab's shared layout. With ``scroll_details`` the lower part scrolls
-    when the window is too short for the details (for a view that does not scroll as
-    a whole)."""
-    actions = QHBoxLayout()
-    for button in buttons:
-        actions.addWidget(button)
-    actions.addStretch(1)
-    lower = QWidget()
-    lower_layout = QVBoxLayout(lower)
-    lower_layout.setContentsMargins(0, 0, 0, 0)
-    lower_layout.addLayout(actions)
-    lower_layout.addWidget(details, 1)
-    split = QSplitter(Qt.Orientation.Vertical)
-    split.addWidget(table)
-    if scroll_details:
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(lower)
-        split.addWidget(scroll)
-    else:
-        split.addWidget(lower)
-    split.setSizes(list(sizes))
-    return split
-
-def update_delivery_buttons(selected: Delivery | None, redeliver: QPushButton,
-                            curl: QPushButton) -> None:
-    """Enable Redeliver and Copy as curl for the ``selected`` delivery (both off with
-    none). A delivery waiting for its next retry gets "Retry now" instead of
-    "Redeliver" (the same action: due again now); a ping is never redelivered."""
-    curl.setEnabled(selected is not None)
-    waiting = selected is not None and selected.status == "pending"
-    redeliver.setText("Retry &now" if waiting else "Re&deliver")
-    redeliver.setToolTip("Attempt the selected delivery now instead of waiting for its "
-                         "next retry" if waiting else
-                         "Send the selected delivery again: new attempts, same delivery id "
-                         "and body")
-    redeliver.setEnabled(selected is not None and selected.event_type != catalog.PING)
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that shows as much of its text as fits, ending in "…", with
-    the whole text as its tooltip: a long hook name must not widen the page past the
-    window (and push Delete… and the badges off-screen)."""
-
-    def __init__(self, text: str = "", parent: QWidget | None = None,
-                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> None:
-        super().__init__(parent)
-        self._full = ""
-        self._mode = mode
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(40)
-        self.setText(text)
-
-    def setText(self, text: str) -> None:
-        """Show ``text``, elided to the label's width."""
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def full_text(self) -> str:
-        """The text before eliding."""
-        return self._full
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance(self._full) + 4),
-                     hint.height())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self._full, self._mode,
-                                              max(0, self.width()))
-        super().setText(shown)
 
 
 class HookPage(QWidget):
@@ -161,7 +60,6 @@ class HookPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hook: Hook | None = None
-        self._health: HookHealth | None = None
         self.title = ElidedLabel()
         self.title.setObjectName("hookTitle")
         font = QFont(self.title.font())
@@ -209,13 +107,8 @@ class HookPage(QWidget):
         self.warnings = QLabel()
         self.warnings.setObjectName("hookWarnings")
         self.warnings.setWordWrap(True)
-        self.health_label = QLabel()
-        self.health_label.setObjectName("hookHealth")
-        self.health_label.setWordWrap(True)
-        self.health_spark = QLabel()
-        self.health_spark.setObjectName("hookSparkline")
-        self.health_spark.setToolTip("Attempts per hour over the last 24 hours: succeeded "
-                                     "below, failed stacked above")
+        self.health = HookHealthRow()
+        self.health_label, self.health_spark = self.health.label, self.health.spark
         self.ordered_box = QCheckBox("One at a time, in publish order")
         self.ordered_box.setToolTip("Ordered delivery: one request at a time, and a later "
                                     "delivery waits while an earlier one is retried")
@@ -254,10 +147,7 @@ class HookPage(QWidget):
         details = QFormLayout()
         details.addRow("Payload URL", self.url_label)
         details.addRow("Events", self.events_label)
-        health_row = QHBoxLayout()
-        health_row.addWidget(self.health_spark)
-        health_row.addWidget(self.health_label, 1)
-        details.addRow("Health", health_row)
+        details.addRow("Health", self.health.layout)
         details.addRow("TLS", self.tls_label)
         details.addRow("Ordered", self.ordered_box)
         details.addRow("Secret", secret_col)
@@ -279,56 +169,14 @@ class HookPage(QWidget):
         header.addSpacing(8)
         header.addWidget(self.delete_button)
 
-        self.deliveries = DeliveriesModel(self)
-        self.deliveries_view = QTableView()
-        self.deliveries_view.setObjectName("deliveries")
-        self.deliveries_view.setModel(self.deliveries)
-        self.deliveries_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.deliveries_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.deliveries_view.verticalHeader().hide()
-        self.deliveries_view.verticalHeader().setDefaultSectionSize(
-            self.deliveries_view.fontMetrics().height() + 8)
-        self.deliveries_view.setAlternatingRowColors(True)
-        hh = self.deliveries_view.horizontalHeader()
-        # Fixed starting widths, not ResizeToContents: that measured all 200 rows (some
-        # 8,000 data() calls) on every refresh and stalled the window while delivering.
-        for col, width in enumerate((150, 120, 70, 80, 90)):
-            hh.resizeSection(col, width)
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        hh.setStretchLastSection(True)
-        self.deliveries_view.setAccessibleName("Recent deliveries")
-        self.deliveries_view.setMinimumHeight(120)
-        self.attempts_view = AttemptView()
-        self.attempts_view.setObjectName("attempts")
-        self.attempts_view.setAccessibleName("Delivery attempts")
-        self.deliveries_empty = QLabel("No deliveries yet. Ping the hook or send a test "
-                                       "event to see one here.")
-        self.deliveries_empty.setObjectName("hookDeliveriesEmpty")
-        self.deliveries_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.deliveries_empty.setEnabled(False)
-        self.deliveries_empty.hide()
-        self.redeliver_button = QPushButton("Re&deliver")
-        self.redeliver_button.setObjectName("redeliver")
-        self.redeliver_button.setToolTip("Send the selected delivery again: new attempts, "
-                                         "same delivery id and body")
-        self.curl_button = QPushButton("Copy as c&url")
-        self.curl_button.setObjectName("copyCurl")
-        self.curl_button.setToolTip("Copy a curl command that repeats the selected delivery's "
-                                    "last request, signature included")
-        for button in (self.redeliver_button, self.curl_button):
-            button.setEnabled(False)
-        table = QWidget()
-        table_layout = QVBoxLayout(table)
-        table_layout.setContentsMargins(0, 0, 0, 0)
-        table_layout.addWidget(self.deliveries_empty)
-        table_layout.addWidget(self.deliveries_view, 1)
-        split = delivery_panel(table, (self.redeliver_button, self.curl_button),
-                               self.attempts_view, (220, 300))
-        # The page's word-wrapped labels make the scroll area size it by height-for-width,
-        # which counts each part's preferred height: the deliveries and attempts would
-        # push the page past the window. They take the room left, at least their minimum.
-        split.setMinimumHeight(split.minimumSizeHint().height())
-        split.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.recent = RecentDeliveries(self)
+        self.deliveries, self.deliveries_view = self.recent.model, self.recent.view
+        self.attempts_view, self.deliveries_empty = self.recent.attempts_view, self.recent.empty
+        self.redeliver_button = self.recent.redeliver_button
+        self.curl_button = self.recent.curl_button
+        self.recent.delivery_selected.connect(self.delivery_selected)
+        self.recent.redeliver_requested.connect(self.redeliver_requested)
+        self.recent.copy_curl_requested.connect(self.copy_curl_requested)
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -341,7 +189,7 @@ class HookPage(QWidget):
         layout.addLayout(actions)
         layout.addSpacing(6)
         layout.addWidget(QLabel("Recent deliveries"))
-        layout.addWidget(split, 1)
+        layout.addWidget(self.recent.panel, 1)
         scroll = self._scroll = QScrollArea()  # a narrow window scrolls the page, not clips it
         scroll.setObjectName("pageScroll")
         scroll.setWidgetResizable(True)
@@ -364,11 +212,6 @@ class HookPage(QWidget):
         self.test_event_button.clicked.connect(lambda: self._emit(self.test_event_requested))
         self.toggle_button.clicked.connect(self._on_toggle_clicked)
         self.ordered_box.clicked.connect(self._on_ordered_clicked)
-        self.redeliver_button.clicked.connect(
-            lambda: self._selected_emit(self.redeliver_requested))
-        self.curl_button.clicked.connect(lambda: self._selected_emit(self.copy_curl_requested))
-        self.deliveries_view.selectionModel().selectionChanged.connect(
-            self._on_selection_changed)
 
     def set_signing_unavailable(self, sentence: str) -> None:
         """This machine cannot read the hooks' secrets (a team database without its
@@ -412,22 +255,9 @@ class HookPage(QWidget):
             self.rotation_label.show()
         else:
             self.rotation_label.hide()
-        selected = self.selected_delivery_id() if same else None
-        self.deliveries.set_rows(deliveries)
-        self.deliveries_empty.setVisible(not deliveries)  # the table stays: it takes focus
-        if selected is not None:
-            for row in range(self.deliveries.rowCount()):
-                if self.deliveries.delivery_at(row).id == selected:
-                    if self.selected_delivery_id() == selected:  # updated in place: no
-                        self._on_selection_changed()  # signal, but buttons and attempts follow
-                    else:
-                        self.deliveries_view.selectRow(row)
-                    break
-        elif not same:
-            self.attempts_view.clear()
+        self.recent.show_rows(deliveries, same_hook=same)
         if not same:  # another hook's page starts at its top
             self._scroll.verticalScrollBar().setValue(0)
-        self._update_actions()
 
     def _show_settings(self, hook: Hook) -> None:
         """The hook's name, state, URL, badges, warnings, TLS and events."""
@@ -477,29 +307,16 @@ class HookPage(QWidget):
     def show_health(self, health: HookHealth | None) -> None:
         """Show the hook's success rate, last success, failing clock and hourly
         attempts (None: not known yet)."""
-        if health is None:
-            self.health_label.setText("Not known yet.")
-            self.health_spark.clear()
-            self._health = None
-            return
-        if health == self._health:
-            return  # unchanged on most 2 s refreshes
-        self._health = health
-        self.health_label.setText(health_summary(health))
-        failing = health.failing_since is not None
-        self.health_label.setStyleSheet(
-            f"color: {status_color('failed').name()};" if failing else "")
-        self.health_spark.setPixmap(sparkline(health.hourly, 120, 24))
+        self.health.show(health)
 
     def selected_delivery_id(self) -> str | None:
         """The id of the selected delivery, if any."""
-        rows = self.deliveries_view.selectionModel().selectedRows()
-        return self.deliveries.delivery_at(rows[0].row()).id if rows else None
+        return self.recent.selected_delivery_id()
 
     def show_delivery(self, delivery: Delivery, attempts: list[Attempt], body: bytes) -> None:
         """Show the selected delivery's attempts (unchanged data leaves the view as it
         is: the 2 s refresh must not scroll it or switch its tab)."""
-        self.attempts_view.show_delivery(delivery, attempts, body)
+        self.recent.show_delivery(delivery, attempts, body)
 
     @Slot(bool)
     def _on_ordered_clicked(self, on: bool) -> None:
@@ -510,22 +327,3 @@ class HookPage(QWidget):
     def _on_toggle_clicked(self) -> None:
         if self.hook is not None:
             self.active_toggle_requested.emit(self.hook.id, not self.hook.active)
-
-    @Slot(QItemSelection, QItemSelection)
-    def _on_selection_changed(self, *_: object) -> None:
-        delivery_id = self._update_actions()
-        if delivery_id is not None:
-            self.delivery_selected.emit(delivery_id)
-
-    def _update_actions(self) -> str | None:
-        """Enable the delivery buttons for the selection (a model reset drops it without
-        a signal); returns the selected delivery's id."""
-        rows = self.deliveries_view.selectionModel().selectedRows()
-        selected = self.deliveries.delivery_at(rows[0].row()) if rows else None
-        update_delivery_buttons(selected, self.redeliver_button, self.curl_button)
-        return None if selected is None else selected.id
-
-    def _selected_emit(self, signal: SignalInstance) -> None:
-        delivery_id = self.selected_delivery_id()
-        if delivery_id is not None:
-            signal.emit(delivery_id)

@@ -1,13 +1,14 @@
 """The main window: hooks table on the left; the hook page or the hook form on the
 right; the delivery engine's state in the status bar.
 
-The window keeps the layout, the menus and the wiring; what its buttons and menus do
-is in small controllers: :class:`HookActions`, :class:`DeliveryActions`,
-:class:`Pings` and :class:`StatusBar`."""
+The window keeps the layout and the wiring; the rest is in small controllers:
+:class:`HookActions`, :class:`DeliveryActions` and :class:`Pings` (what its buttons
+and menus do), :class:`StatusBar`, :class:`WindowMenus` (the menu bar and its
+shortcuts), :class:`WindowRefresh` (the periodic reads) and :class:`HookSelection`
+(which hook's page or the form is shown)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -15,7 +16,6 @@ from urllib.parse import unquote, urlsplit
 from PySide6.QtCore import (
     QByteArray,
     QEvent,
-    QItemSelection,
     QObject,
     QSettings,
     Qt,
@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -36,8 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hookadmin.core.errors import HookadminError, NotFoundError
-from hookadmin.core.hooks import Hook
+from hookadmin.core.errors import NotFoundError
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Repository, StoreLocation, open_store
 from hookadmin.delivery.policy import DeliverySettings
@@ -45,28 +44,25 @@ from hookadmin.ui.activity_page import ActivityPage
 from hookadmin.ui.audit_page import AuditPage
 from hookadmin.ui.background import Lane
 from hookadmin.ui.banners import PausedBanner, ProblemBanner
-from hookadmin.ui.database_actions import DatabaseActions
 from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.delivery_actions import DeliveryActions
 from hookadmin.ui.engine_thread import ThreadEngineHost
 from hookadmin.ui.event_catalog import EventCatalogDialog
-from hookadmin.ui.help_menu import HelpMenu
 from hookadmin.ui.hook_actions import HookActions
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage
+from hookadmin.ui.hook_selection import HookSelection
 from hookadmin.ui.hooks_panel import HooksPanel
-from hookadmin.ui.models import Roles
 from hookadmin.ui.notify import FailureNotices, Notifier
 from hookadmin.ui.pings import Pings
-from hookadmin.ui.queries import HookPageQuery, HookPageRows, WindowQuery, WindowRows
 from hookadmin.ui.status_bar import StatusBar
-from hookadmin.ui.transfer_actions import TransferActions
+from hookadmin.ui.window_menus import WindowMenus
+from hookadmin.ui.window_refresh import WindowRefresh
 from hookadmin.ui.workers import EngineHost, StartupChecks
 
 if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first paint
     from hookadmin.delivery.engine import AttemptOutcome
 
-DELIVERIES_SHOWN = 200
 TEAM_KEY_CAUSES = ("team_key_missing", "team_key_mismatch", "team_key_invalid")
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
                   "never sent unsigned.")
@@ -125,7 +121,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.service = service
         self.engine = engine
-        self._keeping_selection = False  # True while the form's hook is selected again
         self.ping_settings = ping_settings or DeliverySettings()
         self.status = StatusBar(self.statusBar())
         self.engine_label = self.status.engine_label
@@ -140,14 +135,13 @@ class MainWindow(QMainWindow):
             lambda lane_service: lane_service.close(), parent=self)
         self._keyring_problem = False
         self.team_key_problem = ""  # why this machine cannot sign for the team database
-        self.keyring_lane.busy_changed.connect(self._update_engine_state)
+        self.keyring_lane.busy_changed.connect(self.update_engine_state)
         # The periodic reads run on this lane, with a store of its own.
         self.reads: Lane[Repository] = Lane(
             "hookadmin-reads", lambda: open_store(service.location),
             lambda store: store.close(), parent=self)
-        self._refresh_in_flight = self._refresh_wanted = False
-        self._page_wanted: int | None = None  # a page asked for, its rows not yet read
-        self._after_next_refresh: list[Callable[[], None]] = []
+        self.refresher = WindowRefresh(self)
+        self.selection = HookSelection(self)
         self.hook_actions = HookActions(self)
         self.delivery_actions = DeliveryActions(self)
         self.pings = Pings(self, self.ping_settings)
@@ -169,7 +163,6 @@ class MainWindow(QMainWindow):
         self.hooks_view, self.filter_edit = left.view, left.filter_edit
         self.new_button, self.empty_hint = left.new_button, left.empty_hint
         self.hooks_view.customContextMenuRequested.connect(self.hook_actions.context_menu)
-        left.delete_pressed.connect(self._on_delete_key)
 
         self.placeholder = QLabel("Select a hook to see its settings and deliveries.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -200,7 +193,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.deliveries_page, "&Deliveries")
         self.tabs.addTab(self.activity_page, "&Activity")
         self.tabs.addTab(AuditPage(service), "A&udit")
-        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.tabs.currentChanged.connect(self.refresher.tab_changed)
 
         central = QWidget()
         central_layout = QVBoxLayout(central)
@@ -208,65 +201,19 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.paused_box)
         central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.notifier = Notifier(self)
-        self.failure_notices = FailureNotices(self.notifier, self._read_hook)
-        self._activity_drawn = 0.0
+        self.notifier = Notifier(self, self.status)
+        self.failure_notices = FailureNotices(self.notifier, self.refresher.read_hook)
 
-        file_menu = self.menuBar().addMenu("&File")
-        settings_action = file_menu.addAction("&Settings…")
-        settings_action.setShortcut(QKeySequence("Ctrl+,"))
-        settings_action.triggered.connect(self.hook_actions.open_settings)
-        file_menu.addSeparator()
-        self.transfer = TransferActions(self)
-        export_action = file_menu.addAction("&Export hooks…")
-        export_action.setObjectName("exportHooks")
-        export_action.triggered.connect(self.transfer.ask_export)
-        import_action = file_menu.addAction("&Import hooks…")
-        import_action.setObjectName("importHooks")
-        import_action.triggered.connect(self.transfer.ask_import)
-        file_menu.addSeparator()
-        self.database_actions = DatabaseActions(self)
-        self.database_actions.add_to(file_menu)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        delivery_menu = self.menuBar().addMenu("De&livery")
-        self.pause_action = delivery_menu.addAction("&Pause delivery")
-        self.pause_action.setObjectName("pauseDelivery")
-        self.pause_action.setCheckable(True)
-        self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        self.pause_action.setEnabled(engine is not None)
-        self.pause_action.toggled.connect(self.set_paused)
-        hooks_menu = self.menuBar().addMenu("&Hooks")
-        self._hooks_menu = hooks_menu
-        new_action = hooks_menu.addAction("&New hook")
-        new_action.setShortcut(QKeySequence.StandardKey.New)
-        new_action.triggered.connect(self.hook_actions.start_new_hook)
-        ping_action = hooks_menu.addAction("&Ping")
-        ping_action.setShortcut(QKeySequence("Ctrl+P"))
-        ping_action.triggered.connect(self._on_ping_shortcut)
-        find_action = hooks_menu.addAction("&Find")
-        find_action.setShortcut(QKeySequence.StandardKey.Find)
-        find_action.triggered.connect(self._on_find)
-        dup_action = hooks_menu.addAction("&Duplicate")
-        dup_action.setShortcut(QKeySequence("Ctrl+D"))
-        dup_action.triggered.connect(self._on_duplicate_shortcut)
-        test_action = hooks_menu.addAction("Send &test event…")
-        test_action.setShortcut(QKeySequence("Ctrl+T"))
-        test_action.triggered.connect(self._on_test_event_shortcut)
-
-        edit_action = hooks_menu.addAction("&Edit")
-        edit_action.setObjectName("editHook")
-        edit_action.setShortcut(QKeySequence("Ctrl+E"))
-        edit_action.triggered.connect(self._on_edit_shortcut)
-        catalog_action = hooks_menu.addAction("Event &catalog")
-        catalog_action.setObjectName("eventCatalog")
-        catalog_action.triggered.connect(self.open_event_catalog)
-        self.help_menu = HelpMenu(self)
+        self.menus = WindowMenus(self)
+        self.pause_action = self.menus.pause_action
+        self.transfer = self.menus.transfer
+        self.database_actions = self.menus.database_actions
+        self.help_menu = self.menus.help_menu
 
         self.new_button.clicked.connect(self.hook_actions.start_new_hook)
-        self.hooks_view.selectionModel().selectionChanged.connect(self._on_hook_selection)
+        left.delete_pressed.connect(self.menus.delete_selected)
+        self.hooks_view.selectionModel().selectionChanged.connect(
+            self.selection.selection_changed)
         self.form.submitted.connect(self.hook_actions.submit)
         self.form.cancelled.connect(self.hook_actions.cancel_form)
         self.page.reveal_requested.connect(self.hook_actions.reveal_secret)
@@ -291,17 +238,6 @@ class MainWindow(QMainWindow):
         self.page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
         self.page.open_delivery_requested.connect(self.delivery_actions.open_on_deliveries_tab)
 
-        # An attempt refreshes the window 1 s later, so while the engine delivers at
-        # full speed the tables are reloaded and repainted once a second (a full repaint
-        # of the deliveries table costs ~25 ms), not on every batch of attempts.
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(1000)
-        self._refresh_timer.timeout.connect(self.refresh)
-        self._poll_timer = QTimer(self)
-        self._poll_timer.setInterval(2000)
-        self._poll_timer.timeout.connect(self.refresh)
-        self._poll_timer.start()
         if engine is not None:
             engine.attempt_recorded.connect(self._on_attempt_recorded)
             engine.running_changed.connect(self._update_status)
@@ -320,7 +256,7 @@ class MainWindow(QMainWindow):
         if problem and self.startup.cause in TEAM_KEY_CAUSES:
             self.team_key_problem = problem
             self.page.set_signing_unavailable(problem)
-            self._update_engine_state()
+            self.update_engine_state()
             self.keyring_checked.emit(False)
             return
         if problem:
@@ -343,8 +279,7 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())
-        self._poll_timer.stop()
-        self._refresh_timer.stop()
+        self.refresher.stop()
         self.deliveries_page.stop()
         if self.engine is not None:
             self.engine.stop()
@@ -360,78 +295,14 @@ class MainWindow(QMainWindow):
 
     # -- refresh ------------------------------------------------------------------------
 
-    @Slot()
     def refresh(self, then: Callable[[], None] | None = None) -> None:
-        """Reload hooks, the shown hook's deliveries and the status bar: the reads run
-        on the reads lane and their rows are applied when they come back (``then``
-        is called after that). A refresh asked for while one is under way runs once
-        that one is back."""
-        if then is not None:
-            self._after_next_refresh.append(then)
-        if self._refresh_in_flight:
-            self._refresh_wanted = True
-            return
-        self._refresh_in_flight, self._refresh_wanted = True, False
-        callbacks, self._after_next_refresh = self._after_next_refresh, []
-        shown = (self.page.hook.id if self.stack.currentWidget() is self.page
-                 and self.page.hook is not None else None)
-        query = WindowQuery(shown_hook_id=shown, limit=DELIVERIES_SHOWN,
-                            health=self.hooks_model.health_due())
-        self.reads.submit(query.run, lambda rows: self._apply_refresh(rows, callbacks),
-                          lambda err: self._refresh_failed(err, callbacks))
+        """Reload what the window shows (:meth:`WindowRefresh.refresh`); ``then`` is
+        called once the rows are applied."""
+        self.refresher.refresh(then)
 
     def is_idle(self) -> bool:
-        """True when no read or keyring call the window started is still under way
-        (what it shows is what it last read)."""
-        return (not self._refresh_in_flight and not self._refresh_wanted
-                and self.reads.pending == 0 and self.keyring_lane.pending == 0)
-
-    def _apply_refresh(self, rows: WindowRows, callbacks: list[Callable[[], None]]) -> None:
-        self._refresh_in_flight = False
-        selected = self.selected_hook_id()
-        self.hooks_model.set_data(rows.hooks, rows.last, rows.health)
-        self.empty_hint.setVisible(not rows.hooks)
-        if selected is not None:
-            row = self._view_row(selected)
-            if row >= 0:
-                self.hooks_view.selectionModel().blockSignals(True)
-                self.hooks_view.selectRow(row)
-                self.hooks_view.selectionModel().blockSignals(False)
-        if rows.page is not None:
-            self._apply_page(rows.page)
-        self.deliveries_page.set_hooks(rows.hooks)
-        self.deliveries_page.model.set_order_heads(rows.order_heads)
-        self.activity_page.set_hooks(rows.hooks)
-        if self.tabs.currentWidget() is self.deliveries_page:
-            self.deliveries_page.refresh()
-        elif self.tabs.currentWidget() is self.activity_page \
-                and time.monotonic() - self._activity_drawn > 10.0:
-            self._activity_drawn = time.monotonic()
-            self.activity_page.refresh()
-        self._update_engine_state()
-        self.status.show_counts(rows.counts)
-        self._refresh_done(callbacks)
-
-    def _refresh_failed(self, err: HookadminError,
-                        callbacks: list[Callable[[], None]]) -> None:
-        self._refresh_in_flight = False
-        self.show_banner(str(err))
-        self._refresh_done(callbacks)
-
-    def _refresh_done(self, callbacks: list[Callable[[], None]]) -> None:
-        for callback in callbacks:
-            callback()
-        self.refreshed.emit()
-        if self._refresh_wanted:
-            self.refresh()
-
-    @Slot(int)
-    def _on_tab_changed(self, _index: int) -> None:
-        if self.tabs.currentWidget() is self.deliveries_page:
-            self.deliveries_page.refresh()
-        elif self.tabs.currentWidget() is self.activity_page:
-            self._activity_drawn = time.monotonic()  # else the next 2 s refresh redraws it
-            self.activity_page.refresh()
+        """True when no read or keyring call the window started is still under way."""
+        return self.refresher.is_idle()
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
@@ -449,11 +320,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_status(self) -> None:
-        self._update_engine_state()
+        self.update_engine_state()
         self.refresh()
 
     @Slot()
-    def _update_engine_state(self) -> None:
+    def update_engine_state(self) -> None:
+        """Say in the status bar what the engine does."""
         self.status.show_engine_state(self._engine_state())
 
     def _engine_state(self) -> str:
@@ -472,103 +344,24 @@ class MainWindow(QMainWindow):
         """A keyring call ended: ``ok`` when the keyring answered (delivery no longer
         waits for it), False when it could not be used."""
         self._keyring_problem = not ok
-        self._update_engine_state()
+        self.update_engine_state()
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:
         self.failure_notices.attempt_recorded(outcome)
-        if not self._refresh_timer.isActive():
-            self._refresh_timer.start()
-
-    def _read_hook(self, hook_id: int, then: Callable[[Hook | None], None]) -> None:
-        """Read one hook on the reads lane; ``then(hook)`` (None: gone) in the GUI thread."""
-
-        def read(store: Repository) -> Hook | None:
-            try:
-                return store.get_hook(hook_id)
-            except NotFoundError:
-                return None
-
-        self.reads.submit(read, then, lambda err: self.show_banner(str(err)))
+        self.refresher.attempt_recorded()
 
     def selected_hook_id(self) -> int | None:
         """The id of the hook selected in the table, if any."""
-        rows = self.hooks_view.selectionModel().selectedRows()
-        return int(rows[0].data(Roles.HOOK_ID)) if rows else None
-
-    def _view_row(self, hook_id: int) -> int:
-        """The row of a hook in the (filtered) table, or -1."""
-        row = self.hooks_model.row_of(hook_id)
-        if row < 0:
-            return -1
-        return self.hooks_proxy.mapFromSource(self.hooks_model.index(row, 0)).row()
+        return self.selection.selected_hook_id()
 
     def select_hook(self, hook_id: int) -> None:
         """Select a hook in the table and show its page."""
-        row = self._view_row(hook_id)
-        if row < 0 and self.hooks_model.row_of(hook_id) >= 0:
-            self.filter_edit.clear()  # the hook is hidden by the filter: show everything
-            row = self._view_row(hook_id)
-        if row >= 0:
-            self.hooks_view.selectRow(row)
-            self._show_page(hook_id)
-
-    def _show_page(self, hook_id: int) -> None:
-        """Show a hook's page once its rows have been read on the reads lane (unless
-        another page or the form is asked for meanwhile)."""
-        self._page_wanted = hook_id
-        query = HookPageQuery(hook_id, DELIVERIES_SHOWN)
-        self.reads.submit(query.run, self._apply_page, lambda err: self.show_banner(str(err)))
+        self.selection.select_hook(hook_id)
 
     def show_form(self) -> None:
-        """Bring the hook form up (a page asked for before is no longer shown)."""
-        self._page_wanted = None
-        self.stack.setCurrentWidget(self.form_scroll)
-        self.form.url_edit.setFocus()
-
-    def _apply_page(self, rows: HookPageRows) -> None:
-        if self._page_wanted == rows.hook_id:
-            self._page_wanted = None
-        elif not (self.stack.currentWidget() is self.page and self.page.hook is not None
-                  and self.page.hook.id == rows.hook_id):
-            return  # another hook or the form was asked for meanwhile
-        if rows.hook is None:
-            if self.stack.currentWidget() is self.page:
-                self.stack.setCurrentWidget(self.placeholder)
-            return
-        self.page.show_hook(rows.hook, rows.deliveries, rows.blocking, rows.head_seq,
-                            rows.ordered)
-        self.page.show_health(self.hooks_model.health_of(rows.hook_id))
-        self.stack.setCurrentWidget(self.page)
-
-    @Slot(QItemSelection, QItemSelection)
-    def _on_hook_selection(self, *_: object) -> None:
-        hook_id = self.selected_hook_id()
-        if hook_id is None:
-            self._page_wanted = None
-            if self.stack.currentWidget() is self.page:
-                self.stack.setCurrentWidget(self.placeholder)
-            return
-        if self._keeping_selection:
-            return
-        if self.stack.currentWidget() is self.form_scroll and not self.form.confirm_leave(
-                lambda: self.select_hook(hook_id), self._select_edited_hook):
-            return
-        self._show_page(hook_id)
-
-    def _select_edited_hook(self) -> None:
-        """Select the row of the hook the form edits (none for a new hook) without
-        leaving the form: the list must not show another hook while its edits stay."""
-        editing = self.form.editing
-        row = -1 if editing is None else self._view_row(editing.id)
-        self._keeping_selection = True
-        try:
-            if row >= 0:
-                self.hooks_view.selectRow(row)
-            else:
-                self.hooks_view.clearSelection()
-        finally:
-            self._keeping_selection = False
+        """Bring the hook form up."""
+        self.selection.show_form()
 
     # -- messages -----------------------------------------------------------------------
 
@@ -582,11 +375,6 @@ class MainWindow(QMainWindow):
         self.banner_box.hide()
 
     @Slot()
-    def _on_find(self) -> None:
-        self.filter_edit.setFocus()
-        self.filter_edit.selectAll()
-
-    @Slot()
     def open_event_catalog(self) -> EventCatalogDialog:
         """Open the event catalog (non-modal) and return it."""
         dialog = EventCatalogDialog(self)
@@ -594,39 +382,7 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    @Slot()
-    def _on_edit_shortcut(self) -> None:
-        hook_id = self.selected_hook_id()
-        if hook_id is not None:
-            self.hook_actions.edit(hook_id)
-
-    @Slot()
-    def _on_duplicate_shortcut(self) -> None:
-        hook_id = self.selected_hook_id()
-        if hook_id is not None:
-            self.hook_actions.duplicate_hook(hook_id)
-
-    @Slot()
-    def _on_delete_key(self) -> None:
-        hook_id = self.selected_hook_id()
-        if hook_id is not None:
-            self.hook_actions.delete(hook_id)
-
     def hook_gone(self, err: NotFoundError) -> None:
         """The shown hook no longer exists: say so and show what does."""
         self.show_banner(str(err))
         self.refresh()
-
-    # -- test events and settings -------------------------------------------------------
-
-    @Slot()
-    def _on_test_event_shortcut(self) -> None:
-        if self.stack.currentWidget() is self.page and self.page.hook is not None:
-            self.hook_actions.send_test_event(self.page.hook.id)
-
-    # -- ping ---------------------------------------------------------------------------
-
-    @Slot()
-    def _on_ping_shortcut(self) -> None:
-        if self.stack.currentWidget() is self.page and self.page.hook is not None:
-            self.pings.ping_hook(self.page.hook.id)

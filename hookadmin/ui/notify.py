@@ -9,23 +9,30 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMainWindow, QSystemTrayIcon
 
 from hookadmin.core.hooks import Hook
+from hookadmin.ui.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from hookadmin.delivery.engine import AttemptOutcome
 
 ReadHook = Callable[[int, Callable[[Hook | None], None]], None]
+SHOWN_MS = 15000  # how long a notification stays in the status bar
 
 
 class Notifier:
     """Shows short notifications for one window.
 
-    Uses a :class:`QSystemTrayIcon` balloon when the desktop has a system tray,
-    otherwise a status bar message; either way the notification is kept in
-    :attr:`history` as ``(title, message)``.
+    Uses a :class:`QSystemTrayIcon` balloon when the desktop has a system tray, and
+    says it in the status bar too (through :meth:`StatusBar.show_message`: elided to the
+    room left of the permanent labels, the whole text in the tooltip); the notification
+    is kept in :attr:`history` as ``(title, message)``.
+
+    Args:
+        window: the window whose icon the tray shows.
+        status: the window's status bar controller.
     """
 
-    def __init__(self, window: QMainWindow) -> None:
-        self._window = window
+    def __init__(self, window: QMainWindow, status: StatusBar) -> None:
+        self._status = status
         self.history: list[tuple[str, str]] = []
         self._tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
@@ -38,7 +45,7 @@ class Notifier:
         self.history.append((title, message))
         if self._tray is not None and QSystemTrayIcon.supportsMessages():
             self._tray.showMessage(title, message, QSystemTrayIcon.MessageIcon.Warning, 10000)
-        self._window.statusBar().showMessage(f"{title}: {message}", 15000)
+        self._status.show_message(f"{title}: {message}", SHOWN_MS)
 
 
 class FailureNotices:

@@ -275,3 +275,26 @@ def test_a_long_status_message_is_elided_with_its_whole_text_as_tooltip(
     assert bar.toolTip() == ""
     bar.clearMessage()
     assert bar.toolTip() == ""
+
+
+def test_a_long_notification_in_the_status_bar_is_elided_like_other_messages(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    window = open_window()
+    window.resize(window.minimumSizeHint())
+    qtbot.waitUntil(lambda: window.status.queue_label.text() != "")
+    bar = window.statusBar()
+    reason = ("The receiver answered 410 Gone at https://hooks.example.com"
+              + "/tenants/acme-industries/pipelines/nightly" * 5 + "; reactivate it once the "
+              "URL is right.")
+    window.notifier.notify("Hook ops was deactivated", reason)
+
+    whole = f"Hook ops was deactivated: {reason}"
+    shown = bar.currentMessage()
+    assert shown.endswith("…")
+    assert whole.startswith(shown[:-1])
+    leftmost = min(label.x() for label in (window.status.database_label,
+                                           window.status.rate_label,
+                                           window.status.queue_label))
+    assert bar.fontMetrics().horizontalAdvance(shown) < leftmost
+    assert bar.toolTip() == whole
+    assert window.notifier.history == [("Hook ops was deactivated", reason)]

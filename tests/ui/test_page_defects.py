@@ -260,7 +260,7 @@ def test_clicking_another_hook_during_edit_asks_first(
     window.form.name_edit.setText("one renamed")
 
     def other_row() -> None:
-        click_row(qtbot, window.hooks_view, window._view_row(second.id))
+        click_row(qtbot, window.hooks_view, window.selection.view_row(second.id))
 
     other_row()  # Cancel: the edits stay on screen
     qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
