@@ -1,20 +1,38 @@
 """Time a full (gen-2) garbage collection in an open window, before and after
 ``gc.freeze()``: the median of 7 ``gc.collect()`` calls, in ms, and the objects the
 collector tracks. Usage: ``python benchmarks/gc_freeze.py HOME`` (HOME: a hookadmin
-home with its database, e.g. the one ``window_startup.py --home`` fills)."""
+home with its database, e.g. the one ``window_startup.py --home`` fills; a folder that
+does not exist or holds no database is refused with exit status 2)."""
+import argparse
 import gc
 import os
 import sys
 import time
+from pathlib import Path
+
+from hookadmin.core.store import DB_FILENAME, StoreLocation
+
+SCRIPT = "gc_freeze.py"
+parser = argparse.ArgumentParser(prog=SCRIPT, description=__doc__)
+parser.add_argument("home", metavar="HOME", type=Path,
+                    help="an existing hookadmin home with its database")
+home: Path = parser.parse_args().home
+if not home.is_dir():
+    print(f"{SCRIPT}: {home} does not exist; pass a hookadmin home with its database, e.g. "
+          "one that benchmarks/window_startup.py --home filled.", file=sys.stderr)
+    raise SystemExit(2)
+if not (home / DB_FILENAME).is_file():
+    print(f"{SCRIPT}: {home} holds no hookadmin database ({DB_FILENAME}); pass a home that "
+          "benchmarks/window_startup.py --home filled.", file=sys.stderr)
+    raise SystemExit(2)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from hookadmin.core.store import StoreLocation
-from hookadmin.ui.app import HookService, ThreadEngineHost, WindowHost
+from hookadmin.ui.app import HookService, ThreadEngineHost, WindowHost  # noqa: E402
 
 app = QApplication(sys.argv)
-service = HookService(StoreLocation(sys.argv[1]), origin="window")
+service = HookService(StoreLocation(home), origin="window")
 host = WindowHost(ThreadEngineHost)
 host.open(service)
 end = time.monotonic() + 2
