@@ -193,7 +193,7 @@ class BookkeepingProcess:
                                 on_claimed: Callable[[Claimed], None] | None) -> Reply:
         import asyncio
 
-        _write(self._writer.write, request)
+        write_message(self._writer.write, request)
         try:
             answer = await self._receive()
             if isinstance(answer, Claimed):  # a turn's first part, the rest follows
@@ -240,8 +240,14 @@ def _retrieved(future: asyncio.Future[Reply]) -> None:
         future.exception()
 
 
-def _write(write: Callable[[bytes], object], message: Request | Reply) -> None:
-    """One message: its length (4 bytes, big-endian), then the pickle."""
+def write_message(write: Callable[[bytes], object], message: Request | Reply) -> None:
+    """Send one message of the wire: its length (4 bytes, big-endian), then its pickle.
+
+    ``write`` takes bytes and sends all of them (``socket.sendall``), called twice; it
+    raises what it raises (``OSError`` once the other end is gone). Both ends use it:
+    the child for its replies, and whoever plays the engine's end of the socket pair
+    for requests.
+    """
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     write(len(data).to_bytes(4, "big"))
     write(data)
@@ -271,13 +277,13 @@ def _serve(sock: socket.socket) -> None:
                                 f"{type(request).__name__} now.")
             else:
                 # A turn's claims go out as soon as they are committed (Bookkeeper.turn).
-                reply = keeper.answer(request, functools.partial(_write, sock.sendall))
+                reply = keeper.answer(request, functools.partial(write_message, sock.sendall))
         except StoreFault as err:  # a full disk, a lock held too long: typed, one sentence
             reply = Failure.of(err.saying(UNSAVED))
         except Exception as err:  # noqa: BLE001 - every error goes back to the engine
             reply = Failure.of(err)
         try:
-            _write(sock.sendall, reply)
+            write_message(sock.sendall, reply)
         except OSError:
             break
     if keeper is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hookadmin.core.service import HookService
-from hookadmin.delivery.bookkeeping import MODULE, _write
+from hookadmin.delivery.bookkeeping import MODULE, write_message
 from hookadmin.delivery.bookkeeping_wire import Open, Start, Started
 from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import body, db_rows
@@ -114,7 +114,7 @@ def _bookkeeper(home: Path) -> tuple[socket.socket, subprocess.Popen[bytes]]:
                             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     theirs.close()
-    _write(ours.sendall, Start(home, DeliverySettings()))
+    write_message(ours.sendall, Start(home, DeliverySettings()))
     size = int.from_bytes(ours.recv(4, socket.MSG_WAITALL), "big")
     assert pickle.loads(ours.recv(size, socket.MSG_WAITALL)) == Started()
     return ours, proc
@@ -123,7 +123,7 @@ def _bookkeeper(home: Path) -> tuple[socket.socket, subprocess.Popen[bytes]]:
 def test_a_bookkeeper_whose_engine_dies_before_reading_its_answer_ends_quietly(
         home: Path, service: HookService) -> None:
     ours, proc = _bookkeeper(home)
-    _write(ours.sendall, Open())
+    write_message(ours.sendall, Open())
     ours.recv(1, socket.MSG_PEEK)  # the answer has arrived, and is never read:
     ours.close()  # the bookkeeper's next read meets a reset connection, as after kill -9
     _, stderr = proc.communicate(timeout=30)
