@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from hookadmin.cli import metrics
 from hookadmin.cli.common import remove_orphaned_secrets
+from hookadmin.core.errors import SecretStoreError
 from hookadmin.core.service import HookService
 from hookadmin.core.store import StoreLocation, iso
 
@@ -69,17 +70,25 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
 
     Raises:
         StoreError, SecretStoreError, InputError: the store, keyring or settings
-            cannot be used (every engine stops).
+            cannot be used (every engine stops). With ``args.until_idle``, a keyring
+            that still cannot be used when the run ends is a SecretStoreError too (its
+            one sentence says how many deliveries wait, still pending, and what to
+            do); without it the engine says so once and waits for the keyring.
     """
     from hookadmin.delivery.engine import AttemptOutcome, Engine
     from hookadmin.delivery.event_loop import EventLoop
     from hookadmin.delivery.policy import DeliverySettings, engine_share
 
     keyring_down = False
+    keyring_problem = ""
+    waiting: set[str] = set()  # deliveries whose secret could not be read
 
     def on_keyring(problem: str | None) -> None:
-        nonlocal keyring_down
+        nonlocal keyring_down, keyring_problem
         keyring_down = problem is not None
+        keyring_problem = problem or ""
+        if args.until_idle:
+            return  # the run ends with one sentence instead (see below)
         if problem is None:
             print("hookadmin worker: the OS keyring can be used again; waiting deliveries "
                   "go out now.", file=sys.stderr, flush=True)
@@ -89,7 +98,8 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
 
     def report(o: AttemptOutcome) -> None:
         if keyring_down and o.error_kind == "secret_unavailable":
-            return  # said once by on_keyring
+            waiting.add(o.delivery_id)
+            return  # said once by on_keyring, or at the end of an --until-idle run
         result = str(o.status_code) if o.status_code is not None else o.error_kind
         line = (f"{o.delivery_id} hook {o.hook_id} {o.event_type} attempt {o.attempt_number}: "
                 f"{result} in {o.duration_ms or 0:.0f} ms -> {o.status}")
@@ -144,6 +154,12 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
         running[0] = False
         if server is not None:
             server.close()
+    if args.until_idle and keyring_down and args.share_of is None:
+        stop_others()
+        for other in others:
+            _wait_for_engine(other)
+        raise SecretStoreError(_keyring_sentence(len(waiting), keyring_problem),
+                               cause="unavailable")
     if args.share_of is not None:  # one of the others: the first engine sums up
         try:
             print(attempts, flush=True)
@@ -164,6 +180,13 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
     # as asked, too.
     ok = all(other.returncode in (0, -signal.SIGTERM) for other in others)
     return 0 if ok else 1
+
+
+def _keyring_sentence(waiting: int, problem: str) -> str:
+    """The one sentence an ``--until-idle`` run ends with when the keyring cannot be
+    used: ``waiting`` deliveries (never sent unsigned) and ``problem`` (what to do)."""
+    count = f"{waiting} deliver{'y waits' if waiting == 1 else 'ies wait'}"
+    return f"{count}, unsent and still pending, because the OS keyring cannot be used: {problem}"
 
 
 def _wait_for_engine(other: subprocess.Popen[str]) -> int:

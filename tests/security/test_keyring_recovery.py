@@ -5,6 +5,10 @@ that it waits for the keyring, and no D-Bus connection left open on an error pat
 from __future__ import annotations
 
 import gc
+import os
+import signal
+import subprocess
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -145,15 +149,40 @@ def test_worker_says_once_that_it_waits_for_the_keyring(
             service.publish("job.failed", body("job.failed"))
     result = run_cli("worker", "--until-idle", home=home,
                      env={"DBUS_SESSION_BUS_ADDRESS": NOWHERE}, timeout=60)
-    assert result.returncode == 0, result.stderr
-    lines = result.stderr.splitlines()
-    assert lines == [
-        "hookadmin worker: deliveries wait, and are never sent unsigned, until the OS "
-        f"keyring can be used: {NO_BACKEND}",
-        "hookadmin worker: 6 attempts made."], result.stderr
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "hookadmin: 6 deliveries wait, unsent and still pending, because the OS "
+        f"keyring cannot be used: {NO_BACKEND}"], result.stderr
     assert receiver.requests() == []
     with HookService(home) as service:
         assert {d.status for d in service.store.list_deliveries()} == {"pending"}
+
+
+def test_a_worker_that_runs_on_prints_when_it_waits_for_the_keyring(
+        home: Path, make_receiver: type[Receiver], tmp_path: Path) -> None:
+    """Without --until-idle the worker waits for the keyring instead of exiting."""
+    receiver = make_receiver()
+    with HookService(home) as service:
+        service.create_hook(url=receiver.url, events=["job"])
+        service.publish("job.failed", body("job.failed"))
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": NOWHERE}
+    stderr_path = tmp_path / "worker.stderr"
+    with stderr_path.open("wb") as stderr:
+        worker = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home),
+                                   "worker"], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    try:
+        wait_for(lambda: "until the OS keyring" in stderr_path.read_text(),
+                 "the worker said it waits for the keyring")
+        assert worker.poll() is None  # still running, waiting
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.wait(timeout=20)
+    assert worker.returncode == 0
+    assert stderr_path.read_text().splitlines()[0] == (
+        "hookadmin worker: deliveries wait, and are never sent unsigned, until the OS "
+        f"keyring can be used: {NO_BACKEND}")
+    assert receiver.requests() == []
 
 
 # -- a keyring daemon that dies and is started again -----------------------------------
