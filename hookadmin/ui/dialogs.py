@@ -26,6 +26,7 @@ from hookadmin.core import events as catalog
 from hookadmin.core.errors import HookadminError, InputError, SecretStoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import DELIVERY_DEFAULTS, HookService
+from hookadmin.ui.sizing import fit_dialog
 
 ERROR_STYLE = "color: #c62828;"
 
@@ -44,7 +45,6 @@ class TestEventDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("testEventDialog")
         self.setWindowTitle(f"Send test event to {hook.display_name}")
-        self.resize(640, 560)
         self._service, self._hook = service, hook
         self.type_box = QComboBox()
         self.type_box.setObjectName("eventType")
@@ -78,6 +78,7 @@ class TestEventDialog(QDialog):
         layout.addWidget(self.resource_edit, 1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        fit_dialog(self, 640, 560)
         self.type_box.currentIndexChanged.connect(self._on_type_changed)
         self._on_type_changed()
 
@@ -217,6 +218,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(theme)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+        fit_dialog(self, self.sizeHint().width(), self.sizeHint().height())
 
     @Slot()
     def _on_save(self) -> None:
@@ -318,7 +320,6 @@ class VerifyDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("verifyDialog")
         self.setWindowTitle(f"Verify deliveries of {hook.display_name} on your side")
-        self.resize(760, 520)
         intro = QLabel("Every delivery carries X-Hook-Signature: the HMAC-SHA256 of the raw "
                        "request body under the hook's secret, as 64 lowercase hex characters. "
                        "Compute it over the body bytes exactly as received (before any JSON "
@@ -345,6 +346,7 @@ class VerifyDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
+        fit_dialog(self, 760, 520)
 
     @Slot()
     def _on_copy(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from hookadmin.core import events as catalog
+from hookadmin.ui.sizing import fit_dialog
 
 EXAMPLE_SEED = 7
 EXAMPLE_TIME = datetime(2026, 11, 29, 5, 30, 0, tzinfo=UTC)
@@ -48,7 +49,6 @@ class EventCatalogDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("eventCatalog")
         self.setWindowTitle("Event catalog")
-        self.resize(860, 560)
         self.types = QListWidget()
         self.types.setObjectName("eventTypes")
         self.types.setAccessibleName("Event types")
@@ -82,6 +82,7 @@ class EventCatalogDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(buttons)
+        fit_dialog(self, 860, 560)
         self.types.currentRowChanged.connect(self._on_row)
         self.types.setCurrentRow(0)
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +30,10 @@ class GroupCheckBox(QCheckBox):
 class EventPicker(QWidget):
     """The ten event checkboxes grouped under their tri-state group parents.
 
+    The groups stand side by side when there is room, else one above the other: the
+    picker's minimum width is that of its widest group, so a narrow form never scrolls
+    sideways.
+
     The selection is read as a subscription: a fully checked group is stored as the
     group id (``job``: every job event, including any added later).
 
@@ -41,12 +47,19 @@ class EventPicker(QWidget):
         super().__init__(parent)
         self.group_boxes: dict[str, GroupCheckBox] = {}
         self.event_boxes: dict[str, QCheckBox] = {}
-        columns = QHBoxLayout(self)  # one column per group keeps the form short
+        # One column per group keeps the form short; stacked when narrow.
+        self.columns = columns = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         columns.setContentsMargins(0, 0, 0, 0)
+        # Not the layout's minimum (the groups side by side): see minimumSizeHint.
+        columns.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self._groups: list[QWidget] = []
         for group in catalog.GROUPS:
-            layout = QVBoxLayout()
+            column = QWidget()
+            self._groups.append(column)
+            layout = QVBoxLayout(column)
+            layout.setContentsMargins(0, 0, 0, 0)
             layout.setSpacing(2)
-            columns.addLayout(layout, 1)
+            columns.addWidget(column, 1)
             parent_box = GroupCheckBox(group.label)
             parent_box.setTristate(True)
             parent_box.setObjectName(f"group_{group.id}")
@@ -81,6 +94,27 @@ class EventPicker(QWidget):
                 row.addLayout(desc)
                 layout.addLayout(row)
             layout.addStretch(1)
+
+    def side_by_side_width(self) -> int:
+        """The width (pixels) the groups need to stand side by side."""
+        spacing = max(0, self.columns.spacing())
+        return sum(g.minimumSizeHint().width() for g in self._groups) \
+            + spacing * (len(self._groups) - 1)
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the widest group (stacked), as tall as the groups need then."""
+        hints = [g.minimumSizeHint() for g in self._groups]
+        return QSize(max(h.width() for h in hints), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Stand the groups side by side when they fit, else one above the other."""
+        wanted = QBoxLayout.Direction.LeftToRight \
+            if event.size().width() >= self.side_by_side_width() \
+            else QBoxLayout.Direction.TopToBottom
+        if self.columns.direction() != wanted:
+            self.columns.setDirection(wanted)
+            self.updateGeometry()
+        super().resizeEvent(event)
 
     def subscription(self) -> list[str]:
         """The canonical event list for the current ticks (may be empty)."""

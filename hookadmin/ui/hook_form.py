@@ -61,6 +61,7 @@ class HookForm(QWidget):
         self.title.setFont(title_font)
         intro = QLabel("hookadmin will send a signed POST request to the URL below with the "
                        "details of each event you subscribe to.")
+        intro.setObjectName("formIntro")
         intro.setWordWrap(True)
 
         self.url_edit = QLineEdit()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, Signal, SignalInstance, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,8 @@ from hookadmin.ui.models import status_color
 from hookadmin.ui.recent_deliveries import RecentDeliveries
 
 MASK = "•" * 24
+SHORT_PAGE = 600
+"""Pixels: a page shorter than this gives a selected delivery's attempts most of it."""
 
 
 class HookPage(QWidget):
@@ -175,6 +178,7 @@ class HookPage(QWidget):
         self.redeliver_button = self.recent.redeliver_button
         self.curl_button = self.recent.curl_button
         self.recent.delivery_selected.connect(self.delivery_selected)
+        self.recent.delivery_selected.connect(self._make_room_for_attempts)
         self.recent.redeliver_requested.connect(self.redeliver_requested)
         self.recent.copy_curl_requested.connect(self.copy_curl_requested)
 
@@ -187,17 +191,34 @@ class HookPage(QWidget):
         layout.addWidget(self.key_notice)
         layout.addLayout(details)
         layout.addLayout(actions)
-        layout.addSpacing(6)
-        layout.addWidget(QLabel("Recent deliveries"))
-        layout.addWidget(self.recent.panel, 1)
+        layout.addStretch(1)
         scroll = self._scroll = QScrollArea()  # a narrow window scrolls the page, not clips it
         scroll.setObjectName("pageScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(content)
+        # The hook's settings above, its recent deliveries and their attempts below, in
+        # a splitter: in a short window both keep a part of it (each scrolls on its
+        # own), so a selected delivery's attempts are in sight without scrolling the
+        # settings away.
+        deliveries = QWidget()
+        deliveries_layout = QVBoxLayout(deliveries)
+        deliveries_layout.setContentsMargins(9, 6, 9, 0)
+        deliveries_layout.addWidget(QLabel("Recent deliveries"))
+        deliveries_layout.addWidget(self.recent.panel, 1)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.setObjectName("pageSplit")
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(scroll)
+        self.split.addWidget(deliveries)
+        # The settings keep the height they need while there is room; a taller window
+        # gives the rest to the deliveries, a short one takes from both.
+        self.split.setStretchFactor(0, 0)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([content.sizeHint().height(), 10 * content.sizeHint().height()])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(self.split)
         # The splitter gives the page at least the width its rows need, so the buttons
         # stay on screen; the hooks list gives way instead.
         self.setMinimumWidth(content.minimumSizeHint().width()
@@ -258,6 +279,29 @@ class HookPage(QWidget):
         self.recent.show_rows(deliveries, same_hook=same)
         if not same:  # another hook's page starts at its top
             self._scroll.verticalScrollBar().setValue(0)
+            # Once the rest of this refresh (the health row) is shown too.
+            QTimer.singleShot(0, self._fit_split)
+
+    def _fit_split(self) -> None:
+        """Give the settings the height they need while the recent deliveries and their
+        attempts keep 400 px (at least two fifths of the page); those get the rest."""
+        total = sum(self.split.sizes())
+        content = self._scroll.widget()
+        if total <= 0 or content is None:
+            return
+        need = content.heightForWidth(self._scroll.viewport().width())
+        need = need if need > 0 else content.sizeHint().height()
+        top = min(need, max(total - 400, total * 2 // 5))
+        self.split.setSizes([top, total - top])
+
+    @Slot()
+    def _make_room_for_attempts(self) -> None:
+        """In a short page (under 600 px) a selected delivery's attempts need most of
+        it: the settings above give way to a quarter (they scroll)."""
+        top, lower = self.split.sizes()
+        total = top + lower
+        if 0 < total < SHORT_PAGE and top > total // 4:
+            self.split.setSizes([total // 4, total - total // 4])
 
     def _show_settings(self, hook: Hook) -> None:
         """The hook's name, state, URL, badges, warnings, TLS and events."""

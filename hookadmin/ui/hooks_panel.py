@@ -93,3 +93,13 @@ class HooksPanel(QWidget):
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.empty_hint)
         left_layout.addWidget(self.view, 1)
+        # An empty list has nothing to scroll to: no sideways scrollbar under its headers.
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                       self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(self._update_sideways_scrolling)
+        self._update_sideways_scrolling()
+
+    def _update_sideways_scrolling(self) -> None:
+        self.view.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if self.proxy.rowCount() == 0
+            else Qt.ScrollBarPolicy.ScrollBarAsNeeded)

@@ -176,6 +176,11 @@ class MainWindow(QMainWindow):
         self.form_scroll.setWidgetResizable(True)
         self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.form_scroll.setWidget(self.form)
+        # The form scrolls up and down, never sideways: the splitter stops where it fits.
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setMinimumWidth(
+            self.form.minimumSizeHint().width()
+            + self.form_scroll.verticalScrollBar().sizeHint().width())
         self.stack.addWidget(self.form_scroll)
         self.stack.addWidget(self.page)
 

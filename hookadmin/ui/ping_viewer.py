@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hookadmin.ui.sizing import fit_dialog
+
 if TYPE_CHECKING:  # the HTTP stack is imported only when a ping is sent
     from hookadmin.delivery.ping import PingResult
 
@@ -85,7 +87,6 @@ class PingViewer(QDialog):
         super().__init__(parent)
         self.setObjectName("pingViewer")
         self.setWindowTitle(f"Ping {hook_label}")
-        self.resize(760, 560)
         self.status_label = QLabel("Sending ping…")
         self.status_label.setObjectName("pingStatus")
         font = QFont(self.status_label.font())
@@ -116,6 +117,7 @@ class PingViewer(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.pretty_box)
         layout.addWidget(buttons)
+        fit_dialog(self, 760, 560)
         self.ping_result: PingResult | None = None
 
     @Slot()

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -54,7 +53,10 @@ class RecentDeliveries(QObject):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         self.view.setAccessibleName("Recent deliveries")
-        self.view.setMinimumHeight(120)
+        # Three rows at least; in a short window the attempts need the rest.
+        self.view.setMinimumHeight(self.view.horizontalHeader().sizeHint().height()
+                                   + 3 * self.view.verticalHeader().defaultSectionSize()
+                                   + 2 * self.view.frameWidth())
         self.attempts_view = AttemptView()
         self.attempts_view.setObjectName("attempts")
         self.attempts_view.setAccessibleName("Delivery attempts")
@@ -79,14 +81,9 @@ class RecentDeliveries(QObject):
         table_layout.setContentsMargins(0, 0, 0, 0)
         table_layout.addWidget(self.empty)
         table_layout.addWidget(self.view, 1)
+        # The attempts scroll on their own in a short window (the page's lower part).
         self.panel = delivery_panel(table, (self.redeliver_button, self.curl_button),
-                                    self.attempts_view, (220, 300))
-        # The page's word-wrapped labels make its scroll area size it by
-        # height-for-width, which counts each part's preferred height: the deliveries
-        # and attempts would push the page past the window. They take the room left, at
-        # least their minimum.
-        self.panel.setMinimumHeight(self.panel.minimumSizeHint().height())
-        self.panel.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+                                    self.attempts_view, (220, 300), scroll_details=True)
 
         self.redeliver_button.clicked.connect(
             lambda: self._selected_emit(self.redeliver_requested))

@@ -1,0 +1,206 @@
+"""The window at a small size (800 x 500): the Add webhook form never scrolls sideways
+and its wrapped lines are whole, an empty hooks list has no sideways scrollbar, dialogs
+fit inside the window, and a selected delivery's attempts are in sight on the hook page
+and the Deliveries tab without scrolling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.ui import dialogs as window_dialogs
+from hookadmin.ui.event_catalog import EventCatalogDialog
+from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.ping_viewer import PingViewer
+from tests.helpers import body, drain
+from tests.receiver import Receiver, status
+from tests.ui.conftest import HookFactory
+from tests.ui.gui import (
+    click,
+    click_row,
+    click_tab,
+    ping_from_page,
+    select_hook,
+    settle_windows,
+    status_text,
+)
+
+Make = Callable[..., Receiver]
+SMALL = (800, 500)
+
+
+def small(qtbot: QtBot, window: MainWindow) -> None:
+    """Resize the window to 800 x 500 and wait until it is that size."""
+    window.resize(*SMALL)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == SMALL)
+    settle_windows(qtbot)
+
+
+def in_sight(widget: QWidget) -> bool:
+    """Whether all of ``widget`` shows: inside each of its ancestors' rectangles (a
+    scroll area's viewport included), up to its window."""
+    window = widget.window()
+    rect = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        if not QRect(parent.mapTo(window, QPoint(0, 0)), parent.size()).contains(rect):
+            return False
+        parent = parent.parentWidget()
+    return window.rect().contains(rect)
+
+
+def test_the_add_form_never_scrolls_sideways_and_its_lines_are_whole(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    window = open_window()
+    small(qtbot, window)
+    click(qtbot, window.new_button)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.form_scroll)
+    settle_windows(qtbot)
+    scroll = window.form_scroll
+    assert not scroll.horizontalScrollBar().isVisible()
+    assert window.form.width() <= scroll.viewport().width()
+    intro = window.form.findChild(QLabel, "formIntro")
+    assert isinstance(intro, QLabel)
+    assert in_sight(intro)
+    assert intro.height() >= intro.heightForWidth(intro.width())  # every line of it
+
+    window.form.url_edit.setFocus()
+    qtbot.keyClicks(window.form.url_edit, "ftp://example.com/" + "x" * 40)
+    qtbot.keyClick(window.form.url_edit, Qt.Key.Key_Tab)  # editing finished: checked
+    error = window.form.url_error
+    qtbot.waitUntil(error.isVisible)
+    settle_windows(qtbot)
+    assert error.text()
+    # Every line of it, once the form is laid out again.
+    qtbot.waitUntil(lambda: error.height() >= error.heightForWidth(error.width()))
+    scroll.ensureWidgetVisible(error)
+    assert in_sight(error)
+    assert not scroll.horizontalScrollBar().isVisible()
+
+
+def test_the_form_keeps_its_width_when_the_list_is_widened(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    """Dragging the splitter toward the form stops where the form still fits."""
+    window = open_window()
+    small(qtbot, window)
+    click(qtbot, window.new_button)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.form_scroll)
+    window.splitter.setSizes([780, 20])
+    settle_windows(qtbot)
+    assert not window.form_scroll.horizontalScrollBar().isVisible()
+    assert window.form.width() <= window.form_scroll.viewport().width()
+
+
+def test_an_empty_hooks_list_has_no_sideways_scrollbar(
+        qtbot: QtBot, open_window: Callable[..., MainWindow],
+        hook_factory: HookFactory) -> None:
+    window = open_window()
+    small(qtbot, window)
+    window.splitter.setSizes([200, 600])  # narrower than the columns' headers
+    settle_windows(qtbot)
+    assert window.hooks_model.rowCount() == 0
+    assert window.hooks_view.horizontalHeader().length() \
+        > window.hooks_view.viewport().width()
+    assert not window.hooks_view.horizontalScrollBar().isVisible()
+    # With hooks, the columns may need more room than there is: then it scrolls.
+    made = hook_factory("https://example.com/hooks/ops", name="ops")
+    window.refresher.refresh()
+    qtbot.waitUntil(lambda: window.hooks_model.row_of(made.id) >= 0, timeout=10_000)
+    settle_windows(qtbot)
+    header = window.hooks_view.horizontalHeader()
+    needed = header.length() > window.hooks_view.viewport().width()
+    assert window.hooks_view.horizontalScrollBar().isVisible() == needed
+
+
+def test_the_ping_viewer_fits_inside_a_small_window(
+        qtbot: QtBot, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow]) -> None:
+    hook = hook_factory(receiver.url, name="local")
+    window = open_window()
+    small(qtbot, window)
+    select_hook(qtbot, window, hook.id)
+    viewer = ping_from_page(qtbot, window)
+    qtbot.waitUntil(lambda: status_text(viewer) == "Delivered: HTTP 200", timeout=10_000)
+    settle_windows(qtbot)
+    assert viewer.height() <= window.height()
+    assert viewer.width() <= window.width()
+    viewer.close()
+
+
+def test_dialogs_fit_inside_a_small_window(
+        qtbot: QtBot, hook_factory: HookFactory, service: HookService,
+        open_window: Callable[..., MainWindow]) -> None:
+    hook = hook_factory("https://example.com/hooks/ops", name="ops")
+    window = open_window()
+    small(qtbot, window)
+    dialogs: list[QDialog] = [PingViewer("ops", window),
+                              window_dialogs.TestEventDialog(service, hook, window),
+                              window_dialogs.VerifyDialog(hook, window),
+                              EventCatalogDialog(window),
+                              window_dialogs.SettingsDialog(service, window)]
+    for dialog in dialogs:
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert dialog.height() <= window.height(), dialog.objectName()
+        assert dialog.width() <= window.width(), dialog.objectName()
+        dialog.close()
+
+
+def test_a_dialog_without_a_parent_fits_the_screen(qtbot: QtBot) -> None:
+    viewer = PingViewer("ops")
+    qtbot.addWidget(viewer)
+    available = QGuiApplication.primaryScreen().availableGeometry()
+    assert viewer.width() <= available.width()
+    assert viewer.height() <= available.height()
+
+
+def _delivered(home: Path, service: HookService, make_receiver: Make,
+               hook_factory: HookFactory) -> int:
+    """A hook whose receiver answers 500, with one delivery tried once; its id."""
+    broken = make_receiver(status(500))
+    service.set_delivery_options(retry_schedule=[0])
+    hook = hook_factory(broken.url, name="alerts", events=("job",))
+    service.publish("job.failed", body("job.failed"))
+    drain(home)
+    assert len(broken.requests()) == 1
+    return hook.id
+
+
+def test_a_delivery_s_attempts_are_in_sight_on_the_hook_page(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    hook_id = _delivered(home, service, make_receiver, hook_factory)
+    window = open_window()
+    small(qtbot, window)
+    select_hook(qtbot, window, hook_id)
+    page = window.page
+    qtbot.waitUntil(lambda: page.deliveries.rowCount() == 1)
+    click_row(qtbot, page.deliveries_view, 0)
+    view = page.attempts_view
+    qtbot.waitUntil(lambda: view.toPlainText() != "")
+    settle_windows(qtbot)
+    for widget in (page.deliveries_view, view.chooser, view.outcome, view.tabs.tabBar()):
+        assert in_sight(widget), widget.objectName()
+
+
+def test_a_delivery_s_attempts_are_in_sight_on_the_deliveries_tab(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    _delivered(home, service, make_receiver, hook_factory)
+    window = open_window()
+    small(qtbot, window)
+    click_tab(qtbot, window.tabs, "&Deliveries")
+    page = window.deliveries_page
+    qtbot.waitUntil(lambda: page.view.model().rowCount() == 1)
+    click_row(qtbot, page.view, 0)
+    view = page.details
+    qtbot.waitUntil(lambda: view.toPlainText() != "")
+    settle_windows(qtbot)
+    for widget in (page.view, view.chooser, view.outcome, view.tabs.tabBar()):
+        assert in_sight(widget), widget.objectName()
