@@ -83,7 +83,7 @@ class RecentDeliveries(QObject):
         table_layout.addWidget(self.view, 1)
         # The attempts scroll on their own in a short window (the page's lower part).
         self.panel = delivery_panel(table, (self.redeliver_button, self.curl_button),
-                                    self.attempts_view, (220, 300), scroll_details=True)
+                                    self.attempts_view, (160, 400), scroll_details=True)
 
         self.redeliver_button.clicked.connect(
             lambda: self._selected_emit(self.redeliver_requested))
