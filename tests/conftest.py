@@ -36,6 +36,7 @@ and fails with one sentence if it is not, instead of a trail of keyring errors.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,9 +44,14 @@ from typing import Any
 
 import keyring
 import pytest
+import secretstorage
+from jeepney.wrappers import DBusErrorResponse
 from keyring.backends import SecretService
+from secretstorage.exceptions import SecretStorageException
+from secretstorage.util import DBusAddressWrapper
 
 from hookadmin.core.paths import HOME_ENV
+from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from tests.helpers import process_alive
 from tests.memory_keyring import memory_service
@@ -71,6 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 KEYRING_PID_ENV = "HOOKADMIN_TEST_KEYRING_PID"  # set by scripts/with-test-keyring.sh
+DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+COLLECTION_IFACE = "org.freedesktop.Secret.Collection"
+ITEM_IFACE = "org.freedesktop.Secret.Item"
 TESTS_DIR = Path(__file__).resolve().parent
 REAL_KEYRING_DIRS = tuple(TESTS_DIR / name for name in ("security", "e2e", "ui"))
 
@@ -91,6 +100,41 @@ def _keyring_daemon_gone() -> str | None:
         return None
     return (f"The test keyring daemon (gnome-keyring-daemon, pid {pid}) has died, so "
             "this test cannot use the Secret Service; run the tests again.")
+
+
+def _hookadmin_entries() -> set[str] | None:
+    """The D-Bus object paths of the test keyring's items of service ``hookadmin`` (one
+    ``SearchItems`` call), or None when the keyring cannot be asked."""
+    try:
+        with contextlib.closing(secretstorage.dbus_init()) as conn:
+            default = DBusAddressWrapper(DEFAULT_COLLECTION, COLLECTION_IFACE, conn)
+            (paths,) = default.call("SearchItems", "a{ss}", {"service": SERVICE_NAME})
+    except (SecretStorageException, DBusErrorResponse, OSError, KeyError):
+        return None  # no daemon, no bus (the test's doing): nothing to compare
+    return set(paths)
+
+
+def _delete_entries(paths: set[str]) -> None:
+    """Delete these items (those a locked keyring would need a prompt for stay)."""
+    with contextlib.closing(secretstorage.dbus_init()) as conn:
+        for path in paths:
+            with contextlib.suppress(DBusErrorResponse):  # gone already
+                DBusAddressWrapper(path, ITEM_IFACE, conn).call("Delete", "")
+
+
+@pytest.fixture(autouse=True)
+def keyring_left_as_found(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Remove the keyring entries a test that uses the real Secret Service made (hook
+    secrets, option secrets, team keys), so no test sees another's: the suite's order
+    does not matter, and gnome-keyring (slower as it fills) is as small for the last
+    test as for the first."""
+    before = _hookadmin_entries() if _uses_real_keyring(request) else None
+    yield
+    if before is None:
+        return
+    after = _hookadmin_entries()
+    if after:
+        _delete_entries(after - before)
 
 
 @pytest.fixture(autouse=True)

@@ -62,6 +62,17 @@ def keep_activation_away_from(folder: Path) -> None:
               {"XDG_DATA_HOME": str(data), "XDG_RUNTIME_DIR": str(run)})
 
 
+def restore_activation() -> None:
+    """Point the folders of a daemon D-Bus may start on demand back at the test
+    keyring's own (those scripts/with-test-keyring.sh exported), undoing
+    :func:`keep_activation_away_from`: the activation environment belongs to the whole
+    D-Bus session, so the tests after one that moved it would otherwise get a daemon
+    without a keyring if theirs went away."""
+    _bus_call("UpdateActivationEnvironment", "a{ss}",
+              {"XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+               "XDG_RUNTIME_DIR": os.environ["XDG_RUNTIME_DIR"]})
+
+
 def end_activated_daemons(folder: Path) -> None:
     """Kill the daemons D-Bus started on demand after :func:`keep_activation_away_from`
     (``folder``), so none can take the bus name over later, and wait until they ended."""

@@ -27,6 +27,7 @@ from tests.receiver import Receiver
 from tests.security.keyring_daemon import (
     end_activated_daemons,
     keep_activation_away_from,
+    restore_activation,
     secret_service_running,
     start_secret_service,
     stop_secret_service,
@@ -245,6 +246,7 @@ def test_engine_waits_for_a_restarted_keyring_daemon_and_signs(
         if not secret_service_running():  # failed half way: the next tests need one
             end_activated_daemons(tmp_path)
             start_secret_service(tmp_path / "daemon.log")
+        restore_activation()
     assert not runner.is_alive()
     wait_for(lambda: {d.status for d in _deliveries(home)} == {"succeeded"},
              "every delivery succeeded")
