@@ -1,7 +1,8 @@
 """The Deliveries and Activity tabs read on the window's reads lane, never on the GUI
 thread, and show only the newest of the reads they asked for: a refresh asked for
 before the last came back replaces it, a filter chosen meanwhile drops the older
-filter's page."""
+filter's page; *Open delivery* selects the delivery, or says it is gone, once its
+search is back."""
 
 from __future__ import annotations
 
@@ -119,3 +120,30 @@ def test_an_activity_refresh_reads_off_the_gui_thread_and_only_the_newest_is_sho
 
     assert refreshed == [True]
     assert activity.summary.text() == "0 attempts succeeded, 0 failed"
+
+
+def test_open_delivery_says_when_the_delivery_is_gone_once_the_search_is_back(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    hook_factory("https://reads.example.com/hooks", name="reads", events=("job",))
+    queue(service, 1)
+    (kept,) = service.store.list_deliveries()
+    gone = "00000000-0000-4000-8000-000000000000"
+    window = quiet_window(qtbot, open_window)
+
+    with lane_held(window):
+        window.delivery_actions.open_on_deliveries_tab(gone)
+        assert window.tabs.currentWidget() is window.deliveries_page
+        assert not window.banner_box.isVisible()  # not before the search is back
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    assert window.banner_box.isVisible()
+    assert window.banner.text() == (f"Delivery {gone} is no longer in the history; it may "
+                                    "have been pruned.")
+
+    window.clear_banner()
+    window.delivery_actions.open_on_deliveries_tab(kept.id)
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    selected = window.deliveries_page.selected_delivery()
+    assert selected is not None
+    assert selected.id == kept.id
+    assert not window.banner_box.isVisible()
