@@ -219,7 +219,10 @@ def child(args: argparse.Namespace) -> int:
     def pump_until_painted(widgets: list[QWidget], before: list[int],
                            timeout: float = 30.0) -> bool:
         deadline = time.perf_counter() + timeout
-        while any(probe.count(w) <= b for w, b in zip(widgets, before, strict=True)):
+        # The Deliveries and Activity tabs read on the reads lane: a step ends once
+        # its rows are back and applied (the window is idle), and painted.
+        while any(probe.count(w) <= b for w, b in zip(widgets, before, strict=True)) \
+                or not held["window"].is_idle():
             app.processEvents()
             if time.perf_counter() > deadline:
                 return False

@@ -1,5 +1,7 @@
 """Activity at a glance: deliveries per minute (succeeded vs failed) and mean latency
-over the last hour or 24 hours, for every hook or one."""
+over the last hour or 24 hours, for every hook or one. The attempts are read on the
+window's reads lane (:class:`~hookadmin.ui.tab_queries.ActivityQuery`); the GUI thread
+only gives the charts their points."""
 
 from __future__ import annotations
 
@@ -14,16 +16,18 @@ from PySide6.QtCharts import (
     QValueAxis,
     QXYSeries,
 )
-from PySide6.QtCore import QDateTime, QPointF, Qt, Slot
+from PySide6.QtCore import QDateTime, QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from hookadmin.core.errors import HookadminError
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import DeliveryHistory
+from hookadmin.core.store import Repository
+from hookadmin.ui.background import Lane
 from hookadmin.ui.models import is_dark, status_color
+from hookadmin.ui.tab_queries import ActivityPoints, ActivityQuery, Points
 
 WINDOW_SECONDS = 24 * 3600.0
-BUCKET_SECONDS = 60.0
 
 
 # The last hour first: fresh data over 24 hours is a spike squeezed at the right edge.
@@ -40,17 +44,6 @@ def round_range(start: float, end: float, step: float) -> tuple[float, float, in
     first = ((start + offset) // step) * step - offset
     last = -((-(end + offset)) // step) * step - offset
     return first, last, round((last - first) / step) + 1
-
-
-def _zero_filled(points: list[tuple[float, float]], start: float,
-                 end: float) -> list[tuple[float, float]]:
-    """One point per bucket from ``start`` to ``end``; buckets without attempts are 0,
-    so the line drops to zero between bursts instead of joining them."""
-    by_bucket = dict(points)
-    first = int(start // BUCKET_SECONDS) * BUCKET_SECONDS
-    count = int((end - first) // BUCKET_SECONDS) + 1
-    buckets = (first + i * BUCKET_SECONDS for i in range(count))
-    return [(t, by_bucket.get(t, 0.0)) for t in buckets]
 
 
 def _series(name: str, color: str, *, markers: bool = False) -> QXYSeries:
@@ -89,7 +82,7 @@ class _Chart:
             s.attachAxis(self.y_axis)
         view.setChart(self.chart)
 
-    def show(self, points: list[list[tuple[float, float]]], start: float, end: float,
+    def show(self, points: list[Points], start: float, end: float,
              ticks: int = 7) -> None:
         """Give each series its ``(unix seconds, value)`` points and fit the axes: the
         x axis from ``start`` to ``end`` with ``ticks`` ticks, the y axis from 0 to a
@@ -106,11 +99,24 @@ class _Chart:
 
 
 class ActivityPage(QWidget):
-    """Two charts over the last 24 h, refreshed by :meth:`refresh`."""
+    """Two charts over the last hour or 24 h, refreshed by :meth:`refresh`.
 
-    def __init__(self, store: DeliveryHistory, parent: QWidget | None = None) -> None:
+    Args:
+        reads: the window's reads lane, where the attempts are read.
+        parent: the Qt parent.
+
+    Signals:
+        refreshed(): the charts show what the last :meth:`refresh` read.
+        read_failed(str): a read failed (one sentence); the charts stay as they were.
+    """
+
+    refreshed = Signal()
+    read_failed = Signal(str)
+
+    def __init__(self, reads: Lane[Repository], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._store = store
+        self._reads = reads
+        self._asked = 0  # the latest refresh asked for; older ones are dropped
         self.hook_box = QComboBox()
         self._hook_choices: list[tuple[int, str]] | None = None
         self.hook_box.setObjectName("activityHook")
@@ -172,18 +178,31 @@ class ActivityPage(QWidget):
 
     @Slot()
     def refresh(self) -> None:
-        """Re-read the chosen range's attempts and redraw the charts in place."""
+        """Read the chosen range's attempts on the reads lane; the charts are redrawn
+        in place when they come back (``refreshed``), unless a newer refresh was asked
+        for meanwhile (its points replace them)."""
         end = time.time()
         span = float(self.range_box.currentData() or WINDOW_SECONDS)
         start = end - span
-        axis_start, axis_end, ticks = round_range(start, end, TICK_SECONDS.get(span, 600.0))
-        rows = self._store.activity(since=start, bucket=BUCKET_SECONDS,
-                                    hook_id=self.hook_box.currentData())
-        ok = [(t, float(n)) for t, n, _, _ in rows]
-        bad = [(t, float(n)) for t, _, n, _ in rows]
-        latency = [(t, ms) for t, _, _, ms in rows if ms is not None]
-        self.totals = (sum(n for _, n, _, _ in rows), sum(n for _, _, n, _ in rows))
+        self._asked += 1
+        asked = self._asked
+        query = ActivityQuery(start, end, self.hook_box.currentData())
+
+        def show(points: ActivityPoints) -> None:
+            if asked == self._asked:
+                self._show(points, span)
+
+        def failed(err: HookadminError) -> None:
+            self.read_failed.emit(str(err))
+
+        self._reads.submit(query.run, show, failed)
+
+    def _show(self, points: ActivityPoints, span: float) -> None:
+        """Give the charts a read's points."""
+        axis_start, axis_end, ticks = round_range(points.start, points.end,
+                                                  TICK_SECONDS.get(span, 600.0))
+        self.totals = points.totals
         self.summary.setText(f"{self.totals[0]} attempts succeeded, {self.totals[1]} failed")
-        self.rate_chart.show([_zero_filled(ok, start, end), _zero_filled(bad, start, end)],
-                             axis_start, axis_end, ticks)
-        self.latency_chart.show([latency], axis_start, axis_end, ticks)
+        self.rate_chart.show([points.succeeded, points.failed], axis_start, axis_end, ticks)
+        self.latency_chart.show([points.latency], axis_start, axis_end, ticks)
+        self.refreshed.emit()

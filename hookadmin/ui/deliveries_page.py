@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Attempt, Delivery, DeliveryHistory
+from hookadmin.core.store import Attempt, Delivery, DeliveryHistory, Repository
 from hookadmin.core.store.ports import SEARCH_SCAN
 from hookadmin.ui.attempt_view import AttemptView
+from hookadmin.ui.background import Lane
 from hookadmin.ui.delivery_pages import (
     DeliveryFilter,
     DeliveryPagesModel,
@@ -104,18 +105,32 @@ class DeliveriesPage(QWidget):
     ``delivery_selected(str)``, ``redeliver_requested(str)``,
     ``redeliver_many_requested(list)`` (delivery ids, several selected),
     ``copy_curl_requested(str)``, ``redeliver_failed_requested(object, float)`` (hook id
-    or None for every hook, since in Unix seconds)."""
+    or None for every hook, since in Unix seconds); ``read_failed(str)`` says a read of
+    the list failed (one sentence).
 
+    Args:
+        store: the window's store, for the count the "Redeliver all failed since…"
+            dialog shows.
+        reads: the window's reads lane: the list's pages and refreshes are read there.
+        parent: the Qt parent.
+    """
+
+    read_failed = Signal(str)
     delivery_selected = Signal(str)
     redeliver_requested = Signal(str)
     redeliver_many_requested = Signal(list)
     copy_curl_requested = Signal(str)
     redeliver_failed_requested = Signal(object, float)
 
-    def __init__(self, store: DeliveryHistory, parent: QWidget | None = None) -> None:
+    def __init__(self, store: DeliveryHistory, reads: Lane[Repository],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
-        self.model = DeliveryPagesModel(store, self)
+        self._finding: tuple[str, Callable[[bool], None] | None] | None = None
+        self.model = DeliveryPagesModel(reads, self)
+        self.model.read_failed.connect(self.read_failed)
+        self.model.loaded.connect(self._on_loaded)
+        self.model.refreshed.connect(self._on_refreshed)
         self.status_box = QComboBox()
         self.status_box.setObjectName("statusFilter")
         self.status_box.setAccessibleName("Status")
@@ -242,8 +257,8 @@ class DeliveriesPage(QWidget):
         self.redeliver_button.clicked.connect(self._on_redeliver_clicked)
         self.curl_button.clicked.connect(lambda: self._emit_selected(self.copy_curl_requested))
         self.redeliver_failed_button.clicked.connect(self._on_redeliver_failed)
-        self.model.set_filter(self.current_filter())
-        self._show_empty_state()
+        # Nothing is read yet: the first page is read on the reads lane when the tab is
+        # first shown (its first refresh), and the empty state said once it is back.
 
     def current_filter(self) -> DeliveryFilter:
         """The filter the controls describe."""
@@ -276,14 +291,33 @@ class DeliveriesPage(QWidget):
 
     def refresh(self) -> None:
         """Show new arrivals and status changes, the selected delivery's too (it may have
-        been queued again), with its buttons and attempts."""
-        self.model.refresh(self._visible_rows())
+        been queued again), with its buttons and attempts: read on the reads lane, shown
+        when they come back (the model's ``refreshed``)."""
+        rows = self.view.selectionModel().selectedRows()
+        self.model.refresh(self._visible_rows(), rows[0].row() if rows else None)
+
+    @Slot()
+    def _on_refreshed(self) -> None:
         if self.empty_label.isHidden() != (self.model.rowCount() > 0):
             self._show_empty_state()
-        rows = self.view.selectionModel().selectedRows()
-        if rows:
-            self.model.reload_row(rows[0].row())
         self._on_selection_changed()
+
+    @Slot()
+    def _on_loaded(self) -> None:
+        self._show_empty_state()
+        finding, self._finding = self._finding, None
+        if finding is None:
+            return
+        delivery_id, then = finding
+        found = False
+        for row in range(self.model.rowCount()):
+            if self.model.delivery_at(row).id == delivery_id:
+                self.view.selectRow(row)
+                self.view.setFocus()
+                found = True
+                break
+        if then is not None:
+            then(found)
 
     def _visible_rows(self) -> tuple[int, int]:
         """The first and last row on screen, with a margin of 20 either side."""
@@ -304,16 +338,18 @@ class DeliveriesPage(QWidget):
         self._scrolled.stop()
 
     def reload(self) -> None:
-        """Load the deliveries again from the newest (the selection is dropped)."""
+        """Load the deliveries again from the newest (the selection is dropped); the
+        first page is read on the reads lane (the model's ``loaded``)."""
         self.details.clear()
         self.model.set_filter(self.current_filter())
         self._on_selection_changed()  # a model reset drops the selection without a signal
-        self._show_empty_state()
 
-    def find_delivery(self, delivery_id: str) -> bool:
+    def find_delivery(self, delivery_id: str,
+                      then: Callable[[bool], None] | None = None) -> None:
         """Show one delivery by id, selected with its attempts: the filters are cleared
-        and the id searched for (a delivery id is found in the whole history). Returns
-        False when there is no such delivery (any more)."""
+        and the id searched for (a delivery id is found in the whole history, on the
+        reads lane). ``then(found)`` is called once the search is back: False when
+        there is no such delivery (any more)."""
         for box in (self.status_box, self.class_box, self.event_box, self.hook_box,
                     self.since_box):
             box.blockSignals(True)
@@ -322,13 +358,9 @@ class DeliveriesPage(QWidget):
         self.search_edit.blockSignals(True)
         self.search_edit.setText(delivery_id)
         self.search_edit.blockSignals(False)
+        self._search_timer.stop()
+        self._finding = (delivery_id, then)
         self.reload()
-        for row in range(self.model.rowCount()):
-            if self.model.delivery_at(row).id == delivery_id:
-                self.view.selectRow(row)
-                self.view.setFocus()
-                return True
-        return False
 
     def selected_delivery(self) -> Delivery | None:
         """The selected delivery when exactly one is selected, else None."""
@@ -361,6 +393,7 @@ class DeliveriesPage(QWidget):
     @Slot()
     def _on_filter_changed(self) -> None:
         self._search_timer.stop()
+        self._finding = None  # the user asked for something else meanwhile
         self.reload()
 
     def _show_empty_state(self) -> None:

@@ -103,9 +103,13 @@ class DeliveryActions(QObject):
         page's *Open delivery*); says so in the banner when it is gone."""
         w = self.window
         w.tabs.setCurrentWidget(w.deliveries_page)
-        if not w.deliveries_page.find_delivery(delivery_id):
-            w.show_banner(f"Delivery {delivery_id} is no longer in the history; it may have "
-                          "been pruned.")
+
+        def found(there: bool) -> None:
+            if not there:
+                w.show_banner(f"Delivery {delivery_id} is no longer in the history; it may "
+                              "have been pruned.")
+
+        w.deliveries_page.find_delivery(delivery_id, found)
 
     @Slot(str)
     def show_on_hook_page(self, delivery_id: str) -> None:

@@ -190,8 +190,10 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([560, 720])
 
-        self.deliveries_page = DeliveriesPage(service.store)
-        self.activity_page = ActivityPage(service.store)
+        self.deliveries_page = DeliveriesPage(service.store, self.reads)
+        self.activity_page = ActivityPage(self.reads)
+        self.deliveries_page.read_failed.connect(self.show_banner)
+        self.activity_page.read_failed.connect(self.show_banner)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(self.splitter, "&Webhooks")

@@ -64,11 +64,13 @@ def click_row(qtbot: QtBot, view: QTableView, row: int, column: int = 0) -> None
 
 
 def click_tab(qtbot: QtBot, tabs: QTabWidget, title: str) -> None:
-    """Left-click the tab with this title."""
+    """Left-click the tab with this title and wait until the window has applied what
+    it read for it (the Deliveries and Activity tabs read on the reads lane)."""
     bar = tabs.tabBar()
     titles = [bar.tabText(i) for i in range(bar.count())]
     assert title in titles, f"no tab {title!r} in {titles}"
     qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(titles.index(title)).center())
+    settle_windows(qtbot)
 
 
 def dialog_button(parent: QWidget, text: str) -> QAbstractButton:
@@ -132,16 +134,19 @@ def select_hook(qtbot: QtBot, window: MainWindow, hook_id: int) -> None:
 
 
 def choose(qtbot: QtBot, combo: QComboBox, text: str) -> None:
-    """Pick an entry of a combo box with the keyboard: Home, then Down until it shows."""
+    """Pick an entry of a combo box with the keyboard: Home, then Down until it shows;
+    then wait until the window has applied what the choice made it read (a filter of
+    the Deliveries or Activity tab is read on the reads lane)."""
     combo.setFocus()
     qtbot.waitUntil(combo.hasFocus)
     qtbot.keyClick(combo, Qt.Key.Key_Home)
     for _ in range(combo.count()):
         if combo.currentText() == text:
-            return
+            break
         qtbot.keyClick(combo, Qt.Key.Key_Down)
     items = [combo.itemText(i) for i in range(combo.count())]
     assert combo.currentText() == text, f"no {text!r} in {combo.objectName()}: {items}"
+    settle_windows(qtbot)
 
 
 def find(dialog: QDialog, kind: type, name: str) -> object:
@@ -174,7 +179,9 @@ def settled(qtbot: QtBot, window: MainWindow, timeout_ms: int = 10000) -> None:
 
 def refresh_window(qtbot: QtBot, window: MainWindow, timeout_ms: int = 10000) -> None:
     """Refresh the window (what its 2 s poll does) and wait until the rows, read off
-    the GUI thread, have been applied."""
+    the GUI thread, have been applied, the open tab's too (the Deliveries tab's follow
+    the window's on the reads lane)."""
     done: list[bool] = []
     window.refresh(then=lambda: done.append(True))
     qtbot.waitUntil(lambda: bool(done), timeout=timeout_ms)
+    qtbot.waitUntil(window.is_idle, timeout=timeout_ms)

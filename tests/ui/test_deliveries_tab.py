@@ -341,8 +341,10 @@ def test_deliveries_are_loaded_a_page_at_a_time_as_the_view_scrolls(
     view = window.deliveries_page.view
     inserted: list[int] = []
     model.rowsInserted.connect(lambda _parent, first, last: inserted.append(last - first + 1))
-    open_deliveries_tab(qtbot, window)
+    open_deliveries_tab(qtbot, window)  # the first page is read on the reads lane
+    qtbot.waitUntil(lambda: model.rowCount() == PAGE_SIZE)
     qtbot.wait(100)  # let the view settle: it must not fetch more on its own
+    assert window.is_idle()
     assert model.rowCount() == PAGE_SIZE
     assert model.canFetchMore()
 
@@ -391,7 +393,8 @@ def test_statuses_change_on_screen_and_when_scrolled_into_view(
                          response_body=b"", response_truncated=False, error_kind=None,
                          error_message=None)
     service.store.record_attempts([(job, done, None) for job in jobs])
-    page.refresh()
+    with qtbot.waitSignal(model.refreshed, timeout=10_000):  # read on the reads lane
+        page.refresh()
     results = [row[RESULT] for row in view_rows(page.view)]
     first, last = page.view.rowAt(0), page.view.rowAt(page.view.viewport().height() - 1)
     assert 0 <= first < last < total - 40

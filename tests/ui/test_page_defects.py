@@ -19,7 +19,8 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
-from hookadmin.core.store import Delivery
+from hookadmin.core.store import Delivery, Repository, open_store
+from hookadmin.ui.background import Lane
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage
 from hookadmin.ui.main_window import MainWindow
@@ -37,6 +38,14 @@ def delivery(seq: int, status: str, code: int | None = 200, event: str = "job.su
                     status=status, attempts=1, next_attempt_at=next_at,
                     last_status_code=code, last_error_kind=None if code else "timeout",
                     last_duration_ms=12.0, created_at=NOW - 60, updated_at=NOW - 30)
+
+
+def unread_lane() -> Lane[Repository]:
+    """A reads lane for a model whose rows the test sets itself: it must read nothing."""
+    def no_store() -> Repository:
+        raise AssertionError("the model read the store")
+
+    return Lane("test-reads", no_store)
 
 
 def hook(hook_id: int = 1, name: str = "ops", active: bool = True,
@@ -167,11 +176,7 @@ def test_a_deactivated_hook_is_grey_and_an_engine_deactivated_one_red(qtbot: QtB
 def test_next_attempt_in_the_past_says_due_now(qtbot: QtBot) -> None:
     from hookadmin.ui.delivery_pages import DeliveryPagesModel
 
-    class NoStore:
-        def list_deliveries(self, **_: object) -> list[Delivery]:
-            return []
-
-    model = DeliveryPagesModel(NoStore())  # type: ignore[arg-type]
+    model = DeliveryPagesModel(unread_lane())
     model._rows = [delivery(1, "pending", 500, next_at=NOW - 30)]
     col = model.COLUMNS.index("Next attempt")
     assert model.index(0, col).data() == "due now"
@@ -182,11 +187,7 @@ def test_a_delivery_waiting_for_an_inactive_hook_says_so(qtbot: QtBot) -> None:
     it is active again: "Next attempt" said "due now" for them, forever."""
     from hookadmin.ui.delivery_pages import DeliveryPagesModel
 
-    class NoStore:
-        def list_deliveries(self, **_: object) -> list[Delivery]:
-            return []
-
-    model = DeliveryPagesModel(NoStore())  # type: ignore[arg-type]
+    model = DeliveryPagesModel(unread_lane())
     model.set_hook_names({1: "gone"}, inactive={1})
     model._rows = [delivery(1, "pending", None, next_at=NOW - 30)]
     col = model.COLUMNS.index("Next attempt")
@@ -412,10 +413,14 @@ def test_activity_starts_with_the_last_hour_and_round_ticks(
         qtbot: QtBot, service_in_memory: HookService) -> None:
     from hookadmin.ui.activity_page import ActivityPage, round_range
 
-    page = ActivityPage(service_in_memory.store)
+    reads: Lane[Repository] = Lane("test-reads", lambda: open_store(service_in_memory.location),
+                                   lambda store: store.close())
+    page = ActivityPage(reads)
     qtbot.addWidget(page)
     assert page.range_box.currentText() == "Last hour"
-    page.refresh()
+    with qtbot.waitSignal(page.refreshed, timeout=10_000):  # read on the lane's thread
+        page.refresh()
+    reads.close(wait=True)
     axis = page.rate_chart.x_axis
     first, last = axis.min().toSecsSinceEpoch(), axis.max().toSecsSinceEpoch()
     assert axis.min().time().minute() % 10 == 0

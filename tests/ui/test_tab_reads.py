@@ -1,0 +1,149 @@
+"""The Deliveries and Activity tabs read on the window's reads lane, never on the GUI
+thread, and show only the newest of the reads they asked for: a refresh asked for
+before the last came back replaces it, a filter chosen meanwhile drops the older
+filter's page; *Open delivery* selects the delivery, or says it is gone, once its
+search is back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.core.store import Repository
+from hookadmin.ui.main_window import MainWindow
+from tests.helpers import resource
+from tests.ui.conftest import HookFactory
+from tests.ui.gui import click_tab, view_rows
+
+ID = 8  # the Deliveries tab's "Delivery" column
+
+
+@contextmanager
+def lane_held(window: MainWindow) -> Iterator[None]:
+    """Keep the window's reads lane busy (a job that waits) until the block ends: what
+    is asked of it meanwhile waits behind, as behind a slow read."""
+    gate = threading.Event()
+
+    def wait(_store: Repository) -> bool:
+        return gate.wait(30)
+
+    window.reads.submit(wait, lambda _: None, lambda _err: None)
+    try:
+        yield
+    finally:
+        gate.set()
+
+
+def queue(service: HookService, count: int, first: int = 0) -> None:
+    """Publish ``count`` events and turn them into pending deliveries (nothing sent)."""
+    service.publish_many([("job.completed", resource("job.completed", n))
+                          for n in range(first, first + count)])
+    assert service.store.fan_out(limit=count) == count
+
+
+def quiet_window(qtbot: QtBot, open_window: Callable[..., MainWindow]) -> MainWindow:
+    """A window whose 2 s poll is stopped: only the test asks for refreshes."""
+    window = open_window()
+    window.refresher.poll_timer.stop()
+    qtbot.waitUntil(window.is_idle)
+    return window
+
+
+def test_a_deliveries_refresh_reads_off_the_gui_thread_and_only_the_newest_is_shown(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    hook_factory("https://reads.example.com/hooks", name="reads", events=("job",))
+    queue(service, 3)
+    window = quiet_window(qtbot, open_window)
+    click_tab(qtbot, window.tabs, "&Deliveries")
+    page, model = window.deliveries_page, window.deliveries_page.model
+    assert model.rowCount() == 3
+    queue(service, 2, first=3)
+    refreshed: list[bool] = []
+    model.refreshed.connect(lambda: refreshed.append(True))
+
+    with lane_held(window):
+        page.refresh()
+        page.refresh()  # asked before the first came back: it replaces the first
+        # Nothing was read on the GUI thread: the rows wait for the lane.
+        assert model.rowCount() == 3
+        assert not window.is_idle()
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+
+    assert refreshed == [True]  # the older refresh's rows were dropped
+    ids = [row[ID] for row in view_rows(page.view)]
+    assert ids == [d.id for d in service.store.list_deliveries(limit=10)]  # no repeat
+
+
+def test_a_filter_chosen_while_a_page_is_read_drops_the_older_filter_s_page(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    hook_factory("https://reads.example.com/hooks", name="reads", events=("job",))
+    queue(service, 3)
+    window = quiet_window(qtbot, open_window)
+    click_tab(qtbot, window.tabs, "&Deliveries")
+    page, model = window.deliveries_page, window.deliveries_page.model
+    loaded: list[bool] = []
+    model.loaded.connect(lambda: loaded.append(True))
+
+    with lane_held(window):
+        page.status_box.setCurrentIndex(page.status_box.findData("pending"))
+        page.status_box.setCurrentIndex(page.status_box.findData("failed"))
+        assert model.rowCount() == 0  # cleared at once, read on the lane
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+
+    assert loaded == [True]  # only the failed filter's page
+    assert model.rowCount() == 0  # every delivery is pending, none failed
+    assert page.empty_label.isVisible()
+    assert page.empty_label.text() == "No delivery matches these filters."
+
+
+def test_an_activity_refresh_reads_off_the_gui_thread_and_only_the_newest_is_shown(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    window = quiet_window(qtbot, open_window)
+    click_tab(qtbot, window.tabs, "&Activity")
+    activity = window.activity_page
+    assert activity.summary.text() == "0 attempts succeeded, 0 failed"
+    activity.summary.clear()
+    refreshed: list[bool] = []
+    activity.refreshed.connect(lambda: refreshed.append(True))
+
+    with lane_held(window):
+        activity.refresh()
+        activity.refresh()
+        assert activity.summary.text() == ""  # nothing read on the GUI thread
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+
+    assert refreshed == [True]
+    assert activity.summary.text() == "0 attempts succeeded, 0 failed"
+
+
+def test_open_delivery_says_when_the_delivery_is_gone_once_the_search_is_back(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    hook_factory("https://reads.example.com/hooks", name="reads", events=("job",))
+    queue(service, 1)
+    (kept,) = service.store.list_deliveries()
+    gone = "00000000-0000-4000-8000-000000000000"
+    window = quiet_window(qtbot, open_window)
+
+    with lane_held(window):
+        window.delivery_actions.open_on_deliveries_tab(gone)
+        assert window.tabs.currentWidget() is window.deliveries_page
+        assert not window.banner_box.isVisible()  # not before the search is back
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    assert window.banner_box.isVisible()
+    assert window.banner.text() == (f"Delivery {gone} is no longer in the history; it may "
+                                    "have been pruned.")
+
+    window.clear_banner()
+    window.delivery_actions.open_on_deliveries_tab(kept.id)
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    selected = window.deliveries_page.selected_delivery()
+    assert selected is not None
+    assert selected.id == kept.id
+    assert not window.banner_box.isVisible()
