@@ -130,9 +130,10 @@ def child(args: argparse.Namespace) -> int:
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_dir)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
 
+    # Only what the window needs for its first frame: the service layer, the pages and
+    # the engine are imported by the window after that (hookadmin.ui.app.main).
     import hookadmin.ui.app as ui_app
     import hookadmin.ui.window_host as window_host
-    from hookadmin.core.service import HookService
     from hookadmin.ui.main_window import MainWindow
     mark("hookadmin_imported")
 
@@ -141,11 +142,13 @@ def child(args: argparse.Namespace) -> int:
     held: dict[str, Any] = {}
     calls: list[tuple[str, float]] = []  # (store method, ms) while recording
 
-    def timed_service(home: str | None, origin: str = "cli") -> HookService:
+    def timed_service(location: Any, remembered: bool, parent: Any = None) -> Any:
         t = time.time()
-        service = HookService(home, origin=origin)
+        service = orig_open_service(location, remembered, parent)
         mark("service_opened")
         result["service_open_ms"] = round((marks["service_opened"] - t) * 1000, 1)
+        if service is None:
+            return None
         store = service.store
         for name in STORE_METHODS:
             original = getattr(store, name)
@@ -161,20 +164,39 @@ def child(args: argparse.Namespace) -> int:
         return service
 
     class TimedWindow(MainWindow):
+        """Marks the frame (``MainWindow()``), its completion (``complete()``, with the
+        imports of the pages and controllers) and ``ready`` (the first hooks read and
+        applied); then ``hooks_shown`` once the hooks table has painted them."""
+
         def __init__(self, *a: Any, **kw: Any) -> None:
             t = time.time()
             super().__init__(*a, **kw)
+            mark("frame_built")
+            result["frame_init_ms"] = round((marks["frame_built"] - t) * 1000, 1)
+            held["window"] = self
+
+        def complete(self, *a: Any, **kw: Any) -> None:
+            t = time.time()
+            super().complete(*a, **kw)
             mark("window_built")
             result["window_init_ms"] = round((marks["window_built"] - t) * 1000, 1)
             result["window_init_store_ms"] = {n: round(ms, 1) for n, ms in calls}
-            held["window"] = self
             # The keyring is checked in the background after the first paint (before
             # that change, in MainWindow(), timed as keyring_check_ms).
             self.keyring_checked.connect(self._on_keyring_result)
+            self.ready.connect(self._on_ready)
 
         def _on_keyring_result(self, usable: bool) -> None:
             mark("keyring_checked")
             result["keyring_usable"] = usable
+
+        def _on_ready(self) -> None:
+            mark("ready")
+            result["hooks_listed"] = self.hooks_model.rowCount()
+            viewport = self.hooks_view.viewport()
+            probe.watch(viewport)
+            probe.on_paint(viewport, hooks_painted)
+            viewport.update()
 
         def show(self) -> None:
             super().show()
@@ -187,6 +209,10 @@ def child(args: argparse.Namespace) -> int:
             super().__init__()
             self.paints: dict[int, int] = {}
             self.first_paint = False
+            self.once: dict[int, Any] = {}  # widget id -> called after its next paint
+
+        def on_paint(self, widget: QWidget, callback: Any) -> None:
+            self.once[id(widget)] = callback
 
         def watch(self, widget: QWidget) -> None:
             self.paints[id(widget)] = 0
@@ -199,6 +225,8 @@ def child(args: argparse.Namespace) -> int:
             if event.type() == QEvent.Type.Paint:
                 if id(obj) in self.paints:
                     self.paints[id(obj)] += 1
+                if id(obj) in self.once:
+                    QTimer.singleShot(0, self.once.pop(id(obj)))
                 if not self.first_paint and isinstance(obj, MainWindow):
                     self.first_paint = True
                     mark("first_paint")
@@ -214,6 +242,10 @@ def child(args: argparse.Namespace) -> int:
     def painted() -> None:
         mark("painted")
         result["process_cpu_ms_at_painted"] = round(time.process_time() * 1000, 1)
+
+    def hooks_painted() -> None:
+        mark("hooks_shown")
+        result["process_cpu_ms_at_hooks_shown"] = round(time.process_time() * 1000, 1)
         QTimer.singleShot(500, scenarios)  # let the engine thread start and settle
 
     def pump_until_painted(widgets: list[QWidget], before: list[int],
@@ -362,17 +394,17 @@ def child(args: argparse.Namespace) -> int:
         result["refresh"] = refresh
         window.refresher.poll_timer.start()
 
-    orig_service, orig_window = ui_app.HookService, window_host.MainWindow
-    orig_engine = ui_app.ThreadEngineHost
-    ui_app.HookService = timed_service  # type: ignore[assignment,misc]
+    orig_open_service, orig_window = ui_app.open_service, window_host.MainWindow
+    orig_engine = ui_app.engine_for
+    ui_app.open_service = timed_service
     window_host.MainWindow = TimedWindow  # type: ignore[misc]
     if args.no_engine:
-        ui_app.ThreadEngineHost = lambda *_a, **_k: None  # type: ignore[assignment,misc]
+        ui_app.engine_for = lambda *_a, **_k: None  # type: ignore[assignment,return-value]
     try:
         status = ui_app.main(args.home)
     finally:
-        ui_app.HookService, window_host.MainWindow, ui_app.ThreadEngineHost = \
-            orig_service, orig_window, orig_engine
+        ui_app.open_service, window_host.MainWindow, ui_app.engine_for = \
+            orig_open_service, orig_window, orig_engine
         shutil.rmtree(settings_dir, ignore_errors=True)
     result["exit_status"] = status
     result["code"] = code_fingerprint()

@@ -36,32 +36,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hookadmin.core.errors import NotFoundError
-from hookadmin.core.service import HookService
-from hookadmin.core.store import Repository, StoreLocation, open_store
-from hookadmin.delivery.policy import DeliverySettings
-from hookadmin.ui.activity_page import ActivityPage
-from hookadmin.ui.audit_page import AuditPage
-from hookadmin.ui.background import Lane
-from hookadmin.ui.banners import PausedBanner, ProblemBanner
-from hookadmin.ui.deliveries_page import DeliveriesPage
-from hookadmin.ui.delivery_actions import DeliveryActions
-from hookadmin.ui.engine_thread import ThreadEngineHost
-from hookadmin.ui.event_catalog import EventCatalogDialog
-from hookadmin.ui.hook_actions import HookActions
-from hookadmin.ui.hook_form import HookForm
-from hookadmin.ui.hook_page import HookPage
-from hookadmin.ui.hook_selection import HookSelection
-from hookadmin.ui.hooks_panel import HooksPanel
-from hookadmin.ui.notify import FailureNotices, Notifier
-from hookadmin.ui.pings import Pings
+from hookadmin.core.store.location import StoreLocation
 from hookadmin.ui.status_bar import StatusBar
-from hookadmin.ui.window_menus import WindowMenus
-from hookadmin.ui.window_refresh import WindowRefresh
-from hookadmin.ui.workers import EngineHost, StartupChecks
 
-if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first paint
+if TYPE_CHECKING:  # the pages, the controllers and the service layer are imported after
+    # the first paint (see MainWindow.complete); the HTTP stack and the keyring later still
+    from hookadmin.core.errors import NotFoundError
+    from hookadmin.core.service import HookService
     from hookadmin.delivery.engine import AttemptOutcome
+    from hookadmin.delivery.policy import DeliverySettings
+    from hookadmin.ui.engine_thread import ThreadEngineHost
+    from hookadmin.ui.event_catalog import EventCatalogDialog
+    from hookadmin.ui.workers import EngineHost
 
 TEAM_KEY_CAUSES = ("team_key_missing", "team_key_mismatch", "team_key_invalid")
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
@@ -97,8 +83,18 @@ class _AfterFirstPaint(QObject):
 class MainWindow(QMainWindow):
     """The admin window.
 
+    Built in two steps, so that it paints as soon as a bare window would: the frame
+    (title, tab bar, a "Loading…" Webhooks tab, status bar) and then, by
+    :meth:`complete`, the pages, the menus and the controllers, whose modules are
+    imported only then. Given a :class:`HookService`, both steps run at once; given a
+    :class:`StoreLocation`, only the frame is built and the caller completes it (after
+    its first paint) with the service opened on that location. Until then the menu bar
+    is empty and the other tabs are disabled, so nothing can be clicked that is not
+    there yet.
+
     Args:
-        service: the service layer of one data directory (used on the GUI thread only).
+        service: the service layer of one data directory (used on the GUI thread only),
+            or the location it is going to be opened on.
         engine: the delivery engine host; the window starts it when shown and stops it
             when closed. None runs the window without delivering (tests).
         ping_settings: timeouts for pings.
@@ -107,6 +103,7 @@ class MainWindow(QMainWindow):
         keyring_checked(bool): the check of the OS keyring made after the first paint is
             done: True when the keyring can be used (else the banner says why).
         refreshed(): the rows of a refresh have been read and applied.
+        ready(): the window is complete and its first hooks are listed (once).
         switch_requested(HookService): *File → Connect to team database…* or *Use local
             database* opened the service of another database, for the window's host to
             switch to (:class:`~hookadmin.ui.window_host.WindowHost`).
@@ -114,18 +111,75 @@ class MainWindow(QMainWindow):
 
     keyring_checked = Signal(bool)
     refreshed = Signal()
+    ready = Signal()
     switch_requested = Signal(object)
 
-    def __init__(self, service: HookService, engine: EngineHost | ThreadEngineHost | None = None,
+    def __init__(self, service: HookService | StoreLocation,
+                 engine: EngineHost | ThreadEngineHost | None = None,
                  ping_settings: DeliverySettings | None = None) -> None:
         super().__init__()
-        self.service = service
+        location = service if isinstance(service, StoreLocation) else service.location
+        self.completed = False
         self.engine = engine
-        self.ping_settings = ping_settings or DeliverySettings()
         self.status = StatusBar(self.statusBar())
         self.engine_label = self.status.engine_label
         self.rate_label = self.status.rate_label
         self.queue_label = self.status.queue_label
+        self._show_database(location)
+        self.setObjectName("mainWindow")
+        self.resize(1280, 820)
+
+        self.loading = QLabel("Loading…")
+        self.loading.setObjectName("loadingHooks")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading.setEnabled(False)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(self.loading, "&Webhooks")
+        for title in ("&Deliveries", "&Activity", "A&udit"):
+            self.tabs.setTabEnabled(self.tabs.addTab(QWidget(), title), False)
+        central = QWidget()
+        self.central_layout = QVBoxLayout(central)
+        self.central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self._restore_geometry()
+        if not isinstance(service, StoreLocation):
+            self.complete(service, engine, ping_settings)
+
+    def complete(self, service: HookService,
+                 engine: EngineHost | ThreadEngineHost | None = None,
+                 ping_settings: DeliverySettings | None = None) -> None:
+        """Build the pages, the menus and the controllers on ``service`` (once), start
+        ``engine`` if the window is already shown, and read the hooks; :attr:`ready` is
+        emitted when they are listed. The modules imported here are most of the
+        window's start-up cost, so they are imported here rather than with this one."""
+        # Imported here, not at the top: the first frame paints without them (README).
+        from hookadmin.core.service import HookService
+        from hookadmin.core.store import Repository, open_store
+        from hookadmin.delivery.policy import DeliverySettings
+        from hookadmin.ui.activity_page import ActivityPage
+        from hookadmin.ui.audit_page import AuditPage
+        from hookadmin.ui.background import Lane
+        from hookadmin.ui.banners import PausedBanner, ProblemBanner
+        from hookadmin.ui.deliveries_page import DeliveriesPage
+        from hookadmin.ui.delivery_actions import DeliveryActions
+        from hookadmin.ui.hook_actions import HookActions
+        from hookadmin.ui.hook_form import HookForm
+        from hookadmin.ui.hook_page import HookPage
+        from hookadmin.ui.hook_selection import HookSelection
+        from hookadmin.ui.hooks_panel import HooksPanel
+        from hookadmin.ui.notify import FailureNotices, Notifier
+        from hookadmin.ui.pings import Pings
+        from hookadmin.ui.window_menus import WindowMenus
+        from hookadmin.ui.window_refresh import WindowRefresh
+        from hookadmin.ui.workers import StartupChecks
+
+        if self.completed:
+            raise RuntimeError("the window is complete already")
+        self.service = service
+        self.engine = engine
+        self.ping_settings = ping_settings or DeliverySettings()
+        self._show_database(service.location)  # the local one, when the team's failed
         # Every keyring call runs on this lane, one at a time, with a service of its
         # own (its own database connection): a locked keyring prompts once and the
         # window goes on painting meanwhile.
@@ -146,12 +200,6 @@ class MainWindow(QMainWindow):
         self.delivery_actions = DeliveryActions(self)
         self.pings = Pings(self, self.ping_settings)
 
-        self.database_name: str = database_name(service.location)
-        self.setWindowTitle(f"hookadmin — service hooks — {self.database_name}")
-        self.status.show_database(self.database_name, service.location.describe())
-        self.setObjectName("mainWindow")
-        self.resize(1280, 820)
-
         self.banner_box = ProblemBanner()
         self.banner = self.banner_box.label
         self.banner_close = self.banner_box.dismiss
@@ -162,6 +210,7 @@ class MainWindow(QMainWindow):
         self.hooks_model, self.hooks_proxy = left.model, left.proxy
         self.hooks_view, self.filter_edit = left.view, left.filter_edit
         self.new_button, self.empty_hint = left.new_button, left.empty_hint
+        self.empty_hint.hide()  # until the first read says there are none
         self.hooks_view.customContextMenuRequested.connect(self.hook_actions.context_menu)
 
         self.placeholder = QLabel("Select a hook to see its settings and deliveries.")
@@ -187,20 +236,21 @@ class MainWindow(QMainWindow):
 
         self.deliveries_page = DeliveriesPage(service.store)
         self.activity_page = ActivityPage(service.store)
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("mainTabs")
-        self.tabs.addTab(self.splitter, "&Webhooks")
-        self.tabs.addTab(self.deliveries_page, "&Deliveries")
-        self.tabs.addTab(self.activity_page, "&Activity")
-        self.tabs.addTab(AuditPage(service), "A&udit")
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        for index, (page, title) in enumerate((
+                (self.splitter, "&Webhooks"), (self.deliveries_page, "&Deliveries"),
+                (self.activity_page, "&Activity"), (AuditPage(service), "A&udit"))):
+            placeholder = self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, page, title)
+            if placeholder is not None:
+                placeholder.deleteLater()
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
         self.tabs.currentChanged.connect(self.refresher.tab_changed)
-
-        central = QWidget()
-        central_layout = QVBoxLayout(central)
-        central_layout.addWidget(self.banner_box)
-        central_layout.addWidget(self.paused_box)
-        central_layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
+        self.central_layout.insertWidget(0, self.banner_box)
+        self.central_layout.insertWidget(1, self.paused_box)
         self.notifier = Notifier(self, self.status)
         self.failure_notices = FailureNotices(self.notifier, self.refresher.read_hook)
 
@@ -243,13 +293,30 @@ class MainWindow(QMainWindow):
             engine.running_changed.connect(self._update_status)
             engine.errored.connect(self.show_banner)
 
-        self._restore_state()
-        self.refresh()
+        self._restore_splitter()
+        self.completed = True
+        self.refresh(self.ready.emit)
         # The keyring is checked (and the HTTP stack imported) in the background once
         # the window is on screen: neither holds up the first frame.
         self.startup = StartupChecks(lambda: self.service.secrets.check(), self)
         self.startup.keyring_checked.connect(self._on_keyring_checked)
-        _AfterFirstPaint(self, self.startup.start)
+        if self.isVisible():  # completed after the first paint: the hooks first, then
+            # the engine and the keyring check (both take the GIL in threads of their own)
+            self.ready.connect(self._start_background, Qt.ConnectionType.SingleShotConnection)
+        else:
+            _AfterFirstPaint(self, self.startup.start)
+
+    @Slot()
+    def _start_background(self) -> None:
+        self.startup.start()
+        if self.engine is not None and not self.engine.running and self.isVisible() \
+                and not self.pause_action.isChecked():
+            self.engine.start()
+
+    def _show_database(self, location: StoreLocation) -> None:
+        self.database_name = database_name(location)
+        self.setWindowTitle(f"hookadmin — service hooks — {self.database_name}")
+        self.status.show_database(self.database_name, location.describe())
 
     @Slot(str)
     def _on_keyring_checked(self, problem: str) -> None:
@@ -266,18 +333,22 @@ class MainWindow(QMainWindow):
 
     # -- state ------------------------------------------------------------------------
 
-    def _restore_state(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        splitter = settings.value("window/splitter")
+
+    def _restore_splitter(self) -> None:
+        splitter = QSettings().value("window/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
+        if not self.completed:  # closed before it was complete: nothing runs yet
+            super().closeEvent(event)
+            return
         settings.setValue("window/splitter", self.splitter.saveState())
         self.refresher.stop()
         self.deliveries_page.stop()
@@ -289,7 +360,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def showEvent(self, event: object) -> None:
-        if self.engine is not None and not self.engine.running:
+        if self.completed and self.engine is not None and not self.engine.running:
             self.engine.start()
         super().showEvent(event)  # type: ignore[arg-type]
 
@@ -377,6 +448,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_event_catalog(self) -> EventCatalogDialog:
         """Open the event catalog (non-modal) and return it."""
+        from hookadmin.ui.event_catalog import EventCatalogDialog
+
         dialog = EventCatalogDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from hookadmin.core.store import DeliveryHistory
+if TYPE_CHECKING:  # the store is imported after the window's first paint
+    from hookadmin.core.store import DeliveryHistory
 
 STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
 RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
