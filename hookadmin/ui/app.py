@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -21,6 +20,7 @@ from hookadmin import __version__
 from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.core.store import DATABASE_ENV, StoreLocation, resolve_location
 from hookadmin.core.team.database_choice import remembered_location
+from hookadmin.ui.first_paint import AfterPaint
 from hookadmin.ui.window_host import WindowHost
 
 if TYPE_CHECKING:  # imported after the window's first paint
@@ -29,30 +29,6 @@ if TYPE_CHECKING:  # imported after the window's first paint
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 FIRST_PAINT_WAIT_MS = 1000  # the rest of the window is built then even without a paint
-
-
-class AfterFirstPaint(QObject):
-    """Calls ``callback`` once, from the event loop, after ``widget``'s first paint
-    (or after ``wait_ms`` milliseconds if it has not painted by then, so a window that
-    is never painted, e.g. minimised, is still completed)."""
-
-    def __init__(self, widget: QWidget, callback: Callable[[], None],
-                 wait_ms: int = FIRST_PAINT_WAIT_MS) -> None:
-        super().__init__(widget)
-        self._callback: Callable[[], None] | None = callback
-        widget.installEventFilter(self)
-        QTimer.singleShot(wait_ms, self, self._fire)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self, self._fire)
-        return False
-
-    def _fire(self) -> None:
-        callback, self._callback = self._callback, None
-        if callback is not None:
-            callback()
 
 
 def engine_for(location: StoreLocation) -> ThreadEngineHost:
@@ -157,7 +133,7 @@ def main(home: str | None = None, database: str | None = None,
         # (a gen-2 collection 12.9 ms -> under 0.1 ms with 100,000 deliveries; README).
         gc.freeze()
 
-    AfterFirstPaint(window, finish)
+    AfterPaint(window, finish, FIRST_PAINT_WAIT_MS)
     status = app.exec()
     host.close()
     return int(status)

@@ -13,34 +13,27 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from PySide6.QtCore import (
-    QByteArray,
-    QEvent,
-    QObject,
-    QSettings,
-    Qt,
-    QTimer,
-    Signal,
-    Slot,
-)
-from PySide6.QtGui import QCloseEvent
+# QtCore.Qt, not Qt: PySide builds the Qt namespace's enums when the name is first looked
+# up (13 ms), which the first frame does without; the pages look it up after it.
+from PySide6 import QtCore
+from PySide6.QtCore import QByteArray, QSettings, Signal, Slot
 from PySide6.QtWidgets import (
-    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
-    QScrollArea,
-    QSplitter,
-    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hookadmin.core.store.location import StoreLocation
+from hookadmin.ui.first_paint import AfterPaint
 from hookadmin.ui.status_bar import StatusBar
 
 if TYPE_CHECKING:  # the pages, the controllers and the service layer are imported after
     # the first paint (see MainWindow.complete); the HTTP stack and the keyring later still
+    from PySide6.QtGui import QCloseEvent
+
     from hookadmin.core.errors import NotFoundError
     from hookadmin.core.service import HookService
     from hookadmin.delivery.engine import AttemptOutcome
@@ -49,6 +42,7 @@ if TYPE_CHECKING:  # the pages, the controllers and the service layer are import
     from hookadmin.ui.event_catalog import EventCatalogDialog
     from hookadmin.ui.workers import EngineHost
 
+BACKGROUND_WAIT_MS = 500  # the engine and the keyring check start then at the latest
 TEAM_KEY_CAUSES = ("team_key_missing", "team_key_mismatch", "team_key_invalid")
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
                   "never sent unsigned.")
@@ -65,19 +59,19 @@ def database_name(location: StoreLocation) -> str:
     return f"Team: {host}/{dbname}"
 
 
-class _AfterFirstPaint(QObject):
-    """Calls ``callback`` once, from the event loop, after ``widget``'s first paint."""
-
-    def __init__(self, widget: QWidget, callback: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._callback = callback
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._callback)
-        return False
+def _centred(widget: QWidget) -> QWidget:
+    """``widget`` in the middle of a page of its own (by stretches, which need no
+    alignment flag before the first frame)."""
+    page = QWidget()
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(widget)
+    row.addStretch(1)
+    column = QVBoxLayout(page)
+    column.addStretch(1)
+    column.addLayout(row)
+    column.addStretch(1)
+    return page
 
 
 class MainWindow(QMainWindow):
@@ -131,11 +125,10 @@ class MainWindow(QMainWindow):
 
         self.loading = QLabel("Loading…")
         self.loading.setObjectName("loadingHooks")
-        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.loading.setEnabled(False)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
-        self.tabs.addTab(self.loading, "&Webhooks")
+        self.tabs.addTab(_centred(self.loading), "&Webhooks")
         for title in ("&Deliveries", "&Activity", "A&udit"):
             self.tabs.setTabEnabled(self.tabs.addTab(QWidget(), title), False)
         central = QWidget()
@@ -154,6 +147,8 @@ class MainWindow(QMainWindow):
         emitted when they are listed. The modules imported here are most of the
         window's start-up cost, so they are imported here rather than with this one."""
         # Imported here, not at the top: the first frame paints without them (README).
+        from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QStackedWidget
+
         from hookadmin.core.service import HookService
         from hookadmin.core.store import Repository, open_store
         from hookadmin.delivery.policy import DeliverySettings
@@ -214,7 +209,7 @@ class MainWindow(QMainWindow):
         self.hooks_view.customContextMenuRequested.connect(self.hook_actions.context_menu)
 
         self.placeholder = QLabel("Select a hook to see its settings and deliveries.")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setEnabled(False)
         self.form = HookForm()
         self.page = HookPage()
@@ -228,11 +223,14 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.form_scroll)
         self.stack.addWidget(self.page)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([560, 720])
+        # The first read starts now, on the reads lane, while the rest is built here;
+        # its rows are applied once this method has returned to the event loop.
+        self.refresh(self.ready.emit)
 
         self.deliveries_page = DeliveriesPage(service.store)
         self.activity_page = ActivityPage(service.store)
@@ -295,18 +293,21 @@ class MainWindow(QMainWindow):
 
         self._restore_splitter()
         self.completed = True
-        self.refresh(self.ready.emit)
         # The keyring is checked (and the HTTP stack imported) in the background once
         # the window is on screen: neither holds up the first frame.
         self.startup = StartupChecks(lambda: self.service.secrets.check(), self)
         self.startup.keyring_checked.connect(self._on_keyring_checked)
         if self.isVisible():  # completed after the first paint: the hooks first, then
             # the engine and the keyring check (both take the GIL in threads of their own)
-            self.ready.connect(self._start_background, Qt.ConnectionType.SingleShotConnection)
+            self.ready.connect(self._after_hooks_painted,
+                               QtCore.Qt.ConnectionType.SingleShotConnection)
         else:
-            _AfterFirstPaint(self, self.startup.start)
+            AfterPaint(self, self.startup.start)
 
     @Slot()
+    def _after_hooks_painted(self) -> None:
+        AfterPaint(self.hooks_view.viewport(), self._start_background, BACKGROUND_WAIT_MS)
+
     def _start_background(self) -> None:
         self.startup.start()
         if self.engine is not None and not self.engine.running and self.isVisible() \
@@ -451,7 +452,7 @@ class MainWindow(QMainWindow):
         from hookadmin.ui.event_catalog import EventCatalogDialog
 
         dialog = EventCatalogDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 

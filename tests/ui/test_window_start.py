@@ -108,8 +108,7 @@ def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_
         frame["completed"] = window.completed
         frame["tabs"] = [(window.tabs.tabText(i), window.tabs.isTabEnabled(i))
                          for i in range(window.tabs.count())]
-        frame["shows"] = window.loading.text() if window.tabs.currentWidget() is \
-            window.loading else None
+        frame["shows"] = window.loading.text() if window.loading.isVisible() else None
         frame["menus"] = len(window.menuBar().actions())
         frame["title"] = window.windowTitle()
 
