@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from hookadmin import __version__
 from hookadmin.core.errors import HookadminError, InputError
@@ -43,6 +43,8 @@ def open_service(location: StoreLocation, remembered: bool,
     """The service the window runs on: ``location``'s, else (when ``location`` is the
     remembered team database and it cannot be opened) the local database's, after
     saying why in a message box. None when neither opens (a message box said why)."""
+    from PySide6.QtWidgets import QMessageBox
+
     from hookadmin.core.service import HookService
 
     try:
@@ -96,7 +98,11 @@ def main(home: str | None = None, database: str | None = None,
     it is closed. ``home`` and ``database`` come from ``hookadmin gui``; without them
     the options are read from ``argv`` (default: ``sys.argv[1:]``), as for
     ``hookadmin-gui``. Returns the exit status: 2 for a bad option or URL, 1 when the
-    database cannot be opened."""
+    database cannot be opened.
+
+    The window's frame is shown first; the service is opened and the rest of the window
+    built (:meth:`MainWindow.complete`) right after its first paint, and a database that
+    cannot be opened is reported then, in a message box."""
     if home is None and database is None:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         home, database = args.home, args.database
@@ -127,7 +133,11 @@ def main(home: str | None = None, database: str | None = None,
         if service is None:
             app.exit(1)
             return
-        host.complete(service)
+        try:
+            host.complete(service)
+        except BaseException:
+            app.exit(1)  # not a half-built window left open: the error is printed
+            raise
         # What start-up made (Qt wrappers, modules, the window) lives as long as the
         # process: frozen, a full collection no longer walks it on the GUI thread
         # (a gen-2 collection 12.9 ms -> under 0.1 ms with 100,000 deliveries; README).
