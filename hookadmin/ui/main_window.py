@@ -152,11 +152,8 @@ class MainWindow(QMainWindow):
         from hookadmin.core.service import HookService
         from hookadmin.core.store import Repository, open_store
         from hookadmin.delivery.policy import DeliverySettings
-        from hookadmin.ui.activity_page import ActivityPage
-        from hookadmin.ui.audit_page import AuditPage
         from hookadmin.ui.background import Lane
         from hookadmin.ui.banners import PausedBanner, ProblemBanner
-        from hookadmin.ui.deliveries_page import DeliveriesPage
         from hookadmin.ui.delivery_actions import DeliveryActions
         from hookadmin.ui.hook_actions import HookActions
         from hookadmin.ui.hook_form import HookForm
@@ -230,22 +227,10 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([560, 720])
         # The first read starts now, on the reads lane, while the rest is built here;
         # its rows are applied once this method has returned to the event loop.
+        self.pages_built = False
         self.refresh(self.ready.emit)
 
-        self.deliveries_page = DeliveriesPage(service.store)
-        self.activity_page = ActivityPage(service.store)
-        current = self.tabs.currentIndex()
-        self.tabs.blockSignals(True)
-        for index, (page, title) in enumerate((
-                (self.splitter, "&Webhooks"), (self.deliveries_page, "&Deliveries"),
-                (self.activity_page, "&Activity"), (AuditPage(service), "A&udit"))):
-            placeholder = self.tabs.widget(index)
-            self.tabs.removeTab(index)
-            self.tabs.insertTab(index, page, title)
-            if placeholder is not None:
-                placeholder.deleteLater()
-        self.tabs.setCurrentIndex(current)
-        self.tabs.blockSignals(False)
+        self._replace_tab(0, self.splitter, "&Webhooks")
         self.tabs.currentChanged.connect(self.refresher.tab_changed)
         self.central_layout.insertWidget(0, self.banner_box)
         self.central_layout.insertWidget(1, self.paused_box)
@@ -275,14 +260,6 @@ class MainWindow(QMainWindow):
         self.page.ordered_toggle_requested.connect(self.hook_actions.set_ordered)
         self.page.delivery_selected.connect(self.delivery_actions.show_on_hook_page)
         self.page.redeliver_requested.connect(self.delivery_actions.redeliver)
-        self.deliveries_page.delivery_selected.connect(
-            self.delivery_actions.show_on_deliveries_tab)
-        self.deliveries_page.redeliver_requested.connect(self.delivery_actions.redeliver)
-        self.deliveries_page.redeliver_many_requested.connect(
-            self.delivery_actions.redeliver_many)
-        self.deliveries_page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
-        self.deliveries_page.redeliver_failed_requested.connect(
-            self.delivery_actions.redeliver_failed_since)
         self.page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
         self.page.open_delivery_requested.connect(self.delivery_actions.open_on_deliveries_tab)
 
@@ -298,17 +275,59 @@ class MainWindow(QMainWindow):
         self.startup = StartupChecks(lambda: self.service.secrets.check(), self)
         self.startup.keyring_checked.connect(self._on_keyring_checked)
         if self.isVisible():  # completed after the first paint: the hooks first, then
-            # the engine and the keyring check (both take the GIL in threads of their own)
+            # the other tabs, the engine and the keyring check
             self.ready.connect(self._after_hooks_painted,
                                QtCore.Qt.ConnectionType.SingleShotConnection)
         else:
+            self.build_pages()
             AfterPaint(self, self.startup.start)
+
+    def build_pages(self) -> None:
+        """Build the Deliveries, Activity and Audit tabs (once; they are disabled until
+        then) and give them the hooks of the last refresh. A window completed after its
+        first paint builds them once its hooks have painted."""
+        from hookadmin.ui.activity_page import ActivityPage
+        from hookadmin.ui.audit_page import AuditPage
+        from hookadmin.ui.deliveries_page import DeliveriesPage
+
+        if self.pages_built:
+            return
+        self.deliveries_page = DeliveriesPage(self.service.store)
+        self.activity_page = ActivityPage(self.service.store)
+        self.audit_page = AuditPage(self.service)
+        self._replace_tab(1, self.deliveries_page, "&Deliveries")
+        self._replace_tab(2, self.activity_page, "&Activity")
+        self._replace_tab(3, self.audit_page, "A&udit")
+        self.deliveries_page.delivery_selected.connect(
+            self.delivery_actions.show_on_deliveries_tab)
+        self.deliveries_page.redeliver_requested.connect(self.delivery_actions.redeliver)
+        self.deliveries_page.redeliver_many_requested.connect(
+            self.delivery_actions.redeliver_many)
+        self.deliveries_page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
+        self.deliveries_page.redeliver_failed_requested.connect(
+            self.delivery_actions.redeliver_failed_since)
+        self.pages_built = True
+        self.refresher.apply_to_new_pages()
+
+    def _replace_tab(self, index: int, page: QWidget, title: str) -> None:
+        """Put ``page`` in place of the frame's placeholder at ``index`` (enabled; the
+        current tab stays current, and no ``currentChanged`` is emitted)."""
+        current = self.tabs.currentIndex()
+        placeholder = self.tabs.widget(index)
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, page, title)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        if placeholder is not None:
+            placeholder.deleteLater()
 
     @Slot()
     def _after_hooks_painted(self) -> None:
         AfterPaint(self.hooks_view.viewport(), self._start_background, BACKGROUND_WAIT_MS)
 
     def _start_background(self) -> None:
+        self.build_pages()
         self.startup.start()
         if self.engine is not None and not self.engine.running and self.isVisible() \
                 and not self.pause_action.isChecked():
@@ -352,7 +371,8 @@ class MainWindow(QMainWindow):
             return
         settings.setValue("window/splitter", self.splitter.saveState())
         self.refresher.stop()
-        self.deliveries_page.stop()
+        if self.pages_built:
+            self.deliveries_page.stop()
         if self.engine is not None:
             self.engine.stop()
         self.pings.wait_all()

@@ -96,10 +96,12 @@ class WindowHost(QObject):
         self.switched.emit(self.window)
 
     def close(self) -> None:
-        """Close the window and its service."""
+        """Close the window and its service; the window is deleted (``deleteLater``)
+        when the event loop next runs, not whenever a garbage collection finds it."""
         if self.window is not None:
             if self.window.isVisible():
                 self.window.close()
             if self.window.completed:
                 self.window.service.close()
+            self.window.deleteLater()
             self.window = None

@@ -96,6 +96,8 @@ def run_main_until(done: Callable[[MainWindow], bool],
         give_up.stop()
         app.removeEventFilter(probe)
         gc.unfreeze()
+        # main() closed its window and asked for it to be deleted: delete it now.
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_runs(
@@ -192,10 +194,36 @@ def test_completing_a_shown_frame_lists_the_hooks_and_enables_the_tabs(
         with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
             host.complete(HookService(StoreLocation(home), origin="window"))
         assert window.hooks_model.hook_at(0).id == hook.id
-        assert all(window.tabs.isTabEnabled(i) for i in range(window.tabs.count()))
         assert window.tabs.currentWidget() is window.splitter
         assert not window.empty_hint.isVisible()
+        # The other tabs are built once the hooks have painted, with the hooks of the
+        # refresh that came back before them.
+        qtbot.waitUntil(lambda: window.pages_built, timeout=WAIT_MS)
+        assert all(window.tabs.isTabEnabled(i) for i in range(window.tabs.count()))
+        assert [window.tabs.widget(i) for i in (1, 2, 3)] == [
+            window.deliveries_page, window.activity_page, window.audit_page]
+        assert window.deliveries_page.hook_box.findData(hook.id) > 0
+        assert window.activity_page.hook_box.findData(hook.id) > 0
+        assert window.tabs.currentWidget() is window.splitter
         with pytest.raises(RuntimeError, match="no window frame"):
             host.complete(service)
+    finally:
+        host.close()
+
+
+def test_open_delivery_before_the_tabs_are_built_builds_them_first(
+        qtbot: QtBot, home: Path, service: HookService) -> None:
+    host = WindowHost(lambda _location: None)
+    window = host.open_frame(StoreLocation(home))
+    qtbot.waitExposed(window)
+    try:
+        host.complete(HookService(StoreLocation(home), origin="window"))
+        assert not window.pages_built
+        window.delivery_actions.open_on_deliveries_tab("no-such-delivery")
+        assert window.pages_built
+        assert window.tabs.currentWidget() is window.deliveries_page
+        assert "no longer in the history" in window.banner.text()
+        window.build_pages()  # once only
+        assert window.tabs.widget(1) is window.deliveries_page
     finally:
         host.close()
