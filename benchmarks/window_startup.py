@@ -169,8 +169,9 @@ def child(args: argparse.Namespace) -> int:
 
     class TimedWindow(MainWindow):
         """Marks the frame (``MainWindow()``), its completion (``complete()``, with the
-        imports of the pages and controllers) and ``ready`` (the first hooks read and
-        applied); then ``hooks_shown`` once the hooks table has painted them."""
+        imports of the controllers and the Webhooks tab) and ``ready`` (the first hooks
+        read and applied); then ``hooks_shown`` once the hooks table has painted them,
+        and ``tabs_built`` once the Deliveries, Activity and Audit tabs are built."""
 
         def __init__(self, *a: Any, **kw: Any) -> None:
             t = time.time()
@@ -190,6 +191,12 @@ def child(args: argparse.Namespace) -> int:
             # that change, in MainWindow(), timed as keyring_check_ms).
             self.keyring_checked.connect(self._on_keyring_result)
             self.ready.connect(self._on_ready)
+
+        def build_pages(self) -> None:
+            built = self.pages_built
+            super().build_pages()
+            if not built:
+                mark("tabs_built")
 
         def _on_keyring_result(self, usable: bool) -> None:
             mark("keyring_checked")
