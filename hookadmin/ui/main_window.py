@@ -84,7 +84,9 @@ class MainWindow(QMainWindow):
     :class:`StoreLocation`, only the frame is built and the caller completes it (after
     its first paint) with the service opened on that location. Until then the menu bar
     is empty and the other tabs are disabled, so nothing can be clicked that is not
-    there yet.
+    there yet; a window completed after its first paint builds the Deliveries, Activity
+    and Audit tabs (:meth:`build_pages`) once its hooks have painted. :attr:`completed`
+    and :attr:`pages_built` say how far it is.
 
     Args:
         service: the service layer of one data directory (used on the GUI thread only),
