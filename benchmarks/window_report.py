@@ -36,6 +36,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "spawn_to_first_paint_ms": med(lambda r: r["ms_from_spawn"].get("first_paint")),
         "qapp_to_painted_ms": med(lambda r: r["ms_from_qapplication"].get("painted")),
         "window_init_ms": med(lambda r: r.get("window_init_ms")),
+        "frame_init_ms": med(lambda r: r.get("frame_init_ms")),
+        "spawn_to_hooks_shown_ms": med(lambda r: r["ms_from_spawn"].get("hooks_shown")),
+        "spawn_to_ready_ms": med(lambda r: r["ms_from_spawn"].get("ready")),
+        "gui_cpu_at_hooks_shown_ms": med(lambda r: r["gui_thread_cpu_ms"].get("hooks_shown")),
+        "process_cpu_at_hooks_shown_ms": med(lambda r: r.get("process_cpu_ms_at_hooks_shown")),
         "deliveries_tab_ms": med(lambda r: r.get("deliveries_tab_ms")),
         "scroll_steps": dist(all_steps),
         "scroll_steps_gui_cpu": dist([x for r in runs for x in r["scroll"]["all_cpu_ms"]]),
@@ -88,10 +93,14 @@ def human(result: dict[str, Any]) -> None:
         print(f"\n== {platform} ({len(block['runs'])} runs; medians) ==")
         print(f"(a) spawn -> window painted      {s['spawn_to_painted_ms']} ms "
               f"(first paint event {s['spawn_to_first_paint_ms']} ms; from QApplication "
-              f"{s['qapp_to_painted_ms']} ms; MainWindow() {s['window_init_ms']} ms)")
+              f"{s['qapp_to_painted_ms']} ms; MainWindow() frame {s['frame_init_ms']} ms)")
         print(f"    CPU by then: GUI thread {s['gui_cpu_at_painted_ms']} ms, process "
               f"{s['process_cpu_at_painted_ms']} ms; 1-min load at start/end of each run "
               f"{s['loadavg_1min']}")
+        print(f"    spawn -> hooks listed and painted (usable) {s['spawn_to_hooks_shown_ms']} ms "
+              f"(ready {s['spawn_to_ready_ms']} ms; complete() {s['window_init_ms']} ms); CPU "
+              f"by then: GUI thread {s['gui_cpu_at_hooks_shown_ms']} ms, process "
+              f"{s['process_cpu_at_hooks_shown_ms']} ms")
         for i, r in enumerate(block["runs"], 1):
             f = r["ms_from_spawn"]
             print(f"    run {i}: " + ", ".join(f"{k} {v}" for k, v in f.items())

@@ -11,19 +11,55 @@ import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QWidget
 
 from hookadmin import __version__
 from hookadmin.core.errors import HookadminError, InputError
-from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation, resolve_location
 from hookadmin.core.team.database_choice import remembered_location
-from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.first_paint import AfterPaint
 from hookadmin.ui.window_host import WindowHost
 
+if TYPE_CHECKING:  # imported after the window's first paint
+    from hookadmin.core.service import HookService
+    from hookadmin.ui.engine_thread import ThreadEngineHost
+
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+FIRST_PAINT_WAIT_MS = 1000  # the rest of the window is built then even without a paint
+
+
+def engine_for(location: StoreLocation) -> ThreadEngineHost:
+    """The window's delivery engine on ``location`` (in a thread of the window's)."""
+    from hookadmin.ui.engine_thread import ThreadEngineHost
+
+    return ThreadEngineHost(location)
+
+
+def open_service(location: StoreLocation, remembered: bool,
+                 parent: QWidget | None = None) -> HookService | None:
+    """The service the window runs on: ``location``'s, else (when ``location`` is the
+    remembered team database and it cannot be opened) the local database's, after
+    saying why in a message box. None when neither opens (a message box said why)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from hookadmin.core.service import HookService
+
+    try:
+        return HookService(location, origin="window")
+    except HookadminError as err:
+        if not remembered:
+            QMessageBox.critical(parent, "hookadmin", str(err))
+            return None
+        QMessageBox.warning(parent, "hookadmin", f"{err} The window opens on the local "
+                            "database; File → Connect to team database… tries again.")
+    try:
+        return HookService(StoreLocation(location.home), origin="window")
+    except HookadminError as local_err:
+        QMessageBox.critical(parent, "hookadmin", str(local_err))
+        return None
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -62,7 +98,11 @@ def main(home: str | None = None, database: str | None = None,
     it is closed. ``home`` and ``database`` come from ``hookadmin gui``; without them
     the options are read from ``argv`` (default: ``sys.argv[1:]``), as for
     ``hookadmin-gui``. Returns the exit status: 2 for a bad option or URL, 1 when the
-    database cannot be opened."""
+    database cannot be opened.
+
+    The window's frame is shown first; the service is opened and the rest of the window
+    built (:meth:`MainWindow.complete`) right after its first paint, and a database that
+    cannot be opened is reported then, in a message box."""
     if home is None and database is None:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         home, database = args.home, args.database
@@ -83,25 +123,27 @@ def main(home: str | None = None, database: str | None = None,
     icon = RESOURCES / "hookadmin.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    try:
-        service = HookService(location, origin="window")
-    except HookadminError as err:
-        if not remembered:
-            QMessageBox.critical(None, "hookadmin", str(err))
-            return 1
-        QMessageBox.warning(None, "hookadmin", f"{err} The window opens on the local "
-                            "database; File → Connect to team database… tries again.")
+    # The window's frame paints first; the service layer, the pages and the engine
+    # are imported and built right after that first paint (README, window figures).
+    host = WindowHost(engine_for)
+    window = host.open_frame(location)
+
+    def finish() -> None:
+        service = open_service(location, remembered, window)
+        if service is None:
+            app.exit(1)
+            return
         try:
-            service = HookService(StoreLocation(location.home), origin="window")
-        except HookadminError as local_err:
-            QMessageBox.critical(None, "hookadmin", str(local_err))
-            return 1
-    host = WindowHost(ThreadEngineHost)
-    host.open(service)
-    # What start-up made (Qt wrappers, modules, the window) lives as long as the
-    # process: frozen, a full collection no longer walks it on the GUI thread
-    # (a gen-2 collection 12.9 ms -> under 0.1 ms with 100,000 deliveries; README).
-    gc.freeze()
+            host.complete(service)
+        except BaseException:
+            app.exit(1)  # not a half-built window left open: the error is printed
+            raise
+        # What start-up made (Qt wrappers, modules, the window) lives as long as the
+        # process: frozen, a full collection no longer walks it on the GUI thread
+        # (a gen-2 collection 12.9 ms -> under 0.1 ms with 100,000 deliveries; README).
+        gc.freeze()
+
+    AfterPaint(window, finish, FIRST_PAINT_WAIT_MS)
     status = app.exec()
     host.close()
     return int(status)

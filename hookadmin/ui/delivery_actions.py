@@ -102,6 +102,7 @@ class DeliveryActions(QObject):
         """Switch to the Deliveries tab with one delivery found and selected (the hook
         page's *Open delivery*); says so in the banner when it is gone."""
         w = self.window
+        w.build_pages()  # at once, if it is asked for before they were built
         w.tabs.setCurrentWidget(w.deliveries_page)
 
         def found(there: bool) -> None:

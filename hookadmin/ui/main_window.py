@@ -13,56 +13,36 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from PySide6.QtCore import (
-    QByteArray,
-    QEvent,
-    QObject,
-    QSettings,
-    Qt,
-    QTimer,
-    Signal,
-    Slot,
-)
-from PySide6.QtGui import QCloseEvent
+# QtCore.Qt, not Qt: PySide builds the Qt namespace's enums when the name is first looked
+# up (13 ms), which the first frame does without; the pages look it up after it.
+from PySide6 import QtCore
+from PySide6.QtCore import QByteArray, QSettings, Signal, Slot
 from PySide6.QtWidgets import (
-    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
-    QScrollArea,
-    QSplitter,
-    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from hookadmin.core.errors import NotFoundError
-from hookadmin.core.service import HookService
-from hookadmin.core.store import Repository, StoreLocation, open_store
-from hookadmin.delivery.policy import DeliverySettings
-from hookadmin.ui.activity_page import ActivityPage
-from hookadmin.ui.audit_page import AuditPage
-from hookadmin.ui.background import Lane
-from hookadmin.ui.banners import PausedBanner, ProblemBanner
-from hookadmin.ui.deliveries_page import DeliveriesPage
-from hookadmin.ui.delivery_actions import DeliveryActions
-from hookadmin.ui.engine_thread import ThreadEngineHost
-from hookadmin.ui.event_catalog import EventCatalogDialog
-from hookadmin.ui.hook_actions import HookActions
-from hookadmin.ui.hook_form import HookForm
-from hookadmin.ui.hook_page import HookPage
-from hookadmin.ui.hook_selection import HookSelection
-from hookadmin.ui.hooks_panel import HooksPanel
-from hookadmin.ui.notify import FailureNotices, Notifier
-from hookadmin.ui.pings import Pings
+from hookadmin.core.store.location import StoreLocation
+from hookadmin.ui.first_paint import AfterPaint
 from hookadmin.ui.status_bar import StatusBar
-from hookadmin.ui.window_menus import WindowMenus
-from hookadmin.ui.window_refresh import WindowRefresh
-from hookadmin.ui.workers import EngineHost, StartupChecks
 
-if TYPE_CHECKING:  # the HTTP stack and the keyring are imported after the first paint
+if TYPE_CHECKING:  # the pages, the controllers and the service layer are imported after
+    # the first paint (see MainWindow.complete); the HTTP stack and the keyring later still
+    from PySide6.QtGui import QCloseEvent
+
+    from hookadmin.core.errors import NotFoundError
+    from hookadmin.core.service import HookService
     from hookadmin.delivery.engine import AttemptOutcome
+    from hookadmin.delivery.policy import DeliverySettings
+    from hookadmin.ui.engine_thread import ThreadEngineHost
+    from hookadmin.ui.event_catalog import EventCatalogDialog
+    from hookadmin.ui.workers import EngineHost
 
+BACKGROUND_WAIT_MS = 500  # the engine and the keyring check start then at the latest
 TEAM_KEY_CAUSES = ("team_key_missing", "team_key_mismatch", "team_key_invalid")
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
                   "never sent unsigned.")
@@ -79,26 +59,38 @@ def database_name(location: StoreLocation) -> str:
     return f"Team: {host}/{dbname}"
 
 
-class _AfterFirstPaint(QObject):
-    """Calls ``callback`` once, from the event loop, after ``widget``'s first paint."""
-
-    def __init__(self, widget: QWidget, callback: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._callback = callback
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._callback)
-        return False
+def _centred(widget: QWidget) -> QWidget:
+    """``widget`` in the middle of a page of its own (by stretches, which need no
+    alignment flag before the first frame)."""
+    page = QWidget()
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(widget)
+    row.addStretch(1)
+    column = QVBoxLayout(page)
+    column.addStretch(1)
+    column.addLayout(row)
+    column.addStretch(1)
+    return page
 
 
 class MainWindow(QMainWindow):
     """The admin window.
 
+    Built in two steps, so that it paints as soon as a bare window would: the frame
+    (title, tab bar, a "Loading…" Webhooks tab, status bar) and then, by
+    :meth:`complete`, the pages, the menus and the controllers, whose modules are
+    imported only then. Given a :class:`HookService`, both steps run at once; given a
+    :class:`StoreLocation`, only the frame is built and the caller completes it (after
+    its first paint) with the service opened on that location. Until then the menu bar
+    is empty and the other tabs are disabled, so nothing can be clicked that is not
+    there yet; a window completed after its first paint builds the Deliveries, Activity
+    and Audit tabs (:meth:`build_pages`) once its hooks have painted. :attr:`completed`
+    and :attr:`pages_built` say how far it is.
+
     Args:
-        service: the service layer of one data directory (used on the GUI thread only).
+        service: the service layer of one data directory (used on the GUI thread only),
+            or the location it is going to be opened on.
         engine: the delivery engine host; the window starts it when shown and stops it
             when closed. None runs the window without delivering (tests).
         ping_settings: timeouts for pings.
@@ -107,6 +99,7 @@ class MainWindow(QMainWindow):
         keyring_checked(bool): the check of the OS keyring made after the first paint is
             done: True when the keyring can be used (else the banner says why).
         refreshed(): the rows of a refresh have been read and applied.
+        ready(): the window is complete and its first hooks are listed (once).
         switch_requested(HookService): *File → Connect to team database…* or *Use local
             database* opened the service of another database, for the window's host to
             switch to (:class:`~hookadmin.ui.window_host.WindowHost`).
@@ -114,18 +107,73 @@ class MainWindow(QMainWindow):
 
     keyring_checked = Signal(bool)
     refreshed = Signal()
+    ready = Signal()
     switch_requested = Signal(object)
 
-    def __init__(self, service: HookService, engine: EngineHost | ThreadEngineHost | None = None,
+    def __init__(self, service: HookService | StoreLocation,
+                 engine: EngineHost | ThreadEngineHost | None = None,
                  ping_settings: DeliverySettings | None = None) -> None:
         super().__init__()
-        self.service = service
+        location = service if isinstance(service, StoreLocation) else service.location
+        self.completed = False
         self.engine = engine
-        self.ping_settings = ping_settings or DeliverySettings()
         self.status = StatusBar(self.statusBar())
         self.engine_label = self.status.engine_label
         self.rate_label = self.status.rate_label
         self.queue_label = self.status.queue_label
+        self._show_database(location)
+        self.setObjectName("mainWindow")
+        self.resize(1280, 820)
+
+        self.loading = QLabel("Loading…")
+        self.loading.setObjectName("loadingHooks")
+        self.loading.setEnabled(False)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(_centred(self.loading), "&Webhooks")
+        for title in ("&Deliveries", "&Activity", "A&udit"):
+            self.tabs.setTabEnabled(self.tabs.addTab(QWidget(), title), False)
+        central = QWidget()
+        self.central_layout = QVBoxLayout(central)
+        self.central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self._restore_geometry()
+        if not isinstance(service, StoreLocation):
+            self.complete(service, engine, ping_settings)
+
+    def complete(self, service: HookService,
+                 engine: EngineHost | ThreadEngineHost | None = None,
+                 ping_settings: DeliverySettings | None = None) -> None:
+        """Build the pages, the menus and the controllers on ``service`` (once), start
+        ``engine`` if the window is already shown, and read the hooks; :attr:`ready` is
+        emitted when they are listed. The modules imported here are most of the
+        window's start-up cost, so they are imported here rather than with this one."""
+        # Imported here, not at the top: the first frame paints without them (README).
+        from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QStackedWidget
+
+        from hookadmin.core.service import HookService
+        from hookadmin.core.store import Repository, open_store
+        from hookadmin.delivery.policy import DeliverySettings
+        from hookadmin.ui.background import Lane
+        from hookadmin.ui.banners import PausedBanner, ProblemBanner
+        from hookadmin.ui.delivery_actions import DeliveryActions
+        from hookadmin.ui.hook_actions import HookActions
+        from hookadmin.ui.hook_form import HookForm
+        from hookadmin.ui.hook_page import HookPage
+        from hookadmin.ui.hook_selection import HookSelection
+        from hookadmin.ui.hooks_panel import HooksPanel
+        from hookadmin.ui.notify import FailureNotices, Notifier
+        from hookadmin.ui.pings import Pings
+        from hookadmin.ui.window_menus import WindowMenus
+        from hookadmin.ui.window_refresh import WindowRefresh
+        from hookadmin.ui.workers import StartupChecks
+
+        if self.completed:
+            raise RuntimeError("the window is complete already")
+        self.service = service
+        self.engine = engine
+        self.ping_settings = ping_settings or DeliverySettings()
+        self._show_database(service.location)  # the local one, when the team's failed
         # Every keyring call runs on this lane, one at a time, with a service of its
         # own (its own database connection): a locked keyring prompts once and the
         # window goes on painting meanwhile.
@@ -146,12 +194,6 @@ class MainWindow(QMainWindow):
         self.delivery_actions = DeliveryActions(self)
         self.pings = Pings(self, self.ping_settings)
 
-        self.database_name: str = database_name(service.location)
-        self.setWindowTitle(f"hookadmin — service hooks — {self.database_name}")
-        self.status.show_database(self.database_name, service.location.describe())
-        self.setObjectName("mainWindow")
-        self.resize(1280, 820)
-
         self.banner_box = ProblemBanner()
         self.banner = self.banner_box.label
         self.banner_close = self.banner_box.dismiss
@@ -162,10 +204,11 @@ class MainWindow(QMainWindow):
         self.hooks_model, self.hooks_proxy = left.model, left.proxy
         self.hooks_view, self.filter_edit = left.view, left.filter_edit
         self.new_button, self.empty_hint = left.new_button, left.empty_hint
+        self.empty_hint.hide()  # until the first read says there are none
         self.hooks_view.customContextMenuRequested.connect(self.hook_actions.context_menu)
 
         self.placeholder = QLabel("Select a hook to see its settings and deliveries.")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setEnabled(False)
         self.form = HookForm()
         self.page = HookPage()
@@ -177,37 +220,27 @@ class MainWindow(QMainWindow):
         self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.form_scroll.setWidget(self.form)
         # The form scrolls up and down, never sideways: the splitter stops where it fits.
-        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.form_scroll.setMinimumWidth(
             self.form.minimumSizeHint().width()
             + self.form_scroll.verticalScrollBar().sizeHint().width())
         self.stack.addWidget(self.form_scroll)
         self.stack.addWidget(self.page)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([560, 720])
+        # The first read starts now, on the reads lane, while the rest is built here;
+        # its rows are applied once this method has returned to the event loop.
+        self.pages_built = False
+        self.refresh(self.ready.emit)
 
-        self.deliveries_page = DeliveriesPage(service.store, self.reads)
-        self.activity_page = ActivityPage(self.reads)
-        self.deliveries_page.read_failed.connect(self.show_banner)
-        self.activity_page.read_failed.connect(self.show_banner)
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("mainTabs")
-        self.tabs.addTab(self.splitter, "&Webhooks")
-        self.tabs.addTab(self.deliveries_page, "&Deliveries")
-        self.tabs.addTab(self.activity_page, "&Activity")
-        self.tabs.addTab(AuditPage(service), "A&udit")
+        self._replace_tab(0, self.splitter, "&Webhooks")
         self.tabs.currentChanged.connect(self.refresher.tab_changed)
-
-        central = QWidget()
-        central_layout = QVBoxLayout(central)
-        central_layout.addWidget(self.banner_box)
-        central_layout.addWidget(self.paused_box)
-        central_layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
+        self.central_layout.insertWidget(0, self.banner_box)
+        self.central_layout.insertWidget(1, self.paused_box)
         self.notifier = Notifier(self, self.status)
         self.failure_notices = FailureNotices(self.notifier, self.refresher.read_hook)
 
@@ -234,14 +267,6 @@ class MainWindow(QMainWindow):
         self.page.ordered_toggle_requested.connect(self.hook_actions.set_ordered)
         self.page.delivery_selected.connect(self.delivery_actions.show_on_hook_page)
         self.page.redeliver_requested.connect(self.delivery_actions.redeliver)
-        self.deliveries_page.delivery_selected.connect(
-            self.delivery_actions.show_on_deliveries_tab)
-        self.deliveries_page.redeliver_requested.connect(self.delivery_actions.redeliver)
-        self.deliveries_page.redeliver_many_requested.connect(
-            self.delivery_actions.redeliver_many)
-        self.deliveries_page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
-        self.deliveries_page.redeliver_failed_requested.connect(
-            self.delivery_actions.redeliver_failed_since)
         self.page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
         self.page.open_delivery_requested.connect(self.delivery_actions.open_on_deliveries_tab)
 
@@ -250,13 +275,77 @@ class MainWindow(QMainWindow):
             engine.running_changed.connect(self._update_status)
             engine.errored.connect(self.show_banner)
 
-        self._restore_state()
-        self.refresh()
+        self._restore_splitter()
+        self.completed = True
         # The keyring is checked (and the HTTP stack imported) in the background once
         # the window is on screen: neither holds up the first frame.
         self.startup = StartupChecks(lambda: self.service.secrets.check(), self)
         self.startup.keyring_checked.connect(self._on_keyring_checked)
-        _AfterFirstPaint(self, self.startup.start)
+        if self.isVisible():  # completed after the first paint: the hooks first, then
+            # the other tabs, the engine and the keyring check
+            self.ready.connect(self._after_hooks_painted,
+                               QtCore.Qt.ConnectionType.SingleShotConnection)
+        else:
+            self.build_pages()
+            AfterPaint(self, self.startup.start)
+
+    def build_pages(self) -> None:
+        """Build the Deliveries, Activity and Audit tabs (once; they are disabled until
+        then) and give them the hooks of the last refresh. A window completed after its
+        first paint builds them once its hooks have painted."""
+        from hookadmin.ui.activity_page import ActivityPage
+        from hookadmin.ui.audit_page import AuditPage
+        from hookadmin.ui.deliveries_page import DeliveriesPage
+
+        if self.pages_built:
+            return
+        self.deliveries_page = DeliveriesPage(self.service.store, self.reads)
+        self.activity_page = ActivityPage(self.reads)
+        self.deliveries_page.read_failed.connect(self.show_banner)
+        self.activity_page.read_failed.connect(self.show_banner)
+        self.audit_page = AuditPage(self.service)
+        self._replace_tab(1, self.deliveries_page, "&Deliveries")
+        self._replace_tab(2, self.activity_page, "&Activity")
+        self._replace_tab(3, self.audit_page, "A&udit")
+        self.deliveries_page.delivery_selected.connect(
+            self.delivery_actions.show_on_deliveries_tab)
+        self.deliveries_page.redeliver_requested.connect(self.delivery_actions.redeliver)
+        self.deliveries_page.redeliver_many_requested.connect(
+            self.delivery_actions.redeliver_many)
+        self.deliveries_page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
+        self.deliveries_page.redeliver_failed_requested.connect(
+            self.delivery_actions.redeliver_failed_since)
+        self.pages_built = True
+        self.refresher.apply_to_new_pages()
+
+    def _replace_tab(self, index: int, page: QWidget, title: str) -> None:
+        """Put ``page`` in place of the frame's placeholder at ``index`` (enabled; the
+        current tab stays current, and no ``currentChanged`` is emitted)."""
+        current = self.tabs.currentIndex()
+        placeholder = self.tabs.widget(index)
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, page, title)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        if placeholder is not None:
+            placeholder.deleteLater()
+
+    @Slot()
+    def _after_hooks_painted(self) -> None:
+        AfterPaint(self.hooks_view.viewport(), self._start_background, BACKGROUND_WAIT_MS)
+
+    def _start_background(self) -> None:
+        self.build_pages()
+        self.startup.start()
+        if self.engine is not None and not self.engine.running and self.isVisible() \
+                and not self.pause_action.isChecked():
+            self.engine.start()
+
+    def _show_database(self, location: StoreLocation) -> None:
+        self.database_name = database_name(location)
+        self.setWindowTitle(f"hookadmin — service hooks — {self.database_name}")
+        self.status.show_database(self.database_name, location.describe())
 
     @Slot(str)
     def _on_keyring_checked(self, problem: str) -> None:
@@ -273,21 +362,26 @@ class MainWindow(QMainWindow):
 
     # -- state ------------------------------------------------------------------------
 
-    def _restore_state(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        splitter = settings.value("window/splitter")
+
+    def _restore_splitter(self) -> None:
+        splitter = QSettings().value("window/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
+        if not self.completed:  # closed before it was complete: nothing runs yet
+            super().closeEvent(event)
+            return
         settings.setValue("window/splitter", self.splitter.saveState())
         self.refresher.stop()
-        self.deliveries_page.stop()
+        if self.pages_built:
+            self.deliveries_page.stop()
         if self.engine is not None:
             self.engine.stop()
         self.pings.wait_all()
@@ -296,7 +390,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def showEvent(self, event: object) -> None:
-        if self.engine is not None and not self.engine.running:
+        if self.completed and self.engine is not None and not self.engine.running:
             self.engine.start()
         super().showEvent(event)  # type: ignore[arg-type]
 
@@ -384,8 +478,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_event_catalog(self) -> EventCatalogDialog:
         """Open the event catalog (non-modal) and return it."""
+        from hookadmin.ui.event_catalog import EventCatalogDialog
+
         dialog = EventCatalogDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 

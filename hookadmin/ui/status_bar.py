@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6 import QtCore  # QtCore.Qt where used: see hookadmin.ui.main_window
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from hookadmin.core.store import DeliveryHistory
+if TYPE_CHECKING:  # the store is imported after the window's first paint
+    from hookadmin.core.store import DeliveryHistory
 
 STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
 RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
@@ -110,7 +113,7 @@ class StatusBar(QObject):
         elided at its end where it would run under the permanent labels; the whole text
         is then the bar's tooltip until the message goes."""
         room = self._message_room()
-        shown = self.bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room)
+        shown = self.bar.fontMetrics().elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room)
         self.bar.setToolTip(text if shown != text else "")
         self.bar.showMessage(shown, timeout_ms)
 

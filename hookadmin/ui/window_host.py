@@ -6,17 +6,20 @@ the new one starts (two engines of one window never run side by side)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeAlias
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from hookadmin.core.service import HookService
-from hookadmin.core.store import StoreLocation
-from hookadmin.delivery.policy import DeliverySettings
-from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.core.store.location import StoreLocation
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.workers import EngineHost
 
-EngineFactory = Callable[[StoreLocation], EngineHost | ThreadEngineHost | None]
+if TYPE_CHECKING:  # imported after the window's first paint
+    from hookadmin.core.service import HookService
+    from hookadmin.delivery.policy import DeliverySettings
+    from hookadmin.ui.engine_thread import ThreadEngineHost
+    from hookadmin.ui.workers import EngineHost
+
+EngineFactory: TypeAlias = "Callable[[StoreLocation], EngineHost | ThreadEngineHost | None]"
 
 
 class WindowHost(QObject):
@@ -39,6 +42,28 @@ class WindowHost(QObject):
         self._make_engine = make_engine
         self._ping_settings = ping_settings
         self.window: MainWindow | None = None
+
+    def open_frame(self, location: StoreLocation) -> MainWindow:
+        """Show the window's frame for ``location`` (see :class:`MainWindow`) at once;
+        :meth:`complete` finishes it once the service is open."""
+        window = MainWindow(location, ping_settings=self._ping_settings)
+        window.switch_requested.connect(self.switch)
+        self.window = window
+        window.show()
+        return window
+
+    def complete(self, service: HookService) -> MainWindow:
+        """Finish the frame shown by :meth:`open_frame` on ``service`` (which the host
+        closes with the window) and start its engine.
+
+        Raises:
+            RuntimeError: no frame is waiting to be completed.
+        """
+        window = self.window
+        if window is None or window.completed:
+            raise RuntimeError("no window frame is waiting to be completed")
+        window.complete(service, self._make_engine(service.location), self._ping_settings)
+        return window
 
     def open(self, service: HookService, like: MainWindow | None = None) -> MainWindow:
         """Show the window on ``service`` (which the host closes with the window),
@@ -71,9 +96,12 @@ class WindowHost(QObject):
         self.switched.emit(self.window)
 
     def close(self) -> None:
-        """Close the window and its service."""
+        """Close the window and its service; the window is deleted (``deleteLater``)
+        when the event loop next runs, not whenever a garbage collection finds it."""
         if self.window is not None:
             if self.window.isVisible():
                 self.window.close()
-            self.window.service.close()
+            if self.window.completed:
+                self.window.service.close()
+            self.window.deleteLater()
             self.window = None

@@ -41,6 +41,7 @@ class WindowRefresh(QObject):
         self._in_flight = self._wanted = False
         self._after_next: list[Callable[[], None]] = []
         self.activity_drawn = 0.0
+        self.last_rows: WindowRows | None = None  # for the tabs built after a refresh
         # An attempt refreshes the window 1 s later, so while the engine delivers at
         # full speed the tables are reloaded and repainted once a second (a full repaint
         # of the deliveries table costs ~25 ms), not on every batch of attempts.
@@ -105,18 +106,31 @@ class WindowRefresh(QObject):
                 w.hooks_view.selectionModel().blockSignals(False)
         if rows.page is not None:
             w.selection.apply_page(rows.page)
-        w.deliveries_page.set_hooks(rows.hooks)
-        w.deliveries_page.model.set_order_heads(rows.order_heads)
-        w.activity_page.set_hooks(rows.hooks)
-        if w.tabs.currentWidget() is w.deliveries_page:
-            w.deliveries_page.refresh()
-        elif w.tabs.currentWidget() is w.activity_page \
-                and time.monotonic() - self.activity_drawn > ACTIVITY_REDRAW_S:
-            self.activity_drawn = time.monotonic()
-            w.activity_page.refresh()
+        self.last_rows = rows
+        if w.pages_built:  # else they are built later (MainWindow.build_pages)
+            self._apply_to_pages(rows)
+            if w.tabs.currentWidget() is w.deliveries_page:
+                w.deliveries_page.refresh()
+            elif w.tabs.currentWidget() is w.activity_page \
+                    and time.monotonic() - self.activity_drawn > ACTIVITY_REDRAW_S:
+                self.activity_drawn = time.monotonic()
+                w.activity_page.refresh()
         w.update_engine_state()
         w.status.show_counts(rows.counts)
         self._done(callbacks)
+
+    def apply_to_new_pages(self) -> None:
+        """The Deliveries and Activity tabs were just built: give them the hooks (and
+        the heads of ordered hooks) of the last refresh, if one is back."""
+        rows = self.last_rows
+        if rows is not None:
+            self._apply_to_pages(rows)
+
+    def _apply_to_pages(self, rows: WindowRows) -> None:
+        w = self.window
+        w.deliveries_page.set_hooks(rows.hooks)
+        w.deliveries_page.model.set_order_heads(rows.order_heads)
+        w.activity_page.set_hooks(rows.hooks)
 
     def _failed(self, err: HookadminError, callbacks: list[Callable[[], None]]) -> None:
         self._in_flight = False
@@ -134,6 +148,8 @@ class WindowRefresh(QObject):
     def tab_changed(self, _index: int) -> None:
         """Draw the tab just selected."""
         w = self.window
+        if not w.pages_built:
+            return
         if w.tabs.currentWidget() is w.deliveries_page:
             w.deliveries_page.refresh()
         elif w.tabs.currentWidget() is w.activity_page:

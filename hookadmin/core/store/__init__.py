@@ -12,7 +12,9 @@ for team mode (one PostgreSQL database shared by every machine; imported only wh
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hookadmin.core.store.location import (
     DATABASE_ENV,
@@ -21,34 +23,64 @@ from hookadmin.core.store.location import (
     as_location,
     resolve_location,
 )
-from hookadmin.core.store.ports import (
-    ChangeFeed,
-    DeliveryHistory,
-    DeliveryQueue,
-    HistoryImport,
-    HookRepository,
-    Outbox,
-    Repository,
-    SettingsRepository,
-)
-from hookadmin.core.store.records import (
-    Attempt,
-    AttemptRecord,
-    Delivery,
-    DeliveryJob,
-    HookHealth,
-    ImportedDelivery,
-    iso,
-)
-from hookadmin.core.store.sqlite import (
-    DB_FILENAME,
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    SQLiteChangeFeed,
-    SQLiteStore,
-)
 
-Store = SQLiteStore  # the name this class had before storage had an interface
+if TYPE_CHECKING:
+    from hookadmin.core.store.ports import (
+        ChangeFeed,
+        DeliveryHistory,
+        DeliveryQueue,
+        HistoryImport,
+        HookRepository,
+        Outbox,
+        Repository,
+        SettingsRepository,
+    )
+    from hookadmin.core.store.records import (
+        Attempt,
+        AttemptRecord,
+        Delivery,
+        DeliveryJob,
+        HookHealth,
+        ImportedDelivery,
+        iso,
+    )
+    from hookadmin.core.store.sqlite import (
+        DB_FILENAME,
+        MIGRATIONS,
+        SCHEMA_VERSION,
+        SQLiteChangeFeed,
+        SQLiteStore,
+    )
+
+    Store = SQLiteStore  # the name this class had before storage had an interface
+
+# The protocols, the records and the SQLite store are imported when first named, not
+# with the package: the window resolves its location and paints its first frame before
+# it needs any of them (about 0.1 s of imports).
+_LAZY = {
+    **dict.fromkeys(("ChangeFeed", "DeliveryHistory", "DeliveryQueue", "HistoryImport",
+                     "HookRepository", "Outbox", "Repository", "SettingsRepository"),
+                    "hookadmin.core.store.ports"),
+    **dict.fromkeys(("Attempt", "AttemptRecord", "Delivery", "DeliveryJob", "HookHealth",
+                     "ImportedDelivery", "iso"), "hookadmin.core.store.records"),
+    **dict.fromkeys(("DB_FILENAME", "MIGRATIONS", "SCHEMA_VERSION", "SQLiteChangeFeed",
+                     "SQLiteStore"), "hookadmin.core.store.sqlite"),
+}
+
+
+def __getattr__(name: str) -> object:
+    """The names of :data:`_LAZY`, imported on first use (``Store`` is ``SQLiteStore``).
+
+    Raises:
+        AttributeError: ``name`` is not a name of this package.
+    """
+    module = _LAZY.get("SQLiteStore" if name == "Store" else name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), "SQLiteStore" if name == "Store" else name)
+    globals()[name] = value
+    return value
+
 
 def is_database_url(location: Path | str | StoreLocation) -> bool:
     """True when ``location`` is a PostgreSQL URL (``postgresql://…`` or
@@ -86,6 +118,8 @@ def open_store(location: Path | str | StoreLocation, *, durable: bool = True) ->
         from hookadmin.core.store.postgres import PostgresStore
 
         return PostgresStore(str(location))
+    from hookadmin.core.store.sqlite import SQLiteStore
+
     return SQLiteStore.in_home(Path(location), durable=durable)
 
 
@@ -117,6 +151,8 @@ def open_change_feed(location: Path | str | StoreLocation) -> ChangeFeed | None:
             return PostgresChangeFeed(str(location))
         except StoreUnavailable:
             return None
+    from hookadmin.core.store.sqlite import SQLiteChangeFeed
+
     return SQLiteChangeFeed.open(Path(location))
 
 

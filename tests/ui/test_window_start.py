@@ -1,0 +1,229 @@
+"""The window paints its frame first and builds the rest right after: ``import
+hookadmin.ui.app`` leaves the service layer, the pages and the HTTP stack unimported;
+until it is complete the frame offers nothing to click but its first tab; then the
+hooks are listed and the engine starts; errors of the deferred start still reach the
+user in one sentence."""
+
+from __future__ import annotations
+
+import gc
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.core.store import DATABASE_ENV, StoreLocation
+from hookadmin.ui.app import main
+from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.window_host import WindowHost
+
+WAIT_MS = 20000
+DEFERRED = ("hookadmin.core.service", "hookadmin.core.audit", "hookadmin.core.store.sqlite",
+            "hookadmin.core.store.ports", "hookadmin.ui.deliveries_page",
+            "hookadmin.ui.activity_page", "hookadmin.ui.audit_page", "hookadmin.ui.hook_page",
+            "hookadmin.ui.hook_form", "hookadmin.ui.workers", "hookadmin.ui.engine_thread",
+            "aiohttp", "httpx", "psycopg", "cryptography", "keyring", "PySide6.QtCharts")
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv(DATABASE_ENV, raising=False)
+    return tmp_path / "config" / "hookadmin"
+
+
+def test_importing_the_app_leaves_the_service_layer_pages_and_http_stack_for_later() -> None:
+    code = ("import json, sys; import hookadmin.ui.app; "
+            f"print(json.dumps([m for m in {DEFERRED!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60, env={"QT_QPA_PLATFORM": "offscreen",
+                                                      "PATH": "/usr/bin:/bin"})
+    assert json.loads(out.stdout) == []
+
+
+class FirstPaint(QObject):
+    """Calls ``seen(window)`` at the first paint of a :class:`MainWindow`."""
+
+    def __init__(self, seen: Callable[[MainWindow], None]) -> None:
+        super().__init__()
+        self._seen: Callable[[MainWindow], None] | None = seen
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and isinstance(watched, MainWindow) \
+                and self._seen is not None:
+            self._seen(watched)
+            self._seen = None
+        return False
+
+
+def run_main_until(done: Callable[[MainWindow], bool],
+                   at_first_paint: Callable[[MainWindow], None]) -> int:
+    """Run ``main(argv=[])``; close its window once ``done(window)`` holds (checked
+    every 10 ms), or after WAIT_MS at the latest. Returns main's exit status."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    probe = FirstPaint(at_first_paint)
+    app.installEventFilter(probe)
+
+    def windows() -> list[MainWindow]:
+        return [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, MainWindow) and w.isVisible()]
+
+    def check() -> None:
+        for window in windows():
+            if done(window):
+                window.close()
+
+    poll = QTimer()
+    poll.timeout.connect(check)
+    poll.start(10)
+    give_up = QTimer()
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(lambda: [w.close() for w in windows()])
+    give_up.start(WAIT_MS)
+    try:
+        return main(argv=[])
+    finally:
+        poll.stop()
+        give_up.stop()
+        app.removeEventFilter(probe)
+        gc.unfreeze()
+        # main() closed its window and asked for it to be deleted: delete it now.
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_runs(
+        home: Path, service: HookService) -> None:
+    hook = service.create_hook(url="http://127.0.0.1:9/hook", events=("job",), name="Nine")
+    frame: dict[str, object] = {}
+    finished: dict[str, object] = {}
+
+    def at_first_paint(window: MainWindow) -> None:
+        frame["completed"] = window.completed
+        frame["tabs"] = [(window.tabs.tabText(i), window.tabs.isTabEnabled(i))
+                         for i in range(window.tabs.count())]
+        frame["shows"] = window.loading.text() if window.loading.isVisible() else None
+        frame["menus"] = len(window.menuBar().actions())
+        frame["title"] = window.windowTitle()
+
+    def done(window: MainWindow) -> bool:
+        if not (window.completed and window.hooks_model.rowCount() == 1
+                and window.engine is not None and window.engine.running):
+            return False
+        finished["hook"] = window.hooks_model.hook_at(0).id
+        finished["tabs"] = [window.tabs.isTabEnabled(i) for i in range(window.tabs.count())]
+        finished["webhooks"] = window.tabs.widget(0) is window.splitter
+        finished["menus"] = len(window.menuBar().actions())
+        return True
+
+    assert run_main_until(done, at_first_paint) == 0
+    assert frame == {"completed": False, "shows": "Loading…", "menus": 0,
+                     "tabs": [("&Webhooks", True), ("&Deliveries", False),
+                              ("&Activity", False), ("A&udit", False)],
+                     "title": "hookadmin — service hooks — Local (SQLite)"}
+    assert finished["hook"] == hook.id
+    assert finished["tabs"] == [True, True, True, True]
+    assert finished["webhooks"] is True
+    assert isinstance(finished["menus"], int)
+    assert finished["menus"] > 0
+
+
+def test_a_remembered_team_database_that_is_gone_opens_the_local_one_and_says_why(
+        home: Path, service: HookService, config_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config_dir.mkdir(parents=True)
+    (config_dir / "database.json").write_text(
+        json.dumps({"database": f"postgresql://admin@127.0.0.1:{port}/hooks"}),
+        encoding="utf-8")
+    warned: list[str] = []
+
+    def warning(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+        warned.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    titles: list[str] = []
+
+    def at_first_paint(window: MainWindow) -> None:
+        titles.append(window.windowTitle())
+
+    def done(window: MainWindow) -> bool:
+        if window.completed:
+            titles.append(window.windowTitle())
+        return window.completed
+
+    assert run_main_until(done, at_first_paint) == 0
+    assert titles[0] == "hookadmin — service hooks — Team: 127.0.0.1/hooks"
+    assert titles[-1] == "hookadmin — service hooks — Local (SQLite)"
+    assert len(warned) == 1
+    assert "nothing accepts connections there" in warned[0]
+    assert warned[0].endswith("File → Connect to team database… tries again.")
+
+
+def test_a_frame_closed_before_it_is_complete_closes_cleanly(
+        qtbot: QtBot, home: Path, service: HookService) -> None:
+    host = WindowHost(lambda _location: None)
+    window = host.open_frame(StoreLocation(home))
+    qtbot.waitExposed(window)
+    assert not window.completed
+    host.close()
+    assert not window.isVisible()
+    with pytest.raises(RuntimeError, match="no window frame"):
+        host.complete(service)
+
+
+def test_completing_a_shown_frame_lists_the_hooks_and_enables_the_tabs(
+        qtbot: QtBot, home: Path, service: HookService) -> None:
+    hook = service.create_hook(url="http://127.0.0.1:9/hook", events=("job",))
+    host = WindowHost(lambda _location: None)
+    window = host.open_frame(StoreLocation(home))
+    qtbot.waitExposed(window)
+    try:
+        assert window.menuBar().actions() == []
+        with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+            host.complete(HookService(StoreLocation(home), origin="window"))
+        assert window.hooks_model.hook_at(0).id == hook.id
+        assert window.tabs.currentWidget() is window.splitter
+        assert not window.empty_hint.isVisible()
+        # The other tabs are built once the hooks have painted, with the hooks of the
+        # refresh that came back before them.
+        qtbot.waitUntil(lambda: window.pages_built, timeout=WAIT_MS)
+        assert all(window.tabs.isTabEnabled(i) for i in range(window.tabs.count()))
+        assert [window.tabs.widget(i) for i in (1, 2, 3)] == [
+            window.deliveries_page, window.activity_page, window.audit_page]
+        assert window.deliveries_page.hook_box.findData(hook.id) > 0
+        assert window.activity_page.hook_box.findData(hook.id) > 0
+        assert window.tabs.currentWidget() is window.splitter
+        with pytest.raises(RuntimeError, match="no window frame"):
+            host.complete(service)
+    finally:
+        host.close()
+
+
+def test_open_delivery_before_the_tabs_are_built_builds_them_first(
+        qtbot: QtBot, home: Path, service: HookService) -> None:
+    host = WindowHost(lambda _location: None)
+    window = host.open_frame(StoreLocation(home))
+    qtbot.waitExposed(window)
+    try:
+        host.complete(HookService(StoreLocation(home), origin="window"))
+        assert not window.pages_built
+        window.delivery_actions.open_on_deliveries_tab("no-such-delivery")
+        assert window.pages_built
+        assert window.tabs.currentWidget() is window.deliveries_page
+        assert "no longer in the history" in window.banner.text()
+        window.build_pages()  # once only
+        assert window.tabs.widget(1) is window.deliveries_page
+    finally:
+        host.close()
