@@ -17,7 +17,7 @@ import aiohttp
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hook_types import EMAIL, SMTP_PASSWORD, WEB
 from hookadmin.core.hooks import Hook, redact_url
-from hookadmin.core.signing import delivery_headers
+from hookadmin.core.signing import Signer, delivery_headers
 from hookadmin.core.store import AttemptRecord, DeliveryJob
 from hookadmin.delivery.bookkeeping_wire import Finished, FinishedWire
 from hookadmin.delivery.http import ERROR_SENTENCES, send
@@ -50,11 +50,11 @@ class Ended:
 class _Direct:
     """What every plain delivery (a ``web`` hook without options or proxy) of one hook
     needs, the same for each: the hook object and settings it was worked out for, the
-    hook's secret and its HTTP session."""
+    signer of the hook's secret and its HTTP session."""
 
     hook: Hook
     settings: DeliverySettings
-    secret: str
+    signer: Signer
     session: aiohttp.ClientSession
 
 
@@ -97,9 +97,8 @@ class Sender:
         """
         direct = self._direct.get(hook.id)
         if direct is not None and direct.hook is hook and direct.settings is self.settings:
-            headers = delivery_headers(secret=direct.secret, event_type=job.event_type,
-                                       delivery_id=job.id, timestamp=int(time.time()),
-                                       body=job.body)
+            headers = direct.signer.headers(event_type=job.event_type, delivery_id=job.id,
+                                            timestamp=int(time.time()), body=job.body)
             return Ended(job, hook, await send(direct.session, hook.url, headers, job.body,
                                                self.settings))
         return await self._attempt(job, hook)
@@ -134,7 +133,7 @@ class Sender:
             return Ended(job, hook, _no_request(hook, "tls", str(err), headers))
         if previous is None and (expires is None or expires <= time.time()):
             # Nothing here changes until the hook is re-read or the settings change.
-            self._direct[hook.id] = _Direct(hook, self.settings, secret, session)
+            self._direct[hook.id] = _Direct(hook, self.settings, Signer(secret), session)
         return Ended(job, hook, await send(session, hook.url, headers, job.body,
                                            self.settings))
 
