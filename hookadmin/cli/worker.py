@@ -4,6 +4,7 @@ side by side in several (``--processes N``), until stopped or idle."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import signal
@@ -96,6 +97,8 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
             print(f"hookadmin worker: deliveries wait, and are never sent unsigned, until "
                   f"the OS keyring can be used: {problem}", file=sys.stderr, flush=True)
 
+    lines = AttemptLines()
+
     def report(o: AttemptOutcome) -> None:
         if keyring_down and o.error_kind == "secret_unavailable":
             waiting.add(o.delivery_id)
@@ -105,7 +108,7 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
                 f"{result} in {o.duration_ms or 0:.0f} ms -> {o.status}")
         if o.next_attempt_at is not None:
             line += f" (next attempt {iso(o.next_attempt_at)})"
-        print(line, file=sys.stderr, flush=True)
+        lines.add(line)
 
     with HookService(location) as service:  # opens (and migrates) the database, or fails
         remove_orphaned_secrets(service)
@@ -144,7 +147,10 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
     if args.share_of is not None:
         _stop_with_first_engine(engine)
     try:
-        attempts = engine.run(until_idle=args.until_idle)
+        try:
+            attempts = engine.run(until_idle=args.until_idle)
+        finally:
+            lines.flush()  # what the run's last turn reported
     except BaseException:
         stop_others()  # this engine failed (one sentence follows): the others stop too
         for other in others:
@@ -187,6 +193,30 @@ def _keyring_sentence(waiting: int, problem: str) -> str:
     used: ``waiting`` deliveries (never sent unsigned) and ``problem`` (what to do)."""
     count = f"{waiting} deliver{'y waits' if waiting == 1 else 'ies wait'}"
     return f"{count}, unsent and still pending, because the OS keyring cannot be used: {problem}"
+
+
+class AttemptLines:
+    """The lines ``worker`` prints for attempts, written to standard error together once
+    the engine has reported a batch (all the attempts one bookkeeping turn recorded):
+    one write per batch instead of one per delivery. Called on the engine's event loop;
+    :meth:`flush` writes what is left (after the run)."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+
+    def add(self, line: str) -> None:
+        """Queue one line (without its newline); it is written once the event loop has
+        run the rest of the batch."""
+        if not self.pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self.pending.append(line)
+
+    def flush(self) -> None:
+        """Write the queued lines now, in the order they came."""
+        lines, self.pending = self.pending, []
+        if lines:
+            sys.stderr.write("\n".join(lines) + "\n")
+            sys.stderr.flush()
 
 
 def _wait_for_engine(other: subprocess.Popen[str]) -> int:

@@ -456,6 +456,7 @@ class _Run:
         self.gone = {h for h in self.gone if h in hooks and hooks[h].active}
         self.dispatch.drop_stopped(hooks)
         self.secrets.forget_except(hooks.values())
+        self.sender.forget_except(hooks.values())
 
     def _report(self, f: Ended, status: str, next_at: float | None) -> None:
         self.attempts += 1

@@ -215,21 +215,30 @@ async def send(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
     Returns:
         An :class:`AttemptRecord`; ``error_kind`` is None only for a 2xx response.
     """
-    async def exchange(response: _Response) -> None:
+    # One coroutine for the whole attempt (no inner exchange as post() has): every
+    # resumption of a request passes through each coroutine frame above aiohttp's.
+    started = time.time()
+    t0 = time.perf_counter()
+    refused = _refused(url, headers, settings, started)
+    if refused is not None:
+        return refused
+    response = _Response()
+    kind: str | None = None
+    message: str | None = None
+    try:
         # The session's total timeout covers the whole attempt, body included.
-        try:
-            async with session.post(url, data=body, headers=headers, allow_redirects=False,
-                                    proxy=proxy, proxy_headers=proxy_headers) as resp:
-                response.status = resp.status
-                response.headers = list(resp.headers.items())
-                if not resp.content.at_eof():  # e.g. a 204 has no body to read
-                    await response.read(resp.content.iter_any(), settings.response_cap)
-        except aiohttp.ClientHttpProxyError as err:  # the proxy refused the tunnel
-            response.status = err.status
-            response.headers = list((err.headers or {}).items())
-
-    record = await _run(url, headers, settings, exchange,
-                        (TimeoutError, aiohttp.ClientError, OSError), proxy=proxy)
+        async with session.post(url, data=body, headers=headers, allow_redirects=False,
+                                proxy=proxy, proxy_headers=proxy_headers) as resp:
+            response.status = resp.status
+            response.headers = list(resp.headers.items())
+            if not resp.content.at_eof():  # e.g. a 204 has no body to read
+                await response.read(resp.content.iter_any(), settings.response_cap)
+    except aiohttp.ClientHttpProxyError as err:  # the proxy refused the tunnel
+        response.status = err.status
+        response.headers = list((err.headers or {}).items())
+    except (TimeoutError, aiohttp.ClientError, OSError) as err:
+        kind, message = classify(err, timeout=settings.attempt_timeout, proxy=proxy)
+    record = _attempt(url, headers, started, t0, response, kind, message)
     if proxy is not None and record.status_code in (407, 502, 503, 504) \
             and record.error_kind == "http_status":
         return dataclasses.replace(record, error_message=_proxy_status_sentence(

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import aiohttp
 
 from hookadmin.core.errors import InputError, SecretStoreError
 from hookadmin.core.hook_types import EMAIL, SMTP_PASSWORD, WEB
 from hookadmin.core.hooks import Hook, redact_url
-from hookadmin.core.signing import delivery_headers
+from hookadmin.core.signing import Signer, delivery_headers
 from hookadmin.core.store import AttemptRecord, DeliveryJob
 from hookadmin.delivery.bookkeeping_wire import Finished, FinishedWire
 from hookadmin.delivery.http import ERROR_SENTENCES, send
@@ -41,6 +44,18 @@ class Ended:
     def to_wire(self) -> FinishedWire:
         """The attempt as the bookkeeper takes it."""
         return Finished.to_wire(self.job, self.attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class _Direct:
+    """What every plain delivery (a ``web`` hook without options or proxy) of one hook
+    needs, the same for each: the hook object and settings it was worked out for, the
+    signer of the hook's secret and its HTTP session."""
+
+    hook: Hook
+    settings: DeliverySettings
+    signer: Signer
+    session: aiohttp.ClientSession
 
 
 def _no_request(hook: Hook, error_kind: str, message: str,
@@ -70,6 +85,9 @@ class Sender:
         self.settings = settings
         self._pace: dict[int, float] = {}  # hook id -> next free time (rate limits)
         self._loop = asyncio.get_running_loop()
+        # hook id -> what its plain deliveries need, worked out once per hook object
+        # and settings (a re-read hook or new settings are new objects).
+        self._direct: dict[int, _Direct] = {}
 
     async def attempt(self, job: DeliveryJob, hook: Hook) -> Ended:
         """Make one attempt of ``job`` to ``hook``.
@@ -77,6 +95,22 @@ class Sender:
         Raises:
             asyncio.CancelledError: the run is stopping (nothing was recorded).
         """
+        direct = self._direct.get(hook.id)
+        if direct is not None and direct.hook is hook and direct.settings is self.settings:
+            headers = direct.signer.headers(event_type=job.event_type, delivery_id=job.id,
+                                            timestamp=int(time.time()), body=job.body)
+            return Ended(job, hook, await send(direct.session, hook.url, headers, job.body,
+                                               self.settings))
+        return await self._attempt(job, hook)
+
+    def forget_except(self, hooks: Iterable[Hook]) -> None:
+        """Drop what was worked out for hooks that are no longer among ``hooks``."""
+        keep = {id(h) for h in hooks}
+        self._direct = {k: d for k, d in self._direct.items() if id(d.hook) in keep}
+
+    async def _attempt(self, job: DeliveryJob, hook: Hook) -> Ended:
+        """:meth:`attempt` for a hook whose plain path is not worked out yet, or that
+        has none (another type, options, a proxy, a replaced secret still valid)."""
         if hook.type != WEB or not hook.options.empty or wants_proxy(hook, self.settings):
             return await self._attempt_typed(job, hook)
         try:
@@ -97,6 +131,9 @@ class Sender:
             session = self.sessions.get(hook)
         except InputError as err:
             return Ended(job, hook, _no_request(hook, "tls", str(err), headers))
+        if previous is None and (expires is None or expires <= time.time()):
+            # Nothing here changes until the hook is re-read or the settings change.
+            self._direct[hook.id] = _Direct(hook, self.settings, Signer(secret), session)
         return Ended(job, hook, await send(session, hook.url, headers, job.body,
                                            self.settings))
 

@@ -84,6 +84,38 @@ def test_delivery_headers(fixture: Path) -> None:
 
 
 @pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.name)
+def test_a_signer_sends_the_same_headers_for_every_delivery_it_signs(fixture: Path) -> None:
+    # The engine's signer prepares the key once and signs many deliveries with it: each
+    # must carry exactly the headers delivery_headers makes, whatever was signed before.
+    body = fixture.read_bytes()
+    signer = signing.Signer(SECRET)
+    for n, (delivery_id, timestamp, payload) in enumerate([
+            (DELIVERY_ID, TIMESTAMP, body), ("0" * 36, 0, b""), (DELIVERY_ID, TIMESTAMP, body),
+            ("ffffffff-ffff-4fff-bfff-ffffffffffff", TIMESTAMP + 1, body + b" ")]):
+        event_type = "job.failed" if n % 2 else "cluster.error"
+        assert signer.headers(event_type=event_type, delivery_id=delivery_id,
+                              timestamp=timestamp, body=payload) \
+            == signing.delivery_headers(secret=SECRET, event_type=event_type,
+                                        delivery_id=delivery_id, timestamp=timestamp,
+                                        body=payload)
+    headers = signer.headers(event_type="job.failed", delivery_id=DELIVERY_ID,
+                             timestamp=TIMESTAMP, body=body)
+    assert signing.verify_signature(body, SECRET, headers["X-Hook-Signature"])
+    assert signing.verify_standard(body, SECRET, DELIVERY_ID, str(TIMESTAMP),
+                                   headers["webhook-signature"], now=TIMESTAMP)
+    assert signing.Signer(OTHER_SECRET).headers(
+        event_type="job.failed", delivery_id=DELIVERY_ID, timestamp=TIMESTAMP,
+        body=body)["X-Hook-Signature"] != headers["X-Hook-Signature"]
+
+
+def test_a_signer_refuses_a_non_ascii_secret_as_sign_does() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        signing.sign("é" * 64, b"{}")
+    with pytest.raises(UnicodeEncodeError):
+        signing.Signer("é" * 64)
+
+
+@pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.name)
 def test_verify_signature_accepts_the_right_signature(fixture: Path) -> None:
     body = fixture.read_bytes()
     good = _hex_hmac(SECRET, body)

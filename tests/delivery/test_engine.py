@@ -395,3 +395,28 @@ def test_a_secret_reset_while_the_engine_runs_signs_the_next_delivery(
     # carries a signature by each, so receivers can switch when they like.
     assert second.verified_by == ("new",)
     assert {"new", "old"} <= set(second.standard_verified_by)
+
+
+def test_a_url_edited_while_the_engine_runs_takes_the_next_delivery(
+        service: HookService, home: Path, make_receiver: Make) -> None:
+    # The sender works out a plain hook's secret and session once per hook it was
+    # given; an edited hook is a new one, so nothing of the old URL is reused.
+    first_receiver, second_receiver = make_receiver(), make_receiver()
+    hook = _hook(service, first_receiver, ["job"])
+    second_receiver.set_secrets({"hook": service.reveal_secret(hook.id)})
+    engine = Engine(home, settings=FAST)
+    thread = threading.Thread(target=engine.run)
+    thread.start()
+    try:
+        service.publish("job.failed", body("job.failed", 1))
+        service.publish("job.failed", body("job.failed", 2))
+        first_receiver.wait_for_requests(2)
+        service.edit_hook(hook.id, url=second_receiver.url_for("/moved"))
+        service.publish("job.failed", body("job.failed", 3))
+        (moved,) = second_receiver.wait_for_requests(1)
+    finally:
+        engine.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert (moved.path, moved.verified_by) == ("/moved", ("hook",))
+    assert len(first_receiver.requests()) == 2
