@@ -136,8 +136,11 @@ class Bookkeeper:
         self._prune_when_due()
         now = time.monotonic()
         version = self.store.data_version()
-        # A full fan-out batch last turn: more events wait, so look again now.
-        full = version != self.data_version or now >= self.next_full_turn or self.backlog
+        # A full fan-out batch last turn: more events wait, so look again now. A
+        # publisher's signal (request.look) may come before this connection sees its
+        # commit (a team database's NOTIFY reaches each connection on its own).
+        full = version != self.data_version or now >= self.next_full_turn or self.backlog \
+            or request.look
         if full:
             self.data_version = version
             self.next_full_turn = now + self.settings.poll_interval

@@ -120,14 +120,17 @@ class TurnRequest:
     """One turn's work: record ``finished`` (in the order the attempts ended), renew
     the leases of ``renew`` (delivery seqs; None: not due), release ``release``, claim
     per ``claim`` (None: the engine has no room), and with ``check_idle`` tell whether
-    nothing is queued or due now. Reply: :class:`TurnResult`, perhaps after a
-    :class:`Claimed`."""
+    nothing is queued or due now. With ``look``, a publisher has just signalled new work
+    (:meth:`hookadmin.core.store.ports.ChangeFeed.signalled`): fan out now, even if the
+    bookkeeper's own connection has not seen the change yet. Reply:
+    :class:`TurnResult`, perhaps after a :class:`Claimed`."""
 
     finished: list[FinishedWire]
     renew: list[int] | None
     release: list[int]
     claim: ClaimRequest | None
     check_idle: bool
+    look: bool = False
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,11 @@ class Engine:
         """Ask a running engine to stop; safe to call from any thread. In-flight
         requests are cancelled and their deliveries stay pending for the next start."""
         self._stop_requested = True  # honoured even if the loop has not started yet
-        loop, stop = self._loop, self._stop
+        loop, stop, run = self._loop, self._stop, self._run
         if loop is not None and stop is not None:
             loop.call_soon_threadsafe(stop.set)
+            if run is not None:  # a loop waiting for its next look stops now
+                loop.call_soon_threadsafe(run.wake.set)
 
     def run(self, *, until_idle: bool = False) -> int:
         """Run in the current thread, on a new event loop of the kind asked for, until
@@ -226,6 +228,8 @@ class _Run:
         assert stop is not None
         dispatch = self.dispatch
         self.warm_task = asyncio.create_task(self.secrets.warm(list(self.hooks.values())))
+        if self.changes is not None:  # a publisher's commit wakes the loop at once
+            self.changes.watch(asyncio.get_running_loop(), self.wake.set)
         with contextlib.suppress(InputError):
             for hook in self.hooks.values():  # TLS set-up takes ~50 ms: not on a delivery
                 if hook.active:
@@ -243,13 +247,14 @@ class _Run:
             check_idle = until_idle and not dispatch.in_flight and not dispatch.ready_count
             release = dispatch.take_releases()
             claim = dispatch.claim_request() if self.outage is None else None
-            if finished or renew is not None or release or check_idle \
+            look = self.changes is not None and self.changes.signalled()
+            if finished or renew is not None or release or check_idle or look \
                     or self.outage is not None or self._database_changed(claim):
                 self.claimed_early = 0
                 try:
                     turn = await self.keeper.turn(TurnRequest(
-                        [f.to_wire() for f in finished], renew, release, claim, check_idle),
-                        self._take_claims)
+                        [f.to_wire() for f in finished], renew, release, claim, check_idle,
+                        look), self._take_claims)
                 except (StoreBusyError, StoreUnavailable) as err:
                     # Nothing of this turn's records, releases and renewals was
                     # committed (its claims may have been, and are queued): keep

@@ -30,9 +30,9 @@ never an implementation's own exceptions (``sqlite3``, ``psycopg``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from hookadmin.core.hook_types import WEB, HookOptions
 from hookadmin.core.hooks import Hook
@@ -46,6 +46,9 @@ from hookadmin.core.store.records import (
     HookHealth,
     ImportedDelivery,
 )
+
+if TYPE_CHECKING:
+    import asyncio
 
 SEARCH_SCAN = 100_000  # deliveries a text search looks through, newest first
 
@@ -356,15 +359,30 @@ class AuditLog(Protocol):
 class ChangeFeed(Protocol):
     """Whether anyone committed to the database since the last look: an engine looks
     every few milliseconds, so a look must be cheap (SQLite: ``PRAGMA data_version``
-    on a read-only connection)."""
+    on a read-only connection). Once watched, a publisher's commit of new work (events,
+    deliveries made due again) wakes the engine at once instead (SQLite: a datagram
+    to the engine's socket, :mod:`hookadmin.core.store.sqlite.wake`; PostgreSQL:
+    ``NOTIFY``; either, directly from a publisher in the same process)."""
 
     def changed(self) -> bool:
         """True when something was committed since the last call (and at the first
         call, or when it cannot tell)."""
         ...
 
+    def watch(self, loop: asyncio.AbstractEventLoop, wake: Callable[[], None]) -> None:
+        """From now on until :meth:`close`, call ``wake`` on ``loop`` as soon as a
+        publisher signals new work (best effort: a signal that cannot be given is
+        found at the next look). Called on ``loop``'s thread, as are the other
+        methods from then on."""
+        ...
+
+    def signalled(self) -> bool:
+        """True when a publisher signalled new work since the last call: look at the
+        outbox now, even if the looking connection has not seen the commit yet."""
+        ...
+
     def close(self) -> None:
-        """Let go of the connection."""
+        """Stop watching and let go of the connection."""
         ...
 
 

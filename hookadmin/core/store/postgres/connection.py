@@ -25,6 +25,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from hookadmin.core.errors import StoreError, StoreUnavailable
+from hookadmin.core.store import wakeups
 from hookadmin.core.store.postgres.schema import (
     CHANNEL,
     RETRYABLE,
@@ -143,6 +144,17 @@ class ChangeFeed:
             raise unavailable(err, self.where) from None
         return got
 
+    def fileno(self) -> int | None:
+        """The listening connection's socket, readable when a notification arrives
+        (None: the connection is closed). It changes when :meth:`wait` makes the
+        connection again."""
+        if self._db.closed:
+            return None
+        try:
+            return self._db.fileno()
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            return None
+
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
@@ -182,6 +194,7 @@ class PostgresConnection:
         self.url = url
         self.where = describe(url)
         self._depth = 0
+        self._notified = False  # the open transaction notifies (see wakeups)
         self._feed: ChangeFeed | None = None
         self._changes = 0
         self._db = connect(url, self.where)
@@ -252,8 +265,12 @@ class PostgresConnection:
         except (psycopg.OperationalError, psycopg.InterfaceError) as err:
             self.drop_connections()
             raise unavailable(err, self.where) from None
+        else:
+            if self._notified:  # and this process's engines, without the server's round trip
+                wakeups.ring(self.url)
         finally:
             self._depth = 0
+            self._notified = False
 
     def drop_connections(self) -> None:
         """Close both connections after one of them was found lost; the next use
@@ -267,6 +284,7 @@ class PostgresConnection:
 
     def _notify(self, payload: str) -> None:
         self.db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+        self._notified = True
 
     # -- change feed ----------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hookadmin.core.store.sqlite import wake
+
 
 class Connected:
     """The base of the SQLite store's parts (hooks, queue, history, settings): one
@@ -15,6 +17,8 @@ class Connected:
 
     _db: sqlite3.Connection
     path: Path
+    _ring_after_commit = False  # new work in the open transaction: wake the engines
+    _wake_key_value: str | None = None
 
     @contextmanager
     def transaction(self, *, batched: bool = False) -> Iterator[sqlite3.Connection]:
@@ -36,6 +40,22 @@ class Connected:
             yield self._db
             self._db.execute("COMMIT")
         except BaseException:
+            self._ring_after_commit = False
             if self._db.in_transaction:  # a failed COMMIT (a full disk) may leave it open
                 self._db.execute("ROLLBACK")
             raise
+        if self._ring_after_commit:
+            self._ring_after_commit = False
+            wake.ring(self.path.parent, self._wake_key())
+
+    def _wake_engines(self) -> None:
+        """Inside a transaction that leaves new work (events, deliveries due again):
+        wake the data directory's engines once it is committed (see
+        :mod:`hookadmin.core.store.sqlite.wake`), not before, so what they look at is
+        there."""
+        self._ring_after_commit = True
+
+    def _wake_key(self) -> str:
+        if self._wake_key_value is None:
+            self._wake_key_value = wake.key_of(self.path)
+        return self._wake_key_value

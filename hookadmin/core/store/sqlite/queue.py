@@ -61,6 +61,7 @@ class QueuePart(Connected):
                 " VALUES (?, ?, ?, ?, ?)",
                 [(i, t, b, now, target_hook_id)
                  for i, (t, b) in zip(ids, events, strict=True)])
+            self._wake_engines()
         return ids
 
     def fan_out(self, *, now: float | None = None, limit: int = 1000) -> int:
@@ -311,6 +312,7 @@ class QueuePart(Connected):
             self._db.execute(
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?"
                 " WHERE seq = ?", (now, now, delivery.seq))
+            self._wake_engines()
         return fetch_delivery(self._db, delivery_id)
 
     def redeliver_failed(self, hook_id: int, since: float, *, now: float | None = None,
@@ -329,6 +331,8 @@ class QueuePart(Connected):
                 " WHERE hook_id = ? AND status = 'failed' AND event_type != 'ping'"
                 " AND updated_at >= ? AND updated_at < ?",
                 (now, now, hook_id, since, math.inf if until is None else until))
+            if cur.rowcount:
+                self._wake_engines()
         return int(cur.rowcount)
 
     def prune(self, older_than: float, *, batch: int = 5000) -> int:
