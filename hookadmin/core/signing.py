@@ -198,7 +198,7 @@ class Signer:
     """Both signatures of one secret, with its HMAC-SHA256 key prepared once: the engine
     signs every delivery of a hook with the same secret, and copying a prepared key is
     cheaper than preparing it for each signature (``benchmarks/attempt_overhead.py``).
-    The same headers as :func:`delivery_headers` without a replaced secret.
+    :func:`delivery_headers` builds its headers with it.
 
     Args:
         secret: the hook's secret (ASCII; its bytes are the key).
@@ -257,16 +257,9 @@ def delivery_headers(*, secret: str, event_type: str, delivery_id: str, timestam
     Returns:
         Header name → value, in the order they are sent.
     """
-    standard = sign_standard(secret, delivery_id, timestamp, body)
+    headers = Signer(secret).headers(event_type=event_type, delivery_id=delivery_id,
+                                     timestamp=timestamp, body=body)
     if previous_secret is not None:
-        standard += " " + sign_standard(previous_secret, delivery_id, timestamp, body)
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "X-Hook-Event": event_type,
-        "X-Hook-Delivery": delivery_id,
-        "X-Hook-Signature": sign(secret, body),
-        "webhook-id": delivery_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard,
-    }
+        headers["webhook-signature"] += " " + sign_standard(
+            previous_secret, delivery_id, timestamp, body)
+    return headers

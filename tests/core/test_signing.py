@@ -98,6 +98,13 @@ def test_a_signer_sends_the_same_headers_for_every_delivery_it_signs(fixture: Pa
             == signing.delivery_headers(secret=SECRET, event_type=event_type,
                                         delivery_id=delivery_id, timestamp=timestamp,
                                         body=payload)
+        # ...and its signatures are those of the one-off functions, computed afresh.
+        made = signer.headers(event_type=event_type, delivery_id=delivery_id,
+                              timestamp=timestamp, body=payload)
+        assert made["X-Hook-Signature"] == _hex_hmac(SECRET, payload) \
+            == signing.sign(SECRET, payload)
+        assert made["webhook-signature"] == signing.sign_standard(
+            SECRET, delivery_id, timestamp, payload)
     headers = signer.headers(event_type="job.failed", delivery_id=DELIVERY_ID,
                              timestamp=TIMESTAMP, body=body)
     assert signing.verify_signature(body, SECRET, headers["X-Hook-Signature"])
