@@ -25,6 +25,8 @@ Fixtures:
   ``.wait_for_requests(n)`` and ``.set_secrets({label: secret})``; each request records
   whether its ``X-Hook-Signature`` matches one of those secrets (``verified_by``).
 * ``receiver``: ``make_receiver()``, a receiver that always answers 200.
+* ``team``: the :class:`StoreLocation` of a team database on ``postgres_url`` with its
+  team key in this machine's keyring (removed after).
 * ``postgres_url``: a fresh, empty PostgreSQL database for the test (:mod:`tests.pg`);
   run the suite inside ``scripts/with-test-postgres.sh`` for it.
 
@@ -53,6 +55,9 @@ from secretstorage.util import DBusAddressWrapper
 from hookadmin.core.paths import HOME_ENV
 from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
+from hookadmin.core.store import StoreLocation
+from hookadmin.core.store.postgres import PostgresStore
+from hookadmin.core.team.key import KEY_FILE_ENV, create_team_key, keyring_entry_name
 from tests.helpers import process_alive
 from tests.memory_keyring import memory_service
 from tests.receiver import Receiver
@@ -159,6 +164,20 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "home"
     monkeypatch.setenv(HOME_ENV, str(path))
     return path
+
+
+@pytest.fixture
+def team(postgres_url: str, home: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreLocation]:
+    """A team database with its key in this machine's keyring (removed after)."""
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    with PostgresStore.init(postgres_url) as store:
+        database_id = store.store_id
+    create_team_key(database_id)
+    try:
+        yield StoreLocation(home, postgres_url)
+    finally:
+        keyring.delete_password(SERVICE_NAME, keyring_entry_name(database_id))
 
 
 @pytest.fixture

@@ -10,36 +10,19 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import keyring
 import psycopg
 import pytest
 
 from hookadmin.core.hook_types import HookOptions, RateLimit
-from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import AttemptRecord, Repository, StoreLocation, open_store
 from hookadmin.core.store.postgres import PostgresStore
-from hookadmin.core.team.key import KEY_FILE_ENV, create_team_key, keyring_entry_name
 from tests.helpers import FAST, resource, running_engine
 from tests.receiver import Receiver, delay, fail_first
 
 Make = Callable[..., Receiver]
 LANES = dataclasses.replace(FAST, retry_in_flight=16, retry_per_hook_in_flight=1)
 RETRIES = dataclasses.replace(FAST, retry_schedule=(0, 0.3, 0.3, 0.3))
-
-
-@pytest.fixture
-def team(postgres_url: str, home: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreLocation]:
-    """A team database with its key in this machine's keyring (removed after)."""
-    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
-    with PostgresStore.init(postgres_url) as store:
-        database_id = store.store_id
-    create_team_key(database_id)
-    try:
-        yield StoreLocation(home, postgres_url)
-    finally:
-        keyring.delete_password(SERVICE_NAME, keyring_entry_name(database_id))
 
 
 @pytest.fixture

@@ -10,18 +10,12 @@ import dataclasses
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import keyring
-import pytest
-
-from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import StoreLocation
-from hookadmin.core.store.postgres import PostgresStore
 from hookadmin.core.store.sqlite.wake import WAKE_DIR, WakeSocket
-from hookadmin.core.team.key import KEY_FILE_ENV, create_team_key, keyring_entry_name
 from hookadmin.delivery.engine import Engine
 from tests.helpers import FAST, body, run_cli, running_engine, wait_until
 from tests.receiver import Receiver
@@ -139,20 +133,6 @@ def test_a_publisher_never_fails_on_a_full_socket(service: HookService, home: Pa
 
 
 # -- a team database: NOTIFY ---------------------------------------------------------------
-
-
-@pytest.fixture
-def team(postgres_url: str, home: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreLocation]:
-    """A team database with its key in this machine's keyring (removed after)."""
-    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
-    with PostgresStore.init(postgres_url) as store:
-        database_id = store.store_id
-    create_team_key(database_id)
-    try:
-        yield StoreLocation(home, postgres_url)
-    finally:
-        keyring.delete_password(SERVICE_NAME, keyring_entry_name(database_id))
 
 
 _PUBLISH = """

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import keyring
 import psycopg
 import pytest
 
 from hookadmin.core.hook_types import BASIC_AUTH_PASSWORD, SLACK, HookOptions, RateLimit
-from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
-from hookadmin.core.store.postgres import PostgresStore
-from hookadmin.core.team.key import KEY_FILE_ENV, create_team_key, keyring_entry_name
 from tests.helpers import FAST, body, run_cli, run_until_idle
 from tests.receiver import Receiver
 
@@ -29,20 +25,6 @@ Make = Callable[..., Receiver]
 PASSWORD = "pw-Quokka-42"
 API_KEY = "key-Wombat-77"
 SLACK_TOKEN = "T000/B000/Numbat99"
-
-
-@pytest.fixture
-def team(postgres_url: str, home: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[StoreLocation]:
-    """A team database with its key in this machine's keyring (removed after)."""
-    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
-    with PostgresStore.init(postgres_url) as store:
-        database_id = store.store_id
-    create_team_key(database_id)
-    try:
-        yield StoreLocation(home, postgres_url)
-    finally:
-        keyring.delete_password(SERVICE_NAME, keyring_entry_name(database_id))
 
 
 def _workstation_hooks(home: Path, receiver: Receiver) -> None:
