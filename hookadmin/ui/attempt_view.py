@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QPlainTextEdit,
+    QSizePolicy,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -148,6 +149,7 @@ class AttemptView(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.details)
+        self._show_page(self.placeholder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
@@ -172,7 +174,7 @@ class AttemptView(QWidget):
         self._shown = None
         self._text = ""
         self.placeholder.setText(message)
-        self.stack.setCurrentWidget(self.placeholder)
+        self._show_page(self.placeholder)
 
     def show_delivery(self, delivery: Delivery, attempts: list[Attempt], body: bytes) -> None:
         """Show a delivery's attempts, the last one chosen (a refresh with the same
@@ -201,7 +203,20 @@ class AttemptView(QWidget):
         self.chooser.blockSignals(False)
         _set_text(self.request_body, pretty_body(body))
         self._show_attempt(max(0, index))
-        self.stack.setCurrentWidget(self.details)
+        self._show_page(self.details)
+
+    def _show_page(self, page: QWidget) -> None:
+        """Show ``page`` (the placeholder or the details), sized by it alone: a stack
+        takes the largest of its pages' sizes, so the empty state would keep the
+        details' minimum height and scroll in a short hook page."""
+        for widget in (self.placeholder, self.details):
+            shown = widget is page
+            widget.setSizePolicy(QSizePolicy.Policy.Preferred if shown else
+                                 QSizePolicy.Policy.Ignored,
+                                 QSizePolicy.Policy.Preferred if shown else
+                                 QSizePolicy.Policy.Ignored)
+        self.stack.setCurrentWidget(page)
+        self.stack.updateGeometry()
 
     @Slot(int)
     def _on_attempt_chosen(self, index: int) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QLabel, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
@@ -205,3 +205,24 @@ def test_a_delivery_s_attempts_are_in_sight_on_the_deliveries_tab(
     settle_windows(qtbot)
     parts = (page.view, view.chooser, view.outcome, view.tabs.tabBar())
     qtbot.waitUntil(lambda: all(in_sight(w) for w in parts), timeout=5000)
+
+
+def test_the_hook_page_s_attempts_area_has_no_scrollbar_before_a_delivery_is_chosen(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    hook_id = _delivered(home, service, make_receiver, hook_factory)
+    window = open_window()
+    window.resize(1280, 820)
+    select_hook(qtbot, window, hook_id)
+    page = window.page
+    qtbot.waitUntil(lambda: page.deliveries.rowCount() == 1)
+    lower = page.recent.panel.widget(1)
+    assert isinstance(lower, QScrollArea)
+    settle_windows(qtbot)
+    assert page.attempts_view.placeholder.isVisible()
+    assert page.attempts_view.placeholder.text() == "Select a delivery to see its attempts."
+    assert not lower.verticalScrollBar().isVisible()
+    # Once a delivery is chosen, its attempts show (scrolling if the room is short).
+    click_row(qtbot, page.deliveries_view, 0)
+    qtbot.waitUntil(lambda: page.attempts_view.toPlainText() != "")
+    assert page.attempts_view.details.isVisible()
