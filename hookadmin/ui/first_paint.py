@@ -1,13 +1,38 @@
-"""Run something once a widget has painted: how the window puts what it does not need
-for its first frames (the service layer and the pages, then the engine and the keyring
-check) after them."""
+"""The window's first frame and what comes after it: the menu bar's menus, there (empty
+and disabled) from the first paint so that nothing moves when they fill, and
+:class:`AfterPaint`, which runs something once a widget has painted: how the window puts
+what it does not need for its first frames (the service layer and the pages, then the
+engine and the keyring check) after them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
+
+
+class FrameMenus(NamedTuple):
+    """The menu bar's menus, in their order (File, Delivery, Hooks, Help)."""
+
+    file: QMenu
+    delivery: QMenu
+    hooks: QMenu
+    help: QMenu
+
+
+def frame_menus(window: QMainWindow) -> FrameMenus:
+    """Put the menu bar with its four menus, empty and disabled, on ``window`` for its
+    first frame (the menu bar takes its height then, not when the window completes);
+    :class:`~hookadmin.ui.window_menus.WindowMenus` fills and enables them once the
+    services are ready."""
+    bar = window.menuBar()
+    menus = FrameMenus(*(bar.addMenu(title)
+                         for title in ("&File", "De&livery", "&Hooks", "&Help")))
+    for menu in menus:
+        menu.setEnabled(False)
+    return menus
 
 
 class AfterPaint(QObject):

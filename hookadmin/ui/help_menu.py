@@ -22,12 +22,12 @@ def receiver_docs_url() -> QUrl:
 
 
 class HelpMenu(QObject):
-    """Adds Help → About hookadmin and Help → What a receiver gets to ``window``."""
+    """Adds Help → About hookadmin and Help → What a receiver gets to ``menu``, the Help
+    menu of ``window`` (the About box's parent)."""
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: QMainWindow, menu: QMenu) -> None:
         super().__init__(window)
         self.window = window
-        menu: QMenu = window.menuBar().addMenu("&Help")
         self.receiver_action = menu.addAction("What a &receiver gets")
         self.receiver_action.setObjectName("receiverDocs")
         self.receiver_action.setEnabled(README.exists())

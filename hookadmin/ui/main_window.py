@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from hookadmin.core.store.location import StoreLocation
-from hookadmin.ui.first_paint import AfterPaint
+from hookadmin.ui.first_paint import AfterPaint, frame_menus
 from hookadmin.ui.status_bar import StatusBar
 
 if TYPE_CHECKING:  # the pages, the controllers and the service layer are imported after
@@ -82,11 +82,12 @@ class MainWindow(QMainWindow):
     :meth:`complete`, the pages, the menus and the controllers, whose modules are
     imported only then. Given a :class:`HookService`, both steps run at once; given a
     :class:`StoreLocation`, only the frame is built and the caller completes it (after
-    its first paint) with the service opened on that location. Until then the menu bar
-    is empty and the other tabs are disabled, so nothing can be clicked that is not
-    there yet; a window completed after its first paint builds the Deliveries, Activity
-    and Audit tabs (:meth:`build_pages`) once its hooks have painted. :attr:`completed`
-    and :attr:`pages_built` say how far it is.
+    its first paint) with the service opened on that location. Until then the menus
+    (on the menu bar from the first frame, so nothing moves) and the other tabs are
+    disabled, so nothing can be clicked that is not there yet; a window completed after
+    its first paint builds the Deliveries, Activity and Audit tabs (:meth:`build_pages`)
+    once its hooks have painted. :attr:`completed` and :attr:`pages_built` say how far
+    it is.
 
     Args:
         service: the service layer of one data directory (used on the GUI thread only),
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
             done: True when the keyring can be used (else the banner says why).
         refreshed(): the rows of a refresh have been read and applied.
         ready(): the window is complete and its first hooks are listed (once).
+        tabs_built(): the Deliveries, Activity and Audit tabs have been built (once).
         switch_requested(HookService): *File → Connect to team database…* or *Use local
             database* opened the service of another database, for the window's host to
             switch to (:class:`~hookadmin.ui.window_host.WindowHost`).
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
     keyring_checked = Signal(bool)
     refreshed = Signal()
     ready = Signal()
+    tabs_built = Signal()
     switch_requested = Signal(object)
 
     def __init__(self, service: HookService | StoreLocation,
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self._show_database(location)
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
+        self.frame_menus = frame_menus(self)  # filled and enabled by complete()
 
         self.loading = QLabel("Loading…")
         self.loading.setObjectName("loadingHooks")
@@ -317,6 +321,7 @@ class MainWindow(QMainWindow):
             self.delivery_actions.redeliver_failed_since)
         self.pages_built = True
         self.refresher.apply_to_new_pages()
+        self.tabs_built.emit()
 
     def _replace_tab(self, index: int, page: QWidget, title: str) -> None:
         """Put ``page`` in place of the frame's placeholder at ``index`` (enabled; the

@@ -1,5 +1,6 @@
-"""The window's menu bar (File, Delivery, Hooks, Help) and its keyboard shortcuts for
-the selected or shown hook."""
+"""The window's menus (File, Delivery, Hooks, Help: on the menu bar, empty and disabled,
+from the first frame) filled in, and their keyboard shortcuts for the selected or shown
+hook."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ if TYPE_CHECKING:
 
 
 class WindowMenus(QObject):
-    """Builds the window's menus and runs their shortcuts.
+    """Fills the window's menus (those of its first frame, :attr:`MainWindow.frame_menus`),
+    enables them, and runs their shortcuts.
 
     Args:
-        window: the main window (its controllers, selection and page).
+        window: the main window (its menus, controllers, selection and page).
 
     Attributes:
         pause_action: *Delivery → Pause delivery* (checkable; off without an engine).
@@ -33,7 +35,7 @@ class WindowMenus(QObject):
         super().__init__(window)
         self.window = window
         w = window
-        file_menu = w.menuBar().addMenu("&File")
+        file_menu, delivery_menu, hooks_menu, help_menu = w.frame_menus
         settings_action = file_menu.addAction("&Settings…")
         settings_action.setShortcut(QKeySequence("Ctrl+,"))
         settings_action.triggered.connect(w.hook_actions.open_settings)
@@ -51,7 +53,6 @@ class WindowMenus(QObject):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(w.close)
 
-        delivery_menu = w.menuBar().addMenu("De&livery")
         self.pause_action = delivery_menu.addAction("&Pause delivery")
         self.pause_action.setObjectName("pauseDelivery")
         self.pause_action.setCheckable(True)
@@ -59,7 +60,6 @@ class WindowMenus(QObject):
         self.pause_action.setEnabled(w.engine is not None)
         self.pause_action.toggled.connect(w.set_paused)
 
-        hooks_menu = w.menuBar().addMenu("&Hooks")
         for text, key, slot in (
                 ("&New hook", QKeySequence.StandardKey.New, w.hook_actions.start_new_hook),
                 ("&Ping", "Ctrl+P", self._ping_shown),
@@ -74,7 +74,9 @@ class WindowMenus(QObject):
         self._add(edit_action, "editHook", self._edit_selected)
         self._add(hooks_menu.addAction("Event &catalog"), "eventCatalog",
                   w.open_event_catalog)
-        self.help_menu = HelpMenu(w)
+        self.help_menu = HelpMenu(w, help_menu)
+        for menu in w.frame_menus:
+            menu.setEnabled(True)
 
     @staticmethod
     def _add(action: QAction, name: str, slot: object) -> None:

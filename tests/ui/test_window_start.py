@@ -1,8 +1,10 @@
 """The window paints its frame first and builds the rest right after: ``import
 hookadmin.ui.app`` leaves the service layer, the pages and the HTTP stack unimported;
-until it is complete the frame offers nothing to click but its first tab; then the
-hooks are listed and the engine starts; errors of the deferred start still reach the
-user in one sentence."""
+until it is complete the frame offers nothing to click but its first tab (its menu bar
+is there from the first frame, its menus disabled, so nothing moves when they fill);
+then the hooks are listed and the engine starts, and what the late tabs made is frozen
+out of the garbage collector's scans; errors of the deferred start still reach the user
+in one sentence."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -26,6 +28,7 @@ from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.window_host import WindowHost
 
 WAIT_MS = 20000
+MENUS = ("&File", "De&livery", "&Hooks", "&Help")
 DEFERRED = ("hookadmin.core.service", "hookadmin.core.audit", "hookadmin.core.store.sqlite",
             "hookadmin.core.store.ports", "hookadmin.ui.deliveries_page",
             "hookadmin.ui.activity_page", "hookadmin.ui.audit_page", "hookadmin.ui.hook_page",
@@ -111,8 +114,9 @@ def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_
         frame["tabs"] = [(window.tabs.tabText(i), window.tabs.isTabEnabled(i))
                          for i in range(window.tabs.count())]
         frame["shows"] = window.loading.text() if window.loading.isVisible() else None
-        frame["menus"] = len(window.menuBar().actions())
+        frame["menus"] = [(a.text(), a.isEnabled()) for a in window.menuBar().actions()]
         frame["title"] = window.windowTitle()
+        frame["top"] = window.tabs.mapTo(window, QPoint(0, 0)).y()
 
     def done(window: MainWindow) -> bool:
         if not (window.completed and window.hooks_model.rowCount() == 1
@@ -121,19 +125,22 @@ def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_
         finished["hook"] = window.hooks_model.hook_at(0).id
         finished["tabs"] = [window.tabs.isTabEnabled(i) for i in range(window.tabs.count())]
         finished["webhooks"] = window.tabs.widget(0) is window.splitter
-        finished["menus"] = len(window.menuBar().actions())
+        finished["menus"] = [(a.text(), a.isEnabled()) for a in window.menuBar().actions()]
+        finished["top"] = window.tabs.mapTo(window, QPoint(0, 0)).y()
         return True
 
     assert run_main_until(done, at_first_paint) == 0
-    assert frame == {"completed": False, "shows": "Loading…", "menus": 0,
+    top = frame.pop("top")
+    assert frame == {"completed": False, "shows": "Loading…",
+                     "menus": [(title, False) for title in MENUS],
                      "tabs": [("&Webhooks", True), ("&Deliveries", False),
                               ("&Activity", False), ("A&udit", False)],
                      "title": "hookadmin — service hooks — Local (SQLite)"}
     assert finished["hook"] == hook.id
     assert finished["tabs"] == [True, True, True, True]
     assert finished["webhooks"] is True
-    assert isinstance(finished["menus"], int)
-    assert finished["menus"] > 0
+    assert finished["menus"] == [(title, True) for title in MENUS]
+    assert finished["top"] == top  # the tabs did not move down when the menus filled
 
 
 def test_a_remembered_team_database_that_is_gone_opens_the_local_one_and_says_why(
@@ -190,7 +197,8 @@ def test_completing_a_shown_frame_lists_the_hooks_and_enables_the_tabs(
     window = host.open_frame(StoreLocation(home))
     qtbot.waitExposed(window)
     try:
-        assert window.menuBar().actions() == []
+        assert [(a.text(), a.isEnabled()) for a in window.menuBar().actions()] == [
+            (title, False) for title in MENUS]
         with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
             host.complete(HookService(StoreLocation(home), origin="window"))
         assert window.hooks_model.hook_at(0).id == hook.id
@@ -228,3 +236,22 @@ def test_open_delivery_before_the_tabs_are_built_builds_them_first(
         assert window.tabs.widget(1) is window.deliveries_page
     finally:
         host.close()
+
+
+def test_the_late_tabs_are_frozen_out_of_full_collections_once_built(
+        home: Path, service: HookService) -> None:
+    service.create_hook(url="http://127.0.0.1:9/hook", events=("job",))
+    seen: dict[str, bool] = {}
+
+    def done(window: MainWindow) -> bool:
+        if not (window.completed and window.pages_built):
+            return False
+        # Built after the window completed (and after its first gc.freeze()): a full
+        # collection must not walk them again and again either.
+        pages = {id(window.deliveries_page), id(window.activity_page),
+                 id(window.audit_page)}
+        seen["tracked"] = any(id(o) in pages for o in gc.get_objects())
+        return True
+
+    assert run_main_until(done, lambda _window: None) == 0
+    assert seen == {"tracked": False}
