@@ -336,11 +336,14 @@ def _import(service: HookService, args: argparse.Namespace) -> int:
     hooks = parse_export(read_input(args.file, "hooks"))
     secrets = None if args.secrets is None else parse_secrets(read_input(args.secrets,
                                                                          "secrets"))
-    created, skipped = import_hooks(service, hooks, secrets)
+    created, skipped, restored = import_hooks(service, hooks, secrets)
     ids = ", ".join(str(h.id) for h in created) or "none"
     line = f"Imported {len(created)} hooks (ids: {ids})"
     if skipped:
         line += f"; skipped {skipped} that already exist"
+    if restored:
+        line += (f"; put the secrets of {len(restored)} of those into this keyring (ids: "
+                 f"{', '.join(map(str, restored))})")
     if created and secrets is None:
         line += "; each has a new secret: reveal them with `hookadmin hooks secret ID`"
     print(line + ".")

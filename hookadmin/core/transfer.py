@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hookadmin.core import events as catalog
 from hookadmin.core.errors import HookadminError, InputError, SecretStoreError
@@ -274,26 +274,46 @@ def _parse_time(text: str, key: str) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
+class ImportResult(NamedTuple):
+    """What :func:`import_hooks` did.
+
+    Attributes:
+        created: the hooks it created.
+        skipped: how many hooks it skipped as identical to existing ones.
+        restored: the ids of skipped (existing) hooks whose secret was not in this
+            keyring and was put there from the secrets file.
+    """
+
+    created: list[Hook]
+    skipped: int
+    restored: list[int]
+
+
 def import_hooks(service: HookService, hooks: list[dict[str, Any]],
                  secrets: dict[str, ExportedSecret] | None = None, *,
-                 now: float | None = None) -> tuple[list[Hook], int]:
+                 now: float | None = None) -> ImportResult:
     """Create the checked ``hooks`` (from :func:`parse_export`), all or nothing.
 
-    A hook identical to an existing one (same URL, name and events) is skipped. Each
-    new hook takes its secret from ``secrets`` (keyed by its exported id) or gets a
-    new random one; a replaced secret whose overlap has not ended by ``now`` (Unix
+    A hook identical to an existing one (same URL, name and events) is skipped; when
+    the existing hook's secret is not in this keyring, as for a hook whose database
+    came from another machine, it is put there from ``secrets``, with its option
+    secrets when those are missing too (a secret that is there is never replaced).
+    Each new hook takes its secret from ``secrets`` (keyed by its exported id) or gets
+    a new random one; a replaced secret whose overlap has not ended by ``now`` (Unix
     seconds, default the current time) keeps signing until the same time.
 
     Returns:
-        (the created hooks, how many were skipped).
+        The created hooks, how many were skipped and which of those got their secret.
 
     Raises:
-        SecretStoreError: the keyring refused a secret; nothing is created then.
+        SecretStoreError: the keyring refused a secret; nothing is created or put back
+            then.
     """
-    existing = {(h.url, h.name, tuple(h.events)) for h in service.hooks()}
+    existing = {(h.url, h.name, tuple(h.events)): h.id for h in service.hooks()}
     secrets = secrets or {}
     now = time.time() if now is None else now
     created: list[Hook] = []
+    restored: list[tuple[int, bool]] = []  # (existing hook id, its option secrets too)
     skipped = 0
     configs = []
     for position, item in enumerate(hooks, start=1):
@@ -314,13 +334,17 @@ def import_hooks(service: HookService, hooks: list[dict[str, Any]],
                 key = (item["url"], item["name"], tuple(item["events"]))
                 if key in existing:
                     skipped += 1
+                    given = secrets.get(str(item["id"]))
+                    if given is not None:
+                        restored += _put_back(service, existing[key], given.secret,
+                                              config.secrets)
                     continue
-                existing.add(key)
                 hook = service.store.add_hook(name=item["name"], url=config.url,
                                               events=item["events"], active=item["active"],
                                               insecure_ssl=item["insecure_ssl"],
                                               ca_bundle=item["ca_bundle"], type=item["type"],
                                               options=config.options)
+                existing[key] = hook.id
                 created.append(hook)
                 given = secrets.get(str(item["id"]))
                 service.secrets.set(hook.id, given.secret if given else new_secret())
@@ -333,12 +357,37 @@ def import_hooks(service: HookService, hooks: list[dict[str, Any]],
                         hook.id, previous_secret_expires_at=given.previous_expires_at)
                     created[-1] = hook
             service.audit("hooks.imported", hooks=[h.id for h in created], skipped=skipped,
-                          with_secrets=bool(secrets))
+                          with_secrets=bool(secrets),
+                          secrets_restored=[hook_id for hook_id, _ in restored])
     except BaseException:
         for hook in created:  # the rows were rolled back; take their secrets away too
             with contextlib.suppress(SecretStoreError):
                 service.secrets.delete(hook.id)
                 service.secrets.delete(hook.id, previous=True)
                 service.secrets.delete(hook.id, options=True)
+        for hook_id, options in restored:  # they were missing before: missing again
+            with contextlib.suppress(SecretStoreError):
+                service.secrets.delete(hook_id)
+                if options:
+                    service.secrets.delete(hook_id, options=True)
         raise
-    return created, skipped
+    return ImportResult(created, skipped, [hook_id for hook_id, _ in restored])
+
+
+def _put_back(service: HookService, hook_id: int, secret: str,
+              option_secrets: dict[str, str]) -> list[tuple[int, bool]]:
+    """Put an existing hook's secret (and option secrets) from a secrets file into this
+    keyring when it is not there; ``[(hook_id, options put back)]``, or ``[]`` when
+    its secret was there already (nothing is replaced).
+
+    Raises:
+        SecretStoreError: the keyring cannot be used.
+    """
+    if service.secrets.get_optional(hook_id) is not None:
+        return []
+    service.secrets.set(hook_id, secret)
+    options = bool(option_secrets) and \
+        service.secrets.get_optional(hook_id, options=True) is None
+    if options:
+        service.secrets.set(hook_id, json.dumps(option_secrets), options=True)
+    return [(hook_id, options)]

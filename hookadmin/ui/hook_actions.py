@@ -311,6 +311,8 @@ class HookActions(QObject):
 
         def show(secret: str) -> None:
             w.keyring_answered(True)
+            if w.page.hook is not None and w.page.hook.id == hook_id:
+                w.page.set_secret_missing(False)  # the new secret is in this keyring
             w.refresh()
             dialog = SecretDialog(hook.display_name, secret, w,
                                   note="This is the new secret. Give it to the receiver now: "

@@ -35,6 +35,12 @@ from hookadmin.ui.models import status_color
 from hookadmin.ui.recent_deliveries import RecentDeliveries
 
 MASK = "•" * 24
+NOT_IN_THIS_KEYRING = ("This hook's secret is not in this keyring. Reset it, or import the "
+                   "secrets export from the machine that created it.")
+REVEAL_TIP = "Show the secret, with buttons to copy it"
+RESET_TIP = "Replace the secret; the old one keeps signing webhook-signature for 24 hours"
+PING_TIP = "Send a signed test notification now and show the response"
+NO_TEAM_KEY_TIP = "This machine has no team key, so it cannot reveal, ping or sign."
 SHORT_PAGE = 600
 """Pixels: a page shorter than this gives a selected delivery's attempts most of it."""
 
@@ -88,11 +94,16 @@ class HookPage(QWidget):
         self.secret_label.setAccessibleName("Secret (hidden)")
         self.reveal_button = QPushButton("&Reveal…")
         self.reveal_button.setObjectName("reveal")
-        self.reveal_button.setToolTip("Show the secret, with buttons to copy it")
         self.reset_button = QPushButton("Reset…")
         self.reset_button.setObjectName("resetSecret")
-        self.reset_button.setToolTip("Replace the secret; the old one keeps signing "
-                                     "webhook-signature for 24 hours")
+        # Why the secret cannot be used here, under its row (a hook made on another
+        # machine, or its keyring entry removed): Reset stays, Reveal is off.
+        self.secret_notice = QLabel(NOT_IN_THIS_KEYRING)
+        self.secret_notice.setObjectName("secretNotHere")
+        self.secret_notice.setWordWrap(True)
+        self.secret_notice.hide()
+        self._no_team_key = False
+        self._secret_missing = False
         self.verify_button = QPushButton("Verify on your side…")
         self.verify_button.setObjectName("verifySnippets")
         self.verify_button.setToolTip("Receiver code (Python, Node.js, Go, shell) that checks "
@@ -123,7 +134,6 @@ class HookPage(QWidget):
 
         self.ping_button = QPushButton("&Ping")
         self.ping_button.setObjectName("ping")
-        self.ping_button.setToolTip("Send a signed test notification now and show the response")
         self.edit_button = QPushButton("&Edit")
         self.edit_button.setObjectName("edit")
         self.toggle_button = QPushButton()
@@ -145,6 +155,7 @@ class HookPage(QWidget):
         verify_row.addStretch(1)
         secret_col = QVBoxLayout()
         secret_col.addLayout(secret_row)
+        secret_col.addWidget(self.secret_notice)
         secret_col.addLayout(verify_row)
         secret_col.addWidget(self.rotation_label)
         details = QFormLayout()
@@ -233,6 +244,7 @@ class HookPage(QWidget):
         self.test_event_button.clicked.connect(lambda: self._emit(self.test_event_requested))
         self.toggle_button.clicked.connect(self._on_toggle_clicked)
         self.ordered_box.clicked.connect(self._on_ordered_clicked)
+        self._update_secret_buttons()
 
     def set_signing_unavailable(self, sentence: str) -> None:
         """This machine cannot read the hooks' secrets (a team database without its
@@ -240,14 +252,28 @@ class HookPage(QWidget):
         their tooltips saying why. An empty ``sentence`` enables them again."""
         self.key_notice.setText(sentence)
         self.key_notice.setVisible(bool(sentence))
-        for button, tip in ((self.reveal_button, "Show the secret, with buttons to copy it"),
-                            (self.reset_button, "Replace the secret; the old one keeps "
-                             "signing webhook-signature for 24 hours"),
-                            (self.ping_button, "Send a signed test notification now and "
-                             "show the response")):
-            button.setEnabled(not sentence)
-            button.setToolTip("This machine has no team key, so it cannot reveal, ping "
-                              "or sign." if sentence else tip)
+        self._no_team_key = bool(sentence)
+        self._update_secret_buttons()
+
+    def set_secret_missing(self, missing: bool) -> None:
+        """Whether the shown hook's secret is missing from this keyring: when it is, the
+        page says so and how to fix it (:data:`NOT_IN_THIS_KEYRING`), and Reveal is
+        disabled with that sentence as its tooltip; Reset stays enabled (it writes a
+        new secret here). Showing another hook clears it until told again."""
+        self._secret_missing = missing
+        self.secret_notice.setVisible(missing and not self._no_team_key)
+        self._update_secret_buttons()
+
+    def _update_secret_buttons(self) -> None:
+        """Enable Reveal, Reset and Ping for what this machine can do, each tooltip
+        saying why when it cannot."""
+        missing = self._secret_missing and not self._no_team_key
+        self.reveal_button.setEnabled(not self._no_team_key and not missing)
+        self.reveal_button.setToolTip(NO_TEAM_KEY_TIP if self._no_team_key else
+                                      NOT_IN_THIS_KEYRING if missing else REVEAL_TIP)
+        for button, tip in ((self.reset_button, RESET_TIP), (self.ping_button, PING_TIP)):
+            button.setEnabled(not self._no_team_key)
+            button.setToolTip(NO_TEAM_KEY_TIP if self._no_team_key else tip)
 
     def _emit(self, signal: SignalInstance) -> None:
         if self.hook is not None:
@@ -267,6 +293,8 @@ class HookPage(QWidget):
         self.deliveries.set_order_heads({} if head_seq is None else {hook.id: head_seq})
         if hook != self.hook:  # the same hook on most refreshes: style sheets cost a relayout
             self._show_settings(hook)
+        if not same:  # whether its secret is here is told for this hook
+            self.set_secret_missing(False)
         self.hook = hook
         expiry = hook.previous_secret_expires_at
         if expiry is not None and expiry > time.time():

@@ -83,6 +83,24 @@ class HookSelection(QObject):
                          rows.ordered)
         w.page.show_health(w.hooks_model.health_of(rows.hook_id))
         w.stack.setCurrentWidget(w.page)
+        self.check_secret(rows.hook_id)
+
+    def check_secret(self, hook_id: int) -> None:
+        """Find out on the keyring lane whether hook ``hook_id``'s secret is in this
+        keyring, and tell the page if it still shows that hook. Not asked without a
+        team key (the page says that already) nor of a keyring that could not be used
+        at the last call (no unlock prompt at each click; the banner says why), whose
+        failure here leaves the page as it is too."""
+        w = self.window
+        if w.team_key_problem or w.keyring_problem:
+            return
+
+        def found(missing: bool) -> None:
+            if w.page.hook is not None and w.page.hook.id == hook_id:
+                w.page.set_secret_missing(missing)
+
+        w.keyring_lane.submit(lambda svc: svc.secrets.get_optional(hook_id) is None,
+                              found, lambda _err: None)
 
     @Slot(QItemSelection, QItemSelection)
     def selection_changed(self, *_: object) -> None:

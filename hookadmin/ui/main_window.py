@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
             "hookadmin-keyring",
             lambda: HookService(service.location, secrets=service.secrets),
             lambda lane_service: lane_service.close(), parent=self)
-        self._keyring_problem = False
+        self.keyring_problem = False  # the keyring could not be used at the last call
         self.team_key_problem = ""  # why this machine cannot sign for the team database
         self.keyring_lane.busy_changed.connect(self.update_engine_state)
         # The periodic reads run on this lane, with a store of its own.
@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
             return "paused"
         if self.team_key_problem:
             return "not sending: no team key on this machine"
-        if self._keyring_problem or self.keyring_lane.busy:
+        if self.keyring_problem or self.keyring_lane.busy:
             return "waiting for the keyring"
         if self.engine is None:
             return "off"
@@ -449,7 +449,7 @@ class MainWindow(QMainWindow):
     def keyring_answered(self, ok: bool) -> None:
         """A keyring call ended: ``ok`` when the keyring answered (delivery no longer
         waits for it), False when it could not be used."""
-        self._keyring_problem = not ok
+        self.keyring_problem = not ok
         self.update_engine_state()
 
     @Slot(object)

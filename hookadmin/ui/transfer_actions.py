@@ -73,10 +73,12 @@ def import_from(service: HookService, hooks_path: Path, secrets_path: Path | Non
 
     hooks = parse_export(read(hooks_path))
     secrets = None if secrets_path is None else parse_secrets(read(secrets_path))
-    created, skipped = import_hooks(service, hooks, secrets)
+    created, skipped, restored = import_hooks(service, hooks, secrets)
     line = f"Imported {len(created)} hooks"
     if skipped:
         line += f"; skipped {skipped} that already exist"
+    if restored:
+        line += f"; put the secrets of {len(restored)} of those into this keyring"
     if created and secrets is None:
         line += "; each has a new secret (Reveal shows it)"
     return line + "."
@@ -103,6 +105,9 @@ class TransferActions(QObject):
         def done(line: str) -> None:
             self._done(line)
             self.window.refresh()
+            page = self.window.page
+            if page.hook is not None:  # its secret may have been put back
+                self.window.selection.check_secret(page.hook.id)
 
         self.window.keyring_lane.submit(
             lambda svc: import_from(svc, hooks_path, secrets_path), done, self._failed)

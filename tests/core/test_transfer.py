@@ -68,15 +68,41 @@ def test_export_secrets_file_is_0600_and_import_restores_them(
     again = run_cli("hooks", "import", str(hooks_file), home=other)
     assert again.returncode == 0, again.stderr
     assert "skipped 2 that already exist" in again.stdout
+    assert "into this keyring" not in again.stdout
     with HookService(other) as target:
         assert len(target.hooks()) == 2
+
+
+def test_import_puts_back_the_missing_secret_of_a_hook_that_exists(
+        home: Path, service: HookService, tmp_path: Path) -> None:
+    """A hook whose secret is not in this keyring (its database came from another
+    machine, or the entry was removed) gets it from that machine's secrets export."""
+    _two_hooks(service)
+    hooks_file, secrets_file = tmp_path / "hooks.json", tmp_path / "secrets.json"
+    result = run_cli("hooks", "export", str(hooks_file), "--secrets", str(secrets_file),
+                     home=home)
+    assert result.returncode == 0, result.stderr
+    first, second = service.hooks()
+    kept, lost = service.reveal_secret(first.id), service.reveal_secret(second.id)
+    service.secrets.delete(second.id)
+    service.secrets.set(first.id, "a" * 64)  # changed here since: not replaced
+
+    again = run_cli("hooks", "import", str(hooks_file), "--secrets", str(secrets_file),
+                    home=home)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == (
+        "Imported 0 hooks (ids: none); skipped 2 that already exist; put the secrets of "
+        f"1 of those into this keyring (ids: {second.id}).")
+    assert service.reveal_secret(second.id) == lost
+    assert service.reveal_secret(first.id) == "a" * 64 != kept
+    assert len(service.hooks()) == 2
 
 
 def test_import_without_secrets_makes_new_ones(service: HookService, tmp_path: Path) -> None:
     _two_hooks(service)
     hooks = parse_export(json.dumps([h.to_json() for h in service.hooks()]).encode())
     with HookService(tmp_path / "b") as target:
-        created, skipped = import_hooks(target, hooks)
+        created, skipped, _ = import_hooks(target, hooks)
         assert (len(created), skipped) == (2, 0)
         new = {target.reveal_secret(h.id) for h in created}
     assert len(new) == 2
@@ -222,7 +248,7 @@ def test_an_import_after_the_overlap_leaves_the_replaced_secret_out(
     secrets = parse_secrets(json.dumps({"4": {
         "secret": secret, "previous": previous,
         "previous_expires_at": iso(time.time() - 60)}}).encode())
-    (created,), _ = import_hooks(service, hooks, secrets)
+    (created,), _, _ = import_hooks(service, hooks, secrets)
     assert service.reveal_secret(created.id) == secret
     assert service.hook(created.id).previous_secret_expires_at is None
     assert service.secrets.get_optional(created.id, previous=True) is None
