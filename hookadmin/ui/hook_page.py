@@ -261,7 +261,14 @@ class HookPage(QWidget):
         disabled with that sentence as its tooltip; Reset stays enabled (it writes a
         new secret here). Showing another hook clears it until told again."""
         self._secret_missing = missing
-        self.secret_notice.setVisible(missing and not self._no_team_key)
+        shown = missing and not self._no_team_key
+        if shown != self.secret_notice.isVisibleTo(self):
+            if shown:  # the current palette's colour (light or dark theme)
+                self.secret_notice.setStyleSheet(
+                    f"color: {status_color('pending').name()};")
+            self.secret_notice.setVisible(shown)
+            if shown:  # a line more: the settings keep the height they need
+                QTimer.singleShot(0, self._fit_split)
         self._update_secret_buttons()
 
     def _update_secret_buttons(self) -> None:

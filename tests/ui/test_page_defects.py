@@ -615,7 +615,9 @@ def test_the_hook_page_s_coloured_texts_have_contrast_on_a_dark_palette(
                 page.show_hook(shown, [])
                 page.show()
                 qtbot.waitExposed(page)
-                for label in (page.state_label, page.reason_label, page.warnings):
+                page.set_secret_missing(True)
+                for label in (page.state_label, page.reason_label, page.warnings,
+                              page.secret_notice):
                     if not label.text():
                         continue
                     colour = label.palette().color(label.foregroundRole())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QScrollArea
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
@@ -80,3 +80,20 @@ def test_importing_the_secrets_export_puts_the_secret_back(
     qtbot.waitUntil(lambda: not page.secret_notice.isVisible())
     assert page.reveal_button.isEnabled()
     assert service.reveal_secret(hook.id) == secret
+
+
+def test_the_line_leaves_the_page_s_buttons_in_sight(
+        qtbot: QtBot, service: HookService, open_window: Callable[..., MainWindow]) -> None:
+    hook = service.create_hook(url="http://127.0.0.1:9/gone", events=["job"], name="gone")
+    service.secrets.delete(hook.id)
+    window = open_window()
+    window.resize(1300, 820)
+    page = window.page
+    select_hook(qtbot, window, hook.id)
+    qtbot.waitUntil(lambda: page.secret_notice.isVisible())
+    scroll = page.findChild(QScrollArea, "pageScroll")
+    assert scroll is not None
+    # The settings part grows by the line: Ping and Edit stay in sight, no scrolling.
+    qtbot.waitUntil(lambda: not scroll.verticalScrollBar().isVisible())
+    assert scroll.viewport().rect().contains(
+        page.ping_button.mapTo(scroll.viewport(), page.ping_button.rect().bottomRight()))
