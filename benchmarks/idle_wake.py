@@ -28,20 +28,17 @@ Run it on the trees to compare side by side (``PYTHONPATH=TREE``), alternating.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import benchlib
+import engine_phase
 
 from hookadmin.core.service import HookService
-from hookadmin.core.store import DB_FILENAME
 from hookadmin.delivery.engine import AttemptOutcome, Engine
 from hookadmin.delivery.policy import DeliverySettings
 
@@ -75,10 +72,7 @@ def parse_args() -> argparse.Namespace:
                    help="events published at --slow-rate (default 15)")
     p.add_argument("--slow-rate", type=float, default=1 / 1.5,
                    help="per second, below 1/idle_after (default 0.67)")
-    p.add_argument("--tmpdir", help="where the data directories go (default: $TMPDIR)")
-    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
-                   help="print the result as JSON on stdout; with FILE, write it there and "
-                        "print the table too")
+    engine_phase.add_common_options(p)
     return p.parse_args()
 
 
@@ -87,8 +81,7 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
     """One phase: ``count`` events from another process at ``rate`` per second, or with
     ``count`` 0 the idle engine."""
     settings = DeliverySettings()
-    with tempfile.TemporaryDirectory(prefix="hookadmin-bench-", dir=args.tmpdir) as tmp:
-        home = Path(tmp) / "home"
+    with engine_phase.phase_home(args.tmpdir) as home:
         with HookService(home) as service:
             hook = service.create_hook(url=nginx.url("/b"), events=["job.completed"])
         delivered = [0]
@@ -124,29 +117,12 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
                                 str(rate)], input=body, check=True, timeout=600)
                 finished.wait(60)
 
-        async def main() -> None:
-            task = asyncio.create_task(engine.run_async())
-            thread = threading.Thread(target=control)
-            thread.start()
-            deadline = time.monotonic() + 600
-            while not finished.is_set() and time.monotonic() < deadline and not task.done():
-                await asyncio.sleep(0.05)  # polling the wall-clock cap of a benchmark
-            thread.join()
-            engine.stop()
-            await task
-
         benchlib.log(f"{name}: engine running ...")
-        asyncio.run(main())
-        db = sqlite3.connect(home / DB_FILENAME)
-        rows = db.execute(
-            "SELECT d.created_at - e.occurred_at,"
-            " at.started_at + at.duration_ms / 1000.0 - e.occurred_at"
-            " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
-            " JOIN attempts at ON at.delivery_seq = d.seq"
-            " WHERE d.hook_id = ? AND at.status_code BETWEEN 200 AND 299"
-            " AND d.seq > (SELECT min(seq) FROM deliveries WHERE hook_id = ?)",  # warm-up
-            (hook.id, hook.id)).fetchall()
-        db.close()
+        engine_phase.run_engine(engine, control, finished, cap_s=600)
+        rows = engine_phase.successful_attempts(
+            home, hook.id,
+            "d.created_at - e.occurred_at,"
+            " at.started_at + at.duration_ms / 1000.0 - e.occurred_at")
     cpu = meter.as_dict(1)
     out: dict[str, Any] = {"phase": name, "events": len(rows),
                            "seconds": round(meter.wall, 2), "engine_cpu_s": cpu["client_cpu_s"],

@@ -28,18 +28,17 @@ bookkeeping process, without the publisher thread).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import sqlite3
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import benchlib
+import engine_phase
 
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DB_FILENAME
@@ -61,10 +60,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=4, help="storm phases (default 4)")
     p.add_argument("--no-lanes", action="store_true",
                    help="turn the retry lane off (retries may use every slot), for comparison")
-    p.add_argument("--tmpdir", help="where the data directories go (default: $TMPDIR)")
-    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
-                   help="print the result as JSON on stdout; with FILE, write it there and "
-                        "print the table too")
+    engine_phase.add_common_options(p)
     return p.parse_args()
 
 
@@ -91,8 +87,7 @@ def _make_retries(home: Path, hook_id: int, count: int, body: bytes) -> None:
 
 def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Namespace,
               *, storm: bool) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="hookadmin-bench-", dir=args.tmpdir) as tmp:
-        home = Path(tmp) / "home"
+    with engine_phase.phase_home(args.tmpdir) as home:
         with HookService(home) as service:
             b = service.create_hook(url=nginx.url("/b"), events=["job.completed"], name="B")
             a = service.create_hook(url=nginx.url("/a"), events=["job.failed"], name="A")
@@ -144,30 +139,16 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
                     pub.publish("job.completed", body)
             publisher_cpu[0] = time.thread_time() - cpu
 
-        async def main() -> None:
-            task = asyncio.create_task(engine.run_async())
-            thread = threading.Thread(target=publisher)
-            thread.start()
-            deadline = time.monotonic() + 120
-            while not finished.is_set() and time.monotonic() < deadline and not task.done():
-                await asyncio.sleep(0.05)  # polling the wall-clock cap of a benchmark
-            thread.join()
-            meter.__exit__()  # before the stop: the bookkeeping process exits with it
-            engine.stop()
-            await task
-
         benchlib.log(f"{name}: engine running ...")
-        asyncio.run(main())
-        db = sqlite3.connect(home / DB_FILENAME)
-        rows = db.execute(
-            "SELECT at.started_at + at.duration_ms / 1000.0 - e.occurred_at,"
+        # The meter stops before the engine: the bookkeeping process exits with it.
+        engine_phase.run_engine(engine, publisher, finished, cap_s=120,
+                                before_stop=meter.__exit__)
+        rows = engine_phase.successful_attempts(
+            home, b.id,
+            "at.started_at + at.duration_ms / 1000.0 - e.occurred_at,"
             " d.created_at - e.occurred_at, at.started_at - d.created_at,"
-            " at.duration_ms / 1000.0"
-            " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
-            " JOIN attempts at ON at.delivery_seq = d.seq"
-            " WHERE d.hook_id = ? AND at.status_code BETWEEN 200 AND 299"
-            " AND d.seq > (SELECT min(seq) FROM deliveries WHERE hook_id = ?)",  # warm-up
-            (b.id, b.id)).fetchall()
+            " at.duration_ms / 1000.0")
+        db = sqlite3.connect(home / DB_FILENAME)
         a_sent = db.execute("SELECT count(*) FROM attempts a JOIN deliveries d"
                             " ON d.seq = a.delivery_seq WHERE d.hook_id = ? AND a.number > 1",
                             (a.id,)).fetchone()[0]
