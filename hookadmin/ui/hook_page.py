@@ -35,8 +35,8 @@ from hookadmin.ui.models import status_color
 from hookadmin.ui.recent_deliveries import RecentDeliveries
 
 MASK = "•" * 24
-NOT_IN_THIS_KEYRING = ("This hook's secret is not in this keyring. Reset it, or import the "
-                   "secrets export from the machine that created it.")
+NOT_IN_THIS_KEYRING = ("This hook's secret is not in this keyring. Reset it, or import "
+                       "the secrets export from the machine that created it.")
 REVEAL_TIP = "Show the secret, with buttons to copy it"
 RESET_TIP = "Replace the secret; the old one keeps signing webhook-signature for 24 hours"
 PING_TIP = "Send a signed test notification now and show the response"
