@@ -284,7 +284,14 @@ class HookActions(QObject):
         except NotFoundError as err:
             w.hook_gone(err)
             return
+        # A secret not in this keyring (the page said so) has no old one to keep signing.
+        missing = w.page.secret_missing and w.page.hook is not None \
+            and w.page.hook.id == hook_id
         box = QMessageBox(QMessageBox.Icon.Question, "Reset secret",
+                          f"Write a new secret for {hook.display_name} into this keyring?"
+                          "\n\nThis keyring has no secret for this hook, so deliveries to it "
+                          "wait. Both signature headers use the new secret at once; give it "
+                          "to the receiver." if missing else
                           f"Replace the secret of {hook.display_name}?\n\nX-Hook-Signature "
                           "uses the new secret at once. For 24 hours (or the overlap chosen "
                           "below) the old secret also signs webhook-signature, so receivers "
@@ -292,8 +299,8 @@ class HookActions(QObject):
                           QMessageBox.StandardButton.Cancel, w)
         reset = box.addButton("Reset secret", QMessageBox.ButtonRole.AcceptRole)
         expire = box.addButton("Expire old secret now", QMessageBox.ButtonRole.ActionRole) \
-            if (hook.previous_secret_expires_at or 0) > time.time() else None
-        overlap = overlap_choice(box)
+            if (hook.previous_secret_expires_at or 0) > time.time() and not missing else None
+        overlap = None if missing else overlap_choice(box)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setObjectName("confirmReset")
 
@@ -305,7 +312,7 @@ class HookActions(QObject):
                 return
             if box.clickedButton() is not reset:
                 return
-            chosen = overlap.currentData()
+            chosen = 0.0 if overlap is None else overlap.currentData()
             w.keyring_lane.submit(lambda svc: svc.reset_secret(hook_id, overlap=chosen), show,
                                   self._keyring_failed)
 

@@ -103,7 +103,7 @@ class HookPage(QWidget):
         self.secret_notice.setWordWrap(True)
         self.secret_notice.hide()
         self._no_team_key = False
-        self._secret_missing = False
+        self.secret_missing = False  # the shown hook's secret is not in this keyring
         self.verify_button = QPushButton("Verify on your side…")
         self.verify_button.setObjectName("verifySnippets")
         self.verify_button.setToolTip("Receiver code (Python, Node.js, Go, shell) that checks "
@@ -260,7 +260,7 @@ class HookPage(QWidget):
         page says so and how to fix it (:data:`NOT_IN_THIS_KEYRING`), and Reveal is
         disabled with that sentence as its tooltip; Reset stays enabled (it writes a
         new secret here). Showing another hook clears it until told again."""
-        self._secret_missing = missing
+        self.secret_missing = missing
         shown = missing and not self._no_team_key
         if shown != self.secret_notice.isVisibleTo(self):
             if shown:  # the current palette's colour (light or dark theme)
@@ -274,7 +274,7 @@ class HookPage(QWidget):
     def _update_secret_buttons(self) -> None:
         """Enable Reveal, Reset and Ping for what this machine can do, each tooltip
         saying why when it cannot."""
-        missing = self._secret_missing and not self._no_team_key
+        missing = self.secret_missing and not self._no_team_key
         self.reveal_button.setEnabled(not self._no_team_key and not missing)
         self.reveal_button.setToolTip(NO_TEAM_KEY_TIP if self._no_team_key else
                                       NOT_IN_THIS_KEYRING if missing else REVEAL_TIP)

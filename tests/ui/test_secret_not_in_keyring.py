@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QScrollArea
+from PySide6.QtWidgets import QComboBox, QDialog, QMessageBox, QScrollArea
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
@@ -47,7 +47,13 @@ def test_the_page_says_why_and_reset_puts_a_secret_back(
     click(qtbot, page.reset_button)
     qtbot.waitUntil(lambda: visible_top_level("confirmReset") is not None)
     box = visible_top_level("confirmReset")
-    assert box is not None
+    assert isinstance(box, QMessageBox)
+    # There is no old secret here to keep signing: no overlap is offered or promised.
+    assert box.text() == (
+        "Write a new secret for gone into this keyring?\n\nThis keyring has no secret "
+        "for this hook, so deliveries to it wait. Both signature headers use the new "
+        "secret at once; give it to the receiver.")
+    assert box.findChild(QComboBox, "secretOverlap") is None
     click(qtbot, dialog_button(box, "Reset secret"))
     qtbot.waitUntil(lambda: visible_top_level("newSecretDialog") is not None)
     dialog = visible_top_level("newSecretDialog")
