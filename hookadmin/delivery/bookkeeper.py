@@ -120,7 +120,12 @@ class Bookkeeper:
         their own. Fresh deliveries then go out while a batch of finished attempts (a
         retry storm's) is being recorded, instead of waiting for it; an attempt's status
         still comes back only once its record is committed. The returned
-        :class:`TurnResult` then leaves out what ``early`` was given.
+        :class:`TurnResult` then leaves out what ``early`` was given. The first
+        transaction looks for new events again once it holds the write lock, and after
+        the records' commit a third, short one fans out and claims (with the room the
+        first left) whatever another connection committed meanwhile; those deliveries
+        come with the :class:`TurnResult`, not a turn later. A failure of that third
+        transaction is logged and left to the next turn (the records stand).
 
         Args:
             request: the turn's work.
