@@ -23,6 +23,12 @@ its two neighbouring alone phases' p50 / its own p50 (target >= 0.9: fresh event
 at least 0.9x their speed); the run reports the median of these ratios with their
 spread (min-max), and the engine's CPU per attempt in each phase (this process and its
 bookkeeping process, without the publisher thread).
+
+Where B's time goes, p50 of each stage per phase (``--json`` has them as ``stages``):
+publish → its commit (``publish`` returned), → fanned out (``created_at`` of the
+delivery), → claimed (the lease's start, kept by a trigger the benchmark adds to its
+throw-away database), → its attempt started, the request itself, and the attempt's
+end → reported (the engine's ``on_attempt``, called once the attempt is recorded).
 """
 
 from __future__ import annotations
@@ -85,12 +91,52 @@ def _make_retries(home: Path, hook_id: int, count: int, body: bytes) -> None:
     db.close()
 
 
+_STAGES = ("commit", "fan_out", "claim", "start", "request", "report")
+
+
+def _trace_claims(home: Path, hook_id: int) -> None:
+    """Keep each claim of ``hook_id``'s deliveries (the lease it set) in a table of the
+    benchmark's own, by a trigger in the throw-away database."""
+    db = sqlite3.connect(home / DB_FILENAME)
+    with db:
+        db.execute("CREATE TABLE bench_claims (seq INTEGER, lease_until REAL)")
+        db.execute("CREATE TRIGGER bench_claim AFTER UPDATE OF lease_until ON deliveries"
+                   " WHEN NEW.lease_until IS NOT NULL AND OLD.lease_until IS NULL"
+                   f" AND NEW.hook_id = {int(hook_id)}"
+                   " BEGIN INSERT INTO bench_claims VALUES (NEW.seq, NEW.lease_until); END")
+    db.close()
+
+
+def _stages(db: sqlite3.Connection, hook_id: int, committed: dict[str, float],
+            reported: dict[str, float], lease_seconds: float) -> dict[str, float]:
+    """p50 in ms of each of ``_STAGES`` over B's measured deliveries (those whose
+    publish, claim and report were all seen)."""
+    rows = db.execute(
+        "SELECT e.id, d.id, e.occurred_at, d.created_at, min(c.lease_until) - ?,"
+        " at.started_at, at.started_at + at.duration_ms / 1000.0"
+        " FROM deliveries d JOIN events e ON e.seq = d.event_seq"
+        " JOIN attempts at ON at.delivery_seq = d.seq AND at.number = 1"
+        " JOIN bench_claims c ON c.seq = d.seq"
+        " WHERE d.hook_id = ? GROUP BY d.seq", (lease_seconds, hook_id)).fetchall()
+    spans: list[list[float]] = [[] for _ in _STAGES]
+    for event_id, delivery_id, published, fanned, claimed, started, ended in rows:
+        if event_id not in committed or delivery_id not in reported:
+            continue  # the warm-up event, or not reported within the phase
+        points = (published, committed[event_id], fanned, claimed, started, ended,
+                  reported[delivery_id])
+        for i in range(len(_STAGES)):
+            spans[i].append((points[i + 1] - points[i]) * 1000.0)
+    return {name: round(benchlib.percentile(sorted(values), 50), 2)
+            for name, values in zip(_STAGES, spans, strict=True)}
+
+
 def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Namespace,
               *, storm: bool) -> dict[str, Any]:
     with engine_phase.phase_home(args.tmpdir) as home:
         with HookService(home) as service:
             b = service.create_hook(url=nginx.url("/b"), events=["job.completed"], name="B")
             a = service.create_hook(url=nginx.url("/a"), events=["job.failed"], name="A")
+        _trace_claims(home, b.id)
         if storm:
             benchlib.log(f"{name}: making {args.retries} retries due for hook A ...")
             _make_retries(home, a.id, args.retries, body)
@@ -102,6 +148,8 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
         finished = threading.Event()
         meter = benchlib.CpuMeter(nginx, bookkeepers=True)
         counted_from = [0]  # attempts made before the measured part
+        committed: dict[str, float] = {}  # B's event id -> when publish returned
+        reported: dict[str, float] = {}  # B's delivery id -> when on_attempt was called
 
         def on_attempt(o: AttemptOutcome) -> None:
             if o.hook_id == a.id:
@@ -109,6 +157,7 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
                 if a_done[0] >= 200:
                     a_started.set()
             elif o.hook_id == b.id:
+                reported[o.delivery_id] = time.time()
                 b_done[0] += 1
                 warmed.set()
                 if b_done[0] >= args.events + 1:
@@ -136,7 +185,8 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
                     delay = start + n / args.rate - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)  # pacing the load, not synchronisation
-                    pub.publish("job.completed", body)
+                    event_id = pub.publish("job.completed", body)
+                    committed[event_id] = time.time()
             publisher_cpu[0] = time.thread_time() - cpu
 
         benchlib.log(f"{name}: engine running ...")
@@ -149,6 +199,7 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
             " d.created_at - e.occurred_at, at.started_at - d.created_at,"
             " at.duration_ms / 1000.0")
         db = sqlite3.connect(home / DB_FILENAME)
+        stages = _stages(db, b.id, committed, reported, settings.lease_seconds)
         a_sent = db.execute("SELECT count(*) FROM attempts a JOIN deliveries d"
                             " ON d.seq = a.delivery_seq WHERE d.hook_id = ? AND a.number > 1",
                             (a.id,)).fetchone()[0]
@@ -165,7 +216,8 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
            "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
            # where B's time goes (p50 of each): publish -> fanned out, -> request
            # started, the request itself
-           "fan_out_p50_ms": part(1), "start_p50_ms": part(2), "request_p50_ms": part(3)}
+           "fan_out_p50_ms": part(1), "start_p50_ms": part(2), "request_p50_ms": part(3),
+           "stages": stages}
     attempts = a_done[0] + b_done[0] - counted_from[0]
     cpu = meter.as_dict(max(1, attempts), client_extra=-publisher_cpu[0])
     out |= {"attempts": attempts, "seconds": round(meter.wall, 2),
@@ -176,6 +228,8 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
     benchlib.log(f"{name}: B p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms (p50s: fan-out "
                  f"{out['fan_out_p50_ms']}, start {out['start_p50_ms']}, request "
                  f"{out['request_p50_ms']}); A retries sent {a_sent}")
+    benchlib.log(f"{name}: B stages p50 ms: "
+                 + ", ".join(f"{k} {v}" for k, v in stages.items()))
     return out
 
 
@@ -248,6 +302,10 @@ def main() -> int:
             f"{med(alone, 'engine_cpu_us_per_attempt')}; "
             f"{med(storm, 'engine_cpu_us_per_attempt')}" if per_attempt else "-",
     }
+    for stage in _STAGES:
+        ratios[f"B {stage} p50 ms (median alone; median storm)"] = (
+            f"{statistics.median(r['stages'][stage] for r in alone)}; "
+            f"{statistics.median(r['stages'][stage] for r in storm)}")
     result = {"benchmark": "lanes", "machine": info,
               "command": " ".join([Path(sys.executable).name, *sys.argv]),
               "params": {"retries": args.retries, "events": args.events, "rate": args.rate,

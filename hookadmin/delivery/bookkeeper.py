@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hookadmin.core.errors import SecretStoreError
+from hookadmin.core.errors import SecretStoreError, StoreError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.ordering import ordered_hooks
 from hookadmin.core.proxy_settings import proxy_setting
@@ -120,7 +120,12 @@ class Bookkeeper:
         their own. Fresh deliveries then go out while a batch of finished attempts (a
         retry storm's) is being recorded, instead of waiting for it; an attempt's status
         still comes back only once its record is committed. The returned
-        :class:`TurnResult` then leaves out what ``early`` was given.
+        :class:`TurnResult` then leaves out what ``early`` was given. The first
+        transaction looks for new events again once it holds the write lock, and after
+        the records' commit a third, short one fans out and claims (with the room the
+        first left) whatever another connection committed meanwhile; those deliveries
+        come with the :class:`TurnResult`, not a turn later. A failure of that third
+        transaction is logged and left to the next turn (the records stand).
 
         Args:
             request: the turn's work.
@@ -152,15 +157,18 @@ class Bookkeeper:
             claim = None
         hooks: dict[int, Hook] | None = None
         jobs: list[JobWire] = []
-        claimed = False
+        early_jobs: list[JobWire] = []
+        two_parts = early is not None and bool(request.finished)
         if early is not None and request.finished and (full or claim is not None):
             # Fresh work first, committed on its own: it never waits for the records.
             with self.store.transaction(batched=True):
-                hooks, jobs = self._fan_out_and_claim(full, claim)
-            claimed = bool(jobs)
-            if jobs or hooks is not None or settings is not None:
-                early(Claimed(jobs, hooks, settings))
-                hooks, jobs, settings = None, [], None
+                # Looked again with the write lock held: a publisher that held it
+                # while this turn waited has committed by now.
+                full = self._arrived() or full
+                hooks, early_jobs = self._fan_out_and_claim(full, claim)
+            if early_jobs or hooks is not None or settings is not None:
+                early(Claimed(early_jobs, hooks, settings))
+                hooks, settings = None, None
             full, claim = False, None
         if request.finished or request.release or request.renew or full or claim is not None:
             # One commit; batched: the writes that return nothing (records, releases,
@@ -174,8 +182,38 @@ class Bookkeeper:
                     self.store.renew(request.renew, time.time() + self.settings.lease_seconds)
                 if full or claim is not None:
                     hooks, jobs = self._fan_out_and_claim(full, claim)
-        idle = request.check_idle and not (jobs or claimed) and self._idle()
+        if two_parts and request.claim is not None and self._arrived():
+            # Events committed while this turn recorded (a publisher waits for the
+            # write lock the records hold): fanned out and claimed in this turn, not
+            # the next one.
+            again, more = self._claim_arrived(_after(request.claim, early_jobs + jobs))
+            hooks = again if again is not None else hooks
+            jobs += more
+        idle = request.check_idle and not (jobs or early_jobs) and self._idle()
         return TurnResult(statuses, jobs, hooks, settings, idle, self.take_logs())
+
+    def _arrived(self) -> bool:
+        """Whether another connection committed since the last look (the store's
+        :meth:`~hookadmin.core.store.ports.Outbox.data_version`); remembers the new
+        version."""
+        version = self.store.data_version()
+        if version == self.data_version:
+            return False
+        self.data_version = version
+        return True
+
+    def _claim_arrived(self, claim: ClaimRequest
+                       ) -> tuple[dict[int, Hook] | None, list[JobWire]]:
+        """After a turn's records are committed: fan out and claim in a transaction of
+        its own. A failure here is not the turn's (its records stand): it is logged
+        and the next turn looks again."""
+        try:
+            with self.store.transaction(batched=True):
+                return self._fan_out_and_claim(True, claim if claim.room > 0 else None)
+        except StoreError as err:
+            self.data_version = -1  # look again next turn
+            self.logs.append((logging.INFO, f"new events wait for the next turn: {err}"))
+            return None, []
 
     def _fan_out_and_claim(self, full: bool, claim: ClaimRequest | None
                            ) -> tuple[dict[int, Hook] | None, list[JobWire]]:
@@ -377,3 +415,17 @@ class Bookkeeper:
                 except SecretStoreError:
                     continue  # try again at the next prune
                 self.store.update_hook(hook.id, clear_previous_secret=True)
+
+
+def _after(claim: ClaimRequest, claimed: list[JobWire]) -> ClaimRequest:
+    """``claim`` with the deliveries of ``claimed`` (job tuples, see
+    :func:`~hookadmin.delivery.bookkeeping_wire.job_to_wire`) taken out of its room and
+    counted as held."""
+    held = dict(claim.held)
+    retries = dict(claim.held_retries)
+    for _, _, hook_id, _, _, attempts in claimed:
+        held[hook_id] = held.get(hook_id, 0) + 1
+        if attempts:
+            retries[hook_id] = retries.get(hook_id, 0) + 1
+    return dataclasses.replace(claim, room=claim.room - len(claimed), held=held,
+                               held_retries=retries)

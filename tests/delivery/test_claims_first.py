@@ -198,3 +198,79 @@ def test_a_fresh_event_in_a_retry_storm_is_delivered_and_every_retry_recorded_on
                                  " WHERE d.hook_id = ?", (a.id,)) == [(400, 2, 2)]
     assert len(receiver_a.requests()) == 400
     assert [r.header("X-Hook-Event") for r in receiver_b.requests()] == ["job.completed"]
+
+
+def _delivery_of(home: Path, event_id: str) -> int:
+    ((seq,),) = db_rows(home, "SELECT d.seq FROM deliveries d JOIN events e"
+                              " ON e.seq = d.event_seq WHERE e.id = ?", (event_id,))
+    assert isinstance(seq, int)
+    return seq
+
+
+def test_an_event_committed_while_the_turn_records_is_claimed_in_that_turn(
+        service: HookService, storm: tuple[Bookkeeper, int, int, list[DeliveryJob]]) -> None:
+    keeper, a, b, retries = storm
+    published: list[str] = []
+    early_jobs: list[DeliveryJob] = []
+
+    def early(claimed: Claimed) -> None:
+        early_jobs.extend(job_from_wire(w) for w in claimed.jobs)
+        # Between the claims' commit and the records' transaction (a publisher that
+        # waited for the write lock commits right when it is free).
+        published.append(service.publish("job.completed", body("job.completed", id=2)))
+
+    turn = keeper.turn(TurnRequest([_ok(j) for j in retries], None, [], _claim(), False),
+                       early)
+    assert [j.hook_id for j in early_jobs] == [b]
+    assert [status for status, _ in turn.statuses] == ["succeeded"] * RETRIES
+    assert [job_from_wire(w).seq for w in turn.jobs] == [_delivery_of(service.home,
+                                                                      published[0])]
+    assert _recorded(service.home, a) == RETRIES
+    assert _leased(service.home, b) == 2
+    # Nothing is claimed twice: the next turn has nothing new.
+    assert keeper.turn(TurnRequest([], None, [], _claim(), False)).jobs == []
+
+
+def test_the_claim_after_the_records_keeps_to_the_room_left(
+        service: HookService, storm: tuple[Bookkeeper, int, int, list[DeliveryJob]]) -> None:
+    keeper, _, b, retries = storm
+    published: list[str] = []
+
+    def early(claimed: Claimed) -> None:
+        published.append(service.publish("job.completed", body("job.completed", id=2)))
+
+    one = ClaimRequest(room=1, held={}, running_low=True)
+    turn = keeper.turn(TurnRequest([_ok(j) for j in retries], None, [], one, False), early)
+    assert turn.jobs == []  # the first part took the room there was
+    assert _leased(service.home, b) == 1
+    # The event was fanned out all the same; it is claimed once there is room.
+    seq = _delivery_of(service.home, published[0])
+    assert [job_from_wire(w).seq for w in keeper.turn(
+        TurnRequest([], None, [], _claim(), False)).jobs] == [seq]
+
+
+def test_a_failed_claim_after_the_records_leaves_the_records_and_the_next_turn_claims(
+        service: HookService, storm: tuple[Bookkeeper, int, int, list[DeliveryJob]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    keeper, a, _, retries = storm
+    published: list[str] = []
+    fan_out = keeper.store.fan_out
+
+    def busy(**kwargs: object) -> int:
+        # A lock held past the busy timeout, at exactly this point: not producible
+        # for real without stopping the bookkeeper in between.
+        raise StoreBusyError("hookadmin's database was locked", "try again")
+
+    def early(claimed: Claimed) -> None:
+        published.append(service.publish("job.completed", body("job.completed", id=2)))
+        monkeypatch.setattr(keeper.store, "fan_out", busy)
+
+    turn = keeper.turn(TurnRequest([_ok(j) for j in retries], None, [], _claim(), False),
+                       early)
+    assert [status for status, _ in turn.statuses] == ["succeeded"] * RETRIES
+    assert turn.jobs == []
+    assert _recorded(service.home, a) == RETRIES
+    monkeypatch.setattr(keeper.store, "fan_out", fan_out)
+    again = keeper.turn(TurnRequest([], None, [], _claim(), False))
+    assert [job_from_wire(w).seq for w in again.jobs] == [_delivery_of(service.home,
+                                                                       published[0])]

@@ -24,6 +24,7 @@ from hookadmin.delivery.bookkeeping import (
     job_from_wire,
 )
 from hookadmin.delivery.policy import DeliverySettings
+from tests.helpers import wait_until
 
 
 @pytest.fixture
@@ -136,3 +137,35 @@ def test_with_attempts_to_record_the_claims_are_committed_first(keeper: Bookkeep
     assert turn.jobs == []
     assert [s for s, _ in turn.statuses] == ["succeeded"] * 5
     assert {store.get_delivery(j.id).status for j in retries} == {"succeeded"}
+
+
+def test_events_published_while_a_turn_records_are_claimed_in_that_turn(
+        keeper: Bookkeeper, postgres_url: str) -> None:
+    store = keeper.store
+    store.add_hook(name="", url="https://example.com/a", events=["job.failed"], active=True)
+    b = store.add_hook(name="", url="https://example.com/b", events=["job.completed"],
+                       active=True)
+    keeper.open()
+    store.add_events([("job.failed", b"{}")] * 5)
+    retries = [job_from_wire(w) for w in keeper.turn(_claim()).jobs]
+    store.add_events([("job.completed", b'{"id": 1}')])
+    published: list[str] = []
+    first: list[int] = []
+
+    def early(claimed: Claimed) -> None:
+        first.extend(job_from_wire(w).hook_id for w in claimed.jobs)
+        # Another machine publishes between the claims' commit and the records'.
+        before = store.data_version()
+        with PostgresStore.init(postgres_url) as other:
+            published.extend(other.add_events([("job.completed", b'{"id": 2}')]))
+        wait_until(lambda: store.data_version() != before, "the NOTIFY reached the keeper")
+
+    turn = keeper.turn(TurnRequest([Finished.to_wire(j, _answer(200)) for j in retries],
+                                   None, [], ClaimRequest(room=10, held={}, running_low=True),
+                                   check_idle=False), early)
+    assert first == [b.id]
+    assert [s for s, _ in turn.statuses] == ["succeeded"] * 5
+    claimed = [job_from_wire(w) for w in turn.jobs]
+    assert [(j.hook_id, store.get_delivery(j.id).event_id) for j in claimed] \
+        == [(b.id, published[0])]
+    assert keeper.turn(_claim()).jobs == []  # claimed once
