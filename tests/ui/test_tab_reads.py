@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QDateTimeEdit, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -192,3 +192,38 @@ def test_redeliver_failed_since_counts_off_the_gui_thread_and_says_the_newest_co
     assert button.text() == "Redeliver 2"
     dialog.reject()
     qtbot.waitUntil(lambda: visible_top_level("redeliverSinceDialog") is None)
+
+
+def test_a_sorted_deliveries_list_stays_sorted_as_deliveries_arrive(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    hook_factory("https://reads.example.com/hooks", name="reads", events=("job", "cluster"))
+    for event_type in ("cluster.error", "job.failed", "job.completed"):
+        service.publish(event_type, resource(event_type))
+    assert service.store.fan_out(limit=10) == 3
+    window = quiet_window(qtbot, open_window)
+    click_tab(qtbot, window.tabs, "&Deliveries")
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    page, model = window.deliveries_page, window.deliveries_page.model
+    event = model.COLUMNS.index("Event")
+
+    def shown() -> list[str]:
+        rows = view_rows(page.view)
+        # The deliveries behind the rows follow the rows Qt sorted.
+        assert [row[ID] for row in rows] == [model.delivery_at(r).id
+                                             for r in range(model.rowCount())]
+        return [row[event] for row in rows]
+
+    assert shown() == ["job.completed", "job.failed", "cluster.error"]  # newest first
+    page.view.sortByColumn(event, Qt.SortOrder.AscendingOrder)
+    assert shown() == ["cluster.error", "job.completed", "job.failed"]
+    page.view.sortByColumn(event, Qt.SortOrder.DescendingOrder)
+    assert shown() == ["job.failed", "job.completed", "cluster.error"]
+
+    service.publish("job.started", resource("job.started"))
+    assert service.store.fan_out(limit=10) == 1
+    page.refresh()
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    assert shown() == ["job.started", "job.failed", "job.completed", "cluster.error"]
+    page.view.sortByColumn(model.COLUMNS.index("Created"), Qt.SortOrder.DescendingOrder)
+    assert shown() == ["job.started", "job.completed", "job.failed", "cluster.error"]
