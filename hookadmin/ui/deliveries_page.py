@@ -233,7 +233,7 @@ class DeliveriesPage(QWidget):
         self._scrolled.setSingleShot(True)
         self._scrolled.setInterval(150)
         self._scrolled.timeout.connect(self._update_visible)
-        self.view.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.view.verticalScrollBar().valueChanged.connect(lambda _: self._scrolled.start())
         self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 8)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
@@ -324,7 +324,6 @@ class DeliveriesPage(QWidget):
         been queued again), with its buttons and attempts: read on the reads lane, shown
         when they come back (the model's ``refreshed``)."""
         rows = self.view.selectionModel().selectedRows()
-        self.model.show_first(*self._on_screen())
         self.model.refresh(self._visible_rows(), rows[0].row() if rows else None)
 
     @Slot()
@@ -350,23 +349,13 @@ class DeliveriesPage(QWidget):
         if then is not None:
             then(found)
 
-    def _on_screen(self) -> tuple[int, int]:
-        """The first and last row on screen (the last beyond the end when the rows do
-        not fill the view)."""
+    def _visible_rows(self) -> tuple[int, int]:
+        """The first and last row on screen, with a margin of 20 either side."""
         first = self.view.rowAt(0)
         last = self.view.rowAt(self.view.viewport().height() - 1)
         first = 0 if first < 0 else first
-        return first, first + 100 if last < 0 else last
-
-    def _visible_rows(self) -> tuple[int, int]:
-        """The first and last row on screen, with a margin of 20 either side."""
-        first, last = self._on_screen()
+        last = first + 100 if last < 0 else last
         return first - 20, last + 20
-
-    @Slot(int)
-    def _on_scrolled(self, _value: int) -> None:
-        self.model.show_first(*self._on_screen())  # their items first
-        self._scrolled.start()
 
     @Slot()
     def _update_visible(self) -> None:

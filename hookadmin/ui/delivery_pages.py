@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from hookadmin.core.errors import HookadminError
 from hookadmin.core.store import Delivery, Repository
 from hookadmin.ui.background import Lane
-from hookadmin.ui.delivery_rows import SORT, Cell, DeliveryRowsModel
 from hookadmin.ui.models import (
     ACCESSIBLE,
     DISPLAY,
     FOREGROUND,
     TOOLTIP,
+    DeliveryRowsModel,
+    Roles,
     ago,
     local_time,
     status_brush,
@@ -34,10 +35,14 @@ from hookadmin.ui.tab_queries import (
     DeliveryUpdatesQuery,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
 __all__ = ["MAX_ROWS", "NEW_ROWS_LIMIT", "PAGE_SIZE", "DeliveryFilter", "DeliveryPagesModel"]
 
 _Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
+SortKey = Callable[[Delivery], "SupportsRichComparison"]
 PAGE_SIZE = 200
 NEW_ROWS_LIMIT = 2000  # new arrivals added in one refresh; more start the list again
 MAX_ROWS = 5000  # rows kept loaded while new ones arrive at the top
@@ -70,7 +75,6 @@ class DeliveryPagesModel(DeliveryRowsModel):
 
     COLUMNS = ("", "Event", "Hook", "Result", "Attempts", "Duration", "Next attempt",
                "Created", "Delivery")
-    TIMED = ("Next attempt", "Created")
 
     def __init__(self, reads: Lane[Repository], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -88,12 +92,12 @@ class DeliveryPagesModel(DeliveryRowsModel):
                        inactive: set[int] | frozenset[int] = frozenset()) -> None:
         """Names shown in the Hook column, by hook id; ``inactive``: ids of inactive
         hooks, whose waiting deliveries are held until the hook is active again."""
-        if dict(names) != self._hook_names:
-            self._hook_names = dict(names)
-            self._update_column("Hook")
+        self._hook_names = dict(names)
         if set(inactive) != self._inactive:
             self._inactive = set(inactive)
-            self._update_column("Next attempt")
+            if self._rows:
+                col = self.COLUMNS.index("Next attempt")
+                self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col))
 
     @property
     def filter(self) -> DeliveryFilter:
@@ -103,11 +107,13 @@ class DeliveryPagesModel(DeliveryRowsModel):
     def set_filter(self, flt: DeliveryFilter) -> None:
         """Show deliveries matching ``flt`` from the newest: the rows are cleared at once
         and the first page is read on the reads lane (``loaded`` once it is applied)."""
+        self.beginResetModel()
         self._filter = flt
-        self._clear()
+        self._rows = []
         self._more = True
         self._fetching = False
         self._generation += 1
+        self.endResetModel()
         self.fetchMore(QModelIndex())
 
     def _submit(self, job: Callable[[Repository], T], apply: Callable[[T], None]) -> None:
@@ -143,7 +149,9 @@ class DeliveryPagesModel(DeliveryRowsModel):
             return  # the bottom moved meanwhile (rows dropped): read it again when asked
         self._more = len(page) == PAGE_SIZE
         if page:
-            self._insert(len(self._rows), page)
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
+            self._rows += page
+            self.endInsertRows()
             self._apply_sort()
         self.loaded.emit()
 
@@ -155,25 +163,35 @@ class DeliveryPagesModel(DeliveryRowsModel):
         self._sort = None if name == "Created" and descending else (name, descending)
         self._apply_sort(always=True)
 
+    def _sort_key(self, column: str) -> SortKey:
+        """The key that orders rows by ``column`` (by ``seq`` for "Created")."""
+        def hook_name(d: Delivery) -> str:
+            return self._hook_names.get(d.hook_id, "").casefold()
+
+        keys: dict[str, SortKey] = {
+            "": lambda d: d.status,
+            "Event": lambda d: d.event_type,
+            "Hook": hook_name,
+            "Result": lambda d: (d.status, d.last_status_code or 0, d.last_error_kind or ""),
+            "Attempts": lambda d: d.attempts,
+            "Duration": lambda d: -1.0 if d.last_duration_ms is None else d.last_duration_ms,
+            "Next attempt": lambda d: (d.status != "pending", d.next_attempt_at or 0.0),
+            "Delivery": lambda d: d.id,
+        }
+        return keys.get(column, lambda d: d.seq)
+
     def _apply_sort(self, *, always: bool = False) -> None:
-        """Re-order the rows for the chosen sort (newest first when none): Qt sorts its
-        items by each cell's sort key (a stable sort, so ties stay newest first), and
-        the deliveries follow."""
+        """Re-order the rows for the chosen sort (newest first when none)."""
         if self._sort is None and not always:
             return
         column, descending = self._sort or ("Created", True)
-        self.fill_all()  # Qt sorts by the items' keys
-        created = self.COLUMNS.index("Created")
-        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
-        super().sort(created, Qt.SortOrder.DescendingOrder)
-        if column != "Created" or not descending:
-            super().sort(self.COLUMNS.index(column), order)
-        by_seq = {d.seq: (d, cells) for d, cells in zip(self._rows, self._cells, strict=True)
-                  if cells is not None}
-        ordered = [by_seq[int(self.item(row, created).data(SORT))]
-                   for row in range(self.rowCount())]
-        self._rows = [d for d, _ in ordered]
-        self._cells = [cells for _, cells in ordered]
+        self.layoutAboutToBeChanged.emit()
+        self._rows.sort(key=lambda d: d.seq, reverse=True)  # ties stay newest first
+        if column != "Created":
+            self._rows.sort(key=self._sort_key(column), reverse=descending)
+        elif not descending:
+            self._rows.reverse()
+        self.layoutChanged.emit()
 
     def _top_seq(self) -> int | None:
         """The newest loaded delivery's ``seq`` (None without rows)."""
@@ -207,7 +225,6 @@ class DeliveryPagesModel(DeliveryRowsModel):
         def apply(updates: DeliveryUpdates) -> None:
             if asked == self._refresh_asked and after == self._top_seq():
                 self._apply_updates(updates)
-                self.retime(*visible)  # "12 s ago" and "due now" move on
 
         self._submit(query.run, apply)
 
@@ -218,34 +235,43 @@ class DeliveryPagesModel(DeliveryRowsModel):
         if len(new) == NEW_ROWS_LIMIT:  # a flood: start again from the newest
             self.set_filter(self._filter)
             return
-        # Inserted, not reset: a reset re-lays out the whole view (a visible freeze
-        # when deliveries stream in).
-        self._insert(0, new)
+        if new:
+            # Inserted, not reset: a reset re-lays out the whole view (a visible
+            # freeze when deliveries stream in).
+            self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+            self._rows[0:0] = new
+            self.endInsertRows()
         if self._sort is not None:
             self._apply_sort()
         elif len(self._rows) > MAX_ROWS:  # older ones are fetched again on scrolling
-            self._remove(MAX_ROWS, len(self._rows) - MAX_ROWS)
+            self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self._rows) - 1)
+            del self._rows[MAX_ROWS:]
             self._more = True
+            self.endRemoveRows()
         self._put_fresh(updates.fresh)
         self.refreshed.emit()
 
     def _put_fresh(self, fresh: tuple[Delivery, ...]) -> None:
         """Replace the loaded rows of these deliveries (by ``seq``) where they changed;
-        only the cells that changed are set again."""
+        one ``dataChanged`` over the rows changed (at full speed hundreds of rows change
+        between refreshes)."""
         if not fresh:
             return
         wanted = {d.seq: d for d in fresh}
+        changed = []
         for row, d in enumerate(self._rows):
             now = wanted.get(d.seq)
             if now is not None and now != d:
-                self._replace(row, now)
+                self._rows[row] = now
+                changed.append(row)
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0),
+                                  self.index(max(changed), len(self.COLUMNS) - 1))
 
     def update_pending(self, first: int, last: int) -> None:
         """Re-read, on the reads lane, the pending deliveries among rows ``first`` to
         ``last`` (the ones on screen, give or take): re-reading every loaded pending row
-        each refresh took tens of milliseconds with thousands in flight. Their
-        clock-dependent texts are set again at once."""
-        self.retime(first, last)
+        each refresh took tens of milliseconds with thousands in flight."""
         seqs = self._pending_seqs(first, last)
         if seqs:
             query = DeliveryUpdatesQuery(self._filter, None, 0, tuple(seqs))
@@ -258,29 +284,27 @@ class DeliveryPagesModel(DeliveryRowsModel):
             query = DeliveryUpdatesQuery(self._filter, None, 0, (self._rows[row].seq,))
             self._submit(query.run, lambda updates: self._put_fresh(updates.fresh))
 
-    def _own_cell(self, d: Delivery, column: str) -> Cell:
+    def _own_cell(self, d: Delivery, column: str) -> dict[int, Any]:
         if column == "":
             return {DISPLAY: STATUS_ICONS.get(d.status, "?"), TOOLTIP: d.status,
-                    FOREGROUND: status_brush(d.status), ACCESSIBLE: d.status, SORT: d.status}
+                    FOREGROUND: status_brush(d.status), ACCESSIBLE: d.status,
+                    Roles.DELIVERY_ID: d.id}
         if column == "Created":
             return {DISPLAY: ago(d.created_at), TOOLTIP: local_time(d.created_at),
-                    SORT: d.seq}
+                    Roles.DELIVERY_ID: d.id}
         if column == "Hook":
-            name = self._hook_names.get(d.hook_id)
-            return {DISPLAY: f"hook {d.hook_id}" if name is None else name,
-                    SORT: (name or "").casefold()}
-        # "Next attempt": pending ones first, soonest first
-        key = 1e18 if d.status != "pending" else d.next_attempt_at or 0.0
-        if d.status != "pending" or d.next_attempt_at is None:
-            text = "-"
-        elif self.waits_in_order(d):
-            text = "waits in order"
-        elif d.hook_id in self._inactive:  # the engine sends nothing to it
-            return {DISPLAY: "hook inactive", SORT: key,
-                    TOOLTIP: "The hook is inactive: this delivery waits until the "
-                             "hook is activated again."}
-        elif d.next_attempt_at <= time.time():  # due, held back by the in-flight limit
-            text = "due now"
-        else:
-            text = local_time(d.next_attempt_at)
-        return {DISPLAY: text, SORT: key}
+            text = self._hook_names.get(d.hook_id, f"hook {d.hook_id}")
+        else:  # "Next attempt"
+            if d.status != "pending" or d.next_attempt_at is None:
+                text = "-"
+            elif self.waits_in_order(d):
+                text = "waits in order"
+            elif d.hook_id in self._inactive:  # the engine sends nothing to it
+                return {DISPLAY: "hook inactive", Roles.DELIVERY_ID: d.id,
+                        TOOLTIP: "The hook is inactive: this delivery waits until the "
+                                 "hook is activated again."}
+            elif d.next_attempt_at <= time.time():  # due, held back by the in-flight limit
+                text = "due now"
+            else:
+                text = local_time(d.next_attempt_at)
+        return {DISPLAY: text, Roles.DELIVERY_ID: d.id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from hookadmin.core import events as catalog
 from hookadmin.core.hooks import Hook
+from hookadmin.core.ordering import waits_in_order
 from hookadmin.core.store import Delivery, HookHealth
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -36,6 +38,7 @@ class Roles(IntEnum):
     """Custom item data roles."""
 
     HOOK_ID = Qt.ItemDataRole.UserRole + 1
+    DELIVERY_ID = Qt.ItemDataRole.UserRole + 2
 
 
 def events_summary(events: tuple[str, ...]) -> str:
@@ -390,3 +393,100 @@ class HooksModel(TableModel):
                 elif rate is not None and rate < 0.99:
                     out[FOREGROUND] = status_brush("pending")
         return out
+
+
+class DeliveryRowsModel(TableModel):
+    """A table of deliveries, one per row (the hook page's and the Deliveries tab's)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Delivery] = []
+        self._heads: dict[int, int] = {}
+
+    def delivery_at(self, row: int) -> Delivery:
+        """The delivery shown in ``row``."""
+        return self._rows[row]
+
+    def set_order_heads(self, heads: Mapping[int, int]) -> None:
+        """Each ordered hook's oldest pending delivery's ``seq`` by hook id: the later
+        pending ones show "waits in order" (see :func:`waits_in_order`)."""
+        if dict(heads) != self._heads:
+            self._heads = dict(heads)
+            if self._rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1,
+                                                                   len(self.COLUMNS) - 1))
+
+    def waits_in_order(self, d: Delivery) -> bool:
+        """True when ``d`` is pending behind an earlier delivery of its ordered hook."""
+        return waits_in_order(d, self._heads)
+
+    def _row_count(self) -> int:
+        return len(self._rows)
+
+    def _cell(self, row: int, col: int) -> dict[int, Any]:
+        """The columns both tables have, by name; the others from :meth:`_own_cell`."""
+        d = self._rows[row]
+        name = self.COLUMNS[col]
+        if name == "Result":
+            if self.waits_in_order(d):
+                return {DISPLAY: "waits in order", FOREGROUND: status_brush(d.status),
+                        TOOLTIP: "This ordered hook sends one delivery at a time: this one "
+                                 "waits until the earlier ones have succeeded or failed",
+                        Roles.DELIVERY_ID: d.id}
+            return {DISPLAY: delivery_result(d), FOREGROUND: status_brush(d.status),
+                    Roles.DELIVERY_ID: d.id}
+        if name == "Event":
+            text = d.event_type
+        elif name == "Attempts":
+            text = str(d.attempts)
+        elif name == "Duration":
+            text = "-" if d.last_duration_ms is None else f"{d.last_duration_ms:.0f} ms"
+        elif name == "Delivery":
+            text = d.id
+        else:
+            return self._own_cell(d, name)
+        return {DISPLAY: text, Roles.DELIVERY_ID: d.id}
+
+    def _own_cell(self, d: Delivery, column: str) -> dict[int, Any]:
+        """A column only this table has."""
+        raise NotImplementedError(column)
+
+
+class DeliveriesModel(DeliveryRowsModel):
+    """Recent deliveries, newest first: Event, Result, Attempts, Duration, When, Id."""
+
+    COLUMNS = ("Event", "Result", "Attempts", "Duration", "When", "Delivery")
+
+    def set_rows(self, rows: list[Delivery]) -> None:
+        """Replace the rows (newest first). When the list only moved on (newer deliveries
+        on top, the oldest dropped at the bottom), rows are inserted and removed and only
+        changed rows and the "When" column are updated: a reset on every refresh
+        repainted and re-laid out the whole table (and dropped the selection)."""
+        old_seqs = [d.seq for d in self._rows]
+        new_seqs = [d.seq for d in rows]
+        top = new_seqs.index(old_seqs[0]) if old_seqs and old_seqs[0] in new_seqs else -1
+        kept = len(new_seqs) - top if top >= 0 else 0
+        if top < 0 or new_seqs[top:] != old_seqs[:kept]:
+            self.beginResetModel()
+            self._rows = list(rows)
+            self.endResetModel()
+            return
+        if kept < len(self._rows):  # the oldest fell off the end
+            self.beginRemoveRows(QModelIndex(), kept, len(self._rows) - 1)
+            del self._rows[kept:]
+            self.endRemoveRows()
+        if top:
+            self.beginInsertRows(QModelIndex(), 0, top - 1)
+            self._rows[0:0] = rows[:top]
+            self.endInsertRows()
+        changed = [i for i in range(top, len(rows)) if rows[i] != self._rows[i]]
+        self._rows = list(rows)
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], 0),
+                                  self.index(changed[-1], len(self.COLUMNS) - 1))
+        if self._rows:
+            when = self.COLUMNS.index("When")  # "12 s ago" moves on
+            self.dataChanged.emit(self.index(0, when), self.index(len(self._rows) - 1, when))
+
+    def _own_cell(self, d: Delivery, column: str) -> dict[int, Any]:
+        return {DISPLAY: ago(d.created_at), Roles.DELIVERY_ID: d.id}  # "When"

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from hookadmin.core.store import Attempt, Delivery
 from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.delivery_panel import delivery_panel, update_delivery_buttons
-from hookadmin.ui.delivery_rows import DeliveriesModel
+from hookadmin.ui.models import DeliveriesModel
 
 
 class RecentDeliveries(QObject):

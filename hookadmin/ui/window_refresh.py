@@ -87,13 +87,10 @@ class WindowRefresh(QObject):
 
     def is_idle(self) -> bool:
         """True when no read or keyring call the window started is still under way
-        and the delivery tables have built every row's items (what it shows is what it
-        last read)."""
+        (what it shows is what it last read)."""
         w = self.window
-        tables = [w.page.deliveries] + ([w.deliveries_page.model] if w.pages_built else [])
         return (not self._in_flight and not self._wanted
-                and w.reads.pending == 0 and w.keyring_lane.pending == 0
-                and not any(model.filling for model in tables))
+                and w.reads.pending == 0 and w.keyring_lane.pending == 0)
 
     def _apply(self, rows: WindowRows, callbacks: list[Callable[[], None]]) -> None:
         self._in_flight = False

@@ -21,11 +21,10 @@ from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Delivery, Repository, open_store
 from hookadmin.ui.background import Lane
-from hookadmin.ui.delivery_rows import DeliveriesModel
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.models import AMBER, ElideEndDelegate, HooksModel
+from hookadmin.ui.models import AMBER, DeliveriesModel, ElideEndDelegate, HooksModel
 from tests.ui.conftest import HookFactory, visible_top_level
 from tests.ui.gui import click, click_row, dialog_button, select_hook
 
@@ -178,7 +177,7 @@ def test_next_attempt_in_the_past_says_due_now(qtbot: QtBot) -> None:
     from hookadmin.ui.delivery_pages import DeliveryPagesModel
 
     model = DeliveryPagesModel(unread_lane())
-    model._insert(0, [delivery(1, "pending", 500, next_at=NOW - 30)])
+    model._rows = [delivery(1, "pending", 500, next_at=NOW - 30)]
     col = model.COLUMNS.index("Next attempt")
     assert model.index(0, col).data() == "due now"
 
@@ -190,7 +189,7 @@ def test_a_delivery_waiting_for_an_inactive_hook_says_so(qtbot: QtBot) -> None:
 
     model = DeliveryPagesModel(unread_lane())
     model.set_hook_names({1: "gone"}, inactive={1})
-    model._insert(0, [delivery(1, "pending", None, next_at=NOW - 30)])
+    model._rows = [delivery(1, "pending", None, next_at=NOW - 30)]
     col = model.COLUMNS.index("Next attempt")
     assert model.index(0, col).data() == "hook inactive"
     assert "inactive" in model.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
