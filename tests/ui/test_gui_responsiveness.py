@@ -10,7 +10,13 @@ kept the GUI thread waiting for a CPU while it was ready to run (Linux
 Everything else counts: the window's own work (reading the engine's reports and
 refreshing), and its waits for the GIL while another thread of its process runs Python.
 It also prints the GUI thread's own CPU time between two ticks (``time.thread_time()``),
-the part of a stall that other programs' load does not lengthen.
+the part of a stall that other programs' load does not lengthen, and the engine's
+deliveries per second from its first attempt to its last.
+
+Two variables measure alternatives side by side (docs/decisions.md):
+``HOOKADMIN_TEST_ENGINE_HOST=process`` runs the engine in a child process instead of a
+QThread, and ``HOOKADMIN_TEST_SWITCH_INTERVAL`` (milliseconds) sets the process's GIL
+switch interval (``sys.setswitchinterval``) for the test.
 """
 
 from __future__ import annotations
