@@ -34,8 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from hookadmin.core import events as catalog
+from hookadmin.core.errors import HookadminError
 from hookadmin.core.hooks import Hook
-from hookadmin.core.store import Attempt, Delivery, DeliveryHistory, Repository
+from hookadmin.core.store import Attempt, Delivery, Repository
 from hookadmin.core.store.ports import SEARCH_SCAN
 from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.background import Lane
@@ -45,18 +46,30 @@ from hookadmin.ui.delivery_pages import (
 )
 from hookadmin.ui.delivery_panel import delivery_panel, update_delivery_buttons
 from hookadmin.ui.models import local_time
+from hookadmin.ui.tab_queries import FailedCountQuery
 
 SINCE_CHOICES = (("Any time", None), ("Last hour", 3600.0), ("Last 24 hours", 86400.0),
                  ("Last 7 days", 7 * 86400.0))
 
 
 class RedeliverSinceDialog(QDialog):
-    """Asks from when failed deliveries should be sent again."""
+    """Asks from when failed deliveries should be sent again, and says how many that
+    is: counted on the window's reads lane (``FailedCountQuery``), never on the GUI
+    thread; until the count for the time shown is back, Redeliver is disabled.
 
-    def __init__(self, hook_label: str, count: Callable[[float], int],
+    Args:
+        hook_label: "every hook" or the hook's label, for the dialog's note.
+        hook_id: the hook whose failed deliveries are counted (None: every hook).
+        reads: the window's reads lane.
+        parent: the Qt parent.
+    """
+
+    def __init__(self, hook_label: str, hook_id: int | None, reads: Lane[Repository],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._count = count
+        self._hook_id, self._reads = hook_id, reads
+        self._asked: float | None = None  # the time of the newest count asked for
+        self._closed = False
         self.setObjectName("redeliverSinceDialog")
         self.setWindowTitle("Redeliver failed deliveries")
         self.since_edit = QDateTimeEdit(QDateTime.currentDateTime().addDays(-1))
@@ -82,18 +95,37 @@ class RedeliverSinceDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.count_label)
         layout.addWidget(buttons)
+        self.finished.connect(self._on_finished)
         self.since_edit.dateTimeChanged.connect(self._on_since_changed)
         self._on_since_changed()
 
     @Slot()
     def _on_since_changed(self) -> None:
-        """Say how many deliveries the chosen time would send again."""
-        n = self._count(self.since())
+        """Count, on the reads lane, the deliveries the chosen time would send again."""
+        since = self.since()
+        self._asked = since
+        self.count_label.setText("Counting failed deliveries…")
+        self.ok_button.setText("Redeliver")
+        self.ok_button.setEnabled(False)
+        self._reads.submit(FailedCountQuery(since, self._hook_id).run,
+                           lambda n: self._show_count(since, n), self._count_failed)
+
+    def _show_count(self, since: float, n: int) -> None:
+        if self._closed or since != self._asked:
+            return  # the dialog is gone, or a newer time was chosen meanwhile
         self.count_label.setText(
             "No failed deliveries since then." if n == 0 else
             f"{n:,} failed deliver{'y' if n == 1 else 'ies'} will be sent again.")
         self.ok_button.setText("Redeliver" if n == 0 else f"Redeliver {n:,}")
         self.ok_button.setEnabled(n > 0)
+
+    def _count_failed(self, err: HookadminError) -> None:
+        if not self._closed:
+            self.count_label.setText(str(err))
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self._closed = True
 
     def since(self) -> float:
         """The chosen time, Unix seconds."""
@@ -109,9 +141,8 @@ class DeliveriesPage(QWidget):
     the list failed (one sentence).
 
     Args:
-        store: the window's store, for the count the "Redeliver all failed since…"
-            dialog shows.
-        reads: the window's reads lane: the list's pages and refreshes are read there.
+        reads: the window's reads lane: the list's pages and refreshes, and the count
+            the "Redeliver all failed since…" dialog shows, are read there.
         parent: the Qt parent.
     """
 
@@ -122,10 +153,9 @@ class DeliveriesPage(QWidget):
     copy_curl_requested = Signal(str)
     redeliver_failed_requested = Signal(object, float)
 
-    def __init__(self, store: DeliveryHistory, reads: Lane[Repository],
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, reads: Lane[Repository], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._store = store
+        self._reads = reads
         self._finding: tuple[str, Callable[[bool], None] | None] | None = None
         self.model = DeliveryPagesModel(reads, self)
         self.model.read_failed.connect(self.read_failed)
@@ -423,8 +453,7 @@ class DeliveriesPage(QWidget):
     def _on_redeliver_failed(self) -> None:
         hook_id = self.hook_box.currentData()
         label = "every hook" if hook_id is None else self.hook_box.currentText()
-        dialog = RedeliverSinceDialog(
-            label, lambda since: self._store.count_failed(hook_id=hook_id, since=since), self)
+        dialog = RedeliverSinceDialog(label, hook_id, self._reads, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
             lambda: self.redeliver_failed_requested.emit(hook_id, dialog.since()))

@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
 
         if self.pages_built:
             return
-        self.deliveries_page = DeliveriesPage(self.service.store, self.reads)
+        self.deliveries_page = DeliveriesPage(self.reads)
         self.activity_page = ActivityPage(self.reads)
         self.deliveries_page.read_failed.connect(self.show_banner)
         self.activity_page.read_failed.connect(self.show_banner)

@@ -1,4 +1,5 @@
-"""The Deliveries and Activity tabs' reads as query objects. Each runs on the window's
+"""The Deliveries and Activity tabs' reads as query objects (and the count of the
+Deliveries tab's "Redeliver all failed since…"). Each runs on the window's
 reads lane (:class:`~hookadmin.ui.background.Lane`) against the lane's own store, off the
 GUI thread, and gives back frozen rows: the GUI thread only applies them (a model's
 insert, ``dataChanged`` or a chart's points). A read on the GUI thread held it up for
@@ -103,6 +104,24 @@ class DeliveryUpdatesQuery:
                     self.filter.read(store, limit=self.limit, after_seq=self.after_seq))
         fresh = tuple(store.deliveries_by_seq(list(self.seqs))) if self.seqs else ()
         return DeliveryUpdates(arrivals, fresh)
+
+
+@dataclass(frozen=True)
+class FailedCountQuery:
+    """How many deliveries "Redeliver all failed since…" would queue again: the failed
+    ones of hook ``hook_id`` (None: of every hook) whose last attempt was at or after
+    ``since`` (Unix seconds)."""
+
+    since: float
+    hook_id: int | None = None
+
+    def run(self, store: DeliveryHistory) -> int:
+        """Count them.
+
+        Raises:
+            StoreError: the database cannot be read.
+        """
+        return store.count_failed(hook_id=self.hook_id, since=self.since)
 
 
 Points = tuple[tuple[float, float], ...]

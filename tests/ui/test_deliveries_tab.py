@@ -23,7 +23,15 @@ from hookadmin.ui.main_window import MainWindow
 from tests.helpers import drain, fixture_files, resource
 from tests.receiver import Receiver, fail_first, status
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import choose, click, click_row, click_tab, refresh_window, view_rows
+from tests.ui.gui import (
+    choose,
+    click,
+    click_row,
+    click_tab,
+    refresh_window,
+    settle_windows,
+    view_rows,
+)
 
 Make = Callable[..., Receiver]
 JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")
@@ -245,6 +253,7 @@ def test_redeliver_all_failed_since_a_chosen_time(
     dialog = open_redeliver_since(qtbot, window)
     assert "every hook" in " ".join(label.text() for label in dialog.findChildren(QLabel))
     type_since(qtbot, dialog, time.time() - 3600)
+    settle_windows(qtbot)  # counted on the reads lane
     # It says how many before it acts.
     count = dialog.findChild(QLabel, "redeliverCount")
     assert isinstance(count, QLabel)
@@ -266,6 +275,7 @@ def test_redeliver_all_failed_since_a_chosen_time(
     # Further back: the one from two days ago goes too.
     dialog = open_redeliver_since(qtbot, window)
     type_since(qtbot, dialog, time.time() - 3 * 86400)
+    settle_windows(qtbot)
     confirm_redeliver_since(qtbot, dialog)
     assert service.store.get_delivery(old.id).status == "pending"
     drain(home)

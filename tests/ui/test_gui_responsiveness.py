@@ -10,7 +10,13 @@ kept the GUI thread waiting for a CPU while it was ready to run (Linux
 Everything else counts: the window's own work (reading the engine's reports and
 refreshing), and its waits for the GIL while another thread of its process runs Python.
 It also prints the GUI thread's own CPU time between two ticks (``time.thread_time()``),
-the part of a stall that other programs' load does not lengthen.
+the part of a stall that other programs' load does not lengthen, and the engine's
+deliveries per second from its first attempt to its last.
+
+Two variables measure alternatives side by side (docs/decisions.md):
+``HOOKADMIN_TEST_ENGINE_HOST=process`` runs the engine in a child process instead of a
+QThread, and ``HOOKADMIN_TEST_SWITCH_INTERVAL`` (milliseconds) sets the process's GIL
+switch interval (``sys.setswitchinterval``) for the test.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -108,7 +115,7 @@ def show_view(qtbot: QtBot, window: MainWindow, view: str, hook_id: int) -> None
 def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
         qtbot: QtBot, view: str, tmp_path: Path, home: Path, receiver: Receiver,
         hook_factory: HookFactory, open_window: Callable[..., MainWindow],
-        service: HookService) -> None:
+        service: HookService, request: pytest.FixtureRequest) -> None:
     # The windows of earlier tests in this process are garbage now; collecting them
     # deletes their Qt widget trees (~100 ms each), which must not land in this
     # window's measurement. A running hookadmin has one window.
@@ -124,6 +131,11 @@ def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
     host = (EngineHost if os.environ.get("HOOKADMIN_TEST_ENGINE_HOST") == "process"
             else ThreadEngineHost)
     engine = host(home, DeliverySettings(poll_interval=0.02))
+    # HOOKADMIN_TEST_SWITCH_INTERVAL (ms) measures another GIL switch interval.
+    interval = os.environ.get("HOOKADMIN_TEST_SWITCH_INTERVAL")
+    if interval:
+        request.addfinalizer(partial(sys.setswitchinterval, sys.getswitchinterval()))
+        sys.setswitchinterval(float(interval) / 1000)
     outcomes: list[object] = []
     engine.attempt_recorded.connect(outcomes.append)
     window = open_window(engine)
@@ -137,12 +149,16 @@ def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
     # Events come from another process, as from `hookadmin publish` beside the window.
     publisher = subprocess.Popen([sys.executable, "-m", "hookadmin", "publish", "--batch",
                                   str(batch)], stdout=subprocess.DEVNULL)
+    # The deliveries per second, from the first attempt to the last one.
+    attempt_times: list[float] = []
+    engine.attempt_recorded.connect(lambda _: attempt_times.append(time.perf_counter()))
     try:
         qtbot.waitUntil(lambda: len(outcomes) >= 2 * EVENTS, timeout=120_000)
     finally:
         measured = time.perf_counter() - measure_from
         ticks.stop()
         publisher.wait(30)
+    rate = (2 * EVENTS - 1) / max(1e-6, attempt_times[-1] - attempt_times[0])
     assert publisher.returncode == 0
 
     assert len(receiver.requests()) == 2 * EVENTS
@@ -155,7 +171,8 @@ def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
     worst, worst_gap = stalls[0]
     top = ", ".join(f"{s * 1000:.0f} ({g * 1000:.0f})" for s, g in stalls[:8])
     print(f"{view}: {len(stalls)} ticks; largest stalls in ms (between ticks): {top}; "
-          f"GUI-thread CPU between two ticks at most {ticks.most_cpu(measure_from) * 1000:.1f} ms")
+          f"GUI-thread CPU between two ticks at most {ticks.most_cpu(measure_from) * 1000:.1f} ms; "
+          f"{rate:.0f} deliveries/s (switch interval {sys.getswitchinterval() * 1000:g} ms)")
     assert worst < BOUND, (f"the GUI thread stalled {worst * 1000:.0f} ms ({worst_gap * 1000:.0f}"
                            f" ms between ticks) with the {view} open; largest stalls in ms"
                            f" (between ticks): {top}")

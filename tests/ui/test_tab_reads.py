@@ -2,22 +2,26 @@
 thread, and show only the newest of the reads they asked for: a refresh asked for
 before the last came back replaces it, a filter chosen meanwhile drops the older
 filter's page; *Open delivery* selects the delivery, or says it is gone, once its
-search is back."""
+search is back; "Redeliver all failed since…" says its count once that is back."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import QDateTimeEdit, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Repository
 from hookadmin.ui.main_window import MainWindow
-from tests.helpers import resource
-from tests.ui.conftest import HookFactory
-from tests.ui.gui import click_tab, view_rows
+from tests.helpers import drain, resource
+from tests.receiver import Receiver, status
+from tests.ui.conftest import HookFactory, visible_top_level
+from tests.ui.gui import click, click_tab, view_rows
 
 ID = 8  # the Deliveries tab's "Delivery" column
 
@@ -147,3 +151,79 @@ def test_open_delivery_says_when_the_delivery_is_gone_once_the_search_is_back(
     assert selected is not None
     assert selected.id == kept.id
     assert not window.banner_box.isVisible()
+
+
+def test_redeliver_failed_since_counts_off_the_gui_thread_and_says_the_newest_count(
+        qtbot: QtBot, home: Path, make_receiver: Callable[..., Receiver],
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    broken = make_receiver(status(500))
+    service.set_delivery_options(retry_schedule=[0])  # one attempt, then failed
+    hook_factory(broken.url, name="broken", events=("job",))
+    for number in (1, 2):
+        service.publish("job.failed", resource("job.failed", number))
+    drain(home)
+    assert len(service.store.list_deliveries(status="failed")) == 2
+    window = quiet_window(qtbot, open_window)
+    click_tab(qtbot, window.tabs, "&Deliveries")
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+
+    with lane_held(window):
+        click(qtbot, window.deliveries_page.redeliver_failed_button, settle=False)
+        qtbot.waitUntil(lambda: visible_top_level("redeliverSinceDialog") is not None)
+        dialog = visible_top_level("redeliverSinceDialog")
+        assert dialog is not None
+        count = dialog.findChild(QLabel, "redeliverCount")
+        button = dialog.findChild(QPushButton, "confirmRedeliverSince")
+        edit = dialog.findChild(QDateTimeEdit, "redeliverSince")
+        assert isinstance(count, QLabel)
+        assert isinstance(button, QPushButton)
+        assert isinstance(edit, QDateTimeEdit)
+        # Nothing was read on the GUI thread: the count waits for the lane, and the
+        # dialog cannot act on a count it does not know yet.
+        assert count.text() == "Counting failed deliveries…"
+        assert not button.isEnabled()
+        edit.setDateTime(QDateTime.currentDateTime().addDays(1))  # none since then
+        edit.setDateTime(QDateTime.currentDateTime().addDays(-1))  # both, the newest ask
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+
+    assert count.text() == "2 failed deliveries will be sent again."
+    assert button.isEnabled()
+    assert button.text() == "Redeliver 2"
+    dialog.reject()
+    qtbot.waitUntil(lambda: visible_top_level("redeliverSinceDialog") is None)
+
+
+def test_a_sorted_deliveries_list_stays_sorted_as_deliveries_arrive(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    hook_factory("https://reads.example.com/hooks", name="reads", events=("job", "cluster"))
+    for event_type in ("cluster.error", "job.failed", "job.completed"):
+        service.publish(event_type, resource(event_type))
+    assert service.store.fan_out(limit=10) == 3
+    window = quiet_window(qtbot, open_window)
+    click_tab(qtbot, window.tabs, "&Deliveries")
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    page, model = window.deliveries_page, window.deliveries_page.model
+    event = model.COLUMNS.index("Event")
+
+    def shown() -> list[str]:
+        rows = view_rows(page.view)
+        # The deliveries behind the rows follow the rows Qt sorted.
+        assert [row[ID] for row in rows] == [model.delivery_at(r).id
+                                             for r in range(model.rowCount())]
+        return [row[event] for row in rows]
+
+    assert shown() == ["job.completed", "job.failed", "cluster.error"]  # newest first
+    page.view.sortByColumn(event, Qt.SortOrder.AscendingOrder)
+    assert shown() == ["cluster.error", "job.completed", "job.failed"]
+    page.view.sortByColumn(event, Qt.SortOrder.DescendingOrder)
+    assert shown() == ["job.failed", "job.completed", "cluster.error"]
+
+    service.publish("job.started", resource("job.started"))
+    assert service.store.fan_out(limit=10) == 1
+    page.refresh()
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    assert shown() == ["job.started", "job.failed", "job.completed", "cluster.error"]
+    page.view.sortByColumn(model.COLUMNS.index("Created"), Qt.SortOrder.DescendingOrder)
+    assert shown() == ["job.started", "job.completed", "job.failed", "cluster.error"]
