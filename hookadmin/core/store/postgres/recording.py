@@ -3,12 +3,12 @@ store's deliveries (see :class:`hookadmin.core.store.ports.DeliveryQueue`)."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from hookadmin.core.store.header_json import request_headers_json, response_headers_json
 from hookadmin.core.store.postgres.connection import PostgresConnection, translated
 from hookadmin.core.store.postgres.importing import import_deliveries
 from hookadmin.core.store.postgres.sql import FAILING_SINCE, INSERT_ATTEMPTS, UPDATE_DELIVERIES
@@ -129,8 +129,8 @@ ATTEMPT_COLUMNS = 15  # the values of one row of INSERT_ATTEMPTS
 def _attempt_row(delivery_seq: int, hook_id: int, number: int, a: AttemptRecord,
                  next_attempt_at: float | None) -> tuple[Any, ...]:
     return (delivery_seq, hook_id, number, a.started_at, a.duration_ms, a.request_url,
-            json.dumps(a.request_headers), a.status_code,
-            None if a.response_headers is None else json.dumps(a.response_headers),
+            request_headers_json(a.request_headers), a.status_code,
+            None if a.response_headers is None else response_headers_json(a.response_headers),
             a.response_body, a.response_truncated, a.error_kind, a.error_message,
             next_attempt_at, a.request_body)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hookadmin.core.errors import NotFoundError
+from hookadmin.core.store.header_json import request_headers_json, response_headers_json
 from hookadmin.core.store.records import (
     Attempt,
     AttemptRecord,
@@ -308,8 +309,8 @@ def attempt_row(delivery_seq: int, number: int, a: AttemptRecord,
                 next_attempt_at: float | None) -> tuple[Any, ...]:
     """An attempt as the parameters of :data:`INSERT_ATTEMPT`."""
     return (delivery_seq, number, a.started_at, a.duration_ms, a.request_url,
-            json.dumps(a.request_headers), a.status_code,
-            None if a.response_headers is None else json.dumps(a.response_headers),
+            request_headers_json(a.request_headers), a.status_code,
+            None if a.response_headers is None else response_headers_json(a.response_headers),
             a.response_body, int(a.response_truncated), a.error_kind, a.error_message,
             next_attempt_at, a.request_body)
 

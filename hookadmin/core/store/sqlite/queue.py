@@ -276,12 +276,15 @@ class QueuePart(Connected):
                           attempt.error_kind, attempt.duration_ms, now, job.seq)
                          for (job, attempt, _), r in zip(items, recorded, strict=True)]
         statuses = [r.status for r in recorded]
+        cleared = [(hook_id,) for hook_id, change in failing.items() if change == "clear"]
         with self.transaction():
+            if cleared:  # one statement for every hook with a success in the batch
+                self._db.executemany("UPDATE hooks SET failing_since = NULL WHERE id = ?"
+                                     " AND failing_since IS NOT NULL", cleared)
             for hook_id, change in failing.items():
                 if change == "clear":
-                    self._db.execute("UPDATE hooks SET failing_since = NULL WHERE id = ?"
-                                     " AND failing_since IS NOT NULL", (hook_id,))
-                elif change == "set":
+                    continue
+                if change == "set":
                     self._db.execute("UPDATE hooks SET failing_since = ? WHERE id = ?",
                                      (now, hook_id))
                 else:
