@@ -33,7 +33,7 @@ from hookadmin.core.team.database_choice import (
 )
 from hookadmin.core.team.key import KEY_FILE_ENV, create_team_key, keyring_entry_name
 from hookadmin.ui.connect_dialog import CONNECT_ANYWAY, ConnectDialog
-from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.window_host import WindowHost
 from tests.helpers import resource
@@ -197,7 +197,7 @@ def test_connecting_switches_the_window_and_its_engine_and_is_remembered(
     with HookService(team) as team_service:
         hook = team_service.create_hook(url=receiver.url, events=("job",))
         team_service.publish("job.failed", resource("job.failed"))
-    host = WindowHost(ThreadEngineHost)
+    host = WindowHost(EngineHost)
     local = host.open(HookService(StoreLocation(home), origin="window"))
     qtbot.waitExposed(local)
     assert local.windowTitle().endswith("Local (SQLite)")
