@@ -417,7 +417,7 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             return
         if paused:
-            self.engine.request_stop()  # returns at once; the engine ends in its thread
+            self.engine.request_stop()  # returns at once; the engine ends in its process
         else:
             self.engine.start()
         if self.pause_action.isChecked() != paused:

@@ -1,5 +1,5 @@
 """Deliveries in the window: the hook page's delivery list and attempts, and the window's
-own delivery engine (EngineHost) running in a thread."""
+own delivery engine (EngineHost) running in a child process."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def test_closing_the_window_right_after_opening_it_stops_the_engine(
     engine = EngineHost(home, FAST)
     window = MainWindow(service, engine)
     qtbot.addWidget(window)
-    window.show()  # starts the engine's thread
+    window.show()  # starts the engine's process
     assert engine.running
     started = time.monotonic()
     window.close()  # before the engine had time to start its loop
