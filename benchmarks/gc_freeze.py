@@ -39,11 +39,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from hookadmin.core.service import HookService  # noqa: E402
-from hookadmin.ui.engine_thread import ThreadEngineHost  # noqa: E402
+from hookadmin.ui.engine_host import EngineHost  # noqa: E402
 from hookadmin.ui.window_host import WindowHost  # noqa: E402
 
 app = QApplication(sys.argv)
-host = WindowHost(ThreadEngineHost)
+host = WindowHost(EngineHost)
 window = host.open_frame(StoreLocation(home))
 app.processEvents()  # the frame paints
 host.complete(HookService(StoreLocation(home), origin="window"))

@@ -4,19 +4,19 @@ The window starts ``python -m hookadmin.delivery.worker_process HOME [--settings
 (a team database's URL, which may hold a password, comes in the environment variable
 ``HOOKADMIN_DATABASE``, never on the command line) and talks to it through three pipes:
 
-* **stdout**: one line of JSON per recorded attempt, the fields of
-  :class:`~hookadmin.delivery.engine.AttemptOutcome` (``delivery_id``, ``hook_id``,
-  ``event_type``, ``attempt_number``, ``status``, ``status_code``, ``error_kind``,
-  ``duration_ms`` in milliseconds, ``next_attempt_at`` in Unix seconds; absent values
-  are ``null``). Lines are written in batches, at most :data:`FLUSH_INTERVAL` seconds
-  after their attempt was recorded.
+* **stdout**: one message per line, in the typed, versioned envelope of
+  :mod:`hookadmin.delivery.engine_messages`: an ``attempt`` per recorded attempt, a
+  ``keyring`` message when the OS keyring stops or starts answering, and a ``failed``
+  message (one sentence) as the last line before the process exits 1. Lines are
+  written in batches, at most :data:`FLUSH_INTERVAL` seconds after their attempt was
+  recorded.
 * **stdin**: a line ``stop`` asks for a clean stop; so does the end of stdin, which is
   what the child sees when the window closes the pipe or dies, so a killed window never
   leaves an engine running. SIGTERM asks for a clean stop too; SIGINT (Ctrl+C in the
   window's terminal) is left to the window.
-* **stderr**: the engine's warnings, one per line (``WARNING logger: message``); on
-  failure, a last line ``hookadmin engine: `` followed by one sentence saying what went
-  wrong.
+* **stderr**: the engine's warnings, one per line (``WARNING logger: message``), for
+  the window's log; on failure, also a last line ``hookadmin engine: `` followed by the
+  sentence of the ``failed`` message, for a person who runs the module by hand.
 
 A clean stop ends within :data:`STOP_SECONDS`: in-flight requests are cancelled and
 their deliveries stay pending for the next start (see :meth:`Engine.stop`).
@@ -43,10 +43,16 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.delivery.engine_messages import (
+    AttemptMessage,
+    FailureMessage,
+    KeyringMessage,
+    encode,
+)
 from hookadmin.delivery.policy import DeliverySettings
 
 if TYPE_CHECKING:
@@ -125,8 +131,8 @@ def _setting_value(name: str, value: object, default: object) -> object:
 
 
 def outcome_to_json(outcome: AttemptOutcome) -> str:
-    """One stdout line (without its newline) for an attempt."""
-    return json.dumps(dataclasses.asdict(outcome), separators=(",", ":"))
+    """One stdout line (without its newline) for an attempt: an ``attempt`` message."""
+    return encode(AttemptMessage(outcome))
 
 
 # -- output ------------------------------------------------------------------------------
@@ -138,7 +144,7 @@ class _Output:
     ``broken`` is called once if the reader went away (the window died).
     """
 
-    def __init__(self, stream: IO[bytes], broken: Any) -> None:
+    def __init__(self, stream: IO[bytes], broken: Callable[[], None]) -> None:
         self._stream = stream
         self._broken = broken
         self._lines: list[str] = []
@@ -214,9 +220,9 @@ class _Worker:
         """End the process if the clean stop takes too long (a hung DNS lookup or keyring
         call holds the engine's executor); leases then expire by themselves."""
         if not threading.Event().wait(STOP_SECONDS):
-            self.output.close()
             _fail(f"The delivery engine did not stop within {STOP_SECONDS:g} s; it was "
-                  "ended (its deliveries are taken up again when their leases expire).")
+                  "ended (its deliveries are taken up again when their leases expire).",
+                  output=self.output)
 
     def watch_stdin(self, stream: IO[bytes]) -> None:
         """Read stdin until ``stop`` or its end, then stop."""
@@ -240,9 +246,10 @@ class _Worker:
         with self.lock:
             if self.stop_requested.is_set():
                 return 0
-            self.engine = engine = Engine(location, settings=self.settings,
-                                          on_attempt=lambda o: self.output.put(
-                                              outcome_to_json(o)))
+            self.engine = engine = Engine(
+                location, settings=self.settings,
+                on_attempt=lambda o: self.output.put(outcome_to_json(o)),
+                on_keyring=lambda p: self.output.put(encode(KeyringMessage(p))))
         server = _metrics_server(location, metrics_port)
         try:
             engine.run()
@@ -273,7 +280,20 @@ def _exit(status: int) -> NoReturn:
     os._exit(status)
 
 
-def _fail(message: str, status: int = 1) -> NoReturn:
+def _fail(message: str, status: int = 1, output: _Output | None = None) -> NoReturn:
+    """Say ``message`` (one sentence) as a ``failed`` message on stdout (through
+    ``output``, after what it still holds, when the run has one) and on stderr; then
+    end the process with ``status``."""
+    line = encode(FailureMessage(message)) + "\n"
+    if output is not None:
+        output.put(line.rstrip("\n"))
+        output.close()
+    else:
+        try:
+            sys.stdout.buffer.write(line.encode("utf-8"))
+            sys.stdout.buffer.flush()
+        except (OSError, ValueError):
+            pass  # the window is gone: nobody to tell
     sys.stderr.write(f"{PROG}: {message}\n")
     _exit(status)
 
@@ -311,11 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return worker.run()
     except HookadminError as err:
-        _fail(str(err))
+        _fail(str(err), output=worker.output)
     except Exception as err:  # one line for the window; the details go to the log
         log.debug("delivery engine stopped", exc_info=True)
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        _fail(f"The delivery engine stopped: {detail}")
+        _fail(f"The delivery engine stopped: {detail}", output=worker.output)
 
 
 if __name__ == "__main__":

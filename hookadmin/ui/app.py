@@ -26,17 +26,18 @@ from hookadmin.ui.window_host import WindowHost
 
 if TYPE_CHECKING:  # imported after the window's first paint
     from hookadmin.core.service import HookService
-    from hookadmin.ui.engine_thread import ThreadEngineHost
+    from hookadmin.ui.engine_host import EngineHost
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 FIRST_PAINT_WAIT_MS = 1000  # the rest of the window is built then even without a paint
 
 
-def engine_for(location: StoreLocation) -> ThreadEngineHost:
-    """The window's delivery engine on ``location`` (in a thread of the window's)."""
-    from hookadmin.ui.engine_thread import ThreadEngineHost
+def engine_for(location: StoreLocation) -> EngineHost:
+    """The window's delivery engine on ``location``: in a child process, whose messages
+    become signals (:class:`~hookadmin.ui.engine_host.EngineHost`)."""
+    from hookadmin.ui.engine_host import EngineHost
 
-    return ThreadEngineHost(location)
+    return EngineHost(location)
 
 
 def open_service(location: StoreLocation, remembered: bool,

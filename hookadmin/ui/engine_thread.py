@@ -1,12 +1,11 @@
-"""The window's delivery engine, in a QThread of the window's process.
+"""The delivery engine in a QThread of the window's process: kept only to measure it
+against the window's host (:class:`~hookadmin.ui.engine_host.EngineHost`, a child
+process) with ``HOOKADMIN_TEST_ENGINE_HOST=thread`` in
+``tests/ui/test_gui_responsiveness.py``.
 
-The engine's database work runs in its bookkeeping process
-(:mod:`hookadmin.delivery.bookkeeping`), so what is left in this thread is the sending
-(asyncio + aiohttp). Measured with ``tests/ui/test_gui_responsiveness.py`` the GUI
-thread's largest stall stays well under its 50 ms bound (docs/decisions.md), so the
-window hosts the engine here, as the product brief asks; ``hookadmin worker`` runs the
-same engine as a process of its own, and
-:class:`~hookadmin.ui.workers.EngineHost` (a child process) is kept for comparison.
+A thread shares the window's interpreter lock: at full speed the GUI thread's largest
+stall with the engine here went over the 50 ms bound under load (56-67 ms) and never
+met the 16 ms target on every view, so the window does not use it (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -37,10 +36,12 @@ class _EngineThread(QThread):
 
     def __init__(self, home: StoreLocation | Path, settings: DeliverySettings | None,
                  on_attempt: Callable[[AttemptOutcome], None],
+                 on_keyring: Callable[[str | None], None],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("hookadmin-engine")
         self._home, self._settings, self._on_attempt = home, settings, on_attempt
+        self._on_keyring = on_keyring
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._stop_requested = False
@@ -58,7 +59,8 @@ class _EngineThread(QThread):
         try:
             from hookadmin.delivery.engine import Engine
 
-            engine = Engine(self._home, settings=self._settings, on_attempt=self._on_attempt)
+            engine = Engine(self._home, settings=self._settings, on_attempt=self._on_attempt,
+                            on_keyring=self._on_keyring)
             with self._lock:
                 self._engine = engine
                 if self._stop_requested:
@@ -88,11 +90,14 @@ class ThreadEngineHost(QObject):
             batches at most 20 ms old.
         running_changed(bool): the engine started, or its thread ended.
         errored(str): the engine stopped on an error (one sentence).
+        keyring_changed(str): why the engine cannot use the OS keyring, or "" once it
+            answers again.
     """
 
     attempt_recorded = Signal(object)
     running_changed = Signal(bool)
     errored = Signal(str)
+    keyring_changed = Signal(str)
 
     def __init__(self, home: StoreLocation | Path, settings: DeliverySettings | None = None,
                  parent: QObject | None = None) -> None:
@@ -123,7 +128,8 @@ class ThreadEngineHost(QObject):
         if self._thread is not None:
             self._restart = self._stopping
             return
-        thread = _EngineThread(self._home, self._settings, self._outcomes.append, self)
+        thread = _EngineThread(self._home, self._settings, self._outcomes.append,
+                               lambda problem: self.keyring_changed.emit(problem or ""), self)
         # To a slot of this object, so it runs in the GUI thread (a lambda would run
         # in the engine's thread, which emits finished).
         thread.finished.connect(self._on_thread_finished)

@@ -38,9 +38,9 @@ if TYPE_CHECKING:  # the pages, the controllers and the service layer are import
     from hookadmin.core.service import HookService
     from hookadmin.delivery.engine import AttemptOutcome
     from hookadmin.delivery.policy import DeliverySettings
+    from hookadmin.ui.engine_host import EngineHost
     from hookadmin.ui.engine_thread import ThreadEngineHost
     from hookadmin.ui.event_catalog import EventCatalogDialog
-    from hookadmin.ui.workers import EngineHost
 
 BACKGROUND_WAIT_MS = 500  # the engine and the keyring check start then at the latest
 TEAM_KEY_CAUSES = ("team_key_missing", "team_key_mismatch", "team_key_invalid")
@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
             engine.attempt_recorded.connect(self._on_attempt_recorded)
             engine.running_changed.connect(self._update_status)
             engine.errored.connect(self.show_banner)
+            engine.keyring_changed.connect(self.engine_keyring_changed)
 
         self._restore_splitter()
         self.completed = True
@@ -416,7 +417,7 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             return
         if paused:
-            self.engine.request_stop()  # returns at once; the engine ends in its thread
+            self.engine.request_stop()  # returns at once; the engine ends in its process
         else:
             self.engine.start()
         if self.pause_action.isChecked() != paused:
@@ -451,6 +452,11 @@ class MainWindow(QMainWindow):
         waits for it), False when it could not be used."""
         self.keyring_problem = not ok
         self.update_engine_state()
+
+    @Slot(str)
+    def engine_keyring_changed(self, problem: str) -> None:
+        """The engine's keyring reads failed (``problem``: why) or answer again ("")."""
+        self.keyring_answered(not problem)
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:

@@ -16,8 +16,8 @@ from hookadmin.ui.main_window import MainWindow
 if TYPE_CHECKING:  # imported after the window's first paint
     from hookadmin.core.service import HookService
     from hookadmin.delivery.policy import DeliverySettings
+    from hookadmin.ui.engine_host import EngineHost
     from hookadmin.ui.engine_thread import ThreadEngineHost
-    from hookadmin.ui.workers import EngineHost
 
 EngineFactory: TypeAlias = "Callable[[StoreLocation], EngineHost | ThreadEngineHost | None]"
 

@@ -1,5 +1,6 @@
 """The engine's child process (hookadmin.delivery.worker_process), run as the window runs
-it: JSON lines out, ``stop`` or the end of stdin in, one line on stderr when it fails;
+it: JSON lines out (the envelope of hookadmin.delivery.engine_messages), ``stop`` or the
+end of stdin in, a ``failed`` message and one line on stderr when it fails;
 against real receivers, the real keyring and a real database."""
 
 from __future__ import annotations
@@ -109,9 +110,10 @@ def test_each_attempt_is_one_json_line_and_a_stop_is_clean(
     assert {d.event_id for d in deliveries.values()} == set(events)
     assert sorted(line["delivery_id"] for line in lines) == sorted(deliveries)
     for line in lines:
-        assert set(line) == {"delivery_id", "hook_id", "event_type", "attempt_number",
-                             "status", "status_code", "error_kind", "duration_ms",
-                             "next_attempt_at"}
+        assert set(line) == {"v", "kind", "delivery_id", "hook_id", "event_type",
+                             "attempt_number", "status", "status_code", "error_kind",
+                             "duration_ms", "next_attempt_at"}
+        assert (line["v"], line["kind"]) == (1, "attempt")
         assert (line["hook_id"], line["event_type"], line["attempt_number"], line["status"],
                 line["status_code"], line["error_kind"], line["next_attempt_at"]) == (
             hook.id, "job.completed", 1, "succeeded", 200, None, None)
@@ -206,6 +208,10 @@ def test_bad_settings_exit_2_with_one_line(settings: str, message: str, home: Pa
     children.append(child)
     assert child.proc.wait(20) == 2
     assert child.stderr() == message + "\n"
+    # The window reads the same sentence from stdout, as the last message.
+    (failed,) = child.outcomes(1)
+    assert failed == {"v": 1, "kind": "failed",
+                      "sentence": message.removeprefix("hookadmin engine: ")}
     assert child.lines.empty()
 
 
@@ -220,6 +226,9 @@ def test_an_unusable_data_directory_exits_1_with_one_line(
     assert line.startswith(f"hookadmin engine: Cannot use {not_a_dir / 'home'} as the data "
                            "directory")
     assert "Traceback" not in line
+    (failed,) = child.outcomes(1)
+    assert (failed["v"], failed["kind"]) == (1, "failed")
+    assert f"hookadmin engine: {failed['sentence']}" == line
 
 
 def test_settings_go_through_json_unchanged() -> None:

@@ -29,8 +29,8 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.workers import EngineHost
 from tests.ui.gui import visible_top_level
 
 __all__ = ["OFFSCREEN_NOISE", "PING_SETTINGS", "HookFactory", "visible_top_level"]

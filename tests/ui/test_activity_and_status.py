@@ -13,9 +13,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
-from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.workers import EngineHost
 from tests.helpers import FAST, db_rows, drain, resource
 from tests.receiver import Receiver, delay, status
 from tests.ui.conftest import HookFactory
@@ -123,7 +122,7 @@ def test_pausing_and_resuming_at_once_from_the_menu(
         qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook_factory(receiver.url, name="ops", events=("job",))
-    engine = ThreadEngineHost(home, FAST)
+    engine = EngineHost(home, FAST)
     window = open_window(engine)
     qtbot.waitUntil(lambda: engine.running)
     menus = {a.text(): a.menu() for a in window.menuBar().actions()}
@@ -237,7 +236,7 @@ def test_pause_returns_at_once_with_a_delivery_in_flight_and_the_engine_ends_soo
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     slow = make_receiver(delay(30.0))
     hook = hook_factory(slow.url, name="slow", events=("job",))
-    engine = ThreadEngineHost(service.home, FAST)
+    engine = EngineHost(service.home, FAST)
     window = open_window(engine)
     qtbot.waitUntil(lambda: engine.running)
     service.publish("job.completed", resource("job.completed"))

@@ -1,5 +1,5 @@
 """Deliveries in the window: the hook page's delivery list and attempts, and the window's
-own delivery engine (ThreadEngineHost) running in a thread."""
+own delivery engine (EngineHost) running in a child process."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
-from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
 from tests.helpers import FAST, drain, fixture_files, run_until_idle
 from tests.receiver import Receiver, status
@@ -98,7 +98,7 @@ def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook = hook_factory(receiver.url, name="live", events=("cluster",))
     receiver.set_secrets({"live": service.reveal_secret(hook.id)})
-    engine = ThreadEngineHost(home, FAST)
+    engine = EngineHost(home, FAST)
     window = open_window(engine)
     qtbot.waitUntil(lambda: engine.running, timeout=3000)
     assert window.engine_label.text() == "Delivery: running"
@@ -128,10 +128,10 @@ def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
 @pytest.mark.timeout(30, method="thread")
 def test_closing_the_window_right_after_opening_it_stops_the_engine(
         qtbot: QtBot, home: Path, service: HookService) -> None:
-    engine = ThreadEngineHost(home, FAST)
+    engine = EngineHost(home, FAST)
     window = MainWindow(service, engine)
     qtbot.addWidget(window)
-    window.show()  # starts the engine's thread
+    window.show()  # starts the engine's process
     assert engine.running
     started = time.monotonic()
     window.close()  # before the engine had time to start its loop

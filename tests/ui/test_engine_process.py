@@ -12,8 +12,8 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.workers import EngineHost
 from tests.helpers import FAST, process_alive, resource
 from tests.receiver import Receiver, delay
 from tests.ui.conftest import HookFactory

@@ -14,9 +14,10 @@ the part of a stall that other programs' load does not lengthen, and the engine'
 deliveries per second from its first attempt to its last.
 
 Two variables measure alternatives side by side (docs/decisions.md):
-``HOOKADMIN_TEST_ENGINE_HOST=process`` runs the engine in a child process instead of a
-QThread, and ``HOOKADMIN_TEST_SWITCH_INTERVAL`` (milliseconds) sets the process's GIL
-switch interval (``sys.setswitchinterval``) for the test.
+``HOOKADMIN_TEST_ENGINE_HOST=thread`` runs the engine in a QThread of the window's
+process instead of the window's host, a child process, and
+``HOOKADMIN_TEST_SWITCH_INTERVAL`` (milliseconds) sets the process's GIL switch interval
+(``sys.setswitchinterval``) for the test.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.engine_thread import ThreadEngineHost
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.workers import EngineHost
 from tests.helpers import resource
 from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory
@@ -126,10 +127,10 @@ def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
     batch.write_text("".join(
         json.dumps({"type": "job.completed", "resource": resource("job.completed", n)}) + "\n"
         for n in range(EVENTS)), encoding="utf-8")
-    # The window's engine runs in a QThread; HOOKADMIN_TEST_ENGINE_HOST=process measures
-    # it in a child process instead (docs/decisions.md records both).
-    host = (EngineHost if os.environ.get("HOOKADMIN_TEST_ENGINE_HOST") == "process"
-            else ThreadEngineHost)
+    # The window's engine runs in a child process; HOOKADMIN_TEST_ENGINE_HOST=thread
+    # measures it in a QThread instead (docs/decisions.md records both).
+    host = (ThreadEngineHost if os.environ.get("HOOKADMIN_TEST_ENGINE_HOST") == "thread"
+            else EngineHost)
     engine = host(home, DeliverySettings(poll_interval=0.02))
     # HOOKADMIN_TEST_SWITCH_INTERVAL (ms) measures another GIL switch interval.
     interval = os.environ.get("HOOKADMIN_TEST_SWITCH_INTERVAL")

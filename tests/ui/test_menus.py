@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
-from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.help_menu import README, receiver_docs_url
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
@@ -66,7 +66,7 @@ def test_title_and_status_bar_say_which_database(window: MainWindow,
 
 def test_a_banner_says_delivery_is_paused_and_resumes_it(
         qtbot: QtBot, open_window: Callable[..., MainWindow], service: HookService) -> None:
-    window = open_window(ThreadEngineHost(service.home))
+    window = open_window(EngineHost(service.home))
     assert not window.paused_box.isVisible()
     window.pause_action.trigger()
     qtbot.waitUntil(window.paused_box.isVisible)

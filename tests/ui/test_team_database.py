@@ -32,8 +32,9 @@ from hookadmin.core.team.database_choice import (
     split_password,
 )
 from hookadmin.core.team.key import KEY_FILE_ENV, create_team_key, keyring_entry_name
+from hookadmin.ui.app import engine_for
 from hookadmin.ui.connect_dialog import CONNECT_ANYWAY, ConnectDialog
-from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.window_host import WindowHost
 from tests.helpers import resource
@@ -197,7 +198,7 @@ def test_connecting_switches_the_window_and_its_engine_and_is_remembered(
     with HookService(team) as team_service:
         hook = team_service.create_hook(url=receiver.url, events=("job",))
         team_service.publish("job.failed", resource("job.failed"))
-    host = WindowHost(ThreadEngineHost)
+    host = WindowHost(EngineHost)
     local = host.open(HookService(StoreLocation(home), origin="window"))
     qtbot.waitExposed(local)
     assert local.windowTitle().endswith("Local (SQLite)")
@@ -344,3 +345,58 @@ def test_cancel_during_a_test_closes_at_once(qtbot: QtBot, home: Path) -> None:
     release.set()
     thread.join(5)
     listener.close()
+
+
+def test_a_team_windows_engine_process_gets_the_url_in_its_environment_only(
+        qtbot: QtBot, home: Path, team_id: str, postgres_url: str,
+        receiver: Receiver) -> None:
+    team = StoreLocation(home, postgres_url)
+    with HookService(team) as team_service:
+        hook = team_service.create_hook(url=receiver.url, events=("job",), name="team")
+        receiver.set_secrets({"team": team_service.reveal_secret(hook.id)})
+        team_service.publish("job.failed", resource("job.failed"))
+    engine = engine_for(team)
+    window = MainWindow(HookService(team, origin="window"), engine)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: engine.process_id is not None, timeout=WAIT_MS)
+        pid = engine.process_id
+        # Signed with the secret sealed by the team key, which the child read from the
+        # same keyring; the URL came in its environment, never in its arguments.
+        qtbot.waitUntil(lambda: len(receiver.requests()) == 1, timeout=WAIT_MS)
+        assert receiver.requests()[0].verified_by == ("team",)
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+        assert postgres_url not in cmdline
+        assert _password(postgres_url) not in cmdline
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert f"{DATABASE_ENV}={postgres_url}".encode() in environ
+    finally:
+        window.close()
+        window.service.close()
+    assert not engine.running
+
+
+def test_the_engine_process_of_a_local_window_ignores_a_team_url_in_the_environment(
+        qtbot: QtBot, home: Path, team_id: str, postgres_url: str, receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    local = StoreLocation(home)
+    with HookService(local) as service:
+        service.create_hook(url=receiver.url, events=("job",))
+        service.publish("job.failed", resource("job.failed"))
+    monkeypatch.setenv(DATABASE_ENV, postgres_url)  # e.g. left from a shell profile
+    engine = engine_for(local)
+    window = MainWindow(HookService(local, origin="window"), engine)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        # Only the SQLite database has this hook: its delivery arriving says the child
+        # opened the window's database, not the one in the environment.
+        qtbot.waitUntil(lambda: len(receiver.requests()) == 1, timeout=WAIT_MS)
+        pid = engine.process_id
+        assert pid is not None
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert not any(v.startswith(f"{DATABASE_ENV}=".encode()) for v in environ)
+    finally:
+        window.close()
+        window.service.close()

@@ -23,7 +23,7 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
-from hookadmin.ui.engine_thread import ThreadEngineHost
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
 from tests.helpers import FAST, STATUS_AFTER, db_rows, fixture_files, run_until_idle
 from tests.receiver import Receiver
@@ -164,7 +164,7 @@ def test_send_delivers_the_edited_body_to_this_hook_only(
     other = hook_factory(receiver.url_for("/other"), name="other", events=("job",))
     receiver.set_secrets({"target": service.reveal_secret(target.id),
                           "other": service.reveal_secret(other.id)})
-    engine = ThreadEngineHost(home, FAST)
+    engine = EngineHost(home, FAST)
     window = open_window(engine)
     qtbot.waitUntil(lambda: engine.running, timeout=3000)
     select_hook(qtbot, window, target.id)

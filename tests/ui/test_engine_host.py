@@ -1,0 +1,159 @@
+"""The window's engine host (hookadmin.ui.engine_host): what its child process says
+reaches the window as signals, a line it cannot read is one sentence in the banner,
+Resume during a stop starts the engine again, and closing the window ends the child.
+
+The lines the host cannot read come from a real child process (a few lines of Python
+in place of the engine, through :meth:`EngineHost.command`); everything else runs the
+real engine against real receivers and the real keyring."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.core.store import StoreLocation
+from hookadmin.delivery.engine_messages import KeyringMessage, encode
+from hookadmin.ui.app import engine_for
+from hookadmin.ui.engine_host import EngineHost
+from hookadmin.ui.main_window import MainWindow
+from tests.helpers import FAST, process_alive, resource
+from tests.receiver import Receiver, delay
+from tests.ui.conftest import HookFactory
+
+Make = Callable[..., Receiver]
+# Writes its lines, then waits for a stop line or the end of stdin, as the engine does.
+CHILD = ("import sys\n"
+         "sys.stdout.write(sys.argv[1]); sys.stdout.flush()\n"
+         "for line in sys.stdin:\n"
+         "    if line.strip() == 'stop': break\n")
+
+
+class ScriptedHost(EngineHost):
+    """The window's host, its child writing ``text`` in place of the engine."""
+
+    def __init__(self, home: Path, text: str) -> None:
+        super().__init__(home)
+        self.text = text
+
+    def command(self) -> tuple[str, list[str]]:
+        return sys.executable, ["-c", CHILD, self.text]
+
+
+def test_the_window_runs_its_engine_in_a_child_process(home: Path) -> None:
+    engine = engine_for(StoreLocation(home))
+    assert isinstance(engine, EngineHost)
+    assert engine.location == StoreLocation(home)
+
+
+def test_a_message_of_another_version_is_one_sentence_in_the_banner_and_stops_the_engine(
+        qtbot: QtBot, home: Path, open_window: Callable[..., MainWindow]) -> None:
+    engine = ScriptedHost(home, json.dumps({"v": 2, "kind": "attempt"}) + "\n")
+    errors: list[str] = []
+    engine.errored.connect(errors.append)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: bool(errors), timeout=10_000)
+    qtbot.waitUntil(lambda: not engine.running, timeout=3000)
+    sentence = ("The delivery engine was stopped because the delivery engine speaks "
+                "message version 2, this window version 1; run the window and the engine "
+                "from the same hookadmin installation; choose Delivery → Pause delivery "
+                "twice to start it again.")
+    assert errors == [sentence]  # once, and no second error for the stop it caused
+    assert window.banner.isVisible()
+    assert window.banner.text() == sentence
+    assert window.engine_label.text() == "Delivery: stopped"
+
+
+def test_malformed_lines_are_one_sentence_in_the_banner_however_many(
+        qtbot: QtBot, home: Path, open_window: Callable[..., MainWindow]) -> None:
+    engine = ScriptedHost(home, "{not json\n" * 5 + "[1]\n")
+    errors: list[str] = []
+    engine.errored.connect(errors.append)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: not engine.running and bool(errors), timeout=10_000)
+    assert errors == ["The delivery engine was stopped because the delivery engine wrote "
+                      "a line that is not JSON; choose Delivery → Pause delivery twice to "
+                      "start it again."]
+    assert window.banner.text() == errors[0]
+    assert "Traceback" not in window.banner.text()
+
+
+def test_the_engines_keyring_state_reaches_the_status_bar(
+        qtbot: QtBot, home: Path, open_window: Callable[..., MainWindow]) -> None:
+    problem = "The OS keyring is locked; unlock it to let delivery go on."
+    engine = ScriptedHost(home, encode(KeyringMessage(problem)) + "\n")
+    said: list[str] = []
+    engine.keyring_changed.connect(said.append)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: said == [problem], timeout=10_000)
+    assert window.engine_label.text() == "Delivery: waiting for the keyring"
+    window.engine_keyring_changed("")  # as when the engine says it answers again
+    assert window.engine_label.text() == "Delivery: running"
+
+
+def test_the_childs_own_failure_sentence_is_the_banner(
+        qtbot: QtBot, tmp_path: Path, open_window: Callable[..., MainWindow]) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    engine = EngineHost(not_a_dir / "home", FAST)
+    errors: list[str] = []
+    engine.errored.connect(errors.append)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: bool(errors) and not engine.running, timeout=20_000)
+    (sentence,) = errors
+    assert sentence.startswith(f"The delivery engine stopped: Cannot use "
+                               f"{not_a_dir / 'home'} as the data directory")
+    assert "\n" not in sentence
+    assert window.banner.text() == sentence
+
+
+def test_resume_during_a_stop_starts_the_engine_again_once_it_has_ended(
+        qtbot: QtBot, home: Path, make_receiver: Make, receiver: Receiver,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    slow = make_receiver(delay(30.0))
+    hook_factory(slow.url, name="slow", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    service.publish("job.completed", resource("job.completed", 1))
+    slow.wait_for_requests(1)  # in flight: the stop has to cancel it
+    first = engine.process_id
+    assert first is not None
+
+    window.pause_action.trigger()
+    window.pause_action.trigger()  # Resume before the first process has ended
+    assert engine.stopping
+    qtbot.waitUntil(lambda: engine.running and not engine.stopping, timeout=5000)
+    qtbot.waitUntil(lambda: engine.process_id not in (None, first), timeout=5000)
+    assert not process_alive(first)
+    hook_factory(receiver.url, name="ops", events=("cluster",))
+    service.publish("cluster.available", {"id": 1, "status": "available"})
+    qtbot.waitUntil(lambda: len(receiver.requests()) == 1, timeout=20_000)
+    assert window.engine_label.text() == "Delivery: running"
+    assert not window.banner.isVisible()
+
+
+def test_closing_the_window_ends_the_engine_process_within_3_s(
+        qtbot: QtBot, home: Path, make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow], service: HookService) -> None:
+    slow = make_receiver(delay(30.0))
+    hook_factory(slow.url, name="slow", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    service.publish("job.completed", resource("job.completed", 1))
+    slow.wait_for_requests(1)  # a delivery in flight while the window closes
+    pid = engine.process_id
+    assert pid is not None
+
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 3.0
+    assert not engine.running
+    assert not process_alive(pid)
+    (delivery,) = service.store.list_deliveries()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
