@@ -186,6 +186,10 @@ class MainWindow(QMainWindow):
             lambda: HookService(service.location, secrets=service.secrets),
             lambda lane_service: lane_service.close(), parent=self)
         self.keyring_problem = False  # the keyring could not be used at the last call
+        # Why the engine's process cannot use the keyring ("": it can). Kept apart from
+        # the window's own calls: the window's keyring answering says nothing of the
+        # engine's, which says so itself once it reads secrets again.
+        self.engine_keyring_problem = ""
         self.team_key_problem = ""  # why this machine cannot sign for the team database
         self.keyring_lane.busy_changed.connect(self.update_engine_state)
         # The periodic reads run on this lane, with a store of its own.
@@ -441,7 +445,7 @@ class MainWindow(QMainWindow):
             return "paused"
         if self.team_key_problem:
             return "not sending: no team key on this machine"
-        if self.keyring_problem or self.keyring_lane.busy:
+        if self.keyring_problem or self.engine_keyring_problem or self.keyring_lane.busy:
             return "waiting for the keyring"
         if self.engine is None:
             return "off"
@@ -456,7 +460,8 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def engine_keyring_changed(self, problem: str) -> None:
         """The engine's keyring reads failed (``problem``: why) or answer again ("")."""
-        self.keyring_answered(not problem)
+        self.engine_keyring_problem = problem
+        self.update_engine_state()
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:

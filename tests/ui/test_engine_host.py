@@ -96,6 +96,22 @@ def test_the_engines_keyring_state_reaches_the_status_bar(
     assert window.engine_label.text() == "Delivery: running"
 
 
+def test_the_windows_own_keyring_answer_does_not_hide_the_engines_problem(
+        qtbot: QtBot, home: Path, open_window: Callable[..., MainWindow]) -> None:
+    # The window's keyring check (its own process) may answer after the engine's
+    # process said it cannot use the keyring: the engine still waits until it says so.
+    problem = "The OS keyring is locked; unlock it to let delivery go on."
+    engine = ScriptedHost(home, encode(KeyringMessage(problem)) + "\n")
+    said: list[str] = []
+    engine.keyring_changed.connect(said.append)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: said == [problem], timeout=10_000)
+    window.keyring_answered(True)
+    assert window.engine_label.text() == "Delivery: waiting for the keyring"
+    window.engine_keyring_changed("")
+    assert window.engine_label.text() == "Delivery: running"
+
+
 def test_the_childs_own_failure_sentence_is_the_banner(
         qtbot: QtBot, tmp_path: Path, open_window: Callable[..., MainWindow]) -> None:
     not_a_dir = tmp_path / "file"
