@@ -402,7 +402,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def showEvent(self, event: object) -> None:
-        if self.completed and self.engine is not None and not self.engine.running:
+        if self.completed and self.engine is not None and not self.engine.running \
+                and not self.pause_action.isChecked():
             self.engine.start()
         super().showEvent(event)  # type: ignore[arg-type]
 
