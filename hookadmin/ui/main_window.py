@@ -462,8 +462,10 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def engine_keyring_changed(self, problem: str) -> None:
-        """The engine's keyring reads failed (``problem``: why) or answer again ("")."""
+        """The engine's keyring reads failed (``problem``: why) or answer again (""):
+        the keyring answering the engine answers the window too."""
         self.engine_keyring_problem = problem
+        self.keyring_problem = self.keyring_problem and bool(problem)
         self.update_engine_state()
 
     @Slot(str)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import secretstorage
 from keyring.backends import fail
 from pytestqt.qtbot import QtBot
@@ -22,6 +23,7 @@ from hookadmin.ui.main_window import MainWindow
 from tests.helpers import FAST, body
 from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory
+from tests.ui.gui import refresh_window, select_hook, settled
 
 
 def test_no_keyring_shows_a_banner_and_nothing_is_sent_unsigned(
@@ -89,7 +91,7 @@ def locked_login_keyring() -> Iterator[None]:
 def test_a_locked_keyring_is_no_hook_failing_and_delivery_resumes_after_unlock(
         qtbot: QtBot, home: Path, service: HookService, receiver: Receiver,
         hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
-    hook_factory(receiver.url, name="ops", events=("job",))
+    hook = hook_factory(receiver.url, name="ops", events=("job",))
     engine = EngineHost(home, replace(FAST, secret_retry_interval=0.5))
     window = open_window(engine)
     outcomes: list[AttemptOutcome] = []
@@ -102,9 +104,38 @@ def test_a_locked_keyring_is_no_hook_failing_and_delivery_resumes_after_unlock(
         qtbot.waitUntil(
             lambda: window.engine_label.text() == "Delivery: waiting for the keyring",
             timeout=5000)
+        select_hook(qtbot, window, hook.id)  # the window's own call fails too
+        settled(qtbot, window)
+        assert window.keyring_problem
     # Unlocked: the waiting delivery goes out with the same window and engine.
     receiver.wait_for_requests(1, timeout=20.0)
     qtbot.waitUntil(lambda: any(o.error_kind is None for o in outcomes), timeout=10_000)
     qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery: running", timeout=5000)
     # A keyring that cannot be read is said once, in the status bar: no hook is failing.
     assert window.notifier.history == []
+
+
+def test_a_hook_page_asks_a_locked_keyring_once_not_at_every_refresh(
+        qtbot: QtBot, service: HookService, monkeypatch: pytest.MonkeyPatch,
+        open_window: Callable[..., MainWindow]) -> None:
+    hook = service.create_hook(url="https://example.com/hook", events=["job"], name="ops")
+    window = open_window()
+    qtbot.waitUntil(lambda: window.startup.wait(0), timeout=15_000)
+    secrets = window.service.secrets  # the keyring lane's too
+    asked: list[int] = []
+    read = secrets.get_optional
+
+    def counted(hook_id: int, **kwargs: bool) -> str | None:
+        asked.append(hook_id)
+        return read(hook_id, **kwargs)
+
+    monkeypatch.setattr(secrets, "get_optional", counted)
+    with locked_login_keyring():
+        select_hook(qtbot, window, hook.id)
+        settled(qtbot, window)
+        for _ in range(3):  # what the window's 2 s poll does
+            refresh_window(qtbot, window)
+        # Each call of a locked keyring is an unlock prompt on a desktop: one, not one
+        # every two seconds while the page shows.
+        assert asked == [hook.id]
+        assert window.engine_label.text() == "Delivery: waiting for the keyring"
