@@ -477,10 +477,12 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_engine_running(self, running: bool) -> None:
         """Hide the engine's error when it runs again (a banner saying something else
-        stays)."""
+        stays); forget an ended engine's keyring problem."""
         if running and self.engine_error == self.banner.text():
             self.clear_banner()
         self.engine_error = "" if running else self.engine_error
+        if not running:  # a new engine process says its own keyring problem, if any
+            self.engine_keyring_problem = ""
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:

@@ -25,6 +25,8 @@ from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory
 from tests.ui.gui import refresh_window, select_hook, settled
 
+Make = Callable[..., Receiver]
+
 
 def test_no_keyring_shows_a_banner_and_nothing_is_sent_unsigned(
         qtbot: QtBot, home: Path, service: HookService,
@@ -88,15 +90,28 @@ def locked_login_keyring() -> Iterator[None]:
             assert not collection.is_locked()
 
 
+def engine_past_its_start(qtbot: QtBot, service: HookService, make_receiver: Make,
+                          hook_factory: HookFactory, outcomes: list[AttemptOutcome]) -> None:
+    """Wait until the window's engine has delivered to a hook of its own (``cluster``
+    events): it has read the secrets of the hooks there were at its start, so a hook
+    made after this is read from the keyring at its first delivery."""
+    warm = make_receiver()
+    hook_factory(warm.url, name="warm", events=("cluster",))
+    service.publish("cluster.available", body("cluster.available"))
+    qtbot.waitUntil(lambda: any(o.error_kind is None for o in outcomes), timeout=20_000)
+    outcomes.clear()
+
+
 def test_a_locked_keyring_is_no_hook_failing_and_delivery_resumes_after_unlock(
         qtbot: QtBot, home: Path, service: HookService, receiver: Receiver,
-        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
-    hook = hook_factory(receiver.url, name="ops", events=("job",))
+        make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow]) -> None:
     engine = EngineHost(home, replace(FAST, secret_retry_interval=0.5))
     window = open_window(engine)
     outcomes: list[AttemptOutcome] = []
     engine.attempt_recorded.connect(outcomes.append)
-    qtbot.waitUntil(lambda: engine.process_id is not None, timeout=10_000)
+    engine_past_its_start(qtbot, service, make_receiver, hook_factory, outcomes)
+    hook = hook_factory(receiver.url, name="ops", events=("job",))
     with locked_login_keyring():
         service.publish("job.completed", body("job.completed"))
         qtbot.waitUntil(lambda: bool(outcomes), timeout=20_000)
@@ -139,3 +154,27 @@ def test_a_hook_page_asks_a_locked_keyring_once_not_at_every_refresh(
         # every two seconds while the page shows.
         assert asked == [hook.id]
         assert window.engine_label.text() == "Delivery: waiting for the keyring"
+
+
+def test_an_engine_started_again_after_a_keyring_problem_does_not_inherit_it(
+        qtbot: QtBot, home: Path, service: HookService, receiver: Receiver,
+        make_receiver: Make, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow]) -> None:
+    engine = EngineHost(home, replace(FAST, secret_retry_interval=0.5))
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: window.startup.wait(0), timeout=15_000)
+    outcomes: list[AttemptOutcome] = []
+    engine.attempt_recorded.connect(outcomes.append)
+    engine_past_its_start(qtbot, service, make_receiver, hook_factory, outcomes)
+    hook_factory(receiver.url, name="ops", events=("job",))
+    with locked_login_keyring():
+        service.publish("job.completed", body("job.completed"))
+        qtbot.waitUntil(lambda: bool(outcomes), timeout=20_000)
+        qtbot.waitUntil(lambda: bool(window.engine_keyring_problem), timeout=5000)
+        window.pause_action.trigger()
+        qtbot.waitUntil(lambda: not engine.running, timeout=5000)
+    window.pause_action.trigger()  # a new engine process, on an unlocked keyring
+    receiver.wait_for_requests(1, timeout=20.0)
+    qtbot.waitUntil(lambda: any(o.error_kind is None for o in outcomes), timeout=10_000)
+    # The new process reads its secrets without a problem: nothing waits for the keyring.
+    qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery: running", timeout=5000)
