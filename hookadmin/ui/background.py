@@ -17,11 +17,15 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from hookadmin.core.errors import HookadminError
+
+if TYPE_CHECKING:
+    from hookadmin.core.service import HookService
+    from hookadmin.core.store import Repository
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -155,3 +159,24 @@ class Lane(QObject, Generic[R]):
         with contextlib.suppress(RuntimeError):
             self._executor.submit(close_resource)
         self._executor.shutdown(wait=wait)
+
+
+def keyring_lane(service: HookService, parent: QObject | None = None) -> Lane[HookService]:
+    """The window's keyring lane: every keyring call runs on it, one at a time, with a
+    service of its own (its own database connection) on ``service``'s location and
+    secret store, so a locked keyring prompts once and the window goes on painting
+    meanwhile."""
+    from hookadmin.core.service import HookService
+
+    return Lane("hookadmin-keyring",
+                lambda: HookService(service.location, secrets=service.secrets),
+                lambda lane_service: lane_service.close(), parent=parent)
+
+
+def reads_lane(service: HookService, parent: QObject | None = None) -> Lane[Repository]:
+    """The window's reads lane: the periodic reads run on it, with a store of its own
+    opened on ``service``'s location."""
+    from hookadmin.core.store import open_store
+
+    return Lane("hookadmin-reads", lambda: open_store(service.location),
+                lambda store: store.close(), parent=parent)

@@ -154,7 +154,7 @@ class HookActions(QObject):
         w = self.window
         w.form.setEnabled(True)
         if created:
-            w.keyring_answered(True)
+            w.keyring.answered(True)
         w.clear_banner()
         if w.form.submit_finished(True):  # saved on the way to another hook
             w.refresh()
@@ -174,7 +174,7 @@ class HookActions(QObject):
     def _keyring_failed(self, err: HookadminError) -> None:
         """A keyring call failed: the banner says why."""
         if isinstance(err, SecretStoreError) and err.cause != "missing":
-            self.window.keyring_answered(False)
+            self.window.keyring.answered(False)
         self.window.show_banner(str(err))
 
     @Slot()
@@ -214,7 +214,7 @@ class HookActions(QObject):
         def deleted(kept: SecretStoreError | None) -> None:
             # ``kept``: the hook is gone but the keyring could not be used, so its
             # secret stays there until hookadmin can remove it.
-            w.keyring_answered(kept is None)
+            w.keyring.answered(kept is None)
             if w.page.hook is not None and w.page.hook.id == hook_id:
                 w.stack.setCurrentWidget(w.placeholder)
             w.refresh()
@@ -265,7 +265,7 @@ class HookActions(QObject):
 
         def show(found: tuple[Hook, str]) -> None:
             hook, secret = found
-            w.keyring_answered(True)
+            w.keyring.answered(True)
             dialog = SecretDialog(hook.display_name, secret, w)
             dialog.copied.connect(lambda: self.service.audit("secret.copied", hook_id=hook_id))
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -317,7 +317,7 @@ class HookActions(QObject):
                                   self._keyring_failed)
 
         def show(secret: str) -> None:
-            w.keyring_answered(True)
+            w.keyring.answered(True)
             if w.page.hook is not None and w.page.hook.id == hook_id:
                 w.page.set_secret_missing(False)  # the new secret is in this keyring
             w.refresh()

@@ -94,17 +94,17 @@ class HookSelection(QObject):
         delivery waits for the keyring): a failure here counts as such a call, and
         leaves the page as it is."""
         w = self.window
-        if w.team_key_problem or w.keyring_problem:
+        if w.keyring.team_key_problem or w.keyring.problem:
             return
 
         def found(missing: bool) -> None:
-            w.keyring_answered(True)
+            w.keyring.answered(True)
             if w.page.hook is not None and w.page.hook.id == hook_id:
                 w.page.set_secret_missing(missing)
 
         def failed(err: HookadminError) -> None:
             if isinstance(err, SecretStoreError):
-                w.keyring_answered(False)
+                w.keyring.answered(False)
 
         w.keyring_lane.submit(lambda svc: svc.secrets.get_optional(hook_id) is None,
                               found, failed)

@@ -4,14 +4,14 @@ right; the delivery engine's state in the status bar.
 The window keeps the layout and the wiring; the rest is in small controllers:
 :class:`HookActions`, :class:`DeliveryActions` and :class:`Pings` (what its buttons
 and menus do), :class:`StatusBar`, :class:`WindowMenus` (the menu bar and its
-shortcuts), :class:`WindowRefresh` (the periodic reads) and :class:`HookSelection`
-(which hook's page or the form is shown)."""
+shortcuts), :class:`WindowRefresh` (the periodic reads), :class:`HookSelection`
+(which hook's page or the form is shown), :class:`EngineControl` (pausing the engine
+and what it does) and :class:`KeyringState` (what the keyring and the team key allow)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 # QtCore.Qt, not Qt: PySide builds the Qt namespace's enums when the name is first looked
 # up (13 ms), which the first frame does without; the pages look it up after it.
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from hookadmin.core.store.location import StoreLocation
+from hookadmin.ui.database_name import database_name
 from hookadmin.ui.first_paint import AfterPaint, frame_menus
 from hookadmin.ui.status_bar import StatusBar
 
@@ -36,27 +37,11 @@ if TYPE_CHECKING:  # the pages, the controllers and the service layer are import
 
     from hookadmin.core.errors import NotFoundError
     from hookadmin.core.service import HookService
-    from hookadmin.delivery.engine import AttemptOutcome
     from hookadmin.delivery.policy import DeliverySettings
     from hookadmin.ui.engine_host import EngineHost
     from hookadmin.ui.engine_thread import ThreadEngineHost
-    from hookadmin.ui.event_catalog import EventCatalogDialog
 
 BACKGROUND_WAIT_MS = 500  # the engine and the keyring check start then at the latest
-TEAM_KEY_CAUSES = ("team_key_missing", "team_key_mismatch", "team_key_invalid")
-KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
-                  "never sent unsigned.")
-
-
-def database_name(location: StoreLocation) -> str:
-    """Which database the window is on, for its title and status bar: ``Local
-    (SQLite)``, or ``Team: HOST/DBNAME`` for a team database (never a password)."""
-    if location.url is None:
-        return "Local (SQLite)"
-    parts = urlsplit(location.url)
-    host = parts.hostname or "local socket"
-    dbname = unquote(parts.path.lstrip("/")) or "default"
-    return f"Team: {host}/{dbname}"
 
 
 def _centred(widget: QWidget) -> QWidget:
@@ -153,19 +138,18 @@ class MainWindow(QMainWindow):
         emitted when they are listed. The modules imported here are most of the
         window's start-up cost, so they are imported here rather than with this one."""
         # Imported here, not at the top: the first frame paints without them (README).
-        from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QStackedWidget
+        from PySide6.QtWidgets import QSplitter
 
-        from hookadmin.core.service import HookService
-        from hookadmin.core.store import Repository, open_store
         from hookadmin.delivery.policy import DeliverySettings
-        from hookadmin.ui.background import Lane
+        from hookadmin.ui.background import keyring_lane, reads_lane
         from hookadmin.ui.banners import PausedBanner, ProblemBanner
         from hookadmin.ui.delivery_actions import DeliveryActions
+        from hookadmin.ui.engine_control import EngineControl
         from hookadmin.ui.hook_actions import HookActions
-        from hookadmin.ui.hook_form import HookForm
-        from hookadmin.ui.hook_page import HookPage
         from hookadmin.ui.hook_selection import HookSelection
+        from hookadmin.ui.hook_stack import HookStack
         from hookadmin.ui.hooks_panel import HooksPanel
+        from hookadmin.ui.keyring_state import KeyringState
         from hookadmin.ui.notify import FailureNotices, Notifier
         from hookadmin.ui.pings import Pings
         from hookadmin.ui.window_menus import WindowMenus
@@ -178,35 +162,22 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.ping_settings = ping_settings or DeliverySettings()
         self._show_database(service.location)  # the local one, when the team's failed
-        # Every keyring call runs on this lane, one at a time, with a service of its
-        # own (its own database connection): a locked keyring prompts once and the
-        # window goes on painting meanwhile.
-        self.keyring_lane: Lane[HookService] = Lane(
-            "hookadmin-keyring",
-            lambda: HookService(service.location, secrets=service.secrets),
-            lambda lane_service: lane_service.close(), parent=self)
-        self.keyring_problem = False  # the keyring could not be used at the last call
-        # Why the engine's process cannot use the keyring ("": it can). Kept apart from
-        # the window's own calls: the window's keyring answering says nothing of the
-        # engine's, which says so itself once it reads secrets again.
-        self.engine_keyring_problem = ""
-        self.engine_error = ""  # the engine's last error while it is stopped by it
-        self.team_key_problem = ""  # why this machine cannot sign for the team database
-        self.keyring_lane.busy_changed.connect(self.update_engine_state)
-        # The periodic reads run on this lane, with a store of its own.
-        self.reads: Lane[Repository] = Lane(
-            "hookadmin-reads", lambda: open_store(service.location),
-            lambda store: store.close(), parent=self)
+        self.keyring_lane = keyring_lane(service, self)  # every keyring call, in turn
+        self.keyring = KeyringState(self.keyring_lane, self)
+        self.reads = reads_lane(service, self)  # the periodic reads
         self.refresher = WindowRefresh(self)
         self.selection = HookSelection(self)
         self.hook_actions = HookActions(self)
         self.delivery_actions = DeliveryActions(self)
         self.pings = Pings(self, self.ping_settings)
+        self.engine_control = EngineControl(self)
+        self.keyring.unusable.connect(self.show_banner)
+        self.keyring.checked.connect(self.keyring_checked)
 
         self.banner_box = ProblemBanner()
         self.banner = self.banner_box.label
         self.banner_close = self.banner_box.dismiss
-        self.paused_box = PausedBanner(lambda: self.set_paused(False))
+        self.paused_box = PausedBanner(lambda: self.engine_control.set_paused(False))
         self.resume_button = self.paused_box.resume_button
 
         left = HooksPanel()
@@ -216,25 +187,9 @@ class MainWindow(QMainWindow):
         self.empty_hint.hide()  # until the first read says there are none
         self.hooks_view.customContextMenuRequested.connect(self.hook_actions.context_menu)
 
-        self.placeholder = QLabel("Select a hook to see its settings and deliveries.")
-        self.placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setEnabled(False)
-        self.form = HookForm()
-        self.page = HookPage()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.placeholder)
-        self.form_scroll = QScrollArea()
-        self.form_scroll.setObjectName("formScroll")
-        self.form_scroll.setWidgetResizable(True)
-        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.form_scroll.setWidget(self.form)
-        # The form scrolls up and down, never sideways: the splitter stops where it fits.
-        self.form_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.form_scroll.setMinimumWidth(
-            self.form.minimumSizeHint().width()
-            + self.form_scroll.verticalScrollBar().sizeHint().width())
-        self.stack.addWidget(self.form_scroll)
-        self.stack.addWidget(self.page)
+        self.stack = HookStack()
+        self.placeholder, self.form_scroll = self.stack.placeholder, self.stack.form_scroll
+        self.form, self.page = self.stack.form, self.stack.page
 
         self.splitter = QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -278,20 +233,15 @@ class MainWindow(QMainWindow):
         self.page.redeliver_requested.connect(self.delivery_actions.redeliver)
         self.page.copy_curl_requested.connect(self.delivery_actions.copy_as_curl)
         self.page.open_delivery_requested.connect(self.delivery_actions.open_on_deliveries_tab)
-
-        if engine is not None:
-            engine.attempt_recorded.connect(self._on_attempt_recorded)
-            engine.running_changed.connect(self._on_engine_running)
-            engine.running_changed.connect(self._update_status)
-            engine.errored.connect(self._on_engine_errored)
-            engine.keyring_changed.connect(self.engine_keyring_changed)
+        self.keyring.team_key_missing.connect(self.page.set_signing_unavailable)
 
         self._restore_splitter()
         self.completed = True
         # The keyring is checked (and the HTTP stack imported) in the background once
         # the window is on screen: neither holds up the first frame.
         self.startup = StartupChecks(lambda: self.service.secrets.check(), self)
-        self.startup.keyring_checked.connect(self._on_keyring_checked)
+        self.startup.keyring_checked.connect(
+            lambda problem: self.keyring.startup_checked(problem, self.startup.cause))
         if self.isVisible():  # completed after the first paint: the hooks first, then
             # the other tabs, the engine and the keyring check
             self.ready.connect(self._after_hooks_painted,
@@ -350,27 +300,13 @@ class MainWindow(QMainWindow):
     def _start_background(self) -> None:
         self.build_pages()
         self.startup.start()
-        if self.engine is not None and not self.engine.running and self.isVisible() \
-                and not self.pause_action.isChecked():
-            self.engine.start()
+        if self.isVisible():
+            self.engine_control.start_unless_paused()
 
     def _show_database(self, location: StoreLocation) -> None:
         self.database_name = database_name(location)
         self.setWindowTitle(f"hookadmin — service hooks — {self.database_name}")
         self.status.show_database(self.database_name, location.describe())
-
-    @Slot(str)
-    def _on_keyring_checked(self, problem: str) -> None:
-        if problem and self.startup.cause in TEAM_KEY_CAUSES:
-            self.team_key_problem = problem
-            self.page.set_signing_unavailable(problem)
-            self.update_engine_state()
-            self.keyring_checked.emit(False)
-            return
-        if problem:
-            self.show_banner(f"{problem} {KEYRING_ADVICE}")
-        self.keyring_answered(not problem)
-        self.keyring_checked.emit(not problem)
 
     # -- state ------------------------------------------------------------------------
 
@@ -402,9 +338,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def showEvent(self, event: object) -> None:
-        if self.completed and self.engine is not None and not self.engine.running \
-                and not self.pause_action.isChecked():
-            self.engine.start()
+        if self.completed:
+            self.engine_control.start_unless_paused()
         super().showEvent(event)  # type: ignore[arg-type]
 
     # -- refresh ------------------------------------------------------------------------
@@ -420,74 +355,9 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
-        """Pause (stop the engine; queued deliveries wait) or resume delivery."""
-        if self.engine is None:
-            return
-        if paused:
-            self.engine.request_stop()  # returns at once; the engine ends in its process
-        else:
-            self.engine.start()
-        if self.pause_action.isChecked() != paused:
-            self.pause_action.setChecked(paused)
-        self.paused_box.setVisible(paused)
-        self._update_status()
-
-    @Slot()
-    def _update_status(self) -> None:
-        self.update_engine_state()
-        self.refresh()
-
-    @Slot()
-    def update_engine_state(self) -> None:
-        """Say in the status bar what the engine does."""
-        self.status.show_engine_state(self._engine_state())
-
-    def _engine_state(self) -> str:
-        """What the status bar says the engine does."""
-        if self.engine is not None and self.pause_action.isChecked():
-            return "paused"
-        if self.team_key_problem:
-            return "not sending: no team key on this machine"
-        if self.keyring_problem or self.engine_keyring_problem or self.keyring_lane.busy:
-            return "waiting for the keyring"
-        if self.engine is None:
-            return "off"
-        return "running" if self.engine.running else "stopped"
-
-    def keyring_answered(self, ok: bool) -> None:
-        """A keyring call ended: ``ok`` when the keyring answered (delivery no longer
-        waits for it), False when it could not be used."""
-        self.keyring_problem = not ok
-        self.update_engine_state()
-
-    @Slot(str)
-    def engine_keyring_changed(self, problem: str) -> None:
-        """The engine's keyring reads failed (``problem``: why) or answer again (""):
-        the keyring answering the engine answers the window too."""
-        self.engine_keyring_problem = problem
-        self.keyring_problem = self.keyring_problem and bool(problem)
-        self.update_engine_state()
-
-    @Slot(str)
-    def _on_engine_errored(self, message: str) -> None:
-        """The engine stopped on an error: the banner says so until it runs again."""
-        self.engine_error = message
-        self.show_banner(message)
-
-    @Slot(bool)
-    def _on_engine_running(self, running: bool) -> None:
-        """Hide the engine's error when it runs again (a banner saying something else
-        stays); forget an ended engine's keyring problem."""
-        if running and self.engine_error == self.banner.text():
-            self.clear_banner()
-        self.engine_error = "" if running else self.engine_error
-        if not running:  # a new engine process says its own keyring problem, if any
-            self.engine_keyring_problem = ""
-
-    @Slot(object)
-    def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:
-        self.failure_notices.attempt_recorded(outcome)
-        self.refresher.attempt_recorded()
+        """Pause (stop the engine; queued deliveries wait) or resume delivery
+        (:meth:`EngineControl.set_paused`)."""
+        self.engine_control.set_paused(paused)
 
     def selected_hook_id(self) -> int | None:
         """The id of the hook selected in the table, if any."""
@@ -511,16 +381,6 @@ class MainWindow(QMainWindow):
     def clear_banner(self) -> None:
         """Hide the banner."""
         self.banner_box.hide()
-
-    @Slot()
-    def open_event_catalog(self) -> EventCatalogDialog:
-        """Open the event catalog (non-modal) and return it."""
-        from hookadmin.ui.event_catalog import EventCatalogDialog
-
-        dialog = EventCatalogDialog(self)
-        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
 
     def hook_gone(self, err: NotFoundError) -> None:
         """The shown hook no longer exists: say so and show what does."""

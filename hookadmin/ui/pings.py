@@ -74,7 +74,7 @@ class Pings(QObject):
                 viewer.show_failure(message)
 
         def send(secrets: PingSecrets) -> None:
-            w.keyring_answered(True)
+            w.keyring.answered(True)
             if cancelled:
                 failed("The ping was cancelled before the receiver answered.")
                 return
@@ -82,7 +82,7 @@ class Pings(QObject):
 
         def not_read(err: HookadminError) -> None:
             if isinstance(err, SecretStoreError) and err.cause != "missing":
-                w.keyring_answered(False)
+                w.keyring.answered(False)
             failed(str(err))
 
         viewer.on_cancel = lambda: cancelled.append(True)

@@ -113,7 +113,7 @@ class TransferActions(QObject):
             lambda svc: import_from(svc, hooks_path, secrets_path), done, self._failed)
 
     def _done(self, line: str) -> None:
-        self.window.keyring_answered(True)
+        self.window.keyring.answered(True)
         self.window.clear_banner()
         self.window.status.show_message(line, 10000)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 
 from hookadmin.ui.database_actions import DatabaseActions
@@ -14,6 +14,7 @@ from hookadmin.ui.help_menu import HelpMenu
 from hookadmin.ui.transfer_actions import TransferActions
 
 if TYPE_CHECKING:
+    from hookadmin.ui.event_catalog import EventCatalogDialog
     from hookadmin.ui.main_window import MainWindow
 
 
@@ -58,7 +59,7 @@ class WindowMenus(QObject):
         self.pause_action.setCheckable(True)
         self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self.pause_action.setEnabled(w.engine is not None)
-        self.pause_action.toggled.connect(w.set_paused)
+        self.pause_action.toggled.connect(w.engine_control.set_paused)
 
         for text, key, slot in (
                 ("&New hook", QKeySequence.StandardKey.New, w.hook_actions.start_new_hook),
@@ -73,10 +74,20 @@ class WindowMenus(QObject):
         edit_action.setShortcut(QKeySequence("Ctrl+E"))
         self._add(edit_action, "editHook", self._edit_selected)
         self._add(hooks_menu.addAction("Event &catalog"), "eventCatalog",
-                  w.open_event_catalog)
+                  self.open_event_catalog)
         self.help_menu = HelpMenu(w, help_menu)
         for menu in w.frame_menus:
             menu.setEnabled(True)
+
+    @Slot()
+    def open_event_catalog(self) -> EventCatalogDialog:
+        """Open the event catalog (*Hooks → Event catalog*; non-modal) and return it."""
+        from hookadmin.ui.event_catalog import EventCatalogDialog
+
+        dialog = EventCatalogDialog(self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     @staticmethod
     def _add(action: QAction, name: str, slot: object) -> None:

@@ -115,7 +115,7 @@ class WindowRefresh(QObject):
                     and time.monotonic() - self.activity_drawn > ACTIVITY_REDRAW_S:
                 self.activity_drawn = time.monotonic()
                 w.activity_page.refresh()
-        w.update_engine_state()
+        w.engine_control.show_state()
         w.status.show_counts(rows.counts)
         self._done(callbacks)
 

@@ -28,7 +28,7 @@ def service(service_in_memory: HookService) -> HookService:
 
 def test_the_catalog_shows_every_event_with_its_description_and_an_example_body(
         qtbot: QtBot, window: MainWindow) -> None:
-    dialog = window.open_event_catalog()
+    dialog = window.menus.open_event_catalog()
     qtbot.waitUntil(lambda: visible_top_level("eventCatalog") is not None)
     types = dialog.findChild(QListWidget, "eventTypes")
     description = dialog.findChild(QLabel, "eventDescription")

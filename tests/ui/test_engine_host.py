@@ -93,7 +93,7 @@ def test_the_engines_keyring_state_reaches_the_status_bar(
     window = open_window(engine)
     qtbot.waitUntil(lambda: said == [problem], timeout=10_000)
     assert window.engine_label.text() == "Delivery: waiting for the keyring"
-    window.engine_keyring_changed("")  # as when the engine says it answers again
+    window.keyring.engine_changed("")  # as when the engine says it answers again
     assert window.engine_label.text() == "Delivery: running"
 
 
@@ -107,9 +107,9 @@ def test_the_windows_own_keyring_answer_does_not_hide_the_engines_problem(
     engine.keyring_changed.connect(said.append)
     window = open_window(engine)
     qtbot.waitUntil(lambda: said == [problem], timeout=10_000)
-    window.keyring_answered(True)
+    window.keyring.answered(True)
     assert window.engine_label.text() == "Delivery: waiting for the keyring"
-    window.engine_keyring_changed("")
+    window.keyring.engine_changed("")
     assert window.engine_label.text() == "Delivery: running"
 
 

@@ -121,7 +121,7 @@ def test_a_locked_keyring_is_no_hook_failing_and_delivery_resumes_after_unlock(
             timeout=5000)
         select_hook(qtbot, window, hook.id)  # the window's own call fails too
         settled(qtbot, window)
-        assert window.keyring_problem
+        assert window.keyring.problem
     # Unlocked: the waiting delivery goes out with the same window and engine.
     receiver.wait_for_requests(1, timeout=20.0)
     qtbot.waitUntil(lambda: any(o.error_kind is None for o in outcomes), timeout=10_000)
@@ -170,7 +170,7 @@ def test_an_engine_started_again_after_a_keyring_problem_does_not_inherit_it(
     with locked_login_keyring():
         service.publish("job.completed", body("job.completed"))
         qtbot.waitUntil(lambda: bool(outcomes), timeout=20_000)
-        qtbot.waitUntil(lambda: bool(window.engine_keyring_problem), timeout=5000)
+        qtbot.waitUntil(lambda: bool(window.keyring.engine_problem), timeout=5000)
         window.pause_action.trigger()
         qtbot.waitUntil(lambda: not engine.running, timeout=5000)
     window.pause_action.trigger()  # a new engine process, on an unlocked keyring

@@ -261,7 +261,7 @@ def test_without_the_team_key_hooks_list_but_cannot_be_revealed_pinged_or_signed
         with qtbot.waitSignal(window.keyring_checked, timeout=WAIT_MS) as checked:
             window.show()
         assert checked.args == [False]
-        assert "no team key for team database" in window.team_key_problem
+        assert "no team key for team database" in window.keyring.team_key_problem
         assert not window.banner_box.isVisible()  # said on the page, not as a fault
         assert "no team key" in window.engine_label.text()
         qtbot.waitUntil(lambda: window.hooks_model.row_of(hook.id) >= 0, timeout=WAIT_MS)
@@ -269,7 +269,7 @@ def test_without_the_team_key_hooks_list_but_cannot_be_revealed_pinged_or_signed
         qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page, timeout=WAIT_MS)
         page = window.page
         assert page.key_notice.isVisible()
-        assert page.key_notice.text() == window.team_key_problem
+        assert page.key_notice.text() == window.keyring.team_key_problem
         for button in (page.reveal_button, page.ping_button, page.reset_button):
             assert not button.isEnabled()
             assert "cannot reveal, ping or sign" in button.toolTip()
