@@ -24,7 +24,7 @@ from hookadmin.core.errors import HookadminError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Repository
 from hookadmin.ui.background import Lane
-from hookadmin.ui.models import is_dark, status_color
+from hookadmin.ui.display import is_dark, status_color
 from hookadmin.ui.tab_queries import ActivityPoints, ActivityQuery, Points
 
 WINDOW_SECONDS = 24 * 3600.0

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from hookadmin.core.store import Attempt, Delivery
-from hookadmin.ui.models import delivery_result, local_time, status_color
+from hookadmin.ui.display import delivery_result, local_time, status_color
 from hookadmin.ui.ping_viewer import ERROR_TITLES, headers_table, pretty_body, text_view
 
 PLACEHOLDER = "Select a delivery to see its attempts."

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
 from hookadmin.core.store import Delivery
-from hookadmin.ui.models import local_time
+from hookadmin.ui.display import local_time
 
 # Thin top and bottom margins (left, top, right, bottom; pixels): with both banners up,
 # a hook's page still fits a window of 800 x 500.

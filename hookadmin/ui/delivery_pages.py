@@ -17,17 +17,8 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Sign
 from hookadmin.core.errors import HookadminError
 from hookadmin.core.store import Delivery, Repository
 from hookadmin.ui.background import Lane
-from hookadmin.ui.models import (
-    ACCESSIBLE,
-    DISPLAY,
-    FOREGROUND,
-    TOOLTIP,
-    DeliveryRowsModel,
-    Roles,
-    ago,
-    local_time,
-    status_brush,
-)
+from hookadmin.ui.display import ago, local_time, status_brush
+from hookadmin.ui.models import ACCESSIBLE, DISPLAY, FOREGROUND, TOOLTIP, DeliveryRowsModel, Roles
 from hookadmin.ui.tab_queries import (
     DeliveryFilter,
     DeliveryPageQuery,

@@ -25,9 +25,9 @@ from hookadmin.core import events as catalog
 from hookadmin.core.errors import InputError
 from hookadmin.core.formats import default_events
 from hookadmin.core.hooks import Hook, validate_ca_bundle, validate_name, validate_url
+from hookadmin.ui.display import status_color
 from hookadmin.ui.event_picker import EventPicker
 from hookadmin.ui.hook_type_form import HookTypeOptions, uses_url_field
-from hookadmin.ui.models import status_color
 
 
 class HookForm(QWidget):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel
 
 from hookadmin.core.store import HookHealth
-from hookadmin.ui.models import health_summary, sparkline, status_color
+from hookadmin.ui.display import health_summary, sparkline, status_color
 
 SPARK_WIDTH, SPARK_HEIGHT = 120, 24  # pixels
 

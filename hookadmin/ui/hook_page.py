@@ -28,10 +28,10 @@ from hookadmin.core.addresses import host_is_internal
 from hookadmin.core.hooks import Hook
 from hookadmin.core.store import Attempt, Delivery, HookHealth
 from hookadmin.ui.banners import OrderedBanner
+from hookadmin.ui.display import status_color
 from hookadmin.ui.elided_label import ElidedLabel
 from hookadmin.ui.hook_health import HookHealthRow
 from hookadmin.ui.hook_type_details import HookTypeDetails
-from hookadmin.ui.models import status_color
 from hookadmin.ui.recent_deliveries import RecentDeliveries
 
 MASK = "•" * 24

@@ -46,7 +46,7 @@ from hookadmin.core.hook_types import (
     validate_filter,
 )
 from hookadmin.core.hooks import Hook
-from hookadmin.ui.models import status_color
+from hookadmin.ui.display import status_color
 
 
 def _secret_edit(name: str, placeholder: str) -> QLineEdit:

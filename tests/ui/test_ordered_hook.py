@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.ordering import blocking_delivery, order_heads, waits_in_order
 from hookadmin.core.service import HookService
+from hookadmin.ui.display import local_time
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.models import local_time
 from tests.helpers import FAST, resource, run_until_idle
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory

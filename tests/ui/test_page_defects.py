@@ -21,10 +21,11 @@ from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Delivery, Repository, open_store
 from hookadmin.ui.background import Lane
+from hookadmin.ui.display import AMBER
 from hookadmin.ui.hook_form import HookForm
 from hookadmin.ui.hook_page import HookPage
 from hookadmin.ui.main_window import MainWindow
-from hookadmin.ui.models import AMBER, DeliveriesModel, ElideEndDelegate, HooksModel
+from hookadmin.ui.models import DeliveriesModel, ElideEndDelegate, HooksModel
 from tests.ui.conftest import HookFactory, visible_top_level
 from tests.ui.gui import click, click_row, dialog_button, select_hook
 
@@ -201,7 +202,7 @@ def test_the_next_attempt_column_shows_the_whole_time(
         qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
     """"Next attempt" is wide enough for a date and time ("2026-12-05 08:45:12"); it
     showed "2026-12-05 …"."""
-    from hookadmin.ui.models import local_time
+    from hookadmin.ui.display import local_time
 
     window = open_window()
     view = window.deliveries_page.view
@@ -436,7 +437,7 @@ def test_activity_starts_with_the_last_hour_and_round_ticks(
 def test_status_colours_have_contrast_on_a_dark_palette(qtbot: QtBot) -> None:
     from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-    from hookadmin.ui.models import status_brush
+    from hookadmin.ui.display import status_brush
 
     def contrast(a: QColor, b: QColor) -> float:
         def lum(c: QColor) -> float:
