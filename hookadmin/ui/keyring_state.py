@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 if TYPE_CHECKING:
     from hookadmin.core.service import HookService
     from hookadmin.ui.background import Lane
+    from hookadmin.ui.workers import StartupChecks
 
 TEAM_KEY_CAUSES = ("team_key_missing", "team_key_mismatch", "team_key_invalid")
 KEYRING_ADVICE = ("Hooks still list; deliveries wait until the keyring can be read and are "
@@ -56,6 +57,7 @@ class KeyringState(QObject):
         self.problem = False
         self.engine_problem = ""
         self.team_key_problem = ""
+        self._startup: StartupChecks | None = None
 
     @property
     def waiting(self) -> bool:
@@ -83,11 +85,19 @@ class KeyringState(QObject):
         its own, if any)."""
         self.engine_problem = ""
 
-    def startup_checked(self, problem: str, cause: str | None) -> None:
-        """Take the answer of the keyring check made after the first paint: ``problem``
-        in one sentence ("" when the keyring answered) and its kind (``cause``, a
-        :attr:`SecretStoreError.cause` such as ``team_key_missing``, or None). A
-        missing team key is said on the hook page, not as a fault."""
+    def follow(self, startup: StartupChecks) -> None:
+        """Take the answer of ``startup``'s keyring check (made after the first paint)
+        when it comes, in the GUI thread (:meth:`startup_checked`)."""
+        self._startup = startup
+        startup.keyring_checked.connect(self.startup_checked)
+
+    @Slot(str)
+    def startup_checked(self, problem: str) -> None:
+        """The keyring check made after the first paint answered: ``problem`` in one
+        sentence ("" when the keyring answered), of the kind the check's ``cause``
+        says (a :attr:`SecretStoreError.cause` such as ``team_key_missing``). A missing
+        team key is said on the hook page, not as a fault."""
+        cause = self._startup.cause if self._startup is not None else None
         if problem and cause in TEAM_KEY_CAUSES:
             self.team_key_problem = problem
             self.team_key_missing.emit(problem)

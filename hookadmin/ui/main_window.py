@@ -240,8 +240,7 @@ class MainWindow(QMainWindow):
         # The keyring is checked (and the HTTP stack imported) in the background once
         # the window is on screen: neither holds up the first frame.
         self.startup = StartupChecks(lambda: self.service.secrets.check(), self)
-        self.startup.keyring_checked.connect(
-            lambda problem: self.keyring.startup_checked(problem, self.startup.cause))
+        self.keyring.follow(self.startup)
         if self.isVisible():  # completed after the first paint: the hooks first, then
             # the other tabs, the engine and the keyring check
             self.ready.connect(self._after_hooks_painted,
