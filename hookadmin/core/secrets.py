@@ -153,6 +153,13 @@ class SecretStore:
     def _keyring(self) -> Any:
         return keyring_backend(self._backend)
 
+    def keyring(self) -> Any:
+        """The keyring backend this store uses (see :func:`keyring_backend`).
+
+        Raises:
+            SecretStoreError: there is no usable backend."""
+        return self._keyring()
+
     def check(self) -> None:
         """Make sure the keyring can be used now, without reading any secret (one
         round trip on an open connection).
@@ -161,7 +168,7 @@ class SecretStore:
             SecretStoreError: no backend, locked, or not answering.
         """
         backend = self._keyring()
-        if _is_secret_service(backend):
+        if is_secret_service(backend):
             self._with_collection(backend, _ensure_unlocked)
         else:
             with _translated():
@@ -192,7 +199,7 @@ class SecretStore:
         names = [self._username(hook_id, previous=previous, options=options, store_id=s)
                  for s in (self._store_id, *self._parent_ids)]
         backend = self._keyring()
-        if _is_secret_service(backend):
+        if is_secret_service(backend):
             def read(collection: Collection) -> str | None:
                 for name in names:
                     value = _read_item(collection, _find(collection, name))
@@ -225,7 +232,7 @@ class SecretStore:
         if not hook_ids:
             return {}
         backend = self._keyring()
-        if not _is_secret_service(backend) or len(hook_ids) <= _LOOKUP_ONE_BY_ONE:
+        if not is_secret_service(backend) or len(hook_ids) <= _LOOKUP_ONE_BY_ONE:
             found = {}
             for hook_id in hook_ids:
                 value = self.get_optional(hook_id)
@@ -273,7 +280,7 @@ class SecretStore:
         """
         name = self._username(hook_id, previous=previous, options=options)
         backend = self._keyring()
-        if _is_secret_service(backend):
+        if is_secret_service(backend):
             def write(collection: Collection) -> None:
                 collection.create_item(f"Password for '{name}' on '{SERVICE_NAME}'",
                                        {**_attributes(name), "application": APPLICATION},
@@ -305,7 +312,7 @@ class SecretStore:
             SecretStoreError: the keyring is unusable.
         """
         backend = self._keyring()
-        if _is_secret_service(backend):
+        if is_secret_service(backend):
             def remove(collection: Collection) -> None:
                 from secretstorage.exceptions import ItemNotFoundException
 
@@ -449,7 +456,8 @@ def _ensure_unlocked(collection: Collection) -> None:
             raise SecretStoreError(LOCKED, cause="locked")
 
 
-def _is_secret_service(backend: Any) -> bool:
+def is_secret_service(backend: Any) -> bool:
+    """True when ``backend`` is keyring's Secret Service backend (Linux)."""
     try:
         from keyring.backends import SecretService
     except ImportError:  # keyring without secretstorage (macOS, Windows)

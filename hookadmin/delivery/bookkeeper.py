@@ -146,6 +146,11 @@ class Bookkeeper:
         # commit (a team database's NOTIFY reaches each connection on its own).
         full = version != self.data_version or now >= self.next_full_turn or self.backlog \
             or request.look
+        if request.secret_waits_due:  # the keyring is back: they go out at once
+            brought = self.store.retry_secret_waits(time.time())
+            self.logs.append((logging.INFO, f"{brought} deliveries that waited for the "
+                                            "keyring are due now"))
+            full = True
         if full:
             self.data_version = version
             self.next_full_turn = now + self.settings.poll_interval

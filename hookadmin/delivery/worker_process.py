@@ -12,7 +12,10 @@ The window starts ``python -m hookadmin.delivery.worker_process HOME [--settings
   recorded.
 * **stdin**: a line ``stop`` asks for a clean stop; so does the end of stdin, which is
   what the child sees when the window closes the pipe or dies, so a killed window never
-  leaves an engine running. SIGTERM asks for a clean stop too; SIGINT (Ctrl+C in the
+  leaves an engine running. Other lines are window → engine messages of the same
+  envelope (``keyring_answered``, see
+  :func:`~hookadmin.delivery.engine_messages.decode_command`); one that cannot be read
+  is logged and ignored. SIGTERM asks for a clean stop too; SIGINT (Ctrl+C in the
   window's terminal) is left to the window.
 * **stderr**: the engine's warnings, one per line (``WARNING logger: message``), for
   the window's log; on failure, also a last line ``hookadmin engine: `` followed by the
@@ -51,6 +54,8 @@ from hookadmin.delivery.engine_messages import (
     AttemptMessage,
     FailureMessage,
     KeyringMessage,
+    MessageError,
+    decode_command,
     encode,
 )
 from hookadmin.delivery.policy import DeliverySettings
@@ -225,14 +230,29 @@ class _Worker:
                   output=self.output)
 
     def watch_stdin(self, stream: IO[bytes]) -> None:
-        """Read stdin until ``stop`` or its end, then stop."""
+        """Read stdin until ``stop`` or its end, then stop; pass on the window's
+        messages meanwhile."""
         try:
             for line in stream:
                 if line.strip() == STOP_LINE:
                     break
+                if line.strip():
+                    self.take_command(line)
         except (OSError, ValueError):
             pass
         self.request_stop()
+
+    def take_command(self, line: bytes) -> None:
+        """Carry out one window → engine message (one that cannot be read is logged)."""
+        try:
+            command = decode_command(line)
+        except MessageError as err:
+            log.warning("%s; it was ignored", err)
+            return
+        with self.lock:
+            engine = self.engine
+        if engine is not None:
+            engine.keyring_answered(command.ok)
 
     def run(self) -> int:
         from hookadmin.core.service import HookService

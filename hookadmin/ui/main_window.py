@@ -458,6 +458,8 @@ class MainWindow(QMainWindow):
         """A keyring call ended: ``ok`` when the keyring answered (delivery no longer
         waits for it), False when it could not be used."""
         self.keyring_problem = not ok
+        if self.engine is not None:  # it goes on at once, or says when it can
+            self.engine.keyring_answered(ok)
         self.update_engine_state()
 
     @Slot(str)

@@ -14,6 +14,7 @@ from typing import Any
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.store.header_json import request_headers_json, response_headers_json
 from hookadmin.core.store.records import (
+    KEYRING_WAIT,
     Attempt,
     AttemptRecord,
     Delivery,
@@ -202,7 +203,8 @@ class HistoryPart(Connected):
             " sum(1 - coalesce(a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL, 0)),"
             " total(a.duration_ms), count(a.duration_ms)"
             " FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq"
-            f" WHERE a.started_at >= ?{until_clause}{hook_clause} GROUP BY 1", params).fetchall()
+            " WHERE a.started_at >= ? AND a.error_kind IS NOT 'secret_unavailable'"
+            f"{until_clause}{hook_clause} GROUP BY 1", params).fetchall()
         if first_minute is not None:
             per = int(bucket // 60)
             params = [first_minute] if hook_id is None else [first_minute, hook_id]
@@ -289,6 +291,7 @@ def add_activity(db: sqlite3.Connection, attempts: Iterable[tuple[int, AttemptRe
                  ) -> None:
     """Count attempts into ``activity_minutes`` (inside the caller's transaction, with
     the attempts themselves): one upsert per minute and hook, however many attempts.
+    Attempts that only waited for the keyring (:data:`KEYRING_WAIT`) are left out.
 
     Args:
         attempts: (hook id, what happened) pairs; the minute is the attempt's
@@ -296,6 +299,8 @@ def add_activity(db: sqlite3.Connection, attempts: Iterable[tuple[int, AttemptRe
     """
     rows: dict[tuple[int, int], list[float]] = {}
     for hook_id, a in attempts:
+        if a.error_kind == KEYRING_WAIT:
+            continue  # waiting for the keyring is no failure of the receiver
         row = rows.setdefault((int(a.started_at / 60), hook_id), [0, 0, 0.0, 0])
         row[0 if a.succeeded else 1] += 1
         if a.duration_ms is not None:

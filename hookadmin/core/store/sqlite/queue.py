@@ -234,6 +234,15 @@ class QueuePart(Connected):
             self._db.executemany("UPDATE deliveries SET lease_until = NULL WHERE seq = ?",
                                  [(s,) for s in seqs])
 
+    def retry_secret_waits(self, now: float) -> int:
+        """Make pending deliveries that waited for their secret due at ``now`` (Unix
+        seconds); returns how many."""
+        with self.transaction():
+            return int(self._db.execute(
+                "UPDATE deliveries SET next_attempt_at = ? WHERE status = 'pending'"
+                " AND last_error_kind = 'secret_unavailable' AND next_attempt_at > ?",
+                (now, now)).rowcount)
+
     def counted_attempts(self, delivery_seq: int) -> int:
         """Attempts of a delivery that count toward its retry schedule (waiting for an
         unavailable secret does not)."""
