@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 FIRST_CHECK = 2.0  # seconds before the collection is asked again without a signal
 LAST_CHECK = 30.0  # the longest wait between two asks (the wait doubles up to this)
-SERVICE = "org.freedesktop.secrets"
+SERVICE_PATH = "/org/freedesktop/secrets"  # the Secret Service's objects are below it
 
 
 class UnlockWatch:
@@ -44,16 +44,21 @@ class UnlockWatch:
     Args:
         collection_path: the collection's D-Bus object path (None: the ``default``
             alias, as secretstorage and keyring use it).
+        first_check: seconds before the collection is asked again when no signal came.
+        last_check: the longest such wait (each one doubles up to it), in seconds.
     """
 
-    def __init__(self, collection_path: str | None = None) -> None:
+    def __init__(self, collection_path: str | None = None, *,
+                 first_check: float = FIRST_CHECK, last_check: float = LAST_CHECK) -> None:
         self.collection_path = collection_path
+        self.first_check = first_check
+        self.last_check = max(first_check, last_check)
 
     def wait(self, cancelled: threading.Event) -> bool:
         """Block until the collection can be read (True) or ``cancelled`` is set
-        (False; noticed at the next signal or ask, at most :data:`LAST_CHECK` s later).
+        (False; noticed at the next signal or ask, at most ``last_check`` s later).
         Never raises: a service that does not answer is asked again later."""
-        interval = FIRST_CHECK
+        interval = self.first_check
         while not cancelled.is_set():
             try:
                 if self._watch(cancelled, interval):
@@ -62,7 +67,7 @@ class UnlockWatch:
                 log.debug("the keyring cannot be watched now: %s", err)
             if cancelled.wait(interval):
                 return False
-            interval = min(interval * 2, LAST_CHECK)
+            interval = min(interval * 2, self.last_check)
         return False
 
     def _watch(self, cancelled: threading.Event, interval: float) -> bool:
@@ -77,12 +82,12 @@ class UnlockWatch:
             collection = (secretstorage.Collection(connection, self.collection_path)
                           if self.collection_path is not None
                           else secretstorage.get_default_collection(connection))
-            rules = [MatchRule(type="signal", sender=SERVICE,
-                               interface="org.freedesktop.Secret.Service",
-                               member="CollectionChanged"),
-                     MatchRule(type="signal", sender=SERVICE,
-                               interface="org.freedesktop.DBus.Properties",
-                               member="PropertiesChanged")]
+            # By path, not sender: the bus matches the service's well-known name, but
+            # jeepney's own filter sees only its unique name (":1.1") on each signal.
+            rules = [MatchRule(type="signal", interface="org.freedesktop.Secret.Service",
+                               member="CollectionChanged", path_namespace=SERVICE_PATH),
+                     MatchRule(type="signal", interface="org.freedesktop.DBus.Properties",
+                               member="PropertiesChanged", path_namespace=SERVICE_PATH)]
             signals: deque[object] = deque()
             with contextlib.ExitStack() as filters:
                 for rule in rules:
@@ -95,7 +100,7 @@ class UnlockWatch:
                     try:
                         connection.recv_until_filtered(signals, timeout=interval)
                     except TimeoutError:
-                        interval = min(interval * 2, LAST_CHECK)
+                        interval = min(interval * 2, self.last_check)
                     signals.clear()
             return False
         finally:
