@@ -123,11 +123,14 @@ class SecretStore:
             :func:`keyring.get_keyring` selects (honouring the user's keyring config).
         parent_ids: store ids of the databases this one was copied from, whose
             secrets it reads (never writes or deletes) until it has its own.
+        prompt: ask the Secret Service to unlock a locked collection (the desktop may
+            ask for the password); False: a locked one is only reported (the engine).
     """
 
     def __init__(self, store_id: str, backend: Any | None = None, *,
-                 parent_ids: Sequence[str] = ()) -> None:
+                 parent_ids: Sequence[str] = (), prompt: bool = True) -> None:
         self._store_id = store_id
+        self._prompt = prompt
         self._backend = backend
         self._parent_ids = tuple(parent_ids)
         self._lock = threading.RLock()
@@ -169,7 +172,7 @@ class SecretStore:
         """
         backend = self._keyring()
         if is_secret_service(backend):
-            self._with_collection(backend, _ensure_unlocked)
+            self._with_collection(backend, lambda c: _ensure_unlocked(c, self._prompt))
         else:
             with _translated():
                 backend.get_password(SERVICE_NAME, self._username(0))
@@ -369,7 +372,7 @@ class SecretStore:
             connection.close()
             raise
         link.collection = collection  # closed by _with_collection if not unlocked
-        _ensure_unlocked(collection)
+        _ensure_unlocked(collection, self._prompt)
         return collection
 
 
@@ -444,14 +447,16 @@ def _read_item(collection: Collection, item: Item | None) -> str | None:
     return value.decode("utf-8")
 
 
-def _ensure_unlocked(collection: Collection) -> None:
-    """Unlock the collection if it is locked (the desktop may ask for the password).
+def _ensure_unlocked(collection: Collection, prompt: bool) -> None:
+    """Unlock the collection if it is locked and ``prompt`` allows (the desktop may ask
+    for the password).
 
     Raises:
         SecretStoreError: it stays locked (``cause == "locked"``).
     """
     if collection.is_locked():
-        collection.unlock()
+        if prompt:
+            collection.unlock()
         if collection.is_locked():
             raise SecretStoreError(LOCKED, cause="locked")
 

@@ -169,8 +169,10 @@ class Engine:
             keeper = await BookkeepingProcess.start(self.location, self.settings)
         try:
             opened = await keeper.open()
-            secrets = self._secrets or open_hook_secrets(self.location, opened.store_id,
-                                                         opened.parent_store_ids)
+            # Never a password prompt from the engine: a locked keyring is waited for
+            # (see KeyringWait); the window asks when the user acts.
+            secrets = self._secrets or open_hook_secrets(
+                self.location, opened.store_id, opened.parent_store_ids, prompt=False)
             run = self._run = _Run(self, keeper, opened, secrets)
             try:
                 return await run.loop(until_idle=until_idle)
