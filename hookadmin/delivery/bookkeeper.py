@@ -413,8 +413,9 @@ class Bookkeeper:
                 if self.secrets is None:
                     from hookadmin.core.secret_source import open_hook_secrets
 
-                    self.secrets = open_hook_secrets(self.location, self.store.store_id,
-                                                     self.store.parent_store_ids)
+                    self.secrets = open_hook_secrets(  # never a password prompt
+                        self.location, self.store.store_id, self.store.parent_store_ids,
+                        prompt=False)
                 try:
                     self.secrets.delete(hook.id, previous=True)
                 except SecretStoreError:
