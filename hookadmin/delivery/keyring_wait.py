@@ -33,7 +33,7 @@ FIRST_PAUSE = 2.0  # seconds before a second round after reads failed on an unlo
 
 class KeyringWait:
     """When deliveries waiting for the keyring go out again. Used on the engine's event
-    loop (except :meth:`close`, which any thread may call).
+    loop only.
 
     Args:
         secrets: where the engine reads secrets (watched when it is the Secret
@@ -56,6 +56,7 @@ class KeyringWait:
         self._due = False
         self._rounds = 0  # rounds made due since the last successful read
         self._last_round = float("-inf")  # loop time of the last round
+        self._later: asyncio.TimerHandle | None = None  # a round put off by its pause
 
     @property
     def watching(self) -> bool:
@@ -79,16 +80,23 @@ class KeyringWait:
         """The keyring can be used now (the window's own call succeeded, or the watch
         saw it unlocked): the deliveries that wait for it are due at the next turn, or
         after a pause when the last round's reads failed too."""
+        if self._later is not None:
+            return  # a round is already put off; it covers this answer too
         pause = 0.0 if self._rounds == 0 else min(FIRST_PAUSE * 2 ** (self._rounds - 1),
                                                    self._longest)
         wait = self._last_round + pause - self._loop.time()
         if wait > 0:
-            self._loop.call_later(wait, self.answered)
+            self._later = self._loop.call_later(wait, self._put_off)
             return
         self._rounds += 1
         self._last_round = self._loop.time()
         self._due = True
         self._back()
+
+    def _put_off(self) -> None:
+        self._later = None
+        if not self._cancel.is_set():
+            self.answered()
 
     def take_due(self) -> bool:
         """Whether the engine's next turn makes the waiting deliveries due (once)."""
@@ -100,8 +108,11 @@ class KeyringWait:
         self._due = self._due or due
 
     def close(self) -> None:
-        """Stop watching (any thread); the watch's thread ends at its next wake-up."""
+        """Stop watching (on the loop); the watch's thread ends at its next wake-up."""
         self._cancel.set()
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
 
     def _run(self) -> None:
         watch: UnlockWatch | None = unlock_watch(self._secrets)  # imports keyring's backends
