@@ -91,6 +91,12 @@ def _make_retries(home: Path, hook_id: int, count: int, body: bytes) -> None:
     db.close()
 
 
+def _median(values: list[float]) -> float:
+    """The median rounded to 2 decimals, as the phases' figures are (a median of two
+    is their mean, whose float sum would otherwise print as ``2112.1000000000004``)."""
+    return round(float(statistics.median(values)), 2)
+
+
 _STAGES = ("commit", "fan_out", "claim", "start", "request", "report")
 
 
@@ -272,7 +278,7 @@ def main() -> int:
 
     def med(rows: list[dict[str, Any]], key: str) -> float | None:
         values = [r[key] for r in rows if r[key] is not None]
-        return float(statistics.median(values)) if values else None
+        return _median(values) if values else None
 
     def pairs(key: str) -> list[float]:
         """Each storm against the mean of the alone phases either side of it."""
@@ -304,8 +310,8 @@ def main() -> int:
     }
     for stage in _STAGES:
         ratios[f"B {stage} p50 ms (median alone; median storm)"] = (
-            f"{statistics.median(r['stages'][stage] for r in alone)}; "
-            f"{statistics.median(r['stages'][stage] for r in storm)}")
+            f"{_median([r['stages'][stage] for r in alone])}; "
+            f"{_median([r['stages'][stage] for r in storm])}")
     result = {"benchmark": "lanes", "machine": info,
               "command": " ".join([Path(sys.executable).name, *sys.argv]),
               "params": {"retries": args.retries, "events": args.events, "rate": args.rate,
