@@ -1,6 +1,6 @@
 """The engine's bookkeeper leaves SQLite's checkpoints to a thread: its own commits
 never copy the write-ahead log back into the database file (which made a turn wait
-5 to 12 ms now and then in a retry storm); the thread does, and every other store
+5 to 20 ms now and then in a retry storm); the thread does, and every other store
 keeps SQLite's own automatic checkpoints."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 SQLite copies the write-ahead log (WAL) back into the database file in a *checkpoint*,
 by default at the end of the commit that took the log past 1,000 pages (4 MiB): that
-commit then also writes those pages to the database file and syncs both files, 5 to 12 ms
+commit then also writes those pages to the database file and syncs both files, 5 to 20 ms
 on the shared test machine, while its caller waits. For the engine's bookkeeper that
 caller is a turn, and in a retry storm the log passed 1,000 pages ten times a second,
 so a turn that fans out and claims a fresh event now and then waited for a checkpoint
