@@ -82,7 +82,9 @@ class Bookkeeper:
 
     def __init__(self, home: StoreLocation | Path, settings: DeliverySettings) -> None:
         self.location = as_location(home)
-        self.store: Repository = open_store(self.location, durable=False)
+        # Its turns never wait for a checkpoint of SQLite's log (a thread does them).
+        self.store: Repository = open_store(self.location, durable=False,
+                                            checkpoint_thread=True)
         self.secrets: HookSecrets | None = None  # made when a replaced secret expires
         self.base_settings = settings
         self.forced_strict = settings.strict_network
