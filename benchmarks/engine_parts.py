@@ -60,6 +60,7 @@ from hookadmin.delivery.bookkeeping_wire import (
     TurnResult,
 )
 from hookadmin.delivery.engine import AttemptOutcome, Engine
+from hookadmin.delivery.gc_tuning import engine_gc
 from hookadmin.delivery.policy import DeliverySettings
 
 SCRIPT = "engine_parts.py"
@@ -117,10 +118,13 @@ Times = tuple[float, float, float]  # (this process's CPU, the bookkeeper's CPU,
 
 
 def _run(coro: Coroutine[Any, Any, Times], counts: Counter[str] | None) -> Times:
-    """Run ``coro`` on a fresh loop (a counting one when ``counts`` is given)."""
+    """Run ``coro`` on a fresh loop (a counting one when ``counts`` is given), with the
+    collector's threshold the engine's loop runs with (``delivery/gc_tuning.py``), for
+    every phase alike."""
     loop = _CountingLoop(counts) if counts is not None else asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(coro)
+        with engine_gc():
+            return loop.run_until_complete(coro)
     finally:
         loop.close()
 
