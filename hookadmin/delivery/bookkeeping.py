@@ -60,7 +60,6 @@ from hookadmin.delivery.bookkeeping_wire import (
     job_from_wire,
     job_to_wire,
 )
-from hookadmin.delivery.gc_tuning import raise_gen0_threshold
 from hookadmin.delivery.policy import DeliverySettings
 
 if TYPE_CHECKING:  # the child never imports asyncio
@@ -294,7 +293,6 @@ def _serve(sock: socket.socket) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """The child's entry point: ``FD``, the inherited end of the socket pair."""
     args = list(sys.argv[1:] if argv is None else argv)
-    raise_gen0_threshold()  # the child's own process: its turns allocate as the engine does
     with socket.socket(fileno=int(args[0])) as sock:
         _serve(sock)
     return 0
