@@ -435,6 +435,21 @@ def test_record_a_large_batch_of_attempts(store: Repository) -> None:
         and job.hook_id == kept)
 
 
+def test_a_batch_holding_one_delivery_twice_ends_with_its_last_attempt(tmp_path: Path
+                                                                        ) -> None:
+    # SQLite updates a batch's deliveries with one UPDATE ... FROM (VALUES ...), which
+    # would apply only one of two rows for the same delivery: such a batch goes row by
+    # row, so the last attempt decides, as it did with one statement per row.
+    with Store.in_home(tmp_path) as store:
+        job = one_job(store)
+        later = time.time() + 60
+        store.record_attempts([(job, attempt(500, "http_status"), later),
+                               (job, attempt(200), None)])
+        delivery = store.get_delivery(job.id)
+        assert (delivery.status, delivery.next_attempt_at) == ("succeeded", None)
+        assert [a.status_code for a in store.list_attempts(delivery.seq)] == [500, 200]
+
+
 # -- queries ---------------------------------------------------------------------------
 
 def test_list_deliveries_filters_and_pages(store: Repository) -> None:
