@@ -12,7 +12,8 @@ reported), each ``--events`` x 8 hooks deliveries of the real ``job-completed.js
 body at 64 in flight:
 
 * ``aiohttp``: a bare ``aiohttp.ClientSession`` loop of 64 coroutines with hookadmin's
-  header set (constant values), as ``throughput.py``'s (a);
+  header set (constant values) and the engine's session settings, as
+  ``throughput.py``'s (a);
 * ``engine, stand-in bookkeeper``: hookadmin's :class:`~hookadmin.delivery.engine.Engine`
   in this process, signing and sending as always, with its bookkeeping process replaced
   by an in-process stand-in that hands out deliveries from memory and records nothing
@@ -44,7 +45,6 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import benchlib
 
 from hookadmin.core.hooks import Hook
@@ -60,6 +60,7 @@ from hookadmin.delivery.bookkeeping_wire import (
     TurnResult,
 )
 from hookadmin.delivery.engine import AttemptOutcome, Engine
+from hookadmin.delivery.gc_tuning import engine_gc
 from hookadmin.delivery.policy import DeliverySettings
 
 SCRIPT = "engine_parts.py"
@@ -117,10 +118,13 @@ Times = tuple[float, float, float]  # (this process's CPU, the bookkeeper's CPU,
 
 
 def _run(coro: Coroutine[Any, Any, Times], counts: Counter[str] | None) -> Times:
-    """Run ``coro`` on a fresh loop (a counting one when ``counts`` is given)."""
+    """Run ``coro`` on a fresh loop (a counting one when ``counts`` is given), with the
+    collector's threshold the engine's loop runs with (``delivery/gc_tuning.py``), for
+    every phase alike."""
     loop = _CountingLoop(counts) if counts is not None else asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(coro)
+        with engine_gc():
+            return loop.run_until_complete(coro)
     finally:
         loop.close()
 
@@ -203,7 +207,7 @@ def _stand_in(keeper: _StandIn) -> Iterator[None]:
 async def _bare(urls: list[str], bodies: list[bytes]) -> Times:
     total = len(bodies) * len(urls)
     counter = itertools.count()
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as s:
+    async with benchlib.bare_session(CONCURRENCY) as s:
         async def worker() -> None:
             while (i := next(counter)) < total:
                 async with s.post(urls[i % HOOKS], data=bodies[i // HOOKS],

@@ -265,14 +265,14 @@ _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.at
                      " d.last_duration_ms, d.created_at, d.updated_at")
 
 
+# The columns of an attempt row, in the order of :func:`attempt_row`'s values.
+ATTEMPT_COLUMNS = ("delivery_seq", "number", "started_at", "duration_ms", "request_url",
+                   "request_headers", "status_code", "response_headers", "response_body",
+                   "response_truncated", "error_kind", "error_message", "next_attempt_at",
+                   "request_body")
 INSERT_ATTEMPT = (
-    "INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,"
-    " request_headers, status_code, response_headers, response_body, response_truncated,"
-    " error_kind, error_message, next_attempt_at, request_body)"
+    f"INSERT INTO attempts ({', '.join(ATTEMPT_COLUMNS)})"
     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14")
-# The same, skipping a delivery deleted meanwhile (its hook was deleted while it was sent).
-INSERT_ATTEMPT_IF_DELIVERY = (INSERT_ATTEMPT  # noqa: S608 - constant text only
-                               + " WHERE EXISTS (SELECT 1 FROM deliveries WHERE seq = ?1)")
 
 
 # Adds one (minute, hook) row's counts to the activity chart's table; nothing for a
