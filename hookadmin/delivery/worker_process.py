@@ -45,6 +45,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, NoReturn
 
 from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.core.paths import window_sentence
 from hookadmin.delivery.engine_messages import (
     AttemptMessage,
     FailureMessage,
@@ -268,8 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      name="hookadmin-stdin", daemon=True).start()
     try:
         return worker.run()
-    except HookadminError as err:
-        _fail(str(err), output=worker.output)
+    except HookadminError as err:  # the window's advice, not the command line's
+        _fail(window_sentence(err), output=worker.output)
     except Exception as err:  # one line for the window; the details go to the log
         log.debug("delivery engine stopped", exc_info=True)
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__

@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
+from hookadmin.core.paths import HOME_ENV
 from hookadmin.core.service import HookService
 from hookadmin.core.store import StoreLocation
 from hookadmin.delivery.engine_messages import KeyringMessage, encode
@@ -113,20 +115,26 @@ def test_the_windows_own_keyring_answer_does_not_hide_the_engines_problem(
     assert window.engine_label.text() == "Delivery: running"
 
 
-def test_the_childs_own_failure_sentence_is_the_banner(
-        qtbot: QtBot, tmp_path: Path, open_window: Callable[..., MainWindow]) -> None:
+@pytest.mark.parametrize(("named_by_env", "fix"), [
+    (False, "start hookadmin again with --home set to a folder you can write to"),
+    (True, "set HOOKADMIN_HOME to a folder you can write to and start hookadmin again"),
+])
+def test_the_childs_own_failure_sentence_is_the_banner_with_the_windows_fix(
+        qtbot: QtBot, tmp_path: Path, open_window: Callable[..., MainWindow],
+        monkeypatch: pytest.MonkeyPatch, named_by_env: bool, fix: str) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
+    if named_by_env:  # as when the window was started with $HOOKADMIN_HOME set
+        monkeypatch.setenv(HOME_ENV, str(not_a_dir / "home"))
     engine = EngineHost(not_a_dir / "home", FAST)
     errors: list[str] = []
     engine.errored.connect(errors.append)
     window = open_window(engine)
     qtbot.waitUntil(lambda: bool(errors) and not engine.running, timeout=20_000)
-    (sentence,) = errors
-    assert sentence.startswith(f"The delivery engine stopped: Cannot use "
-                               f"{not_a_dir / 'home'} as the data directory")
-    assert "\n" not in sentence
-    assert window.banner.text() == sentence
+    assert errors == [f"The delivery engine stopped: Cannot use {not_a_dir / 'home'} as "
+                      f"the data directory (Not a directory); {fix}."]
+    assert window.banner.text() == errors[0]
+    assert "--home." not in errors[0]  # not the command line's "choose another --home"
 
 
 def test_resume_during_a_stop_starts_the_engine_again_once_it_has_ended(
