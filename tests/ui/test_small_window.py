@@ -1,5 +1,5 @@
 """The window at a small size (800 x 500): the Add webhook form never scrolls sideways
-and its wrapped lines are whole, an empty hooks list has no sideways scrollbar, dialogs
+and its wrapped lines are whole, the hooks list's columns fit its width, dialogs
 fit inside the window, and a selected delivery's attempts are in sight on the hook page
 and the Deliveries tab without scrolling, and a hook's page still fits with the paused
 banner and an engine error both showing."""
@@ -21,6 +21,7 @@ from hookadmin.ui import dialogs as window_dialogs
 from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.event_catalog import EventCatalogDialog
 from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.models import HooksModel
 from hookadmin.ui.ping_viewer import PingViewer
 from tests.helpers import FAST, body, drain
 from tests.receiver import Receiver, status
@@ -101,25 +102,45 @@ def test_the_form_keeps_its_width_when_the_list_is_widened(
     assert window.form.width() <= window.form_scroll.viewport().width()
 
 
-def test_an_empty_hooks_list_has_no_sideways_scrollbar(
-        qtbot: QtBot, open_window: Callable[..., MainWindow],
-        hook_factory: HookFactory) -> None:
+def _columns_fit(window: MainWindow) -> list[str]:
+    """Assert the hooks list's columns fit its width, with no sideways scrollbar, the
+    Hook column keeping at least 40 % of it; the names of the columns shown."""
+    view = window.hooks_view
+    header = view.horizontalHeader()
+    assert header.length() <= view.viewport().width()
+    assert not view.horizontalScrollBar().isVisible()
+    assert header.sectionSize(0) >= 0.4 * view.viewport().width()
+    return [HooksModel.COLUMNS[c] for c in range(header.count())
+            if not header.isSectionHidden(c)]
+
+
+def test_the_hooks_list_s_columns_fit_without_a_sideways_scrollbar(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
     window = open_window()
     small(qtbot, window)
-    window.splitter.setSizes([200, 600])  # narrower than the columns' headers
-    settle_windows(qtbot)
     assert window.hooks_model.rowCount() == 0
-    assert window.hooks_view.horizontalHeader().length() \
-        > window.hooks_view.viewport().width()
-    assert not window.hooks_view.horizontalScrollBar().isVisible()
-    # With hooks, the columns may need more room than there is: then it scrolls.
-    made = hook_factory("https://example.com/hooks/ops", name="ops")
+    assert {"Hook", "Active"} <= set(_columns_fit(window))
+    hook_id = _delivered(home, service, make_receiver, hook_factory)  # "✗ 500 …"
+    hook_factory("https://alerts.example.com/hooks/etl-platform/production/" + "x" * 60,
+                 name="production alerts for the data platform team", events=("cluster",))
     window.refresher.refresh()
-    qtbot.waitUntil(lambda: window.hooks_model.row_of(made.id) >= 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.hooks_model.rowCount() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: window.hooks_model.index(
+        window.hooks_model.row_of(hook_id), HooksModel.LAST).data() != "never",
+        timeout=10_000)
     settle_windows(qtbot)
-    header = window.hooks_view.horizontalHeader()
-    needed = header.length() > window.hooks_view.viewport().width()
-    assert window.hooks_view.horizontalScrollBar().isVisible() == needed
+    shown = _columns_fit(window)
+    assert {"Hook", "Active", "Last delivery"} <= set(shown)
+    # A narrower list hides more; a wider one shows every column again.
+    window.splitter.setSizes([200, 600])
+    settle_windows(qtbot)
+    assert len(_columns_fit(window)) <= len(shown)
+    window.resize(1280, 800)
+    window.splitter.setSizes([560, 720])
+    qtbot.waitUntil(lambda: window.hooks_view.width() > 500)
+    settle_windows(qtbot)
+    assert _columns_fit(window) == list(HooksModel.COLUMNS)
 
 
 def test_the_ping_viewer_fits_inside_a_small_window(
