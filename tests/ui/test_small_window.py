@@ -13,11 +13,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.ui import dialogs as window_dialogs
+from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.event_catalog import EventCatalogDialog
 from hookadmin.ui.main_window import MainWindow
@@ -60,13 +61,32 @@ def in_sight(widget: QWidget) -> bool:
     return window.rect().contains(rect)
 
 
-def test_the_add_form_never_scrolls_sideways_and_its_lines_are_whole(
-        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+def small_window_with_form(qtbot: QtBot,
+                           open_window: Callable[..., MainWindow]) -> MainWindow:
+    """A window at 800 x 500 showing the Add webhook form, laid out."""
     window = open_window()
     small(qtbot, window)
     click(qtbot, window.new_button)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.form_scroll)
     settle_windows(qtbot)
+    return window
+
+
+def assert_attempts_in_sight(qtbot: QtBot, deliveries: QTableView,
+                             attempts: AttemptView) -> None:
+    """Choose the first delivery in ``deliveries``; wait until its attempts show in
+    ``attempts`` and the list, the attempt chooser, its outcome and its tabs are all in
+    sight (the split changes once the selection has been handled), up to 5 s."""
+    click_row(qtbot, deliveries, 0)
+    qtbot.waitUntil(lambda: attempts.toPlainText() != "")
+    settle_windows(qtbot)
+    parts = (deliveries, attempts.chooser, attempts.outcome, attempts.tabs.tabBar())
+    qtbot.waitUntil(lambda: all(in_sight(w) for w in parts), timeout=5000)
+
+
+def test_the_add_form_never_scrolls_sideways_and_its_lines_are_whole(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    window = small_window_with_form(qtbot, open_window)
     scroll = window.form_scroll
     assert not scroll.horizontalScrollBar().isVisible()
     assert window.form.width() <= scroll.viewport().width()
@@ -92,10 +112,7 @@ def test_the_add_form_never_scrolls_sideways_and_its_lines_are_whole(
 def test_the_form_keeps_its_width_when_the_list_is_widened(
         qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
     """Dragging the splitter toward the form stops where the form still fits."""
-    window = open_window()
-    small(qtbot, window)
-    click(qtbot, window.new_button)
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.form_scroll)
+    window = small_window_with_form(qtbot, open_window)
     window.splitter.setSizes([780, 20])
     settle_windows(qtbot)
     assert not window.form_scroll.horizontalScrollBar().isVisible()
@@ -206,13 +223,7 @@ def test_a_delivery_s_attempts_are_in_sight_on_the_hook_page(
     select_hook(qtbot, window, hook_id)
     page = window.page
     qtbot.waitUntil(lambda: page.deliveries.rowCount() == 1)
-    click_row(qtbot, page.deliveries_view, 0)
-    view = page.attempts_view
-    qtbot.waitUntil(lambda: view.toPlainText() != "")
-    settle_windows(qtbot)
-    parts = (page.deliveries_view, view.chooser, view.outcome, view.tabs.tabBar())
-    # The page's split changes once the selection has been handled: wait for its layout.
-    qtbot.waitUntil(lambda: all(in_sight(w) for w in parts), timeout=5000)
+    assert_attempts_in_sight(qtbot, page.deliveries_view, page.attempts_view)
 
 
 def test_a_delivery_s_attempts_are_in_sight_on_the_deliveries_tab(
@@ -224,12 +235,7 @@ def test_a_delivery_s_attempts_are_in_sight_on_the_deliveries_tab(
     click_tab(qtbot, window.tabs, "&Deliveries")
     page = window.deliveries_page
     qtbot.waitUntil(lambda: page.view.model().rowCount() == 1)
-    click_row(qtbot, page.view, 0)
-    view = page.details
-    qtbot.waitUntil(lambda: view.toPlainText() != "")
-    settle_windows(qtbot)
-    parts = (page.view, view.chooser, view.outcome, view.tabs.tabBar())
-    qtbot.waitUntil(lambda: all(in_sight(w) for w in parts), timeout=5000)
+    assert_attempts_in_sight(qtbot, page.view, page.details)
 
 
 def test_the_hook_page_s_attempts_area_has_no_scrollbar_before_a_delivery_is_chosen(
