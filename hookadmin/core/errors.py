@@ -90,7 +90,7 @@ class DataDirectoryError(StoreError):
 
     @staticmethod
     def sentence(folder: Path, reason: str, fix: str) -> str:
-        """"Cannot use FOLDER as the data directory (REASON); FIX." """
+        """The sentence ``Cannot use FOLDER as the data directory (REASON); FIX.``"""
         return f"Cannot use {folder} as the data directory ({reason}); {fix}."
 
 

@@ -131,6 +131,7 @@ class HooksPanel(QWidget):
         wanted: list[tuple[int, int, int]] = []  # (column, its width, its natural width)
         for col in ROOM_ORDER:
             content = self.view.sizeHintForColumn(col)  # -1 without rows
+            hh.setSectionHidden(col, False)  # a hidden section's size hint is 0
             natural = max(content, hh.sectionSizeHint(col))
             floor = max(content, hh.minimumSectionSize())
             if col == HooksModel.EVENTS:
