@@ -38,8 +38,6 @@ database work runs in a bookkeeping process of its own
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import logging
 import os
 import signal
@@ -47,9 +45,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.core.paths import window_sentence
 from hookadmin.delivery.engine_messages import (
     AttemptMessage,
     FailureMessage,
@@ -59,6 +58,7 @@ from hookadmin.delivery.engine_messages import (
     encode,
 )
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.settings_json import settings_from_json
 
 if TYPE_CHECKING:
     from hookadmin.core.store import StoreLocation
@@ -72,67 +72,6 @@ STOP_SECONDS = 2.5  # a stop that takes longer ends the process (exit status 1)
 STOP_LINE = b"stop"
 
 log = logging.getLogger(__name__)
-
-
-# -- settings as JSON ------------------------------------------------------------------
-
-def settings_to_json(settings: DeliverySettings) -> str:
-    """``settings`` as one JSON object of its fields (tuples become lists)."""
-    return json.dumps(dataclasses.asdict(settings), allow_nan=True)
-
-
-def settings_from_json(text: str) -> DeliverySettings:
-    """The :class:`DeliverySettings` a JSON object of its fields describes; fields left
-    out keep their defaults.
-
-    Raises:
-        InputError: not JSON, not an object, an unknown field, or a value of the wrong
-            type (one sentence naming it).
-    """
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise InputError(f"--settings is not valid JSON ({err}).") from None
-    if not isinstance(data, dict):
-        raise InputError("--settings must be a JSON object of delivery settings.")
-    defaults = DeliverySettings()
-    names = {f.name for f in dataclasses.fields(DeliverySettings)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise InputError(f"--settings has unknown fields: {', '.join(unknown)}.")
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        values[name] = _setting_value(name, value, getattr(defaults, name))
-    return DeliverySettings(**values)
-
-
-def _setting_value(name: str, value: object, default: object) -> object:
-    """``value`` checked against the type of the field's default.
-
-    Raises:
-        InputError: it has another type.
-    """
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        kind = "true or false"
-    elif isinstance(default, int):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        kind = "a whole number"
-    elif isinstance(default, float):
-        if number and isinstance(value, int | float):
-            return float(value)
-        kind = "a number"
-    elif isinstance(default, tuple):
-        if isinstance(value, list) and all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-            return tuple(value)
-        kind = "a list of numbers"
-    else:
-        return value
-    raise InputError(f"--settings field {name} must be {kind}, not {json.dumps(value)}.")
 
 
 def outcome_to_json(outcome: AttemptOutcome) -> str:
@@ -350,8 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      name="hookadmin-stdin", daemon=True).start()
     try:
         return worker.run()
-    except HookadminError as err:
-        _fail(str(err), output=worker.output)
+    except HookadminError as err:  # the window's advice, not the command line's
+        _fail(window_sentence(err), output=worker.output)
     except Exception as err:  # one line for the window; the details go to the log
         log.debug("delivery engine stopped", exc_info=True)
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from hookadmin import __version__
 from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.core.paths import window_sentence
 from hookadmin.core.store import DATABASE_ENV, StoreLocation, resolve_location
 from hookadmin.core.team.database_choice import remembered_location
 from hookadmin.ui.first_paint import AfterPaint
@@ -53,14 +54,14 @@ def open_service(location: StoreLocation, remembered: bool,
         return HookService(location, origin="window")
     except HookadminError as err:
         if not remembered:
-            QMessageBox.critical(parent, "hookadmin", str(err))
+            QMessageBox.critical(parent, "hookadmin", window_sentence(err))
             return None
         QMessageBox.warning(parent, "hookadmin", f"{err} The window opens on the local "
                             "database; File → Connect to team database… tries again.")
     try:
         return HookService(StoreLocation(location.home), origin="window")
     except HookadminError as local_err:
-        QMessageBox.critical(parent, "hookadmin", str(local_err))
+        QMessageBox.critical(parent, "hookadmin", window_sentence(local_err))
         return None
 
 

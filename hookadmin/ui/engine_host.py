@@ -34,9 +34,9 @@ from hookadmin.delivery.engine_messages import (
     encode_command,
 )
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.settings_json import settings_to_json
 from hookadmin.delivery.worker_process import MODULE as WORKER_MODULE
 from hookadmin.delivery.worker_process import STOP_LINE as WORKER_STOP_LINE
-from hookadmin.delivery.worker_process import settings_to_json
 
 log = logging.getLogger(__name__)
 PACKAGE_ROOT = str(Path(hookadmin.__file__).resolve().parent.parent)

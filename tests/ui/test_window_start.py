@@ -23,7 +23,7 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
-from hookadmin.ui.app import main
+from hookadmin.ui.app import main, open_service
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.window_host import WindowHost
 
@@ -255,3 +255,27 @@ def test_the_late_tabs_are_frozen_out_of_full_collections_once_built(
 
     assert run_main_until(done, lambda _window: None) == 0
     assert seen == {"tracked": False}
+
+
+def test_a_data_directory_that_cannot_be_used_is_said_with_the_windows_fix(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    # Started with --home naming a folder under a file (this test's $HOOKADMIN_HOME
+    # names another folder): the message box says to start again with another --home.
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    said: list[str] = []
+    looks = iter(range(500))  # at most 500 looks, 20 ms apart: 10 s
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            said.append(box.text())
+            box.accept()
+        elif next(looks, None) is not None:
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(0, answer)
+    assert open_service(StoreLocation(blocker / "home"), remembered=False) is None
+    assert said == [f"Cannot use {blocker / 'home'} as the data directory (Not a "
+                    "directory); start hookadmin again with --home set to a folder you "
+                    "can write to."]

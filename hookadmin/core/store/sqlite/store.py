@@ -15,7 +15,13 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from hookadmin.core.errors import StoreBusyError, StoreError, StoreFault, StoreFullError
+from hookadmin.core.errors import (
+    DataDirectoryError,
+    StoreBusyError,
+    StoreError,
+    StoreFault,
+    StoreFullError,
+)
 from hookadmin.core.store.sqlite.audit import AuditPart
 from hookadmin.core.store.sqlite.checkpoints import Checkpointer
 from hookadmin.core.store.sqlite.faults import FaultTranslatingConnection, busy_timeout
@@ -54,6 +60,7 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, Me
     Raises:
         StoreError: the file cannot be opened, is not a hookadmin database, or was
             written by a newer hookadmin.
+        DataDirectoryError: its folder cannot be created or used.
         StoreBusyError, StoreFullError: as any method (nothing was written).
     """
 
@@ -68,8 +75,7 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, Me
         except sqlite3.DatabaseError as err:
             raise _cannot_open(path, err) from err
         except OSError as err:
-            raise StoreError(f"Cannot use {path.parent} as the data directory "
-                             f"({err.strerror or err}); choose another --home.") from None
+            raise DataDirectoryError(path.parent, str(err.strerror or err)) from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -90,8 +96,7 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, Me
             raise
         except OSError as err:
             self._db.close()
-            raise StoreError(f"Cannot use {path.parent} as the data directory "
-                             f"({err.strerror or err}); choose another --home.") from None
+            raise DataDirectoryError(path.parent, str(err.strerror or err)) from None
         self.store_id = self._meta("store_id")
         parents = self._db.execute("SELECT value FROM meta WHERE key = 'parent_store_ids'"
                                    ).fetchone()
