@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 HOME_ENV = "HOOKADMIN_HOME"
 
 
@@ -18,4 +16,6 @@ def data_home(explicit: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get(HOME_ENV)
     if env:
         return Path(env).expanduser()
+    import platformdirs  # only here: a window given --home or $HOOKADMIN_HOME paints without it
+
     return Path(platformdirs.user_data_dir("hookadmin", appauthor=False))

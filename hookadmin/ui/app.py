@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from hookadmin import __version__
@@ -62,6 +61,17 @@ def open_service(location: StoreLocation, remembered: bool,
     except HookadminError as local_err:
         QMessageBox.critical(parent, "hookadmin", str(local_err))
         return None
+
+
+def set_window_icon(app: QApplication) -> None:
+    """Give ``app``'s windows hookadmin's icon (``resources/hookadmin.svg``), if it is
+    there. Called after the window's first paint: loading the icon (QtGui's QIcon, the
+    SVG image plugin on a real display) is not needed for that frame."""
+    from PySide6.QtGui import QIcon
+
+    icon = RESOURCES / "hookadmin.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -122,15 +132,13 @@ def main(home: str | None = None, database: str | None = None,
     app.setOrganizationName("hookadmin")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("hookadmin")
-    icon = RESOURCES / "hookadmin.svg"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
     # The window's frame paints first; the service layer, the pages and the engine
     # are imported and built right after that first paint (README, window figures).
     host = WindowHost(engine_for)
     window = host.open_frame(location)
 
     def finish() -> None:
+        set_window_icon(app)
         service = open_service(location, remembered, window)
         if service is None:
             app.exit(1)
