@@ -4,8 +4,7 @@ how much is waiting, all read from the database."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6 import QtCore  # QtCore.Qt where used: see hookadmin.ui.main_window
 from PySide6.QtCore import QObject
@@ -18,8 +17,7 @@ STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
 RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
 
 
-@dataclass(frozen=True)
-class StatusCounts:
+class StatusCounts(NamedTuple):
     """What the status bar shows from the database.
 
     Attributes:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from hookadmin.core.errors import InputError
 from hookadmin.core.paths import data_home
@@ -21,9 +21,11 @@ DATABASE_ENV = "HOOKADMIN_DATABASE"
 URL_SCHEMES = ("postgresql://", "postgres://")
 
 
-@dataclass(frozen=True)
-class StoreLocation:
-    """A store's location.
+class StoreLocation(NamedTuple):
+    """A store's location (immutable, hashable, compared by value).
+
+    A named tuple rather than a dataclass: the window resolves one before its first
+    frame, and ``dataclasses`` with a frozen class costs that frame about 3 ms.
 
     Attributes:
         home: the data directory (the SQLite database's folder; in team mode still
@@ -33,7 +35,10 @@ class StoreLocation:
     """
 
     home: Path
-    url: str | None = field(default=None, repr=False)
+    url: str | None = None
+
+    def __repr__(self) -> str:
+        return f"StoreLocation(home={self.home!r})"  # never the URL: it may hold a password
 
     @property
     def team(self) -> bool:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from hookadmin.core.errors import InputError, SecretStoreError, StoreError
@@ -160,8 +160,7 @@ def remembered_location(home: Path, path: Path | None = None) -> StoreLocation |
     return StoreLocation(home, with_password(url, read_entry(PASSWORD_ENTRY.format(url=url))))
 
 
-@dataclass(frozen=True)
-class TeamCheck:
+class TeamCheck(NamedTuple):
     """What :func:`check_team_database` found.
 
     Attributes:
