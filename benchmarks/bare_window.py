@@ -90,9 +90,9 @@ def main() -> int:
             runs.append(json.loads(line[len("RESULT "):]))
         paint = statistics.median(r["paint_pass"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
-        print(f"{platform}: bare PySide6 window, spawn to first paint pass {paint:.2f} s "
-              f"(median of {len(runs)}: " + ", ".join(f"{r['paint_pass']:.2f}" for r in runs)
-              + f"); CPU {cpu:.2f} s; load average {os.getloadavg()[0]:.1f}")
+        print(f"{platform}: bare PySide6 window, spawn to first paint pass {paint:.3f} s "
+              f"(median of {len(runs)}: " + ", ".join(f"{r['paint_pass']:.3f}" for r in runs)
+              + f"); CPU {cpu:.3f} s; load average {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -138,8 +138,8 @@ def main(home: str | None = None, database: str | None = None,
     window = host.open_frame(location)
 
     def finish() -> None:
-        set_window_icon(app)
         service = open_service(location, remembered, window)
+        set_window_icon(app)  # after the first paint, as the service
         if service is None:
             app.exit(1)
             return
