@@ -14,6 +14,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 from hookadmin.core.store import Delivery
 from hookadmin.ui.models import local_time
 
+# Thin top and bottom margins (left, top, right, bottom; pixels): with both banners up,
+# a hook's page still fits a window of 800 x 500.
+BANNER_MARGINS = (9, 3, 9, 3)
+
 
 class ProblemBanner(QFrame):
     """A problem in one sentence, with Dismiss. Hidden until :meth:`show_message`."""
@@ -32,6 +36,7 @@ class ProblemBanner(QFrame):
         self.dismiss.setObjectName("dismissBanner")
         self.dismiss.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(*BANNER_MARGINS)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.dismiss)
         self.hide()
@@ -58,6 +63,7 @@ class PausedBanner(QFrame):
         self.resume_button.setObjectName("resumeDelivery")
         self.resume_button.clicked.connect(resume)
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(*BANNER_MARGINS)
         layout.addWidget(text, 1)
         layout.addWidget(self.resume_button)
         self.hide()
@@ -96,6 +102,7 @@ class OrderedBanner(QFrame):
                                     "attempts, on the Deliveries tab")
         self.open_button.clicked.connect(self._on_open)
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(*BANNER_MARGINS)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.open_button)
         self.blocking: Delivery | None = None

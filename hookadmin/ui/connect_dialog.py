@@ -214,6 +214,11 @@ class ConnectDialog(QDialog):
         self.message.setText(text)
         self.message.setStyleSheet("color: #c62828;" if error else "")
         self.message.setVisible(bool(text))
+        # A wrapped sentence needs more height than the dialog had: grow to show it whole.
+        layout = self.layout()
+        needed = layout.totalHeightForWidth(self.width()) if layout is not None else -1
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     @Slot()
     def _on_edited(self) -> None:

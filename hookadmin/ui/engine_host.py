@@ -41,6 +41,7 @@ PACKAGE_ROOT = str(Path(hookadmin.__file__).resolve().parent.parent)
 STOP_LINE = WORKER_STOP_LINE + b"\n"
 KILL_MARGIN_MS = 500  # stop() kills the engine's process this long before its deadline
 LINES_PER_TURN = 100  # messages decoded and reported per turn of the event loop
+RESTART_ADVICE = "choose Delivery → Pause delivery twice to start it again"
 
 
 class EngineHost(QObject):
@@ -231,7 +232,7 @@ class EngineHost(QObject):
         if self._unreadable:
             return
         self._unreadable = (f"The delivery engine was stopped because {problem}; "
-                            "choose Delivery → Pause delivery twice to start it again.")
+                            f"{RESTART_ADVICE}.")
         self.errored.emit(self._unreadable)
         self.request_stop()
 
@@ -263,8 +264,9 @@ class EngineHost(QObject):
         """One sentence for an engine process that ended on its own: its ``failed``
         message when it left one, else how it ended."""
         said = self._failure or (
-            f"its process ended with exit status {code}"
-            if status == QProcess.ExitStatus.NormalExit else "its process crashed")
+            (f"its process ended with exit status {code}"
+             if status == QProcess.ExitStatus.NormalExit else "its process crashed")
+            + f"; {RESTART_ADVICE}")
         if not said.startswith("The delivery engine"):
             said = f"The delivery engine stopped: {said}"
         return said if said.endswith(".") else said + "."

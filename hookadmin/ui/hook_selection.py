@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QObject, Slot
 
+from hookadmin.core.errors import HookadminError, SecretStoreError
 from hookadmin.ui.models import Roles
 from hookadmin.ui.queries import HookPageQuery, HookPageRows
 from hookadmin.ui.window_refresh import DELIVERIES_SHOWN
@@ -89,18 +90,24 @@ class HookSelection(QObject):
         """Find out on the keyring lane whether hook ``hook_id``'s secret is in this
         keyring, and tell the page if it still shows that hook. Not asked without a
         team key (the page says that already) nor of a keyring that could not be used
-        at the last call (no unlock prompt at each click; the banner says why), whose
-        failure here leaves the page as it is too."""
+        at the last call (no unlock prompt at each click or refresh; the status bar says
+        delivery waits for the keyring): a failure here counts as such a call, and
+        leaves the page as it is."""
         w = self.window
         if w.team_key_problem or w.keyring_problem:
             return
 
         def found(missing: bool) -> None:
+            w.keyring_answered(True)
             if w.page.hook is not None and w.page.hook.id == hook_id:
                 w.page.set_secret_missing(missing)
 
+        def failed(err: HookadminError) -> None:
+            if isinstance(err, SecretStoreError):
+                w.keyring_answered(False)
+
         w.keyring_lane.submit(lambda svc: svc.secrets.get_optional(hook_id) is None,
-                              found, lambda _err: None)
+                              found, failed)
 
     @Slot(QItemSelection, QItemSelection)
     def selection_changed(self, *_: object) -> None:

@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         # the window's own calls: the window's keyring answering says nothing of the
         # engine's, which says so itself once it reads secrets again.
         self.engine_keyring_problem = ""
+        self.engine_error = ""  # the engine's last error while it is stopped by it
         self.team_key_problem = ""  # why this machine cannot sign for the team database
         self.keyring_lane.busy_changed.connect(self.update_engine_state)
         # The periodic reads run on this lane, with a store of its own.
@@ -280,8 +281,9 @@ class MainWindow(QMainWindow):
 
         if engine is not None:
             engine.attempt_recorded.connect(self._on_attempt_recorded)
+            engine.running_changed.connect(self._on_engine_running)
             engine.running_changed.connect(self._update_status)
-            engine.errored.connect(self.show_banner)
+            engine.errored.connect(self._on_engine_errored)
             engine.keyring_changed.connect(self.engine_keyring_changed)
 
         self._restore_splitter()
@@ -400,7 +402,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def showEvent(self, event: object) -> None:
-        if self.completed and self.engine is not None and not self.engine.running:
+        if self.completed and self.engine is not None and not self.engine.running \
+                and not self.pause_action.isChecked():
             self.engine.start()
         super().showEvent(event)  # type: ignore[arg-type]
 
@@ -459,9 +462,27 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def engine_keyring_changed(self, problem: str) -> None:
-        """The engine's keyring reads failed (``problem``: why) or answer again ("")."""
+        """The engine's keyring reads failed (``problem``: why) or answer again (""):
+        the keyring answering the engine answers the window too."""
         self.engine_keyring_problem = problem
+        self.keyring_problem = self.keyring_problem and bool(problem)
         self.update_engine_state()
+
+    @Slot(str)
+    def _on_engine_errored(self, message: str) -> None:
+        """The engine stopped on an error: the banner says so until it runs again."""
+        self.engine_error = message
+        self.show_banner(message)
+
+    @Slot(bool)
+    def _on_engine_running(self, running: bool) -> None:
+        """Hide the engine's error when it runs again (a banner saying something else
+        stays); forget an ended engine's keyring problem."""
+        if running and self.engine_error == self.banner.text():
+            self.clear_banner()
+        self.engine_error = "" if running else self.engine_error
+        if not running:  # a new engine process says its own keyring problem, if any
+            self.engine_keyring_problem = ""
 
     @Slot(object)
     def _on_attempt_recorded(self, outcome: AttemptOutcome) -> None:

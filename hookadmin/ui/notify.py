@@ -64,7 +64,10 @@ class FailureNotices:
         self._last: dict[int, str] = {}
 
     def attempt_recorded(self, outcome: AttemptOutcome) -> None:
-        """Look at one attempt's outcome (in the GUI thread)."""
+        """Look at one attempt's outcome (in the GUI thread). A secret the keyring could
+        not give is no hook failing: the status bar says delivery waits for the keyring."""
+        if outcome.error_kind == "secret_unavailable":
+            return
         failed = outcome.error_kind is not None or outcome.status == "failed"
         before = self._last.get(outcome.hook_id)
         self._last[outcome.hook_id] = "failed" if failed else "ok"

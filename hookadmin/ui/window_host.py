@@ -67,7 +67,8 @@ class WindowHost(QObject):
 
     def open(self, service: HookService, like: MainWindow | None = None) -> MainWindow:
         """Show the window on ``service`` (which the host closes with the window),
-        where ``like`` is and in its state (default: where it was last closed)."""
+        where ``like`` is and in its state, paused if it is (default: where it was last
+        closed)."""
         window = MainWindow(service, self._make_engine(service.location),
                             ping_settings=self._ping_settings)
         if like is not None:
@@ -75,6 +76,8 @@ class WindowHost(QObject):
             window.setWindowState(like.windowState())
             window.splitter.setSizes(like.splitter.sizes())
             window.tabs.setCurrentIndex(like.tabs.currentIndex())
+            if like.pause_action.isChecked():
+                window.set_paused(True)  # paused stays paused on the other database
         window.switch_requested.connect(self.switch)
         self.window = window
         window.show()
@@ -84,7 +87,8 @@ class WindowHost(QObject):
     def switch(self, service: HookService) -> None:
         """Replace the window with one on ``service``: the old window's engine stops
         (in-flight deliveries stay pending, as at any stop), then the new window opens
-        and starts its engine, then the old window closes with its service."""
+        and starts its engine (a paused window's stays paused), then the old window
+        closes with its service."""
         old = self.window
         if old is not None and old.engine is not None:
             old.engine.stop()

@@ -22,6 +22,7 @@ from hookadmin.delivery.engine_messages import KeyringMessage, encode
 from hookadmin.ui.app import engine_for
 from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.window_host import WindowHost
 from tests.helpers import FAST, process_alive, resource
 from tests.receiver import Receiver, delay
 from tests.ui.conftest import HookFactory
@@ -173,3 +174,30 @@ def test_closing_the_window_ends_the_engine_process_within_3_s(
     assert not process_alive(pid)
     (delivery,) = service.store.list_deliveries()
     assert (delivery.status, delivery.attempts) == ("pending", 0)
+
+
+def test_a_paused_window_stays_paused_when_it_switches_database(
+        qtbot: QtBot, home: Path, tmp_path: Path) -> None:
+    host = WindowHost(EngineHost)
+    first = host.open(HookService(StoreLocation(home), origin="window"))
+    try:
+        qtbot.waitExposed(first)
+        first.pause_action.trigger()
+        assert first.engine is not None
+        qtbot.waitUntil(lambda: first.engine is not None and not first.engine.running,
+                        timeout=5000)
+        with qtbot.waitSignal(host.switched, timeout=10_000):
+            host.switch(HookService(StoreLocation(tmp_path / "other"), origin="window"))
+        second = host.window
+        assert second is not None
+        assert second is not first
+        qtbot.waitExposed(second)
+        assert second.pause_action.isChecked()
+        assert second.paused_box.isVisible()
+        assert second.engine is not None
+        assert not second.engine.running  # no engine process on the new database
+        assert second.engine_label.text() == "Delivery: paused"
+        second.pause_action.trigger()  # Resume there starts it
+        assert second.engine.running
+    finally:
+        host.close()

@@ -64,16 +64,18 @@ def test_an_engine_process_that_dies_is_reported_and_resume_starts_a_new_one(
     engine.running_changed.connect(lambda running: seen.append(("running", running)))
     os.kill(pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
-    assert seen == [("errored", "The delivery engine stopped: its process crashed."),
-                    ("running", False)]
+    crashed = ("The delivery engine stopped: its process crashed; choose Delivery → "
+               "Pause delivery twice to start it again.")
+    assert seen == [("errored", crashed), ("running", False)]
     assert not engine.running
     assert window.banner.isVisible()
-    assert window.banner.text() == "The delivery engine stopped: its process crashed."
+    assert window.banner.text() == crashed
     assert window.engine_label.text() == "Delivery: stopped"
 
     window.pause_action.trigger()  # Delivery → Pause, then resume: a new engine process
     window.pause_action.trigger()
     assert engine.running
+    assert not window.banner.isVisible()  # the engine's old error no longer holds
     qtbot.waitUntil(lambda: engine.process_id is not None)
     assert engine.process_id != pid
     service.publish("job.completed", resource("job.completed", 2))

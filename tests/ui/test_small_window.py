@@ -1,10 +1,13 @@
 """The window at a small size (800 x 500): the Add webhook form never scrolls sideways
 and its wrapped lines are whole, an empty hooks list has no sideways scrollbar, dialogs
 fit inside the window, and a selected delivery's attempts are in sight on the hook page
-and the Deliveries tab without scrolling."""
+and the Deliveries tab without scrolling, and a hook's page still fits with the paused
+banner and an engine error both showing."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,10 +18,11 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.ui import dialogs as window_dialogs
+from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.event_catalog import EventCatalogDialog
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.ping_viewer import PingViewer
-from tests.helpers import body, drain
+from tests.helpers import FAST, body, drain
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory
 from tests.ui.gui import (
@@ -226,3 +230,23 @@ def test_the_hook_page_s_attempts_area_has_no_scrollbar_before_a_delivery_is_cho
     click_row(qtbot, page.deliveries_view, 0)
     qtbot.waitUntil(lambda: page.attempts_view.toPlainText() != "")
     assert page.attempts_view.details.isVisible()
+
+
+def test_the_paused_banner_and_an_engine_error_fit_a_small_window(
+        qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
+        open_window: Callable[..., MainWindow]) -> None:
+    hook = hook_factory(receiver.url, name="ops", events=("job",))
+    engine = EngineHost(home, FAST)
+    window = open_window(engine)
+    qtbot.waitUntil(lambda: engine.process_id is not None, timeout=10_000)
+    pid = engine.process_id
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # a real engine error: its process dies
+    qtbot.waitUntil(lambda: not engine.running and window.banner.isVisible(), timeout=5000)
+    window.pause_action.trigger()
+    assert window.paused_box.isVisible()
+    select_hook(qtbot, window, hook.id)
+    window.resize(*SMALL)
+    settle_windows(qtbot)
+    assert window.minimumSizeHint().height() <= SMALL[1]
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == SMALL, timeout=5000)

@@ -287,6 +287,10 @@ def test_without_the_key_the_dialog_says_so_and_connects_when_asked(
     assert said.startswith(f"This machine has no team key for team database {team_id}")
     assert dialog.connect_button.text() == CONNECT_ANYWAY
     assert dialog.isVisible()
+    # The sentence shows whole: the dialog grows to the wrapped lines' height.
+    message = dialog.message
+    qtbot.waitUntil(lambda: message.height() >= message.heightForWidth(message.width()))
+    assert dialog.rect().contains(message.geometry())
     with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
         qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
     assert dialog.service is not None
