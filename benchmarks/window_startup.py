@@ -149,12 +149,13 @@ def child(args: argparse.Namespace) -> int:
     held: dict[str, Any] = {}
     calls: list[tuple[str, float]] = []  # (store method, ms) while recording
 
-    def timed_service(location: Any, remembered: bool, parent: Any = None) -> Any:
-        # The window opens its service from a 0-ms timer queued at its first paint, as
-        # the probe's is: whichever runs first, the first paint pass is over by then.
+    def timed_service(*a: Any, **kw: Any) -> Any:
+        # The window opens its service (and, since it paints a generic frame, reads which
+        # database that is) from a 0-ms timer queued at its first paint, as the probe's
+        # is: whichever runs first, the first paint pass is over by then.
         painted()
         t = time.time()
-        service = orig_open_service(location, remembered, parent)
+        service = orig_open_service(*a, **kw)
         mark("service_opened")
         result["service_open_ms"] = round((marks["service_opened"] - t) * 1000, 1)
         if service is None:

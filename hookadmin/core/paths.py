@@ -16,6 +16,6 @@ def data_home(explicit: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get(HOME_ENV)
     if env:
         return Path(env).expanduser()
-    import platformdirs  # only here: a window given --home or $HOOKADMIN_HOME paints without it
+    import platformdirs  # only here: the window reads its folders after its first paint
 
     return Path(platformdirs.user_data_dir("hookadmin", appauthor=False))

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from hookadmin.core.errors import InputError, SecretStoreError, StoreError
@@ -34,7 +34,7 @@ __all__ = ["CHOICE_FILE", "TeamCheck", "check_team_database", "choice_file", "fo
 def choice_file() -> Path:
     """The file the window's database choice is kept in (``database.json`` in the user
     config folder; ``$XDG_CONFIG_HOME`` is honoured on Linux)."""
-    import platformdirs  # imported when first needed, as json is: see hookadmin.ui.app
+    import platformdirs  # imported when first needed: the window reads it after its first paint
 
     return Path(platformdirs.user_config_dir("hookadmin", appauthor=False)) / CHOICE_FILE
 
@@ -93,7 +93,7 @@ def load_choice(path: Path | None = None) -> str | None:
     except (OSError, ValueError) as err:  # unreadable, or not UTF-8
         log.warning("ignoring %s: %s", path, err)
         return None
-    import json  # only when there is a file: the window's start reads it before its frame
+    import json  # only when there is a file
 
     try:
         data = json.loads(text)
@@ -160,7 +160,8 @@ def remembered_location(home: Path, path: Path | None = None) -> StoreLocation |
     return StoreLocation(home, with_password(url, read_entry(PASSWORD_ENTRY.format(url=url))))
 
 
-class TeamCheck(NamedTuple):
+@dataclass(frozen=True)
+class TeamCheck:
     """What :func:`check_team_database` found.
 
     Attributes:
