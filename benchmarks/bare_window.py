@@ -6,7 +6,8 @@ same machine, so the two are measured side by side::
     .venv/bin/python benchmarks/bare_window.py                 # offscreen, 3 runs
     DISPLAY=:58 .venv/bin/python benchmarks/bare_window.py --platforms offscreen,xcb
 
-Each run starts a fresh ``python`` process (as ``window_startup.py`` starts the window)
+Each run starts a fresh ``python`` process (as ``window_startup.py`` starts the window,
+both running their file's compiled module: ``python -m compileall -q benchmarks`` first)
 that imports PySide6, makes a ``QApplication`` and an empty ``QMainWindow`` with a menu bar
 and a status bar at the window's default size (1280 x 820), shows it and stops at the end
 of its first paint pass (a 0-ms timer queued from the window's first paint event; the
@@ -32,6 +33,8 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 SPAWN_ENV = "HOOKADMIN_BENCH_SPAWN"
+# The child runs this file's compiled module, as window_startup.py's does (see there).
+CHILD = "import sys; sys.path.insert(0, {folder!r}); import {module} as m; sys.exit(m.main())"
 
 
 def child() -> int:
@@ -83,7 +86,9 @@ def main() -> int:
         for _ in range(args.runs):
             env = dict(os.environ, QT_QPA_PLATFORM=platform)
             env[SPAWN_ENV] = repr(time.time())
-            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child"],
+            child_code = CHILD.format(folder=str(Path(__file__).resolve().parent),
+                                      module=Path(__file__).stem)
+            proc = subprocess.run([sys.executable, "-c", child_code, "--child"],
                                   env=env, capture_output=True, text=True, timeout=120,
                                   check=True)
             line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
