@@ -34,7 +34,7 @@ from pathlib import Path  # noqa: E402
 
 SPAWN_ENV = "HOOKADMIN_BENCH_SPAWN"
 # The child runs this file's compiled module, as window_startup.py's does (see there).
-CHILD = "import sys; sys.path.insert(0, {folder!r}); import {module} as m; sys.exit(m.main())"
+CHILD = "import sys; sys.path[0] = {folder!r}; import {module} as m; sys.exit(m.main())"
 
 
 def child() -> int:
