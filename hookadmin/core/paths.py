@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 
-import platformdirs
-
 from hookadmin.core.errors import DataDirectoryError, HookadminError
 
 HOME_ENV = "HOOKADMIN_HOME"
@@ -28,6 +26,8 @@ def data_home(explicit: str | os.PathLike[str] | None = None) -> Path:
 def default_home() -> Path:
     """The user data folder, the data directory when neither ``--home`` nor
     ``$HOOKADMIN_HOME`` names one (not created here)."""
+    import platformdirs  # only here: the window reads its folders after its first paint
+
     return Path(platformdirs.user_data_dir("hookadmin", appauthor=False))
 
 
