@@ -313,7 +313,7 @@ def test_a_data_directory_that_cannot_be_used_is_said_with_the_windows_fix(
             QTimer.singleShot(20, answer)
 
     QTimer.singleShot(0, answer)
-    assert open_service(StoreLocation(blocker / "home"), remembered=False) is None
+    assert open_service(str(blocker / "home"), None) is None
     assert said == [f"Cannot use {blocker / 'home'} as the data directory (Not a "
                     "directory); start hookadmin again with --home set to a folder you "
                     "can write to."]
