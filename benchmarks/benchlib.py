@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from hookadmin.delivery.bookkeeping import MODULE as BOOKKEEPING_MODULE
+from hookadmin.delivery.policy import DeliverySettings
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -467,6 +470,22 @@ class CpuMeter:
 
 
 # -- inputs ------------------------------------------------------------------------------------
+
+def bare_session(concurrency: int) -> aiohttp.ClientSession:
+    """The bare aiohttp loops' session, set up as the engine's
+    (:func:`hookadmin.delivery.http.make_session`) is, so a ratio compares the same
+    per-request work: ``concurrency`` connections, no cookie jar (``DummyCookieJar``:
+    the default jar filters and stores cookies on every request), no proxy from the
+    environment, the engine's default timeouts (seconds). Create it on the running
+    event loop."""
+    settings = DeliverySettings()
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency), trust_env=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=settings.attempt_timeout,
+                                      connect=settings.connect_timeout,
+                                      sock_connect=settings.connect_timeout))
+
 
 def job_bodies(count: int, *, first_id: int = 10_000_000) -> list[bytes]:
     """``count`` copies of the real ``job-completed.json`` bytes, each with its own job id

@@ -12,7 +12,8 @@ reported), each ``--events`` x 8 hooks deliveries of the real ``job-completed.js
 body at 64 in flight:
 
 * ``aiohttp``: a bare ``aiohttp.ClientSession`` loop of 64 coroutines with hookadmin's
-  header set (constant values), as ``throughput.py``'s (a);
+  header set (constant values) and the engine's session settings, as
+  ``throughput.py``'s (a);
 * ``engine, stand-in bookkeeper``: hookadmin's :class:`~hookadmin.delivery.engine.Engine`
   in this process, signing and sending as always, with its bookkeeping process replaced
   by an in-process stand-in that hands out deliveries from memory and records nothing
@@ -40,15 +41,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import benchlib
+import engine_phase
 
 from hookadmin.core.hooks import Hook
-from hookadmin.core.secrets import HookSecrets
 from hookadmin.core.service import HookService
 from hookadmin.delivery import engine as engine_module
 from hookadmin.delivery.bookkeeping_wire import (
@@ -60,19 +60,13 @@ from hookadmin.delivery.bookkeeping_wire import (
     TurnResult,
 )
 from hookadmin.delivery.engine import AttemptOutcome, Engine
+from hookadmin.delivery.gc_tuning import engine_gc
 from hookadmin.delivery.policy import DeliverySettings
 
 SCRIPT = "engine_parts.py"
 PHASES = ("aiohttp", "engine, stand-in bookkeeper", "engine")
 HOOKS = 8
 CONCURRENCY = 64
-SECRET = "ab" * 32
-HEADERS = {
-    "Content-Type": "application/json", "User-Agent": "hookadmin/0.1.0",
-    "X-Hook-Event": "job.completed", "X-Hook-Delivery": "00000000-0000-4000-8000-000000000000",
-    "X-Hook-Signature": "0" * 64, "webhook-id": "00000000-0000-4000-8000-000000000000",
-    "webhook-timestamp": "1764400000", "webhook-signature": "v1," + "A" * 43 + "=",
-}
 
 
 # -- counting event loop -------------------------------------------------------------------
@@ -117,36 +111,18 @@ Times = tuple[float, float, float]  # (this process's CPU, the bookkeeper's CPU,
 
 
 def _run(coro: Coroutine[Any, Any, Times], counts: Counter[str] | None) -> Times:
-    """Run ``coro`` on a fresh loop (a counting one when ``counts`` is given)."""
+    """Run ``coro`` on a fresh loop (a counting one when ``counts`` is given), with the
+    collector's threshold the engine's loop runs with (``delivery/gc_tuning.py``), for
+    every phase alike."""
     loop = _CountingLoop(counts) if counts is not None else asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(coro)
+        with engine_gc():
+            return loop.run_until_complete(coro)
     finally:
         loop.close()
 
 
 # -- phases ------------------------------------------------------------------------------------
-
-class _Secrets(HookSecrets):
-    """One secret for every hook, in memory (the stand-in phase reads no keyring)."""
-
-    def get(self, hook_id: int) -> str:
-        return SECRET
-
-    def get_optional(self, hook_id: int, *, previous: bool = False,
-                     options: bool = False) -> str | None:
-        return None if previous or options else SECRET
-
-    def get_many(self, hook_ids: Sequence[int], *,
-                 on_found: Callable[[int, str], None] | None = None) -> dict[int, str]:
-        for hook_id in hook_ids:
-            if on_found is not None:
-                on_found(hook_id, SECRET)
-        return dict.fromkeys(hook_ids, SECRET)
-
-    def close(self) -> None:
-        return None
-
 
 class _StandIn:
     """The bookkeeping process's calls, answered in this process from memory: claims
@@ -203,11 +179,11 @@ def _stand_in(keeper: _StandIn) -> Iterator[None]:
 async def _bare(urls: list[str], bodies: list[bytes]) -> Times:
     total = len(bodies) * len(urls)
     counter = itertools.count()
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as s:
+    async with benchlib.bare_session(CONCURRENCY) as s:
         async def worker() -> None:
             while (i := next(counter)) < total:
                 async with s.post(urls[i % HOOKS], data=bodies[i // HOOKS],
-                                  headers=HEADERS) as resp:
+                                  headers=engine_phase.HEADERS) as resp:
                     await resp.read()
         cpu0, t0 = benchlib.self_cpu_seconds(), time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
@@ -262,8 +238,7 @@ def run_phase(name: str, nginx: benchlib.Nginx, bodies: list[bytes], tmp: Path,
             for n, url in enumerate(urls, 1):
                 service.create_hook(url=url, events=["job"], name=f"bench {n}")
             service.set_delivery_options(retry_schedule=[0])
-            for i in range(0, len(bodies), 1000):
-                service.publish_many([("job.completed", b) for b in bodies[i:i + 1000]])
+            engine_phase.publish_bodies(service, bodies)
         cpu, keeper, wall = _run(_engine(
             lambda report: Engine(home, settings=settings, on_attempt=report), total), counts)
         total -= 1  # timed from the first attempt's record to the last
@@ -274,7 +249,7 @@ def run_phase(name: str, nginx: benchlib.Nginx, bodies: list[bytes], tmp: Path,
             # A data directory that does not exist: no store, so no change feed either.
             home = Path(tempfile.mkdtemp(dir=tmp)) / "none"
             cpu, keeper, wall = _run(_engine(
-                lambda report: Engine(home, settings=settings, secrets=_Secrets(),
+                lambda report: Engine(home, settings=settings, secrets=engine_phase.OneSecret(),
                                       on_attempt=report), total), counts)
         total -= 1
     return {"cpu_us": cpu / total * 1e6, "keeper_us": keeper / total * 1e6,

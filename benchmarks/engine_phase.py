@@ -1,11 +1,14 @@
-"""The set-up that the engine benchmarks timing one phase at a time share (``lanes.py``,
-``idle_wake.py``): their common options, a fresh data directory per phase, hookadmin's
-:class:`~hookadmin.delivery.engine.Engine` run in this process until the phase is
-finished, and the successful attempts of one hook read back from the database
-afterwards.
+"""The set-up that the engine benchmarks share: for those timing one phase at a time
+(``lanes.py``, ``idle_wake.py``) their common options, a fresh data directory per
+phase, hookadmin's :class:`~hookadmin.delivery.engine.Engine` run in this process until
+the phase is finished, and the successful attempts of one hook read back from the
+database afterwards; for those comparing the engine with bare aiohttp
+(``engine_parts.py``, ``send_layers.py``) the constant header set and an in-memory
+secret; and publishing a list of bodies in batches (``engine_parts.py``,
+``isolation.py``).
 
-Not a benchmark itself: ``benchmarks/lanes.py`` and ``benchmarks/idle_wake.py`` import
-it (``benchmarks/`` is on ``sys.path`` when either is run).
+Not a benchmark itself: the benchmarks import it (``benchmarks/`` is on ``sys.path``
+when one is run).
 """
 
 from __future__ import annotations
@@ -16,14 +19,53 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from hookadmin.core.secrets import HookSecrets
+from hookadmin.core.service import HookService
 from hookadmin.core.store import DB_FILENAME
 from hookadmin.delivery.engine import Engine
 
 POLL_S = 0.05  # how often the event loop looks whether the phase is finished
+SECRET = "ab" * 32  # every hook's secret in the phases that read no keyring
+# hookadmin's header set with constant values: what a bare aiohttp loop sends.
+HEADERS = {
+    "Content-Type": "application/json", "User-Agent": "hookadmin/0.1.0",
+    "X-Hook-Event": "job.completed", "X-Hook-Delivery": "00000000-0000-4000-8000-000000000000",
+    "X-Hook-Signature": "0" * 64, "webhook-id": "00000000-0000-4000-8000-000000000000",
+    "webhook-timestamp": "1764400000", "webhook-signature": "v1," + "A" * 43 + "=",
+}
+
+
+class OneSecret(HookSecrets):
+    """:data:`SECRET` for every hook, in memory (no keyring is read); no previous
+    secret and no other secrets."""
+
+    def get(self, hook_id: int) -> str:
+        return SECRET
+
+    def get_optional(self, hook_id: int, *, previous: bool = False,
+                     options: bool = False) -> str | None:
+        return None if previous or options else SECRET
+
+    def get_many(self, hook_ids: Sequence[int], *,
+                 on_found: Callable[[int, str], None] | None = None) -> dict[int, str]:
+        for hook_id in hook_ids:
+            if on_found is not None:
+                on_found(hook_id, SECRET)
+        return dict.fromkeys(hook_ids, SECRET)
+
+    def close(self) -> None:
+        return None
+
+
+def publish_bodies(service: HookService, bodies: Sequence[bytes], *,
+                   event_type: str = "job.completed", batch: int = 1000) -> None:
+    """Publish one ``event_type`` event per body, ``batch`` per transaction."""
+    for i in range(0, len(bodies), batch):
+        service.publish_many([(event_type, b) for b in bodies[i:i + batch]])
 
 
 def add_common_options(p: argparse.ArgumentParser) -> None:

@@ -44,7 +44,7 @@ from hookadmin.ui.window_host import WindowHost  # noqa: E402
 
 app = QApplication(sys.argv)
 host = WindowHost(EngineHost)
-window = host.open_frame(StoreLocation(home))
+window = host.open_frame()
 app.processEvents()  # the frame paints
 host.complete(HookService(StoreLocation(home), origin="window"))
 gc.freeze()  # where hookadmin gui freezes first

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import benchlib
+import engine_phase
 
 from hookadmin.core.service import HookService
 from hookadmin.delivery.engine import AttemptOutcome, Engine
@@ -76,8 +77,7 @@ def run_phase(name: str, nginx: benchlib.Nginx, hang_url: str | None, bodies: li
                                           name="healthy")
             if hang_url:
                 service.create_hook(url=hang_url, events=["job"], name="hanging")
-            for i in range(0, len(bodies), 5000):
-                service.publish_many([(EVENT_TYPE, b) for b in bodies[i:i + 5000]])
+            engine_phase.publish_bodies(service, bodies, event_type=EVENT_TYPE, batch=5000)
         want = len(bodies)
         counts: Counter[tuple[bool, str]] = Counter()
         errors: Counter[str] = Counter()

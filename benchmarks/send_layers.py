@@ -32,9 +32,9 @@ from typing import Any
 
 import aiohttp
 import benchlib
+import engine_phase
 
 from hookadmin.core.hooks import Hook
-from hookadmin.core.secrets import HookSecrets
 from hookadmin.core.signing import delivery_headers
 from hookadmin.core.store import DeliveryJob
 from hookadmin.delivery.event_loop import EventLoop
@@ -47,22 +47,6 @@ from hookadmin.delivery.session_pool import SessionPool
 
 SCRIPT = "send_layers.py"
 LAYERS = ("aiohttp", "send", "sign+send", "sender")
-SECRET = "ab" * 32
-HEADERS = {
-    "Content-Type": "application/json", "User-Agent": "hookadmin/0.1.0",
-    "X-Hook-Event": "job.completed", "X-Hook-Delivery": "00000000-0000-4000-8000-000000000000",
-    "X-Hook-Signature": "0" * 64, "webhook-id": "00000000-0000-4000-8000-000000000000",
-    "webhook-timestamp": "1764400000", "webhook-signature": "v1," + "A" * 43 + "=",
-}
-
-
-class _Secret(HookSecrets):
-    """One secret for every hook, in memory."""
-
-    def get(self, hook_id: int) -> str:
-        return SECRET
-
-
 def _hook(url: str) -> Hook:
     return Hook(id=1, name="bench", url=url, events=("job",))
 
@@ -75,21 +59,21 @@ async def _layer(name: str, url: str, body: bytes, total: int, concurrency: int
     session = make_session(settings) if name != "aiohttp" else aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=concurrency))
     pool = SessionPool(settings)
-    cache = SecretCache(_Secret())
+    cache = SecretCache(engine_phase.OneSecret())
     sender = Sender(cache, pool, settings)
     hook = _hook(url)
     await cache.get(hook)
     one: Callable[[int], Awaitable[object]]
 
     async def bare(_i: int) -> None:
-        async with session.post(url, data=body, headers=HEADERS) as resp:
+        async with session.post(url, data=body, headers=engine_phase.HEADERS) as resp:
             await resp.read()
 
     async def hookadmin_send(_i: int) -> object:
-        return await send(session, url, HEADERS, body, settings)
+        return await send(session, url, engine_phase.HEADERS, body, settings)
 
     async def sign_send(i: int) -> object:
-        headers = delivery_headers(secret=SECRET, event_type="job.completed",
+        headers = delivery_headers(secret=engine_phase.SECRET, event_type="job.completed",
                                    delivery_id=f"00000000-0000-4000-8000-{i:012d}",
                                    timestamp=int(time.time()), body=body)
         return await send(session, url, headers, body, settings)

@@ -25,8 +25,9 @@ What is measured, all against the same nginx, in one run:
   the same body bytes and hookadmin's header set (constant values, no signing) at the
   engine's own concurrency, min(max_in_flight, hooks x per_hook_in_flight): 64 with the
   default 8 hooks (8 x 8 = ``max_in_flight``), so both send at most as many requests at
-  once. The Python ceiling. Run before and after the engine; the ratio uses the mean of
-  both.
+  once, with the engine's session settings (no cookie jar, its timeouts:
+  ``benchlib.bare_session``). The Python ceiling. Run before and after the engine; the
+  ratio uses the mean of both.
 * **(b) httpx**: a plain ``httpx.AsyncClient`` (default transport; pool limits raised to
   the concurrency, like the engine's client) doing the same.
 * **wrk** (if installed): nginx's own ceiling with a C client (sanity check).
@@ -56,7 +57,6 @@ from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import benchlib
 import httpx
 
@@ -130,8 +130,7 @@ async def _aiohttp_run(urls: list[str], bodies: list[bytes], total: int,
     statuses: Counter[int] = Counter()
     counter = itertools.count()
     hooks = len(urls)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with benchlib.bare_session(concurrency) as session:
         async def worker() -> None:
             while (i := next(counter)) < total and time.perf_counter() < deadline:
                 async with session.post(urls[i % hooks], data=bodies[i // hooks],

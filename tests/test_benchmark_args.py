@@ -1,10 +1,14 @@
-"""Benchmark scripts refuse bad arguments with one sentence and exit 2, changing nothing."""
+"""Benchmark scripts refuse bad arguments with one sentence and exit 2, changing nothing;
+what they print is plain."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.helpers import REPO_ROOT
 
@@ -45,3 +49,11 @@ def test_gc_freeze_without_a_home_prints_its_usage() -> None:
     assert proc.returncode == 2
     assert "usage:" in proc.stderr
     assert "HOME" in proc.stderr
+
+
+def test_lanes_medians_print_without_float_artefacts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The median of two phases is their mean: 0.1 and 0.2 gave 0.15000000000000002.
+    monkeypatch.syspath_prepend(str(REPO_ROOT / "benchmarks"))
+    lanes = importlib.import_module("lanes")
+    assert str(lanes._median([0.1, 0.2])) == "0.15"
+    assert str(lanes._median([2112.1, 2112.1, 5.0])) == "2112.1"

@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from hookadmin.cli import metrics
@@ -86,10 +88,10 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
 
     def on_keyring(problem: str | None) -> None:
         nonlocal keyring_down, keyring_problem
-        keyring_down = problem is not None
+        was_down, keyring_down = keyring_down, problem is not None
         keyring_problem = problem or ""
-        if args.until_idle:
-            return  # the run ends with one sentence instead (see below)
+        if args.until_idle or (problem is None and not was_down):
+            return  # the run ends with one sentence instead (see below); or it never was
         if problem is None:
             print("hookadmin worker: the OS keyring can be used again; waiting deliveries "
                   "go out now.", file=sys.stderr, flush=True)
@@ -160,19 +162,26 @@ def run(args: argparse.Namespace, location: StoreLocation) -> int:
         running[0] = False
         if server is not None:
             server.close()
-    if args.until_idle and keyring_down and args.share_of is None:
-        stop_others()
-        for other in others:
-            _wait_for_engine(other)
-        raise SecretStoreError(_keyring_sentence(len(waiting), keyring_problem),
-                               cause="unavailable")
     if args.share_of is not None:  # one of the others: the first engine sums up
+        summary = EngineSummary(attempts, keyring_problem if keyring_down else None,
+                                sorted(waiting))
         try:
-            print(attempts, flush=True)
+            print(summary.line(), flush=True)
         except BrokenPipeError:  # the first engine has gone: nobody to tell
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    counts = [attempts] + [_wait_for_engine(other) for other in others]
+    if args.until_idle and keyring_down:
+        stop_others()  # the run ends with the keyring's sentence anyway
+    summaries = [_wait_for_engine(other) for other in others]
+    # Every engine's view of the keyring counts: the one that met it locked may be any.
+    problems = [keyring_problem] if keyring_down else []
+    problems += [s.keyring_problem for s in summaries if s.keyring_problem is not None]
+    if args.until_idle and problems:
+        for s in summaries:
+            waiting.update(s.waiting)
+        raise SecretStoreError(_keyring_sentence(len(waiting), problems[0]),
+                               cause="unavailable")
+    counts = [attempts] + [s.attempts for s in summaries]
     total = sum(counts)
     split = f" by {len(counts)} engines ({', '.join(map(str, counts))})" if others else ""
     print(f"hookadmin worker: {total} attempt{'' if total == 1 else 's'} made{split}.",
@@ -219,17 +228,54 @@ class AttemptLines:
             sys.stderr.flush()
 
 
-def _wait_for_engine(other: subprocess.Popen[str]) -> int:
+@dataclass(frozen=True)
+class EngineSummary:
+    """What one of ``worker --processes N``'s other engines tells the first when it
+    ends, as one JSON line on its standard output.
+
+    Attributes:
+        attempts: the attempts it made.
+        keyring_problem: why it could not use the OS keyring when it ended, or None.
+        waiting: the ids of the deliveries that waited for the keyring meanwhile.
+    """
+
+    attempts: int
+    keyring_problem: str | None = None
+    waiting: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        """The summary as one line of JSON (without its newline)."""
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_line(cls, text: str) -> EngineSummary:
+        """The summary one line holds; an engine that ended without one (killed) or
+        with another shape made no attempts as far as the first engine knows."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return cls(0)
+        if not isinstance(data, dict):
+            return cls(0)
+        attempts, problem, waiting = (data.get("attempts"), data.get("keyring_problem"),
+                                      data.get("waiting"))
+        return cls(attempts if isinstance(attempts, int) else 0,
+                   problem if isinstance(problem, str) else None,
+                   [w for w in waiting if isinstance(w, str)]
+                   if isinstance(waiting, list) else [])
+
+
+def _wait_for_engine(other: subprocess.Popen[str]) -> EngineSummary:
     """Wait for one of ``worker --processes N``'s other engines to end (its standard
-    input stays open meanwhile, see :func:`_stop_with_first_engine`); returns the
-    attempts it reported (0 if it reported none)."""
+    input stays open meanwhile, see :func:`_stop_with_first_engine`); returns what it
+    reported (no attempts if it reported nothing)."""
     assert other.stdout is not None
     assert other.stdin is not None
     out = other.stdout.read()
     other.wait()
     other.stdout.close()
     other.stdin.close()
-    return int(out) if out.strip().isdigit() else 0
+    return EngineSummary.from_line(out.strip())
 
 
 def _stop_with_first_engine(engine: Engine) -> None:

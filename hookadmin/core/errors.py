@@ -7,6 +7,7 @@ status 2 and every other :class:`HookadminError` to exit status 1.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Self
 
 
@@ -69,6 +70,28 @@ class TeamKeyMismatch(TeamKeyError):
 
 class StoreError(HookadminError):
     """The local database cannot be opened or is from a newer hookadmin."""
+
+
+class DataDirectoryError(StoreError):
+    """The data directory cannot be used: it is not a folder, cannot be created or
+    written, or its disk is full. ``str()`` is the command line's sentence (ending
+    "choose another --home"); the window says the fix for how it was started
+    (:func:`hookadmin.core.paths.window_sentence`).
+
+    Attributes:
+        folder: the data directory.
+        reason: why it cannot be used, as the OS says it ("Not a directory").
+    """
+
+    def __init__(self, folder: Path, reason: str) -> None:
+        super().__init__(self.sentence(folder, reason, "choose another --home"))
+        self.folder = folder
+        self.reason = reason
+
+    @staticmethod
+    def sentence(folder: Path, reason: str, fix: str) -> str:
+        """The sentence ``Cannot use FOLDER as the data directory (REASON); FIX.``"""
+        return f"Cannot use {folder} as the data directory ({reason}); {fix}."
 
 
 class StoreUnavailable(StoreError):

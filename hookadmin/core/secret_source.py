@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # keyring and cryptography are imported on first use
 
 
 def open_hook_secrets(location: StoreLocation, store_id: str,
-                      parent_ids: Sequence[str] = ()) -> HookSecrets:
+                      parent_ids: Sequence[str] = (), *, prompt: bool = True) -> HookSecrets:
     """The hook secrets of the store at ``location``.
 
     Args:
@@ -21,6 +21,8 @@ def open_hook_secrets(location: StoreLocation, store_id: str,
         store_id: the store's id (the keyring namespace, or the team database id that
             the team key and every sealed secret are bound to).
         parent_ids: SQLite only: the ids of the databases this one was copied from.
+        prompt: SQLite only: whether a locked keyring is asked to unlock (the desktop
+            may ask for the password); the engine passes False.
 
     Returns:
         For SQLite, the OS keyring (:class:`~hookadmin.core.secrets.SecretStore`); for a
@@ -32,7 +34,7 @@ def open_hook_secrets(location: StoreLocation, store_id: str,
     if location.url is None:
         from hookadmin.core.secrets import SecretStore
 
-        return SecretStore(store_id, parent_ids=list(parent_ids))
+        return SecretStore(store_id, parent_ids=list(parent_ids), prompt=prompt)
     from hookadmin.core.team.secrets import team_secrets
 
     return team_secrets(location.url, store_id)

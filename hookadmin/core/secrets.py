@@ -123,11 +123,14 @@ class SecretStore:
             :func:`keyring.get_keyring` selects (honouring the user's keyring config).
         parent_ids: store ids of the databases this one was copied from, whose
             secrets it reads (never writes or deletes) until it has its own.
+        prompt: ask the Secret Service to unlock a locked collection (the desktop may
+            ask for the password); False: a locked one is only reported (the engine).
     """
 
     def __init__(self, store_id: str, backend: Any | None = None, *,
-                 parent_ids: Sequence[str] = ()) -> None:
+                 parent_ids: Sequence[str] = (), prompt: bool = True) -> None:
         self._store_id = store_id
+        self._prompt = prompt
         self._backend = backend
         self._parent_ids = tuple(parent_ids)
         self._lock = threading.RLock()
@@ -153,6 +156,13 @@ class SecretStore:
     def _keyring(self) -> Any:
         return keyring_backend(self._backend)
 
+    def keyring(self) -> Any:
+        """The keyring backend this store uses (see :func:`keyring_backend`).
+
+        Raises:
+            SecretStoreError: there is no usable backend."""
+        return self._keyring()
+
     def check(self) -> None:
         """Make sure the keyring can be used now, without reading any secret (one
         round trip on an open connection).
@@ -161,8 +171,8 @@ class SecretStore:
             SecretStoreError: no backend, locked, or not answering.
         """
         backend = self._keyring()
-        if _is_secret_service(backend):
-            self._with_collection(backend, _ensure_unlocked)
+        if is_secret_service(backend):
+            self._with_collection(backend, lambda c: _ensure_unlocked(c, self._prompt))
         else:
             with _translated():
                 backend.get_password(SERVICE_NAME, self._username(0))
@@ -192,7 +202,7 @@ class SecretStore:
         names = [self._username(hook_id, previous=previous, options=options, store_id=s)
                  for s in (self._store_id, *self._parent_ids)]
         backend = self._keyring()
-        if _is_secret_service(backend):
+        if is_secret_service(backend):
             def read(collection: Collection) -> str | None:
                 for name in names:
                     value = _read_item(collection, _find(collection, name))
@@ -225,7 +235,7 @@ class SecretStore:
         if not hook_ids:
             return {}
         backend = self._keyring()
-        if not _is_secret_service(backend) or len(hook_ids) <= _LOOKUP_ONE_BY_ONE:
+        if not is_secret_service(backend) or len(hook_ids) <= _LOOKUP_ONE_BY_ONE:
             found = {}
             for hook_id in hook_ids:
                 value = self.get_optional(hook_id)
@@ -273,7 +283,7 @@ class SecretStore:
         """
         name = self._username(hook_id, previous=previous, options=options)
         backend = self._keyring()
-        if _is_secret_service(backend):
+        if is_secret_service(backend):
             def write(collection: Collection) -> None:
                 collection.create_item(f"Password for '{name}' on '{SERVICE_NAME}'",
                                        {**_attributes(name), "application": APPLICATION},
@@ -305,7 +315,7 @@ class SecretStore:
             SecretStoreError: the keyring is unusable.
         """
         backend = self._keyring()
-        if _is_secret_service(backend):
+        if is_secret_service(backend):
             def remove(collection: Collection) -> None:
                 from secretstorage.exceptions import ItemNotFoundException
 
@@ -362,7 +372,7 @@ class SecretStore:
             connection.close()
             raise
         link.collection = collection  # closed by _with_collection if not unlocked
-        _ensure_unlocked(collection)
+        _ensure_unlocked(collection, self._prompt)
         return collection
 
 
@@ -437,19 +447,22 @@ def _read_item(collection: Collection, item: Item | None) -> str | None:
     return value.decode("utf-8")
 
 
-def _ensure_unlocked(collection: Collection) -> None:
-    """Unlock the collection if it is locked (the desktop may ask for the password).
+def _ensure_unlocked(collection: Collection, prompt: bool) -> None:
+    """Unlock the collection if it is locked and ``prompt`` allows (the desktop may ask
+    for the password).
 
     Raises:
         SecretStoreError: it stays locked (``cause == "locked"``).
     """
     if collection.is_locked():
-        collection.unlock()
+        if prompt:
+            collection.unlock()
         if collection.is_locked():
             raise SecretStoreError(LOCKED, cause="locked")
 
 
-def _is_secret_service(backend: Any) -> bool:
+def is_secret_service(backend: Any) -> bool:
+    """True when ``backend`` is keyring's Secret Service backend (Linux)."""
     try:
         from keyring.backends import SecretService
     except ImportError:  # keyring without secretstorage (macOS, Windows)

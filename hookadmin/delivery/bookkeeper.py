@@ -82,7 +82,9 @@ class Bookkeeper:
 
     def __init__(self, home: StoreLocation | Path, settings: DeliverySettings) -> None:
         self.location = as_location(home)
-        self.store: Repository = open_store(self.location, durable=False)
+        # Its turns never wait for a checkpoint of SQLite's log (a thread does them).
+        self.store: Repository = open_store(self.location, durable=False,
+                                            checkpoint_thread=True)
         self.secrets: HookSecrets | None = None  # made when a replaced secret expires
         self.base_settings = settings
         self.forced_strict = settings.strict_network
@@ -146,6 +148,11 @@ class Bookkeeper:
         # commit (a team database's NOTIFY reaches each connection on its own).
         full = version != self.data_version or now >= self.next_full_turn or self.backlog \
             or request.look
+        if request.secret_waits_due:  # the keyring is back: they go out at once
+            brought = self.store.retry_secret_waits(time.time())
+            self.logs.append((logging.INFO, f"{brought} deliveries that waited for the "
+                                            "keyring are due now"))
+            full = True
         if full:
             self.data_version = version
             self.next_full_turn = now + self.settings.poll_interval
@@ -408,8 +415,9 @@ class Bookkeeper:
                 if self.secrets is None:
                     from hookadmin.core.secret_source import open_hook_secrets
 
-                    self.secrets = open_hook_secrets(self.location, self.store.store_id,
-                                                     self.store.parent_store_ids)
+                    self.secrets = open_hook_secrets(  # never a password prompt
+                        self.location, self.store.store_id, self.store.parent_store_ids,
+                        prompt=False)
                 try:
                     self.secrets.delete(hook.id, previous=True)
                 except SecretStoreError:

@@ -243,14 +243,14 @@ def _retrieved(future: asyncio.Future[Reply]) -> None:
 def write_message(write: Callable[[bytes], object], message: Request | Reply) -> None:
     """Send one message of the wire: its length (4 bytes, big-endian), then its pickle.
 
-    ``write`` takes bytes and sends all of them (``socket.sendall``), called twice; it
-    raises what it raises (``OSError`` once the other end is gone). Both ends use it:
-    the child for its replies, and whoever plays the engine's end of the socket pair
-    for requests.
+    ``write`` takes bytes and sends all of them (``socket.sendall``), called once per
+    message (length and pickle together, so the reader is woken once, not once for
+    the length and again for the rest); it raises what it raises (``OSError`` once the
+    other end is gone). Both ends use it: the child for its replies, and whoever plays
+    the engine's end of the socket pair for requests.
     """
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    write(len(data).to_bytes(4, "big"))
-    write(data)
+    write(len(data).to_bytes(4, "big") + data)
 
 
 def _serve(sock: socket.socket) -> None:

@@ -122,7 +122,9 @@ class TurnRequest:
     per ``claim`` (None: the engine has no room), and with ``check_idle`` tell whether
     nothing is queued or due now. With ``look``, a publisher has just signalled new work
     (:meth:`hookadmin.core.store.ports.ChangeFeed.signalled`): fan out now, even if the
-    bookkeeper's own connection has not seen the change yet. Reply:
+    bookkeeper's own connection has not seen the change yet. With ``secret_waits_due``,
+    the keyring can be used again: deliveries that waited for their secret are made due
+    now, before the claim. Reply:
     :class:`TurnResult`, perhaps after a :class:`Claimed`."""
 
     finished: list[FinishedWire]
@@ -131,6 +133,7 @@ class TurnRequest:
     claim: ClaimRequest | None
     check_idle: bool
     look: bool = False
+    secret_waits_due: bool = False
 
 
 @dataclass(frozen=True)

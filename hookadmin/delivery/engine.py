@@ -47,6 +47,7 @@ from hookadmin.delivery.bookkeeping_wire import (
 from hookadmin.delivery.dispatcher import Dispatcher
 from hookadmin.delivery.event_loop import EventLoop
 from hookadmin.delivery.event_loop import run as run_on
+from hookadmin.delivery.keyring_wait import KeyringWait
 from hookadmin.delivery.policy import DeliverySettings
 from hookadmin.delivery.secret_cache import SecretCache
 from hookadmin.delivery.sender import Ended, Sender, internal_error
@@ -129,6 +130,15 @@ class Engine:
             if run is not None:  # a loop waiting for its next look stops now
                 loop.call_soon_threadsafe(run.wake.set)
 
+    def keyring_answered(self, ok: bool) -> None:
+        """The window's own keyring call succeeded (``ok``: deliveries that wait for the
+        keyring go out at once) or failed (the engine watches the keyring too and says
+        when it can be used); safe to call from any thread, ignored when not running."""
+        loop, run = self._loop, self._run
+        if loop is not None and run is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has just closed
+                loop.call_soon_threadsafe(run.keyring_answered, ok)
+
     def run(self, *, until_idle: bool = False) -> int:
         """Run in the current thread, on a new event loop of the kind asked for, until
         stopped (or idle). Returns the number of attempts made."""
@@ -159,8 +169,10 @@ class Engine:
             keeper = await BookkeepingProcess.start(self.location, self.settings)
         try:
             opened = await keeper.open()
-            secrets = self._secrets or open_hook_secrets(self.location, opened.store_id,
-                                                         opened.parent_store_ids)
+            # Never a password prompt from the engine: a locked keyring is waited for
+            # (see KeyringWait); the window asks when the user acts.
+            secrets = self._secrets or open_hook_secrets(
+                self.location, opened.store_id, opened.parent_store_ids, prompt=False)
             run = self._run = _Run(self, keeper, opened, secrets)
             try:
                 return await run.loop(until_idle=until_idle)
@@ -198,7 +210,9 @@ class _Run:
         self.hooks: dict[int, Hook] = {}
         self.gone: set[int] = set()  # hooks that answered 410, until seen inactive
         self.dispatch = Dispatcher(self.settings, self._stopped)
-        self.secrets = SecretCache(secrets, engine._on_keyring)
+        self.keyring = KeyringWait(secrets, self._keyring_back,
+                                   longest_pause=self.settings.secret_retry_interval)
+        self.secrets = SecretCache(secrets, engine._on_keyring, self.keyring)
         self.sessions = SessionPool(self.settings)
         self.sender = Sender(self.secrets, self.sessions, self.settings)
         self.senders: set[asyncio.Task[None]] = set()
@@ -248,18 +262,20 @@ class _Run:
             release = dispatch.take_releases()
             claim = dispatch.claim_request() if self.outage is None else None
             look = self.changes is not None and self.changes.signalled()
-            if finished or renew is not None or release or check_idle or look \
+            waits = self.keyring.take_due()  # the keyring is back: make them due now
+            if finished or renew is not None or release or check_idle or look or waits \
                     or self.outage is not None or self._database_changed(claim):
                 self.claimed_early = 0
                 try:
                     turn = await self.keeper.turn(TurnRequest(
                         [f.to_wire() for f in finished], renew, release, claim, check_idle,
-                        look), self._take_claims)
+                        look, waits), self._take_claims)
                 except (StoreBusyError, StoreUnavailable) as err:
                     # Nothing of this turn's records, releases and renewals was
                     # committed (its claims may have been, and are queued): keep
                     # them for the next one.
                     self.finished[:0] = finished
+                    self.keyring.give_back(waits)
                     dispatch.give_back_releases(release)
                     if renew is not None:
                         self.next_renew = 0.0
@@ -313,6 +329,19 @@ class _Run:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):
                 await self.wake.wait()
+
+    def keyring_answered(self, ok: bool) -> None:
+        """See :meth:`Engine.keyring_answered` (on the loop)."""
+        if not ok:
+            self.keyring.unusable()
+        elif self.secrets.problem is not None:  # else nothing waits for the keyring
+            self.keyring.answered()
+
+    def _keyring_back(self) -> None:
+        """The keyring can be used again (see :class:`KeyringWait`): say so, and wake
+        the loop, whose next turn makes the deliveries that wait for it due."""
+        self.secrets.seen_usable()
+        self.wake.set()
 
     def _database_lost(self, err: StoreUnavailable) -> None:
         """A turn failed because the database cannot be reached: keep what is in flight,
@@ -473,6 +502,7 @@ class _Run:
 
     async def close(self) -> None:
         self.closing = True
+        self.keyring.close()
         if self.warm_task is not None:
             self.warm_task.cancel()
         tasks = list(self.senders)

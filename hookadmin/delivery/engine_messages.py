@@ -15,6 +15,14 @@ one of the frozen dataclasses below with :func:`decode`:
 
 A line of another version, of an unknown kind, or with a field missing or of the wrong
 type is rejected with :class:`MessageError` (one sentence); nothing is guessed.
+
+The window writes to the child's stdin in the same envelope (besides the plain line
+``stop``), read back with :func:`decode_command`:
+
+* ``keyring_answered``: :class:`KeyringAnswered`, ``ok`` is true when the window's own
+  keyring call succeeded (deliveries that wait for the keyring go out at once) and
+  false when it found the keyring unusable (the engine watches it and says when it can
+  be used again).
 """
 
 from __future__ import annotations
@@ -68,6 +76,44 @@ class FailureMessage:
 
 
 EngineMessage: TypeAlias = AttemptMessage | KeyringMessage | FailureMessage
+
+
+@dataclass(frozen=True)
+class KeyringAnswered:
+    """Window → engine: the window's own keyring call succeeded (``ok``) or found the
+    keyring unusable."""
+
+    ok: bool
+
+
+def encode_command(command: KeyringAnswered) -> str:
+    """A window → engine ``command`` as one line of JSON (without its newline)."""
+    return json.dumps({"v": VERSION, "kind": "keyring_answered", "ok": command.ok},
+                      separators=(",", ":"))
+
+
+def decode_command(line: bytes | str) -> KeyringAnswered:
+    """The window → engine command one stdin line holds.
+
+    Raises:
+        MessageError: not a JSON object of :data:`VERSION` and a known kind with its
+            fields.
+    """
+    try:
+        data = json.loads(line)
+    except ValueError:
+        raise MessageError("the window wrote a line that is not JSON") from None
+    if not isinstance(data, dict) or data.pop("v", None) != VERSION:
+        raise MessageError(f"the window wrote a line that is not a message of version "
+                           f"{VERSION}")
+    kind = data.pop("kind", None)
+    if kind != "keyring_answered":
+        raise MessageError(f"the window wrote a message of unknown kind {kind!r}")
+    ok = data.get("ok")
+    if set(data) != {"ok"} or not isinstance(ok, bool):
+        raise MessageError("the window wrote a keyring_answered message without a true "
+                           "or false ok")
+    return KeyringAnswered(ok)
 
 
 class MessageError(ValueError):

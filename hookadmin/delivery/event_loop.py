@@ -16,6 +16,8 @@ import os
 from collections.abc import Callable, Coroutine
 from typing import TypeVar
 
+from hookadmin.delivery.gc_tuning import engine_gc
+
 log = logging.getLogger("hookadmin.delivery.engine")
 
 ENV_VAR = "HOOKADMIN_EVENT_LOOP"
@@ -73,6 +75,8 @@ def loop_factory(kind: EventLoop) -> Callable[[], asyncio.AbstractEventLoop] | N
 
 
 def run(main: Coroutine[object, object, _T], kind: EventLoop) -> _T:
-    """Run ``main`` to its end on a new event loop of this kind (see :func:`asyncio.run`)."""
-    with asyncio.Runner(loop_factory=loop_factory(kind)) as runner:
+    """Run ``main`` to its end on a new event loop of this kind (see :func:`asyncio.run`),
+    with the garbage collector's first threshold raised while it runs
+    (:func:`hookadmin.delivery.gc_tuning.engine_gc`)."""
+    with engine_gc(), asyncio.Runner(loop_factory=loop_factory(kind)) as runner:
         return runner.run(main)

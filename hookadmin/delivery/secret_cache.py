@@ -19,6 +19,7 @@ from hookadmin.core.hook_types import OptionSecrets, read_option_secrets
 from hookadmin.core.hooks import Hook
 from hookadmin.core.proxy_settings import global_proxy_password
 from hookadmin.core.secrets import HookSecrets
+from hookadmin.delivery.keyring_wait import KeyringWait
 from hookadmin.delivery.policy import DeliverySettings
 
 log = logging.getLogger("hookadmin.delivery.engine")
@@ -38,16 +39,21 @@ class SecretCache:
     Args:
         secrets: where they are read (the OS keyring, or a team database's).
         on_keyring: called on the loop's thread when the store stops being usable (with
-            the sentence saying why) and when a secret is read again after that (None);
-            once per change.
+            the sentence saying why), and with None when a secret is read the first time
+            or again after that, or the keyring was seen unlocked; once per change.
+        waits: told of each read that found the store unusable and of each that
+            succeeded (see :class:`~hookadmin.delivery.keyring_wait.KeyringWait`).
 
     Must be created and used on the event loop's thread.
     """
 
     def __init__(self, secrets: HookSecrets,
-                 on_keyring: Callable[[str | None], None] | None = None) -> None:
+                 on_keyring: Callable[[str | None], None] | None = None,
+                 waits: KeyringWait | None = None) -> None:
         self.secrets = secrets
         self._on_keyring = on_keyring
+        self._waits = waits
+        self._told = False  # on_keyring has been called at least once
         self._loop = asyncio.get_running_loop()
         self.cache: dict[SecretKey, str] = {}
         self._reads: dict[SecretKey, asyncio.Future[str]] = {}
@@ -99,16 +105,41 @@ class SecretCache:
 
     def state(self, problem: str | None) -> None:
         """Tell ``on_keyring`` when the store stops (``problem``: why) or starts being
-        usable again (None); only changes are told."""
-        if problem == self.problem or (problem is not None and self.problem is not None):
+        usable (None: the first time, or again after a problem); only changes are told."""
+        if problem is None and self._waits is not None:
+            self._waits.read_ok()
+            if not self._told:  # the first read: what an earlier run left waiting goes
+                self._waits.answered()
+        if self._told and (problem == self.problem
+                           or (problem is not None and self.problem is not None)):
             return
-        self.problem = problem
-        if problem is None:
+        if problem is None and self.problem is not None:
             log.info("the OS keyring can be used again")
-        else:
+        elif problem is not None:
             log.info("the OS keyring cannot be used: %s", problem)
+        self.problem = problem
+        self._told = True
         if self._on_keyring is not None:
             self._on_keyring(problem)
+
+    def failed(self, err: SecretStoreError) -> None:
+        """A read failed: unless the secret is only missing or damaged (the hook's own
+        problem), the store cannot be used now: told as :meth:`state` tells it, and the
+        wait for it to be usable again starts."""
+        if err.cause in ("missing", "damaged"):
+            return
+        self.state(str(err))
+        if self._waits is not None:
+            self._waits.unusable()
+
+    def seen_usable(self) -> None:
+        """The keyring was seen unlocked (no secret read yet): say it can be used, even
+        when no read of this engine had failed (the window's own call had)."""
+        if self.problem is not None:
+            log.info("the OS keyring is unlocked again")
+        self.problem, self._told = None, True
+        if self._on_keyring is not None:
+            self._on_keyring(None)
 
     def forget_except(self, hooks: Iterable[Hook]) -> None:
         """Forget cached secrets that no longer match one of these hooks."""
@@ -146,10 +177,11 @@ class SecretCache:
             return self.secrets.get_many(list(keys), on_found=found_one)
         try:
             found = await self._loop.run_in_executor(None, read_all)
+            if found:
+                self.state(None)
         except SecretStoreError as err:
             log.info("secrets not read at start (%s)", err)
-            if err.cause != "missing":
-                self.state(str(err))
+            self.failed(err)
         finally:
             for hook_id, fut in waiting.items():
                 self._warming.pop(keys[hook_id], None)

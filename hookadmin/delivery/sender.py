@@ -120,8 +120,7 @@ class Sender:
             if expires is not None and expires > time.time():
                 previous = await self.secrets.get(hook, previous=True)
         except SecretStoreError as err:
-            if err.cause != "missing":
-                self.secrets.state(str(err))
+            self.secrets.failed(err)
             return Ended(job, hook, _no_request(
                 hook, "secret_unavailable", f"{ERROR_SENTENCES['secret_unavailable']} {err}"))
         headers = delivery_headers(secret=secret, event_type=job.event_type,
@@ -190,8 +189,8 @@ class Sender:
                         err: SecretStoreError | MissingOptionSecret) -> Ended:
         """The attempt of a delivery whose secrets cannot be read; a store that cannot
         be used is told as :meth:`attempt` tells it."""
-        if isinstance(err, SecretStoreError) and err.cause not in ("missing", "damaged"):
-            self.secrets.state(str(err))
+        if isinstance(err, SecretStoreError):
+            self.secrets.failed(err)
         return Ended(job, hook, _no_request(
             hook, "secret_unavailable", f"{ERROR_SENTENCES['secret_unavailable']} {err}"))
 

@@ -12,7 +12,10 @@ The window starts ``python -m hookadmin.delivery.worker_process HOME [--settings
   recorded.
 * **stdin**: a line ``stop`` asks for a clean stop; so does the end of stdin, which is
   what the child sees when the window closes the pipe or dies, so a killed window never
-  leaves an engine running. SIGTERM asks for a clean stop too; SIGINT (Ctrl+C in the
+  leaves an engine running. Other lines are window → engine messages of the same
+  envelope (``keyring_answered``, see
+  :func:`~hookadmin.delivery.engine_messages.decode_command`); one that cannot be read
+  is logged and ignored. SIGTERM asks for a clean stop too; SIGINT (Ctrl+C in the
   window's terminal) is left to the window.
 * **stderr**: the engine's warnings, one per line (``WARNING logger: message``), for
   the window's log; on failure, also a last line ``hookadmin engine: `` followed by the
@@ -35,8 +38,6 @@ database work runs in a bookkeeping process of its own
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import logging
 import os
 import signal
@@ -44,16 +45,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from hookadmin.core.errors import HookadminError, InputError
+from hookadmin.core.paths import window_sentence
 from hookadmin.delivery.engine_messages import (
     AttemptMessage,
     FailureMessage,
     KeyringMessage,
+    MessageError,
+    decode_command,
     encode,
 )
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.settings_json import settings_from_json
 
 if TYPE_CHECKING:
     from hookadmin.core.store import StoreLocation
@@ -67,67 +72,6 @@ STOP_SECONDS = 2.5  # a stop that takes longer ends the process (exit status 1)
 STOP_LINE = b"stop"
 
 log = logging.getLogger(__name__)
-
-
-# -- settings as JSON ------------------------------------------------------------------
-
-def settings_to_json(settings: DeliverySettings) -> str:
-    """``settings`` as one JSON object of its fields (tuples become lists)."""
-    return json.dumps(dataclasses.asdict(settings), allow_nan=True)
-
-
-def settings_from_json(text: str) -> DeliverySettings:
-    """The :class:`DeliverySettings` a JSON object of its fields describes; fields left
-    out keep their defaults.
-
-    Raises:
-        InputError: not JSON, not an object, an unknown field, or a value of the wrong
-            type (one sentence naming it).
-    """
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise InputError(f"--settings is not valid JSON ({err}).") from None
-    if not isinstance(data, dict):
-        raise InputError("--settings must be a JSON object of delivery settings.")
-    defaults = DeliverySettings()
-    names = {f.name for f in dataclasses.fields(DeliverySettings)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise InputError(f"--settings has unknown fields: {', '.join(unknown)}.")
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        values[name] = _setting_value(name, value, getattr(defaults, name))
-    return DeliverySettings(**values)
-
-
-def _setting_value(name: str, value: object, default: object) -> object:
-    """``value`` checked against the type of the field's default.
-
-    Raises:
-        InputError: it has another type.
-    """
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        kind = "true or false"
-    elif isinstance(default, int):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        kind = "a whole number"
-    elif isinstance(default, float):
-        if number and isinstance(value, int | float):
-            return float(value)
-        kind = "a number"
-    elif isinstance(default, tuple):
-        if isinstance(value, list) and all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-            return tuple(value)
-        kind = "a list of numbers"
-    else:
-        return value
-    raise InputError(f"--settings field {name} must be {kind}, not {json.dumps(value)}.")
 
 
 def outcome_to_json(outcome: AttemptOutcome) -> str:
@@ -225,14 +169,29 @@ class _Worker:
                   output=self.output)
 
     def watch_stdin(self, stream: IO[bytes]) -> None:
-        """Read stdin until ``stop`` or its end, then stop."""
+        """Read stdin until ``stop`` or its end, then stop; pass on the window's
+        messages meanwhile."""
         try:
             for line in stream:
                 if line.strip() == STOP_LINE:
                     break
+                if line.strip():
+                    self.take_command(line)
         except (OSError, ValueError):
             pass
         self.request_stop()
+
+    def take_command(self, line: bytes) -> None:
+        """Carry out one window → engine message (one that cannot be read is logged)."""
+        try:
+            command = decode_command(line)
+        except MessageError as err:
+            log.warning("%s; it was ignored", err)
+            return
+        with self.lock:
+            engine = self.engine
+        if engine is not None:
+            engine.keyring_answered(command.ok)
 
     def run(self) -> int:
         from hookadmin.core.service import HookService
@@ -330,8 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      name="hookadmin-stdin", daemon=True).start()
     try:
         return worker.run()
-    except HookadminError as err:
-        _fail(str(err), output=worker.output)
+    except HookadminError as err:  # the window's advice, not the command line's
+        _fail(window_sentence(err), output=worker.output)
     except Exception as err:  # one line for the window; the details go to the log
         log.debug("delivery engine stopped", exc_info=True)
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__

@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from hookadmin import __version__
+from hookadmin.core.database_url import DATABASE_ENV, given_database_url
 from hookadmin.core.errors import HookadminError, InputError
-from hookadmin.core.store import DATABASE_ENV, StoreLocation, resolve_location
-from hookadmin.core.team.database_choice import remembered_location
 from hookadmin.ui.first_paint import AfterPaint
 from hookadmin.ui.window_host import WindowHost
 
-if TYPE_CHECKING:  # imported after the window's first paint
+if TYPE_CHECKING:  # imported after the window's first paint, as the store's types and
+    # the remembered database (platformdirs, json, the keyring)
     from hookadmin.core.service import HookService
+    from hookadmin.core.store import StoreLocation
     from hookadmin.ui.engine_host import EngineHost
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -40,28 +40,49 @@ def engine_for(location: StoreLocation) -> EngineHost:
     return EngineHost(location)
 
 
-def open_service(location: StoreLocation, remembered: bool,
+def open_service(home: str | None, database: str | None,
                  parent: QWidget | None = None) -> HookService | None:
-    """The service the window runs on: ``location``'s, else (when ``location`` is the
-    remembered team database and it cannot be opened) the local database's, after
-    saying why in a message box. None when neither opens (a message box said why)."""
+    """The service the window runs on (see :func:`start_location` for which database):
+    that database's, else (when it is the remembered team database and it cannot be
+    opened) the local database's, after saying why in a message box. None when
+    neither opens, or the remembered database's password cannot be read from the
+    keyring: a message box said why (and stderr, as before any window shows)."""
     from PySide6.QtWidgets import QMessageBox
 
+    from hookadmin.core.paths import window_sentence
     from hookadmin.core.service import HookService
+    from hookadmin.core.store import StoreLocation
 
+    try:
+        location, remembered = start_location(home, database)
+    except HookadminError as err:
+        sys.stderr.write(f"hookadmin: {err}\n")
+        QMessageBox.critical(parent, "hookadmin", window_sentence(err))
+        return None
     try:
         return HookService(location, origin="window")
     except HookadminError as err:
         if not remembered:
-            QMessageBox.critical(parent, "hookadmin", str(err))
+            QMessageBox.critical(parent, "hookadmin", window_sentence(err))
             return None
         QMessageBox.warning(parent, "hookadmin", f"{err} The window opens on the local "
                             "database; File → Connect to team database… tries again.")
     try:
         return HookService(StoreLocation(location.home), origin="window")
     except HookadminError as local_err:
-        QMessageBox.critical(parent, "hookadmin", str(local_err))
+        QMessageBox.critical(parent, "hookadmin", window_sentence(local_err))
         return None
+
+
+def set_window_icon(app: QApplication) -> None:
+    """Give ``app``'s windows hookadmin's icon (``resources/hookadmin.svg``), if it is
+    there. Called after the window's first paint: loading the icon (QtGui's QIcon, the
+    SVG image plugin on a real display) is not needed for that frame."""
+    from PySide6.QtGui import QIcon
+
+    icon = RESOURCES / "hookadmin.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -81,12 +102,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def start_location(home: str | None, database: str | None) -> tuple[StoreLocation, bool]:
     """Where the window opens, and whether that is the remembered choice (not
-    ``--database`` or ``$HOOKADMIN_DATABASE``).
+    ``--database`` or ``$HOOKADMIN_DATABASE``). Called after the window's first paint.
 
     Raises:
         InputError: ``--database`` or ``$HOOKADMIN_DATABASE`` is not a PostgreSQL URL.
         SecretStoreError: the remembered database's password cannot be read.
     """
+    from hookadmin.core.store import resolve_location
+    from hookadmin.core.team.database_choice import remembered_location
+
     location = resolve_location(home, database)
     if location.team:
         return location, False
@@ -99,39 +123,36 @@ def main(home: str | None = None, database: str | None = None,
     """Open the window (see the module's docstring for which database) and run until
     it is closed. ``home`` and ``database`` come from ``hookadmin gui``; without them
     the options are read from ``argv`` (default: ``sys.argv[1:]``), as for
-    ``hookadmin-gui``. Returns the exit status: 2 for a bad option or URL, 1 when the
-    database cannot be opened.
+    ``hookadmin-gui``. Returns the exit status: 2 for a bad option or URL (said on
+    stderr before any window shows), 1 when the database cannot be opened.
 
-    The window's frame is shown first; the service is opened and the rest of the window
-    built (:meth:`MainWindow.complete`) right after its first paint, and a database that
-    cannot be opened is reported then, in a message box."""
+    The window's frame is shown first, generic ("hookadmin", "Opening…"); which
+    database it opens (the remembered choice, its password from the keyring) is read,
+    the service opened and the rest of the window built (:meth:`MainWindow.complete`)
+    right after its first paint, and a database that cannot be opened is reported
+    then, in a message box."""
     if home is None and database is None:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         home, database = args.home, args.database
     try:
-        location, remembered = start_location(home, database)
+        given_database_url(database)  # only checked here: a bad URL shows no window
     except InputError as err:
         sys.stderr.write(f"hookadmin: {err}\n")
         return 2
-    except HookadminError as err:
-        sys.stderr.write(f"hookadmin: {err}\n")
-        return 1
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("hookadmin")
     app.setOrganizationName("hookadmin")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("hookadmin")
-    icon = RESOURCES / "hookadmin.svg"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
     # The window's frame paints first; the service layer, the pages and the engine
     # are imported and built right after that first paint (README, window figures).
     host = WindowHost(engine_for)
-    window = host.open_frame(location)
+    window = host.open_frame()
 
     def finish() -> None:
-        service = open_service(location, remembered, window)
+        service = open_service(home, database, window)
+        set_window_icon(app)  # after the first paint, as the service
         if service is None:
             app.exit(1)
             return

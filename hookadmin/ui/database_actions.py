@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from hookadmin.core.errors import HookadminError
+from hookadmin.core.paths import window_sentence
 from hookadmin.core.service import HookService
 from hookadmin.core.store import StoreLocation
 from hookadmin.core.team.database_choice import forget_choice
@@ -70,6 +71,6 @@ class DatabaseActions(QObject):
             forget_choice()
             service = HookService(StoreLocation(self.window.service.home), origin="window")
         except HookadminError as err:
-            self.window.show_banner(str(err))
+            self.window.show_banner(window_sentence(err))
             return
         self.window.switch_requested.emit(service)

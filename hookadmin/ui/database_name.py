@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from hookadmin.core.store.location import StoreLocation
+if TYPE_CHECKING:  # the store is not imported before the window's first frame
+    from hookadmin.core.store.location import StoreLocation
 
 
 def database_name(location: StoreLocation) -> str:

@@ -41,6 +41,7 @@ class EngineControl(QObject):
             engine.running_changed.connect(self.running_changed)
             engine.errored.connect(self.errored)
             engine.keyring_changed.connect(window.keyring.engine_changed)
+            window.keyring.window_answered.connect(engine.keyring_answered)
 
     @property
     def paused(self) -> bool:

@@ -27,14 +27,16 @@ from hookadmin.core.store import DATABASE_ENV, StoreLocation
 from hookadmin.delivery.engine_messages import (
     AttemptMessage,
     FailureMessage,
+    KeyringAnswered,
     KeyringMessage,
     MessageError,
     decode,
+    encode_command,
 )
 from hookadmin.delivery.policy import DeliverySettings
+from hookadmin.delivery.settings_json import settings_to_json
 from hookadmin.delivery.worker_process import MODULE as WORKER_MODULE
 from hookadmin.delivery.worker_process import STOP_LINE as WORKER_STOP_LINE
-from hookadmin.delivery.worker_process import settings_to_json
 
 log = logging.getLogger(__name__)
 PACKAGE_ROOT = str(Path(hookadmin.__file__).resolve().parent.parent)
@@ -173,6 +175,16 @@ class EngineHost(QObject):
             if proc.state() != QProcess.ProcessState.NotRunning:
                 proc.write(STOP_LINE)
                 proc.closeWriteChannel()
+
+    def keyring_answered(self, ok: bool) -> None:
+        """Tell the running engine that the window's own keyring call succeeded
+        (``ok``: deliveries that wait for the keyring go out at once) or found it
+        unusable (the engine then says when it can be used again); nothing when no
+        engine runs or it is stopping."""
+        proc = self._proc
+        if proc is not None and not self._stop_asked \
+                and proc.state() != QProcess.ProcessState.NotRunning:
+            proc.write((encode_command(KeyringAnswered(ok)) + "\n").encode("utf-8"))
 
     def stop(self, timeout_ms: int = 3000) -> None:
         """Stop the engine and wait for its process, at most ``timeout_ms`` (closing the

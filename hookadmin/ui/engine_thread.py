@@ -55,6 +55,13 @@ class _EngineThread(QThread):
         if engine is not None:
             engine.stop()
 
+    def keyring_answered(self, ok: bool) -> None:
+        """Pass the window's keyring answer on (see :meth:`Engine.keyring_answered`)."""
+        with self._lock:
+            engine = self._engine
+        if engine is not None:
+            engine.keyring_answered(ok)
+
     def run(self) -> None:
         try:
             from hookadmin.delivery.engine import Engine
@@ -145,6 +152,12 @@ class ThreadEngineHost(QObject):
         if self._thread is not None:
             self._stopping = True
             self._thread.request_stop()
+
+    def keyring_answered(self, ok: bool) -> None:
+        """Tell the running engine how the window's own keyring call went (see
+        :meth:`EngineHost.keyring_answered`)."""
+        if self._thread is not None:
+            self._thread.keyring_answered(ok)
 
     def stop(self, timeout_ms: int = 3000) -> None:
         """Stop the engine and wait for its thread, at most ``timeout_ms`` (at

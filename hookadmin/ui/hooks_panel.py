@@ -3,7 +3,9 @@ hooks table (one row per hook: name and URL, events, Active, last delivery)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+import math
+
+from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from hookadmin.ui.models import ElideEndDelegate, HookCellDelegate, HooksModel
+
+HOOK_SHARE = 0.4  # of the list's width the Hook column keeps at least
+EVENTS_WIDTH = 120  # pixels: the Events column at most (its text is elided at the end)
+MIN_EVENTS = 80  # pixels: the Events column at least, else it is hidden
+# Which columns get the room the Hook column leaves first.
+ROOM_ORDER = (HooksModel.ACTIVE, HooksModel.LAST, HooksModel.HEALTH, HooksModel.EVENTS)
 
 
 class HooksPanel(QWidget):
@@ -59,12 +67,14 @@ class HooksPanel(QWidget):
         self.view.setItemDelegateForColumn(0, HookCellDelegate(self.view))
         self.view.setItemDelegateForColumn(1, ElideEndDelegate(self.view))
         self.view.setAlternatingRowColors(True)
+        # The columns always fit the list's width (no sideways scrollbar): the Hook
+        # column stretches over what the others leave (see fit_columns).
         hh = self.view.horizontalHeader()
+        hh.setTextElideMode(Qt.TextElideMode.ElideRight)  # a narrow column's header
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        hh.resizeSection(1, 120)  # the Hook column (stretched) keeps the most room
-        for col in (2, 3, 4):
-            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        for col in range(1, len(HooksModel.COLUMNS)):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+        self.view.viewport().installEventFilter(self)
         # Rows of one height, with room for two lines (name, then URL): rows sized to
         # their contents were all measured again whenever a cell changed (every 2 s).
         rows = self.view.verticalHeader()
@@ -93,13 +103,45 @@ class HooksPanel(QWidget):
         left_layout.addWidget(self.filter_edit)
         left_layout.addWidget(self.empty_hint)
         left_layout.addWidget(self.view, 1)
-        # An empty list has nothing to scroll to: no sideways scrollbar under its headers.
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved,
-                       self.proxy.modelReset, self.proxy.layoutChanged):
-            signal.connect(self._update_sideways_scrolling)
-        self._update_sideways_scrolling()
+                       self.proxy.modelReset, self.proxy.layoutChanged,
+                       self.proxy.dataChanged):
+            signal.connect(self.fit_columns)
+        self.fit_columns()
 
-    def _update_sideways_scrolling(self) -> None:
-        self.view.setHorizontalScrollBarPolicy(
-            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if self.proxy.rowCount() == 0
-            else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Fits the columns again when the list's viewport changes width."""
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return False
+
+    @Slot()
+    def fit_columns(self) -> None:
+        """Fit the columns to the list's width (pixels). The Hook column keeps at least
+        :data:`HOOK_SHARE` of it and stretches over the rest. The others, in
+        :data:`ROOM_ORDER`, first get the width that shows their contents whole
+        (Events: :data:`MIN_EVENTS`, elided), a column left less being hidden until
+        the list is wider (the hook's page shows it all); then what is left widens
+        them, in the same order, up to the wider of their header and contents
+        (Events at most :data:`EVENTS_WIDTH`). A header narrower than its name is
+        elided; its tooltip is the whole name."""
+        hh = self.view.horizontalHeader()
+        width = self.view.viewport().width()
+        room = width - math.ceil(width * HOOK_SHARE)
+        wanted: list[tuple[int, int, int]] = []  # (column, its width, its natural width)
+        for col in ROOM_ORDER:
+            content = self.view.sizeHintForColumn(col)  # -1 without rows
+            hh.setSectionHidden(col, False)  # a hidden section's size hint is 0
+            natural = max(content, hh.sectionSizeHint(col))
+            floor = max(content, hh.minimumSectionSize())
+            if col == HooksModel.EVENTS:
+                natural, floor = min(natural, EVENTS_WIDTH), MIN_EVENTS
+            floor = min(floor, natural)
+            hh.setSectionHidden(col, floor > room)
+            if floor <= room:
+                wanted.append((col, floor, natural))
+                room -= floor
+        for col, floor, natural in wanted:
+            size = min(natural, floor + room)
+            room -= size - floor
+            hh.resizeSection(col, size)

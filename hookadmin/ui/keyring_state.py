@@ -44,12 +44,15 @@ class KeyringState(QObject):
             in one sentence.
         checked(bool): the check after the first paint is done: True when the keyring
             can be used.
+        window_answered(bool): a keyring call of the window ended: True when the
+            keyring answered (the engine, told at once, sends what waited for it).
     """
 
     changed = Signal()
     unusable = Signal(str)
     team_key_missing = Signal(str)
     checked = Signal(bool)
+    window_answered = Signal(bool)
 
     def __init__(self, lane: Lane[HookService], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +73,7 @@ class KeyringState(QObject):
         """A keyring call of the window ended: ``ok`` when the keyring answered
         (delivery no longer waits for it), False when it could not be used."""
         self.problem = not ok
+        self.window_answered.emit(ok)
         self.changed.emit()
 
     @Slot(str)

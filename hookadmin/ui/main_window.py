@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hookadmin.core.store.location import StoreLocation
 from hookadmin.ui.database_name import database_name
 from hookadmin.ui.first_paint import AfterPaint, frame_menus
 from hookadmin.ui.status_bar import StatusBar
@@ -37,6 +36,7 @@ if TYPE_CHECKING:  # the pages, the controllers and the service layer are import
 
     from hookadmin.core.errors import NotFoundError
     from hookadmin.core.service import HookService
+    from hookadmin.core.store import StoreLocation
     from hookadmin.delivery.policy import DeliverySettings
     from hookadmin.ui.engine_host import EngineHost
     from hookadmin.ui.engine_thread import ThreadEngineHost
@@ -65,9 +65,10 @@ class MainWindow(QMainWindow):
     Built in two steps, so that it paints as soon as a bare window would: the frame
     (title, tab bar, a "Loading…" Webhooks tab, status bar) and then, by
     :meth:`complete`, the pages, the menus and the controllers, whose modules are
-    imported only then. Given a :class:`HookService`, both steps run at once; given a
-    :class:`StoreLocation`, only the frame is built and the caller completes it (after
-    its first paint) with the service opened on that location. Until then the menus
+    imported only then. Given a :class:`HookService`, both steps run at once; without
+    one, only the frame is built, titled "hookadmin" and "Opening…" in its status bar
+    (which database it opens is read after its first paint), and the caller completes
+    it with the service once it is open. Until then the menus
     (on the menu bar from the first frame, so nothing moves) and the other tabs are
     disabled, so nothing can be clicked that is not there yet; a window completed after
     its first paint builds the Deliveries, Activity and Audit tabs (:meth:`build_pages`)
@@ -75,8 +76,8 @@ class MainWindow(QMainWindow):
     it is.
 
     Args:
-        service: the service layer of one data directory (used on the GUI thread only),
-            or the location it is going to be opened on.
+        service: the service layer of one data directory (used on the GUI thread only);
+            None: the frame only, completed later by :meth:`complete`.
         engine: the delivery engine host; the window starts it when shown and stops it
             when closed. None runs the window without delivering (tests).
         ping_settings: timeouts for pings.
@@ -98,18 +99,18 @@ class MainWindow(QMainWindow):
     tabs_built = Signal()
     switch_requested = Signal(object)
 
-    def __init__(self, service: HookService | StoreLocation,
+    def __init__(self, service: HookService | None = None,
                  engine: EngineHost | ThreadEngineHost | None = None,
                  ping_settings: DeliverySettings | None = None) -> None:
         super().__init__()
-        location = service if isinstance(service, StoreLocation) else service.location
         self.completed = False
         self.engine = engine
         self.status = StatusBar(self.statusBar())
         self.engine_label = self.status.engine_label
         self.rate_label = self.status.rate_label
         self.queue_label = self.status.queue_label
-        self._show_database(location)
+        self.setWindowTitle("hookadmin")  # complete() names the database
+        self.status.show_database("Opening…")
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
         self.frame_menus = frame_menus(self)  # filled and enabled by complete()
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
         self.central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._restore_geometry()
-        if not isinstance(service, StoreLocation):
+        if service is not None:
             self.complete(service, engine, ping_settings)
 
     def complete(self, service: HookService,

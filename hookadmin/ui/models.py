@@ -127,8 +127,9 @@ class TableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role in (
+                Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.COLUMNS[section]  # the tooltip: the whole name of a narrow column
         return None
 
 
@@ -138,6 +139,8 @@ class HooksModel(TableModel):
 
     COLUMNS = ("Hook", "Events", "Active", "Last delivery", "Health (24 h)")
 
+    EVENTS = 1  # the "Events" column
+    ACTIVE = 2  # the "Active" column
     LAST = 3  # the "Last delivery" column
     HEALTH = 4  # the "Health (24 h)" column
     SPARK = (36, 14)  # the sparkline's width and height, pixels

@@ -5,13 +5,54 @@ round trip to the server, which must never hold up a repaint."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.hooks import Hook
 from hookadmin.core.ordering import head_blocks, order_heads, ordered_hooks
-from hookadmin.core.store import Attempt, Delivery, HookHealth, Repository
-from hookadmin.ui.status_bar import StatusCounts, read_status_counts
+from hookadmin.core.store import Attempt, Delivery, DeliveryHistory, HookHealth, Repository
+
+STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
+RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """What the status bar shows from the database.
+
+    Attributes:
+        pending: deliveries waiting to be sent (at most ``STATUS_COUNT_CAP``).
+        waiting: events in the outbox not yet fanned out to deliveries.
+        rate: attempts recorded per second over the last ``RATE_WINDOW`` seconds.
+    """
+
+    pending: int
+    waiting: int
+    rate: float
+
+    @property
+    def capped(self) -> bool:
+        """True when counting stopped at ``STATUS_COUNT_CAP``: there are at least
+        that many pending."""
+        return self.pending >= STATUS_COUNT_CAP
+
+
+def read_status_counts(store: DeliveryHistory) -> StatusCounts:
+    """Read the status bar's figures (any thread, with a store of its own).
+
+    The queue is read before the attempts: an attempt is committed with its
+    delivery's new state, so a delivery no longer counted as pending is already
+    counted in the rate.
+
+    Raises:
+        StoreError: the database cannot be read.
+    """
+    pending = store.pending_count(cap=STATUS_COUNT_CAP)
+    waiting = store.outbox_waiting()
+    attempts = sum(ok + bad for _, ok, bad, _ in
+                   store.activity(since=time.time() - RATE_WINDOW, bucket=RATE_WINDOW))
+    return StatusCounts(pending=pending, waiting=waiting, rate=attempts / RATE_WINDOW)
 
 
 @dataclass(frozen=True)

@@ -3,52 +3,14 @@ how much is waiting, all read from the database."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore  # QtCore.Qt where used: see hookadmin.ui.main_window
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-if TYPE_CHECKING:  # the store is imported after the window's first paint
-    from hookadmin.core.store import DeliveryHistory
-
-STATUS_COUNT_CAP = 100_000  # counting further would slow the 2 s refresh
-RATE_WINDOW = 10.0  # seconds of attempts the status bar's deliveries/s is averaged over
-
-
-@dataclass(frozen=True)
-class StatusCounts:
-    """What the status bar shows from the database.
-
-    Attributes:
-        pending: deliveries waiting to be sent (at most ``STATUS_COUNT_CAP``).
-        waiting: events in the outbox not yet fanned out to deliveries.
-        rate: attempts recorded per second over the last ``RATE_WINDOW`` seconds.
-    """
-
-    pending: int
-    waiting: int
-    rate: float
-
-
-def read_status_counts(store: DeliveryHistory) -> StatusCounts:
-    """Read the status bar's figures (any thread, with a store of its own).
-
-    The queue is read before the attempts: an attempt is committed with its
-    delivery's new state, so a delivery no longer counted as pending is already
-    counted in the rate.
-
-    Raises:
-        StoreError: the database cannot be read.
-    """
-    pending = store.pending_count(cap=STATUS_COUNT_CAP)
-    waiting = store.outbox_waiting()
-    attempts = sum(ok + bad for _, ok, bad, _ in
-                   store.activity(since=time.time() - RATE_WINDOW, bucket=RATE_WINDOW))
-    return StatusCounts(pending=pending, waiting=waiting, rate=attempts / RATE_WINDOW)
-
+if TYPE_CHECKING:  # the window's reads are imported after its first paint
+    from hookadmin.ui.queries import StatusCounts
 
 class StatusBar(QObject):
     """The three labels of the status bar and what they say.
@@ -98,10 +60,9 @@ class StatusBar(QObject):
         self._fit()
 
     def show_counts(self, counts: StatusCounts) -> None:
-        """Show figures read by :func:`read_status_counts`."""
+        """Show figures read by :func:`~hookadmin.ui.queries.read_status_counts`."""
         self.rate_label.setText(f"{counts.rate:.1f} deliveries/s")
-        shown = (f"{STATUS_COUNT_CAP:,}+" if counts.pending >= STATUS_COUNT_CAP
-                 else f"{counts.pending:,}")
+        shown = f"{counts.pending:,}+" if counts.capped else f"{counts.pending:,}"
         events = "event" if counts.waiting == 1 else "events"
         deliveries = "delivery" if shown == "1" else "deliveries"
         self.queue_label.setText(f"{counts.waiting:,} {events} waiting · "

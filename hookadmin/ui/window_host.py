@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from hookadmin.core.store.location import StoreLocation
 from hookadmin.ui.main_window import MainWindow
 
 if TYPE_CHECKING:  # imported after the window's first paint
     from hookadmin.core.service import HookService
+    from hookadmin.core.store import StoreLocation
     from hookadmin.delivery.policy import DeliverySettings
     from hookadmin.ui.engine_host import EngineHost
     from hookadmin.ui.engine_thread import ThreadEngineHost
@@ -43,10 +43,10 @@ class WindowHost(QObject):
         self._ping_settings = ping_settings
         self.window: MainWindow | None = None
 
-    def open_frame(self, location: StoreLocation) -> MainWindow:
-        """Show the window's frame for ``location`` (see :class:`MainWindow`) at once;
-        :meth:`complete` finishes it once the service is open."""
-        window = MainWindow(location, ping_settings=self._ping_settings)
+    def open_frame(self) -> MainWindow:
+        """Show the window's frame (see :class:`MainWindow`) at once; :meth:`complete`
+        finishes it on the service opened after its first paint."""
+        window = MainWindow(ping_settings=self._ping_settings)
         window.switch_requested.connect(self.switch)
         self.window = window
         window.show()

@@ -176,6 +176,12 @@ def test_fanned_out_delivery_ids_are_time_ordered_uuids(tmp_path: Path) -> None:
             u = uuid.UUID(text)
             assert (str(u), u.version, u.variant) == (text, 7, uuid.RFC_4122)
             assert u.int >> 80 == 1_796_476_403_692  # the fan-out's time in milliseconds
+        # The 74 random bits vary: the 12 after the version, the variant's two and the
+        # 12 after it, the last 48 (600 ids: any fixed part would show here).
+        assert len({text[15:18] for text in ids}) > 100
+        assert {text[19] for text in ids} == set("89ab")
+        assert len({text[20:23] for text in ids}) > 100
+        assert len({text[24:] for text in ids}) == 600
         assert {d.hook_id for d in store.list_deliveries(limit=1000)} == set(hooks)
 
 
@@ -394,6 +400,54 @@ def test_redeliver_and_redeliver_failed(store: Repository) -> None:
         store.redeliver("no-such-delivery")
     with pytest.raises(NotFoundError):
         store.redeliver_failed(hook + 100, since=0)
+
+
+def test_record_a_large_batch_of_attempts(store: Repository) -> None:
+    # 89 attempts in one batch (SQLite writes them 64, 16, 4, 4 and 1 rows to a
+    # statement), 9 of them to a hook deleted while they were sent: those are skipped,
+    # every other one is stored with its delivery moved on and its lease dropped.
+    kept, gone = add_hook(store, ["job"]), add_hook(store, ["job"])
+    store.add_events([("job.failed", b'{"n": %d}' % i) for i in range(80)],
+                     target_hook_id=kept)
+    store.add_events([("job.failed", b"{}") for _ in range(9)], target_hook_id=gone)
+    now = time.time()
+    store.fan_out(now=now)
+    jobs = store.claim_due(now=now, lease_seconds=300, limit=100)
+    assert len(jobs) == 89
+    store.delete_hook(gone)
+    later = now + 60
+    outcomes = [(job, attempt(200) if i % 3 else attempt(500, "http_status"),
+                 None if i % 3 else later) for i, job in enumerate(jobs)]
+    store.record_attempts(outcomes)
+    for job, outcome, next_at in outcomes:
+        if job.hook_id == gone:
+            continue
+        delivery = store.get_delivery(job.id)
+        want = "succeeded" if next_at is None else "pending"
+        assert (delivery.status, delivery.attempts) == (want, 1), job.id
+        (stored,) = store.list_attempts(delivery.seq)
+        assert (stored.number, stored.status_code, stored.next_attempt_at) == \
+            (1, outcome.status_code, next_at)
+    # The failed ones come due again at their next attempt: no lease holds them back.
+    again = store.claim_due(now=later + 1, lease_seconds=30, limit=100)
+    assert sorted(j.seq for j in again) == sorted(
+        job.seq for job, _, next_at in outcomes if next_at is not None
+        and job.hook_id == kept)
+
+
+def test_a_batch_holding_one_delivery_twice_ends_with_its_last_attempt(tmp_path: Path
+                                                                        ) -> None:
+    # SQLite updates a batch's deliveries with one UPDATE ... FROM (VALUES ...), which
+    # would apply only one of two rows for the same delivery: such a batch goes row by
+    # row, so the last attempt decides, as it did with one statement per row.
+    with Store.in_home(tmp_path) as store:
+        job = one_job(store)
+        later = time.time() + 60
+        store.record_attempts([(job, attempt(500, "http_status"), later),
+                               (job, attempt(200), None)])
+        delivery = store.get_delivery(job.id)
+        assert (delivery.status, delivery.next_attempt_at) == ("succeeded", None)
+        assert [a.status_code for a in store.list_attempts(delivery.seq)] == [500, 200]
 
 
 # -- queries ---------------------------------------------------------------------------

@@ -127,3 +127,38 @@ def test_recording_one_attempt_counts_it(tmp_path: Path, status: int) -> None:
         store.record_attempt(job, attempt(status, now), next_attempt_at=None)
         ok = int(status == 200)
         assert minutes(store.path) == [(int(now // 60), hook, ok, 1 - ok, 10.0, 1)]
+
+
+def test_a_schema_13_database_stops_counting_keyring_waits_as_failures(
+        tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:13]:
+        db.executescript(script)
+    # A success, a failure and a wait for the keyring, all three counted (the wait as a
+    # failure), as hookadmin with schema 13 recorded them.
+    db.executescript("""
+        INSERT INTO meta VALUES ('store_id', 'old-store');
+        INSERT INTO hooks (id, url, events, created_at, updated_at)
+            VALUES (7, 'https://example.com/h', '["job"]', '2026-01-01', '2026-01-01');
+        INSERT INTO events (seq, id, type, body, occurred_at, fanned_out)
+            VALUES (1, 'e1', 'job.failed', x'7b7d', 600.0, 1);
+        INSERT INTO deliveries (seq, id, event_seq, hook_id, event_type, status, attempts,
+                                created_at, updated_at)
+            VALUES (1, 'd1', 1, 7, 'job.failed', 'failed', 3, 600.0, 660.0);
+        INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,
+                              request_headers, status_code, error_kind)
+            VALUES (1, 1, 600.0, 10.0, 'https://example.com/h', '{}', 200, NULL),
+                   (1, 2, 605.0, NULL, 'https://example.com/h', '{}', NULL,
+                    'secret_unavailable'),
+                   (1, 3, 610.0, 20.0, 'https://example.com/h', '{}', 500, 'http_status');
+        INSERT INTO activity_minutes VALUES (10, 7, 1, 2, 30.0, 2);
+        PRAGMA user_version = 13;
+    """)
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert minutes(path) == [(10, 7, 1, 1, 30.0, 2)]  # the wait taken out
+        assert store.activity(since=600.0) == [(600.0, 1, 1, 15.0)]
+        assert store.prune(older_than=time.time()) == 1
+        assert minutes(path) == []  # pruning takes the wait out of nothing

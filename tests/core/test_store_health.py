@@ -3,6 +3,7 @@ store backends: a real SQLite file and a real PostgreSQL database."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -64,3 +65,37 @@ def test_health_of_every_hook_in_one_call(store: Repository) -> None:
     assert health[quiet].success_rate is None
     assert health[quiet].hourly == ((0, 0),) * 24
     assert store.hook_health(now=hour + 10, hours=1)[busy].hourly == ((1, 1),)
+
+
+def keyring_wait(started_at: float) -> AttemptRecord:
+    """An attempt that sent nothing: the hook's secret could not be read."""
+    return AttemptRecord(
+        started_at=started_at, duration_ms=None, request_url="https://example.com/h",
+        request_headers={}, status_code=None, response_headers=None, response_body=None,
+        response_truncated=False, error_kind="secret_unavailable",
+        error_message="The OS keyring is locked.")
+
+
+def test_waiting_for_the_keyring_is_no_failure_of_the_hook(store: Repository) -> None:
+    hook = store.add_hook(name="ops", url="https://example.com/a", events=["job"],
+                          active=True).id
+    now = time.time()
+    hour = int(now // 3600) * 3600
+    waited = job(store, hook)
+    store.record_attempts([(waited, keyring_wait(hour + 1), hour + 61),
+                           (waited, keyring_wait(hour + 2), hour + 62)])
+    health = store.hook_health(now=hour + 10)[hook]
+    # Nothing was sent, so the receiver did not fail: no attempt counted, not failing.
+    assert (health.succeeded, health.failed, health.success_rate) == (0, 0, None)
+    assert health.failing_since is None
+    # Its next try succeeds.
+    store.record_attempts([(dataclasses.replace(waited, attempts=2), attempt(200, hour + 3),
+                            None)])
+    health = store.hook_health(now=hour + 10)[hook]
+    assert (health.succeeded, health.failed, health.success_rate) == (1, 0, 1.0)
+    assert health.hourly[-1] == (1, 0)
+    assert [(ok, bad) for _, ok, bad, _ in store.activity(since=hour)] == [(1, 0)]
+    # Pruning the delivery takes its success off the counts, and nothing for the waits.
+    assert store.prune(time.time() + 10) == 1
+    health = store.hook_health(now=hour + 10)[hook]
+    assert (health.succeeded, health.failed) == (0, 0)

@@ -16,10 +16,13 @@ from hookadmin.delivery.engine_messages import (
     AttemptMessage,
     EngineMessage,
     FailureMessage,
+    KeyringAnswered,
     KeyringMessage,
     MessageError,
     decode,
+    decode_command,
     encode,
+    encode_command,
 )
 
 OUTCOME = AttemptOutcome(delivery_id="d-1", hook_id=4, event_type="job.failed",
@@ -89,3 +92,23 @@ def test_a_line_that_is_not_a_message_is_rejected_with_one_sentence(
     with pytest.raises(MessageError) as caught:
         decode(line)
     assert str(caught.value) == sentence
+
+
+@pytest.mark.parametrize("ok", [True, False])
+def test_the_windows_keyring_answer_reads_back_as_itself(ok: bool) -> None:
+    line = encode_command(KeyringAnswered(ok))
+    assert json.loads(line) == {"v": VERSION, "kind": "keyring_answered", "ok": ok}
+    assert decode_command(line.encode() + b"\n") == KeyringAnswered(ok)
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    (b"go", "the window wrote a line that is not JSON"),
+    (b'{"v": 2, "kind": "keyring_answered", "ok": true}', "not a message of version 1"),
+    (b'{"v": 1, "kind": "unlock"}', "unknown kind 'unlock'"),
+    (b'{"v": 1, "kind": "keyring_answered", "ok": 1}', "without a true or false ok"),
+    (b'{"v": 1, "kind": "keyring_answered", "ok": true, "x": 1}',
+     "without a true or false ok"),
+])
+def test_a_window_line_that_is_not_a_message_is_rejected(line: bytes, said: str) -> None:
+    with pytest.raises(MessageError, match=said):
+        decode_command(line)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hookadmin.core.hooks import Hook
 from hookadmin.core.store import AttemptRecord, DeliveryJob
 from hookadmin.core.store.postgres import PostgresStore
 from hookadmin.delivery.bookkeeper import Bookkeeper
@@ -50,6 +51,27 @@ def _answer(status: int) -> AttemptRecord:
 def _claim(room: int = 10) -> TurnRequest:
     return TurnRequest([], None, [], ClaimRequest(room=room, held={}, running_low=True),
                        check_idle=True)
+
+
+def _claimed_and_one_fresh(keeper: Bookkeeper) -> tuple[Hook, list[DeliveryJob]]:
+    """Hooks A (job.failed) and B (job.completed), A's five deliveries claimed (as
+    though being tried), then one job.completed event published for B, not yet fanned
+    out: B, and A's claimed deliveries."""
+    store = keeper.store
+    store.add_hook(name="", url="https://example.com/a", events=["job.failed"], active=True)
+    b = store.add_hook(name="", url="https://example.com/b", events=["job.completed"],
+                       active=True)
+    keeper.open()
+    store.add_events([("job.failed", b"{}")] * 5)
+    claimed = [job_from_wire(w) for w in keeper.turn(_claim()).jobs]
+    store.add_events([("job.completed", b'{"id": 1}')])
+    return b, claimed
+
+
+def _record_and_claim(succeeded: list[DeliveryJob]) -> TurnRequest:
+    """A turn that records a 200 for each of ``succeeded`` and claims what is due."""
+    return TurnRequest([Finished.to_wire(j, _answer(200)) for j in succeeded], None, [],
+                       ClaimRequest(room=10, held={}, running_low=True), check_idle=False)
 
 
 def test_a_turn_fans_out_claims_and_records(keeper: Bookkeeper) -> None:
@@ -111,13 +133,7 @@ def test_released_and_renewed_leases_and_retries(keeper: Bookkeeper) -> None:
 def test_with_attempts_to_record_the_claims_are_committed_first(keeper: Bookkeeper,
                                                                 postgres_url: str) -> None:
     store = keeper.store
-    store.add_hook(name="", url="https://example.com/a", events=["job.failed"], active=True)
-    b = store.add_hook(name="", url="https://example.com/b", events=["job.completed"],
-                       active=True)
-    keeper.open()
-    store.add_events([("job.failed", b"{}")] * 5)
-    retries = [job_from_wire(w) for w in keeper.turn(_claim()).jobs]
-    store.add_events([("job.completed", b"{}")])
+    b, retries = _claimed_and_one_fresh(keeper)
     seen: list[tuple[list[int], str, str, int]] = []
 
     def early(claimed: Claimed) -> None:
@@ -128,9 +144,7 @@ def test_with_attempts_to_record_the_claims_are_committed_first(keeper: Bookkeep
                          other.get_delivery(fresh.id).status,
                          len(other.claim_due(now=time.time(), lease_seconds=10, limit=10))))
 
-    turn = keeper.turn(TurnRequest([Finished.to_wire(j, _answer(200)) for j in retries],
-                                   None, [], ClaimRequest(room=10, held={}, running_low=True),
-                                   check_idle=False), early)
+    turn = keeper.turn(_record_and_claim(retries), early)
     # B's delivery was claimed (nothing left to claim for another engine) while A's
     # attempts were not yet recorded; they were once the turn returned.
     assert seen == [([b.id], "pending", "pending", 0)]
@@ -142,13 +156,7 @@ def test_with_attempts_to_record_the_claims_are_committed_first(keeper: Bookkeep
 def test_events_published_while_a_turn_records_are_claimed_in_that_turn(
         keeper: Bookkeeper, postgres_url: str) -> None:
     store = keeper.store
-    store.add_hook(name="", url="https://example.com/a", events=["job.failed"], active=True)
-    b = store.add_hook(name="", url="https://example.com/b", events=["job.completed"],
-                       active=True)
-    keeper.open()
-    store.add_events([("job.failed", b"{}")] * 5)
-    retries = [job_from_wire(w) for w in keeper.turn(_claim()).jobs]
-    store.add_events([("job.completed", b'{"id": 1}')])
+    b, retries = _claimed_and_one_fresh(keeper)
     published: list[str] = []
     first: list[int] = []
 
@@ -160,9 +168,7 @@ def test_events_published_while_a_turn_records_are_claimed_in_that_turn(
             published.extend(other.add_events([("job.completed", b'{"id": 2}')]))
         wait_until(lambda: store.data_version() != before, "the NOTIFY reached the keeper")
 
-    turn = keeper.turn(TurnRequest([Finished.to_wire(j, _answer(200)) for j in retries],
-                                   None, [], ClaimRequest(room=10, held={}, running_low=True),
-                                   check_idle=False), early)
+    turn = keeper.turn(_record_and_claim(retries), early)
     assert first == [b.id]
     assert [s for s, _ in turn.statuses] == ["succeeded"] * 5
     claimed = [job_from_wire(w) for w in turn.jobs]

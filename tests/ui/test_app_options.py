@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hookadmin.core.store import DATABASE_ENV
 from hookadmin.ui.app import main, start_location
@@ -24,7 +24,9 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_database_option_that_is_not_a_postgresql_url_exits_2(
         home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    windows = len(QApplication.topLevelWidgets())
     assert main(argv=["--database", "mysql://root:hunter2@db/hooks"]) == 2
+    assert len(QApplication.topLevelWidgets()) == windows  # refused before any window
     err = capsys.readouterr().err
     assert err.startswith("hookadmin: --database is not a PostgreSQL URL")
     assert err.count("\n") == 1
@@ -35,7 +37,9 @@ def test_the_environment_variable_is_checked_too(
         home: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv(DATABASE_ENV, "sqlite:///tmp/x.db")
+    windows = len(QApplication.topLevelWidgets())
     assert main(argv=[]) == 2
+    assert len(QApplication.topLevelWidgets()) == windows
     assert f"{DATABASE_ENV} is not a PostgreSQL URL" in capsys.readouterr().err
 
 

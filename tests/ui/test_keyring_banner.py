@@ -5,6 +5,7 @@ every hook failing, and deliveries go out once it is unlocked."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.ui.conftest import HookFactory
 from tests.ui.gui import refresh_window, select_hook, settled
 
 Make = Callable[..., Receiver]
+SOON = 10.0  # seconds: well under the minute a waiting delivery's next try is away
 
 
 def test_no_keyring_shows_a_banner_and_nothing_is_sent_unsigned(
@@ -106,7 +108,9 @@ def test_a_locked_keyring_is_no_hook_failing_and_delivery_resumes_after_unlock(
         qtbot: QtBot, home: Path, service: HookService, receiver: Receiver,
         make_receiver: Make, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow]) -> None:
-    engine = EngineHost(home, replace(FAST, secret_retry_interval=0.5))
+    # The default minute between tries of a delivery waiting for its secret: the
+    # engine's process notices the unlock and sends it long before that.
+    engine = EngineHost(home, replace(FAST, secret_retry_interval=60.0))
     window = open_window(engine)
     outcomes: list[AttemptOutcome] = []
     engine.attempt_recorded.connect(outcomes.append)
@@ -122,8 +126,10 @@ def test_a_locked_keyring_is_no_hook_failing_and_delivery_resumes_after_unlock(
         select_hook(qtbot, window, hook.id)  # the window's own call fails too
         settled(qtbot, window)
         assert window.keyring.problem
+        unlocked_at = time.time()
     # Unlocked: the waiting delivery goes out with the same window and engine.
-    receiver.wait_for_requests(1, timeout=20.0)
+    (request,) = receiver.wait_for_requests(1, timeout=SOON)
+    assert request.received_at - unlocked_at < SOON
     qtbot.waitUntil(lambda: any(o.error_kind is None for o in outcomes), timeout=10_000)
     qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery: running", timeout=5000)
     # A keyring that cannot be read is said once, in the status bar: no hook is failing.
@@ -178,3 +184,24 @@ def test_an_engine_started_again_after_a_keyring_problem_does_not_inherit_it(
     qtbot.waitUntil(lambda: any(o.error_kind is None for o in outcomes), timeout=10_000)
     # The new process reads its secrets without a problem: nothing waits for the keyring.
     qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery: running", timeout=5000)
+
+
+def test_the_status_bar_clears_once_the_keyring_the_window_found_locked_is_unlocked(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    engine = EngineHost(home, replace(FAST, secret_retry_interval=60.0))
+    window = open_window(engine)
+    outcomes: list[AttemptOutcome] = []
+    engine.attempt_recorded.connect(outcomes.append)
+    engine_past_its_start(qtbot, service, make_receiver, hook_factory, outcomes)
+    hook = hook_factory("https://example.com/hook", name="ops", events=("job",))
+    with locked_login_keyring():
+        select_hook(qtbot, window, hook.id)  # only the window's own call fails
+        settled(qtbot, window)
+        assert window.keyring.problem
+        assert window.engine_label.text() == "Delivery: waiting for the keyring"
+    # Nothing of the window's touches the keyring again: the engine, told that the
+    # window found it locked, says when it can be used, and the status follows.
+    qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery: running",
+                    timeout=int(SOON * 1000))
+    assert not window.keyring.problem

@@ -1,5 +1,5 @@
 """The window at a small size (800 x 500): the Add webhook form never scrolls sideways
-and its wrapped lines are whole, an empty hooks list has no sideways scrollbar, dialogs
+and its wrapped lines are whole, the hooks list's columns fit its width, dialogs
 fit inside the window, and a selected delivery's attempts are in sight on the hook page
 and the Deliveries tab without scrolling, and a hook's page still fits with the paused
 banner and an engine error both showing."""
@@ -13,14 +13,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.ui import dialogs as window_dialogs
+from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.event_catalog import EventCatalogDialog
 from hookadmin.ui.main_window import MainWindow
+from hookadmin.ui.models import HooksModel
 from hookadmin.ui.ping_viewer import PingViewer
 from tests.helpers import FAST, body, drain
 from tests.receiver import Receiver, status
@@ -59,13 +61,32 @@ def in_sight(widget: QWidget) -> bool:
     return window.rect().contains(rect)
 
 
-def test_the_add_form_never_scrolls_sideways_and_its_lines_are_whole(
-        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+def small_window_with_form(qtbot: QtBot,
+                           open_window: Callable[..., MainWindow]) -> MainWindow:
+    """A window at 800 x 500 showing the Add webhook form, laid out."""
     window = open_window()
     small(qtbot, window)
     click(qtbot, window.new_button)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.form_scroll)
     settle_windows(qtbot)
+    return window
+
+
+def assert_attempts_in_sight(qtbot: QtBot, deliveries: QTableView,
+                             attempts: AttemptView) -> None:
+    """Choose the first delivery in ``deliveries``; wait until its attempts show in
+    ``attempts`` and the list, the attempt chooser, its outcome and its tabs are all in
+    sight (the split changes once the selection has been handled), up to 5 s."""
+    click_row(qtbot, deliveries, 0)
+    qtbot.waitUntil(lambda: attempts.toPlainText() != "")
+    settle_windows(qtbot)
+    parts = (deliveries, attempts.chooser, attempts.outcome, attempts.tabs.tabBar())
+    qtbot.waitUntil(lambda: all(in_sight(w) for w in parts), timeout=5000)
+
+
+def test_the_add_form_never_scrolls_sideways_and_its_lines_are_whole(
+        qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
+    window = small_window_with_form(qtbot, open_window)
     scroll = window.form_scroll
     assert not scroll.horizontalScrollBar().isVisible()
     assert window.form.width() <= scroll.viewport().width()
@@ -91,35 +112,52 @@ def test_the_add_form_never_scrolls_sideways_and_its_lines_are_whole(
 def test_the_form_keeps_its_width_when_the_list_is_widened(
         qtbot: QtBot, open_window: Callable[..., MainWindow]) -> None:
     """Dragging the splitter toward the form stops where the form still fits."""
-    window = open_window()
-    small(qtbot, window)
-    click(qtbot, window.new_button)
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.form_scroll)
+    window = small_window_with_form(qtbot, open_window)
     window.splitter.setSizes([780, 20])
     settle_windows(qtbot)
     assert not window.form_scroll.horizontalScrollBar().isVisible()
     assert window.form.width() <= window.form_scroll.viewport().width()
 
 
-def test_an_empty_hooks_list_has_no_sideways_scrollbar(
-        qtbot: QtBot, open_window: Callable[..., MainWindow],
-        hook_factory: HookFactory) -> None:
+def _columns_fit(window: MainWindow) -> list[str]:
+    """Assert the hooks list's columns fit its width, with no sideways scrollbar, the
+    Hook column keeping at least 40 % of it; the names of the columns shown."""
+    view = window.hooks_view
+    header = view.horizontalHeader()
+    assert header.length() <= view.viewport().width()
+    assert not view.horizontalScrollBar().isVisible()
+    assert header.sectionSize(0) >= 0.4 * view.viewport().width()
+    return [HooksModel.COLUMNS[c] for c in range(header.count())
+            if not header.isSectionHidden(c)]
+
+
+def test_the_hooks_list_s_columns_fit_without_a_sideways_scrollbar(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
     window = open_window()
     small(qtbot, window)
-    window.splitter.setSizes([200, 600])  # narrower than the columns' headers
-    settle_windows(qtbot)
     assert window.hooks_model.rowCount() == 0
-    assert window.hooks_view.horizontalHeader().length() \
-        > window.hooks_view.viewport().width()
-    assert not window.hooks_view.horizontalScrollBar().isVisible()
-    # With hooks, the columns may need more room than there is: then it scrolls.
-    made = hook_factory("https://example.com/hooks/ops", name="ops")
+    assert {"Hook", "Active"} <= set(_columns_fit(window))
+    hook_id = _delivered(home, service, make_receiver, hook_factory)  # "✗ 500 …"
+    hook_factory("https://alerts.example.com/hooks/etl-platform/production/" + "x" * 60,
+                 name="production alerts for the data platform team", events=("cluster",))
     window.refresher.refresh()
-    qtbot.waitUntil(lambda: window.hooks_model.row_of(made.id) >= 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.hooks_model.rowCount() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: window.hooks_model.index(
+        window.hooks_model.row_of(hook_id), HooksModel.LAST).data() != "never",
+        timeout=10_000)
     settle_windows(qtbot)
-    header = window.hooks_view.horizontalHeader()
-    needed = header.length() > window.hooks_view.viewport().width()
-    assert window.hooks_view.horizontalScrollBar().isVisible() == needed
+    shown = _columns_fit(window)
+    assert {"Hook", "Active", "Last delivery"} <= set(shown)
+    # A narrower list hides more; a wider one shows every column again.
+    window.splitter.setSizes([200, 600])
+    settle_windows(qtbot)
+    assert len(_columns_fit(window)) <= len(shown)
+    window.resize(1280, 800)
+    window.splitter.setSizes([560, 720])
+    qtbot.waitUntil(lambda: window.hooks_view.width() > 500)
+    settle_windows(qtbot)
+    assert _columns_fit(window) == list(HooksModel.COLUMNS)
 
 
 def test_the_ping_viewer_fits_inside_a_small_window(
@@ -185,13 +223,7 @@ def test_a_delivery_s_attempts_are_in_sight_on_the_hook_page(
     select_hook(qtbot, window, hook_id)
     page = window.page
     qtbot.waitUntil(lambda: page.deliveries.rowCount() == 1)
-    click_row(qtbot, page.deliveries_view, 0)
-    view = page.attempts_view
-    qtbot.waitUntil(lambda: view.toPlainText() != "")
-    settle_windows(qtbot)
-    parts = (page.deliveries_view, view.chooser, view.outcome, view.tabs.tabBar())
-    # The page's split changes once the selection has been handled: wait for its layout.
-    qtbot.waitUntil(lambda: all(in_sight(w) for w in parts), timeout=5000)
+    assert_attempts_in_sight(qtbot, page.deliveries_view, page.attempts_view)
 
 
 def test_a_delivery_s_attempts_are_in_sight_on_the_deliveries_tab(
@@ -203,12 +235,7 @@ def test_a_delivery_s_attempts_are_in_sight_on_the_deliveries_tab(
     click_tab(qtbot, window.tabs, "&Deliveries")
     page = window.deliveries_page
     qtbot.waitUntil(lambda: page.view.model().rowCount() == 1)
-    click_row(qtbot, page.view, 0)
-    view = page.details
-    qtbot.waitUntil(lambda: view.toPlainText() != "")
-    settle_windows(qtbot)
-    parts = (page.view, view.chooser, view.outcome, view.tabs.tabBar())
-    qtbot.waitUntil(lambda: all(in_sight(w) for w in parts), timeout=5000)
+    assert_attempts_in_sight(qtbot, page.view, page.details)
 
 
 def test_the_hook_page_s_attempts_area_has_no_scrollbar_before_a_delivery_is_chosen(

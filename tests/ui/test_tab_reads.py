@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
 from hookadmin.core.store import Repository
+from hookadmin.ui.deliveries_page import DeliveriesPage
 from hookadmin.ui.main_window import MainWindow
 from tests.helpers import drain, resource
 from tests.receiver import Receiver, status
@@ -57,14 +58,28 @@ def quiet_window(qtbot: QtBot, open_window: Callable[..., MainWindow]) -> MainWi
     return window
 
 
+def queued_window(qtbot: QtBot, open_window: Callable[..., MainWindow],
+                  hook_factory: HookFactory, service: HookService, count: int) -> MainWindow:
+    """A :func:`quiet_window` over ``count`` pending deliveries (see :func:`queue`) of
+    one hook, "reads", subscribed to job events."""
+    hook_factory("https://reads.example.com/hooks", name="reads", events=("job",))
+    queue(service, count)
+    return quiet_window(qtbot, open_window)
+
+
+def deliveries_tab(qtbot: QtBot, window: MainWindow) -> DeliveriesPage:
+    """Show ``window``'s Deliveries tab; once its first read is back, its page."""
+    click_tab(qtbot, window.tabs, "&Deliveries")
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    return window.deliveries_page
+
+
 def test_a_deliveries_refresh_reads_off_the_gui_thread_and_only_the_newest_is_shown(
         qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
         service: HookService) -> None:
-    hook_factory("https://reads.example.com/hooks", name="reads", events=("job",))
-    queue(service, 3)
-    window = quiet_window(qtbot, open_window)
-    click_tab(qtbot, window.tabs, "&Deliveries")
-    page, model = window.deliveries_page, window.deliveries_page.model
+    window = queued_window(qtbot, open_window, hook_factory, service, 3)
+    page = deliveries_tab(qtbot, window)
+    model = page.model
     assert model.rowCount() == 3
     queue(service, 2, first=3)
     refreshed: list[bool] = []
@@ -86,11 +101,9 @@ def test_a_deliveries_refresh_reads_off_the_gui_thread_and_only_the_newest_is_sh
 def test_a_filter_chosen_while_a_page_is_read_drops_the_older_filter_s_page(
         qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
         service: HookService) -> None:
-    hook_factory("https://reads.example.com/hooks", name="reads", events=("job",))
-    queue(service, 3)
-    window = quiet_window(qtbot, open_window)
-    click_tab(qtbot, window.tabs, "&Deliveries")
-    page, model = window.deliveries_page, window.deliveries_page.model
+    window = queued_window(qtbot, open_window, hook_factory, service, 3)
+    page = deliveries_tab(qtbot, window)
+    model = page.model
     loaded: list[bool] = []
     model.loaded.connect(lambda: loaded.append(True))
 
@@ -129,11 +142,9 @@ def test_an_activity_refresh_reads_off_the_gui_thread_and_only_the_newest_is_sho
 def test_open_delivery_says_when_the_delivery_is_gone_once_the_search_is_back(
         qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
         service: HookService) -> None:
-    hook_factory("https://reads.example.com/hooks", name="reads", events=("job",))
-    queue(service, 1)
+    window = queued_window(qtbot, open_window, hook_factory, service, 1)
     (kept,) = service.store.list_deliveries()
     gone = "00000000-0000-4000-8000-000000000000"
-    window = quiet_window(qtbot, open_window)
 
     with lane_held(window):
         window.delivery_actions.open_on_deliveries_tab(gone)
@@ -165,8 +176,7 @@ def test_redeliver_failed_since_counts_off_the_gui_thread_and_says_the_newest_co
     drain(home)
     assert len(service.store.list_deliveries(status="failed")) == 2
     window = quiet_window(qtbot, open_window)
-    click_tab(qtbot, window.tabs, "&Deliveries")
-    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    deliveries_tab(qtbot, window)
 
     with lane_held(window):
         click(qtbot, window.deliveries_page.redeliver_failed_button, settle=False)
@@ -202,9 +212,8 @@ def test_a_sorted_deliveries_list_stays_sorted_as_deliveries_arrive(
         service.publish(event_type, resource(event_type))
     assert service.store.fan_out(limit=10) == 3
     window = quiet_window(qtbot, open_window)
-    click_tab(qtbot, window.tabs, "&Deliveries")
-    qtbot.waitUntil(window.is_idle, timeout=10_000)
-    page, model = window.deliveries_page, window.deliveries_page.model
+    page = deliveries_tab(qtbot, window)
+    model = page.model
     event = model.COLUMNS.index("Event")
 
     def shown() -> list[str]:

@@ -13,6 +13,7 @@ import json
 import socket
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,11 +22,13 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from hookadmin.core.secrets import LOCKED
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
-from hookadmin.ui.app import main
+from hookadmin.ui.app import main, open_service
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.window_host import WindowHost
+from tests.ui.test_keyring_banner import locked_login_keyring
 
 WAIT_MS = 20000
 MENUS = ("&File", "De&livery", "&Hooks", "&Help")
@@ -33,7 +36,9 @@ DEFERRED = ("hookadmin.core.service", "hookadmin.core.audit", "hookadmin.core.st
             "hookadmin.core.store.ports", "hookadmin.ui.deliveries_page",
             "hookadmin.ui.activity_page", "hookadmin.ui.audit_page", "hookadmin.ui.hook_page",
             "hookadmin.ui.hook_form", "hookadmin.ui.workers", "hookadmin.ui.engine_thread",
-            "aiohttp", "httpx", "psycopg", "cryptography", "keyring", "PySide6.QtCharts")
+            "aiohttp", "httpx", "psycopg", "cryptography", "keyring", "PySide6.QtCharts",
+            "hookadmin.core.store", "hookadmin.core.team.database_choice", "platformdirs",
+            "dataclasses")
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +121,7 @@ def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_
         frame["shows"] = window.loading.text() if window.loading.isVisible() else None
         frame["menus"] = [(a.text(), a.isEnabled()) for a in window.menuBar().actions()]
         frame["title"] = window.windowTitle()
+        frame["database"] = window.status.database_label.text()
         frame["top"] = window.tabs.mapTo(window, QPoint(0, 0)).y()
 
     def done(window: MainWindow) -> bool:
@@ -127,6 +133,8 @@ def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_
         finished["webhooks"] = window.tabs.widget(0) is window.splitter
         finished["menus"] = [(a.text(), a.isEnabled()) for a in window.menuBar().actions()]
         finished["top"] = window.tabs.mapTo(window, QPoint(0, 0)).y()
+        finished["title"] = window.windowTitle()
+        finished["database"] = window.status.database_label.text()
         return True
 
     assert run_main_until(done, at_first_paint) == 0
@@ -135,12 +143,14 @@ def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_
                      "menus": [(title, False) for title in MENUS],
                      "tabs": [("&Webhooks", True), ("&Deliveries", False),
                               ("&Activity", False), ("A&udit", False)],
-                     "title": "hookadmin — service hooks — Local (SQLite)"}
+                     "title": "hookadmin", "database": "Opening…"}
     assert finished["hook"] == hook.id
     assert finished["tabs"] == [True, True, True, True]
     assert finished["webhooks"] is True
     assert finished["menus"] == [(title, True) for title in MENUS]
     assert finished["top"] == top  # the tabs did not move down when the menus filled
+    assert finished["title"] == "hookadmin — service hooks — Local (SQLite)"
+    assert finished["database"] == "Local (SQLite)"
 
 
 def test_a_remembered_team_database_that_is_gone_opens_the_local_one_and_says_why(
@@ -171,17 +181,45 @@ def test_a_remembered_team_database_that_is_gone_opens_the_local_one_and_says_wh
         return window.completed
 
     assert run_main_until(done, at_first_paint) == 0
-    assert titles[0] == "hookadmin — service hooks — Team: 127.0.0.1/hooks"
+    assert titles[0] == "hookadmin"  # which database it is is read after the first paint
     assert titles[-1] == "hookadmin — service hooks — Local (SQLite)"
     assert len(warned) == 1
     assert "nothing accepts connections there" in warned[0]
     assert warned[0].endswith("File → Connect to team database… tries again.")
 
 
+def test_a_remembered_database_whose_password_the_keyring_cannot_give_says_why_and_exits_1(
+        home: Path, service: HookService, config_dir: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Read after the generic first frame has painted: the same sentence as before any
+    window showed (stderr, exit 1), and a message box over the frame."""
+    config_dir.mkdir(parents=True)
+    (config_dir / "database.json").write_text(
+        json.dumps({"database": "postgresql://admin@127.0.0.1:9/hooks"}), encoding="utf-8")
+    shown: list[str] = []
+
+    def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    titles: list[str] = []
+    with locked_login_keyring():
+        status = run_main_until(lambda _window: False,
+                                lambda window: titles.append(window.windowTitle()))
+    with warnings.catch_warnings():  # keyring's Secret Service backend leaves the D-Bus
+        warnings.simplefilter("ignore", ResourceWarning)  # connection of a locked
+        gc.collect()  # collection to the garbage collector
+    assert status == 1
+    assert titles == ["hookadmin"]
+    assert shown == [LOCKED]
+    assert capsys.readouterr().err == f"hookadmin: {LOCKED}\n"
+
+
 def test_a_frame_closed_before_it_is_complete_closes_cleanly(
         qtbot: QtBot, home: Path, service: HookService) -> None:
     host = WindowHost(lambda _location: None)
-    window = host.open_frame(StoreLocation(home))
+    window = host.open_frame()
     qtbot.waitExposed(window)
     assert not window.completed
     host.close()
@@ -194,7 +232,7 @@ def test_completing_a_shown_frame_lists_the_hooks_and_enables_the_tabs(
         qtbot: QtBot, home: Path, service: HookService) -> None:
     hook = service.create_hook(url="http://127.0.0.1:9/hook", events=("job",))
     host = WindowHost(lambda _location: None)
-    window = host.open_frame(StoreLocation(home))
+    window = host.open_frame()
     qtbot.waitExposed(window)
     try:
         assert [(a.text(), a.isEnabled()) for a in window.menuBar().actions()] == [
@@ -222,7 +260,7 @@ def test_completing_a_shown_frame_lists_the_hooks_and_enables_the_tabs(
 def test_open_delivery_before_the_tabs_are_built_builds_them_first(
         qtbot: QtBot, home: Path, service: HookService) -> None:
     host = WindowHost(lambda _location: None)
-    window = host.open_frame(StoreLocation(home))
+    window = host.open_frame()
     qtbot.waitExposed(window)
     try:
         host.complete(HookService(StoreLocation(home), origin="window"))
@@ -255,3 +293,27 @@ def test_the_late_tabs_are_frozen_out_of_full_collections_once_built(
 
     assert run_main_until(done, lambda _window: None) == 0
     assert seen == {"tracked": False}
+
+
+def test_a_data_directory_that_cannot_be_used_is_said_with_the_windows_fix(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    # Started with --home naming a folder under a file (this test's $HOOKADMIN_HOME
+    # names another folder): the message box says to start again with another --home.
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    said: list[str] = []
+    looks = iter(range(500))  # at most 500 looks, 20 ms apart: 10 s
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            said.append(box.text())
+            box.accept()
+        elif next(looks, None) is not None:
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(0, answer)
+    assert open_service(str(blocker / "home"), None) is None
+    assert said == [f"Cannot use {blocker / 'home'} as the data directory (Not a "
+                    "directory); start hookadmin again with --home set to a folder you "
+                    "can write to."]

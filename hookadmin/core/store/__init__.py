@@ -96,7 +96,8 @@ def _target(location: Path | str | StoreLocation) -> Path | str:
     return location
 
 
-def open_store(location: Path | str | StoreLocation, *, durable: bool = True) -> Repository:
+def open_store(location: Path | str | StoreLocation, *, durable: bool = True,
+               checkpoint_thread: bool = False) -> Repository:
     """Open a store: a ``postgresql://`` URL (libpq conventions) opens that PostgreSQL
     database; anything else is a data directory, whose SQLite database is created and
     migrated when needed.
@@ -105,6 +106,9 @@ def open_store(location: Path | str | StoreLocation, *, durable: bool = True) ->
         location: a data directory, or a PostgreSQL URL.
         durable: SQLite only: commits survive a power loss (``True``), or only a crash
             of the process (``False``, what an engine's bookkeeping needs).
+        checkpoint_thread: SQLite only: checkpoint the write-ahead log on a thread of
+            its own, so no transaction waits for a checkpoint (the engine's bookkeeping;
+            :mod:`hookadmin.core.store.sqlite.checkpoints`).
 
     Raises:
         StoreUnavailable: the PostgreSQL server cannot be reached or refuses the
@@ -120,7 +124,8 @@ def open_store(location: Path | str | StoreLocation, *, durable: bool = True) ->
         return PostgresStore(str(location))
     from hookadmin.core.store.sqlite import SQLiteStore
 
-    return SQLiteStore.in_home(Path(location), durable=durable)
+    return SQLiteStore.in_home(Path(location), durable=durable,
+                               checkpoint_thread=checkpoint_thread)
 
 
 def init_team_store(location: StoreLocation) -> Repository:

@@ -14,16 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hookadmin.core.errors import InputError
+from hookadmin.core.database_url import DATABASE_ENV, URL_SCHEMES, given_database_url
 from hookadmin.core.paths import data_home
 
-DATABASE_ENV = "HOOKADMIN_DATABASE"
-URL_SCHEMES = ("postgresql://", "postgres://")
+__all__ = ["DATABASE_ENV", "URL_SCHEMES", "StoreLocation", "as_location", "resolve_location"]
 
 
 @dataclass(frozen=True)
 class StoreLocation:
-    """A store's location.
+    """A store's location (immutable, hashable, equal only to a location with the same
+    home and URL).
 
     Attributes:
         home: the data directory (the SQLite database's folder; in team mode still
@@ -72,21 +72,8 @@ def resolve_location(home: str | os.PathLike[str] | None = None,
         InputError: the URL is not a PostgreSQL connection URL (one sentence, without
             the URL, which may hold a password).
     """
-    env = os.environ if environ is None else environ
-    url = database if database is not None else env.get(DATABASE_ENV) or None
-    folder = data_home(home)
-    if url is None:
-        return StoreLocation(folder)
-    url = url.strip()
-    source = "--database" if database is not None else DATABASE_ENV
-    if not url.startswith(URL_SCHEMES):
-        raise InputError(f"{source} is not a PostgreSQL URL; give one like "
-                         "postgresql://USER@HOST:5432/DBNAME (leave it out to use the "
-                         "SQLite database in the data directory).", field="database")
-    from hookadmin.core.store.postgres.schema import check_url
-
-    check_url(url, source)
-    return StoreLocation(folder, url)
+    url = given_database_url(database, environ=environ)
+    return StoreLocation(data_home(home), url)
 
 
 def as_location(location: StoreLocation | str | os.PathLike[str] | None) -> StoreLocation:

@@ -165,6 +165,12 @@ class DeliveryQueue(Protocol):
         """Drop the leases of deliveries that were claimed but not attempted."""
         ...
 
+    def retry_secret_waits(self, now: float) -> int:
+        """Make every pending delivery whose last attempt waited for its secret (error
+        kind ``secret_unavailable``) due at ``now`` (Unix seconds), for when the
+        keyring can be used again; returns how many were brought forward."""
+        ...
+
     def counted_attempts(self, delivery_seq: int) -> int:
         """Attempts that count toward the retry schedule (not ``secret_unavailable``)."""
         ...

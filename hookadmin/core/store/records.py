@@ -69,6 +69,11 @@ class AttemptRecord:
             and 200 <= self.status_code < 300
 
 
+KEYRING_WAIT = "secret_unavailable"
+"""The error kind of an attempt that only waited for the keyring (nothing was sent):
+no failure of the receiver, so it keeps no hook failing and is left out of the
+activity counts (the health row's success rate, the activity chart)."""
+
 FailingChange = Literal["clear", "set", "set_if_unset"]
 """What recorded attempts do to a hook's ``failing_since``: clear it (a success), set it
 to now (a failure after a success in the same batch), or set it to now if unset (a

@@ -12,14 +12,11 @@ choice.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
-
-import platformdirs
 
 from hookadmin.core.errors import InputError, SecretStoreError, StoreError
 from hookadmin.core.store import URL_SCHEMES, StoreLocation, open_store
@@ -37,6 +34,8 @@ __all__ = ["CHOICE_FILE", "TeamCheck", "check_team_database", "choice_file", "fo
 def choice_file() -> Path:
     """The file the window's database choice is kept in (``database.json`` in the user
     config folder; ``$XDG_CONFIG_HOME`` is honoured on Linux)."""
+    import platformdirs  # imported when first needed: the window reads it after its first paint
+
     return Path(platformdirs.user_config_dir("hookadmin", appauthor=False)) / CHOICE_FILE
 
 
@@ -88,10 +87,17 @@ def load_choice(path: Path | None = None) -> str | None:
     database (no file, or one that cannot be read: it is then ignored)."""
     path = path or choice_file()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError) as err:  # unreadable, or not UTF-8
+        log.warning("ignoring %s: %s", path, err)
+        return None
+    import json  # only when there is a file
+
+    try:
+        data = json.loads(text)
+    except ValueError as err:
         log.warning("ignoring %s: %s", path, err)
         return None
     url = data.get("database") if isinstance(data, dict) else None
@@ -114,6 +120,8 @@ def remember_choice(url: str | None, path: Path | None = None) -> None:
             from hookadmin.core.secrets import write_entry
 
             write_entry(PASSWORD_ENTRY.format(url=stored), password)
+    import json
+
     text = json.dumps({"database": stored}, indent=2) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

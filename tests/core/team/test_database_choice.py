@@ -52,3 +52,9 @@ def test_a_broken_choice_file_means_the_local_database(tmp_path: Path, content: 
     path.write_text(content, encoding="utf-8")
     assert load_choice(path) is None
     assert load_choice(tmp_path / "missing.json") is None
+
+
+def test_a_choice_file_that_is_not_utf8_means_the_local_database(tmp_path: Path) -> None:
+    path = tmp_path / "database.json"
+    path.write_bytes(b'{"database": "postgresql://h\xff/db"}')
+    assert load_choice(path) is None

@@ -139,6 +139,16 @@ class ClaimsPart(PostgresConnection):
                            (lease_until, sorted(seqs)))
 
     @translated
+    def retry_secret_waits(self, now: float) -> int:
+        """Make pending deliveries that waited for their secret due at ``now`` (Unix
+        seconds); returns how many."""
+        with self.transaction() as db:
+            return int(db.execute(
+                "UPDATE deliveries SET next_attempt_at = %s WHERE status = 'pending'"
+                " AND last_error_kind = 'secret_unavailable' AND next_attempt_at > %s",
+                (now, now)).rowcount)
+
+    @translated
     def release(self, seqs: Sequence[int]) -> None:
         """Drop the leases of deliveries that were claimed but not attempted."""
         if seqs:

@@ -217,7 +217,9 @@ class PostgresHistory(PostgresConnection):
             " coalesce(sum(duration_ms), 0), count(duration_ms)"
             " FROM (SELECT started_at, duration_ms, coalesce(status_code BETWEEN 200 AND 299"
             " AND error_kind IS NULL, false) AS ok FROM attempts"
-            f" WHERE started_at >= %(since)s{until}{hook}) a GROUP BY 1", params).fetchall()
+            " WHERE started_at >= %(since)s"
+            " AND error_kind IS DISTINCT FROM 'secret_unavailable'"
+            f"{until}{hook}) a GROUP BY 1", params).fetchall()
         if first_minute is not None:
             rows += self.db.execute(
                 "SELECT (minute / %(per)s) * %(bucket)s, sum(succeeded), sum(failed),"  # noqa: S608 - fixed fragments

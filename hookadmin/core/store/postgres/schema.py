@@ -276,6 +276,62 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE attempts ADD COLUMN request_body bytea;
     """,
+    # 9: an attempt that only waited for the keyring (error kind secret_unavailable) is
+    # no failure of the receiver: it is left out of activity_minutes (the health row's
+    # success rate, the activity chart); those counted before are taken out
+    """
+    CREATE OR REPLACE FUNCTION hookadmin_activity_add() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO activity_minutes AS m
+            SELECT floor(a.started_at / 60)::bigint, a.hook_id,
+                   count(*) FILTER (WHERE a.ok), count(*) FILTER (WHERE NOT a.ok),
+                   coalesce(sum(a.duration_ms), 0), count(a.duration_ms)
+            FROM (SELECT started_at, hook_id, duration_ms,
+                         coalesce(status_code BETWEEN 200 AND 299 AND error_kind IS NULL,
+                                  false) AS ok
+                  FROM added
+                  WHERE error_kind IS DISTINCT FROM 'secret_unavailable') a
+            GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (minute, hook_id) DO UPDATE SET
+                succeeded = m.succeeded + excluded.succeeded,
+                failed = m.failed + excluded.failed,
+                duration_sum = m.duration_sum + excluded.duration_sum,
+                duration_count = m.duration_count + excluded.duration_count;
+        RETURN NULL;
+    END $$;
+    CREATE OR REPLACE FUNCTION hookadmin_activity_remove() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE activity_minutes m SET
+            succeeded = m.succeeded - r.succeeded, failed = m.failed - r.failed,
+            duration_sum = m.duration_sum - r.duration_sum,
+            duration_count = m.duration_count - r.duration_count
+        FROM (SELECT floor(a.started_at / 60)::bigint AS minute, a.hook_id,
+                     count(*) FILTER (WHERE a.ok) AS succeeded,
+                     count(*) FILTER (WHERE NOT a.ok) AS failed,
+                     coalesce(sum(a.duration_ms), 0) AS duration_sum,
+                     count(a.duration_ms) AS duration_count
+              FROM (SELECT started_at, hook_id, duration_ms,
+                           coalesce(status_code BETWEEN 200 AND 299 AND error_kind IS NULL,
+                                    false) AS ok
+                    FROM removed
+                    WHERE error_kind IS DISTINCT FROM 'secret_unavailable') a
+              GROUP BY 1, 2) r
+        WHERE m.minute = r.minute AND m.hook_id = r.hook_id;
+        DELETE FROM activity_minutes m USING (SELECT DISTINCT
+                floor(started_at / 60)::bigint AS minute, hook_id FROM removed) r
+            WHERE m.minute = r.minute AND m.hook_id = r.hook_id
+            AND m.succeeded = 0 AND m.failed = 0;
+        RETURN NULL;
+    END $$;
+    UPDATE activity_minutes m SET failed = m.failed - w.n,
+            duration_sum = m.duration_sum - w.ms, duration_count = m.duration_count - w.timed
+        FROM (SELECT floor(started_at / 60)::bigint AS minute, hook_id, count(*) AS n,
+                     coalesce(sum(duration_ms), 0) AS ms, count(duration_ms) AS timed
+              FROM attempts WHERE error_kind = 'secret_unavailable' GROUP BY 1, 2) w
+        WHERE m.minute = w.minute AND m.hook_id = w.hook_id;
+    DELETE FROM activity_minutes WHERE succeeded = 0 AND failed = 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hookadmin.core.store.sqlite import wake
+from hookadmin.core.store.sqlite.checkpoints import Checkpointer
 
 
 class Connected:
@@ -19,6 +20,7 @@ class Connected:
     path: Path
     _ring_after_commit = False  # new work in the open transaction: wake the engines
     _wake_key_value: str | None = None
+    _checkpointer: Checkpointer | None = None  # checkpoints on a thread (else SQLite's)
 
     @contextmanager
     def transaction(self, *, batched: bool = False) -> Iterator[sqlite3.Connection]:
@@ -44,6 +46,8 @@ class Connected:
             if self._db.in_transaction:  # a failed COMMIT (a full disk) may leave it open
                 self._db.execute("ROLLBACK")
             raise
+        if self._checkpointer is not None:
+            self._checkpointer.written()
         if self._ring_after_commit:
             self._ring_after_commit = False
             wake.ring(self.path.parent, self._wake_key())

@@ -14,6 +14,7 @@ from typing import Any
 from hookadmin.core.errors import NotFoundError
 from hookadmin.core.store.header_json import request_headers_json, response_headers_json
 from hookadmin.core.store.records import (
+    KEYRING_WAIT,
     Attempt,
     AttemptRecord,
     Delivery,
@@ -202,7 +203,8 @@ class HistoryPart(Connected):
             " sum(1 - coalesce(a.status_code BETWEEN 200 AND 299 AND a.error_kind IS NULL, 0)),"
             " total(a.duration_ms), count(a.duration_ms)"
             " FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq"
-            f" WHERE a.started_at >= ?{until_clause}{hook_clause} GROUP BY 1", params).fetchall()
+            " WHERE a.started_at >= ? AND a.error_kind IS NOT 'secret_unavailable'"
+            f"{until_clause}{hook_clause} GROUP BY 1", params).fetchall()
         if first_minute is not None:
             per = int(bucket // 60)
             params = [first_minute] if hook_id is None else [first_minute, hook_id]
@@ -263,14 +265,14 @@ _DELIVERY_COLUMNS = ("d.seq, d.id, e.id, d.hook_id, d.event_type, d.status, d.at
                      " d.last_duration_ms, d.created_at, d.updated_at")
 
 
+# The columns of an attempt row, in the order of :func:`attempt_row`'s values.
+ATTEMPT_COLUMNS = ("delivery_seq", "number", "started_at", "duration_ms", "request_url",
+                   "request_headers", "status_code", "response_headers", "response_body",
+                   "response_truncated", "error_kind", "error_message", "next_attempt_at",
+                   "request_body")
 INSERT_ATTEMPT = (
-    "INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,"
-    " request_headers, status_code, response_headers, response_body, response_truncated,"
-    " error_kind, error_message, next_attempt_at, request_body)"
+    f"INSERT INTO attempts ({', '.join(ATTEMPT_COLUMNS)})"
     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14")
-# The same, skipping a delivery deleted meanwhile (its hook was deleted while it was sent).
-INSERT_ATTEMPT_IF_DELIVERY = (INSERT_ATTEMPT  # noqa: S608 - constant text only
-                               + " WHERE EXISTS (SELECT 1 FROM deliveries WHERE seq = ?1)")
 
 
 # Adds one (minute, hook) row's counts to the activity chart's table; nothing for a
@@ -289,6 +291,7 @@ def add_activity(db: sqlite3.Connection, attempts: Iterable[tuple[int, AttemptRe
                  ) -> None:
     """Count attempts into ``activity_minutes`` (inside the caller's transaction, with
     the attempts themselves): one upsert per minute and hook, however many attempts.
+    Attempts that only waited for the keyring (:data:`KEYRING_WAIT`) are left out.
 
     Args:
         attempts: (hook id, what happened) pairs; the minute is the attempt's
@@ -296,6 +299,8 @@ def add_activity(db: sqlite3.Connection, attempts: Iterable[tuple[int, AttemptRe
     """
     rows: dict[tuple[int, int], list[float]] = {}
     for hook_id, a in attempts:
+        if a.error_kind == KEYRING_WAIT:
+            continue  # waiting for the keyring is no failure of the receiver
         row = rows.setdefault((int(a.started_at / 60), hook_id), [0, 0, 0.0, 0])
         row[0 if a.succeeded else 1] += 1
         if a.duration_ms is not None:

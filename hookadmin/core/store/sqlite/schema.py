@@ -228,6 +228,34 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP TRIGGER IF EXISTS activity_add;
     """,
+    # 14: an attempt that only waited for the keyring (error kind secret_unavailable)
+    # is no failure of the receiver: it is left out of activity_minutes (the health
+    # row's success rate, the activity chart); those counted before are taken out
+    """
+    DROP TRIGGER IF EXISTS activity_remove;
+    CREATE TRIGGER activity_remove AFTER DELETE ON attempts
+            WHEN OLD.error_kind IS NOT 'secret_unavailable' BEGIN
+        UPDATE activity_minutes SET
+            succeeded = succeeded
+                - coalesce(OLD.status_code BETWEEN 200 AND 299 AND OLD.error_kind IS NULL, 0),
+            failed = failed - 1
+                + coalesce(OLD.status_code BETWEEN 200 AND 299 AND OLD.error_kind IS NULL, 0),
+            duration_sum = duration_sum - coalesce(OLD.duration_ms, 0),
+            duration_count = duration_count - (OLD.duration_ms IS NOT NULL)
+        WHERE minute = CAST(OLD.started_at / 60 AS INTEGER)
+            AND hook_id = (SELECT hook_id FROM deliveries WHERE seq = OLD.delivery_seq);
+        DELETE FROM activity_minutes WHERE minute = CAST(OLD.started_at / 60 AS INTEGER)
+            AND succeeded = 0 AND failed = 0;
+    END;
+    UPDATE activity_minutes SET failed = failed - w.n,
+            duration_sum = duration_sum - w.ms, duration_count = duration_count - w.timed
+        FROM (SELECT CAST(a.started_at / 60 AS INTEGER) AS minute, d.hook_id AS hook_id,
+                     count(*) AS n, total(a.duration_ms) AS ms, count(a.duration_ms) AS timed
+              FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq
+              WHERE a.error_kind = 'secret_unavailable' GROUP BY 1, 2) w
+        WHERE activity_minutes.minute = w.minute AND activity_minutes.hook_id = w.hook_id;
+    DELETE FROM activity_minutes WHERE succeeded = 0 AND failed = 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,8 +15,15 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from hookadmin.core.errors import StoreBusyError, StoreError, StoreFault, StoreFullError
+from hookadmin.core.errors import (
+    DataDirectoryError,
+    StoreBusyError,
+    StoreError,
+    StoreFault,
+    StoreFullError,
+)
 from hookadmin.core.store.sqlite.audit import AuditPart
+from hookadmin.core.store.sqlite.checkpoints import Checkpointer
 from hookadmin.core.store.sqlite.faults import FaultTranslatingConnection, busy_timeout
 from hookadmin.core.store.sqlite.history import HistoryPart
 from hookadmin.core.store.sqlite.hooks import HooksPart
@@ -38,6 +45,10 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, Me
         path: the database file; its folder is created if missing.
         durable: ``synchronous=FULL`` (survives power loss) instead of ``NORMAL``
             (survives a crash of the process, which is what the engine needs).
+        checkpoint_thread: checkpoint the write-ahead log on a thread of its own
+            (:mod:`hookadmin.core.store.sqlite.checkpoints`) instead of in the commit
+            that filled it, so no transaction of this connection waits for one (the
+            engine's bookkeeper).
 
     Every method raises :class:`~hookadmin.core.errors.StoreBusyError` when another
     process held the database's write lock for longer than the busy timeout
@@ -49,10 +60,12 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, Me
     Raises:
         StoreError: the file cannot be opened, is not a hookadmin database, or was
             written by a newer hookadmin.
+        DataDirectoryError: its folder cannot be created or used.
         StoreBusyError, StoreFullError: as any method (nothing was written).
     """
 
-    def __init__(self, path: Path, *, durable: bool = True) -> None:
+    def __init__(self, path: Path, *, durable: bool = True,
+                 checkpoint_thread: bool = False) -> None:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,14 +75,16 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, Me
         except sqlite3.DatabaseError as err:
             raise _cannot_open(path, err) from err
         except OSError as err:
-            raise StoreError(f"Cannot use {path.parent} as the data directory "
-                             f"({err.strerror or err}); choose another --home.") from None
+            raise DataDirectoryError(path.parent, str(err.strerror or err)) from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._db.execute("PRAGMA foreign_keys=ON")
             migrate(self._db, path)
             self._claim_identity()
+            if checkpoint_thread:
+                self._db.execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpointer = Checkpointer(path)
         except (StoreFullError, StoreBusyError):
             self._db.close()
             raise  # the machine's fault, said as such: the file itself is fine
@@ -81,8 +96,7 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, Me
             raise
         except OSError as err:
             self._db.close()
-            raise StoreError(f"Cannot use {path.parent} as the data directory "
-                             f"({err.strerror or err}); choose another --home.") from None
+            raise DataDirectoryError(path.parent, str(err.strerror or err)) from None
         self.store_id = self._meta("store_id")
         parents = self._db.execute("SELECT value FROM meta WHERE key = 'parent_store_ids'"
                                    ).fetchone()
@@ -116,12 +130,15 @@ class SQLiteStore(HooksPart, QueuePart, HistoryPart, SettingsPart, AuditPart, Me
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('db_path', ?)", (here,))
 
     @classmethod
-    def in_home(cls, home: Path, *, durable: bool = True) -> SQLiteStore:
-        """Open the database of a data directory."""
-        return cls(home / DB_FILENAME, durable=durable)
+    def in_home(cls, home: Path, *, durable: bool = True,
+                checkpoint_thread: bool = False) -> SQLiteStore:
+        """Open the database of a data directory (arguments as the class's)."""
+        return cls(home / DB_FILENAME, durable=durable, checkpoint_thread=checkpoint_thread)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and stop its checkpoint thread, if any)."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._db.close()
 
     def __enter__(self) -> SQLiteStore:
