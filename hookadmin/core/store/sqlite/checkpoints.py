@@ -63,10 +63,13 @@ class Checkpointer:
         last = float("-inf")
         while True:
             self._written.wait()
+            # Cleared before the stop is looked at: a close() landing at any point sets
+            # the stop first, so the thread sees it (clearing after the look could undo
+            # close()'s wake-up and wait for a write that never comes).
+            self._written.clear()
             # Pacing: at most one checkpoint per interval; a stop ends the wait.
             if self._stop.wait(max(0.0, last + self.interval - time.monotonic())):
                 return
-            self._written.clear()
             last = time.monotonic()
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
