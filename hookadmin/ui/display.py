@@ -41,13 +41,16 @@ def ago(ts: float, now: float | None = None) -> str:
 
 
 def delivery_result(d: Delivery) -> str:
-    """A short result text: "200 OK", "500", "timeout", "pending"."""
+    """A short result text: "✓ 200", "retrying (500)", "✗ timeout", "queued", or
+    "waiting for the keyring" for a delivery whose secret could not be read yet."""
     if d.attempts == 0:
         return "queued"
     code = str(d.last_status_code) if d.last_status_code is not None else d.last_error_kind or "?"
     if d.status == "succeeded":
         return f"✓ {code}"
     if d.status == "pending":
+        if d.last_status_code is None and d.last_error_kind == "secret_unavailable":
+            return "waiting for the keyring"  # not the receiver's failure
         return f"retrying ({code})"
     return f"✗ {code}"
 

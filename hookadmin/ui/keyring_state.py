@@ -35,6 +35,7 @@ class KeyringState(QObject):
         engine_problem: why the engine's process cannot use the keyring ("" when it can).
         team_key_problem: why this machine cannot sign for the team database, in one
             sentence ("" when it can).
+        unusable_said: the :attr:`unusable` sentence while it holds, else "".
 
     Signals:
         changed(): what the status bar says of the keyring may have changed.
@@ -44,6 +45,9 @@ class KeyringState(QObject):
             in one sentence.
         checked(bool): the check after the first paint is done: True when the keyring
             can be used.
+        usable(str): the keyring answers again after :attr:`unusable` was said: the
+            sentence that no longer holds (sent once per :attr:`unusable`), so the
+            banner showing it can go.
         window_answered(bool): a keyring call of the window ended: True when the
             keyring answered (the engine, told at once, sends what waited for it).
     """
@@ -53,6 +57,7 @@ class KeyringState(QObject):
     team_key_missing = Signal(str)
     checked = Signal(bool)
     window_answered = Signal(bool)
+    usable = Signal(str)
 
     def __init__(self, lane: Lane[HookService], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +66,7 @@ class KeyringState(QObject):
         self.engine_problem = ""
         self.team_key_problem = ""
         self._startup: StartupChecks | None = None
+        self.unusable_said = ""  # the banner's sentence while it holds, else ""
 
     @property
     def waiting(self) -> bool:
@@ -75,6 +81,8 @@ class KeyringState(QObject):
         self.problem = not ok
         self.window_answered.emit(ok)
         self.changed.emit()
+        if ok:
+            self._answers_again()
 
     @Slot(str)
     def engine_changed(self, problem: str) -> None:
@@ -83,6 +91,15 @@ class KeyringState(QObject):
         self.engine_problem = problem
         self.problem = self.problem and bool(problem)
         self.changed.emit()
+        if not problem:
+            self._answers_again()
+
+    def _answers_again(self) -> None:
+        """The keyring answered a call: the unusable sentence said, if any, no longer
+        holds (:attr:`usable`)."""
+        said, self.unusable_said = self.unusable_said, ""
+        if said:
+            self.usable.emit(said)
 
     def engine_ended(self) -> None:
         """The engine stopped: forget its keyring problem (a new engine process says
@@ -109,6 +126,7 @@ class KeyringState(QObject):
             self.checked.emit(False)
             return
         if problem:
-            self.unusable.emit(f"{problem} {KEYRING_ADVICE}")
+            self.unusable_said = f"{problem} {KEYRING_ADVICE}"
+            self.unusable.emit(self.unusable_said)
         self.answered(not problem)
         self.checked.emit(not problem)

@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         self.pings = Pings(self, self.ping_settings)
         self.engine_control = EngineControl(self)
         self.keyring.unusable.connect(self.show_banner)
+        self.keyring.usable.connect(self._keyring_usable)
         self.keyring.checked.connect(self.keyring_checked)
 
         self.banner_box = ProblemBanner()
@@ -381,6 +382,13 @@ class MainWindow(QMainWindow):
     def clear_banner(self) -> None:
         """Hide the banner."""
         self.banner_box.hide()
+
+    @Slot(str)
+    def _keyring_usable(self, sentence: str) -> None:
+        """The keyring answers again: hide the banner if it still shows ``sentence``,
+        which said it could not be used (a banner saying something else stays)."""
+        if self.banner.text() == sentence:
+            self.clear_banner()
 
     def hook_gone(self, err: NotFoundError) -> None:
         """The shown hook no longer exists: say so and show what does."""

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.errors import SecretStoreError
 from hookadmin.ui.background import Lane
 from hookadmin.ui.keyring_state import KEYRING_ADVICE, KeyringState
+from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.workers import StartupChecks
 
 
@@ -69,11 +70,35 @@ def test_an_unusable_keyring_is_a_banner_until_the_engine_finds_it_answering(
     assert state.problem
     assert state.waiting
     assert not state.team_key_problem
+    usable: list[str] = []
+    state.usable.connect(usable.append)
     with qtbot.waitSignal(state.changed, timeout=1000):
         state.engine_changed("")  # the engine's keyring reads answer again
     assert not state.problem
     assert not state.waiting
+    assert usable == banners  # the banner's sentence no longer holds
+    state.engine_changed("")
+    assert usable == banners  # said once
     assert startup.wait(30)
+
+
+def test_the_keyring_banner_goes_once_the_keyring_answers_again(
+        qtbot: QtBot, window: MainWindow) -> None:
+    # Found locked by the check after the first paint, then unlocked: the engine's
+    # reads answer again, and the banner that said "locked" goes (another stays).
+    window.keyring.startup_checked("The OS keyring is locked.")
+    assert window.banner_box.isVisible()
+    assert window.banner.text().startswith("The OS keyring is locked.")
+    window.keyring.engine_changed("")
+    assert not window.banner_box.isVisible()
+    window.show_banner("Hook ops was deleted elsewhere.")
+    window.keyring.startup_checked("The OS keyring is locked.")
+    window.keyring.answered(True)  # the window's own keyring call answered
+    assert not window.banner_box.isVisible()
+    window.show_banner("Hook ops was deleted elsewhere.")
+    window.keyring.engine_changed("")  # nothing of the keyring's is shown: it stays
+    assert window.banner.text() == "Hook ops was deleted elsewhere."
+    assert window.banner_box.isVisible()
 
 
 def test_a_keyring_call_running_long_makes_delivery_wait(

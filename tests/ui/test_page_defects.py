@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QPalette
@@ -636,3 +637,16 @@ def test_the_hook_page_s_coloured_texts_have_contrast_on_a_dark_palette(
             form.close()
     finally:
         app.setPalette(light)
+
+
+def test_a_delivery_waiting_for_the_keyring_says_so_in_words() -> None:
+    # It showed "retrying (secret_unavailable)" in amber in the hooks list and the
+    # Deliveries tab: an internal code, where the status bar says "waiting for the
+    # keyring".
+    from hookadmin.ui.display import delivery_result
+
+    waiting = delivery(1, "pending", code=None, next_at=NOW + 30)
+    waiting = replace(waiting, last_error_kind="secret_unavailable")
+    assert delivery_result(waiting) == "waiting for the keyring"
+    assert delivery_result(replace(waiting, last_error_kind="timeout")) == \
+        "retrying (timeout)"
