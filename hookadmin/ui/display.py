@@ -40,6 +40,14 @@ def ago(ts: float, now: float | None = None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 
+def minute_ago(ts: float, now: float | None = None) -> str:
+    """:func:`ago` of a time kept to the minute (``ts``: the minute's start, Unix
+    seconds): "under a minute ago" within that minute's 60 s, never seconds it does not
+    know."""
+    delta = (time.time() if now is None else now) - ts
+    return "under a minute ago" if delta < 60 else ago(ts, now)
+
+
 def delivery_result(d: Delivery) -> str:
     """A short result text: "✓ 200", "retrying (500)", "✗ timeout", "queued", or
     "waiting for the keyring" for a delivery whose secret could not be read yet."""
@@ -140,7 +148,7 @@ def health_summary(health: HookHealth, now: float | None = None) -> str:
              f"{health.succeeded * 100 // total} % of {total:,} "
              f"attempt{'s' if total != 1 else ''} succeeded in the last {hours} h"]
     parts.append("never succeeded" if health.last_success_at is None else
-                 f"last success {ago(health.last_success_at, now)}")
+                 f"last success {minute_ago(health.last_success_at, now)}")
     if health.failing_since is not None:
         parts.append(f"failing since {local_time(health.failing_since)}")
     return " · ".join(parts)
