@@ -49,8 +49,9 @@ def minute_ago(ts: float, now: float | None = None) -> str:
 
 
 def delivery_result(d: Delivery) -> str:
-    """A short result text: "✓ 200", "retrying (500)", "✗ timeout", "queued", or
-    "waiting for the keyring" for a delivery whose secret could not be read yet."""
+    """A short result text: "✓ 200", "retrying (500)", "✗ timeout", "queued",
+    "queued again" for a succeeded delivery sent again (Redeliver), or "waiting for the
+    keyring" for a delivery whose secret could not be read yet."""
     if d.attempts == 0:
         return "queued"
     code = str(d.last_status_code) if d.last_status_code is not None else d.last_error_kind or "?"
@@ -59,6 +60,8 @@ def delivery_result(d: Delivery) -> str:
     if d.status == "pending":
         if d.last_status_code is None and d.last_error_kind == "secret_unavailable":
             return "waiting for the keyring"  # not the receiver's failure
+        if d.last_status_code is not None and 200 <= d.last_status_code < 300:
+            return "queued again"  # a success sent again (Redeliver), not a retry
         return f"retrying ({code})"
     return f"✗ {code}"
 
