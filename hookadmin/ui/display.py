@@ -60,7 +60,8 @@ def delivery_result(d: Delivery) -> str:
     if d.status == "pending":
         if d.last_status_code is None and d.last_error_kind == "secret_unavailable":
             return "waiting for the keyring"  # not the receiver's failure
-        if d.last_status_code is not None and 200 <= d.last_status_code < 300:
+        if d.last_error_kind is None and d.last_status_code is not None \
+                and 200 <= d.last_status_code < 300:
             return "queued again"  # a success sent again (Redeliver), not a retry
         return f"retrying ({code})"
     return f"✗ {code}"
