@@ -46,7 +46,7 @@ def open_service(home: str | None, database: str | None,
     that database's, else (when it is the remembered team database and it cannot be
     opened) the local database's, after saying why in a message box. None when
     neither opens, or the remembered database's password cannot be read from the
-    keyring: a message box said why (and stderr, as before any window shows)."""
+    keyring: a message box said why, and stderr (for a terminal it was started from)."""
     from PySide6.QtWidgets import QMessageBox
 
     from hookadmin.core.paths import window_sentence
@@ -63,6 +63,7 @@ def open_service(home: str | None, database: str | None,
         return HookService(location, origin="window")
     except HookadminError as err:
         if not remembered:
+            sys.stderr.write(f"hookadmin: {err}\n")
             QMessageBox.critical(parent, "hookadmin", window_sentence(err))
             return None
         QMessageBox.warning(parent, "hookadmin", f"{err} The window opens on the local "
@@ -70,6 +71,7 @@ def open_service(home: str | None, database: str | None,
     try:
         return HookService(StoreLocation(location.home), origin="window")
     except HookadminError as local_err:
+        sys.stderr.write(f"hookadmin: {local_err}\n")
         QMessageBox.critical(parent, "hookadmin", window_sentence(local_err))
         return None
 

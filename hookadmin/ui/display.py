@@ -40,9 +40,18 @@ def ago(ts: float, now: float | None = None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 
+def minute_ago(ts: float, now: float | None = None) -> str:
+    """:func:`ago` of a time kept to the minute (``ts``: the minute's start, Unix
+    seconds): "under a minute ago" within that minute's 60 s, never seconds it does not
+    know."""
+    delta = (time.time() if now is None else now) - ts
+    return "under a minute ago" if delta < 60 else ago(ts, now)
+
+
 def delivery_result(d: Delivery) -> str:
-    """A short result text: "✓ 200", "retrying (500)", "✗ timeout", "queued", or
-    "waiting for the keyring" for a delivery whose secret could not be read yet."""
+    """A short result text: "✓ 200", "retrying (500)", "✗ timeout", "queued",
+    "queued again" for a succeeded delivery sent again (Redeliver), or "waiting for the
+    keyring" for a delivery whose secret could not be read yet."""
     if d.attempts == 0:
         return "queued"
     code = str(d.last_status_code) if d.last_status_code is not None else d.last_error_kind or "?"
@@ -51,6 +60,9 @@ def delivery_result(d: Delivery) -> str:
     if d.status == "pending":
         if d.last_status_code is None and d.last_error_kind == "secret_unavailable":
             return "waiting for the keyring"  # not the receiver's failure
+        if d.last_error_kind is None and d.last_status_code is not None \
+                and 200 <= d.last_status_code < 300:
+            return "queued again"  # a success sent again (Redeliver), not a retry
         return f"retrying ({code})"
     return f"✗ {code}"
 
@@ -140,7 +152,7 @@ def health_summary(health: HookHealth, now: float | None = None) -> str:
              f"{health.succeeded * 100 // total} % of {total:,} "
              f"attempt{'s' if total != 1 else ''} succeeded in the last {hours} h"]
     parts.append("never succeeded" if health.last_success_at is None else
-                 f"last success {ago(health.last_success_at, now)}")
+                 f"last success {minute_ago(health.last_success_at, now)}")
     if health.failing_since is not None:
         parts.append(f"failing since {local_time(health.failing_since)}")
     return " · ".join(parts)

@@ -116,6 +116,9 @@ class EngineControl(QObject):
     @Slot(object)
     def attempt_recorded(self, outcome: AttemptOutcome) -> None:
         """The engine recorded an attempt: notify a hook that starts failing, and
-        refresh within a second."""
+        refresh within a second. An attempt that was sent (not one waiting for its
+        secret) tells the keyring state that delivery does not wait for the keyring."""
+        if outcome.error_kind != "secret_unavailable":
+            self.window.keyring.engine_sent()
         self.window.failure_notices.attempt_recorded(outcome)
         self.window.refresher.attempt_recorded()

@@ -27,18 +27,22 @@ class HookHealthRow:
         self.layout.addWidget(self.spark)
         self.layout.addWidget(self.label, 1)
 
-    def show(self, health: HookHealth | None) -> None:
+    def show(self, health: HookHealth | None, now: float | None = None) -> None:
         """Show the hook's success rate, last success, failing clock and hourly
-        attempts (None: not known yet). Unchanged figures are not drawn again."""
+        attempts (None: not known yet); ``now`` in Unix seconds (default: the clock).
+        The words are written at every call, so "last success 5 min ago" follows the
+        clock; the sparkline of unchanged figures is not drawn again."""
         if health is None:
             self.label.setText("Not known yet.")
             self.spark.clear()
             self._health = None
             return
+        text = health_summary(health, now)
+        if text != self.label.text():
+            self.label.setText(text)
         if health == self._health:
             return  # unchanged on most 2 s refreshes
         self._health = health
-        self.label.setText(health_summary(health))
         failing = health.failing_since is not None
         self.label.setStyleSheet(f"color: {status_color('failed').name()};" if failing else "")
         self.spark.setPixmap(sparkline(health.hourly, SPARK_WIDTH, SPARK_HEIGHT))

@@ -66,19 +66,23 @@ class KeyringState(QObject):
         self.engine_problem = ""
         self.team_key_problem = ""
         self._startup: StartupChecks | None = None
+        self._sent_since_problem = False  # the engine delivered after the window's failure
         self.unusable_said = ""  # the banner's sentence while it holds, else ""
 
     @property
     def waiting(self) -> bool:
         """True while delivery waits for the keyring: the window's last call or the
         engine's could not use it, or a keyring call has been running for a while (a
-        locked keyring's unlock prompt)."""
-        return self.problem or bool(self.engine_problem) or self.lane.busy
+        locked keyring's unlock prompt). The window's failed call no longer counts
+        once the engine has sent a delivery since (it holds the secrets it read)."""
+        window_waits = self.problem and not self._sent_since_problem
+        return window_waits or bool(self.engine_problem) or self.lane.busy
 
     def answered(self, ok: bool) -> None:
         """A keyring call of the window ended: ``ok`` when the keyring answered
         (delivery no longer waits for it), False when it could not be used."""
         self.problem = not ok
+        self._sent_since_problem = False
         self.window_answered.emit(ok)
         self.changed.emit()
         if ok:
@@ -93,6 +97,14 @@ class KeyringState(QObject):
         self.changed.emit()
         if not problem:
             self._answers_again()
+
+    def engine_sent(self) -> None:
+        """The engine sent a delivery (it could sign it): a failed call of the window's
+        no longer means delivery waits for the keyring. The window still does not ask
+        the keyring again (:attr:`problem` stays, so no unlock prompt at each refresh)."""
+        if self.problem and not self._sent_since_problem:
+            self._sent_since_problem = True
+            self.changed.emit()
 
     def _answers_again(self) -> None:
         """The keyring answered a call: the unusable sentence said, if any, no longer

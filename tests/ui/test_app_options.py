@@ -96,3 +96,25 @@ def test_the_window_refuses_a_database_it_cannot_reach_with_exit_1(
     assert main(argv=["--database", f"postgresql://admin@127.0.0.1:{port}/hooks"]) == 1
     assert len(shown) == 1
     assert "nothing accepts connections there" in shown[0]
+
+
+def test_a_data_directory_the_window_cannot_use_is_said_on_stderr_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Started from a terminal, the sentence of the message box is on stderr as well
+    (one line, no traceback), and the exit status is 1."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    shown: list[str] = []
+
+    def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    assert main(argv=["--home", str(blocker / "sub")]) == 1
+    err = capsys.readouterr().err
+    assert len(shown) == 1
+    assert err.startswith(f"hookadmin: Cannot use {blocker / 'sub'} as the data directory")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err

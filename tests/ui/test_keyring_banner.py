@@ -205,3 +205,32 @@ def test_the_status_bar_clears_once_the_keyring_the_window_found_locked_is_unloc
     qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery: running",
                     timeout=int(SOON * 1000))
     assert not window.keyring.problem
+
+
+def test_deliveries_going_out_with_read_secrets_are_not_said_to_wait_for_the_keyring(
+        qtbot: QtBot, home: Path, service: HookService, receiver: Receiver,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    # A hook whose secret the engine read at its start: locking the keyring afterwards
+    # does not hold its deliveries, so the status bar must not say they wait.
+    hook = hook_factory(receiver.url, name="ops", events=("job",))
+    engine = EngineHost(home, replace(FAST, secret_retry_interval=60.0))
+    window = open_window(engine)
+    outcomes: list[AttemptOutcome] = []
+    engine.attempt_recorded.connect(outcomes.append)
+    service.publish("job.completed", body("job.completed"))
+    qtbot.waitUntil(lambda: any(o.error_kind is None for o in outcomes), timeout=20_000)
+    outcomes.clear()
+    with locked_login_keyring():
+        select_hook(qtbot, window, hook.id)  # the window's own call fails
+        settled(qtbot, window)
+        assert window.keyring.problem
+        assert window.engine_label.text() == "Delivery: waiting for the keyring"
+        service.publish("job.completed", body("job.completed"))
+        qtbot.waitUntil(lambda: any(o.status == "succeeded" for o in outcomes),
+                        timeout=20_000)
+        assert len(receiver.wait_for_requests(2, timeout=SOON)) == 2
+        # The delivery went out with the secret the engine holds: delivery runs.
+        qtbot.waitUntil(lambda: window.engine_label.text() == "Delivery: running",
+                        timeout=5000)
+        refresh_window(qtbot, window)
+        assert window.engine_label.text() == "Delivery: running"
