@@ -51,6 +51,7 @@ class AuditPage(QWidget):
         for label, seconds in PERIODS:
             self.period.addItem(label, seconds)
         self.period.setCurrentIndex(1)
+        self._hook_names: dict[int, str] | None = None  # by id, as the filter names them
         self.hook = QComboBox()
         self.hook.setObjectName("auditHook")
         self.hook.setAccessibleName("Hook")
@@ -105,8 +106,10 @@ class AuditPage(QWidget):
         try:
             hooks = self._service.hooks()
         except HookadminError:
-            hooks = []
-        for h in hooks:
+            hooks = None
+        self._hook_names = None if hooks is None else {
+            h.id: f"{h.id}: {h.display_name}" for h in hooks}
+        for h in hooks or []:
             self.hook.addItem(f"{h.id}: {h.display_name}", h.id)
         index = self.hook.findData(current)
         self.hook.setCurrentIndex(max(0, index))
@@ -127,8 +130,8 @@ class AuditPage(QWidget):
         self.table.setRowCount(len(shown))
         for row, e in enumerate(shown):
             who = f"{e.user}@{e.host}" + (f" ({e.role})" if e.role else "")
-            values = (iso(e.at) or "", who, e.origin, e.action,
-                      "" if e.hook_id is None else str(e.hook_id), audit.describe(e.details))
+            values = (iso(e.at) or "", who, e.origin, e.action, self._hook_name(e.hook_id),
+                      audit.describe(e.details))
             for column, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
@@ -136,6 +139,15 @@ class AuditPage(QWidget):
         self.table.resizeColumnsToContents()
         more = f" (newest {MAX_ROWS} shown)" if len(entries) > MAX_ROWS else ""
         self.status.setText(f"{len(entries)} entries{more}")
+
+    def _hook_name(self, hook_id: int | None) -> str:
+        """The Hook column's text: "7: ops" as in the filter, "7 (deleted)" for a hook
+        no longer there, the bare id when the hooks could not be read, "" for none."""
+        if hook_id is None:
+            return ""
+        if self._hook_names is None:
+            return str(hook_id)
+        return self._hook_names.get(hook_id, f"{hook_id} (deleted)")
 
     @Slot()
     def verify(self) -> audit.ChainReport:

@@ -53,6 +53,9 @@ def test_the_audit_tab_lists_filters_and_verifies(qtbot: QtBot, window: MainWind
                                     "hook.created"]  # newest first
     assert {r[2] for r in rows} == {"window"}
     assert "name: 'A' → 'A2'" in rows[1][5]
+    # The Hook column names the hook as the filter does (it showed the bare id).
+    assert [r[4] for r in rows] == [f"{b.id}: B", f"{a.id}: A2", f"{b.id}: B",
+                                    f"{a.id}: A2"]
     hook_filter = find(page, QComboBox, "auditHook")
     assert isinstance(hook_filter, QComboBox)
     choose(qtbot, hook_filter, f"{b.id}: B")
@@ -72,6 +75,18 @@ def test_the_audit_tab_lists_filters_and_verifies(qtbot: QtBot, window: MainWind
     click(qtbot, verify)
     assert status.text() == ("The log was tampered with: Entry 3 was changed after it was "
                              "written: its hash does not match its contents.")
+
+
+def test_a_deleted_hook_is_named_deleted_in_the_audit_tab(
+        qtbot: QtBot, window: MainWindow) -> None:
+    a = window.service.create_hook(url="https://a.example/h", events=["job"], name="A")
+    window.service.delete_hook(a.id)
+    click_tab(qtbot, window.tabs, "A&udit")
+    table = find(_page(window), QTableWidget, "auditTable")
+    assert isinstance(table, QTableWidget)
+    qtbot.waitUntil(lambda: table.rowCount() == 2)
+    assert [(r[3], r[4]) for r in _rows(table)] == [
+        ("hook.deleted", f"{a.id} (deleted)"), ("hook.created", f"{a.id} (deleted)")]
 
 
 def test_the_settings_dialog_sets_the_metrics_port(qtbot: QtBot, window: MainWindow,
