@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -172,6 +173,33 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 15.0
         assert time.monotonic() - start < timeout, f"{what}: not within {timeout} s"
         time.sleep(0.02)
     return time.monotonic() - start
+
+
+@contextmanager
+def worker_process(home: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """``hookadmin --home HOME worker ARGS`` in a process of its own, its standard error
+    piped as text (:func:`stop_worker` reads it); killed on exit if it still runs."""
+    worker = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home),
+                               "worker", *args], stdin=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def stop_worker(worker: subprocess.Popen[str], timeout: float = 15.0) -> str:
+    """Stop a :func:`worker_process` as a service manager does (SIGTERM) and wait for
+    it, at most ``timeout`` seconds; returns its standard error.
+
+    Raises:
+        subprocess.TimeoutExpired: it did not end in time.
+    """
+    worker.send_signal(signal.SIGTERM)
+    _, stderr = worker.communicate(timeout=timeout)
+    return stderr
 
 
 @contextmanager

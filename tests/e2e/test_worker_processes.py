@@ -17,7 +17,7 @@ import pytest
 
 from hookadmin.core.service import HookService
 from hookadmin.delivery.policy import DeliverySettings
-from tests.helpers import body, db_rows, run_cli
+from tests.helpers import body, db_rows, run_cli, stop_worker, worker_process
 from tests.receiver import Receiver, delay
 
 pytestmark = pytest.mark.e2e  # the whole program, in separate processes
@@ -60,19 +60,11 @@ def test_two_processes_deliver_every_event_once(home: Path, service: HookService
 def test_a_signal_stops_every_process(home: Path, service: HookService,
                                       receiver: Receiver) -> None:
     service.create_hook(url=receiver.url, events=["job"])
-    worker = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home),
-                               "worker", "--processes", "3"],
-                              stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
+    with worker_process(home, "--processes", "3") as worker:
         service.publish("job.failed", body("job.failed"))
         receiver.wait_for_requests(1, timeout=60)
         started = time.monotonic()
-        worker.send_signal(signal.SIGTERM)
-        _, stderr = worker.communicate(timeout=15)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        stderr = stop_worker(worker)
     assert time.monotonic() - started < 5
     assert worker.returncode == 0, stderr
     assert SUMMARY.search(stderr)

@@ -7,7 +7,6 @@ sentence whichever of its engines met the locked keyring."""
 from __future__ import annotations
 
 import dataclasses
-import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +19,15 @@ from secretstorage.collection import Collection
 from hookadmin.cli.worker import EngineSummary
 from hookadmin.core.keyring_watch import UnlockWatch
 from hookadmin.core.service import HookService
-from tests.helpers import FAST, body, run_cli, running_engine, wait_until
+from tests.helpers import (
+    FAST,
+    body,
+    run_cli,
+    running_engine,
+    stop_worker,
+    wait_until,
+    worker_process,
+)
 from tests.receiver import Receiver
 from tests.security.support import (
     default_collection_locked,
@@ -90,10 +97,7 @@ def test_hookadmin_worker_sends_what_waits_for_the_keyring_soon_after_the_unlock
         home: Path, service: HookService, make_receiver: type[Receiver]) -> None:
     warm, late = make_receiver(), make_receiver()
     service.create_hook(url=warm.url, events=["cluster"])
-    worker = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home),
-                               "worker"], stdin=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-    try:
+    with worker_process(home) as worker:
         service.publish("cluster.available", body("cluster.available"))
         warm.wait_for_requests(1, timeout=30.0)
         hook = service.create_hook(url=late.url, events=["job"])
@@ -107,12 +111,7 @@ def test_hookadmin_worker_sends_what_waits_for_the_keyring_soon_after_the_unlock
             unlock_default_collection()
         (request,) = late.wait_for_requests(1, timeout=SOON)
         assert request.received_at - unlocked_at < SOON
-        worker.send_signal(signal.SIGTERM)
-        _, stderr = worker.communicate(timeout=15)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        stderr = stop_worker(worker)
     assert worker.returncode == 0, stderr
     said = [line for line in stderr.splitlines() if "keyring" in line]
     assert said == [
