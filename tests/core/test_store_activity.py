@@ -73,13 +73,15 @@ def test_an_attempt_of_a_deleted_hook_counts_nowhere(tmp_path: Path) -> None:
         assert minutes(store.path) == []
 
 
-def _schema_12(path: Path) -> None:
-    """A database as hookadmin with schema 12 left it: its activity_add trigger counted
-    one hook's two attempts."""
+def _old_database(path: Path, version: int, attempts: int, rows: str,
+                  extra: str = "") -> None:
+    """A database as hookadmin with schema ``version`` left it: hook 7 with one delivery
+    of ``attempts`` attempts (``rows``: the VALUES of its attempt rows), then ``extra``
+    SQL."""
     db = sqlite3.connect(path)
-    for script in MIGRATIONS[:12]:
+    for script in MIGRATIONS[:version]:
         db.executescript(script)
-    db.executescript("""
+    db.executescript(f"""
         INSERT INTO meta VALUES ('store_id', 'old-store');
         INSERT INTO hooks (id, url, events, created_at, updated_at)
             VALUES (7, 'https://example.com/h', '["job"]', '2026-01-01', '2026-01-01');
@@ -87,14 +89,22 @@ def _schema_12(path: Path) -> None:
             VALUES (1, 'e1', 'job.failed', x'7b7d', 600.0, 1);
         INSERT INTO deliveries (seq, id, event_seq, hook_id, event_type, status, attempts,
                                 created_at, updated_at)
-            VALUES (1, 'd1', 1, 7, 'job.failed', 'failed', 2, 600.0, 660.0);
+            VALUES (1, 'd1', 1, 7, 'job.failed', 'failed', {attempts}, 600.0, 660.0);
         INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,
                               request_headers, status_code, error_kind)
-            VALUES (1, 1, 600.0, 10.0, 'https://example.com/h', '{}', 200, NULL),
-                   (1, 2, 610.0, 20.0, 'https://example.com/h', '{}', 500, 'http_status');
-        PRAGMA user_version = 12;
+            VALUES {rows};
+        {extra}
+        PRAGMA user_version = {version};
     """)
     db.close()
+
+
+def _schema_12(path: Path) -> None:
+    """A database as hookadmin with schema 12 left it: its activity_add trigger counted
+    one hook's two attempts."""
+    _old_database(path, 12, 2, """
+        (1, 1, 600.0, 10.0, 'https://example.com/h', '{}', 200, NULL),
+        (1, 2, 610.0, 20.0, 'https://example.com/h', '{}', 500, 'http_status')""")
 
 
 def test_a_schema_12_database_upgrades_and_keeps_its_counts(tmp_path: Path) -> None:
@@ -132,30 +142,13 @@ def test_recording_one_attempt_counts_it(tmp_path: Path, status: int) -> None:
 def test_a_schema_13_database_stops_counting_keyring_waits_as_failures(
         tmp_path: Path) -> None:
     path = tmp_path / DB_FILENAME
-    db = sqlite3.connect(path)
-    for script in MIGRATIONS[:13]:
-        db.executescript(script)
     # A success, a failure and a wait for the keyring, all three counted (the wait as a
     # failure), as hookadmin with schema 13 recorded them.
-    db.executescript("""
-        INSERT INTO meta VALUES ('store_id', 'old-store');
-        INSERT INTO hooks (id, url, events, created_at, updated_at)
-            VALUES (7, 'https://example.com/h', '["job"]', '2026-01-01', '2026-01-01');
-        INSERT INTO events (seq, id, type, body, occurred_at, fanned_out)
-            VALUES (1, 'e1', 'job.failed', x'7b7d', 600.0, 1);
-        INSERT INTO deliveries (seq, id, event_seq, hook_id, event_type, status, attempts,
-                                created_at, updated_at)
-            VALUES (1, 'd1', 1, 7, 'job.failed', 'failed', 3, 600.0, 660.0);
-        INSERT INTO attempts (delivery_seq, number, started_at, duration_ms, request_url,
-                              request_headers, status_code, error_kind)
-            VALUES (1, 1, 600.0, 10.0, 'https://example.com/h', '{}', 200, NULL),
-                   (1, 2, 605.0, NULL, 'https://example.com/h', '{}', NULL,
-                    'secret_unavailable'),
-                   (1, 3, 610.0, 20.0, 'https://example.com/h', '{}', 500, 'http_status');
-        INSERT INTO activity_minutes VALUES (10, 7, 1, 2, 30.0, 2);
-        PRAGMA user_version = 13;
-    """)
-    db.close()
+    _old_database(path, 13, 3, """
+        (1, 1, 600.0, 10.0, 'https://example.com/h', '{}', 200, NULL),
+        (1, 2, 605.0, NULL, 'https://example.com/h', '{}', NULL, 'secret_unavailable'),
+        (1, 3, 610.0, 20.0, 'https://example.com/h', '{}', 500, 'http_status')""",
+                  extra="INSERT INTO activity_minutes VALUES (10, 7, 1, 2, 30.0, 2);")
     with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert minutes(path) == [(10, 7, 1, 1, 30.0, 2)]  # the wait taken out
