@@ -41,8 +41,12 @@ class HookActions(QObject):
 
     @Slot()
     def start_new_hook(self) -> None:
-        """Open an empty form."""
+        """Open an empty form; the form with unsaved edits asks first (Save / Discard /
+        Cancel, Cancel keeps it)."""
         w = self.window
+        if w.stack.currentWidget() is w.form_scroll and not w.form.confirm_leave(
+                self.start_new_hook, lambda: None):
+            return
         w.hooks_view.clearSelection()
         w.form.reset()
         w.show_form()
@@ -50,8 +54,11 @@ class HookActions(QObject):
     @Slot(int)
     def duplicate_hook(self, hook_id: int) -> None:
         """Open the form filled with a copy of a hook's settings (a new secret is made
-        when it is created)."""
+        when it is created); the form with unsaved edits asks first."""
         w = self.window
+        if w.stack.currentWidget() is w.form_scroll and not w.form.confirm_leave(
+                lambda: self.duplicate_hook(hook_id), lambda: None):
+            return
         try:
             hook = self.service.hook(hook_id)
         except NotFoundError as err:

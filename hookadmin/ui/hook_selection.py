@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelection, QObject, Slot
+from PySide6.QtCore import QItemSelection, QObject, Qt, Slot
 
 from hookadmin.core.errors import HookadminError, SecretStoreError
 from hookadmin.ui.models import Roles
@@ -13,6 +13,7 @@ from hookadmin.ui.queries import HookPageQuery, HookPageRows
 from hookadmin.ui.window_refresh import DELIVERIES_SHOWN
 
 if TYPE_CHECKING:
+    from hookadmin.ui.hooks_panel import HooksView
     from hookadmin.ui.main_window import MainWindow
 
 
@@ -28,6 +29,14 @@ class HookSelection(QObject):
         self.window = window
         self._keeping = False  # True while the form's hook is selected again
         self._page_wanted: int | None = None  # a page asked for, its rows not yet read
+        self._asking = False  # True while the unsaved-changes question is open
+
+    def follow(self, view: HooksView) -> None:
+        """Follow the hooks table ``view``: its selection shows hooks, and is held on
+        the hook being edited while the form has unsaved edits."""
+        view.selectionModel().selectionChanged.connect(self.selection_changed)
+        view.held = self._held
+        view.row_wanted.connect(self._row_wanted, Qt.ConnectionType.QueuedConnection)
 
     def selected_hook_id(self) -> int | None:
         """The id of the hook selected in the table, if any."""
@@ -126,6 +135,38 @@ class HookSelection(QObject):
                 lambda: self.select_hook(hook_id), self._select_edited_hook):
             return
         self.show_page(hook_id)
+
+    def _held(self) -> bool:
+        """Whether the list keeps its selection on the hook being edited: the form is
+        shown with unsaved edits (or its question is open)."""
+        w = self.window
+        return self._asking or (w.stack.currentWidget() is w.form_scroll
+                                and w.form.has_unsaved_edits())
+
+    @Slot(int)
+    def _row_wanted(self, row: int) -> None:
+        """The user clicked or moved to view row ``row`` while the form had unsaved
+        edits: ask (Save / Discard / Cancel) with the list still showing the edited
+        hook; Save or Discard then select the wanted hook, Cancel keeps the edited one."""
+        w = self.window
+        index = w.hooks_proxy.index(row, 0)
+        if self._asking or not index.isValid():
+            return
+        hook_id = int(index.data(Roles.HOOK_ID))
+
+        def proceed() -> None:
+            self._asking = False
+            self.select_hook(hook_id)
+
+        def stay() -> None:
+            self._asking = False
+            self._select_edited_hook()
+
+        if w.stack.currentWidget() is not w.form_scroll or w.form.confirm_leave(proceed,
+                                                                                stay):
+            self.select_hook(hook_id)  # the edits were saved or gone meanwhile
+        else:
+            self._asking = True
 
     def _select_edited_hook(self) -> None:
         """Select the row of the hook the form edits (none for a new hook) without

@@ -4,8 +4,19 @@ hooks table (one row per hook: name and URL, events, Active, last delivery)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +39,41 @@ MIN_EVENTS = 80  # pixels: the Events column at least, else it is hidden
 ROOM_ORDER = (HooksModel.ACTIVE, HooksModel.LAST, HooksModel.HEALTH, HooksModel.EVENTS)
 
 
+class HooksView(QTableView):
+    """The hooks table, whose selection can be held: while :attr:`held` returns True
+    (the form has unsaved edits), a click or an arrow key leaves the selected row as it
+    is and emits ``row_wanted`` instead, so the list keeps showing the hook being edited
+    until the user has answered whether to leave it. Selections made by the program
+    (``selectRow``, ``clearSelection``) are not held.
+
+    Signals:
+        row_wanted(int): the user clicked or moved to this row (of the view's model)
+            while the selection was held.
+    """
+
+    row_wanted = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.held: Callable[[], bool] = lambda: False
+
+    def selectionCommand(
+            self, index: QModelIndex | QPersistentModelIndex,
+            event: QEvent | None = None) -> QItemSelectionModel.SelectionFlag:
+        """Qt's selection command for ``index``, or no change while the selection is
+        held and the user asks for it (``event`` is a mouse or key event); a press on
+        another row or a key that moves to one emits ``row_wanted``."""
+        command = super().selectionCommand(index, event)
+        if event is None or not self.held():
+            return command
+        selected = self.selectionModel().selectedRows()
+        asks = event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress,
+                                QEvent.Type.MouseButtonDblClick)
+        if asks and index.isValid() and not any(i.row() == index.row() for i in selected):
+            self.row_wanted.emit(index.row())
+        return QItemSelectionModel.SelectionFlag.NoUpdate
+
+
 class HooksPanel(QWidget):
     """The hooks table with its filter and New hook button.
 
@@ -40,7 +86,7 @@ class HooksPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = HooksModel(self)
-        self.view = QTableView()
+        self.view = HooksView()
         self.view.setObjectName("hooks")
         self.view.setAccessibleName("Hooks")
         self.proxy = QSortFilterProxyModel(self)

@@ -218,8 +218,7 @@ class MainWindow(QMainWindow):
 
         self.new_button.clicked.connect(self.hook_actions.start_new_hook)
         left.delete_pressed.connect(self.menus.delete_selected)
-        self.hooks_view.selectionModel().selectionChanged.connect(
-            self.selection.selection_changed)
+        self.selection.follow(self.hooks_view)
         self.form.submitted.connect(self.hook_actions.submit)
         self.form.cancelled.connect(self.hook_actions.cancel_form)
         self.page.reveal_requested.connect(self.hook_actions.reveal_secret)

@@ -1,0 +1,99 @@
+"""The form's unsaved edits and the hooks list: while the form asks whether to save
+them, the list keeps showing the hook being edited, whichever way the user leaves
+(a click, the arrow keys, New hook)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from hookadmin.core.service import HookService
+from hookadmin.ui.main_window import MainWindow
+from tests.ui.conftest import HookFactory, visible_top_level
+from tests.ui.gui import click, click_row, select_hook
+from tests.ui.test_page_defects import close_dialog_with
+
+
+def test_the_list_keeps_the_edited_hook_selected_while_it_asks(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """Clicking another hook with unsaved edits highlighted the clicked row while the
+    question (and the form) was still about the hook being edited."""
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    second = hook_factory("https://two.example.com/hooks", name="two")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+
+    for answer in ("Cancel", "Discard"):
+        click_row(qtbot, window.hooks_view, window.selection.view_row(second.id))
+        qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+        assert window.selected_hook_id() == first.id
+        close_dialog_with(qtbot, answer)
+    qtbot.waitUntil(lambda: window.page.hook is not None and window.page.hook.id == second.id
+                    and window.stack.currentWidget() is window.page)
+    assert window.selected_hook_id() == second.id
+    assert service.hook(first.id).name == "one"
+
+
+def test_arrow_keys_in_the_list_ask_as_a_click_does(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """Moving to another hook with the arrow keys during an edit asks first, and the
+    list keeps the edited hook selected until the answer."""
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    second = hook_factory("https://two.example.com/hooks", name="two")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+    step = (Qt.Key.Key_Down if window.selection.view_row(second.id)
+            > window.selection.view_row(first.id) else Qt.Key.Key_Up)
+    window.hooks_view.setFocus()
+
+    qtbot.keyClick(window.hooks_view, step)
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    assert window.selected_hook_id() == first.id
+    close_dialog_with(qtbot, "Cancel")
+    assert window.selected_hook_id() == first.id
+    assert window.form.name_edit.text() == "one renamed"
+
+    qtbot.keyClick(window.hooks_view, step)
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    assert window.selected_hook_id() == first.id
+    close_dialog_with(qtbot, "Save")
+    qtbot.waitUntil(lambda: window.page.hook is not None and window.page.hook.id == second.id
+                    and window.stack.currentWidget() is window.page)
+    assert window.selected_hook_id() == second.id
+    assert service.hook(first.id).name == "one renamed"
+
+
+def test_new_hook_asks_before_throwing_edits_away(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """New hook during an edit replaced the form, its edits lost without a question."""
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+
+    click(qtbot, window.new_button)
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    assert window.selected_hook_id() == first.id
+    assert window.form.name_edit.text() == "one renamed"
+    close_dialog_with(qtbot, "Cancel")
+    assert window.selected_hook_id() == first.id
+    assert window.form.editing is not None
+    assert window.form.name_edit.text() == "one renamed"
+
+    click(qtbot, window.new_button)
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Discard")
+    assert window.form.editing is None
+    assert window.form.name_edit.text() == ""
+    assert window.selected_hook_id() is None
+    assert service.hook(first.id).name == "one"
