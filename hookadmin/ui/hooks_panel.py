@@ -17,7 +17,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -62,13 +62,16 @@ class HooksView(QTableView):
             event: QEvent | None = None) -> QItemSelectionModel.SelectionFlag:
         """Qt's selection command for ``index``, or no change while the selection is
         held and the user asks for it (``event`` is a mouse or key event); a press on
-        another row or a key that moves to one emits ``row_wanted``."""
+        another row (left button) or a key that moves to one emits ``row_wanted``."""
         command = super().selectionCommand(index, event)
         if event is None or not self.held():
             return command
         selected = self.selectionModel().selectedRows()
-        asks = event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress,
-                                QEvent.Type.MouseButtonDblClick)
+        # A left press or a key asks; a right press only opens the context menu.
+        asks = event.type() == QEvent.Type.KeyPress or (
+            isinstance(event, QMouseEvent) and event.button() == Qt.MouseButton.LeftButton
+            and event.type() in (QEvent.Type.MouseButtonPress,
+                                 QEvent.Type.MouseButtonDblClick))
         if asks and index.isValid() and not any(i.row() == index.row() for i in selected):
             self.row_wanted.emit(index.row())
         return QItemSelectionModel.SelectionFlag.NoUpdate

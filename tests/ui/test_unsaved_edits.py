@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
@@ -97,3 +98,25 @@ def test_new_hook_asks_before_throwing_edits_away(
     assert window.form.name_edit.text() == ""
     assert window.selected_hook_id() is None
     assert service.hook(first.id).name == "one"
+
+
+def test_a_right_click_on_another_hook_opens_its_menu_without_asking(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    """A right click during an edit neither selects the clicked hook nor asks; its
+    context menu acts on the clicked hook."""
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    second = hook_factory("https://two.example.com/hooks", name="two")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+    view = window.hooks_view
+    index = view.model().index(window.selection.view_row(second.id), 0)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.RightButton,
+                     pos=view.visualRect(index).center())
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.RightButton,
+                       pos=view.visualRect(index).center())
+    QApplication.processEvents()  # what the press posted (a question) is applied
+    assert window.selected_hook_id() == first.id
+    assert visible_top_level("unsavedChanges") is None
+    assert window.form.name_edit.text() == "one renamed"
