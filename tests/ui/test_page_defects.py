@@ -650,4 +650,3 @@ def test_a_delivery_waiting_for_the_keyring_says_so_in_words() -> None:
     assert delivery_result(waiting) == "waiting for the keyring"
     assert delivery_result(replace(waiting, last_error_kind="timeout")) == \
         "retrying (timeout)"
-
