@@ -35,7 +35,7 @@ class DatabaseActions(QObject):
         self.dialog: ConnectDialog | None = None
         self.connect_action = QAction("Connect to &team database…", window)
         self.connect_action.setObjectName("connectTeamDatabase")
-        self.connect_action.triggered.connect(self.ask_connect)
+        self.connect_action.triggered.connect(self.connect_asked)
         self.local_action = QAction("Use &local database", window)
         self.local_action.setObjectName("useLocalDatabase")
         self.local_action.setEnabled(window.service.location.team)
@@ -45,6 +45,22 @@ class DatabaseActions(QObject):
         """Put both items in ``menu`` (File)."""
         menu.addAction(self.connect_action)
         menu.addAction(self.local_action)
+
+    @Slot()
+    def connect_asked(self) -> None:
+        """*Connect to team database…*: the form with unsaved edits asks first (Save /
+        Discard / Cancel; connecting replaces the window, and the form with it). Save
+        or Discard leave the form, then the connect dialog opens; Cancel keeps the
+        edits."""
+        w = self.window
+        if w.stack.currentWidget() is w.form_scroll and not w.form.confirm_leave(
+                self._leave_form_and_connect, lambda: None):
+            return
+        self.ask_connect()
+
+    def _leave_form_and_connect(self) -> None:
+        self.window.hook_actions.cancel_form()
+        self.ask_connect()
 
     @Slot()
     def ask_connect(self) -> ConnectDialog:

@@ -120,3 +120,35 @@ def test_a_right_click_on_another_hook_opens_its_menu_without_asking(
     assert window.selected_hook_id() == first.id
     assert visible_top_level("unsavedChanges") is None
     assert window.form.name_edit.text() == "one renamed"
+
+
+def test_connect_to_a_team_database_asks_before_leaving_the_edits(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """*Connect to team database…* replaces the window, and the form's edits with it:
+    it asks first, with the list still on the edited hook; Cancel keeps the edits and
+    opens no connect dialog, Discard goes back to the hook's page and opens it."""
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+
+    window.database_actions.connect_action.trigger()
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    assert window.selected_hook_id() == first.id
+    close_dialog_with(qtbot, "Cancel")
+    assert visible_top_level("connectDialog") is None
+    assert window.stack.currentWidget() is window.form_scroll
+    assert window.form.name_edit.text() == "one renamed"
+
+    window.database_actions.connect_action.trigger()
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Discard")
+    qtbot.waitUntil(lambda: visible_top_level("connectDialog") is not None)
+    dialog = visible_top_level("connectDialog")
+    assert dialog is not None
+    dialog.close()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
+    assert window.selected_hook_id() == first.id
+    assert service.hook(first.id).name == "one"
