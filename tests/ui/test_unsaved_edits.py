@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_row, select_hook
+from tests.ui.gui import click, click_row, dialog_button, select_hook
 from tests.ui.test_page_defects import close_dialog_with
 
 
@@ -152,3 +152,26 @@ def test_connect_to_a_team_database_asks_before_leaving_the_edits(
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
     assert window.selected_hook_id() == first.id
     assert service.hook(first.id).name == "one"
+
+
+def test_deleting_the_edited_hook_closes_its_form(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """The Delete key in the list during an edit asks to delete the edited hook (the
+    list still shows it); once deleted, its form no longer stays on screen."""
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    second = hook_factory("https://two.example.com/hooks", name="two")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+    window.hooks_view.setFocus()
+    qtbot.keyClick(window.hooks_view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: visible_top_level("confirmDelete") is not None)
+    assert window.selected_hook_id() == first.id
+    box = visible_top_level("confirmDelete")
+    assert box is not None
+    click(qtbot, dialog_button(box, "Delete"))
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.placeholder)
+    assert visible_top_level("unsavedChanges") is None
+    assert [h.id for h in service.hooks()] == [second.id]
