@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_row, dialog_button, select_hook
+from tests.ui.gui import click, click_row, click_tab, dialog_button, select_hook
 from tests.ui.test_page_defects import close_dialog_with
 
 
@@ -175,3 +175,21 @@ def test_deleting_the_edited_hook_closes_its_form(
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.placeholder)
     assert visible_top_level("unsavedChanges") is None
     assert [h.id for h in service.hooks()] == [second.id]
+
+
+def test_switching_tabs_keeps_the_edits_and_the_selection(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    """Another tab and back: the form is as it was left, the list on the edited hook,
+    and nothing asked (nothing was left)."""
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    hook_factory("https://two.example.com/hooks", name="two")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+    click_tab(qtbot, window.tabs, "&Deliveries")
+    click_tab(qtbot, window.tabs, "&Webhooks")
+    assert visible_top_level("unsavedChanges") is None
+    assert window.stack.currentWidget() is window.form_scroll
+    assert window.form.name_edit.text() == "one renamed"
+    assert window.selected_hook_id() == first.id
