@@ -44,7 +44,8 @@ class HooksView(QTableView):
     (the form has unsaved edits), a click or an arrow key leaves the selected row as it
     is and emits ``row_wanted`` instead, so the list keeps showing the hook being edited
     until the user has answered whether to leave it. Selections made by the program
-    (``selectRow``, ``clearSelection``) are not held.
+    (``selectRow``, ``clearSelection``) are not held. Typing a hook's name goes the same
+    way (:meth:`keyboardSearch`).
 
     Signals:
         row_wanted(int): the user clicked or moved to this row (of the view's model)
@@ -75,6 +76,26 @@ class HooksView(QTableView):
         if asks and index.isValid() and not any(i.row() == index.row() for i in selected):
             self.row_wanted.emit(index.row())
         return QItemSelectionModel.SelectionFlag.NoUpdate
+
+    def keyboardSearch(self, search: str) -> None:
+        """Qt's search by typed text (the start of a hook's name), which selects the
+        row it finds without asking :meth:`selectionCommand`: while the selection is
+        held it only moves the current row, and a row other than the selected one
+        emits ``row_wanted``."""
+        if not self.held():
+            super().keyboardSearch(search)
+            return
+        before = self.currentIndex()
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        try:
+            super().keyboardSearch(search)  # without a selection mode: current only
+        finally:
+            self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        found = self.currentIndex()
+        selected = self.selectionModel().selectedRows()
+        if (found.isValid() and found != before
+                and not any(i.row() == found.row() for i in selected)):
+            self.row_wanted.emit(found.row())
 
 
 class HooksPanel(QWidget):

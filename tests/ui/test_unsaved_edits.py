@@ -193,3 +193,22 @@ def test_switching_tabs_keeps_the_edits_and_the_selection(
     assert window.stack.currentWidget() is window.form_scroll
     assert window.form.name_edit.text() == "one renamed"
     assert window.selected_hook_id() == first.id
+
+
+def test_typing_a_hook_s_name_in_the_list_asks_as_a_click_does(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    """Typing the start of another hook's name in the list (Qt's keyboard search) during
+    an edit asks first, with the list still on the edited hook."""
+    first = hook_factory("https://one.example.com/hooks", name="one")
+    hook_factory("https://two.example.com/hooks", name="two")
+    window = open_window()
+    select_hook(qtbot, window, first.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+    window.hooks_view.setFocus()
+    qtbot.keyClick(window.hooks_view, "t")
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    assert window.selected_hook_id() == first.id
+    close_dialog_with(qtbot, "Cancel")
+    assert window.selected_hook_id() == first.id
+    assert window.form.name_edit.text() == "one renamed"
