@@ -125,10 +125,9 @@ def test_no_display_at_all(home: Path) -> None:
         "desktop session.")
 
 
-def test_the_window_opens_on_a_real_x_server(home: Path, xvfb: str) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
-    env["DISPLAY"] = xvfb
+def window_opens(home: Path, env: dict[str, str]) -> str:
+    """Start ``hookadmin gui`` in ``env``, assert its window is mapped on the X server
+    of ``env["DISPLAY"]``, end it; returns its stderr."""
     gui = subprocess.Popen([sys.executable, "-m", "hookadmin", "--home", str(home), "gui"],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -144,6 +143,26 @@ def test_the_window_opens_on_a_real_x_server(home: Path, xvfb: str) -> None:
         _, err = gui.communicate(timeout=START_S)
     assert "hookadmin:" not in err, err
     assert "Traceback" not in err
+    return err
+
+
+def desktop_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
+    return {**env, **values}
+
+
+def test_the_window_opens_on_a_real_x_server(home: Path, xvfb: str) -> None:
+    window_opens(home, desktop_env(DISPLAY=xvfb))
+
+
+def test_a_stale_wayland_display_falls_back_to_x_with_qt_warning_kept(
+        home: Path, xvfb: str, tmp_path: Path) -> None:
+    """Qt tries Wayland first, fails, opens the window on X: not refused, and the
+    warning Qt gave on the way still reaches stderr."""
+    err = window_opens(home, desktop_env(DISPLAY=xvfb, WAYLAND_DISPLAY="wayland-7",
+                                         XDG_RUNTIME_DIR=str(tmp_path)))
+    assert "wl_display" in err
 
 
 def test_an_explicit_platform_is_left_to_qt(home: Path) -> None:
