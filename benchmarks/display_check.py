@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import select
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,20 +60,36 @@ print(json.dumps(out))
 """
 
 
+def positive(text: str) -> int:
+    """An ``--runs``/``--loops`` value: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def main() -> int:
     """Run the measurement; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--loops", type=int, default=2000)
+    parser.add_argument("--runs", type=positive, default=5, help="fresh processes (default 5)")
+    parser.add_argument("--loops", type=positive, default=2000,
+                        help="handler pairs and connects timed per process (default 2000)")
     args = parser.parse_args()
+    if shutil.which("Xvfb") is None:
+        print("display_check.py: Xvfb is not installed; install the xvfb package "
+              "(scripts/bootstrap.sh test does) and run this again.", file=sys.stderr)
+        return 1
     read_end, write_end = os.pipe()
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp",
                              "-screen", "0", "1024x768x24"], pass_fds=(write_end,),
                             stderr=subprocess.DEVNULL)
     os.close(write_end)
     try:
-        select.select([read_end], [], [], 30)
-        number = os.read(read_end, 32).decode().strip()
+        ready, _, _ = select.select([read_end], [], [], 30)
+        number = os.read(read_end, 32).decode().strip() if ready else ""
+        if not number:
+            print("display_check.py: Xvfb did not start within 30 s; run this again.",
+                  file=sys.stderr)
+            return 1
         env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM",
                                                                 "WAYLAND_DISPLAY")}
         env["DISPLAY"] = f":{number}"

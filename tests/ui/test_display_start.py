@@ -3,6 +3,7 @@ exit status 1 (not Qt's abort, status 134); on a real X server (Xvfb) the window
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -41,16 +42,17 @@ def unserved_display() -> str:
     raise AssertionError("every X display :4200-:4299 is served; free one and run again")
 
 
-@pytest.fixture
-def xvfb() -> Iterator[str]:
-    """A real X server (Xvfb) on a display number it picks itself; yields DISPLAY."""
+@contextlib.contextmanager
+def running_xvfb(*options: str) -> Iterator[str]:
+    """A real X server (Xvfb, with ``options``) on a display number it picks itself;
+    yields DISPLAY. Fails the test, saying what to install, without Xvfb."""
     binary = shutil.which("Xvfb")
     if binary is None:
         pytest.fail("Xvfb is not installed: run scripts/bootstrap.sh test (it installs "
                     "the xvfb package) and run the tests again")
     read_end, write_end = os.pipe()
     proc = subprocess.Popen([binary, "-displayfd", str(write_end), "-nolisten", "tcp",
-                             "-screen", "0", "1024x768x24"], pass_fds=(write_end,),
+                             "-screen", "0", "1024x768x24", *options], pass_fds=(write_end,),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     os.close(write_end)
     try:
@@ -64,6 +66,13 @@ def xvfb() -> Iterator[str]:
         proc.wait(timeout=START_S)
         assert proc.stderr is not None
         proc.stderr.close()
+
+
+@pytest.fixture
+def xvfb() -> Iterator[str]:
+    """A real X server anyone on this machine may use; yields DISPLAY."""
+    with running_xvfb() as display:
+        yield display
 
 
 def gui_env(**values: str | None) -> dict[str, str | None]:
@@ -163,6 +172,26 @@ def test_a_stale_wayland_display_falls_back_to_x_with_qt_warning_kept(
     err = window_opens(home, desktop_env(DISPLAY=xvfb, WAYLAND_DISPLAY="wayland-7",
                                          XDG_RUNTIME_DIR=str(tmp_path)))
     assert "wl_display" in err
+
+
+def test_a_display_that_refuses_us_is_said_so(home: Path, tmp_path: Path) -> None:
+    """An X server that answers but wants a cookie this process does not have: exit 1,
+    the last line says it answers but could not be used (libX11 writes its own line
+    "Authorization required..." to stderr before, outside Qt's messages)."""
+    cookies = tmp_path / "cookies"
+    subprocess.run(["xauth", "-q", "-f", str(cookies), "add", ":0", ".", "0" * 32],
+                   check=True, timeout=START_S, capture_output=True)
+    with running_xvfb("-auth", str(cookies)) as display:
+        result = run_cli("gui", home=home, env=gui_env(
+            DISPLAY=display, XAUTHORITY=str(tmp_path / "no-cookies")))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Qt platform plugin" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"hookadmin: the window cannot open on the X display {display}: it answers, but "
+        f"Qt could not use it (Qt: could not connect to display {display}); check that "
+        "XAUTHORITY lets you use it and that Qt's system packages are installed "
+        "(scripts/bootstrap.sh), or use the command line, e.g. `hookadmin hooks list`.")
 
 
 def test_an_explicit_platform_is_left_to_qt(home: Path) -> None:
