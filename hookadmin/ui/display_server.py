@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -90,10 +91,17 @@ def platforms(environ: Mapping[str, str]) -> list[str]:
     return [*tried, "xcb"]
 
 
-def unusable_display(environ: Mapping[str, str], qt_said: str) -> str:
+def unusable_display(environ: Mapping[str, str], qt_said: str,
+                     system: str = sys.platform) -> str:
     """One sentence (no ``hookadmin:`` prefix, no newline) saying why Qt could not
     open the window and what to do. ``qt_said``: Qt's first warning of the failed
-    start, quoted when the display answers but Qt could not use it."""
+    start, quoted when the display answers but Qt could not use it. ``system``: a
+    ``sys.platform`` value; X and Wayland are looked at on Linux only."""
+    quoted = f" (Qt: {qt_said})" if qt_said else ""
+    if not system.startswith("linux") and not environ.get("QT_QPA_PLATFORM"):
+        return (f"Qt could not start its platform plugin{quoted}; reinstall PySide6 in "
+                "hookadmin's environment, or use the command line, e.g. `hookadmin "
+                "hooks list`.")
     tried = platforms(environ)
     x_value = environ.get("DISPLAY", "")
     if "xcb" in tried and not x_value and "wayland" not in tried:
@@ -120,7 +128,6 @@ def unusable_display(environ: Mapping[str, str], qt_said: str) -> str:
         else:  # a remote display: Qt tried it; not probed again over the network
             unreachable.append(f"the X display {x_value} (Qt could not connect to it)")
     others = [name for name in tried if name not in ("wayland", "xcb")]
-    quoted = f" (Qt: {qt_said})" if qt_said else ""
     if others:
         return (f"Qt could not start its {' or '.join(others)} platform{quoted}; check "
                 "QT_QPA_PLATFORM, or unset it to use the desktop's display.")

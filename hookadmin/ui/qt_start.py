@@ -7,7 +7,7 @@ fatal message (no platform plugin started) prints one ``hookadmin:`` sentence fr
 :func:`hookadmin.ui.display_server.unusable_display` and exits with status 1 before
 Qt aborts; the warnings Qt gave on the way are dropped then. When Qt starts, the
 warnings it gave (if any) are written to stderr as Qt would have, and Qt's own handler
-is back. Costs the window's start about a microsecond (README, benchmarks)."""
+is back. Costs the window's start about 0.1 µs (README, benchmarks)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hookadmin.ui.display_server import XDisplay, parse_x_display, platforms
+from hookadmin.ui.display_server import XDisplay, parse_x_display, platforms, unusable_display
 from tests.helpers import run_cli
 
 START_S = 30.0  # deadline for Xvfb and the window to show
@@ -221,3 +221,11 @@ def test_the_platforms_qt_tries() -> None:
     assert platforms({"XDG_SESSION_TYPE": "wayland"}) == ["wayland", "xcb"]
     assert platforms({"QT_QPA_PLATFORM": "wayland:foo;xcb", "DISPLAY": ":0"}) == [
         "wayland", "xcb"]
+
+
+def test_other_systems_are_not_told_about_x() -> None:
+    sentence = unusable_display({}, "no cocoa", system="darwin")
+    assert sentence == ("Qt could not start its platform plugin (Qt: no cocoa); reinstall "
+                        "PySide6 in hookadmin's environment, or use the command line, e.g. "
+                        "`hookadmin hooks list`.")
+    assert "DISPLAY" not in unusable_display({"QT_QPA_PLATFORM": ""}, "", system="win32")
