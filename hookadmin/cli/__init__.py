@@ -11,7 +11,6 @@ The parser is built in :mod:`hookadmin.cli.parser` from each command group's mod
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
@@ -28,12 +27,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     if args.command in (None, "gui"):
-        if sys.platform.startswith("linux") and not any(
-                os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
-            print("hookadmin: there is no display to open the window on (DISPLAY and "
-                  "WAYLAND_DISPLAY are unset); use the command line, e.g. `hookadmin hooks "
-                  "list`, or run it in a desktop session.", file=sys.stderr)
-            return 1
         from hookadmin.ui.app import main as gui_main
 
         return gui_main(home=args.home, database=args.database, argv=())

@@ -20,6 +20,7 @@ from hookadmin import __version__
 from hookadmin.core.database_url import DATABASE_ENV, given_database_url
 from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.ui.first_paint import AfterPaint
+from hookadmin.ui.qt_start import start_application
 from hookadmin.ui.window_host import WindowHost
 
 if TYPE_CHECKING:  # imported after the window's first paint, as the store's types and
@@ -126,7 +127,9 @@ def main(home: str | None = None, database: str | None = None,
     it is closed. ``home`` and ``database`` come from ``hookadmin gui``; without them
     the options are read from ``argv`` (default: ``sys.argv[1:]``), as for
     ``hookadmin-gui``. Returns the exit status: 2 for a bad option or URL (said on
-    stderr before any window shows), 1 when the database cannot be opened.
+    stderr before any window shows), 1 when the database cannot be opened; exits the
+    process with status 1 and one sentence on stderr when there is no display Qt can
+    open the window on (:func:`~hookadmin.ui.qt_start.start_application`).
 
     The window's frame is shown first, generic ("hookadmin", "Opening…"); which
     database it opens (the remembered choice, its password from the keyring) is read,
@@ -141,8 +144,7 @@ def main(home: str | None = None, database: str | None = None,
     except InputError as err:
         sys.stderr.write(f"hookadmin: {err}\n")
         return 2
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
+    app = start_application(sys.argv)  # no display: one sentence, exit status 1
     app.setApplicationName("hookadmin")
     app.setOrganizationName("hookadmin")
     app.setApplicationVersion(__version__)
