@@ -12,7 +12,7 @@ pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-iccc
       libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
       libxcb-image0 libfontconfig1 libdbus-1-3 dbus gnome-keyring python3-venv)
 if [ "$profile" = test ]; then
-  pkgs+=(xvfb openssl curl postgresql)
+  pkgs+=(xvfb xauth xdotool openssl curl postgresql)
 fi
 
 missing=()
