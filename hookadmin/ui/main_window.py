@@ -321,6 +321,10 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.completed and self.stack.currentWidget() is self.form_scroll \
+                and not self.form.confirm_leave(self._close_again, lambda: None):
+            event.ignore()  # it asks first (Save / Discard / Cancel); Cancel stays open
+            return
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         if not self.completed:  # closed before it was complete: nothing runs yet
@@ -336,6 +340,10 @@ class MainWindow(QMainWindow):
         self.keyring_lane.close()
         self.reads.close()
         super().closeEvent(event)
+
+    def _close_again(self) -> None:
+        """Close once the form's edits were saved or discarded."""
+        self.close()
 
     def showEvent(self, event: object) -> None:
         if self.completed:

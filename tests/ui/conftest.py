@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QThread
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.hooks import Hook
@@ -126,6 +126,13 @@ def hook_factory(service: HookService) -> HookFactory:
     return make
 
 
+def forget_edits(window: QWidget) -> None:
+    """Before a test's window is closed: forget the form's unsaved edits a test left,
+    or closing would ask whether to save them."""
+    if isinstance(window, MainWindow) and window.completed:
+        window.form.forget_edits()
+
+
 @pytest.fixture
 def open_window(qtbot: QtBot, service: HookService) -> Iterator[Callable[..., MainWindow]]:
     """Factory: ``open_window(engine=None) -> MainWindow``, shown, active and exposed.
@@ -134,7 +141,7 @@ def open_window(qtbot: QtBot, service: HookService) -> Iterator[Callable[..., Ma
 
     def open_(engine: EngineHost | None = None) -> MainWindow:
         win = MainWindow(service, engine, ping_settings=PING_SETTINGS)
-        qtbot.addWidget(win)
+        qtbot.addWidget(win, before_close_func=forget_edits)
         opened.append(win)
         win.show()
         qtbot.waitExposed(win)

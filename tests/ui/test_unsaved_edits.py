@@ -212,3 +212,27 @@ def test_typing_a_hook_s_name_in_the_list_asks_as_a_click_does(
     close_dialog_with(qtbot, "Cancel")
     assert window.selected_hook_id() == first.id
     assert window.form.name_edit.text() == "one renamed"
+
+
+def test_closing_the_window_with_unsaved_edits_asks_first(
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        service: HookService) -> None:
+    """File → Quit (or the window's close button) threw the form's unsaved edits away
+    without asking: Cancel keeps the window and the edits, Save saves them and closes."""
+    hook = hook_factory("https://one.example.com/hooks", name="one")
+    window = open_window()
+    select_hook(qtbot, window, hook.id)
+    click(qtbot, window.page.edit_button)
+    window.form.name_edit.setText("one renamed")
+
+    window.close()  # what File → Quit does
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Cancel")
+    assert window.isVisible()
+    assert window.form.name_edit.text() == "one renamed"
+
+    window.close()
+    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    close_dialog_with(qtbot, "Save")
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert service.hook(hook.id).name == "one renamed"
