@@ -44,6 +44,7 @@ from hookadmin.delivery.bookkeeping_wire import (
     TurnResult,
     job_from_wire,
 )
+from hookadmin.delivery.database_wait import DatabaseWait
 from hookadmin.delivery.dispatcher import Dispatcher
 from hookadmin.delivery.event_loop import EventLoop
 from hookadmin.delivery.event_loop import run as run_on
@@ -229,9 +230,7 @@ class _Run:
         self.busy_at = time.monotonic()  # when there last was something to do
         self.turns = 0  # bookkeeper turns (see Engine.bookkeeper_turns)
         self.claimed_early = 0  # deliveries the current turn's first part brought
-        self.locked_since: float | None = None  # monotonic, while the database is locked
-        self.lock_waits = 0
-        self.outage: _Outage | None = None  # the database cannot be reached
+        self.database = DatabaseWait()  # locked, or cannot be reached
         self.shared = engine.location.team  # other machines' engines claim too
         self._apply_hooks(opened.hooks)
 
@@ -250,7 +249,7 @@ class _Run:
                     self.sessions.get(hook)
         while not stop.is_set():
             self.wake.clear()  # what happens from here on wakes the next turn
-            if self.outage is not None and time.monotonic() < self.outage.retry_at:
+            if self.database.too_soon():
                 await self._pause()  # the database is away: keep sending, try later
                 continue
             finished, self.finished = self.finished, []
@@ -260,11 +259,11 @@ class _Run:
                 renew = dispatch.leased()
             check_idle = until_idle and not dispatch.in_flight and not dispatch.ready_count
             release = dispatch.take_releases()
-            claim = dispatch.claim_request() if self.outage is None else None
+            claim = dispatch.claim_request() if not self.database.away else None
             look = self.changes is not None and self.changes.signalled()
             waits = self.keyring.take_due()  # the keyring is back: make them due now
             if finished or renew is not None or release or check_idle or look or waits \
-                    or self.outage is not None or self._database_changed(claim):
+                    or self.database.away or self._database_changed(claim):
                 self.claimed_early = 0
                 try:
                     turn = await self.keeper.turn(TurnRequest(
@@ -280,17 +279,12 @@ class _Run:
                     if renew is not None:
                         self.next_renew = 0.0
                     if isinstance(err, StoreBusyError):
-                        await self._wait_for_lock(err, stop)
+                        await self.database.locked(err, stop)
                     else:
-                        self._database_lost(err)
+                        self.database.lost(err)
                         await self._pause()
                     continue
-                if self.locked_since is not None:
-                    log.warning("the database is no longer locked; delivery resumed after "
-                                "%.0f s", time.monotonic() - self.locked_since)
-                    self.locked_since = None
-                    self.lock_waits = 0
-                self._database_back()
+                self.database.answered()
                 self.turns += 1
                 claimed = len(turn.jobs) + self.claimed_early
                 self.claims_exhausted = claim is not None and not claimed
@@ -306,26 +300,9 @@ class _Run:
             await self._pause()
         return self.attempts
 
-    async def _wait_for_lock(self, err: StoreBusyError, stop: asyncio.Event) -> None:
-        """Another process holds the database's write lock beyond the busy timeout: say
-        so once, then try again after a growing pause (0.5 s doubling up to
-        :data:`_LOCK_BACKOFF_MAX`), or sooner when asked to stop. Requests already in
-        flight go on; their attempts are recorded once the lock is gone."""
-        if self.locked_since is None:
-            self.locked_since = time.monotonic()
-            log.warning("waiting: %s; delivery goes on by itself once it is released",
-                        err.what)
-        pause = min(0.5 * 2 ** self.lock_waits, _LOCK_BACKOFF_MAX)
-        self.lock_waits += 1
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(pause):
-                await stop.wait()
-
     async def _pause(self) -> None:
         """Wait until something wakes the loop, or the next look is due."""
-        interval = self._wait_interval()
-        if self.outage is not None:
-            interval = max(0.0, min(interval, self.outage.retry_at - time.monotonic()))
+        interval = self.database.pause(self._wait_interval())
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):
                 await self.wake.wait()
@@ -342,23 +319,6 @@ class _Run:
         the loop, whose next turn makes the deliveries that wait for it due."""
         self.secrets.seen_usable()
         self.wake.set()
-
-    def _database_lost(self, err: StoreUnavailable) -> None:
-        """A turn failed because the database cannot be reached: keep what is in flight,
-        claim nothing more, and try again with a growing delay (said once)."""
-        if self.outage is None:
-            self.outage = _Outage(time.monotonic())
-            log.warning("%s Deliveries in flight go on; nothing more is claimed until it "
-                        "is back, and what they sent is recorded then (hookadmin tries "
-                        "again every few seconds).", err)
-        self.outage.delay = min(OUTAGE_MAX_DELAY, self.outage.delay * 2)
-        self.outage.retry_at = time.monotonic() + self.outage.delay
-
-    def _database_back(self) -> None:
-        if self.outage is not None:
-            log.warning("The database is back after %.0f s; delivering again.",
-                        time.monotonic() - self.outage.since)
-            self.outage = None
 
     def _wait_interval(self) -> float:
         """Seconds until the next look: ``wake_interval``, or ``idle_wake_interval``
@@ -526,16 +486,3 @@ class _Run:
 
 
 _FLUSH_BATCH = 64  # finished attempts that wake the loop to record them at once
-_LOCK_BACKOFF_MAX = 30.0  # seconds between tries while the database stays locked
-OUTAGE_FIRST_DELAY = 0.25  # seconds before the first try after the database was lost
-OUTAGE_MAX_DELAY = 5.0  # the longest wait between tries
-
-
-class _Outage:
-    """Since when the database has been away, and when to try it again (monotonic
-    seconds)."""
-
-    def __init__(self, since: float) -> None:
-        self.since = since
-        self.delay = OUTAGE_FIRST_DELAY / 2
-        self.retry_at = since
