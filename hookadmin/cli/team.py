@@ -138,7 +138,7 @@ def _database_id(location: StoreLocation) -> str:
 
 
 def _init(location: StoreLocation) -> int:
-    from hookadmin.core.secrets import read_entry
+    from hookadmin.core.keyring_access import read_entry
     from hookadmin.core.store import init_team_store
     from hookadmin.core.team.key import create_team_key, keyring_entry_name
 

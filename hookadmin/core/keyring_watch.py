@@ -26,7 +26,8 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from hookadmin.core.errors import SecretStoreError
-from hookadmin.core.secrets import HookSecrets, SecretStore, is_secret_service
+from hookadmin.core.secret_service import is_secret_service
+from hookadmin.core.secrets import HookSecrets, SecretStore
 
 if TYPE_CHECKING:
     from jeepney.io.blocking import DBusConnection

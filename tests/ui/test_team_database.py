@@ -21,7 +21,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from hookadmin.core.secrets import SERVICE_NAME, read_entry
+from hookadmin.core.keyring_access import read_entry
+from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
 from hookadmin.core.store.postgres import PostgresStore

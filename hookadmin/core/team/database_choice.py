@@ -117,7 +117,7 @@ def remember_choice(url: str | None, path: Path | None = None) -> None:
     if url is not None:
         stored, password = split_password(url)
         if password:
-            from hookadmin.core.secrets import write_entry
+            from hookadmin.core.keyring_access import write_entry
 
             write_entry(PASSWORD_ENTRY.format(url=stored), password)
     import json
@@ -155,7 +155,7 @@ def remembered_location(home: Path, path: Path | None = None) -> StoreLocation |
     url = load_choice(path)
     if url is None:
         return None
-    from hookadmin.core.secrets import read_entry
+    from hookadmin.core.keyring_access import read_entry
 
     return StoreLocation(home, with_password(url, read_entry(PASSWORD_ENTRY.format(url=url))))
 

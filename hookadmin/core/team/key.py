@@ -3,7 +3,7 @@
 A team key belongs to one team database, named by its database id (the UUID the
 database keeps in its meta table). A machine keeps it in its OS keyring, in the entry
 ``<database id>/team-key`` of the service ``hookadmin`` (through the keyring access of
-:mod:`hookadmin.core.secrets`), or, on a headless server without a desktop keyring, in
+:mod:`hookadmin.core.keyring_access`), or, on a headless server without a desktop keyring, in
 the file that ``HOOKADMIN_TEAM_KEY_FILE`` names (readable and writable by its owner
 only).
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hookadmin.core.errors import HookadminError, InputError, TeamKeyError, TeamKeyMissing
-from hookadmin.core.secrets import read_entry, write_entry
+from hookadmin.core.keyring_access import read_entry, write_entry
 
 KEY_BYTES = 32
 KEY_FILE_ENV = "HOOKADMIN_TEAM_KEY_FILE"

@@ -26,8 +26,8 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from hookadmin.core.errors import SecretStoreError, TeamKeyError, TeamKeyMismatch
-from hookadmin.core.secrets import HookSecrets, entry_suffix
+from hookadmin.core.errors import TeamKeyError, TeamKeyMismatch
+from hookadmin.core.secrets import HookSecrets, entry_suffix, present_or_missing
 from hookadmin.core.team.key import KEY_BYTES, load_team_key
 
 NONCE_BYTES = 12
@@ -121,10 +121,7 @@ class EncryptedSecretStore:
             SecretStoreError: the database cannot be read, or holds no secret for this
                 hook (``cause == "missing"``).
         """
-        secret = self.get_optional(hook_id)
-        if secret is None:
-            raise SecretStoreError(MISSING.format(hook_id=hook_id), cause="missing")
-        return secret
+        return present_or_missing(self.get_optional(hook_id), MISSING, hook_id)
 
     def get_optional(self, hook_id: int, *, previous: bool = False,
                      options: bool = False) -> str | None:
