@@ -438,16 +438,30 @@ def test_record_a_large_batch_of_attempts(store: Repository) -> None:
 def test_a_batch_holding_one_delivery_twice_ends_with_its_last_attempt(tmp_path: Path
                                                                         ) -> None:
     # SQLite updates a batch's deliveries with one UPDATE ... FROM (VALUES ...), which
-    # would apply only one of two rows for the same delivery: such a batch goes row by
-    # row, so the last attempt decides, as it did with one statement per row.
+    # applies only one of two rows for the same delivery, an arbitrary one by SQLite's
+    # documentation: such a batch goes row by row, so the last attempt decides, as it
+    # did with one statement per row. Four attempts make one statement of four rows, so
+    # both of the delivery's rows would meet in it. The SQLite in use happens to pick
+    # the last row, so the delivery's final state alone cannot tell; a trigger on this
+    # connection logs every update the statements make.
     with Store.in_home(tmp_path) as store:
-        job = one_job(store)
+        hook = add_hook(store, ["job"])
+        twice, *others = (one_job(store, hook) for _ in range(3))
+        store._db.execute("CREATE TEMP TABLE moves (seq INTEGER, status TEXT, code INTEGER)")
+        store._db.execute("CREATE TEMP TRIGGER log_moves AFTER UPDATE OF status ON deliveries"
+                          " BEGIN INSERT INTO moves VALUES (new.seq, new.status,"
+                          " new.last_status_code); END")
         later = time.time() + 60
-        store.record_attempts([(job, attempt(500, "http_status"), later),
-                               (job, attempt(200), None)])
-        delivery = store.get_delivery(job.id)
+        store.record_attempts([(twice, attempt(500, "http_status"), later),
+                               (others[0], attempt(200), None),
+                               (twice, attempt(200), None),
+                               (others[1], attempt(200), None)])
+        delivery = store.get_delivery(twice.id)
         assert (delivery.status, delivery.next_attempt_at) == ("succeeded", None)
         assert [a.status_code for a in store.list_attempts(delivery.seq)] == [500, 200]
+        moves = store._db.execute("SELECT status, code FROM moves WHERE seq = ?",
+                                  (twice.seq,)).fetchall()
+        assert moves == [("pending", 500), ("succeeded", 200)]
 
 
 # -- queries ---------------------------------------------------------------------------
