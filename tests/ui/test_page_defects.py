@@ -4,12 +4,13 @@ off-screen, and the form's keyboard handling and unsaved edits."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QScrollArea,
     QStyledItemDelegate,
@@ -28,9 +29,33 @@ from hookadmin.ui.hook_page import HookPage
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.models import DeliveriesModel, ElideEndDelegate, HooksModel
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_row, dialog_button, select_hook
+from tests.ui.editing import close_dialog_with, open_editing, start_editing, wait_for_question
+from tests.ui.gui import click_row, select_hook
 
 NOW = time.time()
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """The WCAG 2 contrast ratio of two colours: 1 (the same) to 21 (black on white)."""
+    def luminance(c: QColor) -> float:
+        parts = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+                 for v in (c.redF(), c.greenF(), c.blueF())]
+        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@contextlib.contextmanager
+def palette_restored() -> Iterator[tuple[QGuiApplication, QPalette]]:
+    """The application and its palette as the block starts; the block may change the
+    application's palette, which is set back when it ends."""
+    app = QGuiApplication.instance()
+    assert isinstance(app, QGuiApplication)
+    light = app.palette()
+    try:
+        yield app, light
+    finally:
+        app.setPalette(light)
 
 
 def delivery(seq: int, status: str, code: int | None = 200, event: str = "job.succeeded",
@@ -255,18 +280,14 @@ def test_the_form_knows_when_it_has_unsaved_edits(qtbot: QtBot) -> None:
 def test_clicking_another_hook_during_edit_asks_first(
         qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
         service: HookService) -> None:
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    second = hook_factory("https://two.example.com/hooks", name="two")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window)
+    window, first, second = editing.window, editing.first, editing.second
 
     def other_row() -> None:
         click_row(qtbot, window.hooks_view, window.selection.view_row(second.id))
 
     other_row()  # Cancel: the edits stay on screen
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     close_dialog_with(qtbot, "Cancel")
     assert window.stack.currentWidget() is window.form_scroll
     assert window.form.name_edit.text() == "one renamed"
@@ -275,31 +296,21 @@ def test_clicking_another_hook_during_edit_asks_first(
     assert visible_top_level("unsavedChanges") is None
 
     other_row()  # Save: stored, then the clicked hook is shown
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     close_dialog_with(qtbot, "Save")
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
     assert service.hook(first.id).name == "one renamed"
     assert window.page.hook is not None
     assert window.page.hook.id == second.id
 
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("thrown away")
+    start_editing(qtbot, window, first.id, "thrown away")
     other_row()  # Discard: nothing stored
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     close_dialog_with(qtbot, "Discard")
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page)
     assert service.hook(first.id).name == "one renamed"
     assert window.page.hook is not None
     assert window.page.hook.id == second.id
-
-
-def close_dialog_with(qtbot: QtBot, text: str) -> None:
-    """Click the button labelled ``text`` of the unsaved-changes question."""
-    box = visible_top_level("unsavedChanges")
-    assert box is not None
-    click(qtbot, dialog_button(box, text))
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is None)
 
 
 def test_health_shows_in_the_list_and_on_the_page(qtbot: QtBot) -> None:
@@ -436,23 +447,9 @@ def test_activity_starts_with_the_last_hour_and_round_ticks(
 
 
 def test_status_colours_have_contrast_on_a_dark_palette(qtbot: QtBot) -> None:
-    from PySide6.QtGui import QColor, QGuiApplication, QPalette
-
     from hookadmin.ui.display import status_brush
 
-    def contrast(a: QColor, b: QColor) -> float:
-        def lum(c: QColor) -> float:
-            parts = []
-            for v in (c.redF(), c.greenF(), c.blueF()):
-                parts.append(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
-            return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
-        hi, lo = sorted((lum(a), lum(b)), reverse=True)
-        return (hi + 0.05) / (lo + 0.05)
-
-    app = QGuiApplication.instance()
-    assert isinstance(app, QGuiApplication)
-    light = app.palette()
-    try:
+    with palette_restored() as (app, light):
         for base in (QColor("#ffffff"), QColor("#1e1e1e")):
             palette = QPalette(light)
             palette.setColor(QPalette.ColorRole.Base, base)
@@ -460,8 +457,6 @@ def test_status_colours_have_contrast_on_a_dark_palette(qtbot: QtBot) -> None:
             for status in ("succeeded", "failed", "pending", "inactive"):
                 colour = status_brush(status).color()
                 assert contrast(colour, base) >= 4.5, (status, base.name(), colour.name())
-    finally:
-        app.setPalette(light)
 
 
 def test_health_is_read_again_only_when_due(qtbot: QtBot) -> None:
@@ -564,11 +559,8 @@ def test_escape_leaves_the_edit_for_the_hook_s_page_without_a_stray_question(
     not selected in the list (here: hidden by the list's filter) going back selected it
     again, which asked "Save your changes?" over the page already shown, and Cancel
     there left an empty page with the edits gone."""
-    made = hook_factory("https://one.example.com/hooks", name="one")
-    window = open_window()
-    select_hook(qtbot, window, made.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window, names=("one",))
+    window, made = editing.window, editing.first
     window.filter_edit.setText("nothing matches this")
     qtbot.waitUntil(lambda: window.selected_hook_id() is None)
     window.form.name_edit.setFocus()
@@ -586,21 +578,7 @@ def test_the_hook_page_s_coloured_texts_have_contrast_on_a_dark_palette(
     """"● Active", a deactivation reason, the plain-http warning and the form's errors
     were drawn in the light theme's fixed colours, too dark to read on a dark window
     (under 3:1)."""
-    from PySide6.QtGui import QColor, QGuiApplication
-
-    def lum(c: QColor) -> float:
-        parts = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-                 for v in (c.redF(), c.greenF(), c.blueF())]
-        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
-
-    def contrast(a: QColor, b: QColor) -> float:
-        hi, lo = sorted((lum(a), lum(b)), reverse=True)
-        return (hi + 0.05) / (lo + 0.05)
-
-    app = QGuiApplication.instance()
-    assert isinstance(app, QGuiApplication)
-    light = app.palette()
-    try:
+    with palette_restored() as (app, light):
         for background in (QColor("#ffffff"), QColor("#2b2b2b")):
             palette = QPalette(light)
             for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):
@@ -635,8 +613,6 @@ def test_the_hook_page_s_coloured_texts_have_contrast_on_a_dark_palette(
                 assert contrast(colour, background) >= 4.5, (
                     label.objectName(), background.name(), colour.name())
             form.close()
-    finally:
-        app.setPalette(light)
 
 
 def test_a_delivery_waiting_for_the_keyring_says_so_in_words() -> None:

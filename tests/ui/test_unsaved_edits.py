@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.gui import click, click_row, click_tab, dialog_button, select_hook
-from tests.ui.test_page_defects import close_dialog_with
+from tests.ui.editing import close_dialog_with, open_editing, wait_for_question
+from tests.ui.gui import click, click_row, click_tab, dialog_button
 
 
 def test_the_list_keeps_the_edited_hook_selected_while_it_asks(
@@ -22,16 +22,12 @@ def test_the_list_keeps_the_edited_hook_selected_while_it_asks(
         service: HookService) -> None:
     """Clicking another hook with unsaved edits highlighted the clicked row while the
     question (and the form) was still about the hook being edited."""
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    second = hook_factory("https://two.example.com/hooks", name="two")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window)
+    window, first, second = editing.window, editing.first, editing.second
 
     for answer in ("Cancel", "Discard"):
         click_row(qtbot, window.hooks_view, window.selection.view_row(second.id))
-        qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+        wait_for_question(qtbot)
         assert window.selected_hook_id() == first.id
         close_dialog_with(qtbot, answer)
     qtbot.waitUntil(lambda: window.page.hook is not None and window.page.hook.id == second.id
@@ -45,25 +41,21 @@ def test_arrow_keys_in_the_list_ask_as_a_click_does(
         service: HookService) -> None:
     """Moving to another hook with the arrow keys during an edit asks first, and the
     list keeps the edited hook selected until the answer."""
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    second = hook_factory("https://two.example.com/hooks", name="two")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window)
+    window, first, second = editing.window, editing.first, editing.second
     step = (Qt.Key.Key_Down if window.selection.view_row(second.id)
             > window.selection.view_row(first.id) else Qt.Key.Key_Up)
     window.hooks_view.setFocus()
 
     qtbot.keyClick(window.hooks_view, step)
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     assert window.selected_hook_id() == first.id
     close_dialog_with(qtbot, "Cancel")
     assert window.selected_hook_id() == first.id
     assert window.form.name_edit.text() == "one renamed"
 
     qtbot.keyClick(window.hooks_view, step)
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     assert window.selected_hook_id() == first.id
     close_dialog_with(qtbot, "Save")
     qtbot.waitUntil(lambda: window.page.hook is not None and window.page.hook.id == second.id
@@ -76,14 +68,11 @@ def test_new_hook_asks_before_throwing_edits_away(
         qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
         service: HookService) -> None:
     """New hook during an edit replaced the form, its edits lost without a question."""
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window, names=("one",))
+    window, first = editing.window, editing.first
 
     click(qtbot, window.new_button)
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     assert window.selected_hook_id() == first.id
     assert window.form.name_edit.text() == "one renamed"
     close_dialog_with(qtbot, "Cancel")
@@ -92,7 +81,7 @@ def test_new_hook_asks_before_throwing_edits_away(
     assert window.form.name_edit.text() == "one renamed"
 
     click(qtbot, window.new_button)
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     close_dialog_with(qtbot, "Discard")
     assert window.form.editing is None
     assert window.form.name_edit.text() == ""
@@ -104,12 +93,8 @@ def test_a_right_click_on_another_hook_opens_its_menu_without_asking(
         qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
     """A right click during an edit neither selects the clicked hook nor asks; its
     context menu acts on the clicked hook."""
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    second = hook_factory("https://two.example.com/hooks", name="two")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window)
+    window, first, second = editing.window, editing.first, editing.second
     view = window.hooks_view
     index = view.model().index(window.selection.view_row(second.id), 0)
     qtbot.mousePress(view.viewport(), Qt.MouseButton.RightButton,
@@ -128,14 +113,11 @@ def test_connect_to_a_team_database_asks_before_leaving_the_edits(
     """*Connect to team database…* replaces the window, and the form's edits with it:
     it asks first, with the list still on the edited hook; Cancel keeps the edits and
     opens no connect dialog, Discard goes back to the hook's page and opens it."""
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window, names=("one",))
+    window, first = editing.window, editing.first
 
     window.database_actions.connect_action.trigger()
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     assert window.selected_hook_id() == first.id
     close_dialog_with(qtbot, "Cancel")
     assert visible_top_level("connectDialog") is None
@@ -143,7 +125,7 @@ def test_connect_to_a_team_database_asks_before_leaving_the_edits(
     assert window.form.name_edit.text() == "one renamed"
 
     window.database_actions.connect_action.trigger()
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     close_dialog_with(qtbot, "Discard")
     qtbot.waitUntil(lambda: visible_top_level("connectDialog") is not None)
     dialog = visible_top_level("connectDialog")
@@ -159,12 +141,8 @@ def test_deleting_the_edited_hook_closes_its_form(
         service: HookService) -> None:
     """The Delete key in the list during an edit asks to delete the edited hook (the
     list still shows it); once deleted, its form no longer stays on screen."""
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    second = hook_factory("https://two.example.com/hooks", name="two")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window)
+    window, first, second = editing.window, editing.first, editing.second
     window.hooks_view.setFocus()
     qtbot.keyClick(window.hooks_view, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: visible_top_level("confirmDelete") is not None)
@@ -181,12 +159,8 @@ def test_switching_tabs_keeps_the_edits_and_the_selection(
         qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
     """Another tab and back: the form is as it was left, the list on the edited hook,
     and nothing asked (nothing was left)."""
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    hook_factory("https://two.example.com/hooks", name="two")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window)
+    window, first = editing.window, editing.first
     click_tab(qtbot, window.tabs, "&Deliveries")
     click_tab(qtbot, window.tabs, "&Webhooks")
     assert visible_top_level("unsavedChanges") is None
@@ -199,15 +173,11 @@ def test_typing_a_hook_s_name_in_the_list_asks_as_a_click_does(
         qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
     """Typing the start of another hook's name in the list (Qt's keyboard search) during
     an edit asks first, with the list still on the edited hook."""
-    first = hook_factory("https://one.example.com/hooks", name="one")
-    hook_factory("https://two.example.com/hooks", name="two")
-    window = open_window()
-    select_hook(qtbot, window, first.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window)
+    window, first = editing.window, editing.first
     window.hooks_view.setFocus()
     qtbot.keyClick(window.hooks_view, "t")
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     assert window.selected_hook_id() == first.id
     close_dialog_with(qtbot, "Cancel")
     assert window.selected_hook_id() == first.id
@@ -219,20 +189,17 @@ def test_closing_the_window_with_unsaved_edits_asks_first(
         service: HookService) -> None:
     """File → Quit (or the window's close button) threw the form's unsaved edits away
     without asking: Cancel keeps the window and the edits, Save saves them and closes."""
-    hook = hook_factory("https://one.example.com/hooks", name="one")
-    window = open_window()
-    select_hook(qtbot, window, hook.id)
-    click(qtbot, window.page.edit_button)
-    window.form.name_edit.setText("one renamed")
+    editing = open_editing(qtbot, hook_factory, open_window, names=("one",))
+    window, hook = editing.window, editing.first
 
     window.close()  # what File → Quit does
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     close_dialog_with(qtbot, "Cancel")
     assert window.isVisible()
     assert window.form.name_edit.text() == "one renamed"
 
     window.close()
-    qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is not None)
+    wait_for_question(qtbot)
     close_dialog_with(qtbot, "Save")
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert service.hook(hook.id).name == "one renamed"
