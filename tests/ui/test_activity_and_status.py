@@ -13,11 +13,11 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
-from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
 from tests.helpers import FAST, db_rows, drain, resource
 from tests.receiver import Receiver, delay, status
 from tests.ui.conftest import HookFactory
+from tests.ui.engine_window import open_with_engine
 from tests.ui.gui import choose, click_tab, refresh_window
 
 Make = Callable[..., Receiver]
@@ -81,9 +81,7 @@ def test_pause_stops_the_engine_and_resume_delivers_what_waited(
         qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook_factory(receiver.url, name="ops", events=("job",))
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.running)
+    window, engine = open_with_engine(qtbot, open_window, home)
     assert window.engine_label.text() == "Delivery: running"
     assert window.pause_action.isEnabled()
     assert window.pause_action.shortcut().toString() == "Ctrl+Shift+P"
@@ -122,9 +120,7 @@ def test_pausing_and_resuming_at_once_from_the_menu(
         qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook_factory(receiver.url, name="ops", events=("job",))
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.running)
+    window, engine = open_with_engine(qtbot, open_window, home)
     menus = {a.text(): a.menu() for a in window.menuBar().actions()}
     assert window.pause_action in menus["De&livery"].actions()
     assert window.pause_action.text() == "&Pause delivery"
@@ -149,9 +145,7 @@ def test_the_status_bar_shows_queue_depth_and_deliveries_per_second(
         qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook_factory(receiver.url, name="ops", events=("job",))
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.running)
+    window, engine = open_with_engine(qtbot, open_window, home)
     qtbot.keyClick(window, *PAUSE_KEYS)
     qtbot.waitUntil(lambda: not engine.running)
     assert window.rate_label.objectName() == "deliveryRate"
@@ -194,9 +188,7 @@ def test_a_hook_that_starts_failing_is_notified_once(
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     broken = make_receiver(status(503))
     hook_factory(broken.url, name="ops", events=("job",))
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.running)
+    window, engine = open_with_engine(qtbot, open_window, home)
     outcomes: list[object] = []
     engine.attempt_recorded.connect(outcomes.append)
     service.publish_many([("job.failed", resource("job.failed", n)) for n in range(2)])
@@ -216,9 +208,7 @@ def test_a_410_deactivates_the_hook_and_says_why(
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     gone = make_receiver(status(410))
     hook = hook_factory(gone.url, name="old", events=("job",))
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.running)
+    window, _ = open_with_engine(qtbot, open_window, home)
     service.publish("job.completed", resource("job.completed"))
 
     qtbot.waitUntil(lambda: window.notifier.history != [], timeout=10_000)
@@ -236,9 +226,7 @@ def test_pause_returns_at_once_with_a_delivery_in_flight_and_the_engine_ends_soo
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     slow = make_receiver(delay(30.0))
     hook = hook_factory(slow.url, name="slow", events=("job",))
-    engine = EngineHost(service.home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.running)
+    window, engine = open_with_engine(qtbot, open_window, service.home)
     service.publish("job.completed", resource("job.completed"))
     slow.wait_for_requests(1)  # in flight: its answer is 30 s away
 

@@ -17,6 +17,7 @@ from hookadmin.ui.main_window import MainWindow
 from tests.helpers import FAST, drain, fixture_files, run_until_idle
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory
+from tests.ui.engine_window import open_with_engine
 from tests.ui.gui import click, click_row, click_tab, refresh_window, select_hook, view_rows
 
 Make = Callable[..., Receiver]
@@ -98,9 +99,7 @@ def test_the_window_delivers_with_its_own_engine_and_stops_it_on_close(
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook = hook_factory(receiver.url, name="live", events=("cluster",))
     receiver.set_secrets({"live": service.reveal_secret(hook.id)})
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.running, timeout=3000)
+    window, engine = open_with_engine(qtbot, open_window, home, timeout_ms=3000)
     assert window.engine_label.text() == "Delivery: running"
 
     event_id = service.publish("cluster.available", {"id": 3, "status": "available"})

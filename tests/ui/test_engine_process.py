@@ -12,11 +12,11 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
-from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
-from tests.helpers import FAST, process_alive, resource
+from tests.helpers import process_alive, resource
 from tests.receiver import Receiver, delay
 from tests.ui.conftest import HookFactory
+from tests.ui.engine_window import has_process, open_with_engine
 
 Make = Callable[..., Receiver]
 
@@ -26,9 +26,7 @@ def test_pausing_with_a_delivery_in_flight_ends_the_engine_within_3_s_and_it_sta
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     slow = make_receiver(delay(30.0))
     hook = hook_factory(slow.url, name="slow", events=("job",))
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.process_id is not None)
+    window, engine = open_with_engine(qtbot, open_window, home, until=has_process)
     pid = engine.process_id
     assert pid is not None
     service.publish("job.completed", resource("job.completed"))
@@ -50,8 +48,7 @@ def test_an_engine_process_that_dies_is_reported_and_resume_starts_a_new_one(
         qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow], service: HookService) -> None:
     hook_factory(receiver.url, name="ops", events=("job",))
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
+    window, engine = open_with_engine(qtbot, open_window, home, until=None)
     outcomes: list[object] = []
     engine.attempt_recorded.connect(outcomes.append)
     service.publish("job.completed", resource("job.completed", 1))

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keyring
+import pytest
 from keyring.backends import fail
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from hookadmin.core.hooks import Hook
 from hookadmin.core.secrets import SecretStore
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
@@ -328,34 +330,38 @@ def test_form_labels_take_the_cursor_to_their_fields(qtbot: QtBot, window: MainW
     assert form.url_edit.text() == ""
 
 
-def test_acting_on_a_hook_deleted_elsewhere_says_so(qtbot: QtBot, hook_factory: HookFactory,
-                                                    open_window: Callable[..., MainWindow],
-                                                    service: HookService) -> None:
+@pytest.fixture
+def deleted_elsewhere(qtbot: QtBot, hook_factory: HookFactory,
+                      open_window: Callable[..., MainWindow],
+                      service: HookService) -> tuple[MainWindow, Hook]:
+    """(window, hook): the window shows the hook's page, and the hook has been deleted
+    from the command line (another connection) since the window's last refresh."""
     hook = hook_factory("https://gone.example.com/hooks", name="gone")
     window = open_window()
     select_hook(qtbot, window, hook.id)
-    # Deleted from the command line (another connection) since the last refresh.
     with HookService(service.home) as cli:
         cli.delete_hook(hook.id)
+    return window, hook
 
-    click(qtbot, window.page.toggle_button)
+
+def assert_said_gone(window: MainWindow, hook: Hook) -> None:
+    """The banner names the hook, and the list no longer shows it."""
     assert window.banner.isVisible()
     assert f"{hook.id}" in window.banner.text()
     assert window.hooks_model.rowCount() == 0
+
+
+def test_acting_on_a_hook_deleted_elsewhere_says_so(
+        qtbot: QtBot, deleted_elsewhere: tuple[MainWindow, Hook]) -> None:
+    window, hook = deleted_elsewhere
+    click(qtbot, window.page.toggle_button)
+    assert_said_gone(window, hook)
     assert window.stack.currentWidget() is window.placeholder
 
 
-def test_deleting_a_hook_deleted_elsewhere_says_so(qtbot: QtBot, hook_factory: HookFactory,
-                                                   open_window: Callable[..., MainWindow],
-                                                   service: HookService) -> None:
-    hook = hook_factory("https://gone.example.com/hooks", name="gone")
-    window = open_window()
-    select_hook(qtbot, window, hook.id)
-    with HookService(service.home) as cli:
-        cli.delete_hook(hook.id)
-
+def test_deleting_a_hook_deleted_elsewhere_says_so(
+        qtbot: QtBot, deleted_elsewhere: tuple[MainWindow, Hook]) -> None:
+    window, hook = deleted_elsewhere
     click(qtbot, window.page.delete_button)
     assert visible_top_level("confirmDelete") is None
-    assert window.banner.isVisible()
-    assert f"{hook.id}" in window.banner.text()
-    assert window.hooks_model.rowCount() == 0
+    assert_said_gone(window, hook)

@@ -53,6 +53,23 @@ def open_secret_dialog(qtbot: QtBot, window: MainWindow) -> QDialog:
     return dialog
 
 
+@pytest.fixture
+def copy_dialog(qtbot: QtBot, shown: MainWindow, clipboard: QClipboard,
+                monkeypatch: pytest.MonkeyPatch) -> QDialog:
+    """The secret dialog of ``shown``'s hook, opened with Reveal… once the clipboard is
+    empty; it clears the clipboard :data:`CLEAR_MS` milliseconds after a copy (instead
+    of its own delay)."""
+    monkeypatch.setattr(secret_dialog, "CLIPBOARD_CLEAR_MS", CLEAR_MS)
+    return open_secret_dialog(qtbot, shown)
+
+
+def copy_button(dialog: QDialog, name: str = "copySecret") -> QPushButton:
+    """The dialog's copy button ``name`` (``copySecret`` or ``copyWhsec``)."""
+    button = child(dialog, QPushButton, name)
+    assert isinstance(button, QPushButton)
+    return button
+
+
 def child(dialog: QDialog, kind: type, name: str) -> object:
     widget = dialog.findChild(kind, name)
     assert widget is not None, name
@@ -86,12 +103,9 @@ def test_reveal_shows_the_keyring_secret_and_its_whsec_form(
 
 
 def test_copy_puts_the_secret_on_the_clipboard_and_clears_it_later(
-        qtbot: QtBot, shown: MainWindow, hook: Hook, service: HookService,
-        clipboard: QClipboard, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(secret_dialog, "CLIPBOARD_CLEAR_MS", CLEAR_MS)
-    dialog = open_secret_dialog(qtbot, shown)
-    copy = child(dialog, QPushButton, "copySecret")
-    assert isinstance(copy, QPushButton)
+        qtbot: QtBot, copy_dialog: QDialog, hook: Hook, service: HookService,
+        clipboard: QClipboard) -> None:
+    dialog, copy = copy_dialog, copy_button(copy_dialog)
     click(qtbot, copy)
     assert clipboard.text() == service.reveal_secret(hook.id)
     status = child(dialog, QLabel, "copyStatus")
@@ -103,13 +117,9 @@ def test_copy_puts_the_secret_on_the_clipboard_and_clears_it_later(
     close_dialog(qtbot, dialog)
 
 
-def test_copy_of_the_whsec_form(qtbot: QtBot, shown: MainWindow, hook: Hook,
-                                service: HookService, clipboard: QClipboard,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(secret_dialog, "CLIPBOARD_CLEAR_MS", CLEAR_MS)
-    dialog = open_secret_dialog(qtbot, shown)
-    copy = child(dialog, QPushButton, "copyWhsec")
-    assert isinstance(copy, QPushButton)
+def test_copy_of_the_whsec_form(qtbot: QtBot, copy_dialog: QDialog, hook: Hook,
+                                service: HookService, clipboard: QClipboard) -> None:
+    dialog, copy = copy_dialog, copy_button(copy_dialog, "copyWhsec")
     click(qtbot, copy)
     secret = service.reveal_secret(hook.id)
     assert clipboard.text() == "whsec_" + base64.b64encode(secret.encode("ascii")).decode()
@@ -118,12 +128,9 @@ def test_copy_of_the_whsec_form(qtbot: QtBot, shown: MainWindow, hook: Hook,
 
 
 def test_the_clipboard_is_left_alone_if_something_else_was_copied(
-        qtbot: QtBot, shown: MainWindow, hook: Hook, service: HookService,
-        clipboard: QClipboard, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(secret_dialog, "CLIPBOARD_CLEAR_MS", CLEAR_MS)
-    dialog = open_secret_dialog(qtbot, shown)
-    copy = child(dialog, QPushButton, "copySecret")
-    assert isinstance(copy, QPushButton)
+        qtbot: QtBot, copy_dialog: QDialog, hook: Hook, service: HookService,
+        clipboard: QClipboard) -> None:
+    dialog, copy = copy_dialog, copy_button(copy_dialog)
     timer = clear_timer(dialog)
     click(qtbot, copy)
     assert clipboard.text() == service.reveal_secret(hook.id)
@@ -137,12 +144,9 @@ def test_the_clipboard_is_left_alone_if_something_else_was_copied(
 
 
 def test_closing_the_dialog_keeps_the_promise_to_clear(
-        qtbot: QtBot, shown: MainWindow, hook: Hook, service: HookService,
-        clipboard: QClipboard, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(secret_dialog, "CLIPBOARD_CLEAR_MS", CLEAR_MS)
-    dialog = open_secret_dialog(qtbot, shown)
-    copy = child(dialog, QPushButton, "copySecret")
-    assert isinstance(copy, QPushButton)
+        qtbot: QtBot, copy_dialog: QDialog, hook: Hook, service: HookService,
+        clipboard: QClipboard) -> None:
+    dialog, copy = copy_dialog, copy_button(copy_dialog)
     click(qtbot, copy)
     assert clipboard.text() == service.reveal_secret(hook.id)
     close_dialog(qtbot, dialog)

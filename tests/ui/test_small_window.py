@@ -19,14 +19,14 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.service import HookService
 from hookadmin.ui import dialogs as window_dialogs
 from hookadmin.ui.attempt_view import AttemptView
-from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.event_catalog import EventCatalogDialog
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.models import HooksModel
 from hookadmin.ui.ping_viewer import PingViewer
-from tests.helpers import FAST, body, drain
+from tests.helpers import body, drain
 from tests.receiver import Receiver, status
 from tests.ui.conftest import HookFactory
+from tests.ui.engine_window import has_process, open_with_engine
 from tests.ui.gui import (
     click,
     click_row,
@@ -263,9 +263,8 @@ def test_the_paused_banner_and_an_engine_error_fit_a_small_window(
         qtbot: QtBot, home: Path, receiver: Receiver, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow]) -> None:
     hook = hook_factory(receiver.url, name="ops", events=("job",))
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.process_id is not None, timeout=10_000)
+    window, engine = open_with_engine(qtbot, open_window, home, until=has_process,
+                                      timeout_ms=10_000)
     pid = engine.process_id
     assert pid is not None
     os.kill(pid, signal.SIGKILL)  # a real engine error: its process dies

@@ -90,6 +90,39 @@ def _connect(qtbot: QtBot, dialog: ConnectDialog, url: str, password: str = "") 
     return str(blocker.args[0])
 
 
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts one connection and never answers: it
+    hangs up once :attr:`release` is set (or after ``WAIT_MS``)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        conn, _ = self.listener.accept()
+        self.accepted.append(conn)
+        self.release.wait(WAIT_MS / 1000)
+        conn.close()
+
+    def close(self) -> None:
+        """Hang up (if not yet), wait for the thread and stop listening."""
+        self.release.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    """A :class:`SilentServer`, closed after the test."""
+    server = SilentServer()
+    yield server
+    server.close()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -160,35 +193,22 @@ def test_a_database_of_a_newer_hookadmin_is_refused(
     dialog.reject()
 
 
-def test_the_test_runs_off_the_gui_thread(qtbot: QtBot, home: Path) -> None:
+def test_the_test_runs_off_the_gui_thread(qtbot: QtBot, home: Path,
+                                          silent_server: SilentServer) -> None:
     """A server that accepts and never answers: the click returns at once, the dialog
     says it is connecting, and the sentence comes when the server hangs up."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    accepted: list[socket.socket] = []
-    answered = threading.Event()
-
-    def accept() -> None:
-        conn, _ = listener.accept()
-        accepted.append(conn)
-        answered.wait(WAIT_MS / 1000)
-        conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
     dialog = _dialog(qtbot, home)
-    dialog.url_edit.setText(f"postgresql://postgres@127.0.0.1:{port}/hooks")
+    dialog.url_edit.setText(f"postgresql://postgres@127.0.0.1:{silent_server.port}/hooks")
     with qtbot.waitSignal(dialog.tested, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: bool(accepted), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: bool(silent_server.accepted), timeout=WAIT_MS)
         assert dialog.busy
         assert not dialog.connect_button.isEnabled()
         assert dialog.message.text().startswith("Connecting to PostgreSQL database")
-        answered.set()
+        silent_server.release.set()
     assert "connection" in str(blocker.args[0])
     assert dialog.connect_button.isEnabled()
-    thread.join(5)
-    listener.close()
+    silent_server.close()
     dialog.reject()
 
 
@@ -322,34 +342,20 @@ def test_return_in_the_fields_connects(qtbot: QtBot, home: Path) -> None:
     dialog.reject()
 
 
-def test_cancel_during_a_test_closes_at_once(qtbot: QtBot, home: Path) -> None:
+def test_cancel_during_a_test_closes_at_once(qtbot: QtBot, home: Path,
+                                             silent_server: SilentServer) -> None:
     """The connection test of a server that never answers is not waited for: the dialog
     closes while the server still holds the connection (a 10 s connect timeout)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    accepted: list[socket.socket] = []
-    release = threading.Event()
-
-    def accept() -> None:
-        conn, _ = listener.accept()
-        accepted.append(conn)
-        release.wait(WAIT_MS / 1000)
-        conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
     dialog = _dialog(qtbot, home)
-    dialog.url_edit.setText(f"postgresql://postgres@127.0.0.1:{port}/hooks")
+    dialog.url_edit.setText(f"postgresql://postgres@127.0.0.1:{silent_server.port}/hooks")
     qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(accepted), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(silent_server.accepted), timeout=WAIT_MS)
     started = time.monotonic()
     dialog.reject()
     assert time.monotonic() - started < 2.0
     assert not dialog.isVisible()
-    assert thread.is_alive()  # the server has not answered yet
-    release.set()
-    thread.join(5)
-    listener.close()
+    assert silent_server.thread.is_alive()  # the server has not answered yet
+    silent_server.close()
 
 
 def test_a_team_windows_engine_process_gets_the_url_in_its_environment_only(

@@ -23,11 +23,11 @@ from pytestqt.qtbot import QtBot
 
 from hookadmin.core.hooks import Hook
 from hookadmin.core.service import HookService
-from hookadmin.ui.engine_host import EngineHost
 from hookadmin.ui.main_window import MainWindow
-from tests.helpers import FAST, STATUS_AFTER, db_rows, fixture_files, run_until_idle
+from tests.helpers import STATUS_AFTER, db_rows, fixture_files, run_until_idle
 from tests.receiver import Receiver
 from tests.ui.conftest import HookFactory, visible_top_level
+from tests.ui.engine_window import open_with_engine
 from tests.ui.gui import click, dialog_button, select_hook, view_rows
 
 JOB_FAILED = next(p for p in fixture_files() if p.name == "job-failed-unicode.json")
@@ -164,9 +164,7 @@ def test_send_delivers_the_edited_body_to_this_hook_only(
     other = hook_factory(receiver.url_for("/other"), name="other", events=("job",))
     receiver.set_secrets({"target": service.reveal_secret(target.id),
                           "other": service.reveal_secret(other.id)})
-    engine = EngineHost(home, FAST)
-    window = open_window(engine)
-    qtbot.waitUntil(lambda: engine.running, timeout=3000)
+    window, engine = open_with_engine(qtbot, open_window, home, timeout_ms=3000)
     select_hook(qtbot, window, target.id)
 
     # Ctrl+T opens the dialog for the hook on the page.
