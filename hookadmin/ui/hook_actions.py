@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, Qt, Slot
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
 
 from hookadmin.core.errors import HookadminError, InputError, NotFoundError, SecretStoreError
 from hookadmin.core.hooks import Hook
@@ -59,10 +59,8 @@ class HookActions(QObject):
         if w.stack.currentWidget() is w.form_scroll and not w.form.confirm_leave(
                 lambda: self.duplicate_hook(hook_id), lambda: None):
             return
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            w.hook_gone(err)
+        hook = self._hook(hook_id)
+        if hook is None:
             return
         w.hooks_view.clearSelection()
         w.form.reset_as_copy(hook)
@@ -76,10 +74,8 @@ class HookActions(QObject):
         if not index.isValid():
             return
         hook_id = int(index.data(Roles.HOOK_ID))
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            w.hook_gone(err)
+        hook = self._hook(hook_id)
+        if hook is None:
             return
         menu = QMenu(w)
         menu.setObjectName("hookContextMenu")
@@ -178,6 +174,15 @@ class HookActions(QObject):
         else:
             self._keyring_failed(err)
 
+    def _hook(self, hook_id: int) -> Hook | None:
+        """The hook, read now; None when it has been deleted elsewhere (the command
+        line) since the last refresh, which the banner then says."""
+        try:
+            return self.service.hook(hook_id)
+        except NotFoundError as err:
+            self.window.hook_gone(err)
+            return None
+
     def _keyring_failed(self, err: HookadminError) -> None:
         """A keyring call failed: the banner says why."""
         if isinstance(err, SecretStoreError) and err.cause != "missing":
@@ -199,10 +204,8 @@ class HookActions(QObject):
     def delete(self, hook_id: int) -> None:
         """Ask, then delete a hook with its history and secret."""
         w = self.window
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:  # deleted elsewhere (CLI) since the last refresh
-            w.hook_gone(err)
+        hook = self._hook(hook_id)
+        if hook is None:
             return
         box = QMessageBox(QMessageBox.Icon.Warning, "Delete hook",
                           f"Delete hook {hook.id} ({hook.display_name})?\n\nIts delivery "
@@ -275,8 +278,7 @@ class HookActions(QObject):
             w.keyring.answered(True)
             dialog = SecretDialog(hook.display_name, secret, w)
             dialog.copied.connect(lambda: self.service.audit("secret.copied", hook_id=hook_id))
-            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dialog.open()
+            _open(dialog)
 
         w.keyring_lane.submit(
             lambda svc: (svc.hook(hook_id), svc.reveal_secret(hook_id)), show,
@@ -286,10 +288,8 @@ class HookActions(QObject):
     def reset_secret(self, hook_id: int) -> None:
         """Ask, then replace a hook's secret and show the new one."""
         w = self.window
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            w.hook_gone(err)
+        hook = self._hook(hook_id)
+        if hook is None:
             return
         # A secret not in this keyring (the page said so) has no old one to keep signing.
         missing = w.page.secret_missing and w.page.hook is not None \
@@ -332,8 +332,7 @@ class HookActions(QObject):
                                   note="This is the new secret. Give it to the receiver now: "
                                        "it is shown this once (Reveal shows it again).")
             dialog.setObjectName("newSecretDialog")
-            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dialog.open()
+            _open(dialog)
 
         box.finished.connect(finished)
         box.open()
@@ -344,37 +343,36 @@ class HookActions(QObject):
     def send_test_event(self, hook_id: int) -> TestEventDialog | None:
         """Open the "Send test event" dialog for a hook (non-blocking)."""
         w = self.window
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            w.hook_gone(err)
+        hook = self._hook(hook_id)
+        if hook is None:
             return None
         dialog = TestEventDialog(self.service, hook, w)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sent.connect(lambda event_id: w.status.show_message(
             f"Queued test event {event_id} for {hook.display_name}."))
         dialog.sent.connect(lambda _event_id: w.refresh())
-        dialog.open()
+        _open(dialog)
         return dialog
 
     @Slot(int)
     def show_verify_snippets(self, hook_id: int) -> VerifyDialog | None:
         """Open the "Verify on your side" snippets of a hook (non-blocking)."""
         w = self.window
-        try:
-            hook = self.service.hook(hook_id)
-        except NotFoundError as err:
-            w.hook_gone(err)
+        hook = self._hook(hook_id)
+        if hook is None:
             return None
         dialog = VerifyDialog(hook, w)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        _open(dialog)
         return dialog
 
     @Slot()
     def open_settings(self) -> SettingsDialog:
         """Open the Settings dialog (non-blocking)."""
         dialog = SettingsDialog(self.service, self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        _open(dialog)
         return dialog
+
+
+def _open(dialog: QDialog) -> None:
+    """Open ``dialog`` window-modal without blocking; it is deleted when closed."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
