@@ -17,7 +17,7 @@ Credential Locker, a keyring configured by the user) go through keyring's public
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from hookadmin.core import secret_service
@@ -197,25 +197,24 @@ class SecretStore:
             return {}
         backend = self._keyring()
         if not is_secret_service(backend) or len(hook_ids) <= _LOOKUP_ONE_BY_ONE:
-            found = {}
-            for hook_id in hook_ids:
-                value = self.get_optional(hook_id)
-                if value is not None:
-                    found[hook_id] = value
-                    if on_found is not None:
-                        on_found(hook_id, value)
-            return found
+            return self._read_each(hook_ids, {}, on_found)
         wanted = {self._username(h): h for h in hook_ids}
         found = self._link.run(backend,
                                lambda c: secret_service.read_wanted(c, wanted, on_found))
-        if self._parent_ids:
-            for hook_id in hook_ids:
-                if hook_id not in found:
-                    value = self.get_optional(hook_id)
-                    if value is not None:
-                        found[hook_id] = value
-                        if on_found is not None:
-                            on_found(hook_id, value)
+        if self._parent_ids:  # (a generator: each is looked for in found when it comes)
+            self._read_each((h for h in hook_ids if h not in found), found, on_found)
+        return found
+
+    def _read_each(self, hook_ids: Iterable[int], found: dict[int, str],
+                   on_found: Callable[[int, str], None] | None) -> dict[int, str]:
+        """Read the secrets of ``hook_ids`` one by one (:meth:`get_optional`) into
+        ``found``, calling ``on_found`` for each one found; returns ``found``."""
+        for hook_id in hook_ids:
+            value = self.get_optional(hook_id)
+            if value is not None:
+                found[hook_id] = value
+                if on_found is not None:
+                    on_found(hook_id, value)
         return found
 
     def set(self, hook_id: int, secret: str, *, previous: bool = False,

@@ -67,3 +67,18 @@ def close_dialog_with(qtbot: QtBot, text: str) -> None:
     assert box is not None
     click(qtbot, dialog_button(box, text))
     qtbot.waitUntil(lambda: visible_top_level("unsavedChanges") is None)
+
+
+def answer_question(qtbot: QtBot, window: MainWindow, text: str, *,
+                    selected: int) -> None:
+    """Wait for the question, check that the list still has hook ``selected`` selected
+    while it asks, and answer with the button labelled ``text``."""
+    wait_for_question(qtbot)
+    assert window.selected_hook_id() == selected
+    close_dialog_with(qtbot, text)
+
+
+def wait_for_page(qtbot: QtBot, window: MainWindow, hook_id: int) -> None:
+    """Wait until the window shows the page of hook ``hook_id``."""
+    qtbot.waitUntil(lambda: window.page.hook is not None and window.page.hook.id == hook_id
+                    and window.stack.currentWidget() is window.page)

@@ -13,7 +13,13 @@ from pytestqt.qtbot import QtBot
 from hookadmin.core.service import HookService
 from hookadmin.ui.main_window import MainWindow
 from tests.ui.conftest import HookFactory, visible_top_level
-from tests.ui.editing import close_dialog_with, open_editing, wait_for_question
+from tests.ui.editing import (
+    answer_question,
+    close_dialog_with,
+    open_editing,
+    wait_for_page,
+    wait_for_question,
+)
 from tests.ui.gui import click, click_row, click_tab, dialog_button
 
 
@@ -27,11 +33,8 @@ def test_the_list_keeps_the_edited_hook_selected_while_it_asks(
 
     for answer in ("Cancel", "Discard"):
         click_row(qtbot, window.hooks_view, window.selection.view_row(second.id))
-        wait_for_question(qtbot)
-        assert window.selected_hook_id() == first.id
-        close_dialog_with(qtbot, answer)
-    qtbot.waitUntil(lambda: window.page.hook is not None and window.page.hook.id == second.id
-                    and window.stack.currentWidget() is window.page)
+        answer_question(qtbot, window, answer, selected=first.id)
+    wait_for_page(qtbot, window, second.id)
     assert window.selected_hook_id() == second.id
     assert service.hook(first.id).name == "one"
 
@@ -48,18 +51,13 @@ def test_arrow_keys_in_the_list_ask_as_a_click_does(
     window.hooks_view.setFocus()
 
     qtbot.keyClick(window.hooks_view, step)
-    wait_for_question(qtbot)
-    assert window.selected_hook_id() == first.id
-    close_dialog_with(qtbot, "Cancel")
+    answer_question(qtbot, window, "Cancel", selected=first.id)
     assert window.selected_hook_id() == first.id
     assert window.form.name_edit.text() == "one renamed"
 
     qtbot.keyClick(window.hooks_view, step)
-    wait_for_question(qtbot)
-    assert window.selected_hook_id() == first.id
-    close_dialog_with(qtbot, "Save")
-    qtbot.waitUntil(lambda: window.page.hook is not None and window.page.hook.id == second.id
-                    and window.stack.currentWidget() is window.page)
+    answer_question(qtbot, window, "Save", selected=first.id)
+    wait_for_page(qtbot, window, second.id)
     assert window.selected_hook_id() == second.id
     assert service.hook(first.id).name == "one renamed"
 
@@ -117,9 +115,7 @@ def test_connect_to_a_team_database_asks_before_leaving_the_edits(
     window, first = editing.window, editing.first
 
     window.database_actions.connect_action.trigger()
-    wait_for_question(qtbot)
-    assert window.selected_hook_id() == first.id
-    close_dialog_with(qtbot, "Cancel")
+    answer_question(qtbot, window, "Cancel", selected=first.id)
     assert visible_top_level("connectDialog") is None
     assert window.stack.currentWidget() is window.form_scroll
     assert window.form.name_edit.text() == "one renamed"
@@ -177,9 +173,7 @@ def test_typing_a_hook_s_name_in_the_list_asks_as_a_click_does(
     window, first = editing.window, editing.first
     window.hooks_view.setFocus()
     qtbot.keyClick(window.hooks_view, "t")
-    wait_for_question(qtbot)
-    assert window.selected_hook_id() == first.id
-    close_dialog_with(qtbot, "Cancel")
+    answer_question(qtbot, window, "Cancel", selected=first.id)
     assert window.selected_hook_id() == first.id
     assert window.form.name_edit.text() == "one renamed"
 
