@@ -109,12 +109,16 @@ def start_location(home: str | None, database: str | None) -> tuple[StoreLocatio
 
     Raises:
         InputError: ``--database`` or ``$HOOKADMIN_DATABASE`` is not a PostgreSQL URL.
+        DataDirectoryError: the data directory cannot be used (checked whichever
+            database opens: it holds the local files and the local fallback).
         SecretStoreError: the remembered database's password cannot be read.
     """
+    from hookadmin.core.paths import check_data_home
     from hookadmin.core.store import resolve_location
     from hookadmin.core.team.database_choice import remembered_location
 
     location = resolve_location(home, database)
+    check_data_home(location.home)  # before a team database can stand in for it
     if location.team:
         return location, False
     remembered = remembered_location(location.home)

@@ -8,6 +8,7 @@ in one sentence."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import socket
@@ -17,14 +18,22 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import keyring
+import keyring.errors
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from hookadmin.core.secrets import LOCKED
+from hookadmin.core.secrets import LOCKED, SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
+from hookadmin.core.team.database_choice import (
+    PASSWORD_ENTRY,
+    load_choice,
+    remember_choice,
+    split_password,
+)
 from hookadmin.ui.app import main, open_service
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.window_host import WindowHost
@@ -317,3 +326,47 @@ def test_a_data_directory_that_cannot_be_used_is_said_with_the_windows_fix(
     assert said == [f"Cannot use {blocker / 'home'} as the data directory (Not a "
                     "directory); start hookadmin again with --home set to a folder you "
                     "can write to."]
+
+
+@pytest.mark.parametrize("remembered", [False, True])
+def test_a_bad_home_is_said_and_exits_1_with_a_remembered_team_database_too(
+        tmp_path: Path, team: StoreLocation, remembered: bool,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``hookadmin --home BAD gui`` says the folder and exits 1 whether or not a team
+    database (reachable, its password in the keyring) is remembered; the remembered
+    choice is kept."""
+    if remembered:
+        remember_choice(str(team.url))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    shown: list[str] = []
+
+    def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    monkeypatch.setattr(QMessageBox, "warning", critical)
+    try:
+        status = run_main_until(lambda window: window.completed, lambda _window: None)
+        assert status == 0  # the good --home of the test ($HOOKADMIN_HOME) opens
+        monkeypatch.setenv("HOOKADMIN_HOME", str(blocker / "sub"))
+        status = run_main_until(lambda window: window.completed, lambda _window: None)
+    finally:
+        if remembered:
+            _forget_password(str(team.url))
+    sentence = (f"Cannot use {blocker / 'sub'} as the data directory (Not a directory); "
+                "set HOOKADMIN_HOME to a folder you can write to and start hookadmin again.")
+    assert (status, shown) == (1, [sentence])
+    err = capsys.readouterr().err
+    assert err.startswith(f"hookadmin: Cannot use {blocker / 'sub'} as the data directory")
+    assert err.count("\n") == 1
+    if remembered:
+        assert load_choice() == split_password(str(team.url))[0]
+
+
+def _forget_password(url: str) -> None:
+    """Remove the remembered database's password from the keyring."""
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):
+        keyring.delete_password(SERVICE_NAME, PASSWORD_ENTRY.format(
+            url=split_password(url)[0]))
