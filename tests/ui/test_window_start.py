@@ -14,7 +14,6 @@ import json
 import socket
 import subprocess
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from hookadmin.core.secrets import LOCKED, SERVICE_NAME
+from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
 from hookadmin.core.team.database_choice import (
@@ -37,7 +36,6 @@ from hookadmin.core.team.database_choice import (
 from hookadmin.ui.app import main, open_service
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.window_host import WindowHost
-from tests.ui.test_keyring_banner import locked_login_keyring
 
 WAIT_MS = 20000
 MENUS = ("&File", "De&livery", "&Hooks", "&Help")
@@ -195,34 +193,6 @@ def test_a_remembered_team_database_that_is_gone_opens_the_local_one_and_says_wh
     assert len(warned) == 1
     assert "nothing accepts connections there" in warned[0]
     assert warned[0].endswith("File → Connect to team database… tries again.")
-
-
-def test_a_remembered_database_whose_password_the_keyring_cannot_give_says_why_and_exits_1(
-        home: Path, service: HookService, config_dir: Path,
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """Read after the generic first frame has painted: the same sentence as before any
-    window showed (stderr, exit 1), and a message box over the frame."""
-    config_dir.mkdir(parents=True)
-    (config_dir / "database.json").write_text(
-        json.dumps({"database": "postgresql://admin@127.0.0.1:9/hooks"}), encoding="utf-8")
-    shown: list[str] = []
-
-    def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
-        shown.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", critical)
-    titles: list[str] = []
-    with locked_login_keyring():
-        status = run_main_until(lambda _window: False,
-                                lambda window: titles.append(window.windowTitle()))
-    with warnings.catch_warnings():  # keyring's Secret Service backend leaves the D-Bus
-        warnings.simplefilter("ignore", ResourceWarning)  # connection of a locked
-        gc.collect()  # collection to the garbage collector
-    assert status == 1
-    assert titles == ["hookadmin"]
-    assert shown == [LOCKED]
-    assert capsys.readouterr().err == f"hookadmin: {LOCKED}\n"
 
 
 def test_a_frame_closed_before_it_is_complete_closes_cleanly(
