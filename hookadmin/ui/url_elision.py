@@ -15,8 +15,9 @@ ELLIPSIS = "\u2026"
 def elide_url(url: str, metrics: QFontMetrics, width: int) -> str:
     """``url`` as it fits in ``width`` pixels drawn with ``metrics``: whole if it fits;
     else ``scheme://host[:port]`` and the path elided in its middle; else the same
-    without the scheme; else the host (with its port) elided at its end. Text that is
-    not a URL with a host is elided in its middle. Never raises."""
+    without the scheme; else the host followed by "…"; else the host (with its port)
+    elided at its end. Text that is not a URL with a host is elided in its middle.
+    Never raises."""
     if metrics.horizontalAdvance(url) <= width:
         return url
     middle = Qt.TextElideMode.ElideMiddle
@@ -31,6 +32,9 @@ def elide_url(url: str, metrics: QFontMetrics, width: int) -> str:
     shortest = metrics.horizontalAdvance("/" + ELLIPSIS)
     for origin in (f"{parts.scheme}://{host}", host):
         room = width - metrics.horizontalAdvance(origin)
-        if room >= shortest:
-            return origin + metrics.elidedText(rest, middle, room)
-    return metrics.elidedText(host, Qt.TextElideMode.ElideRight, width)
+        path = metrics.elidedText(rest, middle, room) if room >= shortest else ""
+        if path:
+            return origin + path
+    if metrics.horizontalAdvance(host + ELLIPSIS) <= width:
+        return host + ELLIPSIS  # never the host alone, as if that were the whole URL
+    return metrics.elidedText(host + rest, Qt.TextElideMode.ElideRight, width)

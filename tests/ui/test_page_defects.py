@@ -156,14 +156,17 @@ def test_the_hook_column_keeps_a_long_name_s_start_and_the_url_s_host(
     assert isinstance(delegate, QStyledItemDelegate)
     host_width = panel.view.fontMetrics().horizontalAdvance("hooks.warehouse.example.com")
     lines = []
-    for width in (host_width + 60, host_width + 200):
+    ellipsis = panel.view.fontMetrics().horizontalAdvance("…")
+    assert panel.view.fontMetrics().horizontalAdvance("/") > 2
+    # The cell's text is 8 pixels narrower than the cell (the view's margins).
+    for width in (host_width + 60, host_width + 200, host_width + 8 + ellipsis + 2):
         option = QStyleOptionViewItem()
         option.initFrom(panel.view)
         option.rect = panel.view.visualRect(panel.model.index(0, 0))
         option.rect.setWidth(width)
         Delegate.style_of_with(delegate, option, panel.model.index(0, 0))
         lines.append(option.text.replace("\u2028", "\n").split("\n"))
-    (first, narrow), (_, wide) = lines
+    (first, narrow), (_, wide), (_, host_only) = lines
     assert first.startswith("Data ware")
     assert first.endswith("…")
     assert narrow.startswith("hooks.warehouse.example.com/")
@@ -171,6 +174,8 @@ def test_the_hook_column_keeps_a_long_name_s_start_and_the_url_s_host(
     assert wide.startswith("https://hooks.warehouse.example.com/ingest/")
     assert wide.endswith("/end")
     assert "…" in wide
+    # Room for the host and little more: it still shows that the URL goes on.
+    assert host_only == "hooks.warehouse.example.com…"
 
 
 def test_a_deactivated_hook_is_grey_and_an_engine_deactivated_one_red(qtbot: QtBot) -> None:
