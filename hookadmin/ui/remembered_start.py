@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 Opener = Callable[[StoreLocation, bool], "HookService | None"]
 
 WAITING = "Waiting for the OS keyring…"
+NOT_OPEN = "No database is open yet."
 
 
 def locked_sentence(location: StoreLocation, err: SecretStoreError) -> str:
@@ -40,12 +41,12 @@ def locked_sentence(location: StoreLocation, err: SecretStoreError) -> str:
     what to do."""
     where = location.describe()
     if err.cause == "locked":
-        return (f"The OS keyring is locked, so the team database {where} cannot be "
-                "opened (its password is kept there); unlock the keyring and click Try "
-                "again, or use this computer's database for now.")
-    return (f"The password of the team database {where} cannot be read from the OS "
-            f"keyring, so it cannot be opened: {err} Then click Try again, or use this "
-            "computer's database for now.")
+        return (f"The OS keyring is locked, so the team's {where} cannot be opened "
+                "(its password is kept there); unlock the keyring and click Try again, "
+                "or use this computer's database for now.")
+    return (f"The password of the team's {where} cannot be read from the OS keyring, "
+            f"so it cannot be opened: {err} Then click Try again, or use this computer's "
+            "database for now.")
 
 
 class KeyringBanner(QFrame):
@@ -157,7 +158,7 @@ class RememberedStart(QObject):
         if self._done:
             return
         if answer.error is not None:
-            self.window.loading.setText("Loading…")
+            self.window.loading.setText(NOT_OPEN)
             self.window.status.show_database("Opening…")
             self.banner.show_message(locked_sentence(self.location, answer.error))
             return

@@ -114,6 +114,7 @@ def test_the_window_stays_open_with_a_banner_and_asks_the_keyring_off_the_gui_th
         seen["buttons"] = [(b.text(), b.isEnabled()) for b in
                            (banner.banner.try_again, banner.banner.use_local)]
         seen["completed"] = window.completed
+        seen["loading"] = window.loading.text()
         return True
 
     with locked():
@@ -121,10 +122,12 @@ def test_the_window_stays_open_with_a_banner_and_asks_the_keyring_off_the_gui_th
     assert status == 0  # closed by the test: the window had stayed open
     assert message_boxes == []
     text = str(seen["text"])
-    assert text.startswith("The OS keyring is locked, so the team database ")
+    assert text.startswith("The OS keyring is locked, so the team's PostgreSQL database "
+                           f"{remembered.split('://', 1)[1]} cannot be opened")
     assert "unlock the keyring and click Try again" in text
     assert seen["buttons"] == [("&Try again", True), ("Use this computer's &database", True)]
     assert seen["completed"] is False
+    assert seen["loading"] == "No database is open yet."  # not "Loading…"
     assert keyring_threads
     assert threading.main_thread().name not in keyring_threads
     assert load_choice() == remembered  # nothing forgotten
