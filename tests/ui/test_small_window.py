@@ -288,6 +288,32 @@ def test_a_delivery_s_attempts_are_in_sight_on_the_hook_page(
     assert_attempts_in_sight(qtbot, page.deliveries_view, page.attempts_view)
 
 
+def test_the_hook_page_s_deliveries_show_when_without_a_sideways_scrollbar(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    """At 800 x 500 the recent deliveries' "When" was past the table's right edge,
+    behind a sideways scrollbar; wider, the delivery's id shows again."""
+    hook_id = _delivered(home, service, make_receiver, hook_factory)
+    window = open_window()
+    small(qtbot, window)
+    select_hook(qtbot, window, hook_id)
+    page = window.page
+    qtbot.waitUntil(lambda: page.deliveries.rowCount() == 1)
+    settle_windows(qtbot)
+    view = page.deliveries_view
+    header = view.horizontalHeader()
+    when = page.deliveries.COLUMNS.index("When")
+
+    def in_view(col: int) -> bool:
+        return (not header.isSectionHidden(col) and header.sectionViewportPosition(col)
+                + header.sectionSize(col) <= view.viewport().width())
+
+    qtbot.waitUntil(lambda: in_view(when) and not view.horizontalScrollBar().isVisible())
+    assert all(in_view(c) for c in range(when + 1))
+    window.resize(1280, 820)
+    qtbot.waitUntil(lambda: in_view(when + 1), timeout=5000)  # "Delivery" (its id)
+
+
 def test_a_delivery_s_attempts_are_in_sight_on_the_deliveries_tab(
         qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
         hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
