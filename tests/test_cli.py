@@ -12,7 +12,7 @@ import pytest
 from hookadmin.core.errors import StoreFullError, StoreUnavailable
 from hookadmin.core.events import catalog_json
 from hookadmin.core.secrets import SERVICE_NAME
-from hookadmin.core.store import DB_FILENAME, open_store
+from hookadmin.core.store import DB_FILENAME, StoreLocation, open_store
 from tests.helpers import FIXTURES_DIR, body, db_rows, resource, run_cli
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -156,6 +156,25 @@ def test_home_from_env_and_from_option(tmp_path: Path) -> None:
     assert HEX64.fullmatch(env_secret)
     assert HEX64.fullmatch(opt_secret)
     assert env_secret != opt_secret
+
+
+@pytest.mark.parametrize("folder", ["file/sub", "file"])
+@pytest.mark.parametrize("command", [["hooks", "list"], ["deliveries"],
+                                     ["worker", "--until-idle"],
+                                     ["simulate", "--jobs", "1", "--clusters", "1"]])
+def test_a_bad_home_is_one_sentence_and_exit_1_with_a_team_database_too(
+        tmp_path: Path, team: StoreLocation, folder: str, command: list[str]) -> None:
+    """A --home that cannot be a folder is said, whether the database is this
+    machine's or a team's (whose hooks live elsewhere, but whose local files and the
+    window's fallback are in that folder)."""
+    (tmp_path / "file").write_text("x")
+    bad = tmp_path / folder
+    for database in ([], ["--database", str(team.url)]):
+        result = run_cli(*database, *command, home=bad)
+        assert result.returncode == 1, result.stdout
+        assert result.stderr == (f"hookadmin: Cannot use {bad} as the data directory (Not a "
+                                 "directory); choose another --home.\n")
+        assert result.stdout == ""
 
 
 @pytest.mark.parametrize(("args", "help_command"), [

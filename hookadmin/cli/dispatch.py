@@ -22,6 +22,7 @@ from hookadmin.cli import (
 from hookadmin.cli.common import remove_orphaned_secrets
 from hookadmin.cli.team import run_team
 from hookadmin.core.errors import StoreError, StoreFault
+from hookadmin.core.paths import check_data_home
 from hookadmin.core.service import HookService
 from hookadmin.core.store import resolve_location
 
@@ -32,6 +33,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
     Raises:
         InputError: bad input (exit status 2 in :func:`hookadmin.cli.main`).
+        DataDirectoryError: the data directory cannot be used, whatever the database
+            (exit status 1).
         HookadminError: any other failure (exit status 1).
     """
     if args.command == "events":
@@ -41,6 +44,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         return simulate.run(args)
     location = resolve_location(args.home, args.database)
+    check_data_home(location.home)  # a team database's too: never ignored
     if args.command == "worker":
         return worker.run(args, location)
     if args.command == "team":

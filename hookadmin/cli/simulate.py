@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hookadmin.core.paths import check_data_home
 from hookadmin.core.service import HookService
 from hookadmin.core.store import resolve_location
 
@@ -101,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
             out.flush()
             print(summary("Printed"), file=sys.stderr)
             return 0
-        with HookService(resolve_location(args.home, args.database)) as service:
+        location = resolve_location(args.home, args.database)
+        check_data_home(location.home)  # a team database's too
+        with HookService(location) as service:
             if args.rate is not None:
                 for type_id, resource in events:  # one transaction each: visible at once
                     service.publish(type_id, resource)

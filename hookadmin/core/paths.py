@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from enum import Enum
@@ -21,6 +22,26 @@ def data_home(explicit: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return default_home()
+
+
+def check_data_home(folder: Path) -> None:
+    """Make sure ``folder`` can be the data directory: create it (and its parents) if
+    it is not there, and check it is a folder this process can write to. Called at
+    every start, whichever database is used: a team database's local files, and the
+    window's fallback to this machine's database, are kept there.
+
+    Raises:
+        DataDirectoryError: it, or a parent, is not a folder (``Not a directory``), or
+            it cannot be created or written (the OS's reason).
+    """
+    if folder.exists() and not folder.is_dir():
+        raise DataDirectoryError(folder, os.strerror(errno.ENOTDIR))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataDirectoryError(folder, str(err.strerror or err)) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DataDirectoryError(folder, os.strerror(errno.EACCES))
 
 
 def default_home() -> Path:

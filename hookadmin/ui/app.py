@@ -47,33 +47,49 @@ def open_service(home: str | None, database: str | None,
     that database's, else (when it is the remembered team database and it cannot be
     opened) the local database's, after saying why in a message box. None when
     neither opens, or the remembered database's password cannot be read from the
-    keyring: a message box said why, and stderr (for a terminal it was started from)."""
+    keyring: a message box said why, and stderr (for a terminal it was started from).
+    The window itself reads a remembered database's password off the GUI thread
+    (:class:`~hookadmin.ui.remembered_start.RememberedStart`)."""
+    try:
+        location, remembered = start_location(home, database)
+    except HookadminError as err:
+        _say_fatal(err, parent)
+        return None
+    return open_location(location, remembered, parent)
+
+
+def _say_fatal(err: HookadminError, parent: QWidget | None) -> None:
+    """Say why the window cannot open, on stderr and in a message box."""
     from PySide6.QtWidgets import QMessageBox
 
     from hookadmin.core.paths import window_sentence
+
+    sys.stderr.write(f"hookadmin: {err}\n")
+    QMessageBox.critical(parent, "hookadmin", window_sentence(err))
+
+
+def open_location(location: StoreLocation, remembered: bool,
+                  parent: QWidget | None = None) -> HookService | None:
+    """The service on ``location``; when that is the ``remembered`` team database and
+    it cannot be opened, the local database's, after saying why in a message box. None
+    when nothing opens (said in a message box and on stderr)."""
+    from PySide6.QtWidgets import QMessageBox
+
     from hookadmin.core.service import HookService
     from hookadmin.core.store import StoreLocation
 
     try:
-        location, remembered = start_location(home, database)
-    except HookadminError as err:
-        sys.stderr.write(f"hookadmin: {err}\n")
-        QMessageBox.critical(parent, "hookadmin", window_sentence(err))
-        return None
-    try:
         return HookService(location, origin="window")
     except HookadminError as err:
         if not remembered:
-            sys.stderr.write(f"hookadmin: {err}\n")
-            QMessageBox.critical(parent, "hookadmin", window_sentence(err))
+            _say_fatal(err, parent)
             return None
         QMessageBox.warning(parent, "hookadmin", f"{err} The window opens on the local "
                             "database; File → Connect to team database… tries again.")
     try:
         return HookService(StoreLocation(location.home), origin="window")
     except HookadminError as local_err:
-        sys.stderr.write(f"hookadmin: {local_err}\n")
-        QMessageBox.critical(parent, "hookadmin", window_sentence(local_err))
+        _say_fatal(local_err, parent)
         return None
 
 
@@ -103,22 +119,46 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def start_choice(home: str | None, database: str | None) -> tuple[StoreLocation, bool]:
+    """Where the window opens, without reading the keyring: the location given (or
+    the local one), or the remembered team database with its URL still without its
+    password; and whether it is the remembered one.
+
+    Raises:
+        InputError: ``--database`` or ``$HOOKADMIN_DATABASE`` is not a PostgreSQL URL.
+        DataDirectoryError: the data directory cannot be used (checked whichever
+            database opens: it holds the local files and the local fallback).
+    """
+    from hookadmin.core.paths import check_data_home
+    from hookadmin.core.store import StoreLocation, resolve_location
+    from hookadmin.core.team.database_choice import load_choice
+
+    location = resolve_location(home, database)
+    check_data_home(location.home)  # before a team database can stand in for it
+    if location.team:
+        return location, False
+    url = load_choice()
+    return (StoreLocation(location.home, url), True) if url is not None else (location, False)
+
+
 def start_location(home: str | None, database: str | None) -> tuple[StoreLocation, bool]:
     """Where the window opens, and whether that is the remembered choice (not
     ``--database`` or ``$HOOKADMIN_DATABASE``). Called after the window's first paint.
 
     Raises:
         InputError: ``--database`` or ``$HOOKADMIN_DATABASE`` is not a PostgreSQL URL.
+        DataDirectoryError: the data directory cannot be used (checked whichever
+            database opens: it holds the local files and the local fallback).
         SecretStoreError: the remembered database's password cannot be read.
     """
-    from hookadmin.core.store import resolve_location
+    from hookadmin.core.store import StoreLocation
     from hookadmin.core.team.database_choice import remembered_location
 
-    location = resolve_location(home, database)
-    if location.team:
+    location, remembered = start_choice(home, database)
+    if not remembered:
         return location, False
-    remembered = remembered_location(location.home)
-    return (remembered, True) if remembered is not None else (location, False)
+    found = remembered_location(location.home)
+    return (found, True) if found is not None else (StoreLocation(location.home), False)
 
 
 def main(home: str | None = None, database: str | None = None,
@@ -155,8 +195,24 @@ def main(home: str | None = None, database: str | None = None,
     window = host.open_frame()
 
     def finish() -> None:
-        service = open_service(home, database, window)
         set_window_icon(app)  # after the first paint, as the service
+        try:
+            location, remembered = start_choice(home, database)
+        except HookadminError as err:
+            _say_fatal(err, window)
+            app.exit(1)
+            return
+        if remembered:  # its password is read off the GUI thread (an unlock prompt)
+            from hookadmin.ui.remembered_start import RememberedStart
+
+            start = RememberedStart(window, location,
+                                    lambda at, team: open_location(at, team, window))
+            start.opened.connect(completed)
+            start.start()
+            return
+        completed(open_service(home, database, window))
+
+    def completed(service: HookService | None) -> None:
         if service is None:
             app.exit(1)
             return

@@ -33,6 +33,7 @@ from hookadmin.ui.elided_label import ElidedLabel
 from hookadmin.ui.hook_health import HookHealthRow
 from hookadmin.ui.hook_type_details import HookTypeDetails
 from hookadmin.ui.recent_deliveries import RecentDeliveries
+from hookadmin.ui.url_elision import elide_url
 
 MASK = "•" * 24
 NOT_IN_THIS_KEYRING = ("This hook's secret is not in this keyring. Reset it, or import "
@@ -83,7 +84,7 @@ class HookPage(QWidget):
         self.ordered_banner = OrderedBanner()
         self.ordered_banner.open_requested.connect(self.open_delivery_requested)
 
-        self.url_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
+        self.url_label = ElidedLabel(elide=elide_url)  # the host stays in sight
         self.url_label.setObjectName("hookUrl")
         self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.events_label = QLabel()

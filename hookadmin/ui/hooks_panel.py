@@ -140,7 +140,7 @@ class HooksPanel(QWidget):
         # The columns always fit the list's width (no sideways scrollbar): the Hook
         # column stretches over what the others leave (see fit_columns).
         hh = self.view.horizontalHeader()
-        hh.setTextElideMode(Qt.TextElideMode.ElideRight)  # a narrow column's header
+        hh.setTextElideMode(Qt.TextElideMode.ElideRight)  # a header squeezed by a style
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(HooksModel.COLUMNS)):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
@@ -189,12 +189,11 @@ class HooksPanel(QWidget):
     def fit_columns(self) -> None:
         """Fit the columns to the list's width (pixels). The Hook column keeps at least
         :data:`HOOK_SHARE` of it and stretches over the rest. The others, in
-        :data:`ROOM_ORDER`, first get the width that shows their contents whole
-        (Events: :data:`MIN_EVENTS`, elided), a column left less being hidden until
-        the list is wider (the hook's page shows it all); then what is left widens
-        them, in the same order, up to the wider of their header and contents
-        (Events at most :data:`EVENTS_WIDTH`). A header narrower than its name is
-        elided; its tooltip is the whole name."""
+        :data:`ROOM_ORDER`, get the width that shows their header and contents whole
+        (Events: :data:`MIN_EVENTS`, its text elided, up to :data:`EVENTS_WIDTH` when
+        there is room), a column left less being hidden until the list is wider (the
+        hook's page shows it all): a header is never cut short ("Last d…"), and the
+        room left widens the Hook column, whose URL then keeps its host in sight."""
         hh = self.view.horizontalHeader()
         width = self.view.viewport().width()
         room = width - math.ceil(width * HOOK_SHARE)
@@ -203,7 +202,7 @@ class HooksPanel(QWidget):
             content = self.view.sizeHintForColumn(col)  # -1 without rows
             hh.setSectionHidden(col, False)  # a hidden section's size hint is 0
             natural = max(content, hh.sectionSizeHint(col))
-            floor = max(content, hh.minimumSectionSize())
+            floor = max(natural, hh.minimumSectionSize())  # its header whole, never "Last d…"
             if col == HooksModel.EVENTS:
                 natural, floor = min(natural, EVENTS_WIDTH), MIN_EVENTS
             floor = min(floor, natural)

@@ -32,6 +32,7 @@ from hookadmin.ui.display import (
     sparkline,
     status_brush,
 )
+from hookadmin.ui.url_elision import elide_url
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -54,8 +55,9 @@ class ElideEndDelegate(QStyledItemDelegate):
 
 class HookCellDelegate(QStyledItemDelegate):
     """Draws the hooks list's Hook cell ("name" over "URL") with the name elided at its
-    end (its start names the hook) and the URL in its middle (scheme, host and the end
-    of its path stay), each to the cell's width."""
+    end (its start names the hook) and the URL in its path, so its host stays in sight
+    (:func:`~hookadmin.ui.url_elision.elide_url`), each to the cell's width; the whole
+    URL is the cell's tooltip."""
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
         super().initStyleOption(option, index)
@@ -64,12 +66,10 @@ class HookCellDelegate(QStyledItemDelegate):
             return
         metrics = option.fontMetrics
         width = option.rect.width() - 8  # the view's text margins on both sides
-        modes: tuple[Qt.TextElideMode, ...] = (Qt.TextElideMode.ElideRight,
-                                               Qt.TextElideMode.ElideMiddle)
-        if len(lines) == 1:
-            modes = (Qt.TextElideMode.ElideMiddle,)  # a hook without a name: its URL
-        option.text = "\u2028".join(metrics.elidedText(line, mode, width)
-                                     for line, mode in zip(lines, modes, strict=False))
+        url = elide_url(lines[-1], metrics, width)  # a hook without a name: its URL only
+        names = [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+                 for line in lines[:-1]]
+        option.text = "\u2028".join([*names, url])
 
 
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)

@@ -3,7 +3,15 @@ curl for the selected one, and its attempts below."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QObject, Qt, Signal, SignalInstance, Slot
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QObject,
+    Qt,
+    Signal,
+    SignalInstance,
+    Slot,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -18,6 +26,12 @@ from hookadmin.core.store import Attempt, Delivery
 from hookadmin.ui.attempt_view import AttemptView
 from hookadmin.ui.delivery_panel import delivery_panel, update_delivery_buttons
 from hookadmin.ui.models import DeliveriesModel
+
+# Starting widths (pixels) of Event, Result, Attempts, Duration and When; the delivery's
+# id takes the rest, or is hidden when the table is narrower than these and ID_ROOM.
+WIDTHS = (150, 120, 70, 80, 90)
+ID_ROOM = 60  # pixels: the id column at least, else it is hidden
+MIN_EVENT = 70  # pixels: the Event column is never made narrower than this
 
 
 class RecentDeliveries(QObject):
@@ -48,10 +62,11 @@ class RecentDeliveries(QObject):
         hh = self.view.horizontalHeader()
         # Fixed starting widths, not ResizeToContents: that measured all 200 rows (some
         # 8,000 data() calls) on every refresh and stalled the window while delivering.
-        for col, width in enumerate((150, 120, 70, 80, 90)):
+        for col, width in enumerate(WIDTHS):
             hh.resizeSection(col, width)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
+        self.view.viewport().installEventFilter(self)
         self.view.setAccessibleName("Recent deliveries")
         # Three rows at least; in a short window the attempts need the rest.
         self.view.setMinimumHeight(self.view.horizontalHeader().sizeHint().height()
@@ -90,6 +105,28 @@ class RecentDeliveries(QObject):
         self.curl_button.clicked.connect(lambda: self._selected_emit(self.copy_curl_requested))
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Fits the columns when the table's viewport changes width."""
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return False
+
+    def fit_columns(self) -> None:
+        """In a narrow table (a small window) the delivery's id column is hidden, and
+        the Event column narrowed (down to :data:`MIN_EVENT` pixels), so that "When" is
+        in sight without a sideways scrollbar; in a wide one the id shows again. The
+        other columns keep the widths the user gave them."""
+        hh = self.view.horizontalHeader()
+        width = self.view.viewport().width()
+        last = len(WIDTHS)
+        others = sum(hh.sectionSize(c) for c in range(1, last))
+        id_shown = width >= WIDTHS[0] + others + ID_ROOM
+        hh.setSectionHidden(last, not id_shown)
+        if not id_shown:
+            hh.resizeSection(0, max(MIN_EVENT, min(WIDTHS[0], width - others)))
+        elif hh.sectionSize(0) < WIDTHS[0]:  # room again: as wide as at the start
+            hh.resizeSection(0, WIDTHS[0])
     def show_rows(self, deliveries: list[Delivery], *, same_hook: bool) -> None:
         """Show ``deliveries`` (newest first). With ``same_hook`` (a refresh of the hook
         already shown) the selected delivery stays selected and its attempts follow;

@@ -162,11 +162,12 @@ def test_events_column_elides_at_the_end(qtbot: QtBot) -> None:
     assert option.textElideMode == Qt.TextElideMode.ElideRight
 
 
-def test_the_hook_column_keeps_a_long_name_s_start_and_the_url_s_ends(
+def test_the_hook_column_keeps_a_long_name_s_start_and_the_url_s_host(
         qtbot: QtBot) -> None:
     """"Data warehouse…d APAC fleets": the name was cut in its middle like the URL. The
-    name keeps its start (elided at the end), the URL its scheme and path (elided in
-    the middle)."""
+    name keeps its start (elided at the end); the URL keeps its host, and its path is
+    elided in the middle (its start and end kept) while there is room for the scheme,
+    else the scheme goes before the host does."""
     from hookadmin.ui.hooks_panel import HooksPanel
 
     panel = HooksPanel()
@@ -178,17 +179,28 @@ def test_the_hook_column_keeps_a_long_name_s_start_and_the_url_s_ends(
     panel.model.set_data([long_url], {})
     delegate = panel.view.itemDelegateForIndex(panel.model.index(0, 0))
     assert isinstance(delegate, QStyledItemDelegate)
-    option = QStyleOptionViewItem()
-    option.initFrom(panel.view)
-    option.rect = panel.view.visualRect(panel.model.index(0, 0)).adjusted(0, 0, 0, 0)
-    option.rect.setWidth(160)
-    Delegate.style_of_with(delegate, option, panel.model.index(0, 0))
-    first, second = option.text.replace("\u2028", "\n").split("\n")
+    host_width = panel.view.fontMetrics().horizontalAdvance("hooks.warehouse.example.com")
+    lines = []
+    ellipsis = panel.view.fontMetrics().horizontalAdvance("…")
+    assert panel.view.fontMetrics().horizontalAdvance("/") > 2
+    # The cell's text is 8 pixels narrower than the cell (the view's margins).
+    for width in (host_width + 60, host_width + 200, host_width + 8 + ellipsis + 2):
+        option = QStyleOptionViewItem()
+        option.initFrom(panel.view)
+        option.rect = panel.view.visualRect(panel.model.index(0, 0))
+        option.rect.setWidth(width)
+        Delegate.style_of_with(delegate, option, panel.model.index(0, 0))
+        lines.append(option.text.replace("\u2028", "\n").split("\n"))
+    (first, narrow), (_, wide), (_, host_only) = lines
     assert first.startswith("Data ware")
     assert first.endswith("…")
-    assert second.startswith("https://")
-    assert second.endswith("/end")
-    assert "…" in second
+    assert narrow.startswith("hooks.warehouse.example.com/")
+    assert "…" in narrow
+    assert wide.startswith("https://hooks.warehouse.example.com/ingest/")
+    assert wide.endswith("/end")
+    assert "…" in wide
+    # Room for the host and little more: it still shows that the URL goes on.
+    assert host_only == "hooks.warehouse.example.com…"
 
 
 def test_a_deactivated_hook_is_grey_and_an_engine_deactivated_one_red(qtbot: QtBot) -> None:

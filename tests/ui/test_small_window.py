@@ -13,7 +13,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QScrollArea,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.service import HookService
@@ -160,6 +168,60 @@ def test_the_hooks_list_s_columns_fit_without_a_sideways_scrollbar(
     assert _columns_fit(window) == list(HooksModel.COLUMNS)
 
 
+def shown_lines(view: QTableView, row: int, column: int) -> list[str]:
+    """The lines the view draws in a cell, as its delegate elides them to the cell."""
+    index = view.model().index(row, column)
+    delegate = view.itemDelegateForIndex(index)
+    assert isinstance(delegate, QStyledItemDelegate)
+    option = QStyleOptionViewItem()
+    option.initFrom(view.viewport())
+    option.rect = view.visualRect(index)
+    option.font = view.font()
+    option.fontMetrics = view.fontMetrics()
+    delegate.initStyleOption(option, index)
+    return option.text.replace("\u2028", "\n").split("\n")
+
+
+def test_the_hooks_list_at_the_minimum_size_shows_each_host_and_whole_headers(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    """An administrator tells hooks apart by their host: a long path is elided, never
+    the host (the whole URL is the cell's tooltip); no column header is cut short."""
+    hook_id = _delivered(home, service, make_receiver, hook_factory)  # "✗ 500 …"
+    named = hook_factory("https://alerts.example.com/hooks/etl-platform/production/"
+                         + "x" * 60, name="production alerts for the data platform team",
+                         events=("cluster",))
+    bare = hook_factory("https://pager.example.org:8443/v2/notify/"
+                        + "y" * 60, events=("job",))
+    window = open_window()
+    small(qtbot, window)
+    window.refresher.refresh()
+    qtbot.waitUntil(lambda: window.hooks_model.rowCount() == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: window.hooks_model.index(
+        window.hooks_model.row_of(hook_id), HooksModel.LAST).data() != "never",
+        timeout=10_000)
+    settle_windows(qtbot)
+    view, proxy = window.hooks_view, window.hooks_proxy
+    for hook, host in ((named, "alerts.example.com"),
+                       (bare, "pager.example.org:8443")):
+        row = next(r for r in range(proxy.rowCount())
+                   if proxy.index(r, 0).data(Qt.ItemDataRole.ToolTipRole) == hook.url)
+        url_line = shown_lines(view, row, 0)[-1]
+        assert host in url_line, url_line
+        assert url_line != hook.url  # it was too long: the path was elided
+    select_hook(qtbot, window, named.id)  # its page keeps the host in sight too
+    settle_windows(qtbot)
+    assert "alerts.example.com" in window.page.url_label.text()
+    assert window.page.url_label.text() != named.url
+    assert window.page.url_label.toolTip() == named.url
+    header = view.horizontalHeader()
+    shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+    assert {HooksModel.COLUMNS[c] for c in shown} >= {"Hook", "Active", "Last delivery"}
+    for col in shown:
+        assert header.sectionSize(col) >= header.sectionSizeHint(col), \
+            HooksModel.COLUMNS[col]
+
+
 def test_the_ping_viewer_fits_inside_a_small_window(
         qtbot: QtBot, receiver: Receiver, hook_factory: HookFactory,
         open_window: Callable[..., MainWindow]) -> None:
@@ -224,6 +286,32 @@ def test_a_delivery_s_attempts_are_in_sight_on_the_hook_page(
     page = window.page
     qtbot.waitUntil(lambda: page.deliveries.rowCount() == 1)
     assert_attempts_in_sight(qtbot, page.deliveries_view, page.attempts_view)
+
+
+def test_the_hook_page_s_deliveries_show_when_without_a_sideways_scrollbar(
+        qtbot: QtBot, home: Path, service: HookService, make_receiver: Make,
+        hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
+    """At 800 x 500 the recent deliveries' "When" was past the table's right edge,
+    behind a sideways scrollbar; wider, the delivery's id shows again."""
+    hook_id = _delivered(home, service, make_receiver, hook_factory)
+    window = open_window()
+    small(qtbot, window)
+    select_hook(qtbot, window, hook_id)
+    page = window.page
+    qtbot.waitUntil(lambda: page.deliveries.rowCount() == 1)
+    settle_windows(qtbot)
+    view = page.deliveries_view
+    header = view.horizontalHeader()
+    when = page.deliveries.COLUMNS.index("When")
+
+    def in_view(col: int) -> bool:
+        return (not header.isSectionHidden(col) and header.sectionViewportPosition(col)
+                + header.sectionSize(col) <= view.viewport().width())
+
+    qtbot.waitUntil(lambda: in_view(when) and not view.horizontalScrollBar().isVisible())
+    assert all(in_view(c) for c in range(when + 1))
+    window.resize(1280, 820)
+    qtbot.waitUntil(lambda: in_view(when + 1), timeout=5000)  # "Delivery" (its id)
 
 
 def test_a_delivery_s_attempts_are_in_sight_on_the_deliveries_tab(

@@ -8,27 +8,34 @@ in one sentence."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import socket
 import subprocess
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import keyring
+import keyring.errors
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from hookadmin.core.secrets import LOCKED
+from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
+from hookadmin.core.team.database_choice import (
+    PASSWORD_ENTRY,
+    load_choice,
+    remember_choice,
+    split_password,
+)
 from hookadmin.ui.app import main, open_service
 from hookadmin.ui.main_window import MainWindow
 from hookadmin.ui.window_host import WindowHost
-from tests.ui.test_keyring_banner import locked_login_keyring
 
 WAIT_MS = 20000
 MENUS = ("&File", "De&livery", "&Hooks", "&Help")
@@ -188,34 +195,6 @@ def test_a_remembered_team_database_that_is_gone_opens_the_local_one_and_says_wh
     assert warned[0].endswith("File → Connect to team database… tries again.")
 
 
-def test_a_remembered_database_whose_password_the_keyring_cannot_give_says_why_and_exits_1(
-        home: Path, service: HookService, config_dir: Path,
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """Read after the generic first frame has painted: the same sentence as before any
-    window showed (stderr, exit 1), and a message box over the frame."""
-    config_dir.mkdir(parents=True)
-    (config_dir / "database.json").write_text(
-        json.dumps({"database": "postgresql://admin@127.0.0.1:9/hooks"}), encoding="utf-8")
-    shown: list[str] = []
-
-    def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
-        shown.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", critical)
-    titles: list[str] = []
-    with locked_login_keyring():
-        status = run_main_until(lambda _window: False,
-                                lambda window: titles.append(window.windowTitle()))
-    with warnings.catch_warnings():  # keyring's Secret Service backend leaves the D-Bus
-        warnings.simplefilter("ignore", ResourceWarning)  # connection of a locked
-        gc.collect()  # collection to the garbage collector
-    assert status == 1
-    assert titles == ["hookadmin"]
-    assert shown == [LOCKED]
-    assert capsys.readouterr().err == f"hookadmin: {LOCKED}\n"
-
-
 def test_a_frame_closed_before_it_is_complete_closes_cleanly(
         qtbot: QtBot, home: Path, service: HookService) -> None:
     host = WindowHost(lambda _location: None)
@@ -317,3 +296,47 @@ def test_a_data_directory_that_cannot_be_used_is_said_with_the_windows_fix(
     assert said == [f"Cannot use {blocker / 'home'} as the data directory (Not a "
                     "directory); start hookadmin again with --home set to a folder you "
                     "can write to."]
+
+
+@pytest.mark.parametrize("remembered", [False, True])
+def test_a_bad_home_is_said_and_exits_1_with_a_remembered_team_database_too(
+        tmp_path: Path, team: StoreLocation, remembered: bool,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``hookadmin --home BAD gui`` says the folder and exits 1 whether or not a team
+    database (reachable, its password in the keyring) is remembered; the remembered
+    choice is kept."""
+    if remembered:
+        remember_choice(str(team.url))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    shown: list[str] = []
+
+    def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    monkeypatch.setattr(QMessageBox, "warning", critical)
+    try:
+        status = run_main_until(lambda window: window.completed, lambda _window: None)
+        assert status == 0  # the good --home of the test ($HOOKADMIN_HOME) opens
+        monkeypatch.setenv("HOOKADMIN_HOME", str(blocker / "sub"))
+        status = run_main_until(lambda window: window.completed, lambda _window: None)
+    finally:
+        if remembered:
+            _forget_password(str(team.url))
+    sentence = (f"Cannot use {blocker / 'sub'} as the data directory (Not a directory); "
+                "set HOOKADMIN_HOME to a folder you can write to and start hookadmin again.")
+    assert (status, shown) == (1, [sentence])
+    err = capsys.readouterr().err
+    assert err.startswith(f"hookadmin: Cannot use {blocker / 'sub'} as the data directory")
+    assert err.count("\n") == 1
+    if remembered:
+        assert load_choice() == split_password(str(team.url))[0]
+
+
+def _forget_password(url: str) -> None:
+    """Remove the remembered database's password from the keyring."""
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):
+        keyring.delete_password(SERVICE_NAME, PASSWORD_ENTRY.format(
+            url=split_password(url)[0]))
