@@ -6,8 +6,8 @@ database last chosen in *File → Connect to team database…* (see
 
 from __future__ import annotations
 
-import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,19 +17,22 @@ from PySide6 import QtCore
 from PySide6.QtWidgets import QApplication, QWidget
 
 from hookadmin import __version__
-from hookadmin.core.database_url import DATABASE_ENV, given_database_url
-from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.ui.first_paint import AfterPaint
 from hookadmin.ui.qt_start import start_application
 from hookadmin.ui.window_host import WindowHost
 
 if TYPE_CHECKING:  # imported after the window's first paint, as the store's types and
     # the remembered database (platformdirs, json, the keyring)
+    import argparse
+
     from hookadmin.core.service import HookService
     from hookadmin.core.store import StoreLocation
     from hookadmin.ui.engine_host import EngineHost
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+# hookadmin.core.database_url.DATABASE_ENV, which is imported (with the errors) only
+# when a URL is given to check: most starts give none.
+DATABASE_ENV = "HOOKADMIN_DATABASE"
 FIRST_PAINT_WAIT_MS = 1000  # the rest of the window is built then even without a paint
 
 
@@ -50,6 +53,7 @@ def open_service(home: str | None, database: str | None,
     keyring: a message box said why, and stderr (for a terminal it was started from)."""
     from PySide6.QtWidgets import QMessageBox
 
+    from hookadmin.core.errors import HookadminError
     from hookadmin.core.paths import window_sentence
     from hookadmin.core.service import HookService
     from hookadmin.core.store import StoreLocation
@@ -91,6 +95,8 @@ def set_window_icon(app: QApplication) -> None:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """The options of ``hookadmin-gui``: ``--home DIR`` and ``--database URL``, as the
     command line has them. Bad usage exits with status 2 and one line on stderr."""
+    import argparse  # hookadmin and hookadmin gui start without it (hookadmin.cli)
+
     parser = argparse.ArgumentParser(
         prog="hookadmin-gui", description="Open the hookadmin window.")
     parser.add_argument("--version", action="version", version=f"hookadmin {__version__}")
@@ -139,11 +145,15 @@ def main(home: str | None = None, database: str | None = None,
     if home is None and database is None:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         home, database = args.home, args.database
-    try:
-        given_database_url(database)  # only checked here: a bad URL shows no window
-    except InputError as err:
-        sys.stderr.write(f"hookadmin: {err}\n")
-        return 2
+    if database is not None or os.environ.get(DATABASE_ENV):
+        from hookadmin.core.database_url import given_database_url
+        from hookadmin.core.errors import InputError
+
+        try:
+            given_database_url(database)  # only checked here: a bad URL shows no window
+        except InputError as err:
+            sys.stderr.write(f"hookadmin: {err}\n")
+            return 2
     app = start_application(sys.argv)  # no display: one sentence, exit status 1
     app.setApplicationName("hookadmin")
     app.setOrganizationName("hookadmin")
