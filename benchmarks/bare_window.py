@@ -27,10 +27,11 @@ _T_MAIN = time.time()  # the child's first statement
 import argparse  # noqa: E402 - after the timestamp on purpose
 import json  # noqa: E402
 import os  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+
+# statistics, subprocess and pathlib are imported by the parent only (main), as
+# window_startup.py's are: both window processes import argparse, json, os and sys
+# before their window.
 
 SPAWN_ENV = "HOOKADMIN_BENCH_SPAWN"
 # The child runs this file's compiled module, as window_startup.py's does (see there).
@@ -45,16 +46,16 @@ def child() -> int:
 
     app = QApplication([sys.argv[0]])
     qapp_wall, qapp_cpu = time.time(), time.thread_time()  # as window_startup.py marks
+    result: dict[str, float] = {"qapplication": qapp_wall - spawn}
     window = QMainWindow()
     window.menuBar().addMenu("&File")
     window.statusBar().addWidget(QLabel("ready"))
     window.setCentralWidget(QLabel("bare window"))
     window.resize(1280, 820)
-    result: dict[str, float] = {}
 
     class FirstPaint(QObject):
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and not result:
+            if event.type() == QEvent.Type.Paint and "first_paint" not in result:
                 result["first_paint"] = time.time() - spawn
 
                 def done() -> None:
@@ -76,14 +77,21 @@ def child() -> int:
 
 def main() -> int:
     """Run the children and print the medians (seconds)."""
+    import statistics
+    import subprocess
+    from pathlib import Path
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3, help="runs per platform (default 3)")
     p.add_argument("--platforms", default="offscreen",
                    help="comma-separated Qt platforms (default offscreen)")
+    p.add_argument("--json", action="store_true",
+                   help="print every run's figures as JSON (per platform) instead")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         return child()
+    every: dict[str, list[dict[str, float]]] = {}
     for platform in args.platforms.split(","):
         runs = []
         for _ in range(args.runs):
@@ -96,6 +104,9 @@ def main() -> int:
                                   check=True)
             line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
             runs.append(json.loads(line[len("RESULT "):]))
+        every[platform] = runs
+        if args.json:
+            continue
         paint = statistics.median(r["paint_pass"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
         print(f"{platform}: bare PySide6 window, spawn to first paint pass {paint:.3f} s "
@@ -106,6 +117,8 @@ def main() -> int:
         print(f"    from QApplication to the first paint pass {since * 1000:.1f} ms, "
               f"GUI-thread CPU {since_cpu * 1000:.1f} ms (window_startup.py: 'from "
               "QApplication' and the GUI thread's CPU at qapplication and painted)")
+    if args.json:
+        print(json.dumps(every))
     return 0
 
 

@@ -70,17 +70,17 @@ _T_MAIN = time.time()  # the child's first statement: interpreter start-up ends 
 import argparse  # noqa: E402 - after the timestamp on purpose
 import json  # noqa: E402
 import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
-from window_stats import dist, log  # noqa: E402
+if TYPE_CHECKING:
+    from pathlib import Path
 
-# window_data and window_report (sqlite3, uuid, random) are imported by the parent only,
-# so the window process imports nothing before the window that a bare window does not.
+# What only the parent needs (pathlib, shutil, subprocess, tempfile, window_stats,
+# window_data, window_report: sqlite3, uuid, random) is imported in the parent's
+# functions, as bare_window.py does: the window process imports what the bare window's
+# does before its window (argparse, json, os, sys) and, unlike it, typing, which
+# PySide6 imports anyway.
 
 SCRIPT = "window_startup.py"
 # The window process runs this file's compiled module (compile the benchmarks first), as
@@ -139,20 +139,21 @@ def child(args: argparse.Namespace) -> int:
     def mark(name: str) -> None:
         marks[name] = time.time()
         cpu[name] = time.thread_time()
-    # What bare_window.py imports before its QApplication, for the probe; QSettings
-    # read the empty folder run_child names in $XDG_CONFIG_HOME.
-    from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication, QWidget
-    mark("pyside_imported")
-
     # The window is started as the `hookadmin` command starts it (hookadmin.cli.main,
-    # which imports hookadmin.ui.app and calls its main), so what runs before the
-    # QApplication is timed too; its modules are imported here to put the probes in.
+    # which imports hookadmin.ui.app, and PySide6 with it, and calls its main), so what
+    # runs before the QApplication is timed too; the modules are imported here, in the
+    # command's order, to put the probes in.
     import hookadmin.cli as cli
     import hookadmin.ui.app as ui_app
     import hookadmin.ui.window_host as window_host
     from hookadmin.ui.main_window import MainWindow
     mark("hookadmin_imported")
+    # What bare_window.py imports before its QApplication, for the probe (QtCore and
+    # QtWidgets are loaded by now; QEvent's enums are built here, as there). QSettings
+    # read the empty folder run_child names in $XDG_CONFIG_HOME.
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+    mark("pyside_imported")
 
     result: dict[str, Any] = {"engine": not args.no_engine}
     held: dict[str, Any] = {}
@@ -315,6 +316,7 @@ def child(args: argparse.Namespace) -> int:
 
     def run_scenarios(window: Any) -> None:
         from PySide6.QtWidgets import QAbstractSlider
+        from window_stats import dist
 
         window.refresher.poll_timer.stop()  # (d) measures refresh(); keep it out of the steps
         page = window.deliveries_page
@@ -471,6 +473,11 @@ def child(args: argparse.Namespace) -> int:
 # -- the parent ----------------------------------------------------------------------------
 
 def run_child(args: argparse.Namespace, home: Path, platform: str) -> dict[str, Any]:
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
     cmd = [sys.executable, "-c", CHILD.format(folder=str(Path(__file__).resolve().parent),
                                               module=Path(__file__).stem),
            "--child", "--home", str(home),
@@ -502,8 +509,13 @@ def main() -> int:
     args = parse_args()
     if args.child:
         return child(args)
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     from window_data import MARKER, build, rebase
     from window_report import code_fingerprint, human, machine, summarize
+    from window_stats import log
 
     from hookadmin.core.store import DB_FILENAME
 
