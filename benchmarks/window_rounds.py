@@ -43,6 +43,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="deliveries in the window's database (default 100000)")
     p.add_argument("--home", required=True,
                    help="data directory of window_startup.py (built once, then reused)")
+    p.add_argument("--before", metavar="DIR",
+                   help="also run window_startup.py on the hookadmin package in DIR (a copy "
+                        "of an earlier tree: DIR/hookadmin, compiled) in each round, first "
+                        "on PYTHONPATH")
     p.add_argument("--json", metavar="FILE", help="write every round's figures there")
     args = p.parse_args(argv)
     if args.rounds < 1 or args.runs < 1:
@@ -50,10 +54,39 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run_json(cmd: list[str]) -> Any:
+def run_json(cmd: list[str], env: dict[str, str] | None = None) -> Any:
     """Run ``cmd`` and return the JSON it printed on stdout (its stderr passes through)."""
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True, timeout=1200)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True, timeout=1200,
+                          env=env)
     return json.loads(proc.stdout)
+
+
+def window_runs(args: argparse.Namespace, tree: str | None = None) -> list[dict[str, Any]]:
+    """``window_startup.py``'s runs (offscreen), on ``tree``'s hookadmin if given."""
+    env = None
+    if tree is not None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            p for p in (tree, os.environ.get("PYTHONPATH")) if p))
+    result = run_json([sys.executable, str(HERE / "window_startup.py"), "--deliveries",
+                       str(args.deliveries), "--runs", str(args.runs), "--platforms",
+                       "offscreen", "--home", args.home, "--scroll-steps", "1",
+                       "--refreshes", "1", "--json"], env)
+    runs: list[dict[str, Any]] = result["platforms"]["offscreen"]["runs"]
+    return runs
+
+
+def window_figures(runs: list[dict[str, Any]], prefix: str) -> dict[str, float]:
+    """The medians of ``runs`` (ms), their keys starting with ``prefix``."""
+    spawn = [r["ms_from_spawn"] for r in runs]
+    gui = [r["gui_thread_cpu_ms"] for r in runs]
+    return {
+        f"{prefix}_ms": med([s["painted"] for s in spawn]),
+        f"{prefix}_cpu_ms": med([r["process_cpu_ms_at_painted"] for r in runs]),
+        f"{prefix}_to_qapp_ms": med([s["qapplication"] for s in spawn]),
+        f"{prefix}_qapp_to_painted_ms": med([s["painted"] - s["qapplication"] for s in spawn]),
+        f"{prefix}_qapp_to_painted_cpu_ms": med([g["painted"] - g["qapplication"] for g in gui]),
+        f"{prefix}_frame_init_ms": med([r["frame_init_ms"] for r in runs]),
+    }
 
 
 def med(values: list[float]) -> float:
@@ -61,44 +94,44 @@ def med(values: list[float]) -> float:
 
 
 def one_round(args: argparse.Namespace) -> dict[str, float]:
-    """One window_startup.py run and one bare_window.py run; their medians (ms)."""
+    """One window_startup.py run (and one on the earlier tree, if given) and one
+    bare_window.py run; their medians (ms) and ratios."""
     load = os.getloadavg()[0]
-    window = run_json([sys.executable, str(HERE / "window_startup.py"), "--deliveries",
-                       str(args.deliveries), "--runs", str(args.runs), "--platforms",
-                       "offscreen", "--home", args.home, "--scroll-steps", "1",
-                       "--refreshes", "1", "--json"])
-    runs = window["platforms"]["offscreen"]["runs"]
+    row = {"load": round(load, 2), **window_figures(window_runs(args), "window")}
+    if args.before:
+        row.update(window_figures(window_runs(args, args.before), "before"))
     bare = run_json([sys.executable, str(HERE / "bare_window.py"), "--runs", str(args.runs),
                      "--json"])["offscreen"]
-    spawn = [r["ms_from_spawn"] for r in runs]
-    gui = [r["gui_thread_cpu_ms"] for r in runs]
-    row = {
-        "load": round(load, 2),
-        "window_ms": med([s["painted"] for s in spawn]),
+    row.update({
         "bare_ms": med([b["paint_pass"] * 1000 for b in bare]),
-        "window_cpu_ms": med([r["process_cpu_ms_at_painted"] for r in runs]),
         "bare_cpu_ms": med([b["cpu"] * 1000 for b in bare]),
-        "window_to_qapp_ms": med([s["qapplication"] for s in spawn]),
         "bare_to_qapp_ms": med([b["qapplication"] * 1000 for b in bare]),
-        "window_qapp_to_painted_ms": med([s["painted"] - s["qapplication"] for s in spawn]),
         "bare_qapp_to_painted_ms": med([b["qapp_to_paint_pass"] * 1000 for b in bare]),
-        "window_qapp_to_painted_cpu_ms": med([g["painted"] - g["qapplication"] for g in gui]),
         "bare_qapp_to_painted_cpu_ms": med([b["qapp_to_paint_pass_cpu"] * 1000 for b in bare]),
-        "frame_init_ms": med([r["frame_init_ms"] for r in runs]),
-    }
-    row["ratio"] = round(row["window_ms"] / row["bare_ms"], 3)
-    row["cpu_ratio"] = round(row["window_cpu_ms"] / row["bare_cpu_ms"], 3)
+    })
+    for prefix in ("window", "before") if args.before else ("window",):
+        row[f"{prefix}_ratio"] = round(row[f"{prefix}_ms"] / row["bare_ms"], 3)
+        row[f"{prefix}_cpu_ratio"] = round(row[f"{prefix}_cpu_ms"] / row["bare_cpu_ms"], 3)
     return row
 
 
-def summary(rows: list[dict[str, float]], label: str) -> str:
-    wall = [r["ratio"] for r in rows]
-    cpu = [r["cpu_ratio"] for r in rows]
-    return (f"{label} ({len(rows)} rounds, load {min(r['load'] for r in rows)}-"
+def line(n: int, r: dict[str, float], prefix: str) -> str:
+    return (f"{n:5} {prefix:6} {r['load']:5} | {r[prefix + '_ms']} / {r['bare_ms']} = "
+            f"{r[prefix + '_ratio']:.3f} | {r[prefix + '_cpu_ms']} / {r['bare_cpu_ms']} = "
+            f"{r[prefix + '_cpu_ratio']:.3f} | {r[prefix + '_to_qapp_ms']} / "
+            f"{r['bare_to_qapp_ms']} | {r[prefix + '_qapp_to_painted_ms']} / "
+            f"{r['bare_qapp_to_painted_ms']} ({r[prefix + '_qapp_to_painted_cpu_ms']} / "
+            f"{r['bare_qapp_to_painted_cpu_ms']}) | {r[prefix + '_frame_init_ms']}")
+
+
+def summary(rows: list[dict[str, float]], label: str, prefix: str) -> str:
+    wall = [r[prefix + "_ratio"] for r in rows]
+    cpu = [r[prefix + "_cpu_ratio"] for r in rows]
+    return (f"{label}, {prefix} ({len(rows)} rounds, load {min(r['load'] for r in rows)}-"
             f"{max(r['load'] for r in rows)}): wall ratio median {statistics.median(wall):.3f} "
             f"({min(wall):.3f}-{max(wall):.3f}), CPU ratio median {statistics.median(cpu):.3f} "
-            f"({min(cpu):.3f}-{max(cpu):.3f}); window {med([r['window_ms'] for r in rows])} ms "
-            f"/ CPU {med([r['window_cpu_ms'] for r in rows])} ms, bare "
+            f"({min(cpu):.3f}-{max(cpu):.3f}); {prefix} {med([r[prefix + '_ms'] for r in rows])}"
+            f" ms / CPU {med([r[prefix + '_cpu_ms'] for r in rows])} ms, bare "
             f"{med([r['bare_ms'] for r in rows])} ms / CPU {med([r['bare_cpu_ms'] for r in rows])}"
             " ms")
 
@@ -108,21 +141,19 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", "hookadmin", "benchmarks"],
                    check=True, cwd=HERE.parent)
     rows = []
-    print("round load | spawn->painted window / bare ms = ratio | CPU window / bare ms = "
-          "ratio | spawn->QApplication window / bare | QApplication->painted window / bare "
-          "(GUI CPU window / bare) | MainWindow()")
+    prefixes = ("window", "before") if args.before else ("window",)
+    print("round tree    load | spawn->painted tree / bare ms = ratio | CPU tree / bare ms = "
+          "ratio | spawn->QApplication tree / bare | QApplication->painted tree / bare "
+          "(GUI CPU tree / bare) | MainWindow()")
     for n in range(1, args.rounds + 1):
         r = one_round(args)
         rows.append(r)
-        print(f"{n:5} {r['load']:4} | {r['window_ms']} / {r['bare_ms']} = {r['ratio']:.3f} | "
-              f"{r['window_cpu_ms']} / {r['bare_cpu_ms']} = {r['cpu_ratio']:.3f} | "
-              f"{r['window_to_qapp_ms']} / {r['bare_to_qapp_ms']} | "
-              f"{r['window_qapp_to_painted_ms']} / {r['bare_qapp_to_painted_ms']} "
-              f"({r['window_qapp_to_painted_cpu_ms']} / {r['bare_qapp_to_painted_cpu_ms']}) | "
-              f"{r['frame_init_ms']}", flush=True)
-    print(summary(rows, "all"))
+        for prefix in prefixes:
+            print(line(n, r, prefix), flush=True)
     quiet = sorted(rows, key=lambda r: r["load"])[:max(1, len(rows) // 2)]
-    print(summary(quiet, "quietest half"))
+    for prefix in prefixes:
+        print(summary(rows, "all", prefix))
+        print(summary(quiet, "quietest half", prefix))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
     return 0

@@ -1,11 +1,10 @@
 """The window paints its frame first and builds the rest right after: ``import
-hookadmin.ui.app`` leaves the service layer, the pages and the HTTP stack unimported;
-until it is complete the frame offers nothing to click (its menu bar is there from the
-first frame, its menus empty and disabled, so nothing moves when they fill; the tab
-widget comes with the rest);
-then the hooks are listed and the engine starts, and what the late tabs made is frozen
-out of the garbage collector's scans; errors of the deferred start still reach the user
-in one sentence."""
+hookadmin.ui.app`` leaves the service layer (all of ``hookadmin.core``), the pages and
+the HTTP stack unimported; until it is complete the frame offers nothing to click (its
+menu bar is there from the first frame, its menus empty and disabled, so nothing moves
+when they fill; the tab widget comes with the rest); then the hooks are listed and the
+engine starts, and what the late tabs made is frozen out of the garbage collector's
+scans; errors of the deferred start still reach the user in one sentence."""
 
 from __future__ import annotations
 
@@ -39,7 +38,8 @@ DEFERRED = ("hookadmin.core.service", "hookadmin.core.audit", "hookadmin.core.st
             "hookadmin.ui.hook_form", "hookadmin.ui.workers", "hookadmin.ui.engine_thread",
             "aiohttp", "httpx", "psycopg", "cryptography", "keyring", "PySide6.QtCharts",
             "hookadmin.core.store", "hookadmin.core.team.database_choice", "platformdirs",
-            "dataclasses")
+            "dataclasses", "hookadmin.core", "hookadmin.ui.database_name",
+            "hookadmin.cli.parser", "hookadmin.ui.window_menus", "hookadmin.ui.hooks_panel")
 
 
 @pytest.fixture(autouse=True)
