@@ -88,7 +88,9 @@ class MainWindow(QMainWindow):
         self.rate_label = self.status.rate_label
         self.queue_label = self.status.queue_label
         self.setWindowTitle("hookadmin")  # complete() names the database
-        self.status.show_database("Opening…")
+        # Not show_database(): the frame's width is its default, well over the bar's
+        # texts, so they are not measured yet (complete() names the database and fits).
+        self.status.database_label.setText("Opening…")
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
         self.frame_menus = frame_menus(self)  # filled and enabled by complete()
