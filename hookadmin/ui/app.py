@@ -6,6 +6,7 @@ database last chosen in *File → Connect to team database…* (see
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import sys
@@ -23,8 +24,6 @@ from hookadmin.ui.window_host import WindowHost
 
 if TYPE_CHECKING:  # imported after the window's first paint, as the store's types and
     # the remembered database (platformdirs, json, the keyring)
-    import argparse
-
     from hookadmin.core.service import HookService
     from hookadmin.core.store import StoreLocation
     from hookadmin.ui.engine_host import EngineHost
@@ -95,8 +94,6 @@ def set_window_icon(app: QApplication) -> None:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """The options of ``hookadmin-gui``: ``--home DIR`` and ``--database URL``, as the
     command line has them. Bad usage exits with status 2 and one line on stderr."""
-    import argparse  # hookadmin and hookadmin gui start without it (hookadmin.cli)
-
     parser = argparse.ArgumentParser(
         prog="hookadmin-gui", description="Open the hookadmin window.")
     parser.add_argument("--version", action="version", version=f"hookadmin {__version__}")
