@@ -11,8 +11,9 @@ both running their file's compiled module: ``python -m compileall -q benchmarks`
 that imports PySide6, makes a ``QApplication`` and an empty ``QMainWindow`` with a menu bar
 and a status bar at the window's default size (1280 x 820), shows it and stops at the end
 of its first paint pass (a 0-ms timer queued from the window's first paint event; the
-event filter watches the window only, as ``window_startup.py`` does: an application-wide
-Python filter makes PySide wrap every widget that gets an event). It prints the
+event filter watches the window and, once shown, its ``QWindow`` (for the first Expose),
+as ``window_startup.py``'s does: an application-wide Python filter makes PySide wrap
+every widget that gets an event). It prints the
 wall-clock seconds from the parent's spawn to that point and the child's CPU seconds; the
 summary is the median per platform. Divide ``window_startup.py``'s "spawn to first paint
 pass" by this figure for the ratio.
@@ -27,10 +28,11 @@ _T_MAIN = time.time()  # the child's first statement
 import argparse  # noqa: E402 - after the timestamp on purpose
 import json  # noqa: E402
 import os  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+
+# statistics, subprocess and pathlib are imported by the parent only (main), as
+# window_startup.py's are: both window processes import argparse, json, os and sys
+# before their window.
 
 SPAWN_ENV = "HOOKADMIN_BENCH_SPAWN"
 # The child runs this file's compiled module, as window_startup.py's does (see there).
@@ -45,16 +47,19 @@ def child() -> int:
 
     app = QApplication([sys.argv[0]])
     qapp_wall, qapp_cpu = time.time(), time.thread_time()  # as window_startup.py marks
+    result: dict[str, float] = {"qapplication": qapp_wall - spawn}
     window = QMainWindow()
     window.menuBar().addMenu("&File")
     window.statusBar().addWidget(QLabel("ready"))
     window.setCentralWidget(QLabel("bare window"))
     window.resize(1280, 820)
-    result: dict[str, float] = {}
 
     class FirstPaint(QObject):
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and not result:
+            if event.type() == QEvent.Type.Expose and "first_expose" not in result:
+                result["first_expose"] = time.time() - spawn
+            elif event.type() == QEvent.Type.Paint and obj is window \
+                    and "first_paint" not in result:
                 result["first_paint"] = time.time() - spawn
 
                 def done() -> None:
@@ -69,6 +74,9 @@ def child() -> int:
     watcher = FirstPaint()
     window.installEventFilter(watcher)  # the window only, as window_startup.py watches
     window.show()
+    handle = window.windowHandle()  # and its QWindow's Expose, as window_startup.py's
+    if handle is not None:
+        handle.installEventFilter(watcher)
     app.exec()
     print("RESULT " + json.dumps(result), flush=True)
     return 0
@@ -76,14 +84,21 @@ def child() -> int:
 
 def main() -> int:
     """Run the children and print the medians (seconds)."""
+    import statistics
+    import subprocess
+    from pathlib import Path
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3, help="runs per platform (default 3)")
     p.add_argument("--platforms", default="offscreen",
                    help="comma-separated Qt platforms (default offscreen)")
+    p.add_argument("--json", action="store_true",
+                   help="print every run's figures as JSON (per platform) instead")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         return child()
+    every: dict[str, list[dict[str, float]]] = {}
     for platform in args.platforms.split(","):
         runs = []
         for _ in range(args.runs):
@@ -96,6 +111,9 @@ def main() -> int:
                                   check=True)
             line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
             runs.append(json.loads(line[len("RESULT "):]))
+        every[platform] = runs
+        if args.json:
+            continue
         paint = statistics.median(r["paint_pass"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
         print(f"{platform}: bare PySide6 window, spawn to first paint pass {paint:.3f} s "
@@ -106,6 +124,8 @@ def main() -> int:
         print(f"    from QApplication to the first paint pass {since * 1000:.1f} ms, "
               f"GUI-thread CPU {since_cpu * 1000:.1f} ms (window_startup.py: 'from "
               "QApplication' and the GUI thread's CPU at qapplication and painted)")
+    if args.json:
+        print(json.dumps(every))
     return 0
 
 

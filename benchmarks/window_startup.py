@@ -24,14 +24,19 @@ row (realistic request/response headers), sharing 64 event rows (the real fixtur
 bodies). The database is not ANALYZEd (the app never does).
 
 Each measurement runs in a fresh process per platform (``offscreen`` always; ``xcb``
-too when ``DISPLAY`` is set) and repeats ``--runs`` times. The child starts the real
-``hookadmin.ui.app.main`` (with the delivery engine unless ``--no-engine``); QSettings
-point at an empty folder, so the window opens at its default size. It measures:
+too when ``DISPLAY`` is set) and repeats ``--runs`` times. The child starts the window
+as the ``hookadmin --home DIR`` command does: ``hookadmin.cli.main``, which imports
+``hookadmin.ui.app`` and runs the real ``hookadmin.ui.app.main`` (with the delivery
+engine unless ``--no-engine``); ``$XDG_CONFIG_HOME`` is an empty folder, so QSettings
+hold no geometry (the window opens at its default size) and no team database is
+remembered. It measures:
 
-(a) **startup**: wall-clock from the parent's ``Popen`` (process spawn) and from the
-    ``QApplication`` constructor to the main window's first ``Paint`` event and to the
-    end of that first paint pass (a 0-ms timer queued from the first paint event runs
-    after the whole pass is painted and flushed): the window's frame. Then, as the window
+(a) **startup**: wall-clock and GUI-thread CPU from the parent's ``Popen`` (process
+    spawn), and from the return of the ``QApplication`` constructor (what hookadmin
+    imports before it is counted from the spawn only), to the main window's first
+    ``Paint`` event and to the end of that first paint pass (a 0-ms timer queued from
+    the first paint event runs after the whole pass is painted and flushed): the
+    window's frame (``frame_built``: ``MainWindow()`` returned). Then, as the window
     completes itself after that paint: ``ready`` (the hooks read and applied),
     ``hooks_shown`` (the hooks table painted with them: the window is usable) and
     ``tabs_built`` (the Deliveries, Activity and Audit tabs built). Compare with
@@ -65,17 +70,17 @@ _T_MAIN = time.time()  # the child's first statement: interpreter start-up ends 
 import argparse  # noqa: E402 - after the timestamp on purpose
 import json  # noqa: E402
 import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
-from window_stats import dist, log  # noqa: E402
+if TYPE_CHECKING:
+    from pathlib import Path
 
-# window_data and window_report (sqlite3, uuid, random) are imported by the parent only,
-# so the window process imports nothing before the window that a bare window does not.
+# What only the parent needs (pathlib, shutil, subprocess, tempfile, window_stats,
+# window_data, window_report: sqlite3, uuid, random) is imported in the parent's
+# functions, as bare_window.py does: the window process imports what the bare window's
+# does before its window (argparse, json, os, sys) and, unlike it, typing, which
+# PySide6 imports anyway.
 
 SCRIPT = "window_startup.py"
 # The window process runs this file's compiled module (compile the benchmarks first), as
@@ -134,24 +139,23 @@ def child(args: argparse.Namespace) -> int:
     def mark(name: str) -> None:
         marks[name] = time.time()
         cpu[name] = time.thread_time()
-    from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
-    from PySide6.QtWidgets import QAbstractSlider, QApplication, QWidget
-    mark("pyside_imported")
-    app = QApplication([sys.argv[0]])
-    mark("qapplication")
-    settings_dir = tempfile.mkdtemp(prefix="hookadmin-bench-qsettings-")
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_dir)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
-
-    # Only what the window needs for its first frame: the service layer, the pages and
-    # the engine are imported by the window after that (hookadmin.ui.app.main).
+    # The window is started as the `hookadmin` command starts it (hookadmin.cli.main,
+    # which imports hookadmin.ui.app, and PySide6 with it, and calls its main), so what
+    # runs before the QApplication is timed too; the modules are imported here, in the
+    # command's order, to put the probes in.
+    import hookadmin.cli as cli
     import hookadmin.ui.app as ui_app
     import hookadmin.ui.window_host as window_host
     from hookadmin.ui.main_window import MainWindow
     mark("hookadmin_imported")
+    # What bare_window.py imports before its QApplication, for the probe (QtCore and
+    # QtWidgets are loaded by now; QEvent's enums are built here, as there). QSettings
+    # read the empty folder run_child names in $XDG_CONFIG_HOME.
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+    mark("pyside_imported")
 
-    result: dict[str, Any] = {"platform": QApplication.platformName(),
-                              "engine": not args.no_engine}
+    result: dict[str, Any] = {"engine": not args.no_engine}
     held: dict[str, Any] = {}
     calls: list[tuple[str, float]] = []  # (store method, ms) while recording
 
@@ -288,10 +292,10 @@ def child(args: argparse.Namespace) -> int:
         # its rows are back and applied (the window is idle), and painted.
         while any(probe.count(w) <= b for w, b in zip(widgets, before, strict=True)) \
                 or not held["window"].is_idle():
-            app.processEvents()
+            QApplication.processEvents()
             if time.perf_counter() > deadline:
                 return False
-        app.processEvents()  # what the paint posted (fetch-more timer, layout)
+        QApplication.processEvents()  # what the paint posted (fetch-more timer, layout)
         return True
 
     def store_ms(since: int) -> dict[str, float]:
@@ -311,6 +315,9 @@ def child(args: argparse.Namespace) -> int:
         window.close()
 
     def run_scenarios(window: Any) -> None:
+        from PySide6.QtWidgets import QAbstractSlider
+        from window_stats import dist
+
         window.refresher.poll_timer.stop()  # (d) measures refresh(); keep it out of the steps
         page = window.deliveries_page
         view = page.view
@@ -345,7 +352,7 @@ def child(args: argparse.Namespace) -> int:
             if moved:
                 pump_until_painted([view.viewport()], before, timeout=5.0)
             else:
-                app.processEvents()
+                QApplication.processEvents()
             ms = (time.perf_counter() - t) * 1000
             cpu_ms = (time.thread_time() - c) * 1000
             fetches = [c for n, c in calls[n0:] if n == "list_deliveries"]
@@ -395,14 +402,14 @@ def child(args: argparse.Namespace) -> int:
             for _ in range(count):
                 if before_each is not None:
                     before_each()
-                app.processEvents()
+                QApplication.processEvents()
                 t = time.perf_counter()
                 c = time.thread_time()
                 window.refresh()
                 t1 = time.perf_counter()
                 cpu_call_ms.append((time.thread_time() - c) * 1000)
-                app.processEvents()
-                app.processEvents()
+                QApplication.processEvents()
+                QApplication.processEvents()
                 call_ms.append((t1 - t) * 1000)
                 with_events_ms.append((time.perf_counter() - t) * 1000)
             per_call = {n: round(ms / count, 2)
@@ -417,31 +424,38 @@ def child(args: argparse.Namespace) -> int:
             window.refresher.activity_drawn = 0.0
         measure("activity_tab_with_chart_redraw", force_redraw, min(args.refreshes, 5))
         window.tabs.setCurrentWidget(page)
-        app.processEvents()
+        QApplication.processEvents()
         measure("deliveries_tab")
         window.tabs.setCurrentIndex(0)
-        app.processEvents()
+        QApplication.processEvents()
         measure("webhooks_tab")
         hooks = window.service.hooks()
         if hooks:
             window.select_hook(hooks[0].id)
-            app.processEvents()
+            QApplication.processEvents()
             measure("webhooks_tab_hook_selected")
         result["refresh"] = refresh
         window.refresher.poll_timer.start()
 
+    def timed_start(argv: Any) -> QApplication:
+        app = orig_start(argv)
+        mark("qapplication")
+        result["platform"] = QApplication.platformName()
+        return app
+
     orig_open_service, orig_window = ui_app.open_service, window_host.MainWindow
-    orig_engine = ui_app.engine_for
+    orig_engine, orig_start = ui_app.engine_for, ui_app.start_application
     ui_app.open_service = timed_service
+    ui_app.start_application = timed_start
     window_host.MainWindow = TimedWindow  # type: ignore[misc]
     if args.no_engine:
         ui_app.engine_for = lambda *_a, **_k: None  # type: ignore[assignment,return-value]
     try:
-        status = ui_app.main(args.home)
+        status = cli.main(["--home", args.home])  # `hookadmin --home DIR`
     finally:
         ui_app.open_service, window_host.MainWindow, ui_app.engine_for = \
             orig_open_service, orig_window, orig_engine
-        shutil.rmtree(settings_dir, ignore_errors=True)
+        ui_app.start_application = orig_start
     result["exit_status"] = status
     from window_report import code_fingerprint
     result["code"] = code_fingerprint()
@@ -459,16 +473,28 @@ def child(args: argparse.Namespace) -> int:
 # -- the parent ----------------------------------------------------------------------------
 
 def run_child(args: argparse.Namespace, home: Path, platform: str) -> dict[str, Any]:
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
     cmd = [sys.executable, "-c", CHILD.format(folder=str(Path(__file__).resolve().parent),
                                               module=Path(__file__).stem),
            "--child", "--home", str(home),
            "--scroll-steps", str(args.scroll_steps), "--refreshes", str(args.refreshes)]
     if args.no_engine:
         cmd.append("--no-engine")
-    env = dict(os.environ, QT_QPA_PLATFORM=platform)
+    # QSettings (the window's geometry) and the remembered team database are read from
+    # an empty folder: the window opens at its default size, on the SQLite database.
+    config = tempfile.mkdtemp(prefix="hookadmin-bench-config-")
+    env = dict(os.environ, QT_QPA_PLATFORM=platform, XDG_CONFIG_HOME=config)
+    env.pop("HOOKADMIN_DATABASE", None)
     env[SPAWN_ENV] = repr(time.time())
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600,
+                              check=False)
+    finally:
+        shutil.rmtree(config, ignore_errors=True)
     for line in proc.stderr.splitlines():
         if "propagateSizeHints" not in line:
             print(f"    [{platform}] {line}", file=sys.stderr)
@@ -483,8 +509,13 @@ def main() -> int:
     args = parse_args()
     if args.child:
         return child(args)
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     from window_data import MARKER, build, rebase
     from window_report import code_fingerprint, human, machine, summarize
+    from window_stats import log
 
     from hookadmin.core.store import DB_FILENAME
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +18,6 @@ from PySide6 import QtCore
 from PySide6.QtWidgets import QApplication, QWidget
 
 from hookadmin import __version__
-from hookadmin.core.database_url import DATABASE_ENV, given_database_url
-from hookadmin.core.errors import HookadminError, InputError
 from hookadmin.ui.first_paint import AfterPaint
 from hookadmin.ui.qt_start import start_application
 from hookadmin.ui.window_host import WindowHost
@@ -30,6 +29,9 @@ if TYPE_CHECKING:  # imported after the window's first paint, as the store's typ
     from hookadmin.ui.engine_host import EngineHost
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+# hookadmin.core.database_url.DATABASE_ENV, which is imported (with the errors) only
+# when a URL is given to check: most starts give none.
+DATABASE_ENV = "HOOKADMIN_DATABASE"
 FIRST_PAINT_WAIT_MS = 1000  # the rest of the window is built then even without a paint
 
 
@@ -62,6 +64,7 @@ def _say_fatal(err: HookadminError, parent: QWidget | None) -> None:
     """Say why the window cannot open, on stderr and in a message box."""
     from PySide6.QtWidgets import QMessageBox
 
+    from hookadmin.core.errors import HookadminError
     from hookadmin.core.paths import window_sentence
 
     sys.stderr.write(f"hookadmin: {err}\n")
@@ -179,11 +182,15 @@ def main(home: str | None = None, database: str | None = None,
     if home is None and database is None:
         args = parse_args(sys.argv[1:] if argv is None else argv)
         home, database = args.home, args.database
-    try:
-        given_database_url(database)  # only checked here: a bad URL shows no window
-    except InputError as err:
-        sys.stderr.write(f"hookadmin: {err}\n")
-        return 2
+    if database is not None or os.environ.get(DATABASE_ENV):
+        from hookadmin.core.database_url import given_database_url
+        from hookadmin.core.errors import InputError
+
+        try:
+            given_database_url(database)  # only checked here: a bad URL shows no window
+        except InputError as err:
+            sys.stderr.write(f"hookadmin: {err}\n")
+            return 2
     app = start_application(sys.argv)  # no display: one sentence, exit status 1
     app.setApplicationName("hookadmin")
     app.setOrganizationName("hookadmin")

@@ -7,19 +7,14 @@ engine and the keyring check) after them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TypeAlias
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
-
-class FrameMenus(NamedTuple):
-    """The menu bar's menus, in their order (File, Delivery, Hooks, Help)."""
-
-    file: QMenu
-    delivery: QMenu
-    hooks: QMenu
-    help: QMenu
+# The menu bar's menus, in their order (File, Delivery, Hooks, Help); a plain tuple,
+# not a NamedTuple, whose class would be built on the first frame's path.
+FrameMenus: TypeAlias = tuple[QMenu, QMenu, QMenu, QMenu]
 
 
 def frame_menus(window: QMainWindow) -> FrameMenus:
@@ -28,8 +23,9 @@ def frame_menus(window: QMainWindow) -> FrameMenus:
     :class:`~hookadmin.ui.window_menus.WindowMenus` fills and enables them once the
     services are ready."""
     bar = window.menuBar()
-    menus = FrameMenus(*(bar.addMenu(title)
-                         for title in ("&File", "De&livery", "&Hooks", "&Help")))
+    file, delivery, hooks, help_ = (bar.addMenu(title)
+                                    for title in ("&File", "De&livery", "&Hooks", "&Help"))
+    menus = (file, delivery, hooks, help_)
     for menu in menus:
         menu.setEnabled(False)
     return menus

@@ -17,16 +17,8 @@ from typing import TYPE_CHECKING
 # up (13 ms), which the first frame does without; the pages look it up after it.
 from PySide6 import QtCore
 from PySide6.QtCore import QByteArray, QSettings, Signal, Slot
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QWidget
 
-from hookadmin.ui.database_name import database_name
 from hookadmin.ui.first_paint import AfterPaint, frame_menus
 from hookadmin.ui.status_bar import StatusBar
 
@@ -44,36 +36,21 @@ if TYPE_CHECKING:  # the pages, the controllers and the service layer are import
 BACKGROUND_WAIT_MS = 500  # the engine and the keyring check start then at the latest
 
 
-def _centred(widget: QWidget) -> QWidget:
-    """``widget`` in the middle of a page of its own (by stretches, which need no
-    alignment flag before the first frame)."""
-    page = QWidget()
-    row = QHBoxLayout()
-    row.addStretch(1)
-    row.addWidget(widget)
-    row.addStretch(1)
-    column = QVBoxLayout(page)
-    column.addStretch(1)
-    column.addLayout(row)
-    column.addStretch(1)
-    return page
-
-
 class MainWindow(QMainWindow):
     """The admin window.
 
     Built in two steps, so that it paints as soon as a bare window would: the frame
-    (title, tab bar, a "Loading…" Webhooks tab, status bar) and then, by
-    :meth:`complete`, the pages, the menus and the controllers, whose modules are
-    imported only then. Given a :class:`HookService`, both steps run at once; without
-    one, only the frame is built, titled "hookadmin" and "Opening…" in its status bar
-    (which database it opens is read after its first paint), and the caller completes
-    it with the service once it is open. Until then the menus
-    (on the menu bar from the first frame, so nothing moves) and the other tabs are
-    disabled, so nothing can be clicked that is not there yet; a window completed after
-    its first paint builds the Deliveries, Activity and Audit tabs (:meth:`build_pages`)
-    once its hooks have painted. :attr:`completed` and :attr:`pages_built` say how far
-    it is.
+    (title, the menu bar with its menus' titles, the status bar, an empty central
+    area) and then, by :meth:`complete`, the tab widget and its pages, the menus'
+    actions and the controllers, whose modules are imported only then. Given a
+    :class:`HookService`, both steps run at once; without one, only the frame is
+    built, titled "hookadmin" and "Opening…" in its status bar (which database it
+    opens is read after its first paint), and the caller completes it with the
+    service once it is open. Until then the menus (on the menu bar from the first
+    frame, so nothing moves) are empty and disabled, so nothing can be clicked that is
+    not there yet; a window completed after its first paint builds the Deliveries,
+    Activity and Audit tabs (:meth:`build_pages`; disabled until then) once its hooks
+    have painted. :attr:`completed` and :attr:`pages_built` say how far it is.
 
     Args:
         service: the service layer of one data directory (used on the GUI thread only);
@@ -104,29 +81,23 @@ class MainWindow(QMainWindow):
                  ping_settings: DeliverySettings | None = None) -> None:
         super().__init__()
         self.completed = False
+        self.pages_built = False
         self.engine = engine
         self.status = StatusBar(self.statusBar())
         self.engine_label = self.status.engine_label
         self.rate_label = self.status.rate_label
         self.queue_label = self.status.queue_label
         self.setWindowTitle("hookadmin")  # complete() names the database
-        self.status.show_database("Opening…")
+        # Not show_database(): the frame's width is its default, well over the bar's
+        # texts, so they are not measured yet (complete() names the database and fits).
+        self.status.database_label.setText("Opening…")
         self.setObjectName("mainWindow")
         self.resize(1280, 820)
         self.frame_menus = frame_menus(self)  # filled and enabled by complete()
-
-        self.loading = QLabel("Loading…")
-        self.loading.setObjectName("loadingHooks")
-        self.loading.setEnabled(False)
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("mainTabs")
-        self.tabs.addTab(_centred(self.loading), "&Webhooks")
-        for title in ("&Deliveries", "&Activity", "A&udit"):
-            self.tabs.setTabEnabled(self.tabs.addTab(QWidget(), title), False)
-        central = QWidget()
-        self.central_layout = QVBoxLayout(central)
-        self.central_layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
+        # The central area stays empty (the window's colour) until complete() lays
+        # out the banners and the tab widget in it.
+        self.central = QWidget()
+        self.setCentralWidget(self.central)
         self._restore_geometry()
         if service is not None:
             self.complete(service, engine, ping_settings)
@@ -139,7 +110,7 @@ class MainWindow(QMainWindow):
         emitted when they are listed. The modules imported here are most of the
         window's start-up cost, so they are imported here rather than with this one."""
         # Imported here, not at the top: the first frame paints without them (README).
-        from PySide6.QtWidgets import QSplitter
+        from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout
 
         from hookadmin.delivery.policy import DeliverySettings
         from hookadmin.ui.background import keyring_lane, reads_lane
@@ -200,13 +171,18 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([560, 720])
         # The first read starts now, on the reads lane, while the rest is built here;
         # its rows are applied once this method has returned to the event loop.
-        self.pages_built = False
         self.refresh(self.ready.emit)
 
-        self._replace_tab(0, self.splitter, "&Webhooks")
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(self.splitter, "&Webhooks")
+        for title in ("&Deliveries", "&Activity", "A&udit"):
+            self.tabs.setTabEnabled(self.tabs.addTab(QWidget(), title), False)
         self.tabs.currentChanged.connect(self.refresher.tab_changed)
-        self.central_layout.insertWidget(0, self.banner_box)
-        self.central_layout.insertWidget(1, self.paused_box)
+        self.central_layout = QVBoxLayout(self.central)
+        self.central_layout.addWidget(self.banner_box)
+        self.central_layout.addWidget(self.paused_box)
+        self.central_layout.addWidget(self.tabs, 1)
         self.notifier = Notifier(self, self.status)
         self.failure_notices = FailureNotices(self.notifier, self.refresher.read_hook)
 
@@ -304,6 +280,8 @@ class MainWindow(QMainWindow):
             self.engine_control.start_unless_paused()
 
     def _show_database(self, location: StoreLocation) -> None:
+        from hookadmin.ui.database_name import database_name
+
         self.database_name = database_name(location)
         self.setWindowTitle(f"hookadmin — service hooks — {self.database_name}")
         self.status.show_database(self.database_name, location.describe())

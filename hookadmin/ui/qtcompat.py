@@ -6,7 +6,9 @@ to it, so every signal emitted from Python code drops one reference to ``True``.
 interpreter aborts ("Fatal Python error: bool_dealloc") once the count reaches zero,
 which the window reaches after a few hundred emits (checkbox changes, delivery
 attempts). :func:`fix_signal_emit_refcount` detects the bug with a probe and, only
-where it is present, gives the missing reference back after every emit.
+where it is present, gives the missing reference back after every emit. Releases
+before 6.12 do not have the bug and are not probed (the probe's class and its emits
+would be on the window's first-frame path).
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import PySide6
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
-
-class _Probe(QObject):
-    fired = Signal()
+FIRST_AFFECTED = (6, 12)  # (major, minor) of the first release with the bug
 
 
 def _incref_function() -> Any:
@@ -33,6 +34,10 @@ def _incref_function() -> Any:
 def _emit_drops_a_reference() -> bool:
     """Emit a probe signal a few times; True when references to ``True`` were lost
     (they are given back before returning)."""
+
+    class _Probe(QObject):
+        fired = Signal()
+
     probe = _Probe()
     before = sys.getrefcount(True)
     for _ in range(8):
@@ -47,9 +52,12 @@ def _emit_drops_a_reference() -> bool:
 
 def fix_signal_emit_refcount() -> bool:
     """Patch ``SignalInstance.emit`` if (and only if) it drops a reference to its
-    result. Idempotent. Returns True when the patch is in place."""
+    result (PySide6 6.12 and later are probed). Idempotent. Returns True when the
+    patch is in place."""
     if getattr(SignalInstance.emit, "_hookadmin_refcount_fix", False):
         return True
+    if tuple(PySide6.__version_info__[:2]) < FIRST_AFFECTED:
+        return False
     if not _emit_drops_a_reference():
         return False
     original = SignalInstance.emit

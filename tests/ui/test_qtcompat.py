@@ -12,9 +12,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import PySide6
+import pytest
+from PySide6.QtCore import SignalInstance
 from pytestqt.qtbot import QtBot
 
 import hookadmin.ui  # noqa: F401 - importing the package applies the workaround
+from hookadmin.ui import qtcompat
 from hookadmin.ui.event_picker import EventPicker
 from tests.ui.gui import click_checkbox
 
@@ -57,3 +61,19 @@ def test_clicking_checkboxes_many_times_keeps_the_reference_count_of_true(
         after = sys.getrefcount(True)
     assert after >= before - 10  # the bug lost one per change (>= 100)
     picker.close()
+
+
+@pytest.mark.parametrize(("version", "probed"), [((6, 11, 3, "", ""), False),
+                                                 ((6, 12, 0, "", ""), True),
+                                                 ((7, 0, 0, "", ""), True)])
+def test_only_releases_from_6_12_on_are_probed(
+        monkeypatch: pytest.MonkeyPatch, version: tuple[object, ...], probed: bool) -> None:
+    """The bug cannot be made on this machine's binding: which releases are probed is
+    what is checked (the probe itself runs on the window's first-frame path otherwise)."""
+    calls: list[bool] = []
+    if getattr(SignalInstance.emit, "_hookadmin_refcount_fix", False):
+        pytest.skip("this binding has the bug: the workaround is in place already")
+    monkeypatch.setattr(PySide6, "__version_info__", version)
+    monkeypatch.setattr(qtcompat, "_emit_drops_a_reference", lambda: calls.append(True) or False)
+    assert qtcompat.fix_signal_emit_refcount() is False
+    assert calls == ([True] if probed else [])

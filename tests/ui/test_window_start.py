@@ -1,10 +1,10 @@
 """The window paints its frame first and builds the rest right after: ``import
-hookadmin.ui.app`` leaves the service layer, the pages and the HTTP stack unimported;
-until it is complete the frame offers nothing to click but its first tab (its menu bar
-is there from the first frame, its menus disabled, so nothing moves when they fill);
-then the hooks are listed and the engine starts, and what the late tabs made is frozen
-out of the garbage collector's scans; errors of the deferred start still reach the user
-in one sentence."""
+hookadmin.ui.app`` leaves the service layer (all of ``hookadmin.core``), the pages and
+the HTTP stack unimported; until it is complete the frame offers nothing to click (its
+menu bar is there from the first frame, its menus empty and disabled, so nothing moves
+when they fill; the tab widget comes with the rest); then the hooks are listed and the
+engine starts, and what the late tabs made is frozen out of the garbage collector's
+scans; errors of the deferred start still reach the user in one sentence."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ DEFERRED = ("hookadmin.core.service", "hookadmin.core.audit", "hookadmin.core.st
             "hookadmin.ui.hook_form", "hookadmin.ui.workers", "hookadmin.ui.engine_thread",
             "aiohttp", "httpx", "psycopg", "cryptography", "keyring", "PySide6.QtCharts",
             "hookadmin.core.store", "hookadmin.core.team.database_choice", "platformdirs",
-            "dataclasses")
+            "dataclasses", "hookadmin.core", "hookadmin.ui.database_name",
+            "hookadmin.cli.parser", "hookadmin.ui.window_menus", "hookadmin.ui.hooks_panel")
 
 
 @pytest.fixture(autouse=True)
@@ -123,39 +124,45 @@ def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_
 
     def at_first_paint(window: MainWindow) -> None:
         frame["completed"] = window.completed
-        frame["tabs"] = [(window.tabs.tabText(i), window.tabs.isTabEnabled(i))
-                         for i in range(window.tabs.count())]
-        frame["shows"] = window.loading.text() if window.loading.isVisible() else None
-        frame["menus"] = [(a.text(), a.isEnabled()) for a in window.menuBar().actions()]
+        central = window.centralWidget()
+        frame["central"] = [type(child).__name__ for child in central.children()]
+        frame["menus"] = [(a.text(), a.isEnabled(), len(a.menu().actions()))
+                          for a in window.menuBar().actions()]
         frame["title"] = window.windowTitle()
         frame["database"] = window.status.database_label.text()
-        frame["top"] = window.tabs.mapTo(window, QPoint(0, 0)).y()
+        frame["top"] = central.mapTo(window, QPoint(0, 0)).y()
 
     def done(window: MainWindow) -> bool:
         if not (window.completed and window.hooks_model.rowCount() == 1
                 and window.engine is not None and window.engine.running):
             return False
         finished["hook"] = window.hooks_model.hook_at(0).id
-        finished["tabs"] = [window.tabs.isTabEnabled(i) for i in range(window.tabs.count())]
+        finished["tabs"] = [(window.tabs.tabText(i), window.tabs.isTabEnabled(i))
+                            for i in range(window.tabs.count())]
         finished["webhooks"] = window.tabs.widget(0) is window.splitter
         finished["menus"] = [(a.text(), a.isEnabled()) for a in window.menuBar().actions()]
-        finished["top"] = window.tabs.mapTo(window, QPoint(0, 0)).y()
+        finished["actions"] = [len(a.menu().actions()) > 0 for a in window.menuBar().actions()]
+        finished["top"] = window.centralWidget().mapTo(window, QPoint(0, 0)).y()
         finished["title"] = window.windowTitle()
         finished["database"] = window.status.database_label.text()
         return True
 
     assert run_main_until(done, at_first_paint) == 0
     top = frame.pop("top")
-    assert frame == {"completed": False, "shows": "Loading…",
-                     "menus": [(title, False) for title in MENUS],
-                     "tabs": [("&Webhooks", True), ("&Deliveries", False),
-                              ("&Activity", False), ("A&udit", False)],
+    # The first frame: the menus' titles (empty, disabled), an empty central area
+    # (no child, not even a layout) and "Opening…"; the tab widget and the menus' actions
+    # come after.
+    assert frame == {"completed": False, "central": [],
+                     "menus": [(title, False, 0) for title in MENUS],
                      "title": "hookadmin", "database": "Opening…"}
     assert finished["hook"] == hook.id
-    assert finished["tabs"] == [True, True, True, True]
+    # Deliveries, Activity and Audit are enabled once built, after the hooks painted.
+    assert finished["tabs"] == [("&Webhooks", True), ("&Deliveries", True),
+                                ("&Activity", True), ("A&udit", True)]
     assert finished["webhooks"] is True
     assert finished["menus"] == [(title, True) for title in MENUS]
-    assert finished["top"] == top  # the tabs did not move down when the menus filled
+    assert finished["actions"] == [True, True, True, True]
+    assert finished["top"] == top  # the central area did not move when the menus filled
     assert finished["title"] == "hookadmin — service hooks — Local (SQLite)"
     assert finished["database"] == "Local (SQLite)"
 
