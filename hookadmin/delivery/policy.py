@@ -186,11 +186,13 @@ def engine_share(settings: DeliverySettings, engines: int) -> DeliverySettings:
     """The settings of one of ``engines`` engines sharing a data directory (``worker
     --processes N``): each gets ``per_hook_in_flight // engines`` (at least 1), so a
     receiver still sees at most ``per_hook_in_flight`` requests at once from all of them
-    together (``engines`` at once when there are more engines than that)."""
+    together (``engines`` at once when there are more engines than that), and
+    ``retry_rate_while_fresh / engines``, so the retry pace is the data directory's."""
     if engines <= 1:
         return settings
     return dataclasses.replace(
-        settings, per_hook_in_flight=max(1, settings.per_hook_in_flight // engines))
+        settings, per_hook_in_flight=max(1, settings.per_hook_in_flight // engines),
+        retry_rate_while_fresh=settings.retry_rate_while_fresh / engines)
 
 def retry_after_seconds(attempt: AttemptRecord, *, now: float | None = None) -> float | None:
     """The ``Retry-After`` of a 429 or 503 response in seconds, or None.
