@@ -170,6 +170,8 @@ def with_options(settings: DeliverySettings, options: Mapping[str, Any]) -> Deli
             changes[key] = float(options[key])
     if "response_cap" in options:
         changes["response_cap"] = int(options["response_cap"])
+    if "retry_rate_while_fresh" in options:
+        changes["retry_rate_while_fresh"] = float(options["retry_rate_while_fresh"])
     return dataclasses.replace(settings, **changes) if changes else settings
 
 

@@ -84,8 +84,9 @@ def test_while_fresh_events_flow_retries_keep_to_the_retry_pace(
     a = service.create_hook(url=recovered.url, events=["job.failed"])
     service.create_hook(url=fresh.url, events=["job.completed"])
     _retries_due(service, a.id, 9, due=time.time() + 3600)
+    service.set_delivery_options(retry_rate_while_fresh=4.0)  # `settings --retry-pace 4`
     paced = dataclasses.replace(FAST, retry_in_flight=16, retry_per_hook_in_flight=2,
-                                retry_rate_while_fresh=4.0, fresh_flow_seconds=600.0)
+                                fresh_flow_seconds=600.0)
     with running_engine(service.home, paced):
         service.publish("job.completed", _json(resource("job.completed")))
         fresh.wait_for_requests(1)  # a first attempt started: fresh events flow
