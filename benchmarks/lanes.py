@@ -70,6 +70,9 @@ def parse_args() -> argparse.Namespace:
                         " or from a process of their own, as `hookadmin publish` does")
     p.add_argument("--no-lanes", action="store_true",
                    help="turn the retry lane off (retries may use every slot), for comparison")
+    p.add_argument("--retry-rate", type=float, default=None, metavar="PER_SECOND",
+                   help="retry_rate_while_fresh: retries started per second at most while"
+                        " fresh events flow (default: the engine's)")
     engine_phase.add_common_options(p)
     return p.parse_args()
 
@@ -203,6 +206,8 @@ def run_phase(name: str, nginx: benchlib.Nginx, body: bytes, args: argparse.Name
         if args.no_lanes:
             settings = dataclasses.replace(settings, retry_in_flight=settings.max_in_flight,
                                            retry_per_hook_in_flight=settings.per_hook_in_flight)
+        if args.retry_rate is not None:
+            settings = dataclasses.replace(settings, retry_rate_while_fresh=args.retry_rate)
         engine = Engine(home, settings=settings, on_attempt=on_attempt)
 
         def publisher() -> None:
@@ -296,9 +301,10 @@ def human(result: dict[str, Any]) -> None:
 def main() -> int:
     args = parse_args()
     benchlib.exit_on_sigterm()
-    if args.events < 2 or args.retries < 200 or args.rounds < 1 or args.rate <= 0:
-        print(f"{SCRIPT}: --events >= 2, --retries >= 200, --rounds >= 1, --rate > 0",
-              file=sys.stderr)
+    if args.events < 2 or args.retries < 200 or args.rounds < 1 or args.rate <= 0 \
+            or (args.retry_rate is not None and not args.retry_rate > 0):
+        print(f"{SCRIPT}: --events >= 2, --retries >= 200, --rounds >= 1, --rate > 0, "
+              "--retry-rate > 0", file=sys.stderr)
         return 2
     benchlib.require_keyring(SCRIPT)
     info = benchlib.machine_info()
@@ -350,7 +356,8 @@ def main() -> int:
     result = {"benchmark": "lanes", "machine": info,
               "command": " ".join([Path(sys.executable).name, *sys.argv]),
               "params": {"retries": args.retries, "events": args.events, "rate": args.rate,
-                         "rounds": args.rounds, "lanes": not args.no_lanes},
+                         "rounds": args.rounds, "lanes": not args.no_lanes,
+                         "retry_rate": args.retry_rate},
               "phases": phases, "ratios": ratios}
     benchlib.emit(args.json, result, human)
     return 0

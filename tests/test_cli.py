@@ -218,6 +218,8 @@ def test_an_unknown_option_points_at_its_subcommands_help(home: Path, args: list
     (["deliveries", "--hook", "42"], "There is no hook 42"),
     (["deliveries", "--limit", "0"], "--limit"),
     (["ping", "42"], "There is no hook 42"),
+    (["settings", "--retry-pace", "0"], "The retry pace must be from 1 to 100000"),
+    (["settings", "--retry-pace", "fast"], "invalid float value"),
 ])
 def test_bad_usage_exits_2_with_one_line(home: Path, args: list[str], fragment: str) -> None:
     result = run_cli(*args, home=home)
@@ -383,3 +385,17 @@ def test_deliveries_table_columns_line_up_with_an_error_kind_in_code(home: Path)
     created = ISO_Z.search(row)
     assert created is not None
     assert created.start() == header.index("CREATED"), result.stdout
+
+
+def test_the_retry_pace_is_a_setting_the_engine_reads(home: Path) -> None:
+    from hookadmin.core.service import HookService
+    from hookadmin.delivery.policy import DeliverySettings, with_options
+
+    shown = run_cli("settings", home=home)
+    assert "retry-pace: 50\n" in shown.stdout
+    result = run_cli("settings", "--retry-pace", "20", home=home)
+    assert result.returncode == 0, result
+    assert "retry-pace: 20\n" in result.stdout
+    with HookService(home) as service:
+        options = service.delivery_options()
+    assert with_options(DeliverySettings(), options).retry_rate_while_fresh == 20.0

@@ -30,6 +30,9 @@ def add_parser(sub: Subcommands) -> None:
     st.add_argument("--attempt-timeout", type=float, metavar="SECONDS")
     st.add_argument("--response-cap", type=int, metavar="BYTES",
                     help="response body bytes kept per attempt")
+    st.add_argument("--retry-pace", type=float, metavar="PER_SECOND",
+                    help="retries started per second at most while fresh events flow "
+                         "(default 50; without fresh events retries go at full speed)")
     st.add_argument("--proxy", metavar="URL",
                     help="the proxy of every HTTP hook without its own: "
                          "http://user:password@proxy.example:3128 (the password goes to the "
@@ -68,7 +71,8 @@ def run(service: HookService, args: argparse.Namespace) -> int:
     service.set_delivery_options(retry_schedule=schedule,
                                  connect_timeout=args.connect_timeout,
                                  attempt_timeout=args.attempt_timeout,
-                                 response_cap=args.response_cap)
+                                 response_cap=args.response_cap,
+                                 retry_rate_while_fresh=args.retry_pace)
     if args.proxy is not None or args.proxy_from_env is not None \
             or args.proxy_ca_bundle is not None:
         service.set_proxy(url=args.proxy, from_environment=None if args.proxy_from_env is None
@@ -83,6 +87,7 @@ def run(service: HookService, args: argparse.Namespace) -> int:
     print(f"connect-timeout: {options['connect_timeout']:g}")
     print(f"attempt-timeout: {options['attempt_timeout']:g}")
     print(f"response-cap: {options['response_cap']}")
+    print(f"retry-pace: {options['retry_rate_while_fresh']:g}")
     print(f"proxy: {proxy.url or 'none'}")
     print(f"proxy-from-env: {'on' if proxy.from_environment else 'off'}")
     print(f"proxy-ca-bundle: {proxy.ca_bundle or 'none'}")

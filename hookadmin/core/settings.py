@@ -25,6 +25,7 @@ DELIVERY_DEFAULTS: dict[str, Any] = {
     "connect_timeout": 5.0,
     "attempt_timeout": 15.0,
     "response_cap": 65536,
+    "retry_rate_while_fresh": 50.0,
 }
 
 
@@ -37,19 +38,22 @@ class ServiceSettings(Operations):
     def delivery_options(self) -> dict[str, Any]:
         """The delivery settings changed from their defaults: some of
         ``retry_schedule`` (list of seconds), ``connect_timeout``, ``attempt_timeout``
-        (seconds) and ``response_cap`` (bytes)."""
+        (seconds), ``response_cap`` (bytes) and ``retry_rate_while_fresh`` (the retry
+        pace, retries per second while fresh events flow)."""
         return delivery_options(self.store)
 
     def set_delivery_options(self, *, retry_schedule: list[float] | None = None,
                              connect_timeout: float | None = None,
                              attempt_timeout: float | None = None,
-                             response_cap: int | None = None) -> None:
+                             response_cap: int | None = None,
+                             retry_rate_while_fresh: float | None = None) -> None:
         """Change delivery settings (``None`` leaves one as it is).
 
         Raises:
             InputError: a value is out of range: the schedule must have 1 to 20 delays of
                 0 to 7 days each; timeouts 0.1 to 300 s (the attempt's at least the
-                connect timeout); the response cap 1 KiB to 16 MiB.
+                connect timeout); the response cap 1 KiB to 16 MiB; the retry pace 1 to
+                100,000 retries per second.
         """
         current = {**DELIVERY_DEFAULTS, **self.delivery_options()}
         if retry_schedule is not None:
@@ -73,6 +77,11 @@ class ServiceSettings(Operations):
                 raise InputError("The response cap must be from 1 KiB to 16 MiB.",
                                  field="response_cap")
             current["response_cap"] = int(response_cap)
+        if retry_rate_while_fresh is not None:
+            if not 1 <= retry_rate_while_fresh <= 100_000:
+                raise InputError("The retry pace must be from 1 to 100000 retries per "
+                                 "second.", field="retry_rate_while_fresh")
+            current["retry_rate_while_fresh"] = float(retry_rate_while_fresh)
         self._set_setting(DELIVERY_KEY, {k: v for k, v in current.items()
                                          if v != DELIVERY_DEFAULTS[k]})
 

@@ -16,17 +16,29 @@ Limits, from :class:`~hookadmin.delivery.policy.DeliverySettings`:
 * the retry lane: ``retry_in_flight`` retries (deliveries tried before) in all and
   ``retry_per_hook_in_flight`` per hook; a retry without room in the lane lets the
   hook's next first attempt go first, so a backlog of retries never holds fresh events
-  up — except on an ordered hook, whose queue leaves strictly in order.
+  up — except on an ordered hook, whose queue leaves strictly in order;
+* the retry pace: while fresh events flow (a first attempt was taken within the last
+  ``fresh_flow_seconds``), retries start at most ``retry_rate_while_fresh`` per second
+  over all hooks (a token bucket holding :data:`RETRY_BURST_SECONDS` of that rate, at
+  least one), so a recovering receiver's backlog neither takes the engine's CPU and
+  disk from fresh events nor stops draining; with no fresh events it goes at the
+  lane's full speed.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from hookadmin.core.store import DeliveryJob
 from hookadmin.delivery.bookkeeping_wire import ClaimRequest
 from hookadmin.delivery.policy import DeliverySettings
+
+RETRY_BURST_SECONDS = 0.05
+"""Seconds of ``retry_rate_while_fresh`` that retries may start at once while fresh
+events flow (the pace's bucket; at least one retry): about the engine's slowest look."""
 
 
 class Dispatcher:
@@ -37,6 +49,7 @@ class Dispatcher:
             :attr:`settings` at any time).
         stopped: tells whether nothing more may be sent to a hook (by hook id); a
             stopped hook's ready deliveries are dropped when next looked at.
+        clock: monotonic seconds, for the retry pace (a test passes its own).
 
     Attributes:
         ordered: ids of ordered (FIFO) hooks: one in flight at a time, never reordered.
@@ -46,8 +59,13 @@ class Dispatcher:
             hold none are absent.
     """
 
-    def __init__(self, settings: DeliverySettings, stopped: Callable[[int], bool]) -> None:
+    def __init__(self, settings: DeliverySettings, stopped: Callable[[int], bool],
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self._clock = clock
+        self._fresh_at = -math.inf  # when a first attempt was last taken
+        self._retry_budget = 0.0  # retries that may start now while fresh events flow
+        self._budget_at = 0.0
         self.ordered: frozenset[int] = frozenset()
         self._stopped = stopped
         self.in_flight: dict[int, DeliveryJob] = {}
@@ -94,9 +112,11 @@ class Dispatcher:
             self.drop(hook_id)
             return None
         job = queue[0]
+        now = self._clock()
         if job.attempts and (
                 self.retries_in_flight >= settings.retry_in_flight
-                or self._retrying.get(hook_id, 0) >= settings.retry_per_hook_in_flight):
+                or self._retrying.get(hook_id, 0) >= settings.retry_per_hook_in_flight
+                or self._retry_allowance(now) < 1.0):
             if ordered:
                 return None
             index = next((i for i, j in enumerate(queue) if not j.attempts), None)
@@ -113,8 +133,34 @@ class Dispatcher:
         if job.attempts:
             self.retries_in_flight += 1
             self._retrying[hook_id] = self._retrying.get(hook_id, 0) + 1
+            if self.fresh_flowing(now):
+                self._retry_budget -= 1.0
+        else:
+            if not self.fresh_flowing(now):  # fresh events begin to flow: a full bucket
+                self._retry_budget = self._burst()
+                self._budget_at = now
+            self._fresh_at = now
         self.in_flight[job.seq] = job
         return job
+
+    def fresh_flowing(self, now: float) -> bool:
+        """Whether fresh events flow at ``now`` (monotonic seconds): a first attempt
+        was taken within the last ``fresh_flow_seconds``."""
+        return now - self._fresh_at <= self.settings.fresh_flow_seconds
+
+    def _burst(self) -> float:
+        return max(1.0, self.settings.retry_rate_while_fresh * RETRY_BURST_SECONDS)
+
+    def _retry_allowance(self, now: float) -> float:
+        """Retries the pace lets start at ``now``: unlimited while no fresh events
+        flow, else the bucket refilled at ``retry_rate_while_fresh`` per second."""
+        if not self.fresh_flowing(now):
+            return math.inf
+        rate = self.settings.retry_rate_while_fresh
+        self._retry_budget = min(self._burst(),
+                                 self._retry_budget + max(0.0, now - self._budget_at) * rate)
+        self._budget_at = now
+        return self._retry_budget
 
     def take_any(self) -> DeliveryJob | None:
         """Take a ready delivery of any hook with room, or None."""

@@ -295,6 +295,8 @@ class _Run:
                 if turn.idle and not dispatch.in_flight and not dispatch.ready_count \
                         and not self.finished and not started:
                     break
+            elif dispatch.ready_count:
+                self._start_ready()  # retries the retry pace held back may start now
             if stop.is_set():
                 break
             await self._pause()

@@ -73,6 +73,13 @@ class DeliverySettings:
             once over all hooks; the rest of ``max_in_flight`` stays for first attempts.
         retry_per_hook_in_flight: retries in flight at once to one hook, so a recovering
             receiver's backlog does not take the engine from fresh events.
+        retry_rate_while_fresh: retries started per second at most, over all hooks,
+            while fresh events flow (see ``fresh_flow_seconds``); the rest of the time
+            retries go as fast as the retry lane lets them. It is also the floor at
+            which a backlog of retries drains however many fresh events there are.
+            Must be > 0.
+        fresh_flow_seconds: fresh events flow while a first attempt was started
+            within this many seconds.
         deactivate_after: seconds; a hook whose every attempt has failed for this long
             (no success in between) is deactivated with the reason recorded.
         proxy: the global proxy (``http://user@proxy.example:3128``, no password) every
@@ -108,6 +115,8 @@ class DeliverySettings:
     deactivate_after: float = 5 * 86400.0
     retry_in_flight: int = 16
     retry_per_hook_in_flight: int = 2
+    retry_rate_while_fresh: float = 50.0
+    fresh_flow_seconds: float = 1.0
     proxy: str | None = None
     proxy_from_env: bool = False
     proxy_serial: int = 0
@@ -161,6 +170,8 @@ def with_options(settings: DeliverySettings, options: Mapping[str, Any]) -> Deli
             changes[key] = float(options[key])
     if "response_cap" in options:
         changes["response_cap"] = int(options["response_cap"])
+    if "retry_rate_while_fresh" in options:
+        changes["retry_rate_while_fresh"] = float(options["retry_rate_while_fresh"])
     return dataclasses.replace(settings, **changes) if changes else settings
 
 
@@ -177,11 +188,13 @@ def engine_share(settings: DeliverySettings, engines: int) -> DeliverySettings:
     """The settings of one of ``engines`` engines sharing a data directory (``worker
     --processes N``): each gets ``per_hook_in_flight // engines`` (at least 1), so a
     receiver still sees at most ``per_hook_in_flight`` requests at once from all of them
-    together (``engines`` at once when there are more engines than that)."""
+    together (``engines`` at once when there are more engines than that), and
+    ``retry_rate_while_fresh / engines``, so the retry pace is the data directory's."""
     if engines <= 1:
         return settings
     return dataclasses.replace(
-        settings, per_hook_in_flight=max(1, settings.per_hook_in_flight // engines))
+        settings, per_hook_in_flight=max(1, settings.per_hook_in_flight // engines),
+        retry_rate_while_fresh=settings.retry_rate_while_fresh / engines)
 
 def retry_after_seconds(attempt: AttemptRecord, *, now: float | None = None) -> float | None:
     """The ``Retry-After`` of a 429 or 503 response in seconds, or None.

@@ -64,12 +64,19 @@ def settings_from_json(text: str) -> DeliverySettings:
         retry_in_flight=fields.whole("retry_in_flight", d.retry_in_flight),
         retry_per_hook_in_flight=fields.whole("retry_per_hook_in_flight",
                                               d.retry_per_hook_in_flight),
+        retry_rate_while_fresh=fields.number("retry_rate_while_fresh",
+                                             d.retry_rate_while_fresh),
+        fresh_flow_seconds=fields.number("fresh_flow_seconds", d.fresh_flow_seconds),
         proxy=fields.text_or_none("proxy", d.proxy),
         proxy_from_env=fields.boolean("proxy_from_env", d.proxy_from_env),
         proxy_serial=fields.whole("proxy_serial", d.proxy_serial),
         proxy_ca_bundle=fields.text_or_none("proxy_ca_bundle", d.proxy_ca_bundle),
     )
     fields.check_all_read()
+    if not settings.retry_rate_while_fresh > 0:
+        raise InputError("--settings field retry_rate_while_fresh must be more than 0 "
+                         "retries per second, so a backlog of retries always drains.",
+                         field="retry_rate_while_fresh")
     return settings
 
 

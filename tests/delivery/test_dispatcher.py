@@ -1,8 +1,9 @@
 """The dispatcher's limits and queues, by a state machine of random claims, takes, ends,
-stops and drops (Hypothesis): after every step no hook exceeds its limit, the global
-and retry limits hold, every claimed delivery is in exactly one place (ready, in
-flight, ended, or put aside for release) — none lost, none sent twice — and an ordered
-hook's deliveries leave in the order they were claimed."""
+stops, drops and the clock's ticks (Hypothesis): after every step no hook exceeds its
+limit, the global and retry limits hold, every claimed delivery is in exactly one place
+(ready, in flight, ended, or put aside for release) — none lost, none sent twice — an
+ordered hook's deliveries leave in the order they were claimed, and while fresh events
+flow retries start no faster than the retry pace."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from hypothesis.stateful import (
 )
 
 from hookadmin.core.store import DeliveryJob
-from hookadmin.delivery.dispatcher import Dispatcher
+from hookadmin.delivery.dispatcher import RETRY_BURST_SECONDS, Dispatcher
 from hookadmin.delivery.policy import DeliverySettings
 
 HOOKS = st.integers(min_value=1, max_value=5)
@@ -31,15 +32,25 @@ class DispatcherMachine(RuleBasedStateMachine):
 
     @initialize(max_in_flight=st.integers(1, 12), per_hook=st.integers(1, 5),
                 retry_in_flight=st.integers(1, 6), retry_per_hook=st.integers(1, 3),
-                ordered=st.frozensets(HOOKS, max_size=2))
+                ordered=st.frozensets(HOOKS, max_size=2),
+                retry_rate=st.sampled_from([0.5, 4.0, 50.0, 1e6]),
+                fresh_flow=st.sampled_from([0.0, 0.3, 1.0]))
     def start(self, max_in_flight: int, per_hook: int, retry_in_flight: int,
-              retry_per_hook: int, ordered: frozenset[int]) -> None:
+              retry_per_hook: int, ordered: frozenset[int], retry_rate: float,
+              fresh_flow: float) -> None:
         self.limits = DeliverySettings(max_in_flight=max_in_flight,
                                        per_hook_in_flight=per_hook,
                                        retry_in_flight=retry_in_flight,
-                                       retry_per_hook_in_flight=retry_per_hook)
+                                       retry_per_hook_in_flight=retry_per_hook,
+                                       retry_rate_while_fresh=retry_rate,
+                                       fresh_flow_seconds=fresh_flow)
         self.stopped: set[int] = set()
-        self.dispatcher = Dispatcher(self.limits, lambda hook_id: hook_id in self.stopped)
+        self.now = 1000.0
+        self.dispatcher = Dispatcher(self.limits, lambda hook_id: hook_id in self.stopped,
+                                     clock=lambda: self.now)
+        self.fresh_at: float | None = None  # when a first attempt was last taken
+        self.flow = 0  # numbers the spells of fresh events flowing
+        self.paced: list[tuple[int, float]] = []  # (flow, time) of each paced retry taken
         self.dispatcher.ordered = ordered
         self.next_seq = 1
         self.claimed: dict[int, DeliveryJob] = {}
@@ -66,6 +77,14 @@ class DispatcherMachine(RuleBasedStateMachine):
         if job is None:
             return
         self.taken[job.seq] += 1
+        flowing = self.fresh_at is not None \
+            and self.now - self.fresh_at <= self.limits.fresh_flow_seconds
+        if not job.attempts:
+            if not flowing:
+                self.flow += 1
+            self.fresh_at = self.now
+        elif flowing:
+            self.paced.append((self.flow, self.now))
         if job.hook_id in self.dispatcher.ordered:
             self.sent_order.setdefault(job.hook_id, []).append(job.seq)
 
@@ -99,6 +118,10 @@ class DispatcherMachine(RuleBasedStateMachine):
         self.ended.add(seq)
         if go_on:  # the sender keeps its slot busy
             self._took(self.dispatcher.take_next(job.hook_id))
+
+    @rule(seconds=st.sampled_from([0.001, 0.01, 0.1, 0.4, 2.0]))
+    def tick(self, seconds: float) -> None:
+        self.now += seconds
 
     @rule(hook_id=HOOKS)
     def stop_hook(self, hook_id: int) -> None:
@@ -162,6 +185,18 @@ class DispatcherMachine(RuleBasedStateMachine):
         assert d.held == dict(held)
 
     @invariant()
+    def retries_keep_the_pace_while_fresh_events_flow(self) -> None:
+        rate = self.limits.retry_rate_while_fresh
+        burst = max(1.0, rate * RETRY_BURST_SECONDS)
+        for i, (flow, at) in enumerate(self.paced):
+            for j in range(i + 1):
+                if self.paced[j][0] == flow:
+                    since = self.paced[j][1]
+                    count = sum(1 for f, t in self.paced[j:i + 1] if f == flow)
+                    assert count <= burst + rate * (at - since) + 1e-9, \
+                        f"{count} retries in {at - since:.3f} s while fresh events flowed"
+
+    @invariant()
     def ordered_hooks_are_fifo(self) -> None:
         for seqs in self.sent_order.values():
             assert seqs == sorted(seqs), "an ordered hook's deliveries left out of order"
@@ -200,3 +235,75 @@ def test_an_ordered_hook_waits_for_its_retry_in_order() -> None:
     assert taken is not None
     assert taken.seq == 1
     assert d.take(7) is None  # one in flight at a time
+
+
+class _Clock:
+    """Monotonic seconds that a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _paced(rate: float, clock: _Clock) -> Dispatcher:
+    limits = DeliverySettings(retry_in_flight=16, retry_per_hook_in_flight=16,
+                              retry_rate_while_fresh=rate, fresh_flow_seconds=1.0)
+    return Dispatcher(limits, lambda hook_id: False, clock=clock)
+
+
+def test_while_fresh_events_flow_retries_start_at_the_paced_rate() -> None:
+    clock = _Clock()
+    d = _paced(8.0, clock)  # a bucket of one retry, refilled every 0.125 s
+    d.add(DeliveryJob(1, "d1", 8, "e", b"", 0))
+    for seq in range(2, 8):
+        d.add(DeliveryJob(seq, f"d{seq}", 7, "e", b"", 1))
+    assert d.take(8) is not None  # a first attempt: fresh events flow
+    taken = d.take(7)
+    assert taken is not None
+    assert taken.seq == 2
+    assert d.take(7) is None  # the bucket is empty
+    clock.now += 0.0625
+    assert d.take(7) is None
+    clock.now += 0.0625
+    taken = d.take(7)
+    assert taken is not None
+    assert taken.seq == 3
+
+
+def test_a_first_attempt_passes_a_retry_that_waits_for_the_pace() -> None:
+    clock = _Clock()
+    d = _paced(1.0, clock)
+    d.add(DeliveryJob(1, "d1", 8, "e", b"", 0))
+    for seq, attempts in ((2, 1), (3, 1), (4, 0)):
+        d.add(DeliveryJob(seq, f"d{seq}", 7, "e", b"", attempts))
+    assert d.take(8) is not None
+    assert [j.seq for j in (d.take(7), d.take(7)) if j is not None] == [2, 4]
+
+
+def test_without_fresh_events_retries_go_at_the_lanes_speed() -> None:
+    clock = _Clock()
+    d = _paced(1.0, clock)
+    for seq in range(1, 6):
+        d.add(DeliveryJob(seq, f"d{seq}", 7, "e", b"", 1))
+    assert len(list(d.take_round())) + len(list(d.take_round())) == 5
+
+
+def test_the_pace_ends_when_fresh_events_stop_and_a_new_flow_starts_with_a_full_bucket(
+) -> None:
+    clock = _Clock()
+    d = _paced(1.0, clock)
+    d.add(DeliveryJob(1, "d1", 8, "e", b"", 0))
+    for seq in range(2, 9):
+        d.add(DeliveryJob(seq, f"d{seq}", 7, "e", b"", 1))
+    assert d.take(8) is not None
+    assert d.take(7) is not None
+    assert d.take(7) is None
+    clock.now += 1.01  # no first attempt for longer than fresh_flow_seconds
+    assert not d.fresh_flowing(clock.now)
+    assert [d.take(7) is not None for _ in range(3)] == [True, True, True]
+    d.add(DeliveryJob(20, "d20", 8, "e", b"", 0))
+    assert d.take(8) is not None  # fresh events flow again
+    assert d.take(7) is not None  # the bucket's one retry
+    assert d.take(7) is None

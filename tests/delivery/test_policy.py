@@ -13,6 +13,8 @@ def test_engines_split_a_hooks_limit_between_them(engines: int, each: int) -> No
     share = engine_share(settings, engines)
     assert share.per_hook_in_flight == each
     assert engines * share.per_hook_in_flight <= max(8, engines)  # never more at once
+    assert engines * share.retry_rate_while_fresh == pytest.approx(
+        settings.retry_rate_while_fresh)  # the retry pace is the data directory's
     assert share.max_in_flight == settings.max_in_flight  # the rest is unchanged
     assert share.retry_schedule == settings.retry_schedule
 

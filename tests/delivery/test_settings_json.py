@@ -72,3 +72,13 @@ def test_unknown_fields_and_text_that_is_not_an_object_are_one_sentence() -> Non
         settings_from_json('"fast"')
     with pytest.raises(InputError, match=r"^--settings is not valid JSON \("):
         settings_from_json("{")
+
+
+@pytest.mark.parametrize("rate", [0, -5.0])
+def test_a_retry_pace_that_would_never_drain_is_refused(rate: float) -> None:
+    with pytest.raises(InputError) as caught:
+        settings_from_json(json.dumps({"retry_rate_while_fresh": rate}))
+    assert str(caught.value) == ("--settings field retry_rate_while_fresh must be more "
+                                 "than 0 retries per second, so a backlog of retries "
+                                 "always drains.")
+    assert caught.value.field == "retry_rate_while_fresh"
