@@ -61,7 +61,7 @@ from hookadmin.core.store.postgres import PostgresStore
 from hookadmin.core.team.key import KEY_FILE_ENV, create_team_key, keyring_entry_name
 from tests import keyring_bus, worker_keyring
 from tests.helpers import process_alive
-from tests.keyring_bus import KeyringCallTimeout
+from tests.keyring_bus import KeyringCallTimeout, forget_keyring_entry
 from tests.memory_keyring import memory_service
 from tests.receiver import Receiver
 
@@ -196,10 +196,7 @@ def team(postgres_url: str, home: Path,
     try:
         yield StoreLocation(home, postgres_url)
     finally:
-        try:
-            keyring_bus.delete_entry(SERVICE_NAME, keyring_entry_name(database_id))
-        except KeyringCallTimeout as hung:
-            pytest.fail(str(hung), pytrace=False)
+        forget_keyring_entry(keyring_entry_name(database_id), must_exist=True)
 
 
 @pytest.fixture

@@ -11,13 +11,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import pytest
 from jeepney import DBusAddress, DBusErrorResponse, Message, MessageType, new_method_call
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
+
+from hookadmin.core.secrets import SERVICE_NAME
 
 SECRETS_BUS_NAME = "org.freedesktop.secrets"
 DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
 COLLECTION_IFACE = "org.freedesktop.Secret.Collection"
 ITEM_IFACE = "org.freedesktop.Secret.Item"
+HOOKADMIN_SERVICE = SERVICE_NAME  # the keyring "service" of every hookadmin entry
 CALL_TIMEOUT = 10.0
 """Seconds a fixture waits for one reply of the Secret Service (a healthy test daemon
 answers in milliseconds, also on a loaded machine)."""
@@ -80,25 +84,43 @@ def search_items(conn: DBusConnection, attributes: dict[str, str],
 
 
 def delete_items(conn: DBusConnection, paths: set[str],
-                 timeout: float = CALL_TIMEOUT) -> None:
+                 timeout: float = CALL_TIMEOUT) -> int:
     """Delete these items; one already gone (or that a locked keyring would need a
-    prompt for) is left as it is.
+    prompt for) is left as it is. Returns how many were deleted.
 
     Raises:
         KeyringCallTimeout: a ``Delete`` got no reply within ``timeout`` seconds.
     """
+    deleted = 0
     for path in sorted(paths):
         with contextlib.suppress(DBusErrorResponse):
             call(conn, path, ITEM_IFACE, "Delete", timeout=timeout)
+            deleted += 1
+    return deleted
 
 
-def delete_entry(service: str, username: str, timeout: float = CALL_TIMEOUT) -> None:
+def delete_entry(service: str, username: str, timeout: float = CALL_TIMEOUT) -> int:
     """Delete the keyring entry ``keyring.set_password(service, username, ...)`` made
-    (those attributes), if there is one.
+    (those attributes), if there is one. Returns how many items were deleted (0 or 1).
 
     Raises:
         KeyringCallTimeout: the daemon did not answer within ``timeout`` seconds.
+        OSError, KeyError: there is no session bus to connect to.
     """
     with session_bus() as conn:
-        delete_items(conn, search_items(conn, {"service": service, "username": username},
-                                        timeout), timeout)
+        return delete_items(conn, search_items(
+            conn, {"service": service, "username": username}, timeout), timeout)
+
+
+def forget_keyring_entry(username: str, *, must_exist: bool = False) -> None:
+    """For a fixture's teardown: delete the test keyring's ``hookadmin`` entry of
+    ``username``, waiting at most ``CALL_TIMEOUT`` seconds for the daemon. Fails the test
+    with one sentence when the daemon hangs, or when ``must_exist`` and there was no
+    such entry (the test lost it)."""
+    try:
+        deleted = delete_entry(HOOKADMIN_SERVICE, username)
+    except KeyringCallTimeout as hung:
+        pytest.fail(str(hung), pytrace=False)
+    if must_exist and not deleted:
+        pytest.fail(f"The keyring entry {username!r} the fixture made was gone at the end "
+                    "of the test.", pytrace=False)
