@@ -72,6 +72,32 @@ RUN_HINT = ("run the tests inside a private D-Bus session with a fresh keyring: 
             ".venv/bin/python -m pytest tests")
 
 
+ALONE_CHOICES = ("include", "exclude", "only")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--alone-tests include|exclude|only``: whether the tests marked ``alone`` (they
+    bound wall time, so they need the machine to themselves) run with the others, not at
+    all, or by themselves. scripts/check.sh runs the rest in parallel with ``exclude``,
+    then these in one process with ``only``."""
+    parser.addoption("--alone-tests", choices=ALONE_CHOICES, default="include",
+                     help="run the tests marked alone with the others (include), not "
+                          "(exclude), or only them (only)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect by ``--alone-tests``: the ``alone`` tests, or all others."""
+    choice = config.getoption("--alone-tests")
+    if choice == "include":
+        return
+    keep = [item for item in items
+            if (item.get_closest_marker("alone") is not None) == (choice == "only")]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Refuse to run against anything but the throw-away test Secret Service, so the
     suite never writes into a developer's own keyring and never silently skips the
