@@ -25,6 +25,7 @@ Fixtures:
   ``.wait_for_requests(n)`` and ``.set_secrets({label: secret})``; each request records
   whether its ``X-Hook-Signature`` matches one of those secrets (``verified_by``).
 * ``receiver``: ``make_receiver()``, a receiver that always answers 200.
+* ``closed_port``: a port on 127.0.0.1 where connections are refused for the whole test.
 * ``team``: the :class:`StoreLocation` of a team database on ``postgres_url`` with its
   team key in this machine's keyring (removed after).
 * ``postgres_url``: a fresh, empty PostgreSQL database for the test (:mod:`tests.pg`);
@@ -32,25 +33,25 @@ Fixtures:
 
 Every test that uses the real Secret Service (it asks for ``home`` or ``service``
 without ``service_in_memory``, or lives in tests/security, tests/e2e or tests/ui) first
-checks that the test keyring daemon started by scripts/with-test-keyring.sh is alive,
-and fails with one sentence if it is not, instead of a trail of keyring errors.
+checks that the test keyring daemon started by scripts/with-test-keyring.sh (or, in a
+pytest-xdist worker, the worker's own, :mod:`tests.worker_keyring`) is alive, and fails
+with one sentence if it is not, instead of a trail of keyring errors. The fixtures' own
+keyring calls wait at most ``tests.keyring_bus.CALL_TIMEOUT`` seconds for the daemon, so
+a hung daemon fails one test with one sentence instead of hanging the run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
-import secretstorage
 from jeepney.wrappers import DBusErrorResponse
 from keyring.backends import SecretService
-from secretstorage.exceptions import SecretStorageException
-from secretstorage.util import DBusAddressWrapper
 
 from hookadmin.core.paths import HOME_ENV
 from hookadmin.core.secrets import SERVICE_NAME
@@ -58,7 +59,9 @@ from hookadmin.core.service import HookService
 from hookadmin.core.store import StoreLocation
 from hookadmin.core.store.postgres import PostgresStore
 from hookadmin.core.team.key import KEY_FILE_ENV, create_team_key, keyring_entry_name
+from tests import keyring_bus, worker_keyring
 from tests.helpers import process_alive
+from tests.keyring_bus import KeyringCallTimeout, forget_keyring_entry
 from tests.memory_keyring import memory_service
 from tests.receiver import Receiver
 
@@ -69,12 +72,47 @@ RUN_HINT = ("run the tests inside a private D-Bus session with a fresh keyring: 
             ".venv/bin/python -m pytest tests")
 
 
+ALONE_CHOICES = ("include", "exclude", "only")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--alone-tests include|exclude|only``: whether the tests marked ``alone`` (they
+    bound wall time, so they need the machine to themselves) run with the others, not at
+    all, or by themselves. scripts/check.sh runs the rest in parallel with ``exclude``,
+    then these in one process with ``only``."""
+    parser.addoption("--alone-tests", choices=ALONE_CHOICES, default="include",
+                     help="run the tests marked alone with the others (include), not "
+                          "(exclude), or only them (only)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect by ``--alone-tests``: the ``alone`` tests, or all others."""
+    choice = config.getoption("--alone-tests")
+    if choice == "include":
+        return
+    keep = [item for item in items
+            if (item.get_closest_marker("alone") is not None) == (choice == "only")]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Refuse to run against anything but the throw-away test Secret Service, so the
     suite never writes into a developer's own keyring and never silently skips the
-    keyring checks."""
+    keyring checks. In a pytest-xdist worker, first start the worker's own D-Bus session
+    and keyring daemon (:mod:`tests.worker_keyring`), stopped when the worker ends."""
     if os.environ.get("HOOKADMIN_TEST_SECRET_SERVICE") != "1":
         raise pytest.UsageError(f"HOOKADMIN_TEST_SECRET_SERVICE is not set; {RUN_HINT}")
+    worker = worker_keyring.worker_name()
+    if worker is not None:
+        try:
+            private = worker_keyring.start(worker)
+        except (worker_keyring.KeyringStartError, FileNotFoundError) as err:
+            raise pytest.UsageError(f"worker {worker} could not start its own test keyring: "
+                                    f"{err}") from None
+        config.add_cleanup(private.stop)
     backend = keyring.get_keyring()
     if not isinstance(backend, SecretService.Keyring):
         raise pytest.UsageError(f"the keyring backend is {backend!r}, not the Secret Service; "
@@ -82,9 +120,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 KEYRING_PID_ENV = "HOOKADMIN_TEST_KEYRING_PID"  # set by scripts/with-test-keyring.sh
-DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
-COLLECTION_IFACE = "org.freedesktop.Secret.Collection"
-ITEM_IFACE = "org.freedesktop.Secret.Item"
 TESTS_DIR = Path(__file__).resolve().parent
 REAL_KEYRING_DIRS = tuple(TESTS_DIR / name for name in ("security", "e2e", "ui"))
 
@@ -109,22 +144,26 @@ def _keyring_daemon_gone() -> str | None:
 
 def _hookadmin_entries() -> set[str] | None:
     """The D-Bus object paths of the test keyring's items of service ``hookadmin`` (one
-    ``SearchItems`` call), or None when the keyring cannot be asked."""
+    ``SearchItems`` call), or None when the keyring cannot be asked.
+
+    Raises:
+        KeyringCallTimeout: the daemon did not answer within ``CALL_TIMEOUT`` seconds.
+    """
     try:
-        with contextlib.closing(secretstorage.dbus_init()) as conn:
-            default = DBusAddressWrapper(DEFAULT_COLLECTION, COLLECTION_IFACE, conn)
-            (paths,) = default.call("SearchItems", "a{ss}", {"service": SERVICE_NAME})
-    except (SecretStorageException, DBusErrorResponse, OSError, KeyError):
+        with keyring_bus.session_bus() as conn:
+            return keyring_bus.search_items(conn, {"service": SERVICE_NAME})
+    except (DBusErrorResponse, OSError, KeyError):
         return None  # no daemon, no bus (the test's doing): nothing to compare
-    return set(paths)
 
 
 def _delete_entries(paths: set[str]) -> None:
-    """Delete these items (those a locked keyring would need a prompt for stay)."""
-    with contextlib.closing(secretstorage.dbus_init()) as conn:
-        for path in paths:
-            with contextlib.suppress(DBusErrorResponse):  # gone already
-                DBusAddressWrapper(path, ITEM_IFACE, conn).call("Delete", "")
+    """Delete these items (those a locked keyring would need a prompt for stay).
+
+    Raises:
+        KeyringCallTimeout: a ``Delete`` got no reply within ``CALL_TIMEOUT`` seconds.
+    """
+    with keyring_bus.session_bus() as conn:
+        keyring_bus.delete_items(conn, paths)
 
 
 @pytest.fixture(autouse=True)
@@ -133,13 +172,19 @@ def keyring_left_as_found(request: pytest.FixtureRequest) -> Iterator[None]:
     secrets, option secrets, team keys), so no test sees another's: the suite's order
     does not matter, and gnome-keyring (slower as it fills) is as small for the last
     test as for the first."""
-    before = _hookadmin_entries() if _uses_real_keyring(request) else None
+    try:
+        before = _hookadmin_entries() if _uses_real_keyring(request) else None
+    except KeyringCallTimeout as hung:
+        pytest.fail(str(hung), pytrace=False)
     yield
     if before is None:
         return
-    after = _hookadmin_entries()
-    if after:
-        _delete_entries(after - before)
+    try:
+        after = _hookadmin_entries()
+        if after:
+            _delete_entries(after - before)
+    except KeyringCallTimeout as hung:
+        pytest.fail(str(hung), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -177,7 +222,7 @@ def team(postgres_url: str, home: Path,
     try:
         yield StoreLocation(home, postgres_url)
     finally:
-        keyring.delete_password(SERVICE_NAME, keyring_entry_name(database_id))
+        forget_keyring_entry(keyring_entry_name(database_id), must_exist=True)
 
 
 @pytest.fixture
@@ -211,6 +256,16 @@ def make_receiver(tmp_path: Path) -> Iterator[Callable[..., Receiver]]:
     yield factory
     for receiver in started:
         receiver.stop()
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that is bound but not listening: connections to it are
+    refused, and no other process (another test worker's) can take it while the test
+    runs, as it could a port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from hookadmin.ui.window_host import WindowHost
 
 if TYPE_CHECKING:  # imported after the window's first paint, as the store's types and
     # the remembered database (platformdirs, json, the keyring)
+    from hookadmin.core.errors import HookadminError
     from hookadmin.core.service import HookService
     from hookadmin.core.store import StoreLocation
     from hookadmin.ui.engine_host import EngineHost
@@ -52,6 +53,8 @@ def open_service(home: str | None, database: str | None,
     keyring: a message box said why, and stderr (for a terminal it was started from).
     The window itself reads a remembered database's password off the GUI thread
     (:class:`~hookadmin.ui.remembered_start.RememberedStart`)."""
+    from hookadmin.core.errors import HookadminError
+
     try:
         location, remembered = start_location(home, database)
     except HookadminError as err:
@@ -64,7 +67,6 @@ def _say_fatal(err: HookadminError, parent: QWidget | None) -> None:
     """Say why the window cannot open, on stderr and in a message box."""
     from PySide6.QtWidgets import QMessageBox
 
-    from hookadmin.core.errors import HookadminError
     from hookadmin.core.paths import window_sentence
 
     sys.stderr.write(f"hookadmin: {err}\n")
@@ -78,6 +80,7 @@ def open_location(location: StoreLocation, remembered: bool,
     when nothing opens (said in a message box and on stderr)."""
     from PySide6.QtWidgets import QMessageBox
 
+    from hookadmin.core.errors import HookadminError
     from hookadmin.core.service import HookService
     from hookadmin.core.store import StoreLocation
 
@@ -203,6 +206,8 @@ def main(home: str | None = None, database: str | None = None,
 
     def finish() -> None:
         set_window_icon(app)  # after the first paint, as the service
+        from hookadmin.core.errors import HookadminError
+
         try:
             location, remembered = start_choice(home, database)
         except HookadminError as err:

@@ -25,6 +25,7 @@ from hookadmin.ui.status_bar import StatusBar
 if TYPE_CHECKING:  # the pages, the controllers and the service layer are imported after
     # the first paint (see MainWindow.complete); the HTTP stack and the keyring later still
     from PySide6.QtGui import QCloseEvent
+    from PySide6.QtWidgets import QVBoxLayout
 
     from hookadmin.core.errors import NotFoundError
     from hookadmin.core.service import HookService
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         emitted when they are listed. The modules imported here are most of the
         window's start-up cost, so they are imported here rather than with this one."""
         # Imported here, not at the top: the first frame paints without them (README).
-        from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout
+        from PySide6.QtWidgets import QSplitter, QTabWidget
 
         from hookadmin.delivery.policy import DeliverySettings
         from hookadmin.ui.background import keyring_lane, reads_lane
@@ -179,7 +180,7 @@ class MainWindow(QMainWindow):
         for title in ("&Deliveries", "&Activity", "A&udit"):
             self.tabs.setTabEnabled(self.tabs.addTab(QWidget(), title), False)
         self.tabs.currentChanged.connect(self.refresher.tab_changed)
-        self.central_layout = QVBoxLayout(self.central)
+        self.central_layout = self.central_box()
         self.central_layout.addWidget(self.banner_box)
         self.central_layout.addWidget(self.paused_box)
         self.central_layout.addWidget(self.tabs, 1)
@@ -255,6 +256,17 @@ class MainWindow(QMainWindow):
         self.pages_built = True
         self.refresher.apply_to_new_pages()
         self.tabs_built.emit()
+
+    def central_box(self) -> QVBoxLayout:
+        """The central area's layout, made at the first call: :meth:`complete` lays out
+        the banners and the tabs in it; before that, what the start shows over the
+        frame (the remembered team database's keyring banner) may go in it."""
+        from PySide6.QtWidgets import QVBoxLayout
+
+        layout = self.central.layout()
+        if isinstance(layout, QVBoxLayout):
+            return layout
+        return QVBoxLayout(self.central)
 
     def _replace_tab(self, index: int, page: QWidget, title: str) -> None:
         """Put ``page`` in place of the frame's placeholder at ``index`` (enabled; the

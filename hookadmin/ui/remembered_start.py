@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
 from hookadmin.core.errors import SecretStoreError
@@ -129,14 +129,20 @@ class RememberedStart(QObject):
         self.banner.try_again.clicked.connect(self.start)
         self.banner.use_local.clicked.connect(self.use_local)
         self._answered.connect(self._on_answer)
-        window.central_layout.insertWidget(0, self.banner)
+        # What the empty central area says until the database opens.
+        self.note = QLabel(WAITING)
+        self.note.setObjectName("startNote")
+        self.note.setEnabled(False)
+        box = window.central_box()
+        box.insertWidget(0, self.banner)
+        box.addWidget(self.note, 1, Qt.AlignmentFlag.AlignCenter)
 
     @Slot()
     def start(self) -> None:
         """Ask the keyring for the password on a thread of its own (the Secret Service
         may show its unlock prompt); the answer comes back on the GUI thread."""
         self.banner.set_waiting(True)
-        self.window.loading.setText(WAITING)
+        self.note.setText(WAITING)
         self.window.status.show_database(WAITING, self.location.describe())
         entry = PASSWORD_ENTRY.format(url=self.location.url)
         threading.Thread(target=self._read, args=(entry,), daemon=True,
@@ -144,7 +150,7 @@ class RememberedStart(QObject):
         self.asked.emit()
 
     def _read(self, entry: str) -> None:
-        from hookadmin.core.secrets import read_entry
+        from hookadmin.core.keyring_access import read_entry
 
         try:
             answer = _Answer(password=read_entry(entry))
@@ -158,7 +164,7 @@ class RememberedStart(QObject):
         if self._done:
             return
         if answer.error is not None:
-            self.window.loading.setText(NOT_OPEN)
+            self.note.setText(NOT_OPEN)
             self.window.status.show_database("Opening…")
             self.banner.show_message(locked_sentence(self.location, answer.error))
             return
@@ -175,5 +181,6 @@ class RememberedStart(QObject):
         self._done = True
         self.banner.hide()
         self.banner.deleteLater()
-        self.window.loading.setText("Loading…")
+        self.note.hide()
+        self.note.deleteLater()
         self.opened.emit(service)

@@ -300,20 +300,13 @@ def _one_sentence(message: str, *secrets: str) -> None:
         assert secret not in message
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_connection_errors_are_one_sentence_without_the_password(postgres_url: str) -> None:
+def test_connection_errors_are_one_sentence_without_the_password(postgres_url: str,
+                                                                 closed_port: int) -> None:
     real = urlsplit(cluster_url()).password
     assert real
     cases = {
         _with(postgres_url, password="wrong-Secret-42"): "refused the user name or password",
-        _with(postgres_url, port=_free_port()): "nothing accepts connections there",
+        _with(postgres_url, port=closed_port): "nothing accepts connections there",
         _with(postgres_url, database="no_such_database"): "that database does not exist",
         _with(postgres_url, host="no-such-host.invalid"): "cannot be resolved",
         "this is not a URL": "not a valid PostgreSQL connection URL",

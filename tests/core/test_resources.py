@@ -123,7 +123,8 @@ BROKEN: list[tuple[str, tuple[str | int, ...], object, str]] = [
 
 
 @pytest.mark.parametrize(("fixture", "path", "value", "message"), BROKEN,
-                         ids=[f"{f.split('-')[0]}:{'.'.join(map(str, p))}={v!r}"
+                         ids=[f"{f.split('-')[0]}:{'.'.join(map(str, p))}="
+                              f"{'(deleted)' if v is DELETE else repr(v)}"
                               for f, p, v, _ in BROKEN])
 def test_a_broken_resource_is_refused_naming_the_field(
         fixture: str, path: tuple[str | int, ...], value: object, message: str) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import keyring
-import pytest
 
 import hookadmin
 from hookadmin.core.hooks import Hook
@@ -202,15 +200,6 @@ def test_a_slow_receiver_times_out(service: HookService, home: Path,
     assert attempt.duration_ms is not None
     assert 400 <= attempt.duration_ms < 4000
     assert attempt.response_body is None
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A port on 127.0.0.1 that is bound but not listening: connections are refused,
-    and no other process can take it while the test runs."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 def test_connection_refused(service: HookService, home: Path, closed_port: int) -> None:

@@ -13,17 +13,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import keyring
 import psycopg
 import pytest
 from psycopg import sql
 
-from hookadmin.core.secrets import SERVICE_NAME
 from hookadmin.core.service import HookService
 from hookadmin.core.store import DATABASE_ENV, StoreLocation
 from hookadmin.core.team.key import KEY_FILE_ENV, keyring_entry_name
 from hookadmin.delivery.policy import DeliverySettings
 from tests.helpers import FAST, REPO_ROOT, body, run_cli, run_until_idle
+from tests.keyring_bus import forget_keyring_entry
 from tests.receiver import Receiver, delay
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +51,7 @@ def team(postgres_url: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     assert f"team database {database_id}" in result.stdout
     assert "hookadmin team export-key" in result.stdout
     yield database_id
-    keyring.delete_password(SERVICE_NAME, keyring_entry_name(database_id))
+    forget_keyring_entry(keyring_entry_name(database_id), must_exist=True)
 
 
 def _rows(url: str, query: str) -> list[tuple[object, ...]]:

@@ -5,7 +5,6 @@ show it without the query string (hookadmin.core.hooks.redact_url)."""
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,14 +50,9 @@ def test_redact_url_never_raises_and_still_drops_the_query(url: str) -> None:
     assert "a:b@" not in redacted
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def leaky_hooks(service: HookService, make_receiver: Make) -> dict[str, int]:
+def leaky_hooks(service: HookService, make_receiver: Make,
+                closed_port: int) -> dict[str, int]:
     """Hooks whose URLs carry TOKEN, at receivers that fail in different ways."""
     garbage = make_receiver(raw("NOT HTTP AT ALL\r\n\r\n", "close"))
     bad_header = make_receiver(raw("HTTP/1.1 200 OK\r\nBad Header\r\n\r\n", "close"))
@@ -70,7 +64,7 @@ def leaky_hooks(service: HookService, make_receiver: Make) -> dict[str, int]:
         "redirect": redirect.url,
         "http_status": error.url,
         "tls": error.url.replace("http://", "https://"),  # TLS to a plain HTTP port
-        "connect": f"http://127.0.0.1:{_free_port()}/hook",
+        "connect": f"http://127.0.0.1:{closed_port}/hook",
     }
     return {kind: service.create_hook(url=f"{url}?token={TOKEN}&x=1", events=["job"],
                                       name=kind).id

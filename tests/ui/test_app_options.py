@@ -4,7 +4,6 @@ exit status 2, before any window opens."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -80,12 +79,10 @@ def test_hookadmin_gui_takes_the_global_database_option(home: Path) -> None:
 
 
 def test_the_window_refuses_a_database_it_cannot_reach_with_exit_1(
-        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        home: Path, monkeypatch: pytest.MonkeyPatch, closed_port: int) -> None:
     """Not a remembered choice but one given: no local window instead, exit 1 (the
     message box is answered by the test instead of waiting for a click)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port
     shown: list[str] = []
 
     def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:

@@ -112,6 +112,7 @@ def show_view(qtbot: QtBot, window: MainWindow, view: str, hook_id: int) -> None
 # database work now runs in its bookkeeping process, and the thread stays under the
 # bound (docs/decisions.md).
 @pytest.mark.slow
+@pytest.mark.alone  # its bound is wall time between ticks: other workers' CPU would count
 @pytest.mark.parametrize("view", ["hook page", "deliveries tab", "activity tab"])
 def test_the_gui_thread_never_stalls_while_the_engine_delivers_at_full_speed(
         qtbot: QtBot, view: str, tmp_path: Path, home: Path, receiver: Receiver,

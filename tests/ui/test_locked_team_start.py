@@ -114,7 +114,7 @@ def test_the_window_stays_open_with_a_banner_and_asks_the_keyring_off_the_gui_th
         seen["buttons"] = [(b.text(), b.isEnabled()) for b in
                            (banner.banner.try_again, banner.banner.use_local)]
         seen["completed"] = window.completed
-        seen["loading"] = window.loading.text()
+        seen["loading"] = banner.note.text()
         return True
 
     with locked():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 from collections.abc import Callable
 
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableWidget, QTabWidget
@@ -28,13 +27,6 @@ from tests.ui.gui import (
 )
 
 Make = Callable[..., Receiver]
-
-
-def unused_port() -> int:
-    """A local port where nothing listens (bound, read, released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_ping_shows_the_response_and_the_signed_request(
@@ -107,8 +99,9 @@ def test_ping_shows_the_response_and_the_signed_request(
 
 
 def test_ping_to_a_port_where_nothing_listens(
-        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow]) -> None:
-    hook = hook_factory(f"http://127.0.0.1:{unused_port()}/hook")
+        qtbot: QtBot, hook_factory: HookFactory, open_window: Callable[..., MainWindow],
+        closed_port: int) -> None:
+    hook = hook_factory(f"http://127.0.0.1:{closed_port}/hook")
     window = open_window()
     select_hook(qtbot, window, hook.id)
 

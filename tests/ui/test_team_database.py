@@ -123,12 +123,6 @@ def silent_server() -> Iterator[SilentServer]:
     server.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize(("typed", "sentence"), [
     ("", "Enter the team database's URL"),
     ("mysql://admin@127.0.0.1/hooks", "must start with postgresql://"),
@@ -148,9 +142,10 @@ def test_a_malformed_url_is_one_sentence_before_any_connection(
     dialog.reject()
 
 
-def test_a_refused_connection_says_nothing_listens_there(qtbot: QtBot, home: Path) -> None:
+def test_a_refused_connection_says_nothing_listens_there(qtbot: QtBot, home: Path,
+                                                         closed_port: int) -> None:
     dialog = _dialog(qtbot, home)
-    said = _connect(qtbot, dialog, f"postgresql://postgres@127.0.0.1:{_free_port()}/hooks")
+    said = _connect(qtbot, dialog, f"postgresql://postgres@127.0.0.1:{closed_port}/hooks")
     assert "nothing accepts connections there" in said
     assert dialog.connect_button.isEnabled()
     assert dialog.service is None
@@ -323,7 +318,7 @@ def test_without_the_key_the_dialog_says_so_and_connects_when_asked(
         dialog.service.close()
 
 
-def test_return_in_the_fields_connects(qtbot: QtBot, home: Path) -> None:
+def test_return_in_the_fields_connects(qtbot: QtBot, home: Path, closed_port: int) -> None:
     dialog = _dialog(qtbot, home)
     dialog.url_edit.setText("mysql://admin@127.0.0.1/hooks")
     dialog.password_edit.setFocus()
@@ -332,7 +327,7 @@ def test_return_in_the_fields_connects(qtbot: QtBot, home: Path) -> None:
     assert "must start with postgresql://" in str(blocker.args[0])
     assert dialog.isVisible()
     # Again after a connection that failed on the dialog's thread: still Connect.
-    dialog.url_edit.setText(f"postgresql://postgres@127.0.0.1:{_free_port()}/hooks")
+    dialog.url_edit.setText(f"postgresql://postgres@127.0.0.1:{closed_port}/hooks")
     for _ in range(2):
         with qtbot.waitSignal(dialog.tested, timeout=WAIT_MS) as blocker:
             qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -169,10 +168,8 @@ def test_the_frame_paints_before_the_pages_exist_then_hooks_list_and_the_engine_
 
 def test_a_remembered_team_database_that_is_gone_opens_the_local_one_and_says_why(
         home: Path, service: HookService, config_dir: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        monkeypatch: pytest.MonkeyPatch, closed_port: int) -> None:
+    port = closed_port
     config_dir.mkdir(parents=True)
     (config_dir / "database.json").write_text(
         json.dumps({"database": f"postgresql://admin@127.0.0.1:{port}/hooks"}),

@@ -37,6 +37,7 @@ from hookadmin.core.team.key import (
 from hookadmin.core.team.secrets import EncryptedSecretStore, copy_secrets
 from hookadmin.delivery.engine import Engine
 from tests.helpers import FAST, REPO_ROOT, body, db_rows
+from tests.keyring_bus import forget_keyring_entry
 from tests.receiver import Receiver
 
 Make = Callable[..., Receiver]
@@ -56,7 +57,7 @@ def team_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[TeamKey]:
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
     made = create_team_key(str(uuid.uuid4()))
     yield made
-    keyring.delete_password(SERVICE_NAME, keyring_entry_name(made.database_id))
+    forget_keyring_entry(keyring_entry_name(made.database_id), must_exist=True)
 
 
 @pytest.fixture

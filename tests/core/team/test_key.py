@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -37,6 +36,7 @@ from hookadmin.core.team.key import (
     write_key_file,
 )
 from tests.helpers import run_cli
+from tests.keyring_bus import forget_keyring_entry
 
 
 @pytest.fixture
@@ -46,8 +46,7 @@ def database_id(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
     value = str(uuid.uuid4())
     yield value
-    with contextlib.suppress(keyring.errors.PasswordDeleteError):
-        keyring.delete_password(SERVICE_NAME, keyring_entry_name(value))
+    forget_keyring_entry(keyring_entry_name(value))
 
 
 def _key_text(team_key: TeamKey) -> str:
