@@ -102,11 +102,16 @@ def stop_secret_service() -> None:
     wait_for(lambda: not secret_service_running(), "the Secret Service left the bus")
 
 
-def start_secret_service(log: Path) -> subprocess.Popen[bytes]:
+def start_secret_service(log: Path, activated: Path | None = None) -> subprocess.Popen[bytes]:
     """Start a new daemon on the test keyring (the folders the script exported),
     unlocked with its password, replacing any daemon D-Bus may have started meanwhile;
     returns once its default collection answers unlocked. The daemon runs on after the
-    test, for the tests that follow; it ends with the D-Bus session."""
+    test, for the tests that follow; it ends with the D-Bus session.
+
+    ``activated``: the folder given to :func:`keep_activation_away_from`. A client
+    that calls the Secret Service while this daemon starts (a running engine watching
+    for the keyring) makes D-Bus start one there, which may take the bus name first:
+    such daemons are ended while this one waits for the name."""
     with log.open("ab") as out:
         daemon = subprocess.Popen(
             ["gnome-keyring-daemon", "--replace", "--foreground", "--unlock",
@@ -122,8 +127,13 @@ def start_secret_service(log: Path) -> subprocess.Popen[bytes]:
         if daemon.poll() is not None:
             raise AssertionError(f"gnome-keyring-daemon ended: {log.read_text()}")
         try:
-            return (secret_service_running() and secret_service_pid() == daemon.pid
-                    and not default_collection_locked())
+            if not secret_service_running():
+                return False
+            if secret_service_pid() != daemon.pid:
+                if activated is not None:
+                    end_activated_daemons(activated)
+                return False
+            return not default_collection_locked()
         except Exception:
             return False
     wait_for(ready, "the new keyring daemon answers")

@@ -231,7 +231,7 @@ def test_engine_waits_for_a_restarted_keyring_daemon_and_signs(
             service.reveal_secret(late.id)
 
         end_activated_daemons(tmp_path)  # one D-Bus may have started meanwhile
-        start_secret_service(tmp_path / "daemon.log")
+        start_secret_service(tmp_path / "daemon.log", tmp_path)
         end_activated_daemons(tmp_path)
         assert changed.wait(30), "the engine never read the secret again"
         assert told[-1] is None
@@ -245,9 +245,9 @@ def test_engine_waits_for_a_restarted_keyring_daemon_and_signs(
         engine.stop()
         runner.join(20)
         service.close()
+        end_activated_daemons(tmp_path)  # none may stay on the bus for the next tests
         if not secret_service_running():  # failed half way: the next tests need one
-            end_activated_daemons(tmp_path)
-            start_secret_service(tmp_path / "daemon.log")
+            start_secret_service(tmp_path / "daemon.log", tmp_path)
         restore_activation()
     assert not runner.is_alive()
     wait_for(lambda: {d.status for d in _deliveries(home)} == {"succeeded"},
