@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QThread
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.hooks import Hook
@@ -113,6 +113,21 @@ def no_window_left_open(qapp: QApplication) -> Iterator[None]:
     QApplication.processEvents()
     if names:
         pytest.fail(f"windows still open after the test: {names}")
+
+
+@pytest.fixture
+def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts of the message boxes shown (critical and warning ones), in order; none is
+    really shown."""
+    shown: list[str] = []
+
+    def box(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", box)
+    monkeypatch.setattr(QMessageBox, "warning", box)
+    return shown
 
 
 @pytest.fixture

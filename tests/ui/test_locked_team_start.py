@@ -18,7 +18,6 @@ import keyring
 import keyring.errors
 import pytest
 from keyring.backends import SecretService
-from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from hookadmin.core.secrets import SERVICE_NAME
@@ -72,20 +71,6 @@ def keyring_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(SecretService.Keyring, "get_password", recorded)
     return threads
-
-
-@pytest.fixture
-def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts of the message boxes shown (none is expected)."""
-    shown: list[str] = []
-
-    def box(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
-        shown.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", box)
-    monkeypatch.setattr(QMessageBox, "warning", box)
-    return shown
 
 
 @contextlib.contextmanager

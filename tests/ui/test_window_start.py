@@ -304,7 +304,7 @@ def test_a_data_directory_that_cannot_be_used_is_said_with_the_windows_fix(
 
 @pytest.mark.parametrize("remembered", [False, True])
 def test_a_bad_home_is_said_and_exits_1_with_a_remembered_team_database_too(
-        tmp_path: Path, team: StoreLocation, remembered: bool,
+        tmp_path: Path, team: StoreLocation, remembered: bool, message_boxes: list[str],
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """``hookadmin --home BAD gui`` says the folder and exits 1 whether or not a team
     database (reachable, its password in the keyring) is remembered; the remembered
@@ -313,14 +313,6 @@ def test_a_bad_home_is_said_and_exits_1_with_a_remembered_team_database_too(
         remember_choice(str(team.url))
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    shown: list[str] = []
-
-    def critical(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
-        shown.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", critical)
-    monkeypatch.setattr(QMessageBox, "warning", critical)
     try:
         status = run_main_until(lambda window: window.completed, lambda _window: None)
         assert status == 0  # the good --home of the test ($HOOKADMIN_HOME) opens
@@ -331,7 +323,7 @@ def test_a_bad_home_is_said_and_exits_1_with_a_remembered_team_database_too(
             _forget_password(str(team.url))
     sentence = (f"Cannot use {blocker / 'sub'} as the data directory (Not a directory); "
                 "set HOOKADMIN_HOME to a folder you can write to and start hookadmin again.")
-    assert (status, shown) == (1, [sentence])
+    assert (status, message_boxes) == (1, [sentence])
     err = capsys.readouterr().err
     assert err.startswith(f"hookadmin: Cannot use {blocker / 'sub'} as the data directory")
     assert err.count("\n") == 1
