@@ -445,6 +445,19 @@ def child(args: argparse.Namespace) -> int:
 
     orig_open_service, orig_window = ui_app.open_service, window_host.MainWindow
     orig_engine, orig_start = ui_app.engine_for, ui_app.start_application
+    orig_icon, orig_choice = ui_app.set_window_icon, ui_app.start_choice
+
+    def after_paint(step: Any) -> Any:
+        # What the window does after its first paint (its 0-ms timer) starts with the
+        # icon and reading which database opens: the first of them marks the paint pass
+        # over, as timed_service does, so that work is not counted in the frame.
+        def wrapped(*a: Any, **kw: Any) -> Any:
+            painted()
+            return step(*a, **kw)
+        return wrapped
+
+    ui_app.set_window_icon = after_paint(orig_icon)
+    ui_app.start_choice = after_paint(orig_choice)
     ui_app.open_service = timed_service
     ui_app.start_application = timed_start
     window_host.MainWindow = TimedWindow  # type: ignore[misc]
@@ -456,6 +469,7 @@ def child(args: argparse.Namespace) -> int:
         ui_app.open_service, window_host.MainWindow, ui_app.engine_for = \
             orig_open_service, orig_window, orig_engine
         ui_app.start_application = orig_start
+        ui_app.set_window_icon, ui_app.start_choice = orig_icon, orig_choice
     result["exit_status"] = status
     from window_report import code_fingerprint
     result["code"] = code_fingerprint()
